@@ -1,0 +1,8 @@
+// Each folder is one family of bijectors; its index lists the public names.
+export * from './basic/index.js';
+export * from './coupling/index.js';
+export * from './autoregressive/index.js';
+export * from './elementwise/index.js';
+export * from './residual/index.js';
+export * from './continuous/index.js';
+export * from './equivariant/index.js';

@@ -1,0 +1,21 @@
+export * as tf from '@tensorflow/tfjs';
+export { BoltzflowError, isBoltzflowError, type BoltzflowErrorCode, type BoltzflowErrorDetails } from './errors.js';
+export {
+  describeShape,
+  assertBatch,
+  assertVector,
+  assertShape,
+  allFinite,
+  assertFiniteTensor,
+  assertFiniteNumber,
+  assertPositive,
+  assertNonNegative,
+  assertInteger,
+  assertProbability,
+  assertFiniteArray,
+} from './guards.js';
+export { Rng, createRng, type RngState } from './rng.js';
+export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BACKEND_NAMES, type BackendName, type BackendInfo } from './backend.js';
+export { logSumExp, logMeanExp } from './math.js';
+export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
+export { disposeTree } from './dispose.js';

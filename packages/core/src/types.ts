@@ -1,0 +1,96 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from './rng.js';
+
+/**
+ * The contracts every package codes against. They live in core so that no implementation package has to depend on
+ * another just for a type (e.g. distributions' TransformedDistribution takes any Bijector).
+ *
+ * Conventions: a batch is `[n, dim]`; per-sample scalars (energies, log-densities, log-dets) are `[n]`.
+ * Every method returns fresh tensors owned by the caller and never disposes its inputs.
+ */
+
+/** JSON-serialisable description of an object's architecture (not its weights); `type` picks the registered factory. */
+export interface SerializedConfig {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** A probability density on R^dim (or a subspace of it), normalised. */
+export interface Distribution {
+  readonly dim: number;
+  /** Draws `[n, dim]`. */
+  sample(n: number, rng: Rng): tf.Tensor2D;
+  /** Normalised log-density, `[n]`. */
+  logProb(x: tf.Tensor2D): tf.Tensor1D;
+  /** Both at once, cheaper for flows. */
+  sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D };
+  /** Variables that training updates (empty for fixed distributions). */
+  readonly trainableVariables: tf.Variable[];
+  /** Architecture description for checkpoints. */
+  toConfig(): SerializedConfig;
+}
+
+/** Result of a bijector pass: the image and log|det J| per sample. */
+export interface ForwardResult {
+  y: tf.Tensor2D;
+  logDet: tf.Tensor1D;
+}
+export interface InverseResult {
+  x: tf.Tensor2D;
+  logDet: tf.Tensor1D;
+}
+
+/**
+ * An invertible map with exact log-determinant (TFP/bgflow convention: `forward` maps base/latent → data).
+ * `forward(x).logDet` = log|det ∂y/∂x|, `inverse(y).logDet` = log|det ∂x/∂y|, so the two are negatives.
+ */
+export interface Bijector {
+  readonly dim: number;
+  forward(x: tf.Tensor2D): ForwardResult;
+  inverse(y: tf.Tensor2D): InverseResult;
+  readonly trainableVariables: tf.Variable[];
+  toConfig(): SerializedConfig;
+  /** Frees the bijector's variables. */
+  dispose(): void;
+}
+
+/** A potential energy in units of kT: μ(x) ∝ exp(−u(x)). */
+export interface Energy {
+  readonly dim: number;
+  /** u(x), `[n]`. */
+  energy(x: tf.Tensor2D): tf.Tensor1D;
+  /** Optional analytic ∇u(x), `[n, dim]`; when absent, autodiff is used. */
+  grad?(x: tf.Tensor2D): tf.Tensor2D;
+  /** Short name for reports. */
+  readonly name?: string;
+}
+
+/** State of a batch of chains. Extra fields (momentum, gradient, replica index…) are kernel-specific. */
+export interface ChainState {
+  /** Positions `[chains, dim]`. */
+  x: tf.Tensor2D;
+  /** Energies u(x) `[chains]` (at the kernel's target, including any temperature). */
+  energy: tf.Tensor1D;
+  [key: string]: unknown;
+}
+
+/** What one step reports. */
+export interface StepInfo {
+  /** 1 where the proposal was accepted, 0 otherwise, `[chains]`. */
+  accepted: tf.Tensor1D;
+  /** log of the MH acceptance ratio (0 for kernels without MH correction), `[chains]`. */
+  logAcceptRatio: tf.Tensor1D;
+  /** Energy evaluations spent by this step, summed over chains (gradient evaluations count as energy evaluations). */
+  energyEvaluations: number;
+}
+
+/**
+ * A Markov kernel in the blackjax manner: pure `step(state, rng) → { state, info }` over a batch of chains.
+ * `step` does not dispose the incoming state; the caller (e.g. sampleChain) does.
+ */
+export interface Kernel<S extends ChainState = ChainState> {
+  /** The target this kernel samples. */
+  readonly target: Energy;
+  init(x0: tf.Tensor2D): S;
+  step(state: S, rng: Rng): { state: S; info: StepInfo };
+}

@@ -1,0 +1,5 @@
+// kernels/: local MCMC kernels, adaptation and sampleChain; enhanced/: replica exchange, umbrella sampling, metadynamics;
+// flow/: flow-assisted samplers (latent-space MCMC, independence proposals, stochastic normalizing flows).
+export * from './kernels/index.js';
+export * from './enhanced/index.js';
+export * from './flow/index.js';
