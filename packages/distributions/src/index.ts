@@ -1,1 +1,2 @@
-export {};
+// MeanFreeNormal lives in its own file (particle systems).
+export * from './meanFreeNormal.js';

@@ -1,1 +1,1 @@
-export {};
+export { energyFromFunction, energyGrad, energyAndGrad, withTemperature } from './energy.js';

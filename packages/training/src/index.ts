@@ -1,1 +1,2 @@
-export {};
+// Flow matching (particle systems) lives in flowMatching/.
+export * from './flowMatching/index.js';
