@@ -1,3 +1,6 @@
+// Shared pieces: the conditioner network and the config registry.
+export * from './nn/index.js';
+export * from './registry.js';
 // Each folder is one family of bijectors; its index lists the public names.
 export * from './basic/index.js';
 export * from './coupling/index.js';

@@ -49,6 +49,11 @@ export interface Bijector {
   forward(x: tf.Tensor2D): ForwardResult;
   inverse(y: tf.Tensor2D): InverseResult;
   readonly trainableVariables: tf.Variable[];
+  /**
+   * State that is not trained by gradients but must be saved with the weights to reproduce the map exactly
+   * (ActNorm's initialised flag, spectral-norm power-iteration vectors…). Optional; checkpoints save it when present.
+   */
+  readonly nonTrainableVariables?: tf.Variable[];
   toConfig(): SerializedConfig;
   /** Frees the bijector's variables. */
   dispose(): void;

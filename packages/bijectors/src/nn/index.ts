@@ -1,0 +1,1 @@
+export { MLP, activate, type MLPOptions, type Activation } from './mlp.js';

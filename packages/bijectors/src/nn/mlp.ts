@@ -1,0 +1,177 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertInteger, assertPositive, BoltzflowError, createRng, type Rng } from '@boltzflow/core';
+
+export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
+
+export interface MLPOptions {
+  inputDim: number;
+  outputDim: number;
+  /** Hidden layer widths, e.g. [64, 64]. May be empty (a single affine layer). */
+  hidden: number[];
+  activation?: Activation;
+  /** Weight initialisation stream; weights are Glorot-uniform, biases zero. */
+  rng?: Rng;
+  /**
+   * Initial scale of the last layer's weights (0 makes the network output exactly 0 at start, so a coupling
+   * starts as the identity — the usual RealNVP/NSF trick). Default 1.
+   */
+  outputScale?: number;
+  /** Per-layer 0/1 connectivity masks `[in][out]` (MADE). Length = hidden.length + 1. */
+  masks?: number[][][];
+  /**
+   * Spectral normalisation (i-ResNet): each weight W is used as W · min(1, c / σ̂(W)), with σ̂ from power
+   * iteration. The power-iteration vectors are updated only by {@link MLP.updateSpectralNorm}, so the network is a
+   * fixed function between updates (required for fixed-point inverses).
+   */
+  spectralNorm?: { coefficient: number; iterations?: number };
+  /** Name prefix for variables. */
+  name?: string;
+}
+
+let mlpCounter = 0;
+
+/**
+ * The one conditioner network shared by every bijector (couplings, MADE, residual blocks, vector fields):
+ * a dense MLP with optional masks and spectral normalisation. Works on `[n, inputDim]` → `[n, outputDim]`.
+ */
+export class MLP {
+  readonly options: Required<Pick<MLPOptions, 'inputDim' | 'outputDim' | 'hidden' | 'activation'>> & MLPOptions;
+  readonly weights: tf.Variable<tf.Rank.R2>[] = [];
+  readonly biases: tf.Variable[] = [];
+  /** Power-iteration vectors (u per layer, length = fan-out), saved with checkpoints. */
+  readonly spectralU: tf.Variable<tf.Rank.R2>[] = [];
+  private readonly maskTensors: tf.Tensor2D[] = [];
+
+  constructor(options: MLPOptions) {
+    const activation = options.activation ?? 'relu';
+    this.options = { ...options, activation };
+    const { inputDim, outputDim, hidden } = options;
+    assertInteger(inputDim, 'inputDim', 1);
+    assertInteger(outputDim, 'outputDim', 1);
+    if (!Array.isArray(hidden)) {
+      throw new BoltzflowError('INVALID_CONFIG', 'hidden must be an array of widths', { argument: 'hidden', expected: 'number[]', received: String(hidden) });
+    }
+    hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1));
+    if (options.spectralNorm) assertPositive(options.spectralNorm.coefficient, 'spectralNorm.coefficient');
+    const rng = options.rng ?? createRng(0);
+    const sizes = [inputDim, ...hidden, outputDim];
+    const id = `${options.name ?? 'mlp'}_${mlpCounter++}`;
+    if (options.masks && options.masks.length !== sizes.length - 1) {
+      throw new BoltzflowError('INVALID_CONFIG', 'One mask per layer is required', { argument: 'masks', expected: `${sizes.length - 1} masks`, received: `${options.masks.length}` });
+    }
+    for (let l = 0; l < sizes.length - 1; l++) {
+      const fanIn = sizes[l];
+      const fanOut = sizes[l + 1];
+      const limit = Math.sqrt(6 / (fanIn + fanOut)) * (l === sizes.length - 2 ? (options.outputScale ?? 1) : 1);
+      const w = rng.uniformArray(fanIn * fanOut, -limit, limit);
+      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${id}_w${l}`));
+      this.biases.push(tf.variable(tf.zeros([fanOut]), true, `${id}_b${l}`));
+      if (options.masks) {
+        const m = options.masks[l];
+        if (m.length !== fanIn || m.some((r) => r.length !== fanOut)) {
+          throw new BoltzflowError('INVALID_SHAPE', 'Mask has the wrong shape', { argument: `masks[${l}]`, expected: `[${fanIn}, ${fanOut}]` });
+        }
+        this.maskTensors.push(tf.tensor2d(m));
+      }
+      if (options.spectralNorm) {
+        this.spectralU.push(tf.variable(rng.normal([fanOut, 1]), false, `${id}_u${l}`));
+      }
+    }
+    if (options.spectralNorm) this.updateSpectralNorm(options.spectralNorm.iterations ?? 50);
+  }
+
+  get inputDim(): number {
+    return this.options.inputDim;
+  }
+  get outputDim(): number {
+    return this.options.outputDim;
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (let l = 0; l < this.weights.length; l++) out.push(this.weights[l], this.biases[l]);
+    return out;
+  }
+
+  get nonTrainableVariables(): tf.Variable[] {
+    return [...this.spectralU];
+  }
+
+  /** The effective weight of layer l (masked and/or spectrally normalised). */
+  effectiveWeight(l: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      let w = this.weights[l] as tf.Tensor2D;
+      if (this.maskTensors.length > 0) w = tf.mul(w, this.maskTensors[l]);
+      const sn = this.options.spectralNorm;
+      if (sn) {
+        // σ̂ = ‖W u‖ with v = Wᵀu/‖Wᵀu‖ … computed with u held constant so gradients flow through W only.
+        const u = this.spectralU[l];
+        const v = tf.div(tf.matMul(w, u), tf.norm(tf.matMul(w, u)).add(1e-12)); // [fanIn, 1]
+        const sigma = tf.sum(tf.mul(u, tf.matMul(w, v, true, false)));
+        const factor = tf.minimum(1, tf.div(sn.coefficient, sigma));
+        w = tf.mul(w, factor);
+      }
+      return w;
+    });
+  }
+
+  /** Runs `iterations` steps of power iteration on each layer's weight (no gradient), refreshing σ̂. */
+  updateSpectralNorm(iterations = 1): void {
+    if (!this.options.spectralNorm) return;
+    tf.tidy(() => {
+      for (let l = 0; l < this.weights.length; l++) {
+        let w = this.weights[l] as tf.Tensor2D;
+        if (this.maskTensors.length > 0) w = tf.mul(w, this.maskTensors[l]);
+        let u = this.spectralU[l] as tf.Tensor2D;
+        for (let i = 0; i < iterations; i++) {
+          const v = tf.matMul(w, u); // [fanIn, 1]
+          const vn = tf.div(v, tf.norm(v).add(1e-12));
+          const u2 = tf.matMul(w, vn, true, false); // [fanOut, 1]
+          u = tf.div(u2, tf.norm(u2).add(1e-12));
+        }
+        this.spectralU[l].assign(u);
+      }
+    });
+  }
+
+  /** Forward pass `[n, inputDim]` → `[n, outputDim]`. */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h: tf.Tensor2D = x;
+      const last = this.weights.length - 1;
+      for (let l = 0; l <= last; l++) {
+        const w = this.maskTensors.length > 0 || this.options.spectralNorm ? this.effectiveWeight(l) : this.weights[l];
+        h = tf.add(tf.matMul(h, w), this.biases[l]);
+        if (l < last) h = activate(h, this.options.activation);
+      }
+      return h;
+    });
+  }
+
+  toConfig(): { inputDim: number; outputDim: number; hidden: number[]; activation: Activation; masks?: number[][][]; spectralNorm?: { coefficient: number; iterations?: number } } {
+    const { inputDim, outputDim, hidden, activation, masks, spectralNorm } = this.options;
+    return { inputDim, outputDim, hidden: [...hidden], activation, ...(masks ? { masks } : {}), ...(spectralNorm ? { spectralNorm } : {}) };
+  }
+
+  dispose(): void {
+    tf.dispose([...this.weights, ...this.biases, ...this.spectralU, ...this.maskTensors]);
+  }
+}
+
+/** Elementwise activation by name. */
+export function activate(h: tf.Tensor2D, a: Activation): tf.Tensor2D {
+  switch (a) {
+    case 'relu':
+      return tf.relu(h);
+    case 'tanh':
+      return tf.tanh(h);
+    case 'silu':
+      return tf.mul(h, tf.sigmoid(h));
+    case 'elu':
+      return tf.elu(h);
+    case 'leakyRelu':
+      return tf.leakyRelu(h, 0.01);
+    case 'softplus':
+      return tf.softplus(h);
+  }
+}
