@@ -74,7 +74,7 @@ export class MLP {
         this.maskTensors.push(tf.tensor2d(m));
       }
       if (options.spectralNorm) {
-        this.spectralU.push(tf.variable(rng.normal([fanOut, 1]), false, `${id}_u${l}`));
+        this.spectralU.push(tf.variable(rng.normal([fanOut, 1]) as tf.Tensor2D, false, `${id}_u${l}`));
       }
     }
     if (options.spectralNorm) this.updateSpectralNorm(options.spectralNorm.iterations ?? 50);
