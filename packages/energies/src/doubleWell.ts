@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertBatch, assertFiniteNumber, assertPositive, assertFiniteArray, assertInteger, BoltzflowError, type Energy } from '@boltzflow/core';
+import { confiningHalfWidth, logIntegrate } from './quadrature.js';
+
+/**
+ * Coefficients of the double well u(x) = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂².
+ * Our letters follow the power they multiply (a: linear, b: quadratic, c: quartic, d: harmonic x₂ stiffness);
+ * other codebases use other letters, so always pass them by name.
+ */
+export interface DoubleWellOptions {
+  /** Linear (tilt) coefficient of x₁. Default −0.5 (SNF/FAB); the Boltzmann-generator paper uses +1. */
+  a?: number;
+  /** Quadratic coefficient of x₁. Default −6. */
+  b?: number;
+  /** Quartic coefficient of x₁ (> 0 so the density normalises). Default 1. */
+  c?: number;
+  /** Stiffness of the harmonic x₂ term ½·d·x₂² (> 0). Default 1. */
+  d?: number;
+}
+
+/** Resolved coefficients. */
+export interface DoubleWellCoefficients {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+}
+
+/** Exact free-energy profile on a grid: F(x₁) = −ln p(x₁) in kT (p the normalised marginal). */
+export interface FreeEnergyProfile {
+  x: Float64Array;
+  f: Float64Array;
+}
+
+/** Grid given as points, or as `{ min, max, points }` (inclusive ends). */
+export type GridSpec = ArrayLike<number> | { min: number; max: number; points: number };
+
+export const DOUBLE_WELL_DEFAULTS: Readonly<DoubleWellCoefficients> = Object.freeze({ a: -0.5, b: -6, c: 1, d: 1 });
+
+function resolve(options: DoubleWellOptions): DoubleWellCoefficients {
+  const { a, b, c, d } = { ...DOUBLE_WELL_DEFAULTS, ...stripUndefined(options) };
+  assertFiniteNumber(a, 'a');
+  assertFiniteNumber(b, 'b');
+  assertPositive(c, 'c');
+  assertPositive(d, 'd');
+  return { a, b, c, d };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o ?? {})) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Points of a {@link GridSpec}. */
+export function gridPoints(grid: GridSpec): Float64Array {
+  if ('points' in grid && typeof (grid as { points: unknown }).points === 'number') {
+    const g = grid as { min: number; max: number; points: number };
+    assertFiniteNumber(g.min, 'grid.min');
+    assertFiniteNumber(g.max, 'grid.max');
+    assertInteger(g.points, 'grid.points', 2);
+    const out = new Float64Array(g.points);
+    for (let i = 0; i < g.points; i++) out[i] = g.min + ((g.max - g.min) * i) / (g.points - 1);
+    return out;
+  }
+  const arr = grid as ArrayLike<number>;
+  assertFiniteArray(arr, 'grid');
+  return Float64Array.from(arr);
+}
+
+/**
+ * The x₁ marginal of {@link DoubleWell} as a 1D energy: u(x₁) = a·x₁ + b·x₁² + c·x₁⁴.
+ * Also carries the exact float64 references (log Z, P(x₁ > 0), ΔF, free-energy profile) computed by quadrature.
+ */
+export class DoubleWell1D implements Energy {
+  readonly dim = 1;
+  readonly name: string;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  private cache?: { logZ: number; logPos: number; logNeg: number };
+
+  constructor(options: Omit<DoubleWellOptions, 'd'> = {}) {
+    const { a, b, c } = resolve({ ...options, d: 1 });
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.name = `double-well-1d(a=${a},b=${b},c=${c})`;
+  }
+
+  /** u(x₁) for a plain number, in float64. */
+  u(x1: number): number {
+    const s = x1 * x1;
+    return this.a * x1 + this.b * s + this.c * s * s;
+  }
+
+  /** u'(x₁) for a plain number, in float64. */
+  du(x1: number): number {
+    return this.a + 2 * this.b * x1 + 4 * this.c * x1 * x1 * x1;
+  }
+
+  /** u(x), `[n]` for x `[n, 1]`. */
+  energy(x: tf.Tensor2D): tf.Tensor1D {
+    assertBatch(x, 'x', 1);
+    return tf.tidy(() => {
+      const x1 = tf.reshape(x, [-1]);
+      const s = tf.square(x1);
+      return tf.add(tf.add(tf.mul(x1, this.a), tf.mul(s, this.b)), tf.mul(tf.square(s), this.c)) as tf.Tensor1D;
+    });
+  }
+
+  /** Analytic ∇u, `[n, 1]`. */
+  grad(x: tf.Tensor2D): tf.Tensor2D {
+    assertBatch(x, 'x', 1);
+    return tf.tidy(() => tf.add(tf.add(tf.mul(x, 2 * this.b), tf.mul(tf.pow(x, 3), 4 * this.c)), this.a) as tf.Tensor2D);
+  }
+
+  private references(): { logZ: number; logPos: number; logNeg: number } {
+    if (!this.cache) {
+      const L = confiningHalfWidth((t) => this.u(t));
+      const lf = (t: number): number => -this.u(t);
+      const logPos = logIntegrate(lf, 0, L, 40000);
+      const logNeg = logIntegrate(lf, -L, 0, 40000);
+      const m = Math.max(logPos, logNeg);
+      this.cache = { logZ: m + Math.log(Math.exp(logPos - m) + Math.exp(logNeg - m)), logPos, logNeg };
+    }
+    return this.cache;
+  }
+
+  /** Exact log ∫ exp(−u(x₁)) dx₁ (Simpson quadrature, float64). */
+  logZ(): number {
+    return this.references().logZ;
+  }
+
+  /** Exact P(x₁ > 0). */
+  probabilityPositive(): number {
+    const r = this.references();
+    return Math.exp(r.logPos - r.logZ);
+  }
+
+  /** Exact ΔF = −ln(P(x₁>0)/P(x₁<0)) in kT (negative when the right well holds more mass). */
+  deltaF(): number {
+    const r = this.references();
+    return -(r.logPos - r.logNeg);
+  }
+
+  /** Exact F(x₁) = −ln p(x₁) = u(x₁) + log Z on a grid. */
+  freeEnergyProfile(grid: GridSpec = { min: -3, max: 3, points: 121 }): FreeEnergyProfile {
+    const x = gridPoints(grid);
+    const lz = this.logZ();
+    const f = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) f[i] = this.u(x[i]) + lz;
+    return { x, f };
+  }
+}
+
+/**
+ * The 2D double well u(x) = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂², defaults a = −0.5, b = −6, c = 1, d = 1
+ * (the SNF/FAB well x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²). Analytic gradient; exact references from 1D quadrature.
+ */
+export class DoubleWell implements Energy {
+  readonly dim = 2;
+  readonly name: string;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  private readonly marginal1D: DoubleWell1D;
+
+  constructor(options: DoubleWellOptions = {}) {
+    const { a, b, c, d } = resolve(options);
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    this.marginal1D = new DoubleWell1D({ a, b, c });
+    this.name = `double-well(a=${a},b=${b},c=${c},d=${d})`;
+  }
+
+  /** The Boltzmann-generator paper's variant u = x₁⁴ − 6x₁² + x₁ + ½x₂² (a = +1; deeper left well). */
+  static boltzmannGenerator(): DoubleWell {
+    return new DoubleWell({ a: 1, b: -6, c: 1, d: 1 });
+  }
+
+  /** The coefficients, e.g. for result files. */
+  coefficients(): DoubleWellCoefficients {
+    return { a: this.a, b: this.b, c: this.c, d: this.d };
+  }
+
+  /** u(x) `[n]` for x `[n, 2]`. */
+  energy(x: tf.Tensor2D): tf.Tensor1D {
+    assertBatch(x, 'x', 2);
+    return tf.tidy(() => doubleWellTerms(x, this.coefficients()).u as tf.Tensor1D);
+  }
+
+  /** Analytic ∇u `[n, 2]`: (a + 2b·x₁ + 4c·x₁³, d·x₂). */
+  grad(x: tf.Tensor2D): tf.Tensor2D {
+    assertBatch(x, 'x', 2);
+    return tf.tidy(() => {
+      const [x1, x2] = tf.split(x, 2, 1);
+      const g1 = tf.add(tf.add(tf.mul(x1, 2 * this.b), tf.mul(tf.pow(x1, 3), 4 * this.c)), this.a);
+      return tf.concat([g1, tf.mul(x2, this.d)], 1) as tf.Tensor2D;
+    });
+  }
+
+  /** The x₁ marginal as a dim-1 energy (same a, b, c). */
+  marginal(): DoubleWell1D {
+    return this.marginal1D;
+  }
+
+  /** Exact log Z of the 2D density: log Z₁ + ½·log(2π/d). */
+  logZ(): number {
+    return this.marginal1D.logZ() + 0.5 * Math.log((2 * Math.PI) / this.d);
+  }
+
+  /** Exact P(x₁ > 0). */
+  probabilityPositive(): number {
+    return this.marginal1D.probabilityPositive();
+  }
+
+  /** Exact ΔF = −ln(P(x₁>0)/P(x₁<0)) in kT. */
+  deltaF(): number {
+    return this.marginal1D.deltaF();
+  }
+
+  /** Exact F(x₁) = −ln p(x₁) of the x₁ marginal on a grid. */
+  freeEnergyProfile(grid?: GridSpec): FreeEnergyProfile {
+    return this.marginal1D.freeEnergyProfile(grid);
+  }
+}
+
+/** u per row of a `[.., 2]`-columned tensor; shared with ManyWell. Must be called inside tf.tidy. */
+export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients): { u: tf.Tensor } {
+  if (x.shape[1] !== 2) throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
+  const [x1, x2] = tf.split(x, 2, 1);
+  const s = tf.square(x1);
+  const u = tf.addN([tf.mul(x1, k.a), tf.mul(s, k.b), tf.mul(tf.square(s), k.c), tf.mul(tf.square(x2), 0.5 * k.d)]);
+  return { u: tf.reshape(u, [-1]) };
+}
