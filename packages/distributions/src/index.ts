@@ -1,2 +1,13 @@
 // MeanFreeNormal lives in its own file (particle systems).
 export * from './meanFreeNormal.js';
+export { Normal, type NormalOptions } from './normal.js';
+export { TransformedDistribution } from './transformedDistribution.js';
+export {
+  registerDistribution,
+  distributionFromConfig,
+  registeredDistributions,
+  type DistributionFactory,
+  type DistributionFactoryContext,
+  type DistributionFromConfigOptions,
+} from './registry.js';
+export type { ScalarOrArray } from './params.js';
