@@ -1,7 +1,11 @@
 // MeanFreeNormal lives in its own file (particle systems).
 export * from './meanFreeNormal.js';
 export { Normal, type NormalOptions } from './normal.js';
+export { MultivariateNormal, cholesky, type MultivariateNormalOptions } from './multivariateNormal.js';
+export { Uniform, type UniformOptions } from './uniform.js';
+export { Mixture, logSumExpRows } from './mixture.js';
 export { TransformedDistribution } from './transformedDistribution.js';
+export { twoMoons } from './twoMoons.js';
 export {
   registerDistribution,
   distributionFromConfig,

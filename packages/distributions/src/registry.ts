@@ -1,6 +1,9 @@
 import { BoltzflowError, type Bijector, type Distribution, type SerializedConfig } from '@boltzflow/core';
 import { Normal, type NormalOptions } from './normal.js';
 import { TransformedDistribution } from './transformedDistribution.js';
+import { MultivariateNormal, type MultivariateNormalOptions } from './multivariateNormal.js';
+import { Uniform, type UniformOptions } from './uniform.js';
+import { Mixture } from './mixture.js';
 
 /** Options of {@link distributionFromConfig}: hooks for configs that nest other kinds of objects. */
 export interface DistributionFromConfigOptions {
@@ -64,6 +67,15 @@ export function nestedConfig(config: SerializedConfig, field: string): Serialize
 }
 
 registerDistribution('Normal', (c) => new Normal(c as unknown as NormalOptions));
+registerDistribution('MultivariateNormal', (c) => new MultivariateNormal(c as unknown as MultivariateNormalOptions));
+registerDistribution('Uniform', (c) => new Uniform(c as unknown as UniformOptions));
+registerDistribution('Mixture', (c, ctx) => {
+  if (!Array.isArray(c.components)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+  }
+  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
+  return new Mixture(comps, c.weights as number[] | undefined);
+});
 registerDistribution('TransformedDistribution', (c, ctx) => {
   if (!ctx.bijectorFromConfig) {
     throw new BoltzflowError('INVALID_CONFIG', 'TransformedDistribution needs bijectorFromConfig to rebuild its bijector', {
