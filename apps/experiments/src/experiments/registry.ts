@@ -1,0 +1,18 @@
+import { BoltzflowError } from '@boltzflow/core';
+import type { Experiment } from './types.js';
+import { doubleWell } from './doubleWell.js';
+
+/** The built-in experiments; add a new one by writing its file and listing it here. */
+export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell];
+
+export function findExperiment(name: string): Experiment<any> | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}
+
+export function getExperiment(name: string): Experiment<any> {
+  const e = findExperiment(name);
+  if (!e) {
+    throw new BoltzflowError('INVALID_CONFIG', `Unknown experiment '${name}'`, { argument: 'experiment', expected: `one of ${EXPERIMENTS.map((x) => x.name).join(', ')}`, received: JSON.stringify(name) });
+  }
+  return e;
+}

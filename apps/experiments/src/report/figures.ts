@@ -1,0 +1,236 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { Results } from '../results.js';
+import { contourLevels, contourSegments } from './contour.js';
+
+/**
+ * One plot of the report: a Vega-Lite spec with its data inlined. Experiments contribute figures as a list;
+ * the report renders each to SVG (inline in the HTML and as a file) and PNG.
+ */
+export interface Figure {
+  /** File-name-safe id, unique within a report (`samples`, `profiles`, …). */
+  id: string;
+  title: string;
+  caption?: string;
+  spec: TopLevelSpec;
+}
+
+const WIDTH = 220;
+const HEIGHT = 180;
+const REFERENCE = 'exact';
+
+/** Contour segments of the stored energy grid as rows for a `rule` layer. */
+function contourRows(results: Results, count = 9, span = 14): Record<string, number>[] {
+  const grid = results.artifacts.energyGrid;
+  if (!grid) return [];
+  const rows: Record<string, number>[] = [];
+  for (const level of contourLevels(grid.values, count, span)) {
+    for (const [x1, y1, x2, y2] of contourSegments(grid.x, grid.y, grid.values, level)) rows.push({ x1, y1, x2, y2, level });
+  }
+  return rows;
+}
+
+/** Scatter of each sampler's samples over the energy contours, one panel per sampler. */
+export function samplesFigure(results: Results): Figure | undefined {
+  const samples = results.artifacts.samples;
+  if (!samples || samples.length === 0) return undefined;
+  const grid = results.artifacts.energyGrid;
+  const contours = contourRows(results);
+  const xDomain = grid ? [grid.x[0], grid.x[grid.x.length - 1]] : undefined;
+  const yDomain = grid ? [grid.y[0], grid.y[grid.y.length - 1]] : undefined;
+  const xScale = xDomain ? { domain: xDomain, nice: false } : { zero: false };
+  const yScale = yDomain ? { domain: yDomain, nice: false } : { zero: false };
+  const panels = samples.map((s) => ({
+    title: s.sampler,
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      ...(contours.length > 0
+        ? [
+            {
+              data: { values: contours },
+              mark: { type: 'rule' as const, strokeWidth: 0.8, clip: true },
+              encoding: {
+                x: { field: 'x1', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
+                y: { field: 'y1', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+                x2: { field: 'x2' },
+                y2: { field: 'y2' },
+                color: { field: 'level', type: 'quantitative' as const, scale: { scheme: 'greys', reverse: true }, legend: null },
+              },
+            },
+          ]
+        : []),
+      {
+        data: { values: s.points.map(([a, b]) => ({ a, b })) },
+        mark: { type: 'point' as const, filled: true, size: 8, opacity: 0.5, color: '#d62728', clip: true },
+        encoding: {
+          x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
+          y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+        },
+      },
+    ],
+  }));
+  return {
+    id: 'samples',
+    title: 'Samples over energy contours',
+    caption: 'Samples (subsampled) of each sampler, drawn over contours of the energy u(x).',
+    spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', columns: 3, concat: panels } as TopLevelSpec,
+  };
+}
+
+/** Free-energy profiles along the reaction coordinate, each sampler against the exact profile. */
+export function profilesFigure(results: Results): Figure | undefined {
+  const p = results.artifacts.profiles;
+  if (!p || (p.samplers.length === 0 && !p.exact)) return undefined;
+  const rows: { x: number; f: number; sampler: string }[] = [];
+  if (p.exact) p.exact.x.forEach((x, i) => rows.push({ x, f: p.exact!.f[i], sampler: REFERENCE }));
+  for (const s of p.samplers) s.x.forEach((x, i) => { const f = s.f[i]; if (f != null && Number.isFinite(f)) rows.push({ x, f, sampler: s.sampler }); });
+  return {
+    id: 'profiles',
+    title: `Free-energy profile F(${p.coordinate})`,
+    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates, shifted to match the exact profile at its minimum); black: exact by quadrature.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: 2 * WIDTH,
+      height: 1.5 * HEIGHT,
+      data: { values: rows },
+      layer: [
+        {
+          transform: [{ filter: `datum.sampler === '${REFERENCE}'` }],
+          mark: { type: 'line', color: 'black', strokeWidth: 2 },
+          encoding: { x: { field: 'x', type: 'quantitative', title: p.coordinate }, y: { field: 'f', type: 'quantitative', title: 'F / kT' } },
+        },
+        {
+          transform: [{ filter: `datum.sampler !== '${REFERENCE}'` }],
+          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'f', type: 'quantitative' },
+            color: { field: 'sampler', type: 'nominal', title: 'sampler' },
+          },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** Trace of the reaction coordinate for each sampler, x axis in energy evaluations. */
+export function tracesFigure(results: Results): Figure | undefined {
+  const traces = results.artifacts.traces;
+  if (!traces || traces.length === 0) return undefined;
+  const rows = traces.flatMap((t) => t.values.map((v, i) => ({ sampler: t.sampler, evals: i * t.evaluationsPerPoint, v })));
+  const coord = traces[0].coordinate;
+  return {
+    id: 'traces',
+    title: `Trace plots of ${coord}`,
+    caption: `${coord} along one chain of each sampler; the x axis counts energy evaluations of that chain.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: rows },
+      facet: { row: { field: 'sampler', type: 'nominal', title: null } },
+      resolve: { scale: { x: 'independent' } },
+      spec: {
+        width: 2.5 * WIDTH,
+        height: 60,
+        mark: { type: 'line', strokeWidth: 0.7 },
+        encoding: {
+          x: { field: 'evals', type: 'quantitative', title: 'energy evaluations' },
+          y: { field: 'v', type: 'quantitative', title: coord },
+        },
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Normalised autocorrelation of the reaction coordinate against lag in energy evaluations. */
+export function autocorrelationFigure(results: Results): Figure | undefined {
+  const acs = results.artifacts.autocorrelation;
+  if (!acs || acs.length === 0) return undefined;
+  const rows = acs.flatMap((a) => a.values.map((rho, k) => ({ sampler: a.sampler, lag: k * a.evaluationsPerLag, rho })).filter((r) => r.lag > 0));
+  return {
+    id: 'autocorrelation',
+    title: 'Autocorrelation of the reaction coordinate',
+    caption: 'Normalised autocorrelation ρ(lag) with the lag measured in energy evaluations (log scale), so that samplers with different costs per step compare fairly.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: 2 * WIDTH,
+      height: 1.5 * HEIGHT,
+      data: { values: rows },
+      mark: { type: 'line', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'lag', type: 'quantitative', scale: { type: 'log' }, title: 'lag (energy evaluations)' },
+        y: { field: 'rho', type: 'quantitative', title: 'ρ', scale: { domain: [-0.2, 1] } },
+        color: { field: 'sampler', type: 'nominal' },
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Training loss and importance-sampling ESS fraction of the flow against the training step. */
+export function trainingFigure(results: Results): Figure | undefined {
+  const t = results.artifacts.training;
+  if (!t || t.length === 0) return undefined;
+  const loss = t.filter((r) => r.loss != null && Number.isFinite(r.loss)).map((r) => ({ step: r.step, loss: r.loss, phase: r.phase ?? 'training' }));
+  const ess = t.filter((r) => r.essFraction != null).map((r) => ({ step: r.step, ess: r.essFraction }));
+  const panels: unknown[] = [
+    {
+      title: 'loss',
+      width: WIDTH * 1.3,
+      height: HEIGHT,
+      data: { values: loss },
+      mark: { type: 'line', strokeWidth: 1 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'training step' },
+        y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'loss' },
+        color: { field: 'phase', type: 'nominal' },
+      },
+    },
+  ];
+  if (ess.length > 0) {
+    panels.push({
+      title: 'Kish ESS fraction',
+      width: WIDTH * 1.3,
+      height: HEIGHT,
+      data: { values: ess },
+      mark: { type: 'line', point: true, strokeWidth: 1 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'training step' },
+        y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' },
+      },
+    });
+  }
+  return {
+    id: 'training',
+    title: 'Flow training',
+    caption: 'Training loss and the Kish effective sample size fraction of importance weights exp(−u − log q). A high ESS alone does not prove that every mode is covered; see ΔF in the table.',
+    spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: panels } as TopLevelSpec,
+  };
+}
+
+/** ESS per energy evaluation for each sampler (log scale). */
+export function efficiencyFigure(results: Results): Figure | undefined {
+  const rows = results.samplers.filter((s) => s.essPerEnergyEvaluation > 0).map((s) => ({ sampler: s.sampler, v: s.essPerEnergyEvaluation }));
+  if (rows.length === 0) return undefined;
+  return {
+    id: 'efficiency',
+    title: 'ESS per energy evaluation',
+    caption: 'Effective sample size of the reaction coordinate per energy evaluation spent in sampling (higher is better).',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: 2 * WIDTH,
+      height: { step: 22 },
+      data: { values: rows },
+      mark: 'bar',
+      encoding: {
+        y: { field: 'sampler', type: 'nominal', sort: '-x', title: null },
+        x: { field: 'v', type: 'quantitative', scale: { type: 'log' }, title: 'ESS / energy evaluation' },
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** The figures every experiment gets from the standard artifacts; missing data simply drops a figure. */
+export function standardFigures(results: Results): Figure[] {
+  return [efficiencyFigure, samplesFigure, profilesFigure, tracesFigure, autocorrelationFigure, trainingFigure]
+    .map((f) => f(results))
+    .filter((f): f is Figure => f !== undefined);
+}

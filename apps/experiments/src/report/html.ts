@@ -1,0 +1,98 @@
+import type { Results, SamplerResult } from '../results.js';
+import type { RenderedFigure } from './render.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Number formatting for the table: 4 significant digits, exponent for very small/large values. */
+export function fmt(v: number | null | undefined, digits = 4): string {
+  if (v == null || !Number.isFinite(v)) return '–';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) return v.toExponential(digits - 1);
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  return v.toPrecision(digits);
+}
+
+function deltaFCell(s: SamplerResult): string {
+  if (!s.deltaF) return '–';
+  const { estimate, stderr, reference } = s.deltaF;
+  let out = `${fmt(estimate)} ± ${fmt(stderr, 2)}`;
+  if (reference !== undefined && stderr > 0) {
+    const z = (estimate - reference) / stderr;
+    out += ` <span class="z" title="(estimate − exact) / stderr">(${z >= 0 ? '+' : ''}${z.toFixed(1)}σ)</span>`;
+  }
+  return out;
+}
+
+export function comparisonTable(results: Results): string {
+  const header = ['sampler', 'energy evals', 'wall s', 'acceptance', 'transitions', 'IACT (evals)', 'ESS', 'ESS / eval', 'ESS / s', 'ΔF (kT)'];
+  const rows = results.samplers.map(
+    (s) =>
+      `<tr><th scope="row" title="${escapeHtml(s.description ?? '')}">${escapeHtml(s.sampler)}</th><td>${fmt(s.energyEvaluations)}</td><td>${fmt(s.wallSeconds, 3)}</td><td>${fmt(s.acceptanceRate, 3)}</td><td>${fmt(s.transitions)}</td><td>${fmt(s.iact)}</td><td>${fmt(s.ess)}</td><td>${fmt(s.essPerEnergyEvaluation)}</td><td>${fmt(s.essPerSecond)}</td><td>${deltaFCell(s)}</td></tr>`,
+  );
+  const ref = results.reference?.deltaF;
+  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th>${'<td></td>'.repeat(8)}<td>${fmt(ref)}</td></tr>` : '';
+  return `<table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table>`;
+}
+
+function settingsList(results: Results): string {
+  const items = results.samplers
+    .filter((s) => s.settings || s.notes || s.description)
+    .map((s) => {
+      const settings = s.settings ? Object.entries(s.settings).map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(typeof v === 'number' ? fmt(v) : String(v))}`).join(', ') : '';
+      const notes = (s.notes ?? []).map((n) => escapeHtml(n)).join(' ');
+      return `<li><b>${escapeHtml(s.sampler)}</b>${s.description ? ` — ${escapeHtml(s.description)}` : ''}${settings ? `. <span class="settings">${settings}</span>` : ''}${notes ? `. ${notes}` : ''}</li>`;
+    });
+  return items.length > 0 ? `<ul class="samplers">${items.join('')}</ul>` : '';
+}
+
+/** The self-contained report page: no scripts, no external resources, figures inlined as SVG. */
+export function reportHtml(results: Results, figures: RenderedFigure[]): string {
+  const b = results.backend;
+  const skipped = results.skipped.length > 0 ? `<div class="skipped"><b>Not run:</b><ul>${results.skipped.map((s) => `<li>${escapeHtml(s.sampler)}: ${escapeHtml(s.reason)}</li>`).join('')}</ul></div>` : '';
+  const t = results.training;
+  const training = t
+    ? `<p class="training">Flow training: ${fmt(t.steps)} steps, ${fmt(t.energyEvaluations)} energy evaluations, ${fmt(t.wallSeconds, 3)} s; final loss ${fmt(t.finalLoss)}, Kish ESS fraction ${fmt(t.essFraction, 3)}${t.modeFractions ? `; mode fractions ${Object.entries(t.modeFractions).map(([k, v]) => `${escapeHtml(k)}: ${fmt(v, 3)}`).join(', ')}` : ''}.</p>`
+    : '';
+  const refDef = results.reference?.definition ? `<p>${escapeHtml(results.reference.definition)}</p>` : '';
+  const figs = figures
+    .map(
+      (f) =>
+        `<figure class="plot" id="fig-${escapeHtml(f.figure.id)}" data-figure-id="${escapeHtml(f.figure.id)}"><h2>${escapeHtml(f.figure.title)}</h2><div class="svg">${stripXmlProlog(f.svg)}</div>${f.figure.caption ? `<figcaption>${escapeHtml(f.figure.caption)}</figcaption>` : ''}</figure>`,
+    )
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>boltzflow — ${escapeHtml(results.experiment)}</title>
+<style>
+body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.1em;margin:.2em 0}
+table.comparison{border-collapse:collapse;font-size:.85em;margin:1em 0}
+table.comparison th,table.comparison td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:right}
+table.comparison th[scope=row]{text-align:left}
+tr.reference{font-style:italic;background:#f6f6f6}
+.meta{color:#555;font-size:.85em}.z{color:#777;font-size:.9em}
+.skipped{background:#fff7e0;border-left:3px solid #e0a800;padding:.4em 1em;font-size:.85em}
+figure.plot{margin:1.5em 0;border-top:1px solid #eee;padding-top:.5em}
+figcaption{color:#555;font-size:.85em;max-width:800px}
+</style></head>
+<body>
+<h1>boltzflow report: ${escapeHtml(results.experiment)}</h1>
+${results.description ? `<p>${escapeHtml(results.description)}</p>` : ''}
+<p class="meta">seed ${results.seed}${results.quick ? ' (quick run)' : ''} · backend ${escapeHtml(b.active)}${b.fallback ? ` (fallback from ${escapeHtml(b.requested)}: ${escapeHtml(b.reason ?? '')})` : ''} · tfjs ${escapeHtml(b.tfjsVersion)} · boltzflow ${escapeHtml(results.libraryVersion)} · ${fmt(results.wallSeconds, 3)} s wall · started ${escapeHtml(results.startedAt)}</p>
+${refDef}
+${comparisonTable(results)}
+${settingsList(results)}
+${training}
+${skipped}
+${figs}
+</body></html>
+`;
+}
+
+function stripXmlProlog(svg: string): string {
+  return svg.replace(/^<\?xml[^>]*>\s*/, '');
+}
