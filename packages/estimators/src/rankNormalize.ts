@@ -6,6 +6,9 @@ import { errorFunction, probit } from 'simple-statistics';
  * so rank-normalised diagnostics agree with ArviZ (scipy `norm.ppf`) to ~1e-7.
  */
 export function normalQuantile(p: number): number {
+  // exact antisymmetry Φ⁻¹(1 − p) = −Φ⁻¹(p), so tied/symmetric ranks map symmetrically
+  if (p > 0.5) return -normalQuantile(1 - p);
+  if (p === 0.5) return 0;
   let z = probit(p);
   for (let k = 0; k < 3; k++) {
     const cdf = 0.5 * (1 + errorFunction(z / Math.SQRT2));
