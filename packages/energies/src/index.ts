@@ -11,3 +11,8 @@ export {
 } from './doubleWell.js';
 export { ManyWell, type ManyWellOptions } from './manyWell.js';
 export { logIntegrate } from './quadrature.js';
+export { MuellerBrown, MUELLER_BROWN_PARAMS, type MuellerBrownOptions } from './muellerBrown.js';
+export { GaussianMixtureEnergy, type GaussianMixtureEnergyOptions, type Gmm40Options } from './gaussianMixtureEnergy.js';
+export { MultiDoubleWell, type MultiDoubleWellOptions } from './multiDoubleWell.js';
+export { LennardJones, type LennardJonesOptions } from './lennardJones.js';
+export { PairGeometry } from './particles.js';
