@@ -1,0 +1,341 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  type Bijector,
+  type Distribution,
+  type Energy,
+  type Rng,
+} from '@boltzflow/core';
+import { energyAndGrad } from '@boltzflow/energies';
+import { checkEnergy, checkSameDim, pickRows } from './common.js';
+
+/** Options shared by the stochastic blocks: they target u_λ = (1 − λ)·u_prior + λ·u, u_prior = −log p_base. */
+export interface StochasticBlockOptions {
+  /** Interpolation parameter λ ∈ [0, 1]. */
+  lambda: number;
+  /** MCMC steps in the block (default 1). */
+  steps?: number;
+  /** Random-walk σ (Metropolis) or time step τ (Langevin: y′ = y − τ∇u_λ + √(2τ)ξ). */
+  stepSize: number;
+}
+
+/** Random-walk Metropolis block: path weight ΔS = u_λ(y_out) − u_λ(y_in) (detailed balance). */
+export interface MetropolisBlock {
+  readonly type: 'metropolis';
+  readonly lambda: number;
+  readonly steps: number;
+  readonly stepSize: number;
+}
+
+/**
+ * Langevin block: unadjusted (ΔS = Σ log q(y|y′) − log q(y′|y), the backward/forward Gaussian transition densities)
+ * or Metropolis-adjusted (MALA, ΔS = u_λ(y_out) − u_λ(y_in)).
+ */
+export interface LangevinBlock {
+  readonly type: 'langevin';
+  readonly lambda: number;
+  readonly steps: number;
+  readonly stepSize: number;
+  readonly metropolize: boolean;
+}
+
+export type StochasticBlock = MetropolisBlock | LangevinBlock;
+/** A layer: a deterministic Bijector (forward maps towards the data) or a stochastic block. */
+export type SnfLayer = Bijector | StochasticBlock;
+
+function checkBlockOptions(o: StochasticBlockOptions): { lambda: number; steps: number; stepSize: number } {
+  if (!o || typeof o !== 'object') {
+    throw new BoltzflowError('INVALID_VALUE', 'Expected block options', { argument: 'options', expected: '{ lambda, stepSize, steps? }', received: typeof o });
+  }
+  assertProbability(o.lambda, 'lambda');
+  const steps = o.steps ?? 1;
+  assertInteger(steps, 'steps', 1);
+  assertPositive(o.stepSize, 'stepSize');
+  return { lambda: o.lambda, steps, stepSize: o.stepSize };
+}
+
+/** A random-walk Metropolis block of a {@link StochasticNormalizingFlow}. */
+export function metropolisBlock(options: StochasticBlockOptions): MetropolisBlock {
+  return { type: 'metropolis', ...checkBlockOptions(options) };
+}
+
+/** A Langevin block (unadjusted by default; `metropolize: true` gives MALA) of a {@link StochasticNormalizingFlow}. */
+export function langevinBlock(options: StochasticBlockOptions & { metropolize?: boolean }): LangevinBlock {
+  return { type: 'langevin', ...checkBlockOptions(options), metropolize: options.metropolize ?? false };
+}
+
+/** λ_k = k/K for k = 1..K: linearly spaced annealing from the prior (λ = 0, never simulated) to the target (λ = 1). */
+export function linearLambdas(k: number): number[] {
+  assertInteger(k, 'k', 1);
+  return Array.from({ length: k }, (_, i) => (i + 1) / k);
+}
+
+function isBlock(l: unknown): l is StochasticBlock {
+  const t = (l as StochasticBlock | undefined)?.type;
+  return t === 'metropolis' || t === 'langevin';
+}
+
+export interface StochasticNormalizingFlowOptions {
+  /** Prior p_base; u_prior = −log p_base (normalised, so AIS-type log-weights estimate log Z of exp(−u)). */
+  base: Distribution;
+  /** Target energy u (units of kT). */
+  target: Energy;
+  layers: readonly SnfLayer[];
+}
+
+export interface SnfSampleOptions {
+  /** Also return each layer's log-weight contribution and each block's mean acceptance. */
+  perLayer?: boolean;
+}
+
+export interface SnfSample {
+  /** Samples x_T `[n, dim]`. */
+  x: tf.Tensor2D;
+  /** Path log-weights log w = −u(x_T) + u_prior(z_0) + Σ ΔS_t `[n]`; −Inf where an energy was not finite. */
+  logWeights: tf.Tensor1D;
+  /** u(x_T) `[n]`. */
+  energy: tf.Tensor1D;
+  /** Evaluations of the target u spent (gradients included), summed over samples. */
+  energyEvaluations: number;
+  /** With `perLayer`: ΔS per layer `[n]` each (log|det J| for bijectors). */
+  deltaS?: tf.Tensor1D[];
+  /** With `perLayer`: mean acceptance per layer (null for bijectors and unadjusted Langevin). */
+  acceptance?: (number | null)[];
+}
+
+/** Cached quantities at the current point of the path (invalidated by deterministic layers). */
+interface Point {
+  y: tf.Tensor2D;
+  u?: tf.Tensor1D;
+  up?: tf.Tensor1D;
+  gu?: tf.Tensor2D;
+  gup?: tf.Tensor2D;
+}
+
+/** (1 − λ)·a + λ·b without 0·Inf = NaN at the ends. */
+function interp(lambda: number, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (lambda === 0) return a;
+  if (lambda === 1) return b;
+  return tf.add(tf.mul(a, 1 - lambda), tf.mul(b, lambda));
+}
+
+/**
+ * Stochastic normalizing flow (Wu, Köhler & Noé, NeurIPS 2020): z_0 ~ p_base, then layers y_{t+1} = layer_t(y_t),
+ * each a deterministic Bijector or a stochastic block (Metropolis / Langevin / MALA on u_λ). The path log-weight
+ * log w = −u(x_T) + u_prior(z_0) + Σ_t ΔS_t (ΔS = log|det J| for bijectors, u_λ(y_{t+1}) − u_λ(y_t) for blocks in detailed
+ * balance with u_λ, log q_t(y_t|y_{t+1}) − log q_t(y_{t+1}|y_t) for unadjusted Langevin) makes E[w·f(x_T)] = Z·E_μ[f]:
+ * self-normalised weights are exact, and logMeanExp(log w) estimates log Z with Z = ∫exp(−u). With stochastic blocks only
+ * and λ = linearLambdas(K) this is annealed importance sampling.
+ *
+ * Training: `klLoss` = mean(−log w) = KL(path ‖ backward path) − log Z is differentiable in the bijectors' variables:
+ * Langevin blocks are reparameterised (second-order autodiff through ∇u_λ), Metropolis blocks pass gradients through the
+ * selected branch of tf.where (the accept/reject decision itself contributes no gradient, as in the paper). The base is
+ * treated as fixed (its samples are not reparameterised).
+ */
+export class StochasticNormalizingFlow {
+  readonly dim: number;
+  readonly base: Distribution;
+  readonly target: Energy;
+  readonly layers: readonly SnfLayer[];
+  private readonly prior: Energy;
+
+  constructor(options: StochasticNormalizingFlowOptions) {
+    const { base, target, layers } = options ?? ({} as StochasticNormalizingFlowOptions);
+    if (!base || typeof base.logProb !== 'function' || typeof base.sample !== 'function') {
+      throw new BoltzflowError('INVALID_VALUE', 'Expected a Distribution', { argument: 'base', expected: 'Distribution', received: typeof base });
+    }
+    checkEnergy(target, 'target');
+    checkSameDim(base.dim, target, 'base');
+    if (!Array.isArray(layers)) {
+      throw new BoltzflowError('INVALID_VALUE', 'Expected an array of layers', { argument: 'layers', expected: '(Bijector | StochasticBlock)[]', received: typeof layers });
+    }
+    layers.forEach((l, i) => {
+      if (isBlock(l)) {
+        checkBlockOptions(l);
+        return;
+      }
+      const b = l as Bijector;
+      if (!b || typeof b.forward !== 'function') {
+        throw new BoltzflowError('INVALID_VALUE', 'Layer is neither a Bijector nor a stochastic block', { argument: `layers[${i}]`, expected: 'Bijector | metropolisBlock() | langevinBlock()', received: typeof l });
+      }
+      checkSameDim(b.dim, target, `layers[${i}]`);
+    });
+    this.dim = base.dim;
+    this.base = base;
+    this.target = target;
+    this.layers = [...layers];
+    this.prior = { dim: base.dim, name: 'prior', energy: (y) => tf.tidy(() => tf.neg(base.logProb(y)) as tf.Tensor1D) };
+  }
+
+  /** Variables of the base and of the deterministic layers, in layer order, without duplicates. */
+  get trainableVariables(): tf.Variable[] {
+    const seen = new Set<tf.Variable>();
+    const out: tf.Variable[] = [];
+    const add = (vs: readonly tf.Variable[]) => {
+      for (const v of vs) if (!seen.has(v)) (seen.add(v), out.push(v));
+    };
+    add(this.base.trainableVariables);
+    for (const l of this.layers) if (!isBlock(l)) add(l.trainableVariables);
+    return out;
+  }
+
+  /** Draws n path samples with their log-weights (fresh tensors owned by the caller). */
+  sample(n: number, rng: Rng, options: SnfSampleOptions = {}): SnfSample {
+    assertInteger(n, 'n', 1);
+    const perLayer = options.perLayer ?? false;
+    let evals = 0;
+    const res = tf.tidy(() => {
+      const r = this.run(n, rng, perLayer);
+      evals = r.evals;
+      return { x: r.x, logWeights: r.logW, energy: r.u, deltaS: r.deltaS, acc: r.acc };
+    });
+    const out: SnfSample = { x: res.x, logWeights: res.logWeights, energy: res.energy, energyEvaluations: evals };
+    if (perLayer) {
+      out.deltaS = res.deltaS;
+      out.acceptance = res.acc.map((a: tf.Scalar | undefined) => {
+        if (!a) return null;
+        const v = a.dataSync()[0];
+        a.dispose();
+        return v;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * mean(−log w) over n fresh paths (= reverse KL of the path measures up to the constant −log Z): a scalar to minimise,
+   * e.g. `optimizer.minimize(() => snf.klLoss(256, rng), false, snf.trainableVariables)`. Paths with non-finite weight
+   * are left out of the mean.
+   */
+  klLoss(n: number, rng: Rng): tf.Scalar {
+    assertInteger(n, 'n', 1);
+    return tf.tidy(() => {
+      const { logW } = this.run(n, rng, false);
+      const ok = tf.isFinite(logW);
+      const safe = tf.where(ok, tf.neg(logW), tf.zerosLike(logW));
+      const count = tf.maximum(tf.sum(tf.cast(ok, 'float32')), 1);
+      return tf.div(tf.sum(safe), count) as tf.Scalar;
+    });
+  }
+
+  /** One batch of paths; call inside a tidy. */
+  private run(
+    n: number,
+    rng: Rng,
+    perLayer: boolean,
+  ): { x: tf.Tensor2D; logW: tf.Tensor1D; u: tf.Tensor1D; evals: number; deltaS: tf.Tensor1D[]; acc: (tf.Scalar | undefined)[] } {
+    let evals = 0;
+    const target = this.target;
+    const prior = this.prior;
+    const z0 = this.base.sample(n, rng);
+    let cur: Point = { y: z0, up: prior.energy(z0) };
+    let logW: tf.Tensor1D = cur.up as tf.Tensor1D; // + u_prior(z_0)
+    const deltaS: tf.Tensor1D[] = [];
+    const acc: (tf.Scalar | undefined)[] = [];
+
+    const ensureValues = (p: Point): void => {
+      if (!p.u) {
+        p.u = target.energy(p.y);
+        evals += n;
+      }
+      if (!p.up) p.up = prior.energy(p.y);
+    };
+    const ensureGrads = (p: Point): void => {
+      if (!p.gu) {
+        const eg = energyAndGrad(target, p.y);
+        p.u = eg.energy;
+        p.gu = eg.grad;
+        evals += n;
+      }
+      if (!p.gup) {
+        const eg = energyAndGrad(prior, p.y);
+        p.up = eg.energy;
+        p.gup = eg.grad;
+      }
+    };
+
+    for (const layer of this.layers) {
+      let ds: tf.Tensor1D;
+      let a: tf.Scalar | undefined;
+      if (!isBlock(layer)) {
+        const f = layer.forward(cur.y);
+        cur = { y: f.y };
+        ds = f.logDet;
+      } else if (layer.type === 'metropolis') {
+        const { lambda, stepSize, steps } = layer;
+        ensureValues(cur);
+        const start = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
+        let accSum: tf.Tensor = tf.scalar(0);
+        for (let s = 0; s < steps; s++) {
+          const prop = tf.add(cur.y, tf.mul(rng.normal([n, this.dim]), stepSize)) as tf.Tensor2D;
+          const u = target.energy(prop);
+          evals += n;
+          const up = prior.energy(prop);
+          const valid = tf.logicalAnd(tf.isFinite(u), tf.isFinite(up));
+          const logR = tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, up, u));
+          const logU = tf.log(rng.uniform([n]));
+          const mask = tf.logicalAnd(valid, tf.less(logU, logR)) as tf.Tensor1D;
+          accSum = tf.add(accSum, tf.mean(tf.cast(mask, 'float32')));
+          cur = { y: pickRows(mask, prop, cur.y), u: pickRows(mask, u, cur.u!), up: pickRows(mask, up, cur.up!) };
+        }
+        ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
+        a = tf.div(accSum, steps) as tf.Scalar;
+      } else {
+        const { lambda, stepSize: tau, steps, metropolize } = layer;
+        ensureGrads(cur);
+        const start = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
+        let sum: tf.Tensor = tf.zeros([n]);
+        let accSum: tf.Tensor = tf.scalar(0);
+        for (let s = 0; s < steps; s++) {
+          const xi = rng.normal([n, this.dim]);
+          const g = interp(lambda, cur.gup!, cur.gu!);
+          const prop = tf.add(tf.sub(cur.y, tf.mul(g, tau)), tf.mul(xi, Math.sqrt(2 * tau))) as tf.Tensor2D;
+          const next: Point = { y: prop };
+          ensureGrads(next);
+          const gNext = interp(lambda, next.gup!, next.gu!);
+          // log q(y | y′) − log q(y′ | y): forward residual is √(2τ)ξ, backward is y − y′ + τ∇u_λ(y′).
+          const logBack = tf.div(tf.sum(tf.square(tf.add(tf.sub(cur.y, prop), tf.mul(gNext, tau))), 1), -4 * tau);
+          const logFwd = tf.mul(tf.sum(tf.square(xi), 1), -0.5);
+          const logRatioQ = tf.sub(logBack, logFwd);
+          if (!metropolize) {
+            sum = tf.add(sum, logRatioQ);
+            cur = next;
+          } else {
+            const valid = tf.logicalAnd(tf.isFinite(next.u!), tf.isFinite(next.up!));
+            const logR = tf.add(tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, next.up!, next.u!)), logRatioQ);
+            const logU = tf.log(rng.uniform([n]));
+            const mask = tf.logicalAnd(valid, tf.less(logU, logR)) as tf.Tensor1D;
+            accSum = tf.add(accSum, tf.mean(tf.cast(mask, 'float32')));
+            cur = {
+              y: pickRows(mask, prop, cur.y),
+              u: pickRows(mask, next.u!, cur.u!),
+              up: pickRows(mask, next.up!, cur.up!),
+              gu: pickRows(mask, next.gu!, cur.gu!),
+              gup: pickRows(mask, next.gup!, cur.gup!),
+            };
+          }
+        }
+        if (metropolize) {
+          ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
+          a = tf.div(accSum, steps) as tf.Scalar;
+        } else {
+          ds = sum as tf.Tensor1D;
+        }
+      }
+      logW = tf.add(logW, ds) as tf.Tensor1D;
+      if (perLayer) {
+        deltaS.push(ds);
+        acc.push(a);
+      }
+    }
+    ensureValues(cur);
+    const u = cur.u!;
+    const raw = tf.sub(logW, u);
+    // Paths through non-finite energies get weight zero, never NaN.
+    logW = tf.where(tf.isFinite(raw), raw, tf.fill([n], -Infinity)) as tf.Tensor1D;
+    return { x: cur.y, logW, u, evals, deltaS, acc };
+  }
+}
