@@ -1,1 +1,1 @@
-export {};
+export { LogisticMixtureCDF, type LogisticMixtureCDFOptions } from './logisticMixtureCDF.js';
