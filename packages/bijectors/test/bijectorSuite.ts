@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, type Bijector, type Rng } from '@boltzflow/core';
+import { createRng, isBoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
 
 export interface SuiteOptions {
   dim: number;
@@ -25,6 +25,35 @@ export interface SuiteOptions {
   /** Skip the 1000-sample batch when a bijector is very slow. */
   largeBatch?: number;
   seed?: number;
+  /**
+   * Opt-in: rebuild from `toConfig()` with this function (usually `bijectorFromConfig`), copy trainable and
+   * non-trainable variables in order, and check that both directions give the same outputs.
+   */
+  fromConfig?: (config: SerializedConfig) => Bijector;
+  /** Opt-in: check that inputs of the wrong width or rank throw a BoltzflowError in both directions. */
+  checkBadInput?: boolean;
+}
+
+/**
+ * Adds `scale` × standard-normal noise to every trainable variable (in place), so that a bijector built in its
+ * identity initialisation becomes a generic map for testing.
+ */
+export function perturbVariables(b: Bijector, rng: Rng, scale = 0.3): Bijector {
+  for (const v of b.trainableVariables) {
+    tf.tidy(() => v.assign(tf.add(v, tf.mul(rng.normal(v.shape), scale))));
+  }
+  return b;
+}
+
+/** Copies `from`'s trainable and non-trainable variables into `to` (same architecture, same order). */
+export function copyVariables(from: Bijector, to: Bijector): void {
+  const a = [...from.trainableVariables, ...(from.nonTrainableVariables ?? [])];
+  const b = [...to.trainableVariables, ...(to.nonTrainableVariables ?? [])];
+  expect(b.length).toBe(a.length);
+  a.forEach((v, i) => {
+    expect(b[i].shape).toEqual(v.shape);
+    b[i].assign(v);
+  });
 }
 
 /** log|det A| of a square matrix by LU with partial pivoting in float64. */
@@ -180,5 +209,48 @@ export function runBijectorSuite(name: string, make: () => Bijector, opts: Suite
       expect(JSON.parse(JSON.stringify(cfg))).toEqual(cfg);
       b.dispose();
     });
+
+    if (opts.fromConfig) {
+      const fromConfig = opts.fromConfig;
+      it('round-trips through toConfig → fromConfig → copied variables', () => {
+        const { rng, b } = setup();
+        const c = fromConfig(JSON.parse(JSON.stringify(b.toConfig())) as SerializedConfig);
+        expect(c.toConfig()).toEqual(b.toConfig());
+        copyVariables(b, c);
+        const x = sampleInput(16, rng);
+        const fb = b.forward(x);
+        const fc = c.forward(x);
+        expect(maxAbsDiff(fb.y, fc.y)).toBeLessThan(1e-5 * (1 + tf.tidy(() => tf.max(tf.abs(fb.y)).dataSync()[0])));
+        expect(maxAbsDiff(fb.logDet, fc.logDet)).toBeLessThan(1e-4);
+        const ib = b.inverse(fb.y);
+        const ic = c.inverse(fb.y);
+        expect(maxAbsDiff(ib.x, ic.x)).toBeLessThan(1e-5 * (1 + tf.tidy(() => tf.max(tf.abs(x)).dataSync()[0])));
+        expect(maxAbsDiff(ib.logDet, ic.logDet)).toBeLessThan(1e-4);
+        tf.dispose([x, fb.y, fb.logDet, fc.y, fc.logDet, ib.x, ib.logDet, ic.x, ic.logDet]);
+        b.dispose();
+        c.dispose();
+      });
+    }
+
+    if (opts.checkBadInput) {
+      it('throws a BoltzflowError for inputs of the wrong width or rank', () => {
+        const { b } = setup();
+        const bad = [tf.zeros([3, dim + 1]), tf.zeros([dim])];
+        for (const t of bad) {
+          for (const dir of ['forward', 'inverse'] as const) {
+            let err: unknown;
+            try {
+              const r = b[dir](t as tf.Tensor2D);
+              tf.dispose(Object.values(r));
+            } catch (e) {
+              err = e;
+            }
+            expect(isBoltzflowError(err)).toBe(true);
+          }
+        }
+        tf.dispose(bad);
+        b.dispose();
+      });
+    }
   });
 }

@@ -1,1 +1,5 @@
-export {};
+export { Shift, type ShiftOptions } from './Shift.js';
+export { Scale, type ScaleOptions } from './Scale.js';
+export { Permute, Reverse, checkPermutation, type PermuteOptions, type ReverseOptions } from './Permute.js';
+export { Chain, type ChainOptions } from './Chain.js';
+export { Invert, type InvertOptions } from './Invert.js';

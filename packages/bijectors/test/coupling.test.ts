@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { AdditiveCoupling, AffineCoupling, bijectorFromConfig } from '../src/index.js';
+import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
+
+const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
+
+runBijectorSuite('AffineCoupling', () => perturbVariables(new AffineCoupling({ dim: 4, hidden: [16, 16], rng: createRng(1) }), createRng(2), 0.3), { dim: 4, ...common });
+runBijectorSuite(
+  'AffineCoupling (mask, silu)',
+  () => perturbVariables(new AffineCoupling({ dim: 5, mask: [0, 1, 0, 1, 1], hidden: [8], activation: 'silu', logScaleBound: 1.5, rng: createRng(3) }), createRng(4), 0.5),
+  { dim: 5, ...common },
+);
+runBijectorSuite('AdditiveCoupling', () => perturbVariables(new AdditiveCoupling({ dim: 3, split: 1, hidden: [8], rng: createRng(5) }), createRng(6), 0.5), { dim: 3, ...common });
+
+function expectBoltzflowError(f: () => unknown, argument?: string): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(isBoltzflowError(err)).toBe(true);
+  if (argument !== undefined) expect((err as { details: { argument?: string } }).details.argument).toBe(argument);
+}
+
+describe('couplings', () => {
+  it('start as the identity and are deterministic for a seed', () => {
+    const x = createRng(7).normal([6, 4]) as tf.Tensor2D;
+    const c = new AffineCoupling({ dim: 4, hidden: [8], rng: createRng(1) });
+    const r = c.forward(x);
+    expect(tf.max(tf.abs(tf.sub(r.y, x))).dataSync()[0]).toBe(0);
+    expect(tf.max(tf.abs(r.logDet)).dataSync()[0]).toBe(0);
+    const a = new AffineCoupling({ dim: 4, hidden: [8], rng: createRng(9), outputScale: 1 });
+    const b = new AffineCoupling({ dim: 4, hidden: [8], rng: createRng(9), outputScale: 1 });
+    expect(Array.from(a.forward(x).y.dataSync())).toEqual(Array.from(b.forward(x).y.dataSync()));
+  });
+
+  it('leave the conditioning features unchanged and bound the log-scale', () => {
+    const c = perturbVariables(new AffineCoupling({ dim: 4, mask: [1, 0, 1, 0], hidden: [8], logScaleBound: 0.5, rng: createRng(1) }), createRng(2), 3);
+    const x = tf.mul(createRng(3).normal([50, 4]), 3) as tf.Tensor2D;
+    const r = c.forward(x);
+    const xv = x.arraySync();
+    const yv = r.y.arraySync();
+    for (let i = 0; i < 50; i++) {
+      expect(yv[i][0]).toBe(xv[i][0]);
+      expect(yv[i][2]).toBe(xv[i][2]);
+    }
+    // |s| ≤ 0.5 per transformed feature, two of them.
+    expect(tf.max(tf.abs(r.logDet)).dataSync()[0]).toBeLessThanOrEqual(1.0 + 1e-6);
+  });
+
+  it('reject bad masks and options', () => {
+    expectBoltzflowError(() => new AffineCoupling({ dim: 3, mask: [1, 1, 1] }), 'mask');
+    expectBoltzflowError(() => new AffineCoupling({ dim: 3, mask: [1, 0] }), 'mask');
+    expectBoltzflowError(() => new AffineCoupling({ dim: 3, mask: [1, 0, 2] }), 'mask');
+    expectBoltzflowError(() => new AffineCoupling({ dim: 3, split: 3 }), 'split');
+    expectBoltzflowError(() => new AffineCoupling({ dim: 1 }), 'dim');
+    expectBoltzflowError(() => new AffineCoupling({ dim: 4, logScaleBound: 0 }), 'logScaleBound');
+    expectBoltzflowError(() => new AdditiveCoupling({ dim: 4, hidden: [0] }), 'hidden[0]');
+  });
+});
