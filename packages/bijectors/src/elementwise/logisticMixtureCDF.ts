@@ -110,7 +110,9 @@ export class LogisticMixtureCDF implements Bijector {
   inverse(y: tf.Tensor2D): InverseResult {
     assertBatch(y, 'y', this.dim);
     return tf.tidy(() => {
-      const solve = tf.customGrad((yy: tf.Tensor, l: tf.Tensor, m: tf.Tensor, s: tf.Tensor, save: tf.GradSaveFunc) => {
+      const solve = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+        const [yy, l, m, s] = args as tf.Tensor[];
+        const save = args[4] as tf.GradSaveFunc;
         const xs = tf.tensor2d(Float32Array.from(this.solve(yy.dataSync(), l.dataSync(), m.dataSync(), s.dataSync(), yy.shape[0])), yy.shape as [number, number], 'float32');
         save([xs, l, m, s]);
         return {
