@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { energyAndGrad } from '@boltzflow/energies';
+import { allFinite, assertBatch, assertFiniteTensor, assertPositive, BoltzflowError, type Energy, type Rng } from '@boltzflow/core';
+
+/** Checks the starting batch of a kernel: `[chains, target.dim]`, finite. */
+export function checkX0(target: Energy, x0: tf.Tensor2D, argument = 'x0'): number {
+  const [n] = assertBatch(x0, argument, target.dim);
+  if (n < 1) {
+    throw new BoltzflowError('INVALID_SHAPE', 'Need at least one chain', { argument, expected: `[chains >= 1, ${target.dim}]`, received: `[${x0.shape.join(', ')}]` });
+  }
+  assertFiniteTensor(x0, argument);
+  return n;
+}
+
+/** Throws NON_FINITE naming `argument` when the energy of the starting batch is NaN/±Inf somewhere (costs one sync; init only). */
+export function checkInitEnergy(energy: tf.Tensor, argument = 'x0'): void {
+  if (!allFinite(energy)) {
+    const vals = Array.from(energy.dataSync());
+    const bad = vals.findIndex((v) => !Number.isFinite(v));
+    throw new BoltzflowError('NON_FINITE', 'Energy at the starting point is not finite', {
+      argument,
+      expected: 'finite energy for every chain',
+      received: `u = ${vals[bad]} for chain ${bad}`,
+    });
+  }
+}
+
+/** A positive number, or (when `dim` is given) a positive per-dimension array of length dim; returns the array form. */
+export function checkStepSize(v: unknown, argument: string, dim?: number): number[] {
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const arr = Array.from(v as ArrayLike<number>);
+    if (dim === undefined || arr.length !== dim) {
+      throw new BoltzflowError('INVALID_SHAPE', 'Per-dimension step size has the wrong length', {
+        argument,
+        expected: dim === undefined ? 'a positive number' : `a positive number or ${dim} positive numbers`,
+        received: `length ${arr.length}`,
+      });
+    }
+    arr.forEach((s, i) => assertPositive(s, `${argument}[${i}]`));
+    return arr;
+  }
+  assertPositive(v, argument);
+  return dim === undefined ? [v] : new Array<number>(dim).fill(v);
+}
+
+/** NaN → +Inf, so that a proposal with an undefined energy is simply a proposal of zero probability. */
+export function sanitizeEnergy(u: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => tf.where(tf.isNaN(u), tf.fill(u.shape, Infinity), u) as tf.Tensor1D);
+}
+
+/**
+ * Metropolis–Hastings decision on a batch: NaN ratios and ratios of proposals with non-finite energy become −Inf
+ * (certain rejection), log u < log r decides. Returns the cleaned log ratio, the boolean mask and the 0/1 float vector.
+ */
+export function mhDecision(
+  logRatio: tf.Tensor1D,
+  proposalEnergy: tf.Tensor1D,
+  rng: Rng,
+): { logAcceptRatio: tf.Tensor1D; mask: tf.Tensor1D; accepted: tf.Tensor1D } {
+  const n = logRatio.shape[0];
+  const clean = tf.where(
+    tf.logicalAnd(tf.isFinite(proposalEnergy), tf.logicalNot(tf.isNaN(logRatio))),
+    logRatio,
+    tf.fill([n], -Infinity),
+  ) as tf.Tensor1D;
+  const logU = tf.log(rng.uniform([n])) as tf.Tensor1D;
+  const mask = tf.less(logU, clean) as tf.Tensor1D;
+  return { logAcceptRatio: clean, mask, accepted: tf.cast(mask, 'float32') as tf.Tensor1D };
+}
+
+/** Row-wise select: rows of `a` where mask, else rows of `b` (mask `[n]`, a/b `[n]` or `[n, d]`). */
+export function selectRows<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T): T {
+  const m = a.rank === 1 ? mask : mask.reshape([mask.shape[0], ...a.shape.slice(1).map(() => 1)]);
+  return tf.where(m as tf.Tensor, a, b) as T;
+}
+
+/** Returns the tensors of a step result inside a tidy, keeping the numbers outside. */
+export type TensorRecord = Record<string, tf.Tensor>;
+
+/**
+ * energyAndGrad for use inside tf.tidy: the autodiff path of energyAndGrad `tf.keep`s the energy, which a surrounding
+ * tidy would then never free (one leaked tensor per call). Re-own it as an ordinary tracked tensor.
+ */
+export function energyAndGradTracked(target: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
+  const eg = energyAndGrad(target, x);
+  const energy = eg.energy.clone();
+  eg.energy.dispose();
+  return { energy, grad: eg.grad };
+}

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
+import { checkInitEnergy, checkStepSize, checkX0, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+
+export interface RandomWalkMetropolisOptions {
+  /** Standard deviation of the Gaussian proposal: one number, or one per dimension. */
+  stepSize: number | readonly number[];
+}
+
+export type RandomWalkMetropolisState = ChainState;
+
+/** Kernel produced by {@link randomWalkMetropolis}; `kind` selects the default target acceptance in adaptation. */
+export interface RandomWalkMetropolisKernel extends Kernel<RandomWalkMetropolisState> {
+  readonly kind: 'rwm';
+  readonly stepSize: number[];
+}
+
+/**
+ * Random-walk Metropolis with Gaussian proposals x' = x + σ ⊙ ξ, ξ ~ N(0, I), vectorised over the chains of the batch.
+ * One energy evaluation per chain and step.
+ */
+export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropolisOptions): RandomWalkMetropolisKernel {
+  const stepSize = checkStepSize(options?.stepSize, 'stepSize', target.dim);
+  const dim = target.dim;
+  return {
+    kind: 'rwm',
+    target,
+    stepSize,
+    init(x0: tf.Tensor2D): RandomWalkMetropolisState {
+      checkX0(target, x0);
+      const energy = target.energy(x0);
+      try {
+        checkInitEnergy(energy);
+      } catch (e) {
+        energy.dispose();
+        throw e;
+      }
+      return { x: x0.clone(), energy };
+    },
+    step(state: RandomWalkMetropolisState, rng: Rng): { state: RandomWalkMetropolisState; info: StepInfo } {
+      const n = state.x.shape[0];
+      const out = tf.tidy(() => {
+        const sigma = tf.tensor1d(stepSize);
+        const proposal = tf.add(state.x, tf.mul(rng.normal([n, dim]), sigma)) as tf.Tensor2D;
+        const propEnergy = sanitizeEnergy(target.energy(proposal));
+        const logRatio = tf.sub(state.energy, propEnergy) as tf.Tensor1D;
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, propEnergy, rng);
+        return {
+          x: selectRows(mask, proposal, state.x),
+          energy: selectRows(mask, propEnergy, state.energy),
+          accepted,
+          logAcceptRatio,
+        };
+      });
+      return {
+        state: { x: out.x, energy: out.energy },
+        info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },
+      };
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertInteger, BoltzflowError, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
+
+/**
+ * Kept draws as one Float32Array in row-major `[kept, chains, k]` order (k = dim, or the number of traced observables).
+ * Host memory, not tensors: thousands of steps do not pile up tensors, and estimators read plain arrays.
+ */
+export interface SampleArray {
+  readonly data: Float32Array;
+  readonly shape: [number, number, number];
+  /** Value of draw `i`, chain `c`, coordinate `j`. */
+  get(i: number, c: number, j: number): number;
+  /** The series of one chain and coordinate, length `kept`. */
+  series(c: number, j: number): Float64Array;
+  /** A fresh `[kept, chains, k]` tensor owned by the caller. */
+  toTensor(): tf.Tensor3D;
+}
+
+/** Wraps a `[kept, chains, k]` Float32Array. */
+export function sampleArray(data: Float32Array, shape: [number, number, number]): SampleArray {
+  const [kept, chains, k] = shape;
+  if (data.length !== kept * chains * k) {
+    throw new BoltzflowError('INVALID_SHAPE', 'Sample buffer does not match its shape', { argument: 'data', expected: `length ${kept * chains * k}`, received: `length ${data.length}` });
+  }
+  return {
+    data,
+    shape,
+    get: (i, c, j) => data[(i * chains + c) * k + j],
+    series(c, j) {
+      const out = new Float64Array(kept);
+      for (let i = 0; i < kept; i++) out[i] = data[(i * chains + c) * k + j];
+      return out;
+    },
+    toTensor: () => tf.tensor3d(data, shape, 'float32'),
+  };
+}
+
+export interface SampleChainProgress {
+  /** Steps done so far (burn-in included). */
+  step: number;
+  total: number;
+  phase: 'burnIn' | 'sampling';
+}
+
+export interface SampleChainOptions {
+  /** Steps after burn-in. */
+  steps: number;
+  /** Steps discarded first (default 0). */
+  burnIn?: number;
+  /** Keep every `thin`-th post-burn-in step (default 1); kept = floor(steps / thin). */
+  thin?: number;
+  rng: Rng;
+  /** Called every `progressEvery` steps (default 100) and at the end. */
+  onProgress?: (p: SampleChainProgress) => void;
+  progressEvery?: number;
+  /** Store only these observables `[chains, k]` of the positions instead of the positions (bounds memory). */
+  trace?: (x: tf.Tensor2D) => tf.Tensor2D;
+}
+
+export interface SampleChainResult<S extends ChainState> {
+  /** `[kept, chains, dim]` positions, or `[kept, chains, k]` traced observables. */
+  samples: SampleArray;
+  /** Fraction of accepted post-burn-in steps, per chain. */
+  acceptanceRate: number[];
+  /** Mean of {@link acceptanceRate}. */
+  overallAcceptanceRate: number;
+  /** Energy evaluations of the whole run (init, burn-in and sampling), summed over chains. */
+  energyEvaluations: number;
+  /** Last state, owned by the caller (dispose with `disposeTree`). */
+  finalState: S;
+  wallSeconds: number;
+}
+
+function isState(v: unknown): v is ChainState {
+  return typeof v === 'object' && v !== null && !(v instanceof tf.Tensor) && (v as ChainState).x instanceof tf.Tensor;
+}
+
+function collectTensors(value: unknown, out: Set<tf.Tensor>): Set<tf.Tensor> {
+  if (value instanceof tf.Tensor) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectTensors(v, out);
+  return out;
+}
+
+/** Disposes the tensors of `old` that `next` does not reuse (kernels may pass tensors through unchanged). */
+export function disposeStateExcept(old: unknown, next: unknown): void {
+  const keep = collectTensors(next, new Set());
+  for (const t of collectTensors(old, new Set())) if (!keep.has(t) && !(t instanceof tf.Variable) && !t.isDisposed) t.dispose();
+}
+
+const FLUSH_EVERY = 64;
+
+/**
+ * Runs `kernel` for `burnIn + steps` steps from `x0` (a `[chains, dim]` batch, or a state such as
+ * `adaptStepSize(...).state`, which is left to the caller) and collects every `thin`-th post-burn-in draw.
+ * Tensor count stays flat: intermediate states are disposed as soon as the next exists, kept draws are
+ * downloaded in blocks of 64.
+ */
+export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tensor2D | S, options: SampleChainOptions): SampleChainResult<S> {
+  const t0 = performance.now();
+  assertInteger(options?.steps, 'steps', 0);
+  const burnIn = options.burnIn ?? 0;
+  const thin = options.thin ?? 1;
+  assertInteger(burnIn, 'burnIn', 0);
+  assertInteger(thin, 'thin', 1);
+  const progressEvery = options.progressEvery ?? 100;
+  assertInteger(progressEvery, 'progressEvery', 1);
+  if (!options.rng || typeof (options.rng as Rng).normal !== 'function') {
+    throw new BoltzflowError('INVALID_VALUE', 'sampleChain needs a random stream', { argument: 'rng', expected: 'Rng from createRng', received: typeof options.rng });
+  }
+  const rng = options.rng;
+  const ownsInit = !isState(x0);
+  let evaluations = 0;
+  const initial: S = ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
+  const chains = initial.x.shape[0];
+  if (ownsInit) evaluations += chains;
+
+  const total = burnIn + options.steps;
+  const kept = Math.floor(options.steps / thin);
+  let width = initial.x.shape[1] as number;
+  let data: Float32Array | undefined;
+  let pending: tf.Tensor2D[] = [];
+  let written = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    const block = tf.stack(pending) as tf.Tensor3D;
+    const vals = block.dataSync() as Float32Array;
+    if (!data) {
+      width = block.shape[2];
+      data = new Float32Array(kept * chains * width);
+    }
+    data.set(vals, written);
+    written += vals.length;
+    block.dispose();
+    for (const t of pending) t.dispose();
+    pending = [];
+  };
+
+  let state = initial;
+  let accSum = tf.zeros([chains]) as tf.Tensor1D;
+  try {
+    for (let i = 0; i < total; i++) {
+      const { state: next, info } = kernel.step(state, rng);
+      evaluations += info.energyEvaluations;
+      if (state !== initial || ownsInit) disposeStateExcept(state, next);
+      state = next;
+      if (i >= burnIn) {
+        const a = tf.add(accSum, info.accepted) as tf.Tensor1D;
+        accSum.dispose();
+        accSum = a;
+        if ((i - burnIn + 1) % thin === 0) {
+          if (options.trace) {
+            const obs = options.trace(state.x);
+            if (obs.rank !== 2 || obs.shape[0] !== chains) {
+              const got = `[${obs.shape.join(', ')}]`;
+              obs.dispose();
+              throw new BoltzflowError('INVALID_SHAPE', 'trace must return [chains, k]', { argument: 'trace', expected: `[${chains}, k]`, received: got });
+            }
+            pending.push(obs);
+          } else {
+            pending.push(state.x.clone());
+          }
+          if (pending.length >= FLUSH_EVERY) flush();
+        }
+      }
+      info.accepted.dispose();
+      info.logAcceptRatio.dispose();
+      if (options.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === total)) {
+        options.onProgress({ step: i + 1, total, phase: i < burnIn ? 'burnIn' : 'sampling' });
+      }
+    }
+    flush();
+  } catch (e) {
+    for (const t of pending) t.dispose();
+    accSum.dispose();
+    if (state !== initial || ownsInit) disposeStateExcept(state, ownsInit ? undefined : initial);
+    throw e;
+  }
+  const accCounts = Array.from(accSum.dataSync());
+  accSum.dispose();
+  const acceptanceRate = accCounts.map((a) => (options.steps > 0 ? a / options.steps : NaN));
+  // The caller's state must outlive us: if nothing moved, hand back a copy rather than the same object.
+  const finalState = state === initial && !ownsInit ? cloneState(state) : state;
+  return {
+    samples: sampleArray(data ?? new Float32Array(0), [kept, chains, data ? width : width]),
+    acceptanceRate,
+    overallAcceptanceRate: acceptanceRate.reduce((s, a) => s + a, 0) / chains,
+    energyEvaluations: evaluations,
+    finalState,
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function cloneState<S extends ChainState>(s: S): S {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) out[k] = v instanceof tf.Tensor ? v.clone() : v;
+  return out as S;
+}
