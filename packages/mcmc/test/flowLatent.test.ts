@@ -105,8 +105,9 @@ describe('latentMetropolis', () => {
       (x) =>
         tf.tidy(() => {
           const x1 = x.slice([0, 0], [-1, 1]).squeeze([1]);
-          const u = tf.mul(tf.sum(tf.square(x), 1), 0.5);
-          return tf.where(tf.greater(x1, 1.2), tf.fill(u.shape, Infinity), tf.where(tf.greater(x1, 1.1), tf.fill(u.shape, NaN), u)) as tf.Tensor1D;
+          const u = tf.mul(tf.sum(tf.square(x), 1), 0.5) as tf.Tensor1D;
+          const n = x.shape[0];
+          return tf.where(tf.greater(x1, 1.2), tf.fill([n], Infinity), tf.where(tf.greater(x1, 1.1), tf.fill([n], NaN), u)) as tf.Tensor1D;
         }),
       2,
     );
