@@ -1,8 +1,13 @@
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { disposeTree, type Rng } from '@boltzflow/core';
 import { DoubleWell } from '@boltzflow/energies';
-import type { SamplerResult } from '../results.js';
+import { adaptStepSize, mala, randomWalkMetropolis } from '@boltzflow/mcmc';
+import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid, linspace, round } from './common.js';
+import { collectArtifacts, mcmcOutcome, type CoordinateSpec, type SamplerOutcome } from './samplerMetrics.js';
+import { runToBudget } from './runToBudget.js';
 
 export const DOUBLE_WELL_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'latent-metropolis', 'flow-imh', 'snf'] as const;
 export type DoubleWellSampler = (typeof DOUBLE_WELL_SAMPLERS)[number];
@@ -79,6 +84,21 @@ export type DoubleWellParamsT = z.infer<typeof DoubleWellParams>;
 
 const PROFILE_RANGE: [number, number] = [-2.75, 2.75];
 
+const DESCRIPTIONS: Record<DoubleWellSampler, string> = {
+  rwm: 'random-walk Metropolis, step size adapted by dual averaging to the target acceptance',
+  'rwm-scan': 'random-walk Metropolis with the step size that had the best ESS per evaluation in a pilot scan',
+  mala: 'Metropolis-adjusted Langevin, step size adapted by dual averaging',
+  'replica-exchange': 'replica exchange (parallel tempering) over a temperature ladder, statistics at T = 1',
+  'latent-metropolis': 'random-walk Metropolis in the latent space of the trained flow',
+  'flow-imh': 'independence Metropolis–Hastings with the trained flow as proposal, mixed with local random-walk moves',
+  snf: 'stochastic normalizing flow: the trained flow with Metropolis blocks between its layers, importance weighted',
+};
+
+/** Overdispersed starting points (both wells), the same for every sampler. */
+function startingPoints(chains: number, rng: Rng): tf.Tensor2D {
+  return tf.tidy(() => tf.mul(rng.normal([chains, 2]), 1.5) as tf.Tensor2D);
+}
+
 export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
   description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
@@ -89,10 +109,108 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     const exactDeltaF = energy.deltaF();
     const profileX = linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 111);
     const exact = energy.freeEnergyProfile(profileX);
+    const exactMin = Math.min(...exact.f);
+    const spec: CoordinateSpec = {
+      index: 0,
+      name: 'x₁',
+      threshold: 0,
+      deadZone: 1,
+      profileEdges: linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 45),
+      profileMin: exactMin,
+      referenceDeltaF: exactDeltaF,
+    };
+    ctx.progress.log(`exact ΔF = ${exactDeltaF.toFixed(4)} kT (quadrature)`);
     const samplers: SamplerResult[] = [];
     const skipped: ExperimentOutput['skipped'] = [];
-    for (const s of params.samplers) skipped.push({ sampler: s, reason: 'its library package is not available yet' });
-    ctx.progress.log(`exact ΔF = ${exactDeltaF.toFixed(4)} kT (quadrature)`);
+    const artifacts: Artifacts = {
+      energyGrid: energyGrid(energy, [-3, 3], [-3.5, 3.5], 61),
+      profiles: { coordinate: 'x₁', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
+    };
+    const { budget, chains } = params;
+    const warmup = Math.max(50, Math.round(budget / chains / 10));
+    const record = (o: SamplerOutcome): void => {
+      samplers.push(o.result);
+      collectArtifacts(artifacts, o);
+      const d = o.result.deltaF;
+      ctx.progress.log(`  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}, transitions ${o.result.transitions}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`);
+    };
+    // Each sampler gets its own child stream so that adding or removing one does not change the others' numbers.
+    const children = ctx.rng.split(DOUBLE_WELL_SAMPLERS.length + 1);
+    const streams = new Map(DOUBLE_WELL_SAMPLERS.map((s, i) => [s, children[i]] as const));
+    const want = new Set(params.samplers);
+
+    const local = (name: DoubleWellSampler, factory: typeof randomWalkMetropolis | typeof mala, target: number): void => {
+      const rng = streams.get(name)!;
+      const x0 = startingPoints(chains, rng);
+      const t0 = performance.now();
+      const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: target, initialStepSize: 0.5 });
+      x0.dispose();
+      const bar = ctx.progress.bar(`sampling ${name}`, budget);
+      const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
+      bar.stop();
+      disposeTree(adapted.state);
+      disposeTree(run.finalState);
+      record(
+        mcmcOutcome({
+          sampler: name,
+          description: DESCRIPTIONS[name],
+          draws: run.draws,
+          energyEvaluations: run.energyEvaluations,
+          setupEnergyEvaluations: adapted.energyEvaluations + chains,
+          wallSeconds: (performance.now() - t0) / 1000,
+          acceptanceRate: run.acceptanceRate,
+          settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: target, warmupSteps: warmup, chains },
+          spec,
+          plot: params.plot,
+        }),
+      );
+    };
+
+    if (want.has('rwm')) local('rwm', randomWalkMetropolis, params.rwm.targetAcceptance);
+    if (want.has('mala')) local('mala', mala, params.mala.targetAcceptance);
+    if (want.has('rwm-scan')) {
+      const rng = streams.get('rwm-scan')!;
+      const t0 = performance.now();
+      const scanBudget = Math.max(chains * 50, Math.round(budget / 5 / params.rwm.scan.length));
+      let best: { step: number; score: number } | undefined;
+      let setup = 0;
+      const bar = ctx.progress.bar('step-size scan rwm', params.rwm.scan.length);
+      params.rwm.scan.forEach((step, i) => {
+        const x0 = startingPoints(chains, rng);
+        const pilot = runToBudget(randomWalkMetropolis(energy, { stepSize: step }), x0, scanBudget, rng);
+        x0.dispose();
+        disposeTree(pilot.finalState);
+        setup += pilot.energyEvaluations;
+        const o = mcmcOutcome({ sampler: 'pilot', description: '', draws: pilot.draws, energyEvaluations: pilot.energyEvaluations, wallSeconds: pilot.wallSeconds, acceptanceRate: pilot.acceptanceRate, spec, plot: params.plot });
+        const score = o.result.essPerEnergyEvaluation;
+        if (!best || score > best.score) best = { step, score };
+        bar.update(i + 1, { step, 'ESS/eval': score });
+      });
+      bar.stop();
+      const x0 = startingPoints(chains, rng);
+      const sbar = ctx.progress.bar('sampling rwm-scan', budget);
+      const run = runToBudget(randomWalkMetropolis(energy, { stepSize: best!.step }), x0, budget, rng, sbar);
+      sbar.stop();
+      x0.dispose();
+      disposeTree(run.finalState);
+      record(
+        mcmcOutcome({
+          sampler: 'rwm-scan',
+          description: DESCRIPTIONS['rwm-scan'],
+          draws: run.draws,
+          energyEvaluations: run.energyEvaluations,
+          setupEnergyEvaluations: setup,
+          wallSeconds: (performance.now() - t0) / 1000,
+          acceptanceRate: run.acceptanceRate,
+          settings: { stepSize: best!.step, scanned: params.rwm.scan.join(', '), pilotEvaluationsEach: scanBudget, chains },
+          spec,
+          plot: params.plot,
+        }),
+      );
+    }
+    for (const s of ['replica-exchange', 'latent-metropolis', 'flow-imh', 'snf'] as const) {
+      if (want.has(s)) skipped.push({ sampler: s, reason: 'its library package is not available yet' });
+    }
     return {
       reference: {
         deltaF: exactDeltaF,
@@ -101,10 +219,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       },
       samplers,
       skipped,
-      artifacts: {
-        energyGrid: energyGrid(energy, [-3, 3], [-3.5, 3.5], 61),
-        profiles: { coordinate: 'x₁', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
-      },
+      artifacts,
     };
   },
 });

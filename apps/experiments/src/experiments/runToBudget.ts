@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ChainState, Kernel, Rng } from '@boltzflow/core';
+import { disposeStateExcept, sampleChain } from '@boltzflow/mcmc';
+import type { ProgressBar } from '../progress.js';
+import type { Draws } from './samplerMetrics.js';
+
+export interface BudgetRun<S extends ChainState> {
+  draws: Draws;
+  energyEvaluations: number;
+  acceptanceRate: number;
+  wallSeconds: number;
+  finalState: S;
+}
+
+/**
+ * Runs `kernel` in chunks until `budget` energy evaluations are spent (all chains together), so that samplers with
+ * different or random per-step costs (mixtures re-initialising sub-states) get the same budget, and the progress bar
+ * moves between chunks. Chunks are sized from the measured cost per step.
+ */
+export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.Tensor2D | S, budget: number, rng: Rng, bar?: ProgressBar): BudgetRun<S> {
+  const t0 = performance.now();
+  const blocks: Float32Array[] = [];
+  let kept = 0;
+  let chains = 0;
+  let dim = 0;
+  let evals = 0;
+  let accWeighted = 0;
+  let state: tf.Tensor2D | S = start;
+  let ownsState = false;
+  let chunk = 100;
+  while (evals < budget) {
+    const r = sampleChain(kernel, state, { steps: chunk, rng });
+    if (ownsState) disposeStateExcept(state, r.finalState);
+    state = r.finalState;
+    ownsState = true;
+    [, chains, dim] = r.samples.shape;
+    blocks.push(r.samples.data);
+    kept += r.samples.shape[0];
+    evals += r.energyEvaluations;
+    accWeighted += r.overallAcceptanceRate * r.samples.shape[0];
+    const perStep = r.energyEvaluations / chunk;
+    const remaining = budget - evals;
+    chunk = Math.max(1, Math.min(2000, Math.ceil(remaining / Math.max(perStep, 1e-9)), Math.ceil(budget / Math.max(perStep, 1e-9) / 10)));
+    bar?.update(Math.min(evals, budget), { acceptance: kept > 0 ? accWeighted / kept : 0 });
+  }
+  const data = new Float32Array(kept * chains * dim);
+  let o = 0;
+  for (const b of blocks) {
+    data.set(b, o);
+    o += b.length;
+  }
+  return {
+    draws: { data, shape: [kept, chains, dim] },
+    energyEvaluations: evals,
+    acceptanceRate: kept > 0 ? accWeighted / kept : 0,
+    wallSeconds: (performance.now() - t0) / 1000,
+    finalState: state as S,
+  };
+}

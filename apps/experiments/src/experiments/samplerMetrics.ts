@@ -1,0 +1,251 @@
+import {
+  autocorrelation,
+  countTransitions,
+  effectiveSampleSize,
+  freeEnergyProfile,
+  integratedAutocorrTime,
+  kishESS,
+  stateFreeEnergyDifference,
+} from '@boltzflow/estimators';
+import type { Artifacts, SamplerResult } from '../results.js';
+import { round, thin } from './common.js';
+
+/** How the experiment reads a reaction coordinate: which column, the dividing surface, the metastable cores. */
+export interface CoordinateSpec {
+  /** Column of the position that is the reaction coordinate. */
+  index: number;
+  name: string;
+  /** ΔF = F(ξ > threshold) − F(ξ < threshold). */
+  threshold: number;
+  /** Transitions count only between cores ξ < threshold − deadZone and ξ > threshold + deadZone. */
+  deadZone: number;
+  /** Histogram edges for the free-energy profile. */
+  profileEdges: number[];
+  /** Exact profile minimum, to align histogram profiles for plotting (they are only defined up to a constant). */
+  profileMin?: number;
+  /** Exact ΔF, copied into each sampler's deltaF.reference. */
+  referenceDeltaF?: number;
+}
+
+export interface PlotLimits {
+  samplesPerSampler: number;
+  tracePoints: number;
+  acfLags: number;
+}
+
+/** One sampler's contribution to the figures. */
+export interface SamplerArtifacts {
+  samples?: NonNullable<Artifacts['samples']>[number];
+  trace?: NonNullable<Artifacts['traces']>[number];
+  acf?: NonNullable<Artifacts['autocorrelation']>[number];
+  profile?: NonNullable<Artifacts['profiles']>['samplers'][number];
+}
+
+export interface SamplerOutcome {
+  result: SamplerResult;
+  artifacts: SamplerArtifacts;
+}
+
+/** Positions as `[kept, chains, dim]` row-major draws (the layout of mcmc's SampleArray). */
+export interface Draws {
+  data: Float32Array;
+  shape: [number, number, number];
+}
+
+function column(d: Draws, chain: number, j: number): Float64Array {
+  const [kept, chains, dim] = d.shape;
+  const out = new Float64Array(kept);
+  for (let i = 0; i < kept; i++) out[i] = d.data[(i * chains + chain) * dim + j];
+  return out;
+}
+
+function safe(fn: () => number): number | null {
+  try {
+    const v = fn();
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function profileOf(values: Float64Array, logWeights: Float64Array | null, spec: CoordinateSpec, sampler: string): SamplerArtifacts['profile'] {
+  try {
+    const p = freeEnergyProfile(values, { edges: spec.profileEdges, ...(logWeights ? { logWeights } : {}) });
+    const shift = spec.profileMin ?? 0;
+    return { sampler, x: Array.from(p.centers, (c) => round(c, 6)), f: Array.from(p.F, (f) => (Number.isFinite(f) ? round(f + shift, 5) : null)) };
+  } catch {
+    return undefined;
+  }
+}
+
+function pointsOf(d: Draws, max: number): [number, number][] {
+  const [kept, chains, dim] = d.shape;
+  const all: [number, number][] = [];
+  for (let i = 0; i < kept; i++) for (let c = 0; c < chains; c++) {
+    const o = (i * chains + c) * dim;
+    all.push([round(d.data[o], 4), round(d.data[o + (dim > 1 ? 1 : 0)], 4)]);
+  }
+  return thin(all, max);
+}
+
+/**
+ * Metrics of a Markov chain run on the reaction coordinate: multi-chain ESS (Stan bulk) and the IACT it implies, committed
+ * transitions, ΔF from the state populations with its stderr inflated by the autocorrelation of the state
+ * indicator (stderr_iid · √(N / ESS_indicator), multi-chain, so chains stuck in different wells give a large error).
+ */
+export function mcmcOutcome(opts: {
+  sampler: string;
+  description: string;
+  draws: Draws;
+  energyEvaluations: number;
+  setupEnergyEvaluations?: number;
+  wallSeconds: number;
+  acceptanceRate: number | null;
+  settings?: Record<string, number | string | boolean>;
+  notes?: string[];
+  spec: CoordinateSpec;
+  plot: PlotLimits;
+}): SamplerOutcome {
+  const { draws, spec, sampler } = opts;
+  const [kept, chains] = draws.shape;
+  const series = Array.from({ length: chains }, (_, c) => column(draws, c, spec.index));
+  const n = kept * chains;
+  const evalsPerDrawPerChain = opts.energyEvaluations / n;
+  const notes = [...(opts.notes ?? [])];
+
+  const ess = safe(() => effectiveSampleSize(series)) ?? 0;
+  const tauRes = (() => {
+    try {
+      return integratedAutocorrTime(series);
+    } catch {
+      return undefined;
+    }
+  })();
+  // τ from the multi-chain ESS (τ = M·N/ESS draws), so chains stuck in different wells count; in energy evaluations.
+  // emcee's single-window IAT averages per-chain autocorrelations and misses that, so it only serves as a warning.
+  const iact = ess > 0 ? (n / ess) * evalsPerDrawPerChain : null;
+  if (tauRes && !tauRes.reliable) notes.push('IACT window not reached: chains are shorter than ~50 IACTs, so IACT and ESS are lower bounds on the true correlation.');
+
+  let transitions = 0;
+  for (const s of series) transitions += countTransitions(s, { thresholds: [spec.threshold], deadZone: spec.deadZone }).total;
+
+  const pooled = new Float64Array(n);
+  series.forEach((s, c) => pooled.set(s, c * kept));
+  let deltaF: SamplerResult['deltaF'] = null;
+  const df = (() => {
+    try {
+      return stateFreeEnergyDifference(pooled, null, spec.threshold);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (df && Number.isFinite(df.deltaF)) {
+    const indicator = series.map((s) => s.map((v) => (v > spec.threshold ? 1 : 0)));
+    const essInd = safe(() => effectiveSampleSize(indicator, { method: 'basic' }));
+    if (essInd !== null && essInd > 0 && Number.isFinite(df.stderr)) {
+      deltaF = { estimate: df.deltaF, stderr: df.stderr * Math.sqrt(n / Math.min(n, essInd)), ...(spec.referenceDeltaF !== undefined ? { reference: spec.referenceDeltaF } : {}) };
+    }
+  }
+  if (!deltaF) notes.push(`ΔF not estimable: the chains never visited both sides of ${spec.name} = ${spec.threshold} in a way that allows an error estimate.`);
+
+  const acfValues = (() => {
+    try {
+      return Array.from(autocorrelation(series[0]).subarray(0, opts.plot.acfLags + 1), (v) => round(v, 5));
+    } catch {
+      return undefined; // constant chain (nothing accepted)
+    }
+  })();
+  const traceStride = Math.max(1, Math.ceil(kept / opts.plot.tracePoints));
+  const traceVals: number[] = [];
+  for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
+
+  const result: SamplerResult = {
+    sampler,
+    description: opts.description,
+    energyEvaluations: opts.energyEvaluations,
+    ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
+    wallSeconds: opts.wallSeconds,
+    acceptanceRate: opts.acceptanceRate,
+    transitions,
+    iact,
+    ess,
+    essPerEnergyEvaluation: opts.energyEvaluations > 0 ? ess / opts.energyEvaluations : 0,
+    essPerSecond: opts.wallSeconds > 0 ? ess / opts.wallSeconds : 0,
+    deltaF,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+  return {
+    result,
+    artifacts: {
+      samples: { sampler, points: pointsOf(draws, opts.plot.samplesPerSampler) },
+      trace: { sampler, coordinate: spec.name, evaluationsPerPoint: evalsPerDrawPerChain * traceStride, values: traceVals },
+      ...(acfValues ? { acf: { sampler, evaluationsPerLag: evalsPerDrawPerChain, values: acfValues } } : {}),
+      profile: profileOf(pooled, null, spec, sampler),
+    },
+  };
+}
+
+/**
+ * Metrics of independent weighted samples (importance sampling, SNF): Kish ESS, ΔF by self-normalised
+ * importance weights with its delta-method stderr; no chain, so no transitions or IACT.
+ */
+export function importanceOutcome(opts: {
+  sampler: string;
+  description: string;
+  x: Draws;
+  logWeights: Float64Array;
+  energyEvaluations: number;
+  setupEnergyEvaluations?: number;
+  wallSeconds: number;
+  acceptanceRate: number | null;
+  settings?: Record<string, number | string | boolean>;
+  notes?: string[];
+  spec: CoordinateSpec;
+  plot: PlotLimits;
+}): SamplerOutcome {
+  const { spec, sampler } = opts;
+  const coord = column(opts.x, 0, spec.index);
+  const kish = kishESS(opts.logWeights);
+  const notes = [...(opts.notes ?? [])];
+  let deltaF: SamplerResult['deltaF'] = null;
+  try {
+    const df = stateFreeEnergyDifference(coord, opts.logWeights, spec.threshold);
+    if (Number.isFinite(df.deltaF) && Number.isFinite(df.stderr)) deltaF = { estimate: df.deltaF, stderr: df.stderr, ...(spec.referenceDeltaF !== undefined ? { reference: spec.referenceDeltaF } : {}) };
+  } catch {
+    // left null below
+  }
+  if (!deltaF) notes.push(`ΔF not estimable: no weight on one side of ${spec.name} = ${spec.threshold} (mode not covered).`);
+  const result: SamplerResult = {
+    sampler,
+    description: opts.description,
+    energyEvaluations: opts.energyEvaluations,
+    ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
+    wallSeconds: opts.wallSeconds,
+    acceptanceRate: opts.acceptanceRate,
+    transitions: 0,
+    iact: null,
+    ess: kish.ess,
+    essPerEnergyEvaluation: opts.energyEvaluations > 0 ? kish.ess / opts.energyEvaluations : 0,
+    essPerSecond: opts.wallSeconds > 0 ? kish.ess / opts.wallSeconds : 0,
+    deltaF,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    notes: ['Independent weighted samples: ESS is the Kish ESS of the importance weights; no chain, so transitions and IACT do not apply.', ...notes],
+  };
+  return {
+    result,
+    artifacts: {
+      samples: { sampler, points: pointsOf(opts.x, opts.plot.samplesPerSampler) },
+      profile: profileOf(coord, opts.logWeights, spec, sampler),
+    },
+  };
+}
+
+/** Folds per-sampler artifacts into the results' artifact lists. */
+export function collectArtifacts(into: Artifacts, outcome: SamplerOutcome): void {
+  const a = outcome.artifacts;
+  if (a.samples) (into.samples ??= []).push(a.samples);
+  if (a.trace) (into.traces ??= []).push(a.trace);
+  if (a.acf) (into.autocorrelation ??= []).push(a.acf);
+  if (a.profile && into.profiles) into.profiles.samplers.push(a.profile);
+}
