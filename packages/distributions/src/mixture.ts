@@ -45,6 +45,7 @@ export class Mixture implements Distribution {
     this.logWeights = this.weights.map(Math.log);
   }
 
+  /** The components' variables, component by component. */
   get trainableVariables(): tf.Variable[] {
     return this.components.flatMap((c) => c.trainableVariables);
   }
@@ -81,6 +82,7 @@ export class Mixture implements Distribution {
     });
   }
 
+  /** Samples, then the mixture log-density at them (a mixture has no cheaper joint path). */
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
     const x = this.sample(n, rng);
     return { x, logProb: this.logProb(x) };

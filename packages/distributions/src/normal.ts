@@ -52,6 +52,7 @@ export class Normal implements Distribution {
     return new Normal({ ...options, dim });
   }
 
+  /** [loc, logScale] when trainable, else empty. */
   get trainableVariables(): tf.Variable[] {
     return this.trainable ? [this.loc as unknown as tf.Variable, this.logScale as unknown as tf.Variable] : [];
   }

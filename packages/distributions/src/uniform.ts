@@ -54,6 +54,7 @@ export class Uniform implements Distribution {
     });
   }
 
+  /** Samples and their (constant) log-density. */
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
     const x = this.sample(n, rng);
     return { x, logProb: tf.fill([n], -this.logVolume) as tf.Tensor1D };

@@ -75,6 +75,7 @@ export class MultiDoubleWell implements Energy {
   }
 }
 
+/** Copy of an options object without its undefined entries (so defaults are not overwritten by `undefined`). */
 export function definedOnly<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o ?? {})) if (v !== undefined) (out as Record<string, unknown>)[k] = v;

@@ -34,6 +34,7 @@ export class PairGeometry {
     this.incidence = tf.tensor2d(m, [particles, this.pairs], 'float32');
   }
 
+  /** Flattened width particles·spatialDim. */
   get dim(): number {
     return this.particles * this.spatialDim;
   }
@@ -71,6 +72,7 @@ export class PairGeometry {
     return tf.sum(tf.reshape(tf.square(c), [n, this.dim]), 1) as tf.Tensor1D;
   }
 
+  /** Frees the incidence matrix. */
   dispose(): void {
     this.incidence.dispose();
   }
