@@ -1,5 +1,4 @@
 import { BoltzflowError } from '@boltzflow/core';
-import { quantile } from 'simple-statistics';
 import { autocovarianceOf } from './autocorrelation.js';
 import { meanOf, toChains, type ChainsLike } from './input.js';
 import { splitChains, zScale } from './rankNormalize.js';
@@ -89,6 +88,17 @@ export function essOfChains(chains: readonly Float64Array[], argument: string): 
 }
 
 /**
+ * Quantile with linear interpolation between order statistics (numpy's default, type 7; ArviZ's `_quantile`).
+ * simple-statistics' `quantileSorted` uses a different convention, which would shift the tail indicator by one draw.
+ */
+function quantileLinear(sorted: Float64Array, p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/**
  * Effective sample size in the Stan/ArviZ manner (Vehtari et al. 2021), default 'bulk':
  * split each chain in halves, rank-normalise all draws jointly, then the multi-chain Geyer estimator
  * (see {@link essOfChains} in the README for the formula). Accepts one chain (`number[]`, typed array,
@@ -106,11 +116,12 @@ export function effectiveSampleSize(chains: ChainsLike, options: EffectiveSample
     case 'bulk':
       return essOfChains(zScale(splitChains(c)), 'chains');
     case 'tail': {
-      const pooled: number[] = [];
-      for (const ch of c) for (let i = 0; i < ch.length; i++) pooled.push(ch[i]);
+      const sorted = new Float64Array(c.length * c[0].length);
+      c.forEach((ch, k) => sorted.set(ch, k * ch.length));
+      sorted.sort();
       const split = splitChains(c);
       const essAt = (p: number): number => {
-        const q = quantile(pooled, p);
+        const q = quantileLinear(sorted, p);
         return essOfChains(split.map((ch) => ch.map((x) => (x <= q ? 1 : 0))), 'chains');
       };
       return Math.min(essAt(0.05), essAt(0.95));

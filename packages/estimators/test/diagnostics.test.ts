@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, createRng } from '@boltzflow/core';
 import { autocorrelation, autocovariance, effectiveSampleSize, integratedAutocorrTime, splitRHat } from '../src/index.js';
+import { readFileSync } from 'node:fs';
 import { normalQuantile } from '../src/rankNormalize.js';
 import { ar1, sampleMean, sampleSd } from './helpers.js';
 
@@ -157,5 +158,25 @@ describe('splitRHat (rank-normalised)', () => {
     expect(normalQuantile(0.3)).toBeCloseTo(-0.5244005127080407, 6);
     expect(normalQuantile(0.5)).toBe(0);
     expect(normalQuantile(0.9)).toBe(-normalQuantile(1 - 0.9));
+  });
+});
+
+describe('agreement with a numpy/scipy transcription of ArviZ and emcee (test/fixtures/arviz_reference.py)', () => {
+  const ref = JSON.parse(readFileSync(new URL('./fixtures/arviz-reference.json', import.meta.url), 'utf8')) as Record<string, number> & { chains: number[][] };
+  // the normal quantile is polished to ~1e-7, so rank-based values agree to ~1e-6 relative
+  const close = (got: number, want: number, rel = 1e-6) => expect(Math.abs(got - want)).toBeLessThan(rel * Math.abs(want));
+  it('ESS (bulk, mean, basic, tail) and rank-normalised split R̂, odd N with ties', () => {
+    close(effectiveSampleSize(ref.chains), ref.essBulk);
+    close(effectiveSampleSize(ref.chains, { method: 'mean' }), ref.essMean, 1e-10);
+    close(effectiveSampleSize(ref.chains, { method: 'basic' }), ref.essBasic, 1e-10);
+    close(effectiveSampleSize(ref.chains, { method: 'tail' }), ref.essTail, 1e-10);
+    close(splitRHat(ref.chains), ref.rhat);
+    close(effectiveSampleSize(ref.chains[0]), ref.essBulkSingle);
+    close(splitRHat(ref.chains[0]), ref.rhatSingle);
+  });
+  it('emcee integrated autocorrelation time and window', () => {
+    const r = integratedAutocorrTime(ref.chains);
+    close(r.tau, ref.emceeTau, 1e-10);
+    expect(r.window).toBe(ref.emceeWindow);
   });
 });
