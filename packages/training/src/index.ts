@@ -1,2 +1,30 @@
 // Flow matching (particle systems) lives in flowMatching/.
 export * from './flowMatching/index.js';
+export { trainML, type TrainMLOptions } from './trainML.js';
+export { trainKL, type TrainKLOptions } from './trainKL.js';
+export { train, type TrainOptions } from './train.js';
+export { type CommonTrainOptions, type TrainingProgress, type TrainResult } from './trainer.js';
+export {
+  learningRateAt,
+  temperatureAt,
+  validateLearningRateSchedule,
+  validateTemperatureSchedule,
+  type LearningRateSchedule,
+  type TemperatureSchedule,
+} from './schedule.js';
+export {
+  saveFlow,
+  loadFlow,
+  readCheckpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type SaveFlowOptions,
+  type LoadFlowOptions,
+  type LoadedFlow,
+  type CheckpointManifest,
+  type CheckpointData,
+  type CheckpointFileEntry,
+  type CheckpointTensorEntry,
+} from './checkpoint.js';
+export { flowVariables, spectralNormOwners, reparameterizedSample } from './flowParts.js';
+export { importanceSummary } from './importanceSampling.js';

@@ -1,0 +1,274 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertBatch, assertFiniteTensor, assertInteger, BoltzflowError, Rng, type Distribution, type Energy, type RngState } from '@boltzflow/core';
+import { withTemperature } from '@boltzflow/energies';
+import { reparameterizedSample } from './flowParts.js';
+import { temperatureAt, validateTemperatureSchedule, type TemperatureSchedule } from './schedule.js';
+
+/** What the mixed objective needs; trainML / trainKL / train fill it from their options. */
+export interface ObjectiveConfig {
+  /** Training samples `[N, dim]` for the maximum-likelihood term. */
+  data?: tf.Tensor2D;
+  /** Explicit held-out set; otherwise `validationFraction` of `data` is held out. */
+  validationData?: tf.Tensor2D;
+  validationFraction: number;
+  mlBatchSize: number;
+  weightML: number;
+  /** Target energy for the reverse-KL term. */
+  energy?: Energy;
+  klBatchSize: number;
+  weightKL: number;
+  temperatureSchedule?: TemperatureSchedule;
+}
+
+/** Per-step loss pieces, all owned by the caller. */
+export interface StepLoss {
+  loss: tf.Scalar;
+  nll?: tf.Scalar;
+  kl?: tf.Scalar;
+  /** log w = −u_T(x) − log q(x) of the KL batch. */
+  logWeights?: tf.Tensor1D;
+}
+
+/** Serialisable position of the objective in its data stream (stored in checkpoints). */
+export interface ObjectiveState {
+  kind: 'boltzflow-training';
+  version: 1;
+  nTrain: number;
+  nValidation: number;
+  epoch: number;
+  batchInEpoch: number;
+  splitState: RngState | null;
+  permState: RngState | null;
+}
+
+const VALIDATION_CHUNK = 4096;
+
+/**
+ * The weighted sum  w_ML · NLL(data minibatch) + w_KL · E_z[u_T(F(z)) + log q(F(z))]  (reverse KL up to log Z),
+ * with deterministic, resumable minibatching: the train/validation split and each epoch's shuffle come from child
+ * streams of the run's Rng whose seeds are stored in {@link ObjectiveState}.
+ */
+export class MixtureObjective {
+  readonly flow: Distribution;
+  readonly config: ObjectiveConfig;
+  readonly stepsPerEpoch: number;
+  private trainData?: Float32Array;
+  private validation?: tf.Tensor2D;
+  private nTrain = 0;
+  private nValidation = 0;
+  private readonly dim: number;
+  private epoch = 0;
+  private batchInEpoch = 0;
+  private splitState: RngState | null = null;
+  private permState: RngState | null = null;
+  private perm?: Int32Array;
+  private dataHost?: Float32Array;
+  private nData = 0;
+
+  constructor(flow: Distribution, config: ObjectiveConfig) {
+    this.flow = flow;
+    this.config = config;
+    this.dim = flow.dim;
+    const { data, energy, validationData } = config;
+    if (!(config.weightML >= 0) || !(config.weightKL >= 0) || !Number.isFinite(config.weightML) || !Number.isFinite(config.weightKL) || config.weightML + config.weightKL <= 0) {
+      throw new BoltzflowError('INVALID_CONFIG', 'Loss weights must be finite, ≥ 0 and not both 0', { argument: 'weights', expected: '{ ml ≥ 0, kl ≥ 0 }, sum > 0', received: JSON.stringify({ ml: config.weightML, kl: config.weightKL }) });
+    }
+    if (config.weightML > 0) {
+      if (!data) throw new BoltzflowError('INVALID_CONFIG', 'Maximum-likelihood term needs data', { argument: 'data', expected: '[N, dim] tensor', received: 'undefined' });
+      const [n] = assertBatchDim(data, 'data', this.dim);
+      assertFiniteTensor(data, 'data');
+      assertInteger(config.mlBatchSize, 'batchSize', 1);
+      if (validationData) {
+        assertBatchDim(validationData, 'validationData', this.dim);
+        assertFiniteTensor(validationData, 'validationData');
+      } else if (!(config.validationFraction >= 0 && config.validationFraction < 1)) {
+        throw new BoltzflowError('INVALID_CONFIG', 'validationFraction must lie in [0, 1)', { argument: 'validationFraction', expected: '[0, 1)', received: String(config.validationFraction) });
+      }
+      this.nData = n;
+      this.dataHost = data.dataSync() as Float32Array;
+      this.nValidation = validationData ? validationData.shape[0] : Math.floor(n * config.validationFraction);
+      this.nTrain = validationData ? n : n - this.nValidation;
+      if (this.nTrain < 1) throw new BoltzflowError('INVALID_CONFIG', 'No training samples left after the validation split', { argument: 'validationFraction', received: String(config.validationFraction) });
+    }
+    if (config.weightKL > 0) {
+      if (!energy) throw new BoltzflowError('INVALID_CONFIG', 'Reverse-KL term needs an energy', { argument: 'energy', expected: 'Energy', received: 'undefined' });
+      if (energy.dim !== this.dim) {
+        throw new BoltzflowError('INVALID_SHAPE', 'Energy and flow dimensions differ', { argument: 'energy', expected: `dim ${this.dim} (flow.dim)`, received: `dim ${energy.dim}` });
+      }
+      assertInteger(config.klBatchSize, 'klBatchSize', 1);
+      if (config.temperatureSchedule) validateTemperatureSchedule(config.temperatureSchedule);
+    }
+    this.stepsPerEpoch = this.nTrain > 0 ? Math.max(1, Math.floor(this.nTrain / Math.min(config.mlBatchSize, this.nTrain))) : 0;
+  }
+
+  get usesData(): boolean {
+    return this.config.weightML > 0;
+  }
+  get usesEnergy(): boolean {
+    return this.config.weightKL > 0;
+  }
+  get hasValidation(): boolean {
+    return this.nValidation > 0;
+  }
+  /** 1-based epoch of the next step (0 without data). */
+  get currentEpoch(): number {
+    return this.usesData ? this.epoch + 1 : 0;
+  }
+
+  /** Fresh start: draws the train/validation split from a child of `rng`. */
+  init(rng: Rng): void {
+    if (!this.usesData) return;
+    if (!this.config.validationData && this.nValidation > 0) {
+      const child = rng.fork();
+      this.splitState = child.getState();
+    }
+    this.buildSplit();
+  }
+
+  /** Resume: restores the split and the position in the current epoch; data sizes must match the checkpoint. */
+  setState(state: unknown): void {
+    if (!this.usesData) return;
+    const s = state as Partial<ObjectiveState> | null;
+    if (!s || s.kind !== 'boltzflow-training' || s.version !== 1) {
+      throw new BoltzflowError('CHECKPOINT', 'Checkpoint holds no training-loop state to resume from (was it written by saveFlow directly?)', { argument: 'resumeFrom' });
+    }
+    if (s.nTrain !== this.nTrain || s.nValidation !== this.nValidation) {
+      throw new BoltzflowError('CHECKPOINT', 'Resumed run has different data sizes than the checkpointed one', { argument: 'data', expected: `${s.nTrain} train / ${s.nValidation} validation`, received: `${this.nTrain} / ${this.nValidation}` });
+    }
+    const validInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    if (!validInt(s.epoch) || !validInt(s.batchInEpoch) || s.batchInEpoch > this.stepsPerEpoch) {
+      throw new BoltzflowError('CHECKPOINT', 'Invalid training-loop state in checkpoint', { argument: 'extra.training' });
+    }
+    this.splitState = s.splitState ?? null;
+    this.epoch = s.epoch;
+    this.batchInEpoch = s.batchInEpoch;
+    this.permState = s.permState ?? null;
+    this.buildSplit();
+    this.perm = this.permState ? Rng.fromState(this.permState).permutation(this.nTrain) : undefined;
+  }
+
+  getState(): ObjectiveState {
+    return { kind: 'boltzflow-training', version: 1, nTrain: this.nTrain, nValidation: this.nValidation, epoch: this.epoch, batchInEpoch: this.batchInEpoch, splitState: this.splitState, permState: this.permState };
+  }
+
+  private buildSplit(): void {
+    const host = this.dataHost!;
+    const d = this.dim;
+    this.validation?.dispose();
+    this.validation = undefined;
+    if (this.config.validationData) {
+      this.trainData = host;
+      this.validation = this.config.validationData.clone();
+      return;
+    }
+    if (this.nValidation === 0) {
+      this.trainData = host;
+      return;
+    }
+    const order = Rng.fromState(this.splitState!).permutation(this.nData);
+    const val = new Float32Array(this.nValidation * d);
+    const tr = new Float32Array(this.nTrain * d);
+    for (let i = 0; i < this.nData; i++) {
+      const src = order[i] * d;
+      if (i < this.nValidation) val.set(host.subarray(src, src + d), i * d);
+      else tr.set(host.subarray(src, src + d), (i - this.nValidation) * d);
+    }
+    this.trainData = tr;
+    this.validation = tf.tensor2d(val, [this.nValidation, d], 'float32');
+  }
+
+  /**
+   * Draws this step's ML minibatch (a new shuffle at each epoch start, drawn from a child of `rng`); drops the last
+   * partial batch so every step sees the same batch size. Returns whether this step ends an epoch.
+   */
+  nextBatch(rng: Rng): { batch?: tf.Tensor2D; endsEpoch: boolean } {
+    if (!this.usesData) return { endsEpoch: false };
+    if (this.batchInEpoch === 0 || !this.perm) {
+      const child = rng.fork();
+      this.permState = child.getState();
+      this.perm = child.permutation(this.nTrain);
+    }
+    const bs = Math.min(this.config.mlBatchSize, this.nTrain);
+    const d = this.dim;
+    const out = new Float32Array(bs * d);
+    const start = this.batchInEpoch * bs;
+    for (let i = 0; i < bs; i++) {
+      const src = this.perm[start + i] * d;
+      out.set(this.trainData!.subarray(src, src + d), i * d);
+    }
+    this.batchInEpoch++;
+    let endsEpoch = false;
+    if (this.batchInEpoch >= this.stepsPerEpoch) {
+      this.batchInEpoch = 0;
+      this.epoch++;
+      this.perm = undefined;
+      this.permState = null;
+      endsEpoch = true;
+    }
+    return { batch: tf.tensor2d(out, [bs, d], 'float32'), endsEpoch };
+  }
+
+  /** The target energy at this step (tempered when a schedule is set), and its temperature. */
+  energyAt(step: number, totalSteps: number): { energy?: Energy; temperature?: number } {
+    const e = this.config.energy;
+    if (!this.usesEnergy || !e) return {};
+    if (!this.config.temperatureSchedule) return { energy: e, temperature: 1 };
+    const t = temperatureAt(this.config.temperatureSchedule, step, totalSteps);
+    return { energy: t === 1 ? e : withTemperature(e, t), temperature: t };
+  }
+
+  /** The loss; call inside a gradient tape. Everything returned is a fresh tensor. */
+  loss(batch: tf.Tensor2D | undefined, energy: Energy | undefined, rng: Rng): StepLoss {
+    const { weightML, weightKL, klBatchSize } = this.config;
+    const out: Partial<StepLoss> = {};
+    let total: tf.Scalar | undefined;
+    if (weightML > 0 && batch) {
+      const lp = this.flow.logProb(batch);
+      out.nll = tf.neg(tf.mean(lp)) as tf.Scalar;
+      lp.dispose();
+      total = weightML === 1 ? out.nll.clone() : (tf.mul(out.nll, weightML) as tf.Scalar);
+    }
+    if (weightKL > 0 && energy) {
+      const { x, logQ } = reparameterizedSample(this.flow, klBatchSize, rng);
+      const u = energy.energy(x);
+      const diff = tf.add(u, logQ) as tf.Tensor1D;
+      out.kl = tf.mean(diff) as tf.Scalar;
+      out.logWeights = tf.neg(diff) as tf.Tensor1D;
+      const term = weightKL === 1 ? out.kl.clone() : (tf.mul(out.kl, weightKL) as tf.Scalar);
+      total = total ? (tf.add(total, term) as tf.Scalar) : term;
+      tf.dispose([x, logQ, u, diff]);
+    }
+    return { ...out, loss: total! };
+  }
+
+  /** Mean negative log-likelihood of the held-out set (undefined without one). */
+  validationNLL(): number | undefined {
+    const v = this.validation;
+    if (!v || v.shape[0] === 0) return undefined;
+    const n = v.shape[0];
+    const total = tf.tidy(() => {
+      let acc: tf.Tensor = tf.scalar(0);
+      for (let s = 0; s < n; s += VALIDATION_CHUNK) {
+        const chunk = tf.slice(v, [s, 0], [Math.min(VALIDATION_CHUNK, n - s), this.dim]) as tf.Tensor2D;
+        acc = tf.add(acc, tf.sum(this.flow.logProb(chunk)));
+      }
+      return acc;
+    });
+    const value = -total.dataSync()[0] / n;
+    total.dispose();
+    return value;
+  }
+
+  dispose(): void {
+    this.validation?.dispose();
+    this.validation = undefined;
+  }
+}
+
+function assertBatchDim(x: tf.Tensor2D, argument: string, dim: number): [number, number] {
+  assertBatch(x, argument);
+  if (x.shape[1] !== dim) {
+    throw new BoltzflowError('INVALID_SHAPE', 'Data and flow dimensions differ', { argument, expected: `[n, ${dim}] (flow.dim = ${dim})`, received: `[${x.shape.join(', ')}]` });
+  }
+  return [x.shape[0], x.shape[1]];
+}
