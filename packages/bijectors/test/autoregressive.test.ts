@@ -11,8 +11,8 @@ const rank = (o: number[]) => {
   return r;
 };
 
-runBijectorSuite('MaskedAutoregressiveFlow', () => new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], order, rng: createRng(11) }), { dim: 4 });
-runBijectorSuite('InverseAutoregressiveFlow', () => new InverseAutoregressiveFlow({ dim: 3, hidden: [12], rng: createRng(12) }), { dim: 3 });
+runBijectorSuite('MaskedAutoregressiveFlow', () => new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], order, rng: createRng(11) }), { dim: 4, fromConfig: bijectorFromConfig, checkBadInput: true });
+runBijectorSuite('InverseAutoregressiveFlow', () => new InverseAutoregressiveFlow({ dim: 3, hidden: [12], rng: createRng(12) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
 runBijectorSuite('MaskedAutoregressiveFlow (dim 1)', () => new MaskedAutoregressiveFlow({ dim: 1, hidden: [4], rng: createRng(13) }), { dim: 1, largeBatch: 200 });
 
 describe('MADE', () => {

@@ -4,7 +4,7 @@ import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { bijectorFromConfig, LogisticMixtureCDF } from '../src/index.js';
 import { runBijectorSuite } from './bijectorSuite.js';
 
-runBijectorSuite('LogisticMixtureCDF', () => new LogisticMixtureCDF({ dim: 3, components: 4, rng: createRng(21) }), { dim: 3 });
+runBijectorSuite('LogisticMixtureCDF', () => new LogisticMixtureCDF({ dim: 3, components: 4, rng: createRng(21) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
 
 /** Independent float64 reference of y = logit(Σ π σ((x − μ)/s)) for one dimension, from the raw parameters. */
 function reference(x: number, logits: number[], means: number[], logScales: number[]): number {

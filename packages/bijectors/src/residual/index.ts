@@ -1,1 +1,1 @@
-export {};
+export { ResidualFlow, residualSeriesBound, type ResidualFlowOptions, type ResidualActivation } from './residualFlow.js';
