@@ -101,7 +101,7 @@ function quantileLinear(sorted: Float64Array, p: number): number {
 /**
  * Effective sample size in the Stan/ArviZ manner (Vehtari et al. 2021), default 'bulk':
  * split each chain in halves, rank-normalise all draws jointly, then the multi-chain Geyer estimator
- * (see {@link essOfChains} in the README for the formula). Accepts one chain (`number[]`, typed array,
+ * (formula in the package README). Accepts one chain (`number[]`, typed array,
  * `[draws]` tensor) or several equal-length chains (array of chains or `[chains, draws]` tensor); ≥ 4 draws each.
  * Returns the ESS for all draws together (compare with M·N). Throws for constant chains.
  */

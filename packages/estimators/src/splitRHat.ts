@@ -27,7 +27,7 @@ function rHat(chains: readonly Float64Array[]): number {
  * R̂ = √((B/W + N − 1)/N); the result is the max of R̂ on z(x) (bulk) and on z(|x − median(x)|) (tails).
  * Works with a single chain too (split halves). Values above 1.01 indicate non-convergence.
  * Returns Infinity when every split chain is constant but they differ (chains frozen in different states);
- * throws when all draws are equal, since R̂ is then undefined.
+ * throws when all draws are equal, since R̂ is then undefined; when only |x − median| is constant, the bulk R̂ is returned.
  */
 export function splitRHat(chains: ChainsLike): number {
   const c = toChains(chains, 'chains', 4);
@@ -36,10 +36,11 @@ export function splitRHat(chains: ChainsLike): number {
   const med = median(pooled);
   const folded = c.map((ch) => ch.map((x) => Math.abs(x - med)));
   const bulk = rHat(zScale(splitChains(c)));
-  const tail = rHat(zScale(splitChains(folded)));
-  const r = Math.max(bulk, tail);
-  if (Number.isNaN(r)) {
+  if (Number.isNaN(bulk)) {
     throw new BoltzflowError('INVALID_VALUE', 'R-hat is undefined for constant chains', { argument: 'chains', expected: 'non-constant draws', received: 'zero within-chain variance' });
   }
+  const tail = rHat(zScale(splitChains(folded)));
+  // the folded draws can be constant while x is not (x = median ± a); then only the bulk R̂ is defined
+  const r = Number.isNaN(tail) ? bulk : Math.max(bulk, tail);
   return r;
 }
