@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { createRng, isBoltzflowError, type Distribution } from '@boltzflow/core';
 import { energyFromFunction } from '@boltzflow/energies';
 import { loadFlow, readCheckpoint, saveFlow, train, trainKL, type TrainOptions } from '../src/index.js';
 import { affineFlow, affineOf, weightsOf } from './affineFlow.js';
@@ -51,7 +51,7 @@ describe('checkpoints', () => {
     const lp2 = loaded.flow.logProb(x);
     expect(Array.from(lp2.dataSync())).toEqual(Array.from(lp1.dataSync()));
     // The restored optimizer continues exactly like the original one.
-    const step = (f: typeof flow, o: tf.Optimizer): void => {
+    const step = (f: Distribution, o: tf.Optimizer): void => {
       o.minimize(() => tf.neg(tf.mean(f.logProb(x))) as tf.Scalar, false, f.trainableVariables);
     };
     step(flow, optimizer);
