@@ -115,6 +115,15 @@ interface Point {
   gup?: tf.Tensor2D;
 }
 
+/**
+ * Metropolis decision as a float 0/1 mask computed off the gradient tape (tfjs has no gradient for comparisons):
+ * accept where u and u_prior of the proposal are finite and log U < log r. The decision contributes zero gradient.
+ */
+const decide = tf.customGrad(((logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => ({
+  value: tf.cast(tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(up)), tf.less(logU, logR)), 'float32'),
+  gradFunc: () => [tf.zerosLike(logR), tf.zerosLike(logU), tf.zerosLike(u), tf.zerosLike(up)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as (logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => tf.Tensor1D;
+
 /** (1 − λ)·a + λ·b without 0·Inf = NaN at the ends. */
 function interp(lambda: number, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (lambda === 0) return a;
@@ -236,6 +245,12 @@ export class StochasticNormalizingFlow {
     const deltaS: tf.Tensor1D[] = [];
     const acc: (tf.Scalar | undefined)[] = [];
 
+    // energyAndGrad returns its energy tf.keep()-ed (it escapes tidy scopes): take a tracked copy, free the kept one at the end.
+    const kept: tf.Tensor[] = [];
+    const own = (t: tf.Tensor1D): tf.Tensor1D => {
+      kept.push(t);
+      return t.clone();
+    };
     const ensureValues = (p: Point): void => {
       if (!p.u) {
         p.u = target.energy(p.y);
@@ -246,13 +261,13 @@ export class StochasticNormalizingFlow {
     const ensureGrads = (p: Point): void => {
       if (!p.gu) {
         const eg = energyAndGrad(target, p.y);
-        p.u = eg.energy;
+        p.u = own(eg.energy);
         p.gu = eg.grad;
         evals += n;
       }
       if (!p.gup) {
         const eg = energyAndGrad(prior, p.y);
-        p.up = eg.energy;
+        p.up = own(eg.energy);
         p.gup = eg.grad;
       }
     };
@@ -274,11 +289,10 @@ export class StochasticNormalizingFlow {
           const u = target.energy(prop);
           evals += n;
           const up = prior.energy(prop);
-          const valid = tf.logicalAnd(tf.isFinite(u), tf.isFinite(up));
           const logR = tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, up, u));
-          const logU = tf.log(rng.uniform([n]));
-          const mask = tf.logicalAnd(valid, tf.less(logU, logR)) as tf.Tensor1D;
-          accSum = tf.add(accSum, tf.mean(tf.cast(mask, 'float32')));
+          const maskF = decide(logR, tf.log(rng.uniform([n])), u, up);
+          const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
+          accSum = tf.add(accSum, tf.mean(maskF));
           cur = { y: pickRows(mask, prop, cur.y), u: pickRows(mask, u, cur.u!), up: pickRows(mask, up, cur.up!) };
         }
         ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
@@ -304,11 +318,10 @@ export class StochasticNormalizingFlow {
             sum = tf.add(sum, logRatioQ);
             cur = next;
           } else {
-            const valid = tf.logicalAnd(tf.isFinite(next.u!), tf.isFinite(next.up!));
             const logR = tf.add(tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, next.up!, next.u!)), logRatioQ);
-            const logU = tf.log(rng.uniform([n]));
-            const mask = tf.logicalAnd(valid, tf.less(logU, logR)) as tf.Tensor1D;
-            accSum = tf.add(accSum, tf.mean(tf.cast(mask, 'float32')));
+            const maskF = decide(logR, tf.log(rng.uniform([n])), next.u!, next.up!);
+            const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
+            accSum = tf.add(accSum, tf.mean(maskF));
             cur = {
               y: pickRows(mask, prop, cur.y),
               u: pickRows(mask, next.u!, cur.u!),
@@ -336,6 +349,7 @@ export class StochasticNormalizingFlow {
     const raw = tf.sub(logW, u);
     // Paths through non-finite energies get weight zero, never NaN.
     logW = tf.where(tf.isFinite(raw), raw, tf.fill([n], -Infinity)) as tf.Tensor1D;
+    tf.dispose(kept);
     return { x: cur.y, logW, u, evals, deltaS, acc };
   }
 }
