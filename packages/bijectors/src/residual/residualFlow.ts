@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { MLP } from '../nn/mlp.js';
 import { registerBijector } from '../registry.js';
 
@@ -32,6 +32,18 @@ export interface ResidualFlowOptions {
   inverseTolerance?: number;
   /** Iteration cap of the fixed-point inverse (default 500); exceeding it throws NOT_CONVERGED. */
   maxInverseIterations?: number;
+  /**
+   * How tr(J_g^k) is computed: 'exact' (dense Jacobian, deterministic) or 'hutchinson' (vᵀJ^k v with Rademacher v,
+   * K vector-Jacobian products; stochastic, unbiased for the truncated series only). Default: 'exact' when
+   * dim ≤ `exactTraceMaxDim`, else 'hutchinson'.
+   */
+  logDetMethod?: 'exact' | 'hutchinson';
+  /** Largest dim for which the default method is 'exact' (default 16). */
+  exactTraceMaxDim?: number;
+  /** Hutchinson probes per sample, averaged (default 1). */
+  hutchinsonProbes?: number;
+  /** Seed of the internal probe stream (Hutchinson only; default 0). Each call draws fresh probes from it. */
+  probeSeed?: number;
   rng?: Rng;
 }
 
@@ -64,6 +76,10 @@ export class ResidualFlow implements Bijector {
   private readonly config: Omit<ResidualFlowOptions, 'rng'>;
   private readonly inverseTolerance: number;
   private readonly maxInverseIterations: number;
+  /** 'exact' or 'hutchinson' (see {@link ResidualFlowOptions.logDetMethod}). */
+  readonly logDetMethod: 'exact' | 'hutchinson';
+  private readonly hutchinsonProbes: number;
+  private readonly probeRng: Rng;
 
   constructor(options: ResidualFlowOptions) {
     assertInteger(options?.dim, 'dim', 1);
@@ -85,6 +101,19 @@ export class ResidualFlow implements Bijector {
     assertPositive(inverseTolerance, 'inverseTolerance');
     const maxInverseIterations = options.maxInverseIterations ?? 500;
     assertInteger(maxInverseIterations, 'maxInverseIterations', 1);
+    const exactTraceMaxDim = options.exactTraceMaxDim ?? 16;
+    assertInteger(exactTraceMaxDim, 'exactTraceMaxDim', 0);
+    const method = options.logDetMethod ?? (dim <= exactTraceMaxDim ? 'exact' : 'hutchinson');
+    if (method !== 'exact' && method !== 'hutchinson') {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown log-det method', { argument: 'logDetMethod', expected: "'exact' | 'hutchinson'", received: String(method) });
+    }
+    const hutchinsonProbes = options.hutchinsonProbes ?? 1;
+    assertInteger(hutchinsonProbes, 'hutchinsonProbes', 1);
+    const probeSeed = options.probeSeed ?? 0;
+    assertInteger(probeSeed, 'probeSeed', 0);
+    this.logDetMethod = method;
+    this.hutchinsonProbes = hutchinsonProbes;
+    this.probeRng = createRng(probeSeed);
     this.dim = dim;
     this.coefficient = c;
     this.lipschitz = Math.pow(c, hidden.length + 1);
@@ -107,6 +136,9 @@ export class ResidualFlow implements Bijector {
       ...(options.seriesTerms !== undefined ? { seriesTerms: options.seriesTerms } : { seriesTolerance }),
       inverseTolerance,
       maxInverseIterations,
+      ...(options.logDetMethod !== undefined ? { logDetMethod: options.logDetMethod } : {}),
+      exactTraceMaxDim,
+      ...(method === 'hutchinson' ? { hutchinsonProbes, probeSeed } : {}),
     };
   }
 
@@ -143,9 +175,33 @@ export class ResidualFlow implements Bijector {
     });
   }
 
+  /**
+   * Hutchinson estimate of the truncated series, `[n]`: Σ_k (−1)^{k+1} vᵀJ_g^k v / k averaged over `probes` Rademacher
+   * probes per sample, with vᵀJ^k computed by k successive vector-Jacobian products (differentiable).
+   */
+  logDetHutchinson(x: tf.Tensor2D, rng: Rng, probes = this.hutchinsonProbes, terms = this.seriesTerms): tf.Tensor1D {
+    return tf.tidy(() => {
+      const [n, d] = x.shape;
+      const xs = tf.tile(x, [probes, 1]) as tf.Tensor2D;
+      const v = rng.rademacher([probes * n, d]) as tf.Tensor2D;
+      const vjp = tf.grad((z: tf.Tensor) => this.net.apply(z as tf.Tensor2D));
+      let w: tf.Tensor2D = v;
+      let acc: tf.Tensor = tf.zeros([probes * n]);
+      for (let k = 1; k <= terms; k++) {
+        w = vjp(xs, w) as tf.Tensor2D;
+        acc = tf.add(acc, tf.mul(tf.sum(tf.mul(w, v), 1), (k % 2 === 1 ? 1 : -1) / k));
+      }
+      return tf.mean(tf.reshape(acc, [probes, n]), 0) as tf.Tensor1D;
+    });
+  }
+
+  private logDet(x: tf.Tensor2D): tf.Tensor1D {
+    return this.logDetMethod === 'exact' ? this.logDetSeries(x) : this.logDetHutchinson(x, this.probeRng);
+  }
+
   forward(x: tf.Tensor2D): ForwardResult {
     assertBatch(x, 'x', this.dim);
-    return tf.tidy(() => ({ y: tf.add(x, this.net.apply(x)) as tf.Tensor2D, logDet: this.logDetSeries(x) }));
+    return tf.tidy(() => ({ y: tf.add(x, this.net.apply(x)) as tf.Tensor2D, logDet: this.logDet(x) }));
   }
 
   inverse(y: tf.Tensor2D): InverseResult {
@@ -166,7 +222,7 @@ export class ResidualFlow implements Bijector {
           expected: `max|Δx| <= ${this.inverseTolerance}·(1 + max|x|)`,
         });
       }
-      return { x, logDet: tf.neg(this.logDetSeries(x)) as tf.Tensor1D };
+      return { x, logDet: tf.neg(this.logDet(x)) as tf.Tensor1D };
     });
   }
 
