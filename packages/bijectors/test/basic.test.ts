@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
-import { AffineCoupling, bijectorFromConfig, Chain, Invert, Permute, Reverse, Scale, Shift } from '../src/index.js';
+import { ActNorm, AffineCoupling, AffineTriL, bijectorFromConfig, Chain, Invert, Permute, Reverse, Scale, Shift } from '../src/index.js';
 import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
 
 const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
@@ -25,6 +25,17 @@ runBijectorSuite(
   { dim: 4, ...common },
 );
 runBijectorSuite('Chain (empty)', () => new Chain({ bijectors: [], dim: 2 }), { dim: 2, ...common });
+runBijectorSuite('AffineTriL', () => perturbVariables(new AffineTriL({ dim: 4 }), createRng(6), 0.5), { dim: 4, ...common });
+runBijectorSuite('AffineTriL (exp, fixed)', () => new AffineTriL({ dim: 3, diagonal: 'exp', trainable: false, matrix: [[2, 0, 0], [-1, 0.5, 0], [0.3, 1.2, 1.5]], shift: [1, 0, -1] }), { dim: 3, ...common });
+runBijectorSuite('ActNorm', () => new ActNorm(3), {
+  dim: 3,
+  ...common,
+  warmUp: (b, rng) => {
+    const data = tf.tidy(() => tf.add(tf.mul(rng.normal([64, 3]), tf.tensor1d([0.5, 2, 3])), tf.tensor1d([1, -2, 0.3]))) as tf.Tensor2D;
+    (b as ActNorm).initialize(data);
+    data.dispose();
+  },
+});
 runBijectorSuite('Invert', () => perturbVariables(new Invert(new AffineCoupling({ dim: 3, hidden: [8], rng: createRng(4) })), createRng(5), 0.3), { dim: 3, ...common });
 
 function expectBoltzflowError(f: () => unknown, argument?: string): void {
@@ -84,6 +95,69 @@ describe('basic bijectors: closed forms', () => {
     const cfg = inv.toConfig();
     expect(cfg.type).toBe('Invert');
     expect(bijectorFromConfig(cfg).dim).toBe(2);
+  });
+
+  it('AffineTriL: y = L x + b, logDet = Σ log diag L, inverse by forward substitution', () => {
+    const L = [[2, 0, 0], [-1, 0.5, 0], [0.3, 1.2, 1.5]];
+    const b = [1, 0, -1];
+    for (const diagonal of ['softplus', 'exp'] as const) {
+      const t = new AffineTriL({ dim: 3, matrix: L, shift: b, diagonal });
+      const xs = [[0.5, -1, 2], [3, 0.1, -0.7]];
+      const r = t.forward(tf.tensor2d(xs));
+      const yv = r.y.arraySync();
+      xs.forEach((x, s) => L.forEach((row, i) => expect(yv[s][i]).toBeCloseTo(row.reduce((acc, lij, j) => acc + lij * x[j], 0) + b[i], 4)));
+      const ref = Math.log(2) + Math.log(0.5) + Math.log(1.5);
+      for (const v of r.logDet.dataSync()) expect(v).toBeCloseTo(ref, 5);
+      const back = t.inverse(r.y).x.arraySync();
+      xs.forEach((x, s) => x.forEach((v, j) => expect(back[s][j]).toBeCloseTo(v, 4)));
+      const m = t.matrix().arraySync();
+      L.forEach((row, i) => row.forEach((v, j) => expect(m[i][j]).toBeCloseTo(v, 5)));
+      // Upper entries of the variable never leak into L.
+      t.lower.assign(tf.onesLike(t.lower));
+      expect(t.matrix().arraySync()[0][2]).toBe(0);
+    }
+    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [0, 0]] }), 'matrix[1][1]');
+    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [0, -2]] }), 'matrix[1][1]');
+    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 3], [0, 1]] }), 'matrix[0][1]');
+    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0]] }), 'matrix');
+    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [NaN, 1]] }), 'matrix[1]');
+  });
+
+  it('ActNorm: data-dependent init standardises the data direction; the flag survives config and variables', () => {
+    const rng = createRng(21);
+    const data = tf.add(tf.mul(rng.normal([500, 3]), tf.tensor1d([0.1, 4, 2])), tf.tensor1d([5, -3, 0])) as tf.Tensor2D;
+    const check = (z: tf.Tensor2D) => {
+      const { mean, variance } = tf.moments(z, 0);
+      for (const m of mean.dataSync()) expect(Math.abs(m)).toBeLessThan(1e-4);
+      for (const v of variance.dataSync()) expect(Math.abs(v - 1)).toBeLessThan(1e-3);
+    };
+    // First batch through inverse (data → latent) initialises.
+    const a = new ActNorm(3);
+    expect(a.initialized).toBe(false);
+    check(a.inverse(data).x);
+    expect(a.initialized).toBe(true);
+    expect(a.toConfig()).toEqual({ type: 'ActNorm', dim: 3, initialized: true });
+    // Explicit initialize(data) does the same.
+    const b = new ActNorm({ dim: 3 });
+    b.initialize(data);
+    check(b.inverse(data).x);
+    // Later batches do not re-initialise.
+    const other = tf.mul(data, 3) as tf.Tensor2D;
+    const before = Array.from(b.shift.dataSync());
+    b.inverse(other);
+    expect(Array.from(b.shift.dataSync())).toEqual(before);
+    // First batch through forward standardises the forward output.
+    const c = new ActNorm(3);
+    check(c.forward(data).y);
+    // Rebuilt from config: already initialised, so the first batch does not overwrite restored weights.
+    const d = bijectorFromConfig(b.toConfig()) as ActNorm;
+    expect(d.initialized).toBe(true);
+    // Restored only through nonTrainableVariables (e.g. a config saved before init, weights saved after).
+    const e = new ActNorm(3);
+    [...b.trainableVariables, ...b.nonTrainableVariables].forEach((v, i) => [...e.trainableVariables, ...e.nonTrainableVariables][i].assign(v));
+    e.inverse(other);
+    expect(Array.from(e.shift.dataSync())).toEqual(before);
+    expectBoltzflowError(() => new ActNorm(3).inverse(tf.zeros([1, 3]) as tf.Tensor2D), 'y');
   });
 
   it('rejects invalid options with BoltzflowErrors naming the argument', () => {
