@@ -1,0 +1,267 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { registerBijector } from '../registry.js';
+import { vectorFieldFromConfig, type VectorField } from './vectorField.js';
+
+export type OdeSolver = 'rk4' | 'dopri5';
+export type TraceEstimator = 'exact' | 'hutchinson';
+export type ProbeDistribution = 'rademacher' | 'gaussian';
+
+export interface ContinuousFlowOptions {
+  /** 'rk4' (fixed step, default) or adaptive Dormand–Prince 'dopri5'. */
+  solver?: OdeSolver;
+  /** RK4 steps over [0, 1] (default 20). */
+  steps?: number;
+  /** dopri5 absolute and relative tolerance on the state (default 1e-5). */
+  tolerance?: number;
+  /** dopri5 budget of attempted steps per integration (default 1000); exceeding it throws NOT_CONVERGED. */
+  maxSteps?: number;
+  /** dopri5 first trial step (default 0.05). */
+  initialStep?: number;
+  /** 'exact' trace (dim vector–Jacobian products, batched; default) or the 'hutchinson' estimator (one probe). */
+  trace?: TraceEstimator;
+  /** Hutchinson probe distribution (default 'rademacher'). */
+  probe?: ProbeDistribution;
+  /** Stream of the Hutchinson probes (default seed 0). */
+  rng?: Rng;
+}
+
+// Dormand–Prince 5(4) tableau (FSAL): rows of a, 5th-order weights b, error weights e = b − b̂.
+const DP_C = [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1];
+const DP_A = [
+  [],
+  [1 / 5],
+  [3 / 40, 9 / 40],
+  [44 / 45, -56 / 15, 32 / 9],
+  [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+  [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+  [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+];
+const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
+
+interface Deriv {
+  f: tf.Tensor2D;
+  tr: tf.Tensor1D;
+}
+
+/**
+ * Continuous normalizing flow (Chen et al. 2018; FFJORD, Grathwohl et al. 2019): y = x(1) with dx/dt = f(x, t),
+ * x(0) = x, and d log|det ∂x(t)/∂x(0)|/dt = Tr ∂f/∂x. `forward` integrates t: 0 → 1, `inverse` t: 1 → 0 (so its
+ * logDet is the negative). The exact trace uses dim vector–Jacobian products in one batched pass (use it for reported
+ * likelihoods); Hutchinson uses εᵀ(∂f/∂x)ε with one probe ε per sample and call, drawn from `rng` (for training).
+ */
+export class ContinuousFlow implements Bijector {
+  readonly dim: number;
+  readonly field: VectorField;
+  readonly solver: OdeSolver;
+  readonly steps: number;
+  readonly tolerance: number;
+  readonly maxSteps: number;
+  readonly initialStep: number;
+  trace: TraceEstimator;
+  readonly probe: ProbeDistribution;
+  private readonly rng: Rng;
+  /** Attempted dopri5 steps (accepted + rejected) of the last integration; RK4: `steps`. */
+  lastStepCount = 0;
+
+  constructor(field: VectorField, options: ContinuousFlowOptions = {}) {
+    if (!field || typeof field.apply !== 'function') {
+      throw new BoltzflowError('INVALID_VALUE', 'Expected a vector field', { argument: 'vectorField', expected: '{ dim, apply(x, t) }', received: typeof field });
+    }
+    assertInteger(field.dim, 'vectorField.dim', 1);
+    this.field = field;
+    this.dim = field.dim;
+    this.solver = options.solver ?? 'rk4';
+    if (this.solver !== 'rk4' && this.solver !== 'dopri5') {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown ODE solver', { argument: 'solver', expected: "'rk4' | 'dopri5'", received: String(this.solver) });
+    }
+    this.steps = options.steps ?? 20;
+    assertInteger(this.steps, 'steps', 1);
+    this.tolerance = options.tolerance ?? 1e-5;
+    assertPositive(this.tolerance, 'tolerance');
+    this.maxSteps = options.maxSteps ?? 1000;
+    assertInteger(this.maxSteps, 'maxSteps', 1);
+    this.initialStep = options.initialStep ?? 0.05;
+    assertPositive(this.initialStep, 'initialStep');
+    this.trace = options.trace ?? 'exact';
+    if (this.trace !== 'exact' && this.trace !== 'hutchinson') {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown trace estimator', { argument: 'trace', expected: "'exact' | 'hutchinson'", received: String(this.trace) });
+    }
+    this.probe = options.probe ?? 'rademacher';
+    if (this.probe !== 'rademacher' && this.probe !== 'gaussian') {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown probe distribution', { argument: 'probe', expected: "'rademacher' | 'gaussian'", received: String(this.probe) });
+    }
+    this.rng = options.rng ?? createRng(0);
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return this.field.trainableVariables;
+  }
+
+  forward(x: tf.Tensor2D): ForwardResult {
+    assertBatch(x, 'x', this.dim);
+    const { state, logDet } = this.integrate(x, 0, 1);
+    return { y: state, logDet };
+  }
+
+  inverse(y: tf.Tensor2D): InverseResult {
+    assertBatch(y, 'y', this.dim);
+    const { state, logDet } = this.integrate(y, 1, 0);
+    return { x: state, logDet };
+  }
+
+  /** Tr ∂f/∂x at (x, t), exact, `[n]` (dim vector–Jacobian products in one batched pass). */
+  exactTrace(x: tf.Tensor2D, t: number): tf.Tensor1D {
+    return tf.tidy(() => {
+      const [n, d] = x.shape;
+      const xs = tf.tile(x, [d, 1]) as tf.Tensor2D;
+      // Block k of the tiled batch gets the probe e_k, so Σ_k e_kᵀ J e_k = Tr J with one backward pass.
+      const e = tf.reshape(tf.tile(tf.reshape(tf.eye(d), [d, 1, d]), [1, n, 1]), [d * n, d]);
+      const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(this.field.apply(xx as tf.Tensor2D, t), e)))(xs);
+      return tf.sum(tf.reshape(tf.mul(g, e), [d, n, d]), [0, 2]) as tf.Tensor1D;
+    });
+  }
+
+  /** Hutchinson estimate εᵀ(∂f/∂x)ε by one vector–Jacobian product, `[n]`. */
+  hutchinsonTrace(x: tf.Tensor2D, t: number, eps: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(this.field.apply(xx as tf.Tensor2D, t), eps)))(x);
+      return tf.sum(tf.mul(g, eps), 1) as tf.Tensor1D;
+    });
+  }
+
+  /** Draws one probe `[n, dim]` from the flow's stream. */
+  drawProbe(n: number): tf.Tensor2D {
+    return (this.probe === 'rademacher' ? this.rng.rademacher([n, this.dim]) : this.rng.normal([n, this.dim])) as tf.Tensor2D;
+  }
+
+  private deriv(x: tf.Tensor2D, t: number, eps: tf.Tensor2D | null): Deriv {
+    return tf.tidy(() => ({ f: this.field.apply(x, t), tr: eps ? this.hutchinsonTrace(x, t, eps) : this.exactTrace(x, t) }));
+  }
+
+  private integrate(x0: tf.Tensor2D, t0: number, t1: number): { state: tf.Tensor2D; logDet: tf.Tensor1D } {
+    const eps = this.trace === 'hutchinson' ? this.drawProbe(x0.shape[0]) : null;
+    try {
+      return this.solver === 'rk4' ? this.rk4(x0, t0, t1, eps) : this.dopri5(x0, t0, t1, eps);
+    } finally {
+      eps?.dispose();
+    }
+  }
+
+  private rk4(x0: tf.Tensor2D, t0: number, t1: number, eps: tf.Tensor2D | null): { state: tf.Tensor2D; logDet: tf.Tensor1D } {
+    const h = (t1 - t0) / this.steps;
+    let x = x0;
+    let l = tf.zeros([x0.shape[0]]) as tf.Tensor1D;
+    for (let s = 0; s < this.steps; s++) {
+      const t = t0 + s * h;
+      const next = tf.tidy(() => {
+        const k1 = this.deriv(x, t, eps);
+        const k2 = this.deriv(tf.add(x, tf.mul(k1.f, h / 2)), t + h / 2, eps);
+        const k3 = this.deriv(tf.add(x, tf.mul(k2.f, h / 2)), t + h / 2, eps);
+        const k4 = this.deriv(tf.add(x, tf.mul(k3.f, h)), t + h, eps);
+        const comb = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.mul(tf.addN([a, tf.mul(b, 2), tf.mul(c, 2), d]), h / 6);
+        return { x: tf.add(x, comb(k1.f, k2.f, k3.f, k4.f)) as tf.Tensor2D, l: tf.add(l, comb(k1.tr, k2.tr, k3.tr, k4.tr)) as tf.Tensor1D };
+      });
+      if (x !== x0) x.dispose();
+      l.dispose();
+      x = next.x;
+      l = next.l;
+    }
+    this.lastStepCount = this.steps;
+    return { state: x === x0 ? x0.clone() : x, logDet: l };
+  }
+
+  private dopri5(x0: tf.Tensor2D, t0: number, t1: number, eps: tf.Tensor2D | null): { state: tf.Tensor2D; logDet: tf.Tensor1D } {
+    const dir = Math.sign(t1 - t0);
+    const tol = this.tolerance;
+    let t = t0;
+    let h = this.initialStep;
+    let x = x0.clone();
+    let l = tf.zeros([x0.shape[0]]) as tf.Tensor1D;
+    let k1 = this.deriv(x, t, eps);
+    let attempts = 0;
+    try {
+      while (dir * (t1 - t) > 1e-12) {
+        if (attempts >= this.maxSteps) {
+          throw new BoltzflowError('NOT_CONVERGED', `dopri5 exceeded its step budget at t = ${t.toPrecision(6)} (integrating from ${t0} to ${t1})`, {
+            argument: 'maxSteps',
+            expected: `more than ${this.maxSteps} steps or a looser tolerance`,
+            received: String(this.maxSteps),
+            timeReached: t,
+          });
+        }
+        attempts++;
+        const hs = dir * Math.min(h, Math.abs(t1 - t));
+        const trial = tf.tidy(() => {
+          const ks: Deriv[] = [k1];
+          for (let i = 1; i < 7; i++) {
+            let xi = x as tf.Tensor;
+            DP_A[i].forEach((a, j) => {
+              if (a !== 0) xi = tf.add(xi, tf.mul(ks[j].f, hs * a));
+            });
+            if (i < 6) ks.push(this.deriv(xi as tf.Tensor2D, t + DP_C[i] * hs, eps));
+            else {
+              // Stage 7 is evaluated at the 5th-order solution (FSAL).
+              let li = l as tf.Tensor;
+              DP_A[6].forEach((a, j) => {
+                if (a !== 0) li = tf.add(li, tf.mul(ks[j].tr, hs * a));
+              });
+              const k7 = this.deriv(xi as tf.Tensor2D, t + hs, eps);
+              let err = tf.zerosLike(x) as tf.Tensor;
+              DP_E.forEach((e, j) => {
+                if (e !== 0) err = tf.add(err, tf.mul((j < 6 ? ks[j] : k7).f, hs * e));
+              });
+              const scale = tf.add(tol, tf.mul(tol, tf.maximum(tf.abs(x), tf.abs(xi))));
+              const errNorm = tf.sqrt(tf.mean(tf.square(tf.div(err, scale))));
+              return { x: xi as tf.Tensor2D, l: li as tf.Tensor1D, k7, errNorm };
+            }
+          }
+          throw new Error('unreachable');
+        });
+        const errNorm = trial.errNorm.dataSync()[0];
+        trial.errNorm.dispose();
+        if (!Number.isFinite(errNorm)) {
+          tf.dispose([trial.x, trial.l, trial.k7.f, trial.k7.tr]);
+          throw new BoltzflowError('NON_FINITE', `dopri5 produced a non-finite state at t = ${t.toPrecision(6)}`, { argument: 'x', expected: 'finite trajectory', received: String(errNorm) });
+        }
+        if (errNorm <= 1) {
+          tf.dispose([x, l, k1.f, k1.tr]);
+          x = trial.x;
+          l = trial.l;
+          k1 = trial.k7;
+          t += hs;
+        } else {
+          tf.dispose([trial.x, trial.l, trial.k7.f, trial.k7.tr]);
+        }
+        h = Math.abs(hs) * Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(errNorm, 1e-10), -0.2)));
+      }
+    } catch (e) {
+      tf.dispose([x, l]);
+      throw e;
+    } finally {
+      tf.dispose([k1.f, k1.tr]);
+    }
+    this.lastStepCount = attempts;
+    return { state: x, logDet: l };
+  }
+
+  toConfig(): SerializedConfig {
+    return {
+      type: 'ContinuousFlow',
+      vectorField: this.field.toConfig(),
+      solver: this.solver,
+      steps: this.steps,
+      tolerance: this.tolerance,
+      maxSteps: this.maxSteps,
+      initialStep: this.initialStep,
+      trace: this.trace,
+      probe: this.probe,
+    };
+  }
+
+  dispose(): void {
+    this.field.dispose?.();
+  }
+}
+
+registerBijector('ContinuousFlow', (c) => new ContinuousFlow(vectorFieldFromConfig(c.vectorField as SerializedConfig), c as unknown as ContinuousFlowOptions));
