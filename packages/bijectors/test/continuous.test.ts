@@ -35,8 +35,8 @@ function expm(a: number[][]): number[][] {
   const norm = Math.max(...a.map((r) => r.reduce((s, v) => s + Math.abs(v), 0)));
   const sq = Math.max(0, Math.ceil(Math.log2(norm + 1e-300)) + 4);
   const as = a.map((r) => r.map((v) => v / 2 ** sq));
-  let term = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
-  let sum = term.map((r) => r.slice());
+  let term: number[][] = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
+  let sum: number[][] = term.map((r) => r.slice());
   for (let k = 1; k < 30; k++) {
     term = matMul(term, as).map((r) => r.map((v) => v / k));
     sum = sum.map((r, i) => r.map((v, j) => v + term[i][j]));

@@ -39,10 +39,7 @@ const DP_A = [
 ];
 const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
 
-interface Deriv {
-  f: tf.Tensor2D;
-  tr: tf.Tensor1D;
-}
+type Deriv = { f: tf.Tensor2D; tr: tf.Tensor1D };
 
 /**
  * Continuous normalizing flow (Chen et al. 2018; FFJORD, Grathwohl et al. 2019): y = x(1) with dx/dt = f(x, t),
