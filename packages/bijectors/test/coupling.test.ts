@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
-import { AdditiveCoupling, AffineCoupling, bijectorFromConfig } from '../src/index.js';
+import { AdditiveCoupling, AffineCoupling, bijectorFromConfig, neuralSplineFlow, realNVP } from '../src/index.js';
 import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
 
 const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
@@ -59,5 +59,59 @@ describe('couplings', () => {
     expectBoltzflowError(() => new AffineCoupling({ dim: 1 }), 'dim');
     expectBoltzflowError(() => new AffineCoupling({ dim: 4, logScaleBound: 0 }), 'logScaleBound');
     expectBoltzflowError(() => new AdditiveCoupling({ dim: 4, hidden: [0] }), 'hidden[0]');
+  });
+});
+
+runBijectorSuite(
+  'realNVP',
+  () => perturbVariables(realNVP({ dim: 3, layers: 3, hidden: [8], permutation: 'random', actNorm: true, rng: createRng(11) }), createRng(12), 0.2),
+  { dim: 3, ...common, warmUp: (b, rng) => {
+      // Data-dependent ActNorm init on a first data batch.
+      const data = tf.tidy(() => tf.mul(rng.normal([32, 3]), 2)) as tf.Tensor2D;
+      const r = b.inverse(data);
+      tf.dispose([data, r.x, r.logDet]);
+    },
+  },
+);
+runBijectorSuite('neuralSplineFlow', () => perturbVariables(neuralSplineFlow({ dim: 3, layers: 2, bins: 4, bound: 3, hidden: [8], permutation: 'reverse', rng: createRng(13) }), createRng(14), 0.15), {
+  dim: 3,
+  ...common,
+});
+
+describe('flow builders', () => {
+  it('realNVP alternates masks and inserts the requested extras', () => {
+    const f = realNVP({ dim: 5, layers: 3, hidden: [4], permutation: 'reverse', actNorm: true });
+    const types = f.bijectors.map((b) => b.toConfig().type);
+    expect(types).toEqual(['ActNorm', 'AffineCoupling', 'Reverse', 'ActNorm', 'AffineCoupling', 'Reverse', 'ActNorm', 'AffineCoupling']);
+    const masks = f.bijectors.filter((b) => b instanceof AffineCoupling).map((b) => (b as AffineCoupling).mask);
+    expect(masks).toEqual([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, 1, 0, 0, 0]]);
+    const plain = neuralSplineFlow({ dim: 4, layers: 2, bins: 5 });
+    expect(plain.bijectors.map((b) => b.toConfig().type)).toEqual(['SplineCoupling', 'SplineCoupling']);
+    expect(plain.bijectors[0].toConfig().bins).toBe(5);
+    expectBoltzflowError(() => realNVP({ dim: 1 }), 'dim');
+    expectBoltzflowError(() => realNVP({ dim: 2, layers: 0 }), 'layers');
+    expectBoltzflowError(() => realNVP({ dim: 2, permutation: 'shuffle' as 'random' }), 'permutation');
+  });
+
+  it('is deterministic for a seed and trainable: gradients of the log-likelihood reach every variable', () => {
+    const make = () => perturbVariables(realNVP({ dim: 4, layers: 2, hidden: [8], permutation: 'random', rng: createRng(5) }), createRng(6), 0.2);
+    const a = make();
+    const b = make();
+    const x = createRng(7).normal([16, 4]) as tf.Tensor2D;
+    expect(Array.from(a.forward(x).y.dataSync())).toEqual(Array.from(b.forward(x).y.dataSync()));
+    for (const flow of [a, neuralSplineFlow({ dim: 4, layers: 2, bins: 4, hidden: [8], rng: createRng(8) })]) {
+      perturbVariables(flow, createRng(9), 0.2);
+      const { grads } = tf.variableGrads(() => {
+        const r = flow.inverse(x);
+        return tf.mean(tf.sub(tf.mul(0.5, tf.sum(tf.square(r.x), 1)), r.logDet)) as tf.Scalar;
+      }, flow.trainableVariables);
+      for (const v of flow.trainableVariables) {
+        const g = grads[v.name];
+        expect(g).toBeDefined();
+        expect(g.shape).toEqual(v.shape);
+        expect(tf.all(tf.isFinite(g)).dataSync()[0]).toBe(1);
+      }
+      expect(tf.sum(tf.abs(grads[flow.trainableVariables[0].name])).dataSync()[0]).toBeGreaterThan(0);
+    }
   });
 });

@@ -3,3 +3,4 @@ export { AdditiveCoupling, type AdditiveCouplingOptions } from './AdditiveCoupli
 export { AffineCoupling, type AffineCouplingOptions } from './AffineCoupling.js';
 export { rationalQuadraticSpline, DEFAULT_SPLINE_BOUND, type RationalQuadraticSplineOptions } from './rationalQuadraticSpline.js';
 export { SplineCoupling, type SplineCouplingOptions } from './SplineCoupling.js';
+export { realNVP, neuralSplineFlow, type RealNVPOptions, type NeuralSplineFlowOptions, type CouplingFlowOptions, type LayerPermutation } from './flowBuilders.js';
