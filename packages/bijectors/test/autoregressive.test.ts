@@ -13,6 +13,8 @@ const rank = (o: number[]) => {
 
 runBijectorSuite('MaskedAutoregressiveFlow', () => new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], order, rng: createRng(11) }), { dim: 4, fromConfig: bijectorFromConfig, checkBadInput: true });
 runBijectorSuite('InverseAutoregressiveFlow', () => new InverseAutoregressiveFlow({ dim: 3, hidden: [12], rng: createRng(12) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
+runBijectorSuite('MaskedAutoregressiveFlow (spline)', () => new MaskedAutoregressiveFlow({ dim: 3, hidden: [12], transform: 'spline', bins: 4, bound: 3, order: [1, 2, 0], rng: createRng(14) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
+runBijectorSuite('InverseAutoregressiveFlow (spline)', () => new InverseAutoregressiveFlow({ dim: 2, hidden: [8], transform: 'spline', bins: 3, rng: createRng(15) }), { dim: 2, largeBatch: 300 });
 runBijectorSuite('MaskedAutoregressiveFlow (dim 1)', () => new MaskedAutoregressiveFlow({ dim: 1, hidden: [4], rng: createRng(13) }), { dim: 1, largeBatch: 200 });
 
 describe('MADE', () => {
@@ -67,6 +69,17 @@ describe('MaskedAutoregressiveFlow', () => {
     // Some strictly-lower entry is non-zero (the flow is not elementwise).
     expect(J.some((Js) => Js[order[3]][order[0]] !== 0)).toBe(true);
     tf.dispose([x, logScale]);
+    maf.dispose();
+  });
+
+  it('spline transform: the density direction has a triangular Jacobian in the order', () => {
+    const maf = new MaskedAutoregressiveFlow({ dim: 4, hidden: [16], order, transform: 'spline', bins: 5, rng: createRng(16) });
+    const x = tf.mul(createRng(17).normal([4, 4]), 1.5) as tf.Tensor2D;
+    const J = denseJacobian((xx) => maf.inverse(xx).x, x);
+    const r = rank(order);
+    for (const Js of J) for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) if (r[j] > r[i]) expect(Js[i][j]).toBe(0);
+    expect(J.some((Js) => Js[order[3]][order[0]] !== 0)).toBe(true);
+    x.dispose();
     maf.dispose();
   });
 
@@ -125,6 +138,8 @@ describe('MaskedAutoregressiveFlow', () => {
   it('rejects bad options and inputs naming the argument', () => {
     expect(() => new MaskedAutoregressiveFlow({ dim: 0 })).toThrow(/'dim'/);
     expect(() => new MaskedAutoregressiveFlow({ dim: 2, maxLogScale: -1 })).toThrow(/'maxLogScale'/);
+    expect(() => new MaskedAutoregressiveFlow({ dim: 2, transform: 'cubic' as never })).toThrow(/'transform'/);
+    expect(() => new MaskedAutoregressiveFlow({ dim: 2, transform: 'spline', bins: 0 })).toThrow(/'bins'/);
     const maf = new MaskedAutoregressiveFlow({ dim: 2, hidden: [4] });
     const bad = tf.zeros([3, 3]) as tf.Tensor2D;
     expect(() => maf.inverse(bad)).toThrow(/'x'/);

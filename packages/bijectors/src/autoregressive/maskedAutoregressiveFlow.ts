@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
+import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js';
 import { registerBijector } from '../registry.js';
 import { MADE } from './made.js';
 
@@ -19,6 +20,15 @@ export interface MaskedAutoregressiveFlowOptions {
   maxLogScale?: number;
   /** Initial scale of MADE's last layer (0 starts at the identity map). Default 1. */
   outputScale?: number;
+  /**
+   * Per-dimension transform: 'affine' (default) or 'spline' — the shared `rationalQuadraticSpline` with `bins` bins on
+   * [−bound, bound] and identity tails (neural autoregressive spline flow, Durkan et al. 2019).
+   */
+  transform?: 'affine' | 'spline';
+  /** Spline bins K (default 8; MADE then emits 3K − 1 parameters per dimension). */
+  bins?: number;
+  /** Spline half-width B (default 5). */
+  bound?: number;
   rng?: Rng;
 }
 
@@ -34,24 +44,73 @@ export class MaskedAutoregressiveFlow implements Bijector {
   readonly dim: number;
   readonly made: MADE;
   readonly maxLogScale: number;
+  readonly transform: 'affine' | 'spline';
+  readonly bins: number;
+  readonly bound: number;
   private readonly options: Omit<MaskedAutoregressiveFlowOptions, 'rng'>;
 
   constructor(options: MaskedAutoregressiveFlowOptions) {
     assertInteger(options?.dim, 'dim', 1);
     const maxLogScale = options.maxLogScale ?? 3;
     assertPositive(maxLogScale, 'maxLogScale');
+    const transform = options.transform ?? 'affine';
+    if (transform !== 'affine' && transform !== 'spline') {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown autoregressive transform', { argument: 'transform', expected: "'affine' | 'spline'", received: String(transform) });
+    }
+    const bins = options.bins ?? 8;
+    assertInteger(bins, 'bins', 1);
+    const bound = options.bound ?? 5;
+    assertPositive(bound, 'bound');
     this.dim = options.dim;
     this.maxLogScale = maxLogScale;
-    this.made = new MADE({ dim: options.dim, hidden: options.hidden, order: options.order, activation: options.activation ?? 'tanh', outputScale: options.outputScale, rng: options.rng, paramsPerDim: 2 });
-    this.options = { dim: options.dim, hidden: options.hidden ?? [32, 32], order: this.made.order, activation: options.activation ?? 'tanh', maxLogScale, ...(options.outputScale !== undefined ? { outputScale: options.outputScale } : {}) };
+    this.transform = transform;
+    this.bins = bins;
+    this.bound = bound;
+    const paramsPerDim = transform === 'affine' ? 2 : 3 * bins - 1;
+    this.made = new MADE({ dim: options.dim, hidden: options.hidden, order: options.order, activation: options.activation ?? 'tanh', outputScale: options.outputScale, rng: options.rng, paramsPerDim });
+    this.options = {
+      dim: options.dim,
+      hidden: options.hidden ?? [32, 32],
+      order: this.made.order,
+      activation: options.activation ?? 'tanh',
+      ...(transform === 'affine' ? { maxLogScale } : { transform, bins, bound }),
+      ...(options.outputScale !== undefined ? { outputScale: options.outputScale } : {}),
+    };
   }
 
-  /** Shift μ and bounded log-scale α, each `[n, dim]`, conditioned on `x` (autoregressively). */
+  /** Shift μ and bounded log-scale α, each `[n, dim]`, conditioned on `x` (autoregressively; affine transform only). */
   shiftAndLogScale(x: tf.Tensor2D): { shift: tf.Tensor2D; logScale: tf.Tensor2D } {
+    if (this.transform !== 'affine') {
+      throw new BoltzflowError('INVALID_CONFIG', 'shiftAndLogScale needs the affine transform', { argument: 'transform', expected: "'affine'", received: this.transform });
+    }
     return tf.tidy(() => {
       const [shift, raw] = this.made.params(x);
       const m = this.maxLogScale;
       return { shift, logScale: tf.mul(tf.tanh(tf.div(raw, m)), m) as tf.Tensor2D };
+    });
+  }
+
+  /**
+   * The elementwise transform of `input` with parameters conditioned on `cond`: data side = τ(latent side).
+   * Returns the output and the elementwise log|d out/d in| of the direction evaluated.
+   */
+  private transformPass(input: tf.Tensor2D, cond: tf.Tensor2D, inverse: boolean): { out: tf.Tensor2D; ld: tf.Tensor2D } {
+    return tf.tidy(() => {
+      if (this.transform === 'affine') {
+        const { shift, logScale } = this.shiftAndLogScale(cond);
+        return inverse
+          ? { out: tf.mul(tf.sub(input, shift), tf.exp(tf.neg(logScale))) as tf.Tensor2D, ld: tf.neg(logScale) as tf.Tensor2D }
+          : { out: tf.add(tf.mul(input, tf.exp(logScale)), shift) as tf.Tensor2D, ld: logScale };
+      }
+      const [n, d] = input.shape;
+      const K = this.bins;
+      // MADE is parameter-major: [n, P·d] → [n, d, P].
+      const p = tf.transpose(tf.reshape(this.made.apply(cond), [n, 3 * K - 1, d]), [0, 2, 1]);
+      const w = tf.slice(p, [0, 0, 0], [n, d, K]);
+      const h = tf.slice(p, [0, 0, K], [n, d, K]);
+      const dv = tf.slice(p, [0, 0, 2 * K], [n, d, K - 1]);
+      const r = rationalQuadraticSpline(input, w, h, dv, { inverse, bound: this.bound });
+      return { out: r.outputs as tf.Tensor2D, ld: r.logAbsDet as tf.Tensor2D };
     });
   }
 
@@ -61,13 +120,13 @@ export class MaskedAutoregressiveFlow implements Bijector {
     return tf.tidy(() => {
       // After pass k the first k coordinates in `order` are exact, so the last pass's parameters are those of the final x.
       let x: tf.Tensor2D = tf.zerosLike(z);
-      let logScale: tf.Tensor2D = x;
+      let ld: tf.Tensor2D = x;
       for (let k = 0; k < this.dim; k++) {
-        const p = this.shiftAndLogScale(x);
-        x = tf.add(tf.mul(z, tf.exp(p.logScale)), p.shift);
-        logScale = p.logScale;
+        const r = this.transformPass(z, x, false);
+        x = r.out;
+        ld = r.ld;
       }
-      return { y: x, logDet: tf.sum(logScale, 1) as tf.Tensor1D };
+      return { y: x, logDet: tf.sum(ld, 1) as tf.Tensor1D };
     });
   }
 
@@ -75,9 +134,8 @@ export class MaskedAutoregressiveFlow implements Bijector {
   inverse(x: tf.Tensor2D): InverseResult {
     assertBatch(x, 'x', this.dim);
     return tf.tidy(() => {
-      const { shift, logScale } = this.shiftAndLogScale(x);
-      const z = tf.mul(tf.sub(x, shift), tf.exp(tf.neg(logScale))) as tf.Tensor2D;
-      return { x: z, logDet: tf.neg(tf.sum(logScale, 1)) as tf.Tensor1D };
+      const r = this.transformPass(x, x, true);
+      return { x: r.out, logDet: tf.sum(r.ld, 1) as tf.Tensor1D };
     });
   }
 
