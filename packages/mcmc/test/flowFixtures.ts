@@ -183,7 +183,7 @@ export function runChain(kernel: Kernel, x0: tf.Tensor2D, steps: number, burn: n
   let evals = 0;
   for (let t = 0; t < steps; t++) {
     const { state: next, info } = kernel.step(state, rng);
-    disposeState(state);
+    disposeStateExcept(state, next);
     state = next;
     if (t >= burn) {
       xs.push(state.x.dataSync() as Float32Array);
@@ -194,6 +194,19 @@ export function runChain(kernel: Kernel, x0: tf.Tensor2D, steps: number, burn: n
   }
   disposeState(state);
   return { xs, accept: acc / Math.max(1, steps - burn), evals };
+}
+
+function tensorsOf(value: unknown, out: Set<tf.Tensor>): Set<tf.Tensor> {
+  if (value instanceof tf.Tensor) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) tensorsOf(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) tensorsOf(v, out);
+  return out;
+}
+
+/** Disposes the tensors of `old` not reused by `next` (kernels may pass tensors through). */
+export function disposeStateExcept(old: unknown, next: unknown): void {
+  const keep = tensorsOf(next, new Set());
+  for (const t of tensorsOf(old, new Set())) if (!keep.has(t) && !t.isDisposed) t.dispose();
 }
 
 export function disposeState(s: unknown): void {

@@ -23,6 +23,18 @@ export interface MixtureKernel extends Kernel<MixtureState> {
   step(state: MixtureState, rng: Rng): { state: MixtureState; info: MixtureStepInfo };
 }
 
+function tensorsOf(value: unknown, out: Set<tf.Tensor>): Set<tf.Tensor> {
+  if (value instanceof tf.Tensor) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) tensorsOf(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) tensorsOf(v, out);
+  return out;
+}
+
+function disposeUnshared(old: unknown, next: unknown): void {
+  const keep = tensorsOf(next, new Set());
+  for (const t of tensorsOf(old, new Set())) if (!keep.has(t) && !(t instanceof tf.Variable) && !t.isDisposed) t.dispose();
+}
+
 /**
  * Random mixture of kernels sharing one target (flowMC: local MCMC moves + global flow moves). At each step ONE kernel
  * is drawn with the given probabilities and applied to all chains (a per-step choice independent of the state keeps
@@ -95,9 +107,12 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
       let res: { state: ChainState; info: StepInfo };
       try {
         res = kernel.step(inner, rng);
-      } finally {
+      } catch (e) {
         if (reinitialized) disposeTree(inner);
+        throw e;
       }
+      // The rebuilt sub-state is ours: free what the step did not carry over into its new state.
+      if (reinitialized) disposeUnshared(inner, res.state);
       return {
         state: { x: res.state.x.clone(), energy: res.state.energy.clone(), kernelIndex: k, inner: res.state },
         info: { ...res.info, energyEvaluations: res.info.energyEvaluations + extra, kernelIndex: k, reinitialized },
