@@ -9,3 +9,6 @@ export {
   type ReplicaExchangeRunOptions,
   type ReplicaExchangeResult,
 } from './replicaExchange.js';
+export { coordinateCV, biasedEnergy, binEdges, type CollectiveVariable, type BinSpec } from './collectiveVariable.js';
+export { wham, type WhamOptions, type WhamResult } from './wham.js';
+export { umbrellaSampling, type UmbrellaSamplingOptions, type UmbrellaSamplingResult } from './umbrellaSampling.js';
