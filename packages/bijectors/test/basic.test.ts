@@ -160,6 +160,18 @@ describe('basic bijectors: closed forms', () => {
     expectBoltzflowError(() => new ActNorm(3).inverse(tf.zeros([1, 3]) as tf.Tensor2D), 'y');
   });
 
+  it('ActNorm: initialising on the first batch inside a gradient computation works and gives finite gradients', () => {
+    const a = new ActNorm(2);
+    const data = tf.add(tf.mul(createRng(3).normal([40, 2]), 3), 1) as tf.Tensor2D;
+    const { value, grads } = tf.variableGrads(() => {
+      const r = a.inverse(data);
+      return tf.mean(tf.sub(tf.mul(0.5, tf.sum(tf.square(r.x), 1)), r.logDet)) as tf.Scalar;
+    }, a.trainableVariables);
+    expect(a.initialized).toBe(true);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    for (const v of a.trainableVariables) expect(tf.all(tf.isFinite(grads[v.name])).dataSync()[0]).toBe(1);
+  });
+
   it('rejects invalid options with BoltzflowErrors naming the argument', () => {
     expectBoltzflowError(() => new Shift({ dim: 0 }), 'dim');
     expectBoltzflowError(() => new Shift({ dim: 2, shift: [1] }), 'shift');

@@ -142,6 +142,14 @@ describe('rationalQuadraticSpline', () => {
     }
   });
 
+  it('the perturbed SplineCoupling used in the suite is far from the identity', () => {
+    const c = perturbVariables(new SplineCoupling({ dim: 4, bins: 6, bound: 3, hidden: [16], rng: createRng(1) }), createRng(2), 0.2);
+    const x = tf.mul(createRng(5).normal([64, 4]), 1.5) as tf.Tensor2D;
+    const r = c.forward(x);
+    expect(tf.max(tf.abs(tf.sub(r.y, x))).dataSync()[0]).toBeGreaterThan(0.1);
+    expect(tf.max(tf.abs(r.logDet)).dataSync()[0]).toBeGreaterThan(0.1);
+  });
+
   it('SplineCoupling starts as the identity', () => {
     const c = new SplineCoupling({ dim: 3, hidden: [8], rng: createRng(1) });
     const x = tf.tensor2d([[0.1, -2, 3], [6, 0.5, -0.7]]);
