@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '@boltzflow/core';
+import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { MLP } from '../src/index.js';
 
 describe('MLP', () => {
@@ -45,6 +45,23 @@ describe('MLP', () => {
         v = wtwv.map((t) => t / norm);
       }
       expect(s).toBeLessThanOrEqual(0.9 * 1.001);
+    }
+  });
+
+  it('rejects unknown activations and non-finite output scales with BoltzflowErrors', () => {
+    for (const [opts, arg] of [
+      [{ activation: 'gelu' }, 'activation'],
+      [{ outputScale: NaN }, 'outputScale'],
+      [{ hidden: [4, 0] }, 'hidden[1]'],
+    ] as const) {
+      let err: unknown;
+      try {
+        new MLP({ inputDim: 2, outputDim: 2, hidden: [4], ...(opts as object) } as ConstructorParameters<typeof MLP>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(isBoltzflowError(err)).toBe(true);
+      expect((err as { details: { argument?: string } }).details.argument).toBe(arg);
     }
   });
 });

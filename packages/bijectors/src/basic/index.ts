@@ -5,3 +5,4 @@ export { Chain, type ChainOptions } from './Chain.js';
 export { Invert, type InvertOptions } from './Invert.js';
 export { AffineTriL, type AffineTriLOptions, type DiagonalParameterization } from './AffineTriL.js';
 export { ActNorm, type ActNormOptions } from './ActNorm.js';
+export { columnSelector } from './columnSelector.js';

@@ -1,1 +1,1 @@
-export { MLP, activate, type MLPOptions, type Activation } from './mlp.js';
+export { MLP, activate, ACTIVATIONS, type MLPOptions, type Activation } from './mlp.js';

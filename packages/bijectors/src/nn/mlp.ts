@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, createRng, type Rng } from '@boltzflow/core';
+import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng } from '@boltzflow/core';
 
 export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
+
+/** The activation names {@link MLP} accepts. */
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'silu', 'elu', 'leakyRelu', 'softplus'];
 
 export interface MLPOptions {
   inputDim: number;
@@ -52,6 +55,10 @@ export class MLP {
       throw new BoltzflowError('INVALID_CONFIG', 'hidden must be an array of widths', { argument: 'hidden', expected: 'number[]', received: String(hidden) });
     }
     hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1));
+    if (!ACTIVATIONS.includes(activation)) {
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown activation', { argument: 'activation', expected: `one of ${ACTIVATIONS.join(', ')}`, received: String(activation) });
+    }
+    if (options.outputScale !== undefined) assertFiniteNumber(options.outputScale, 'outputScale');
     if (options.spectralNorm) assertPositive(options.spectralNorm.coefficient, 'spectralNorm.coefficient');
     const rng = options.rng ?? createRng(0);
     const sizes = [inputDim, ...hidden, outputDim];
