@@ -2,14 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { disposeTree, type Rng } from '@boltzflow/core';
 import { DoubleWell } from '@boltzflow/energies';
-import { adaptStepSize, mala, randomWalkMetropolis } from '@boltzflow/mcmc';
+import { adaptStepSize, flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis } from '@boltzflow/mcmc';
+import { trainBoltzmannGenerator } from './boltzmannGenerator.js';
+import { flowImportance, snfSampler } from './flowSamplers.js';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid, linspace, round } from './common.js';
 import { collectArtifacts, mcmcOutcome, type CoordinateSpec, type SamplerOutcome } from './samplerMetrics.js';
 import { runToBudget } from './runToBudget.js';
 
-export const DOUBLE_WELL_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'latent-metropolis', 'flow-imh', 'snf'] as const;
+export const DOUBLE_WELL_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'] as const;
+const FLOW_SAMPLERS: readonly DoubleWellSampler[] = ['flow-is', 'latent-metropolis', 'flow-imh', 'snf'];
 export type DoubleWellSampler = (typeof DOUBLE_WELL_SAMPLERS)[number];
 
 const positiveInt = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
@@ -26,8 +29,8 @@ export const DoubleWellParams = z
       .strict()
       .prefault({}),
     /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
-    budget: positiveInt(1_000, 100_000_000, 240_000),
-    chains: positiveInt(1, 1024, 16),
+    budget: positiveInt(1_000, 100_000_000, 192_000),
+    chains: positiveInt(1, 1024, 64),
     samplers: z.array(z.enum(DOUBLE_WELL_SAMPLERS)).min(1).default([...DOUBLE_WELL_SAMPLERS]),
     rwm: z
       .object({
@@ -45,6 +48,9 @@ export const DoubleWellParams = z
       .object({
         layers: positiveInt(2, 16, 4),
         hidden: positiveInt(4, 256, 32),
+        /** Samples for the maximum-likelihood term, from a large-step random walk (cost counted as training). */
+        dataSamples: positiveInt(64, 200_000, 4096),
+        dataStepSize: z.number().positive().default(2.5),
       })
       .strict()
       .prefault({}),
@@ -68,6 +74,8 @@ export const DoubleWellParams = z
       .prefault({}),
     snf: z
       .object({
+        /** Metropolis blocks interleaved with the coupling layers (the last one at λ = 1, after the final coupling). */
+        blocks: positiveInt(1, 16, 2),
         metropolisSteps: positiveInt(1, 200, 20),
         stepSize: z.number().positive().default(0.25),
       })
@@ -89,6 +97,7 @@ const DESCRIPTIONS: Record<DoubleWellSampler, string> = {
   'rwm-scan': 'random-walk Metropolis with the step size that had the best ESS per evaluation in a pilot scan',
   mala: 'Metropolis-adjusted Langevin, step size adapted by dual averaging',
   'replica-exchange': 'replica exchange (parallel tempering) over a temperature ladder, statistics at T = 1',
+  'flow-is': 'the trained Boltzmann generator alone: independent flow samples reweighted by exp(−u − log q)',
   'latent-metropolis': 'random-walk Metropolis in the latent space of the trained flow',
   'flow-imh': 'independence Metropolis–Hastings with the trained flow as proposal, mixed with local random-walk moves',
   snf: 'stochastic normalizing flow: the trained flow with Metropolis blocks between its layers, importance weighted',
@@ -103,7 +112,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
   description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   params: DoubleWellParams as z.ZodType<DoubleWellParamsT>,
-  quickParams: { budget: 24_000, chains: 8, training: { steps: 60, batchSize: 128 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new DoubleWell(params.energy);
     const exactDeltaF = energy.deltaF();
@@ -189,7 +198,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       bar.stop();
       const x0 = startingPoints(chains, rng);
       const sbar = ctx.progress.bar('sampling rwm-scan', budget);
-      const run = runToBudget(randomWalkMetropolis(energy, { stepSize: best!.step }), x0, budget, rng, sbar);
+      const run = runToBudget(randomWalkMetropolis(energy, { stepSize: best!.step }), x0, budget, rng, sbar, warmup);
       sbar.stop();
       x0.dispose();
       disposeTree(run.finalState);
@@ -199,17 +208,72 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
           description: DESCRIPTIONS['rwm-scan'],
           draws: run.draws,
           energyEvaluations: run.energyEvaluations,
-          setupEnergyEvaluations: setup,
+          setupEnergyEvaluations: setup + run.burnInEnergyEvaluations,
           wallSeconds: (performance.now() - t0) / 1000,
           acceptanceRate: run.acceptanceRate,
-          settings: { stepSize: best!.step, scanned: params.rwm.scan.join(', '), pilotEvaluationsEach: scanBudget, chains },
+          settings: { stepSize: best!.step, burnInSteps: warmup, scanned: params.rwm.scan.join(', '), pilotEvaluationsEach: scanBudget, chains },
           spec,
           plot: params.plot,
         }),
       );
     }
-    for (const s of ['replica-exchange', 'latent-metropolis', 'flow-imh', 'snf'] as const) {
-      if (want.has(s)) skipped.push({ sampler: s, reason: 'its library package is not available yet' });
+    if (want.has('replica-exchange')) skipped.push({ sampler: 'replica-exchange', reason: 'replicaExchange is not exported by @boltzflow/mcmc yet' });
+    let training: ExperimentOutput['training'];
+    if (FLOW_SAMPLERS.some((s) => want.has(s))) {
+      const bg = await trainBoltzmannGenerator(
+        energy,
+        {
+          layers: params.flow.layers,
+          hidden: params.flow.hidden,
+          steps: params.training.steps,
+          batchSize: params.training.batchSize,
+          learningRate: params.training.learningRate,
+          klWeight: params.training.klWeight,
+          mlWeight: params.training.mlWeight,
+          dataChains: chains,
+          dataStepSize: params.flow.dataStepSize,
+          dataSamples: params.flow.dataSamples,
+        },
+        children[DOUBLE_WELL_SAMPLERS.length],
+        ctx.progress,
+      );
+      training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, 'exact P(x₁>0)': round(energy.probabilityPositive(), 6) } };
+      artifacts.training = bg.curve;
+      ctx.progress.log(`  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, P(x₁>0) ${bg.training.modeFractions!['flow P(x₁>0)'].toFixed(3)} (exact ${energy.probabilityPositive().toFixed(3)})`);
+      const setup = bg.training.energyEvaluations;
+      try {
+        if (want.has('flow-is')) record(flowImportance(bg.flow, energy, budget, streams.get('flow-is')!, setup, spec, params.plot, ctx));
+        if (want.has('latent-metropolis')) {
+          const rng = streams.get('latent-metropolis')!;
+          const t0 = performance.now();
+          const factory = (_t: unknown, o: { stepSize: number }) => latentMetropolis(bg.flow, energy, (lt) => randomWalkMetropolis(lt, { stepSize: o.stepSize }));
+          const x0 = startingPoints(chains, rng);
+          const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: params.rwm.targetAcceptance, initialStepSize: 0.5 });
+          x0.dispose();
+          const bar = ctx.progress.bar('sampling latent-metropolis', budget);
+          const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
+          bar.stop();
+          disposeTree(adapted.state);
+          disposeTree(run.finalState);
+          record(mcmcOutcome({ sampler: 'latent-metropolis', description: DESCRIPTIONS['latent-metropolis'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + adapted.energyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { latentStepSize: round(adapted.stepSize, 5), targetAcceptance: params.rwm.targetAcceptance, chains }, spec, plot: params.plot }));
+        }
+        if (want.has('flow-imh')) {
+          const rng = streams.get('flow-imh')!;
+          const t0 = performance.now();
+          const p = params.flowMcmc.flowProbability;
+          const kernel = mixtureKernel([flowIndependenceProposal(bg.flow, energy), randomWalkMetropolis(energy, { stepSize: params.flowMcmc.localStepSize })], [p, 1 - p]);
+          const x0 = startingPoints(chains, rng);
+          const bar = ctx.progress.bar('sampling flow-imh', budget);
+          const run = runToBudget(kernel, x0, budget, rng, bar, warmup);
+          bar.stop();
+          x0.dispose();
+          disposeTree(run.finalState);
+          record(mcmcOutcome({ sampler: 'flow-imh', description: DESCRIPTIONS['flow-imh'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + run.burnInEnergyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { burnInSteps: warmup, flowProbability: p, localStepSize: params.flowMcmc.localStepSize, chains }, notes: ['Acceptance is averaged over flow and local moves.'], spec, plot: params.plot }));
+        }
+        if (want.has('snf')) record(snfSampler(bg, energy, budget, params.snf, streams.get('snf')!, setup, spec, params.plot, ctx));
+      } finally {
+        bg.dispose();
+      }
     }
     return {
       reference: {
@@ -219,6 +283,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       },
       samplers,
       skipped,
+      ...(training ? { training } : {}),
       artifacts,
     };
   },

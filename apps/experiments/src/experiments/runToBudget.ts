@@ -10,6 +10,8 @@ export interface BudgetRun<S extends ChainState> {
   acceptanceRate: number;
   wallSeconds: number;
   finalState: S;
+  /** Evaluations spent in burn-in (not part of `energyEvaluations`). */
+  burnInEnergyEvaluations: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface BudgetRun<S extends ChainState> {
  * different or random per-step costs (mixtures re-initialising sub-states) get the same budget, and the progress bar
  * moves between chunks. Chunks are sized from the measured cost per step.
  */
-export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.Tensor2D | S, budget: number, rng: Rng, bar?: ProgressBar): BudgetRun<S> {
+export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.Tensor2D | S, budget: number, rng: Rng, bar?: ProgressBar, burnIn = 0): BudgetRun<S> {
   const t0 = performance.now();
   const blocks: Float32Array[] = [];
   let kept = 0;
@@ -27,6 +29,14 @@ export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.T
   let accWeighted = 0;
   let state: tf.Tensor2D | S = start;
   let ownsState = false;
+  let burnInEnergyEvaluations = 0;
+  if (burnIn > 0) {
+    // Burn-in is paid outside the budget (like step-size warm-up): the comparison is of equilibrium sampling.
+    const r = sampleChain(kernel, state, { steps: 0, burnIn, rng });
+    burnInEnergyEvaluations = r.energyEvaluations;
+    state = r.finalState;
+    ownsState = true;
+  }
   let chunk = 100;
   while (evals < budget) {
     const r = sampleChain(kernel, state, { steps: chunk, rng });
@@ -55,5 +65,6 @@ export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.T
     acceptanceRate: kept > 0 ? accWeighted / kept : 0,
     wallSeconds: (performance.now() - t0) / 1000,
     finalState: state as S,
+    burnInEnergyEvaluations,
   };
 }

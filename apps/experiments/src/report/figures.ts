@@ -219,11 +219,16 @@ export function efficiencyFigure(results: Results): Figure | undefined {
       width: 2 * WIDTH,
       height: { step: 22 },
       data: { values: rows },
-      mark: 'bar',
-      encoding: {
-        y: { field: 'sampler', type: 'nominal', sort: '-x', title: null },
-        x: { field: 'v', type: 'quantitative', scale: { type: 'log' }, title: 'ESS / energy evaluation' },
-      },
+      // Points, not bars: bars on a log axis have no baseline.
+      layer: [
+        {
+          mark: { type: 'point', filled: true, size: 90, color: '#4c78a8' },
+          encoding: {
+            y: { field: 'sampler', type: 'nominal', sort: '-x', title: null },
+            x: { field: 'v', type: 'quantitative', scale: { type: 'log' }, title: 'ESS / energy evaluation' },
+          },
+        },
+      ],
     } as TopLevelSpec,
   };
 }
