@@ -12,3 +12,4 @@ export {
 export { coordinateCV, biasedEnergy, binEdges, type CollectiveVariable, type BinSpec } from './collectiveVariable.js';
 export { wham, type WhamOptions, type WhamResult } from './wham.js';
 export { umbrellaSampling, type UmbrellaSamplingOptions, type UmbrellaSamplingResult } from './umbrellaSampling.js';
+export { metadynamics, type MetadynamicsOptions, type MetadynamicsResult } from './metadynamics.js';
