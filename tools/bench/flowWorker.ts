@@ -1,0 +1,110 @@
+// Child process of the flow-cost bench: one backend per process (tfjs backends are per process).
+// Usage: node --import tsx bench/flowWorker.ts <backend> <quick 0|1> <budgetSeconds>; prints one JSON line prefixed "RESULT ".
+import { createRng, initBackend, tf, type Bijector, type Energy } from '@boltzflow/core';
+import { AffineCoupling, SplineCoupling, MaskedAutoregressiveFlow, Chain } from '@boltzflow/bijectors';
+import { DoubleWell, ManyWell, LennardJones } from '@boltzflow/energies';
+
+export interface FlowCostRow {
+  flow: string;
+  dim: number;
+  batch: number;
+  forwardSamplesPerSecond: number | null;
+  klStepSamplesPerSecond: number | null;
+  note?: string;
+}
+
+export function buildFlow(kind: string, dim: number): Bijector {
+  const rng = createRng(1);
+  const layers: Bijector[] = [];
+  if (kind === 'realnvp') {
+    for (let i = 0; i < 4; i++) layers.push(new AffineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], activation: 'tanh', outputScale: 0.1, rng }));
+  } else if (kind === 'spline') {
+    for (let i = 0; i < 4; i++) layers.push(new SplineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], bins: 8, outputScale: 0.1, rng }));
+  } else {
+    for (let i = 0; i < 2; i++) {
+      const order = Array.from({ length: dim }, (_, j) => (i % 2 === 0 ? j : dim - 1 - j));
+      layers.push(new MaskedAutoregressiveFlow({ dim, hidden: [64, 64], order, outputScale: 0.1, rng }));
+    }
+  }
+  return new Chain(layers);
+}
+
+export function energyFor(dim: number): Energy {
+  if (dim === 2) return new DoubleWell();
+  if (dim === 39) return new LennardJones({ particles: 13, spatialDim: 3 });
+  return new ManyWell({ dim });
+}
+
+async function main(): Promise<void> {
+  const [backend, quickArg, budgetArg] = process.argv.slice(2);
+  const quick = quickArg === '1';
+  const budget = Number(budgetArg ?? 120) * 1000;
+  const out: { backend: string; info?: unknown; rows: FlowCostRow[]; error?: string } = { backend, rows: [] };
+  try {
+    out.info = await initBackend(backend);
+    if (backend === 'webgpu') {
+      // Name the adapter: on a machine without a GPU this is Mesa lavapipe, a CPU Vulkan driver.
+      const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter: () => Promise<{ info?: Record<string, string> } | null> } } }).navigator.gpu;
+      const adapter = await gpu.requestAdapter();
+      const i = adapter?.info ?? {};
+      (out.info as Record<string, unknown>).adapter = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
+    }
+  } catch (e) {
+    out.error = (e as Error).message;
+    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+    return;
+  }
+  const t0 = performance.now();
+  const flows = ['realnvp', 'spline', 'maf'];
+  const dims = [2, 32, 39];
+  const batches = quick ? [256] : [256, 4096];
+  const rng = createRng(2);
+  for (const batch of batches) {
+    for (const dim of dims) {
+      for (const flow of flows) {
+        if (performance.now() - t0 > budget) {
+          out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: backend time budget spent' });
+          continue;
+        }
+        const bij = buildFlow(flow, dim);
+        const energy = energyFor(dim);
+        const z = rng.normal([batch, dim]).mul(0.5) as tf.Tensor2D;
+        const minSec = quick ? 0.05 : 0.3;
+        const time = async (f: () => Promise<void>): Promise<number> => {
+          await f(); // warm-up (kernel compilation, shader creation)
+          let reps = 0;
+          const s = performance.now();
+          while (reps < 1 || (performance.now() - s < minSec * 1000 && reps < 50)) {
+            await f();
+            reps++;
+          }
+          return (performance.now() - s) / 1000 / reps;
+        };
+        const fwd = await time(async () => {
+          const r = bij.forward(z);
+          // Wait for the result so asynchronous backends (webgpu) are timed for real; async read because
+          // webgpu's dataSync needs OffscreenCanvas, which Node lacks.
+          await r.logDet.data();
+          tf.dispose([r.y, r.logDet]);
+        });
+        const opt = tf.train.adam(1e-4);
+        const vars = bij.trainableVariables;
+        const kl = await time(async () => {
+          const loss = opt.minimize(() => {
+            const { y, logDet } = bij.forward(z);
+            return tf.mean(tf.sub(tf.minimum(energy.energy(y), 1e4), logDet)) as tf.Scalar;
+          }, true, vars);
+          await loss?.data();
+          loss?.dispose();
+        });
+        out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: batch / fwd, klStepSamplesPerSecond: batch / kl });
+        opt.dispose();
+        z.dispose();
+        bij.dispose();
+      }
+    }
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) await main();

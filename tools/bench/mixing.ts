@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, table, type BenchOptions, type SectionResult } from './common.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+
+interface SamplerRow {
+  sampler: string;
+  energyEvaluations: number;
+  setupEnergyEvaluations?: number;
+  ess: number;
+  essPerEnergyEvaluation: number;
+  transitions: number;
+  acceptanceRate: number | null;
+  iact: number | null;
+  deltaF: { estimate: number; stdError?: number; reference?: number } | null;
+  wallSeconds: number;
+}
+
+function runCli(args: string[], timeoutSeconds: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const bin = path.join(root, 'apps', 'experiments', 'bin', 'boltzflow.js');
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutSeconds * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/**
+ * The double-well sampler comparison from the experiments app (`boltzflow run double-well`), tabulated from its
+ * results.json: energy evaluations per effective sample is 1 / essPerEnergyEvaluation.
+ */
+export async function mixingSection(opts: BenchOptions): Promise<SectionResult> {
+  const md: string[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'boltzflow-bench-dw-'));
+  try {
+    const args = ['run', 'double-well', '--out', dir, '--seed', '1', ...(opts.quick ? ['--quick'] : [])];
+    const t0 = performance.now();
+    const r = await runCli(args, opts.quick ? 300 : 480);
+    const secs = (performance.now() - t0) / 1000;
+    const file = path.join(dir, 'results.json');
+    if (r.code !== 0 || !existsSync(file)) {
+      md.push(`\`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` did not produce results.json (exit ${r.code}, ${fmt(secs)} s): \`${r.output.trim().split('\n').slice(-2).join(' ').slice(0, 300)}\``);
+      return { title: 'Mixing: double well', markdown: md.join('\n') };
+    }
+    const results = JSON.parse(readFileSync(file, 'utf8')) as { samplers: SamplerRow[]; reference?: Record<string, unknown>; quick?: boolean };
+    const rows = results.samplers;
+    const rwm = rows.find((s) => s.sampler.startsWith('rwm'));
+    md.push(`From \`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` (${fmt(secs)} s wall), its results.json. Equal sampling budget per sampler; setup (flow training, step-size scans) counted separately. **evals/ESS** = energy evaluations per effective sample of the reaction coordinate x₁ (lower is better); ratio vs ${rwm ? `\`${rwm.sampler}\`` : 'RWM'} in the same run.`);
+    md.push('');
+    md.push(
+      table(
+        ['sampler', 'energy evals', 'setup evals', 'ESS', 'evals/ESS', 'vs RWM', 'well transitions', 'ΔF (kT)'],
+        rows.map((s) => {
+          const perEss = s.essPerEnergyEvaluation > 0 ? 1 / s.essPerEnergyEvaluation : Infinity;
+          const rw = rwm && rwm.essPerEnergyEvaluation > 0 ? 1 / rwm.essPerEnergyEvaluation : NaN;
+          const df = s.deltaF ? `${fmt(s.deltaF.estimate, 4)}${s.deltaF.stdError !== undefined ? ` ± ${fmt(s.deltaF.stdError, 2)}` : ''}${s.deltaF.reference !== undefined ? ` (exact ${fmt(s.deltaF.reference, 5)})` : ''}` : '—';
+          return [s.sampler, s.energyEvaluations, s.setupEnergyEvaluations ?? 0, fmt(s.ess), fmt(perEss), Number.isFinite(rw) ? `${fmt(rw / perEss)}× better` : '—', s.transitions, df];
+        }),
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { title: 'Mixing: double well', markdown: md.join('\n') };
+}
+
+/** The two-moons NLL bench of the training engineer (tools/bench/twoMoons.ts), when it exists and exports run(). */
+export async function twoMoonsSection(opts: BenchOptions): Promise<SectionResult> {
+  const file = path.join(here, 'twoMoons.ts');
+  if (!existsSync(file)) return { title: 'Two moons NLL', markdown: '`tools/bench/twoMoons.ts` does not exist yet: not run.' };
+  const mod = (await import(file)) as { run?: (o?: { quick?: boolean }) => unknown };
+  if (typeof mod.run !== 'function') return { title: 'Two moons NLL', markdown: '`tools/bench/twoMoons.ts` exports no `run()`: not run.' };
+  const res = await mod.run({ quick: opts.quick });
+  const markdown = typeof res === 'string' ? res : res && typeof res === 'object' && typeof (res as { markdown?: unknown }).markdown === 'string' ? (res as { markdown: string }).markdown : '```json\n' + JSON.stringify(res, null, 1) + '\n```';
+  return { title: 'Two moons NLL', markdown, data: res };
+}
+
+/** Published numbers from /work/shared/reference.md, placed beside ours where they apply. */
+export function publishedSection(): SectionResult {
+  const md = [
+    'Published results (not measured here; sources as cited), to read beside the tables above:',
+    '',
+    table(
+      ['source (published)', 'system', 'figure', 'compare with'],
+      [
+        ['Noé et al., Science 2019 (Boltzmann generators)', 'BG-paper double well (u = x₁⁴ − 6x₁² + x₁ + ½x₂²)', 'plain MCMC with step 0.1: ~4·10⁶ steps per round trip; BG reaches the same ΔF precision with ~10⁶ energy evaluations in total (≈100× fewer)', '“Mixing”: evals/ESS of flow-assisted samplers vs RWM (our well is the SNF/FAB one, tilt −0.5, so only the order of magnitude compares)'],
+        ['Noé et al., Science 2019', 'dimer in solvent', '~10¹² MD steps per round trip vs 3·10⁷ energy evaluations for BG training (≈7 orders of magnitude)', 'not reproduced here'],
+        ['Wu, Köhler & Noé, NeurIPS 2020 (SNF)', 'SNF double well, 3 flow blocks + 20 Metropolis steps of size 0.25', 'free-energy-profile error √(bias² + σ²) in kT, unweighted / reweighted: RNVP 1.44 / 1.15; RNVP+Metropolis 1.51 / 0.63; NSF 1.31 / 2.24; NSF+Metropolis 0.70 / 0.60', '“Mixing”: the `snf` sampler ΔF error (ours is ΔF between wells, not the profile error)'],
+        ['Midgley et al., ICLR 2023 (FAB)', 'many-well-32', 'log Z mean absolute error ≈ 0.03', 'flow cost at dim 32 (speed only; accuracy not benchmarked here)'],
+      ],
+    ),
+  ];
+  return { title: 'Published results (for comparison)', markdown: md.join('\n') };
+}

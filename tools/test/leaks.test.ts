@@ -1,0 +1,112 @@
+// Long runs of the public entry points must leave tf.memory() where it started once the returned results are disposed,
+// and must keep the tensor count flat while they run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRng, disposeTree, tf } from '@boltzflow/core';
+import { AffineCoupling } from '@boltzflow/bijectors';
+import { Normal } from '@boltzflow/distributions';
+import { DoubleWell } from '@boltzflow/energies';
+import { mala, metropolisBlock, randomWalkMetropolis, replicaExchange, sampleChain, StochasticNormalizingFlow } from '@boltzflow/mcmc';
+import { trainKL, trainML } from '@boltzflow/training';
+import { disposeFlow, memorySnapshot, smallRealNVP } from './helpers.js';
+
+const target = new DoubleWell();
+
+function start(n: number): tf.Tensor2D {
+  return tf.tidy(() => tf.add(tf.mul(createRng(4).normal([n, 2]), 0.3), tf.tensor2d([[1.7, 0]])) as tf.Tensor2D);
+}
+
+describe('no tensor leaks in long runs', () => {
+  for (const [name, kernel] of [
+    ['randomWalkMetropolis', randomWalkMetropolis(target, { stepSize: 0.5 })],
+    ['mala', mala(target, { stepSize: 0.05 })],
+  ] as const) {
+    it(`sampleChain + ${name}: 5000 steps on 64 chains keep numTensors flat and return to the start`, () => {
+      const x0 = start(64);
+      const before = memorySnapshot();
+      const seen: number[] = [];
+      const res = sampleChain(kernel as never, x0, {
+        steps: 5000,
+        thin: 50,
+        rng: createRng(1),
+        progressEvery: 250,
+        onProgress: () => seen.push(tf.memory().numTensors),
+      });
+      expect(res.samples.shape).toEqual([100, 64, 2]);
+      // Bounded while running: sampleChain holds at most one block of 64 kept draws as tensors before downloading them,
+      // so the count may oscillate by that much but must not grow with the number of steps.
+      expect(seen.length).toBe(20);
+      expect(Math.max(...seen) - Math.min(...seen)).toBeLessThanOrEqual(64);
+      disposeTree(res.finalState);
+      expect(memorySnapshot()).toEqual(before);
+      x0.dispose();
+    });
+  }
+
+  it('trainKL (200 steps) and trainML (200 steps) on a small RealNVP return to the start', async () => {
+    const flow = smallRealNVP();
+    const data = start(512);
+    const before = memorySnapshot();
+    const kl = await trainKL(flow, target, { steps: 200, batchSize: 64, learningRate: 1e-3, seed: 1 });
+    expect(Number.isFinite(kl.loss)).toBe(true);
+    expect(memorySnapshot()).toEqual(before);
+    const ml = await trainML(flow, data, { steps: 200, batchSize: 64, learningRate: 1e-3, seed: 2 });
+    expect(Number.isFinite(ml.loss)).toBe(true);
+    expect(memorySnapshot()).toEqual(before);
+    data.dispose();
+    disposeFlow(flow);
+  });
+
+  it('StochasticNormalizingFlow sample / klLoss / a training step return to the start', () => {
+    const rng = createRng(3);
+    const coupling = new AffineCoupling({ dim: 2, split: 1, hidden: [16, 16], activation: 'tanh', outputScale: 0.1, rng });
+    const snf = new StochasticNormalizingFlow({
+      base: new Normal({ dim: 2 }),
+      target,
+      layers: [coupling, metropolisBlock({ lambda: 0.5, steps: 5, stepSize: 0.25 }), metropolisBlock({ lambda: 1, steps: 5, stepSize: 0.25 })],
+    });
+    const before = memorySnapshot();
+    for (let i = 0; i < 20; i++) {
+      const s = snf.sample(128, rng, { perLayer: i % 2 === 0 });
+      expect(s.x.shape).toEqual([128, 2]);
+      disposeTree(s);
+      snf.klLoss(128, rng).dispose();
+    }
+    expect(memorySnapshot()).toEqual(before);
+    // Adam creates its slot variables on the first step; count from after that step.
+    const opt = tf.train.adam(1e-3);
+    opt.minimize(() => snf.klLoss(64, rng), false, coupling.trainableVariables);
+    const afterFirst = memorySnapshot();
+    for (let i = 0; i < 10; i++) opt.minimize(() => snf.klLoss(64, rng), false, coupling.trainableVariables);
+    expect(memorySnapshot()).toEqual(afterFirst);
+    opt.dispose();
+    expect(memorySnapshot()).toEqual(before);
+    coupling.dispose();
+  });
+
+  it('replicaExchange (3 rungs, 1000 steps) returns to the start', () => {
+    const x0 = start(16);
+    const before = memorySnapshot();
+    const res = replicaExchange(target, { temperatures: [1, 2, 4], kernel: (e) => randomWalkMetropolis(e, { stepSize: 0.5 }), x0, steps: 1000, thin: 10, rng: createRng(8) });
+    expect(res.swapAcceptance.every((a) => a >= 0 && a <= 1)).toBe(true);
+    disposeTree(res.finalState);
+    expect(memorySnapshot()).toEqual(before);
+    x0.dispose();
+  });
+
+  it('building a report (experiments app writeReport) creates no tensors', async () => {
+    const { writeReport } = await import('../../apps/experiments/src/report/index.js');
+    const { syntheticResults } = await import('../../apps/experiments/test/syntheticResults.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bf-report-'));
+    try {
+      const before = memorySnapshot();
+      const files = await writeReport(dir, syntheticResults());
+      expect(files.html).toMatch(/report\.html$/);
+      expect(memorySnapshot()).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
