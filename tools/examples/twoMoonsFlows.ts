@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { backendInfo, initBackend, type Bijector, type Distribution, type Rng, createRng } from '@boltzflow/core';
-import { AffineCoupling, Chain, MaskedAutoregressiveFlow } from '@boltzflow/bijectors';
+import { Chain, MaskedAutoregressiveFlow, realNVP } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution, twoMoons } from '@boltzflow/distributions';
 import { trainML, type TrainingProgress } from '@boltzflow/training';
 
@@ -19,13 +19,9 @@ export function buildMAF(rng: Rng, layers = 5): TransformedDistribution {
   return new TransformedDistribution(Normal.standard(2), new Chain(bijectors));
 }
 
-/** RealNVP: `layers` affine couplings (conditioner hidden [128, 128], ReLU) with alternating masks. */
+/** RealNVP (bijectors' realNVP builder): `layers` affine couplings, conditioner hidden [128, 128], ReLU, alternating masks. */
 export function buildRealNVP(rng: Rng, layers = 6): TransformedDistribution {
-  const bijectors: Bijector[] = [];
-  for (let i = 0; i < layers; i++) {
-    bijectors.push(new AffineCoupling({ dim: 2, mask: i % 2 === 0 ? [1, 0] : [0, 1], hidden: [128, 128], activation: 'relu', rng }));
-  }
-  return new TransformedDistribution(Normal.standard(2), new Chain(bijectors));
+  return new TransformedDistribution(Normal.standard(2), realNVP({ dim: 2, layers, hidden: [128, 128], activation: 'relu', rng }));
 }
 
 export function buildFlow(kind: FlowKind, rng: Rng): TransformedDistribution {
