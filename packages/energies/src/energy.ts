@@ -35,16 +35,9 @@ export function energyGrad(energy: Energy, x: tf.Tensor2D): tf.Tensor2D {
 /** u(x) and ∇u(x) together in one pass (autodiff computes both at once). */
 export function energyAndGrad(energy: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
   if (energy.grad) return { energy: energy.energy(x), grad: energy.grad(x) };
-  // One forward pass: keep the per-sample energies computed inside the gradient tape.
-  let u: tf.Tensor1D | undefined;
-  const grad = tf.tidy(() =>
-    tf.grad((xx: tf.Tensor) => {
-      const e = energy.energy(xx as tf.Tensor2D);
-      u = tf.keep(e);
-      return tf.sum(e);
-    })(x),
-  ) as tf.Tensor2D;
-  return { energy: u as tf.Tensor1D, grad };
+  // valueAndGrad of the per-sample energies (dy = ones) gives u and ∇Σu = per-sample gradients in one pass.
+  const { value, grad } = tf.valueAndGrad((xx: tf.Tensor) => energy.energy(xx as tf.Tensor2D))(x);
+  return { energy: value as tf.Tensor1D, grad: grad as tf.Tensor2D };
 }
 
 /** The energy at temperature T (in units of the reference kT): u_T(x) = u(x) / T. */

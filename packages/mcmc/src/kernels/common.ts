@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { energyAndGrad } from '@boltzflow/energies';
 import { allFinite, assertBatch, assertFiniteTensor, assertPositive, BoltzflowError, type Energy, type Rng } from '@boltzflow/core';
 
 /** Checks the starting batch of a kernel: `[chains, target.dim]`, finite. */
@@ -77,13 +76,3 @@ export function selectRows<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T): 
 /** Returns the tensors of a step result inside a tidy, keeping the numbers outside. */
 export type TensorRecord = Record<string, tf.Tensor>;
 
-/**
- * energyAndGrad for use inside tf.tidy: the autodiff path of energyAndGrad `tf.keep`s the energy, which a surrounding
- * tidy would then never free (one leaked tensor per call). Re-own it as an ordinary tracked tensor.
- */
-export function energyAndGradTracked(target: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
-  const eg = energyAndGrad(target, x);
-  const energy = eg.energy.clone();
-  eg.energy.dispose();
-  return { energy, grad: eg.grad };
-}

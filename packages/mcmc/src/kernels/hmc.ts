@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkStepSize, energyAndGradTracked, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+import { checkStepSize, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+import { energyAndGrad } from '@boltzflow/energies';
 import { initWithGrad, type MalaState } from './mala.js';
 
 export interface HmcOptions {
@@ -53,7 +54,7 @@ export function hmc(target: Energy, options: HmcOptions): HmcKernel {
         let g: tf.Tensor2D = state.grad;
         for (let i = 0; i < L; i++) {
           x = tf.add(x, tf.mul(tf.mul(p, invM), eps)) as tf.Tensor2D;
-          const eg = energyAndGradTracked(target, x);
+          const eg = energyAndGrad(target, x);
           u = eg.energy;
           g = eg.grad;
           p = tf.sub(p, tf.mul(g, i === L - 1 ? eps / 2 : eps));

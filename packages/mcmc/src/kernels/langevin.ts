@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertPositive, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkStepSize, energyAndGradTracked, selectRows } from './common.js';
+import { checkStepSize, selectRows } from './common.js';
+import { energyAndGrad } from '@boltzflow/energies';
 import { initWithGrad, mala, type MalaState } from './mala.js';
 
 export interface LangevinOptions {
@@ -63,7 +64,7 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
         let eg: { energy: tf.Tensor1D; grad: tf.Tensor2D };
         if (scheme === 'overdamped') {
           x = tf.add(tf.sub(state.x, tf.mul(state.grad, h)), tf.mul(rng.normal([n, dim]), Math.sqrt(2 * h))) as tf.Tensor2D;
-          eg = energyAndGradTracked(target, x);
+          eg = energyAndGrad(target, x);
         } else {
           const v0 = state.v ?? tf.zerosLike(state.x);
           let vv = tf.sub(v0, tf.mul(state.grad, h / 2)); // B
@@ -71,7 +72,7 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
           vv = tf.add(tf.mul(vv, c1), tf.mul(rng.normal([n, dim]), c2)); // O
           xx = tf.add(xx, tf.mul(vv, h / 2)); // A
           x = xx as tf.Tensor2D;
-          eg = energyAndGradTracked(target, x);
+          eg = energyAndGrad(target, x);
           v = tf.sub(vv, tf.mul(eg.grad, h / 2)) as tf.Tensor2D; // B
         }
         const ok = tf.logicalAnd(

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
-import { checkInitEnergy, checkStepSize, energyAndGradTracked, checkX0, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+import { checkInitEnergy, checkStepSize, checkX0, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+import { energyAndGrad } from '@boltzflow/energies';
 
 export interface MalaOptions {
   /** τ in x' = x − τ∇u(x) + √(2τ) ξ (blackjax convention). */
@@ -20,7 +21,7 @@ export interface MalaKernel extends Kernel<MalaState> {
 /** Initial state for gradient-caching kernels (MALA, HMC, Langevin). */
 export function initWithGrad(target: Energy, x0: tf.Tensor2D): { x: tf.Tensor2D; energy: tf.Tensor1D; grad: tf.Tensor2D } {
   checkX0(target, x0);
-  const { energy, grad } = energyAndGradTracked(target, x0);
+  const { energy, grad } = energyAndGrad(target, x0);
   try {
     checkInitEnergy(energy);
   } catch (e) {
@@ -49,7 +50,7 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
       const out = tf.tidy(() => {
         const noise = rng.normal([n, dim]);
         const proposal = tf.add(tf.sub(state.x, tf.mul(state.grad, tau)), tf.mul(noise, Math.sqrt(2 * tau))) as tf.Tensor2D;
-        const eg = energyAndGradTracked(target, proposal);
+        const eg = energyAndGrad(target, proposal);
         const propEnergy = sanitizeEnergy(eg.energy);
         // forward: ‖x' − x + τ∇u(x)‖² = 2τ‖ξ‖²; reverse: ‖x − x' + τ∇u(x')‖²
         const fwd = tf.mul(tf.sum(tf.square(noise), 1), -0.5);
