@@ -24,7 +24,8 @@ export interface EGNNVectorFieldOptions {
 interface EGNNLayer {
   phiE: MLP;
   phiX: MLP;
-  phiH: MLP;
+  /** Absent on the last layer, whose node features would not reach the output. */
+  phiH?: MLP;
 }
 
 /**
@@ -68,7 +69,7 @@ export class EGNNVectorField implements VectorField {
       this.blocks.push({
         phiE: new MLP({ inputDim: 2 * H + 2, outputDim: H, hidden: [H], ...common, name: `egnn_e${l}` }),
         phiX: new MLP({ inputDim: H, outputDim: 1, hidden: [H], ...common, name: `egnn_x${l}` }),
-        phiH: new MLP({ inputDim: 2 * H, outputDim: H, hidden: [H], ...common, name: `egnn_h${l}` }),
+        phiH: l < this.layers - 1 ? new MLP({ inputDim: 2 * H, outputDim: H, hidden: [H], ...common, name: `egnn_h${l}` }) : undefined,
       });
     }
     const P = this.particles;
@@ -100,6 +101,7 @@ export class EGNNVectorField implements VectorField {
         // +diagonal under the root keeps ∂‖·‖ finite on the (zero) self-pairs.
         const norm = tf.add(tf.sqrt(tf.add(d2, this.diagonal)), 1);
         xs = tf.add(xs, tf.div(tf.sum(tf.div(tf.mul(diff, w), norm), 2), P - 1)) as tf.Tensor3D;
+        if (!phiH) continue;
         const agg = tf.div(tf.sum(m, 2), P - 1);
         const hIn = tf.reshape(tf.concat([h, agg], 2), [n * P, 2 * H]) as tf.Tensor2D;
         h = tf.add(h, tf.reshape(phiH.apply(hIn), [n, P, H])) as tf.Tensor3D;
@@ -110,7 +112,7 @@ export class EGNNVectorField implements VectorField {
   }
 
   get trainableVariables(): tf.Variable[] {
-    return [this.embed, ...this.blocks.flatMap((b) => [b.phiE, b.phiX, b.phiH])].flatMap((m) => m.trainableVariables);
+    return [this.embed, ...this.blocks.flatMap((b) => (b.phiH ? [b.phiE, b.phiX, b.phiH] : [b.phiE, b.phiX]))].flatMap((m) => m.trainableVariables);
   }
 
   toConfig(): SerializedConfig {
@@ -119,7 +121,7 @@ export class EGNNVectorField implements VectorField {
 
   dispose(): void {
     this.embed.dispose();
-    for (const b of this.blocks) [b.phiE, b.phiX, b.phiH].forEach((m) => m.dispose());
+    for (const b of this.blocks) [b.phiE, b.phiX, b.phiH].forEach((m) => m?.dispose());
     tf.dispose([this.diagonal, this.offDiagonal]);
   }
 }
