@@ -78,6 +78,10 @@ export const DoubleWellParams = z
         blocks: positiveInt(1, 16, 2),
         metropolisSteps: positiveInt(1, 200, 20),
         stepSize: z.number().positive().default(0.25),
+        /** End-to-end fine-tuning of the couplings on the SNF path KL (0 = none); its cost counts as setup. */
+        trainSteps: positiveInt(0, 10_000, 30),
+        trainBatchSize: positiveInt(8, 4096, 64),
+        learningRate: z.number().positive().max(1).default(5e-4),
       })
       .strict()
       .prefault({}),
@@ -112,7 +116,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
   description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   params: DoubleWellParams as z.ZodType<DoubleWellParamsT>,
-  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, snf: { trainSteps: 5 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new DoubleWell(params.energy);
     const exactDeltaF = energy.deltaF();
@@ -270,6 +274,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
           disposeTree(run.finalState);
           record(mcmcOutcome({ sampler: 'flow-imh', description: DESCRIPTIONS['flow-imh'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + run.burnInEnergyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { burnInSteps: warmup, flowProbability: p, localStepSize: params.flowMcmc.localStepSize, chains }, notes: ['Acceptance is averaged over flow and local moves.'], spec, plot: params.plot }));
         }
+        // Last: it fine-tunes the shared couplings.
         if (want.has('snf')) record(snfSampler(bg, energy, budget, params.snf, streams.get('snf')!, setup, spec, params.plot, ctx));
       } finally {
         bg.dispose();

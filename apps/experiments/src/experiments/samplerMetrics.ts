@@ -1,5 +1,5 @@
 import {
-  autocorrelation,
+  autocovariance,
   countTransitions,
   effectiveSampleSize,
   freeEnergyProfile,
@@ -56,6 +56,31 @@ function column(d: Draws, chain: number, j: number): Float64Array {
   const [kept, chains, dim] = d.shape;
   const out = new Float64Array(kept);
   for (let i = 0; i < kept; i++) out[i] = d.data[(i * chains + chain) * dim + j];
+  return out;
+}
+
+/**
+ * Multi-chain autocorrelation ρ_t = 1 − (W − mean_c γ_c(t)) / var⁺ (the combination Stan's ESS uses), so that chains
+ * stuck in different wells show up as correlation that does not decay, unlike a single chain's ACF.
+ * Returns ρ at lags 0, stride, 2·stride, … (at most `count` + 1 values).
+ */
+function multiChainAutocorrelation(series: Float64Array[], stride: number, count: number): number[] | undefined {
+  const m = series.length;
+  const n = series[0]?.length ?? 0;
+  if (n < 4) return undefined;
+  const gammas = series.map((s) => autocovariance(s));
+  const means = series.map((s) => s.reduce((a, b) => a + b, 0) / n);
+  const w = (gammas.reduce((a, g) => a + g[0], 0) / m) * (n / (n - 1));
+  const mean = means.reduce((a, b) => a + b, 0) / m;
+  const between = m > 1 ? means.reduce((a, b) => a + (b - mean) ** 2, 0) / (m - 1) : 0;
+  const varPlus = ((n - 1) / n) * w + between;
+  if (!(varPlus > 0)) return undefined;
+  const out: number[] = [];
+  for (let k = 0; k <= count && k * stride < n; k++) {
+    const t = k * stride;
+    const g = gammas.reduce((a, gc) => a + gc[t], 0) / m;
+    out.push(round(1 - (w - g) / varPlus, 5));
+  }
   return out;
 }
 
@@ -148,13 +173,8 @@ export function mcmcOutcome(opts: {
   }
   if (!deltaF) notes.push(`ΔF not estimable: the chains never visited both sides of ${spec.name} = ${spec.threshold} in a way that allows an error estimate.`);
 
-  const acfValues = (() => {
-    try {
-      return Array.from(autocorrelation(series[0]).subarray(0, opts.plot.acfLags + 1), (v) => round(v, 5));
-    } catch {
-      return undefined; // constant chain (nothing accepted)
-    }
-  })();
+  const lagStride = Math.max(1, Math.floor(kept / 4 / opts.plot.acfLags));
+  const acfValues = multiChainAutocorrelation(series, lagStride, opts.plot.acfLags);
   const traceStride = Math.max(1, Math.ceil(kept / opts.plot.tracePoints));
   const traceVals: number[] = [];
   for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
@@ -180,7 +200,7 @@ export function mcmcOutcome(opts: {
     artifacts: {
       samples: { sampler, points: pointsOf(draws, opts.plot.samplesPerSampler) },
       trace: { sampler, coordinate: spec.name, evaluationsPerPoint: evalsPerDrawPerChain * traceStride, values: traceVals },
-      ...(acfValues ? { acf: { sampler, evaluationsPerLag: evalsPerDrawPerChain, values: acfValues } } : {}),
+      ...(acfValues ? { acf: { sampler, evaluationsPerLag: evalsPerDrawPerChain * lagStride, values: acfValues } } : {}),
       profile: profileOf(pooled, null, spec, sampler),
     },
   };

@@ -149,7 +149,7 @@ export function autocorrelationFigure(results: Results): Figure | undefined {
   return {
     id: 'autocorrelation',
     title: 'Autocorrelation of the reaction coordinate',
-    caption: 'Normalised autocorrelation ρ(lag) with the lag measured in energy evaluations (log scale), so that samplers with different costs per step compare fairly.',
+    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
