@@ -1,21 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { disposeTree, type Rng } from '@boltzflow/core';
 import { DoubleWell } from '@boltzflow/energies';
-import { adaptStepSize, flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
-import { trainBoltzmannGenerator } from './boltzmannGenerator.js';
-import { flowImportance, snfSampler } from './flowSamplers.js';
-import type { Artifacts, SamplerResult } from '../results.js';
-import { defineExperiment, type ExperimentOutput } from './types.js';
-import { energyGrid, linspace, round } from './common.js';
-import { collectArtifacts, mcmcOutcome, type CoordinateSpec, type SamplerOutcome } from './samplerMetrics.js';
-import { runToBudget } from './runToBudget.js';
+import { defineExperiment } from './types.js';
+import { linspace, round } from './common.js';
+import { comparisonFields, runComparison2D, COMPARISON_SAMPLERS, type ComparisonParams } from './comparison2d.js';
 
-export const DOUBLE_WELL_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'] as const;
-const FLOW_SAMPLERS: readonly DoubleWellSampler[] = ['flow-is', 'latent-metropolis', 'flow-imh', 'snf'];
-export type DoubleWellSampler = (typeof DOUBLE_WELL_SAMPLERS)[number];
-
-const positiveInt = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+export const DOUBLE_WELL_SAMPLERS = COMPARISON_SAMPLERS;
 
 export const DoubleWellParams = z
   .object({
@@ -28,67 +17,7 @@ export const DoubleWellParams = z
       })
       .strict()
       .prefault({}),
-    /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
-    budget: positiveInt(1_000, 100_000_000, 192_000),
-    chains: positiveInt(1, 1024, 64),
-    samplers: z.array(z.enum(DOUBLE_WELL_SAMPLERS)).min(1).default([...DOUBLE_WELL_SAMPLERS]),
-    rwm: z
-      .object({
-        targetAcceptance: z.number().gt(0).lt(1).default(0.3),
-        scan: z.array(z.number().positive()).min(1).max(32).default([0.1, 0.25, 0.5, 1, 1.5, 2, 3]),
-      })
-      .strict()
-      .prefault({}),
-    mala: z.object({ targetAcceptance: z.number().gt(0).lt(1).default(0.57) }).strict().prefault({}),
-    replicaExchange: z
-      .object({ temperatures: z.array(z.number().min(1)).min(2).max(16).default([1, 2.2, 4.8, 10.5]), stepSize: z.number().positive().default(0.5) })
-      .strict()
-      .prefault({}),
-    flow: z
-      .object({
-        layers: positiveInt(2, 16, 4),
-        hidden: positiveInt(4, 256, 32),
-        /** Samples for the maximum-likelihood term, from a large-step random walk (cost counted as training). */
-        dataSamples: positiveInt(64, 200_000, 4096),
-        dataStepSize: z.number().positive().default(2.5),
-      })
-      .strict()
-      .prefault({}),
-    training: z
-      .object({
-        steps: positiveInt(1, 100_000, 600),
-        batchSize: positiveInt(8, 8192, 256),
-        learningRate: z.number().positive().max(1).default(1e-3),
-        klWeight: z.number().min(0).default(1),
-        mlWeight: z.number().min(0).default(1),
-      })
-      .strict()
-      .prefault({}),
-    flowMcmc: z
-      .object({
-        /** Probability of a flow (independence / latent) move in the mixture; the rest are local moves. */
-        flowProbability: z.number().min(0).max(1).default(0.5),
-        localStepSize: z.number().positive().default(0.5),
-      })
-      .strict()
-      .prefault({}),
-    snf: z
-      .object({
-        /** Metropolis blocks interleaved with the coupling layers (the last one at λ = 1, after the final coupling). */
-        blocks: positiveInt(1, 16, 2),
-        metropolisSteps: positiveInt(1, 200, 20),
-        stepSize: z.number().positive().default(0.25),
-        /** End-to-end fine-tuning of the couplings on the SNF path KL (0 = none); its cost counts as setup. */
-        trainSteps: positiveInt(0, 10_000, 30),
-        trainBatchSize: positiveInt(8, 4096, 64),
-        learningRate: z.number().positive().max(1).default(5e-4),
-      })
-      .strict()
-      .prefault({}),
-    plot: z
-      .object({ samplesPerSampler: positiveInt(10, 20_000, 1000), tracePoints: positiveInt(10, 20_000, 1500), acfLags: positiveInt(5, 5_000, 200) })
-      .strict()
-      .prefault({}),
+    ...comparisonFields(),
   })
   .strict();
 
@@ -96,229 +25,32 @@ export type DoubleWellParamsT = z.infer<typeof DoubleWellParams>;
 
 const PROFILE_RANGE: [number, number] = [-2.75, 2.75];
 
-const DESCRIPTIONS: Record<DoubleWellSampler, string> = {
-  rwm: 'random-walk Metropolis, step size adapted by dual averaging to the target acceptance',
-  'rwm-scan': 'random-walk Metropolis with the step size that had the best ESS per evaluation in a pilot scan',
-  mala: 'Metropolis-adjusted Langevin, step size adapted by dual averaging',
-  'replica-exchange': 'replica exchange (parallel tempering) over a temperature ladder, statistics at T = 1',
-  'flow-is': 'the trained Boltzmann generator alone: independent flow samples reweighted by exp(−u − log q)',
-  'latent-metropolis': 'random-walk Metropolis in the latent space of the trained flow',
-  'flow-imh': 'independence Metropolis–Hastings with the trained flow as proposal, mixed with local random-walk moves',
-  snf: 'stochastic normalizing flow: the trained flow with Metropolis blocks between its layers, importance weighted',
-};
-
-/** Overdispersed starting points (both wells), the same for every sampler. */
-function startingPoints(chains: number, rng: Rng): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(rng.normal([chains, 2]), 1.5) as tf.Tensor2D);
-}
-
 export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
   description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   params: DoubleWellParams as z.ZodType<DoubleWellParamsT>,
-  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, snf: { trainSteps: 5 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  async run(params, ctx): Promise<ExperimentOutput> {
+  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  async run(params, ctx) {
     const energy = new DoubleWell(params.energy);
     const exactDeltaF = energy.deltaF();
-    const profileX = linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 111);
-    const exact = energy.freeEnergyProfile(profileX);
-    const exactMin = Math.min(...exact.f);
-    const spec: CoordinateSpec = {
-      index: 0,
-      name: 'x₁',
-      threshold: 0,
-      deadZone: 1,
-      profileEdges: linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 45),
-      profileMin: exactMin,
-      referenceDeltaF: exactDeltaF,
-    };
+    const exact = energy.freeEnergyProfile(linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 111));
     ctx.progress.log(`exact ΔF = ${exactDeltaF.toFixed(4)} kT (quadrature)`);
-    const samplers: SamplerResult[] = [];
-    const skipped: ExperimentOutput['skipped'] = [];
-    const artifacts: Artifacts = {
-      energyGrid: energyGrid(energy, [-3, 3], [-3.5, 3.5], 61),
-      profiles: { coordinate: 'x₁', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
-    };
-    const { budget, chains } = params;
-    const warmup = Math.max(50, Math.round(budget / chains / 10));
-    const record = (o: SamplerOutcome): void => {
-      samplers.push(o.result);
-      collectArtifacts(artifacts, o);
-      const d = o.result.deltaF;
-      ctx.progress.log(`  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}, transitions ${o.result.transitions}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`);
-    };
-    // Each sampler gets its own child stream so that adding or removing one does not change the others' numbers.
-    const children = ctx.rng.split(DOUBLE_WELL_SAMPLERS.length + 1);
-    const streams = new Map(DOUBLE_WELL_SAMPLERS.map((s, i) => [s, children[i]] as const));
-    const want = new Set(params.samplers);
-
-    const local = (name: DoubleWellSampler, factory: typeof randomWalkMetropolis | typeof mala, target: number): void => {
-      const rng = streams.get(name)!;
-      const x0 = startingPoints(chains, rng);
-      const t0 = performance.now();
-      const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: target, initialStepSize: 0.5 });
-      x0.dispose();
-      const bar = ctx.progress.bar(`sampling ${name}`, budget);
-      const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
-      bar.stop();
-      disposeTree(adapted.state);
-      disposeTree(run.finalState);
-      record(
-        mcmcOutcome({
-          sampler: name,
-          description: DESCRIPTIONS[name],
-          draws: run.draws,
-          energyEvaluations: run.energyEvaluations,
-          setupEnergyEvaluations: adapted.energyEvaluations + chains,
-          wallSeconds: (performance.now() - t0) / 1000,
-          acceptanceRate: run.acceptanceRate,
-          settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: target, warmupSteps: warmup, chains },
-          spec,
-          plot: params.plot,
-        }),
-      );
-    };
-
-    if (want.has('rwm')) local('rwm', randomWalkMetropolis, params.rwm.targetAcceptance);
-    if (want.has('mala')) local('mala', mala, params.mala.targetAcceptance);
-    if (want.has('rwm-scan')) {
-      const rng = streams.get('rwm-scan')!;
-      const t0 = performance.now();
-      const scanBudget = Math.max(chains * 50, Math.round(budget / 5 / params.rwm.scan.length));
-      let best: { step: number; score: number } | undefined;
-      let setup = 0;
-      const bar = ctx.progress.bar('step-size scan rwm', params.rwm.scan.length);
-      params.rwm.scan.forEach((step, i) => {
-        const x0 = startingPoints(chains, rng);
-        const pilot = runToBudget(randomWalkMetropolis(energy, { stepSize: step }), x0, scanBudget, rng);
-        x0.dispose();
-        disposeTree(pilot.finalState);
-        setup += pilot.energyEvaluations;
-        const o = mcmcOutcome({ sampler: 'pilot', description: '', draws: pilot.draws, energyEvaluations: pilot.energyEvaluations, wallSeconds: pilot.wallSeconds, acceptanceRate: pilot.acceptanceRate, spec, plot: params.plot });
-        const score = o.result.essPerEnergyEvaluation;
-        if (!best || score > best.score) best = { step, score };
-        bar.update(i + 1, { step, 'ESS/eval': score });
-      });
-      bar.stop();
-      const x0 = startingPoints(chains, rng);
-      const sbar = ctx.progress.bar('sampling rwm-scan', budget);
-      const run = runToBudget(randomWalkMetropolis(energy, { stepSize: best!.step }), x0, budget, rng, sbar, warmup);
-      sbar.stop();
-      x0.dispose();
-      disposeTree(run.finalState);
-      record(
-        mcmcOutcome({
-          sampler: 'rwm-scan',
-          description: DESCRIPTIONS['rwm-scan'],
-          draws: run.draws,
-          energyEvaluations: run.energyEvaluations,
-          setupEnergyEvaluations: setup + run.burnInEnergyEvaluations,
-          wallSeconds: (performance.now() - t0) / 1000,
-          acceptanceRate: run.acceptanceRate,
-          settings: { stepSize: best!.step, burnInSteps: warmup, scanned: params.rwm.scan.join(', '), pilotEvaluationsEach: scanBudget, chains },
-          spec,
-          plot: params.plot,
-        }),
-      );
-    }
-    if (want.has('replica-exchange')) {
-      const rng = streams.get('replica-exchange')!;
-      const t0 = performance.now();
-      const { temperatures, stepSize } = params.replicaExchange;
-      // Random-walk step grows with √T so that every rung keeps a similar acceptance.
-      const kernel = replicaExchangeKernel(energy, { temperatures, kernel: (uT, T) => randomWalkMetropolis(uT, { stepSize: stepSize * Math.sqrt(T) }) });
-      const x0 = startingPoints(chains, rng);
-      const bar = ctx.progress.bar('sampling replica-exchange', budget);
-      const run = runToBudget(kernel, x0, budget, rng, bar, Math.max(10, Math.round(warmup / temperatures.length)));
-      bar.stop();
-      x0.dispose();
-      const st = run.finalState;
-      const swap = st.swapAttempts.map((a, i) => (a > 0 ? round(st.swapAccepted[i] / a, 4) : 0));
-      disposeTree(st);
-      record(
-        mcmcOutcome({
-          sampler: 'replica-exchange',
-          description: DESCRIPTIONS['replica-exchange'],
-          draws: run.draws,
-          energyEvaluations: run.energyEvaluations,
-          setupEnergyEvaluations: run.burnInEnergyEvaluations,
-          wallSeconds: (performance.now() - t0) / 1000,
-          acceptanceRate: run.acceptanceRate,
-          settings: { temperatures: temperatures.join(', '), stepSizeAtT1: stepSize, swapAcceptance: swap.join(', '), chains },
-          notes: ['Energy evaluations count every replica; ESS, transitions and ΔF use the T = 1 replica only.'],
-          spec,
-          plot: params.plot,
-        }),
-      );
-    }
-    let training: ExperimentOutput['training'];
-    if (FLOW_SAMPLERS.some((s) => want.has(s))) {
-      const bg = await trainBoltzmannGenerator(
-        energy,
-        {
-          layers: params.flow.layers,
-          hidden: params.flow.hidden,
-          steps: params.training.steps,
-          batchSize: params.training.batchSize,
-          learningRate: params.training.learningRate,
-          klWeight: params.training.klWeight,
-          mlWeight: params.training.mlWeight,
-          dataChains: chains,
-          dataStepSize: params.flow.dataStepSize,
-          dataSamples: params.flow.dataSamples,
-        },
-        children[DOUBLE_WELL_SAMPLERS.length],
-        ctx.progress,
-      );
-      training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, 'exact P(x₁>0)': round(energy.probabilityPositive(), 6) } };
-      artifacts.training = bg.curve;
-      ctx.progress.log(`  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, P(x₁>0) ${bg.training.modeFractions!['flow P(x₁>0)'].toFixed(3)} (exact ${energy.probabilityPositive().toFixed(3)})`);
-      const setup = bg.training.energyEvaluations;
-      try {
-        if (want.has('flow-is')) record(flowImportance(bg.flow, energy, budget, streams.get('flow-is')!, setup, spec, params.plot, ctx));
-        if (want.has('latent-metropolis')) {
-          const rng = streams.get('latent-metropolis')!;
-          const t0 = performance.now();
-          const factory = (_t: unknown, o: { stepSize: number }) => latentMetropolis(bg.flow, energy, (lt) => randomWalkMetropolis(lt, { stepSize: o.stepSize }));
-          const x0 = startingPoints(chains, rng);
-          const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: params.rwm.targetAcceptance, initialStepSize: 0.5 });
-          x0.dispose();
-          const bar = ctx.progress.bar('sampling latent-metropolis', budget);
-          const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
-          bar.stop();
-          disposeTree(adapted.state);
-          disposeTree(run.finalState);
-          record(mcmcOutcome({ sampler: 'latent-metropolis', description: DESCRIPTIONS['latent-metropolis'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + adapted.energyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { latentStepSize: round(adapted.stepSize, 5), targetAcceptance: params.rwm.targetAcceptance, chains }, spec, plot: params.plot }));
-        }
-        if (want.has('flow-imh')) {
-          const rng = streams.get('flow-imh')!;
-          const t0 = performance.now();
-          const p = params.flowMcmc.flowProbability;
-          const kernel = mixtureKernel([flowIndependenceProposal(bg.flow, energy), randomWalkMetropolis(energy, { stepSize: params.flowMcmc.localStepSize })], [p, 1 - p]);
-          const x0 = startingPoints(chains, rng);
-          const bar = ctx.progress.bar('sampling flow-imh', budget);
-          const run = runToBudget(kernel, x0, budget, rng, bar, warmup);
-          bar.stop();
-          x0.dispose();
-          disposeTree(run.finalState);
-          record(mcmcOutcome({ sampler: 'flow-imh', description: DESCRIPTIONS['flow-imh'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + run.burnInEnergyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { burnInSteps: warmup, flowProbability: p, localStepSize: params.flowMcmc.localStepSize, chains }, notes: ['Acceptance is averaged over flow and local moves.'], spec, plot: params.plot }));
-        }
-        // Last: it fine-tunes the shared couplings.
-        if (want.has('snf')) record(snfSampler(bg, energy, budget, params.snf, streams.get('snf')!, setup, spec, params.plot, ctx));
-      } finally {
-        bg.dispose();
-      }
-    }
-    return {
-      reference: {
-        deltaF: exactDeltaF,
-        method: 'quadrature',
-        definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT',
+    return runComparison2D(energy, params as ComparisonParams, ctx, {
+      spec: {
+        index: 0,
+        name: 'x₁',
+        threshold: 0,
+        deadZone: 1,
+        profileEdges: linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 45),
+        profileMin: Math.min(...exact.f),
+        referenceDeltaF: exactDeltaF,
       },
-      samplers,
-      skipped,
-      ...(training ? { training } : {}),
-      artifacts,
-    };
+      reference: { deltaF: exactDeltaF, method: 'quadrature', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
+      exactProfile: { x: Array.from(exact.x), f: Array.from(exact.f) },
+      exactModeFractions: { 'exact P(x₁>0)': round(energy.probabilityPositive(), 6) },
+      gridX: [-3, 3],
+      gridY: [-3.5, 3.5],
+      start: { center: [0, 0], scale: 1.5 },
+    });
   },
 });
