@@ -69,7 +69,11 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       },
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see boltzflow --help)`);
+    const msg = (e as Error).message.split('\n')[0];
+    // parseArgs reads `--seed -3` as a missing value followed by an option.
+    const opt = /Option '(--\w+)[^']*' argument is ambiguous/.exec(msg);
+    if (opt) throw new UsageError(`${opt[1]}: expected a value${opt[1] === '--seed' ? ` (an integer in [0, ${SEED_MAX}])` : ''}, received an option-like argument`);
+    throw new UsageError(`${msg} (see boltzflow --help)`);
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;

@@ -61,7 +61,7 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   parseWith(ConfigFileSchema, config);
   const experiment = getExperiment(config.experiment);
   const quick = opts.quick ?? config.quick ?? false;
-  const merged = deepMerge(quick ? (experiment.quickParams ?? {}) : {}, config.params ?? {});
+  const merged = deepMerge(deepMerge(experiment.baseParams ?? {}, quick ? (experiment.quickParams ?? {}) : {}), config.params ?? {});
   const params = parseWith(experiment.params, merged ?? {}, 'params');
   const seed = opts.seed ?? config.seed ?? DEFAULT_SEED;
   return { experiment, params, seed, quick, backend: opts.backend ?? config.backend, config };

@@ -45,6 +45,14 @@ describe('config validation', () => {
     expect((run.params as { budget: number }).budget).toBeLessThan((full.params as { budget: number }).budget);
   });
 
+  it("an experiment's own defaults apply under the user's params", async () => {
+    const mb = await prepareRun({ target: 'mueller-brown' });
+    expect((mb.params as { rwm: { scan: number[] } }).rwm.scan[0]).toBeLessThan(0.1);
+    const file = await tmpConfig({ experiment: 'mueller-brown', params: { rwm: { scan: [0.3] } } });
+    const own = await prepareRun({ target: file });
+    expect((own.params as { rwm: { scan: number[]; targetAcceptance: number } }).rwm).toEqual({ scan: [0.3], targetAcceptance: 0.3 });
+  });
+
   it('user params win over quick overrides', async () => {
     const file = await tmpConfig({ experiment: 'double-well', quick: true, params: { budget: 9999 } });
     const run = await prepareRun({ target: file });

@@ -87,12 +87,14 @@ describe('command line', () => {
     const c = capture();
     expect(await main(['list'], c.io)).toBe(0);
     expect(c.out.join('\n')).toMatch(/^double-well\s+\S/m);
+    expect(c.out.join('\n')).toMatch(/^mueller-brown\s+\S/m);
   });
 
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run'], /run expects one experiment/],
     [['run', 'double-well', '--seed', 'abc'], /--seed: expected an integer/],
+    [['run', 'double-well', '--seed', '-3'], /--seed: expected a value \(an integer/],
     [['run', 'double-well', '--backend', 'tpu'], /--backend: expected one of wasm/],
     [['run', 'double-well', '--frob'], /Unknown option '--frob'/],
     [['run', 'no-such-experiment'], /Unknown experiment 'no-such-experiment'.*double-well/],

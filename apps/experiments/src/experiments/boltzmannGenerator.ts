@@ -45,7 +45,7 @@ export function realNVP(dim: number, layers: number, hidden: number, rng: Rng): 
  * Trains a Boltzmann generator by reverse KL plus maximum likelihood on MCMC samples (KL alone collapses onto the
  * deeper well on this system). The ML data come from a large-step random-walk run whose cost is counted as training.
  */
-export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng: Rng, progress: Reporter, coordinate = 0): Promise<BoltzmannGenerator> {
+export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng: Rng, progress: Reporter, coordinate = 0, threshold = 0, coordinateName = 'x₁'): Promise<BoltzmannGenerator> {
   const t0 = performance.now();
   // Training data: a large-step random walk that crosses the barrier often; burn-in dropped, then thinned.
   const perChain = Math.ceil(o.dataSamples / o.dataChains);
@@ -87,7 +87,7 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
   // Mode coverage: a high ESS alone does not show that both wells are covered.
   const probe = 4096;
   const s = flow.sample(probe, rng);
-  const col = tf.tidy(() => tf.greater(s.slice([0, coordinate], [probe, 1]), 0).sum().dataSync()[0]);
+  const col = tf.tidy(() => tf.greater(s.slice([0, coordinate], [probe, 1]), threshold).sum().dataSync()[0]);
   s.dispose();
   const klEvals = o.klWeight > 0 ? result.steps * o.batchSize : 0;
   return {
@@ -99,7 +99,7 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
       wallSeconds: (performance.now() - t0) / 1000,
       finalLoss: Number.isFinite(result.loss) ? result.loss : null,
       essFraction: result.essFraction !== undefined && Number.isFinite(result.essFraction) ? result.essFraction : null,
-      modeFractions: { 'flow P(x₁>0)': col / probe },
+      modeFractions: { [`flow P(${coordinateName}>${threshold})`]: col / probe },
     },
     curve,
     dispose: () => {

@@ -270,6 +270,9 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
       },
       children[COMPARISON_SAMPLERS.length],
       ctx.progress,
+      spec.index,
+      spec.threshold,
+      spec.name,
     );
     training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) } };
     artifacts.training = bg.curve;

@@ -23,6 +23,8 @@ export interface Experiment<P = unknown> {
   name: string;
   description: string;
   params: z.ZodType<P>;
+  /** Experiment-specific defaults on top of the schema's (e.g. step sizes for another length scale). */
+  baseParams?: Record<string, unknown>;
   quickParams?: Record<string, unknown>;
   run(params: P, ctx: ExperimentContext): Promise<ExperimentOutput>;
   /** The report's figures; defaults to the standard figures of the artifacts. */

@@ -72,7 +72,7 @@ export function samplesFigure(results: Results): Figure | undefined {
   return {
     id: 'samples',
     title: 'Samples over energy contours',
-    caption: 'Samples (subsampled) of each sampler, drawn over contours of the energy u(x).',
+    caption: 'Samples (subsampled) of each sampler over contours of the energy u(x). Importance samplers (flow-is, snf) show their unweighted proposals; their estimates use the weights.',
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', columns: 3, concat: panels } as TopLevelSpec,
   };
 }
