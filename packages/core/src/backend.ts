@@ -102,7 +102,8 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
     case 'webgpu': {
       await setupWebGpu();
       await setOrThrow('webgpu');
-      return { ...base, active: 'webgpu', fallback: false };
+      typeSyncReadFailures();
+      return { ...base, active: 'webgpu', fallback: false, reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data()' };
     }
   }
 }
@@ -147,6 +148,25 @@ async function setupWebGpu(): Promise<void> {
   } catch (e) {
     throw new BoltzflowError('BACKEND_UNAVAILABLE', `Backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${(e as Error).message}`, { argument: 'backend', received: 'webgpu' });
   }
+}
+
+/**
+ * tfjs-webgpu reads GPU buffers synchronously through OffscreenCanvas, which Node lacks: dataSync() then dies with a
+ * bare ReferenceError. Turn that into a typed error that says what to do instead.
+ */
+function typeSyncReadFailures(): void {
+  const backend = tf.backend() as unknown as { readSync: (dataId: unknown) => unknown };
+  const original = backend.readSync.bind(backend);
+  backend.readSync = (dataId: unknown) => {
+    try {
+      return original(dataId);
+    } catch (e) {
+      if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
+        throw new BoltzflowError('BACKEND_UNAVAILABLE', 'The WebGPU backend cannot read tensors synchronously in Node (tfjs needs OffscreenCanvas for dataSync/arraySync); use `await tensor.data()`, or the wasm backend for code that reads synchronously (MCMC loops, training logs)', { argument: 'backend', received: 'webgpu' });
+      }
+      throw e;
+    }
+  };
 }
 
 type KernelFunc = (params: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];

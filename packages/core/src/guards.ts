@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError } from './errors.js';
 
+/** Largest batch (number of samples) accepted by sampling entry points: beyond it typed arrays cannot be allocated. */
+export const MAX_SAMPLES = 2 ** 26;
+/** Largest feature dimension accepted by constructors (a dense layer of this width already needs 16 GiB). */
+export const MAX_DIM = 2 ** 16;
+
 /** `[5, 3]` style rendering of a shape for error messages. */
 export function describeShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -2,6 +2,8 @@ export * as tf from '@tensorflow/tfjs';
 export { BoltzflowError, isBoltzflowError, type BoltzflowErrorCode, type BoltzflowErrorDetails } from './errors.js';
 export {
   describeShape,
+  MAX_SAMPLES,
+  MAX_DIM,
   assertBatch,
   assertVector,
   assertShape,

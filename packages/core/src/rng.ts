@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { MersenneTwister19937 } from 'random-js';
 import { assertInteger } from './guards.js';
 
+/** Most values one call may draw (a Float32Array of this length is 4 GiB). */
+const MAX_DRAWS = 2 ** 30;
+
 /** Serializable RNG state: the seed words plus how many 32-bit words were drawn since seeding. */
 export interface RngState {
   seed: number[];
@@ -67,6 +70,7 @@ export class Rng {
 
   /** Fills a Float32Array with uniforms in (lo, hi). */
   uniformArray(n: number, lo = 0, hi = 1): Float32Array {
+    assertInteger(n, 'n', 0, MAX_DRAWS);
     const out = new Float32Array(n);
     const w = hi - lo;
     for (let i = 0; i < n; i++) out[i] = lo + w * this.nextUniform();
@@ -75,6 +79,7 @@ export class Rng {
 
   /** Fills a Float32Array with standard normals, two per Box–Muller pair. */
   normalArray(n: number): Float32Array {
+    assertInteger(n, 'n', 0, MAX_DRAWS);
     const out = new Float32Array(n);
     let i = 0;
     for (; i + 1 < n; i += 2) {
@@ -149,9 +154,10 @@ export class Rng {
 function sizeOf(shape: number[]): number {
   let n = 1;
   for (const s of shape) {
-    assertInteger(s, 'shape', 0);
+    assertInteger(s, 'shape', 0, MAX_DRAWS);
     n *= s;
   }
+  assertInteger(n, 'shape (total size)', 0, MAX_DRAWS);
   return n;
 }
 

@@ -147,3 +147,11 @@ describe('math', () => {
     expect(logSumExp([])).toBe(-Infinity);
   });
 });
+
+describe('rng bad sizes', () => {
+  it('rejects negative or absurd draw counts with a typed error naming n', () => {
+    expect(() => createRng(1).normalArray(-1)).toThrow(/'n'/);
+    expect(() => createRng(1).uniformArray(2 ** 40)).toThrow(BoltzflowError);
+    expect(() => createRng(1).normal([2 ** 20, 2 ** 20])).toThrow(/shape/);
+  });
+});

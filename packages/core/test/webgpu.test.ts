@@ -6,7 +6,7 @@ import { createRng } from '../src/index.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/backendCheck.ts', import.meta.url));
 
-function runOn(backend: string): { ok: boolean; code?: string; message?: string; info?: { active: string }; y?: number[]; g?: number[] } {
+function runOn(backend: string): { ok: boolean; code?: string; message?: string; info?: { active: string }; y?: number[]; g?: number[]; syncRead?: string } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', fixture, backend], { encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
   const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   return JSON.parse(line ?? '{"ok":false,"message":"no output"}');
@@ -27,6 +27,9 @@ describe('optional WebGPU backend (Dawn)', () => {
     const g = tf.grad((ww: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(a, ww))))(w).dataSync();
     for (let i = 0; i < y.length; i++) expect(Math.abs(r.y![i] - y[i])).toBeLessThan(1e-3 * (1 + Math.abs(y[i])));
     for (let i = 0; i < g.length; i++) expect(Math.abs(r.g![i] - g[i])).toBeLessThan(1e-3 * (1 + Math.abs(g[i])));
+  });
+  it.skipIf(!available)('synchronous reads either work or fail with a typed error', () => {
+    expect(['ok', 'BACKEND_UNAVAILABLE']).toContain(r.syncRead);
   });
   it('reports a typed error, never a crash, when it is unavailable', () => {
     if (available) return;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteArray, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertFiniteArray, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
 
 /** log Σ_k exp(a[:, k]) along axis 1 that returns −Infinity (not NaN) for rows that are all −Infinity. */
 export function logSumExpRows(a: tf.Tensor2D): tf.Tensor1D {
@@ -52,7 +52,7 @@ export class Mixture implements Distribution {
 
   /** Draws labels from the categorical (rng), then each component's share, returned in label order. */
   sample(n: number, rng: Rng): tf.Tensor2D {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const labels = new Int32Array(n);
     const counts = new Array<number>(this.components.length).fill(0);
     for (let i = 0; i < n; i++) {

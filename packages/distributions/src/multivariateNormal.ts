@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
 import { broadcastParam, LOG_2PI, type ScalarOrArray } from './params.js';
 
 /** Options of {@link MultivariateNormal}. */
@@ -157,7 +157,7 @@ export class MultivariateNormal implements Distribution {
 
   /** x = μ + L z, `[n, dim]`. */
   sample(n: number, rng: Rng): tf.Tensor2D {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const z = rng.normal([n, this.dim]) as tf.Tensor2D;
     const x = tf.tidy(() => tf.add(tf.matMul(z, this.LT), this.locT) as tf.Tensor2D);
     z.dispose();
@@ -179,7 +179,7 @@ export class MultivariateNormal implements Distribution {
 
   /** Sample and log-density from the same z (no solve). */
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const z = rng.normal([n, this.dim]) as tf.Tensor2D;
     const out = tf.tidy(() => ({ x: tf.add(tf.matMul(z, this.LT), this.locT) as tf.Tensor2D, logProb: this.logProbOfZ(z) }));
     z.dispose();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
 import { assertAllPositive, broadcastParam, LOG_2PI, resolveDim, type ScalarOrArray } from './params.js';
 
 /** Options of {@link Normal}. */
@@ -59,7 +59,7 @@ export class Normal implements Distribution {
 
   /** Draws `[n, dim]` as loc + scale·z with z from `rng`. */
   sample(n: number, rng: Rng): tf.Tensor2D {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const z = rng.normal([n, this.dim]);
     const x = tf.tidy(() => tf.add(this.loc, tf.mul(tf.exp(this.logScale), z)) as tf.Tensor2D);
     z.dispose();
@@ -77,7 +77,7 @@ export class Normal implements Distribution {
 
   /** Sample and its log-density from the same z (no inverse needed). */
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const z = rng.normal([n, this.dim]);
     const out = tf.tidy(() => {
       const x = tf.add(this.loc, tf.mul(tf.exp(this.logScale), z)) as tf.Tensor2D;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, BoltzflowError, type Bijector, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, BoltzflowError, type Bijector, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
 
 /**
  * The push-forward of `base` through `bijector` (a normalizing flow): x = bijector.forward(z), z ~ base, and
@@ -37,7 +37,7 @@ export class TransformedDistribution implements Distribution {
 
   /** x = forward(z), z ~ base; `[n, dim]`. */
   sample(n: number, rng: Rng): tf.Tensor2D {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const z = this.base.sample(n, rng);
     const out = tf.tidy(() => {
       const f = this.bijector.forward(z);
@@ -59,7 +59,7 @@ export class TransformedDistribution implements Distribution {
 
   /** Forward pass only: log p(x) = log p_base(z) − forward log-det. */
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     return tf.tidy(() => {
       const b = this.base.sampleWithLogProb(n, rng);
       const f = this.bijector.forward(b.x);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertNonNegative, type Rng } from '@boltzflow/core';
+import { assertInteger, assertNonNegative, type Rng, MAX_SAMPLES } from '@boltzflow/core';
 
 /**
  * The two-moons data set `[n, 2]` as in sklearn's make_moons: ⌊n/2⌋ points evenly spaced on the upper unit half circle
@@ -7,7 +7,7 @@ import { assertInteger, assertNonNegative, type Rng } from '@boltzflow/core';
  * t ∈ [0, π]; rows are shuffled with `rng` (so the moon of a row is random) and N(0, noise²) is added to every coordinate.
  */
 export function twoMoons(n: number, noise: number, rng: Rng): tf.Tensor2D {
-  assertInteger(n, 'n', 0);
+  assertInteger(n, 'n', 0, MAX_SAMPLES);
   assertNonNegative(noise, 'noise');
   const nOut = Math.floor(n / 2);
   const nIn = n - nOut;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
 import { broadcastParam, resolveDim, type ScalarOrArray } from './params.js';
 
 /** Options of {@link Uniform}: the box [low, high] per dimension. */
@@ -38,7 +38,7 @@ export class Uniform implements Distribution {
 
   /** Draws `[n, dim]` uniformly in the box. */
   sample(n: number, rng: Rng): tf.Tensor2D {
-    assertInteger(n, 'n', 0);
+    assertInteger(n, 'n', 0, MAX_SAMPLES);
     const u = rng.uniform([n, this.dim]);
     const x = tf.tidy(() => tf.add(this.lowT, tf.mul(u, tf.sub(this.highT, this.lowT))) as tf.Tensor2D);
     u.dispose();

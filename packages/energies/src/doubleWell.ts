@@ -104,8 +104,8 @@ export class DoubleWell1D implements Energy {
     assertBatch(x, 'x', 1);
     return tf.tidy(() => {
       const x1 = tf.reshape(x, [-1]);
-      const s = tf.square(x1);
-      return tf.add(tf.add(tf.mul(x1, this.a), tf.mul(s, this.b)), tf.mul(tf.square(s), this.c)) as tf.Tensor1D;
+      // Horner form: +∞ rather than NaN at x = ±∞ (see doubleWellTerms).
+      return tf.mul(x1, tf.add(tf.mul(x1, tf.add(tf.mul(tf.square(x1), this.c), this.b)), this.a)) as tf.Tensor1D;
     });
   }
 
@@ -233,7 +233,8 @@ export class DoubleWell implements Energy {
 export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients): { u: tf.Tensor } {
   if (x.shape[1] !== 2) throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
   const [x1, x2] = tf.split(x, 2, 1);
-  const s = tf.square(x1);
-  const u = tf.addN([tf.mul(x1, k.a), tf.mul(s, k.b), tf.mul(tf.square(s), k.c), tf.mul(tf.square(x2), 0.5 * k.d)]);
+  // Horner form x₁(a + x₁(b + c·x₁²)): at x₁ = ±∞ it gives +∞ (for c > 0) where the expanded sum gives ∞ − ∞ = NaN.
+  const quartic = tf.mul(x1, tf.add(tf.mul(x1, tf.add(tf.mul(tf.square(x1), k.c), k.b)), k.a));
+  const u = tf.add(quartic, tf.mul(tf.square(x2), 0.5 * k.d));
   return { u: tf.reshape(u, [-1]) };
 }

@@ -27,3 +27,16 @@ describe('energyAndGrad', () => {
     x.dispose();
   });
 });
+
+describe('double well at infinity', () => {
+  it('gives +Infinity, not NaN, for infinite coordinates', async () => {
+    const { DoubleWell, ManyWell } = await import('../src/index.js');
+    const x = tf.tensor2d([[Infinity, 0], [-Infinity, 0], [0, Infinity]]);
+    expect(Array.from(new DoubleWell().energy(x).dataSync())).toEqual([Infinity, Infinity, Infinity]);
+    const x1 = tf.tensor2d([[Infinity], [-Infinity]]);
+    expect(Array.from(new DoubleWell().marginal().energy(x1).dataSync())).toEqual([Infinity, Infinity]);
+    const xm = tf.tensor2d([[Infinity, 0, 1, 1], [1, 1, -Infinity, 0]]);
+    expect(Array.from(new ManyWell({ dim: 4 }).energy(xm).dataSync())).toEqual([Infinity, Infinity]);
+    tf.dispose([x, x1, xm]);
+  });
+});

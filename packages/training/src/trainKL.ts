@@ -1,4 +1,5 @@
 import type { Distribution, Energy } from '@boltzflow/core';
+import { assertInteger, MAX_SAMPLES } from '@boltzflow/core';
 import type { TemperatureSchedule } from './schedule.js';
 import { runTraining, type CommonTrainOptions, type TrainResult } from './trainer.js';
 
@@ -19,6 +20,8 @@ export interface TrainKLOptions extends CommonTrainOptions {
  * {@link train} for multimodal targets.
  */
 export function trainKL(flow: Distribution, energy: Energy, options: TrainKLOptions = {}): Promise<TrainResult> {
+  // Validate under the caller's name before it becomes the objective's internal klBatchSize.
+  if (options.batchSize !== undefined) assertInteger(options.batchSize, 'batchSize', 1, MAX_SAMPLES);
   return runTraining(
     flow,
     {

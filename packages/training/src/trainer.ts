@@ -143,11 +143,11 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
   const objective = new MixtureObjective(flow, config);
   let totalSteps: number;
   if (budget.steps !== undefined) {
-    assertInteger(budget.steps, 'steps', 0);
+    assertInteger(budget.steps, 'steps', 1);
     totalSteps = budget.steps;
   } else if (objective.usesData) {
     const epochs = budget.epochs ?? budget.defaultEpochs ?? 10;
-    assertInteger(epochs, 'epochs', 0);
+    assertInteger(epochs, 'epochs', 1);
     totalSteps = epochs * objective.stepsPerEpoch;
   } else {
     totalSteps = budget.defaultSteps ?? 1000;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, BoltzflowError, type Rng } from '@boltzflow/core';
+import { assertInteger, BoltzflowError, type Rng, MAX_DIM } from '@boltzflow/core';
 import { MLP, type Activation } from '../nn/mlp.js';
 
 export interface MADEOptions {
@@ -49,7 +49,7 @@ export class MADE {
 
   constructor(options: MADEOptions) {
     const { dim } = options;
-    assertInteger(dim, 'dim', 1);
+    assertInteger(dim, 'dim', 1, MAX_DIM);
     const hidden = options.hidden ?? [32, 32];
     const k = options.paramsPerDim ?? 2;
     assertInteger(k, 'paramsPerDim', 1);

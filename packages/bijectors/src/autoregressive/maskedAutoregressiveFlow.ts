@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig, MAX_DIM } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js';
 import { registerBijector } from '../registry.js';
@@ -50,7 +50,7 @@ export class MaskedAutoregressiveFlow implements Bijector {
   private readonly options: Omit<MaskedAutoregressiveFlowOptions, 'rng'>;
 
   constructor(options: MaskedAutoregressiveFlowOptions) {
-    assertInteger(options?.dim, 'dim', 1);
+    assertInteger(options?.dim, 'dim', 1, MAX_DIM);
     const maxLogScale = options.maxLogScale ?? 3;
     assertPositive(maxLogScale, 'maxLogScale');
     const transform = options.transform ?? 'affine';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertInteger, BoltzflowError, type Bijector, type Rng, type SerializedConfig, MAX_DIM } from '@boltzflow/core';
 import { MLP, type Activation } from '../nn/mlp.js';
 import { columnSelector } from '../basic/columnSelector.js';
 
@@ -67,7 +67,7 @@ export abstract class CouplingBijector implements Bijector {
 
   protected constructor(options: CouplingOptions, paramsPerFeature: number, name: string) {
     if (!options || typeof options !== 'object') throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, ... }', received: String(options) });
-    assertInteger(options.dim, 'dim', 1);
+    assertInteger(options.dim, 'dim', 1, MAX_DIM);
     this.dim = options.dim;
     this.mask = couplingMask(this.dim, options.mask, options.split);
     this.hidden = options.hidden ? [...options.hidden] : [64, 64];

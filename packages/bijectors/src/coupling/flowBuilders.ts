@@ -1,4 +1,4 @@
-import { assertInteger, BoltzflowError, createRng, type Bijector, type Rng } from '@boltzflow/core';
+import { assertInteger, BoltzflowError, createRng, type Bijector, type Rng, MAX_DIM } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { ActNorm } from '../basic/ActNorm.js';
 import { Chain } from '../basic/Chain.js';
@@ -39,7 +39,7 @@ export interface NeuralSplineFlowOptions extends CouplingFlowOptions {
 
 function buildCouplingFlow(o: CouplingFlowOptions, coupling: (mask: number[], rng: Rng) => Bijector): Chain {
   if (!o || typeof o !== 'object') throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, layers, ... }', received: String(o) });
-  assertInteger(o.dim, 'dim', 2);
+  assertInteger(o.dim, 'dim', 2, MAX_DIM);
   const layers = o.layers ?? 4;
   assertInteger(layers, 'layers', 1);
   const permutation = o.permutation ?? 'none';

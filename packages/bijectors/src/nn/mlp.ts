@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng } from '@boltzflow/core';
+import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng, MAX_DIM } from '@boltzflow/core';
 
 export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
 
@@ -49,12 +49,12 @@ export class MLP {
     const activation = options.activation ?? 'relu';
     this.options = { ...options, activation };
     const { inputDim, outputDim, hidden } = options;
-    assertInteger(inputDim, 'inputDim', 1);
-    assertInteger(outputDim, 'outputDim', 1);
+    assertInteger(inputDim, 'inputDim', 1, MAX_DIM);
+    assertInteger(outputDim, 'outputDim', 1, MAX_DIM);
     if (!Array.isArray(hidden)) {
       throw new BoltzflowError('INVALID_CONFIG', 'hidden must be an array of widths', { argument: 'hidden', expected: 'number[]', received: String(hidden) });
     }
-    hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1));
+    hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1, MAX_DIM));
     if (!ACTIVATIONS.includes(activation)) {
       throw new BoltzflowError('INVALID_CONFIG', 'Unknown activation', { argument: 'activation', expected: `one of ${ACTIVATIONS.join(', ')}`, received: String(activation) });
     }
