@@ -33,8 +33,8 @@ export const SamplerResultSchema = z
     wallSeconds: nonNeg,
     /** Mean MH acceptance; null for samplers without a single acceptance (e.g. importance sampling). */
     acceptanceRate: z.number().min(0).max(1).nullable(),
-    /** Crossings between the states that define ΔF (e.g. well switches of x₁), summed over chains. */
-    transitions: z.number().int().min(0),
+    /** Committed crossings between the states that define ΔF (e.g. well switches of x₁), summed over chains; null for independent samples. */
+    transitions: z.number().int().min(0).nullable(),
     /** Integrated autocorrelation time of the reaction coordinate, in energy evaluations; null when not estimable. */
     iact: z.number().positive().nullable(),
     ess: nonNeg,

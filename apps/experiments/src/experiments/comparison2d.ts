@@ -146,7 +146,7 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
     samplers.push(o.result);
     collectArtifacts(artifacts, o);
     const d = o.result.deltaF;
-    ctx.progress.log(`  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}, transitions ${o.result.transitions}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`);
+    ctx.progress.log(`  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}${o.result.transitions !== null ? `, transitions ${o.result.transitions}` : ''}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`);
   };
   // Each sampler gets its own child stream so that adding or removing one does not change the others' numbers.
   const children = ctx.rng.split(COMPARISON_SAMPLERS.length + 1);

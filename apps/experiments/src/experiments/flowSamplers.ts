@@ -132,7 +132,10 @@ export function snfSampler(
   bar.stop();
   return importanceOutcome({
     sampler: 'snf',
-    description: `stochastic normalizing flow: the trained couplings in ${blocks} groups, each followed by ${o.metropolisSteps} Metropolis steps (σ = ${o.stepSize}) on u_λ, path-weighted`,
+    description:
+      blocks === 1
+        ? `stochastic normalizing flow: the trained flow followed by ${o.metropolisSteps} Metropolis steps (σ = ${o.stepSize}) on the target, path-weighted`
+        : `stochastic normalizing flow: the trained couplings in ${blocks} groups, each followed by ${o.metropolisSteps} Metropolis steps (σ = ${o.stepSize}) on u_λ (λ linear to 1), path-weighted`,
     x: { data: concat(xs, (n) => new Float32Array(n)), shape: [done, 1, energy.dim] },
     logWeights: concat(lws, (n) => new Float64Array(n)),
     energyEvaluations: evals,
@@ -140,7 +143,11 @@ export function snfSampler(
     wallSeconds: (performance.now() - t0) / 1000,
     acceptanceRate: accN > 0 ? accSum / accN : null,
     settings: { blocks, metropolisSteps: o.metropolisSteps, stepSize: o.stepSize, samples: done, pathKlTrainingSteps: o.trainSteps },
-    notes: [`Couplings initialised from the KL+ML-trained flow, then fine-tuned for ${o.trainSteps} steps on the path KL with the stochastic layers in place.`],
+    notes: [
+      o.trainSteps > 0
+        ? `Couplings initialised from the KL+ML-trained flow, then fine-tuned for ${o.trainSteps} steps on the path KL with the stochastic layers in place.`
+        : 'Couplings from the KL+ML-trained flow, not fine-tuned on the path KL.',
+    ],
     spec,
     plot,
   });

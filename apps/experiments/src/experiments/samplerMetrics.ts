@@ -243,7 +243,7 @@ export function importanceOutcome(opts: {
     ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
     wallSeconds: opts.wallSeconds,
     acceptanceRate: opts.acceptanceRate,
-    transitions: 0,
+    transitions: null,
     iact: null,
     ess: kish.ess,
     essPerEnergyEvaluation: opts.energyEvaluations > 0 ? kish.ess / opts.energyEvaluations : 0,

@@ -11,7 +11,7 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e6 || a < 1e-3) return v.toExponential(digits - 1);
-  if (Number.isInteger(v) && a < 1e6) return String(v);
+  if (Number.isInteger(v) || a >= 10 ** digits) return String(Math.round(v));
   return v.toPrecision(digits);
 }
 
@@ -34,7 +34,8 @@ export function comparisonTable(results: Results): string {
   );
   const ref = results.reference?.deltaF;
   const refRow = ref !== undefined ? `<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th>${'<td></td>'.repeat(8)}<td>${fmt(ref)}</td></tr>` : '';
-  return `<table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table>`;
+  const note = '<p class="meta">Energy evaluations and wall time cover sampling at the common budget; step-size warm-up, burn-in, pilot scans and flow training are excluded (see the settings and the training line). ΔF: estimate ± standard error, with (estimate − exact)/stderr.</p>';
+  return `${note}<table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table>`;
 }
 
 function settingsList(results: Results): string {
