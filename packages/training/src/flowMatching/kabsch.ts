@@ -1,3 +1,4 @@
+import { determinant } from '@boltzflow/bijectors';
 /**
  * Small dense linear algebra for particle alignment (float64, plain arrays): SVD of a d×d matrix by one-sided Jacobi
  * and the Kabsch rotation.
@@ -61,27 +62,6 @@ export function svdSquare(a: readonly (readonly number[])[]): { u: number[][]; s
   return { u, s, v };
 }
 
-function det(a: number[][]): number {
-  const n = a.length;
-  const m = a.map((r) => r.slice());
-  let r = 1;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i][k]) > Math.abs(m[p][k])) p = i;
-    if (m[p][k] === 0) return 0;
-    if (p !== k) {
-      [m[k], m[p]] = [m[p], m[k]];
-      r = -r;
-    }
-    r *= m[k][k];
-    for (let i = k + 1; i < n; i++) {
-      const f = m[i][k] / m[k][k];
-      for (let j = k; j < n; j++) m[i][j] -= f * m[k][j];
-    }
-  }
-  return r;
-}
-
 /**
  * Kabsch: the rotation R ∈ SO(d) minimising Σᵢ ‖aᵢ − R bᵢ‖² for point sets given as rows (`[P][d]`, already centred).
  * With `allowReflection`, the best element of O(d) instead.
@@ -93,7 +73,7 @@ export function kabsch(a: readonly (readonly number[])[], b: readonly (readonly 
   const { u, s, v } = svdSquare(h);
   // R = V D Uᵀ with D = diag(1, …, 1, sign det(V Uᵀ)) on the smallest singular value.
   const vut = Array.from({ length: d }, (_, r) => Array.from({ length: d }, (__, c) => v[r].reduce((acc, vr, k) => acc + vr * u[c][k], 0)));
-  const sign = allowReflection || det(vut) >= 0 ? 1 : -1;
+  const sign = allowReflection || determinant(vut) >= 0 ? 1 : -1;
   let kmin = 0;
   for (let k = 1; k < d; k++) if (s[k] < s[kmin]) kmin = k;
   return Array.from({ length: d }, (_, r) => Array.from({ length: d }, (__, c) => v[r].reduce((acc, vr, k) => acc + vr * u[c][k] * (k === kmin ? sign : 1), 0)));
