@@ -196,11 +196,20 @@ export class DoubleWell implements Energy {
   /** Analytic ∇u `[n, 2]`: (a + 2b·x₁ + 4c·x₁³, d·x₂). */
   grad(x: tf.Tensor2D): tf.Tensor2D {
     assertBatch(x, 'x', 2);
-    return tf.tidy(() => {
-      const [x1, x2] = tf.split(x, 2, 1);
-      const g1 = tf.add(tf.add(tf.mul(x1, 2 * this.b), tf.mul(tf.pow(x1, 3), 4 * this.c)), this.a);
-      return tf.concat([g1, tf.mul(x2, this.d)], 1) as tf.Tensor2D;
+    return tf.tidy(() => doubleWellTerms(x, this.coefficients(), true).grad as tf.Tensor2D);
+  }
+
+  /**
+   * u `[n]` and ∇u `[n, 2]` sharing their intermediate tensors (one op graph): what MALA/HMC/Langevin need per step.
+   * Same values as {@link DoubleWell.energy} and {@link DoubleWell.grad}.
+   */
+  energyAndGrad(x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
+    assertBatch(x, 'x', 2);
+    const out = tf.tidy(() => {
+      const t = doubleWellTerms(x, this.coefficients(), true);
+      return { energy: t.u, grad: t.grad! };
     });
+    return { energy: out.energy as tf.Tensor1D, grad: out.grad as tf.Tensor2D };
   }
 
   /** The x₁ marginal as a dim-1 energy (same a, b, c). */
@@ -229,12 +238,26 @@ export class DoubleWell implements Energy {
   }
 }
 
-/** u per row of a `[.., 2]`-columned tensor; shared with ManyWell. Must be called inside tf.tidy. */
-export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients): { u: tf.Tensor } {
+/** Entries of x² above this are clamped before meeting a zero coefficient, so that 0·∞ cannot give NaN (see below). */
+const SQUARE_CLAMP = 3e38;
+
+/**
+ * u per row of a `[.., 2]`-columned tensor (and, with `withGrad`, ∇u); shared with ManyWell. Must be called inside tf.tidy.
+ *
+ * Column-wise on the whole `[m, 2]` tensor, never splitting it: a column slice/split/concat of an `[m, 2]` tensor takes
+ * a slow JavaScript path on WASM (≈ 3 ms at m = 16384, more than the rest of an MCMC step). With per-column
+ * coefficient vectors A = (a, 0), B = (b, d/2), C = (c, 0):
+ *   u = Σ_columns x·(A + x·(B + C·x²)),   ∇u = A + x·(B₂ + C₄·x²) with B₂ = (2b, d), C₄ = (4c, 0).
+ * Horner form: at x₁ = ±∞ it gives +∞ (for c > 0) where the expanded sum gives ∞ − ∞ = NaN. x² is clamped at 3e38
+ * before multiplying C, whose x₂ entry is 0: otherwise x₂ = ±∞ would give 0·∞ = NaN; for finite inputs the clamp
+ * changes nothing that float32 could represent (|x| > 1.7e19 overflows u anyway).
+ */
+export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients, withGrad = false): { u: tf.Tensor1D; grad?: tf.Tensor2D } {
   if (x.shape[1] !== 2) throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
-  const [x1, x2] = tf.split(x, 2, 1);
-  // Horner form x₁(a + x₁(b + c·x₁²)): at x₁ = ±∞ it gives +∞ (for c > 0) where the expanded sum gives ∞ − ∞ = NaN.
-  const quartic = tf.mul(x1, tf.add(tf.mul(x1, tf.add(tf.mul(tf.square(x1), k.c), k.b)), k.a));
-  const u = tf.add(quartic, tf.mul(tf.square(x2), 0.5 * k.d));
-  return { u: tf.reshape(u, [-1]) };
+  const av = tf.tensor1d([k.a, 0]);
+  const sq = tf.minimum(tf.square(x), tf.scalar(SQUARE_CLAMP));
+  const u = tf.sum(tf.mul(x, tf.add(tf.mul(x, tf.add(tf.mul(sq, tf.tensor1d([k.c, 0])), tf.tensor1d([k.b, 0.5 * k.d]))), av)), 1) as tf.Tensor1D;
+  if (!withGrad) return { u };
+  const grad = tf.add(tf.mul(x, tf.add(tf.mul(sq, tf.tensor1d([4 * k.c, 0])), tf.tensor1d([2 * k.b, k.d]))), av) as tf.Tensor2D;
+  return { u, grad };
 }
