@@ -39,7 +39,11 @@ export function ttyReporter(stream: NodeJS.WriteStream = process.stdout): Report
       bar.start(Math.max(1, total), 0, { info: '' });
       return {
         update: (value, info) => bar.update(Math.min(value, Math.max(1, total)), { info: formatInfo(info) }),
-        stop: () => bar.stop(),
+        stop: () => {
+          // A phase that ends just short of its nominal total (chunked budgets) still ends at 100 %.
+          bar.update(Math.max(1, total));
+          bar.stop();
+        },
       };
     },
     log: (message) => stream.write(`${message}\n`),

@@ -108,8 +108,9 @@ export interface ComparisonSetup {
   reference: ExperimentOutput['reference'];
   exactProfile?: { x: number[]; f: number[] };
   exactModeFractions?: Record<string, number>;
-  gridX: [number, number];
-  gridY: [number, number];
+  /** Range of the contour plot of u over (x₁, x₂); omit for dim > 2 (no contours). */
+  gridX?: [number, number];
+  gridY?: [number, number];
   /** Chains start at N(center, scale²) per coordinate: overdispersed, covering the metastable states. */
   start: { center: number[]; scale: number };
 }
@@ -135,7 +136,7 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
   const samplers: SamplerResult[] = [];
   const skipped: ExperimentOutput['skipped'] = [];
   const artifacts: Artifacts = {
-    energyGrid: energyGrid(energy, cfg.gridX, cfg.gridY, 61),
+    ...(cfg.gridX && cfg.gridY && energy.dim === 2 ? { energyGrid: energyGrid(energy, cfg.gridX, cfg.gridY, 61) } : {}),
     profiles: { coordinate: spec.name, ...(cfg.exactProfile ? { exact: { x: cfg.exactProfile.x.map((v) => round(v, 6)), f: cfg.exactProfile.f.map((v) => round(v, 6)) } } : {}), samplers: [] },
   };
   const startingPoints = (n: number, rng: Rng): tf.Tensor2D =>

@@ -236,6 +236,7 @@ export function importanceOutcome(opts: {
     // left null below
   }
   if (!deltaF) notes.push(`ΔF not estimable: no weight on one side of ${spec.name} = ${spec.threshold} (mode not covered).`);
+  if (kish.ess < 20) notes.push(`Kish ESS ${kish.ess.toFixed(1)} < 20: the weights are degenerate and the ΔF error bar is not reliable.`);
   const result: SamplerResult = {
     sampler,
     description: opts.description,
