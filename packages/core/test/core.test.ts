@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BoltzflowError, assertBatch, assertPositive, assertFiniteTensor, createRng, Rng, backendInfo, initBackend, logSumExp } from '../src/index.js';
+import { BoltzflowError, assertBatch, assertPositive, assertFiniteTensor, createRng, Rng, backendInfo, initBackend, logSumExp, requestedBackend } from '../src/index.js';
 
 describe('errors and guards', () => {
   it('names the argument, expected and received shape', () => {
@@ -85,9 +85,14 @@ describe('rng', () => {
 });
 
 describe('backend', () => {
-  it('runs the requested default backend and reports it', () => {
+  it('runs the requested backend (BOLTZFLOW_BACKEND, default wasm) and reports it', () => {
+    // The suite runs once per backend (`npm test` on wasm, `npm run test:cpu` on cpu): the active backend must be the
+    // one asked for, with no silent fallback, so that a cpu run really exercises cpu and a wasm run really wasm.
     const info = backendInfo();
-    expect(['wasm', 'cpu']).toContain(info.active);
+    expect(info.requested).toBe(requestedBackend());
+    expect(info.active).toBe(info.requested);
+    expect(info.fallback).toBe(false);
+    expect(tf.getBackend()).toBe(info.requested);
     expect(info.tfjsVersion).toBe(tf.version.tfjs);
   });
   it('rejects unknown backend names', async () => {
