@@ -67,10 +67,48 @@ export function mhDecision(
   return { logAcceptRatio: clean, mask, accepted: tf.cast(mask, 'float32') as tf.Tensor1D };
 }
 
-/** Row-wise select: rows of `a` where mask, else rows of `b` (mask `[n]`, a/b `[n]` or `[n, d]`). */
-export function selectRows<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T): T {
-  const m = a.rank === 1 ? mask : mask.reshape([mask.shape[0], ...a.shape.slice(1).map(() => 1)]);
+/**
+ * The Select kernel directly, for a condition of the same shape as `a`/`b`. `tf.where` broadcasts first (Identity ×3
+ * per call, and a Tile for a `[n, 1]` mask). The row-wise form of Select with a rank-1 condition is not usable:
+ * tfjs 4.22's cpu and wasm kernels index `t`/`e` by the condition's index there (wrong values).
+ */
+function selectKernel(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel('Select', { condition: cond, t: a, e: b }) as tf.Tensor;
+}
+
+/** A row mask `[n]` repeated over the columns of a `[n, d]` batch, for {@link selectRows} (build once per step, reuse). */
+export function rowMask(mask: tf.Tensor1D, d: number): tf.Tensor2D {
+  return tf.tile(tf.reshape(mask, [mask.shape[0], 1]), [1, d]) as tf.Tensor2D;
+}
+
+/**
+ * Row-wise select: rows of `a` where mask, else rows of `b`. `mask` is `[n]`, or already the shape of `a`
+ * (from {@link rowMask}); a/b are `[n]` or `[n, d]`.
+ */
+export function selectRows<T extends tf.Tensor>(mask: tf.Tensor, a: T, b: T): T {
+  if (mask.rank === a.rank) return selectKernel(mask, a, b) as T;
+  if (a.rank === 2) return selectKernel(rowMask(mask as tf.Tensor1D, a.shape[1] as number), a, b) as T;
+  const m = mask.reshape([mask.shape[0], ...a.shape.slice(1).map(() => 1)]);
   return tf.where(m as tf.Tensor, a, b) as T;
+}
+
+/**
+ * Draws the uniforms of the Metropolis test as `log u` `[n]` (one upload, one op). Call after the proposal noise,
+ * so that the random stream is consumed in the same order as {@link mhDecision}.
+ */
+export function drawLogUniform(rng: Rng, n: number): tf.Tensor1D {
+  return tf.log(rng.uniform([n])) as tf.Tensor1D;
+}
+
+/**
+ * Metropolis–Hastings decision in four ops, for a log ratio `u(x) − u(x′) + …` whose current energies are finite:
+ * any non-finite ratio (a proposal with NaN/±∞ energy or gradient) becomes −∞, i.e. certain rejection, so an
+ * accepted state always has finite energy and no separate NaN clean-up of the proposal energy is needed.
+ */
+export function mhAcceptLog(logRatio: tf.Tensor1D, logU: tf.Tensor1D): { logAcceptRatio: tf.Tensor1D; mask: tf.Tensor1D; accepted: tf.Tensor1D } {
+  const clean = selectKernel(tf.isFinite(logRatio), logRatio, tf.fill(logRatio.shape, -Infinity)) as tf.Tensor1D;
+  const mask = tf.less(logU, clean) as tf.Tensor1D;
+  return { logAcceptRatio: clean, mask, accepted: tf.cast(mask, 'float32') as tf.Tensor1D };
 }
 
 /** Returns the tensors of a step result inside a tidy, keeping the numbers outside. */

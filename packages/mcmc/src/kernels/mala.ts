@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
-import { checkInitEnergy, checkStepSize, checkX0, mhDecision, sanitizeEnergy, selectRows } from './common.js';
+import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, rowMask, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
 
 export interface MalaOptions {
@@ -21,7 +21,7 @@ export interface MalaKernel extends Kernel<MalaState> {
 /** Initial state for gradient-caching kernels (MALA, HMC, Langevin). */
 export function initWithGrad(target: Energy, x0: tf.Tensor2D): { x: tf.Tensor2D; energy: tf.Tensor1D; grad: tf.Tensor2D } {
   checkX0(target, x0);
-  const { energy, grad } = energyAndGrad(target, x0);
+  const { energy, grad } = energyAndGradOf(target, x0);
   try {
     checkInitEnergy(energy);
   } catch (e) {
@@ -32,6 +32,17 @@ export function initWithGrad(target: Energy, x0: tf.Tensor2D): { x: tf.Tensor2D;
   return { x: x0.clone(), energy, grad };
 }
 
+/** An energy that can return u and ∇u from one shared op graph (e.g. DoubleWell). */
+interface FusedEnergy extends Energy {
+  energyAndGrad(x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D };
+}
+
+/** u and ∇u, through the target's own fused `energyAndGrad` when it has one (fewer ops than energy + grad apart). */
+export function energyAndGradOf(target: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
+  const f = (target as Partial<FusedEnergy>).energyAndGrad;
+  return typeof f === 'function' ? f.call(target, x) : energyAndGrad(target, x);
+}
+
 /**
  * Metropolis-adjusted Langevin algorithm: proposal x' = x − τ∇u(x) + √(2τ) ξ, accepted with
  * min(1, exp(u(x) − u(x') + log q(x | x') − log q(x' | x))), log q(b | a) = −‖b − a + τ∇u(a)‖² / (4τ).
@@ -40,6 +51,7 @@ export function initWithGrad(target: Energy, x0: tf.Tensor2D): { x: tf.Tensor2D;
 export function mala(target: Energy, options: MalaOptions): MalaKernel {
   const [tau] = checkStepSize(options?.stepSize, 'stepSize');
   const dim = target.dim;
+  const sqrt2tau = Math.sqrt(2 * tau);
   return {
     kind: 'mala',
     target,
@@ -47,20 +59,24 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
     init: (x0) => initWithGrad(target, x0),
     step(state: MalaState, rng: Rng): { state: MalaState; info: StepInfo } {
       const n = state.x.shape[0];
+      // η = √(2τ) ξ, scaled while still in JS (the draws are made there anyway).
+      const eta = rng.normalArray(n * dim);
+      for (let i = 0; i < eta.length; i++) eta[i] *= sqrt2tau;
       const out = tf.tidy(() => {
-        const noise = rng.normal([n, dim]);
-        const proposal = tf.add(tf.sub(state.x, tf.mul(state.grad, tau)), tf.mul(noise, Math.sqrt(2 * tau))) as tf.Tensor2D;
-        const eg = energyAndGrad(target, proposal);
-        const propEnergy = sanitizeEnergy(eg.energy);
-        // forward: ‖x' − x + τ∇u(x)‖² = 2τ‖ξ‖²; reverse: ‖x − x' + τ∇u(x')‖²
-        const fwd = tf.mul(tf.sum(tf.square(noise), 1), -0.5);
-        const rev = tf.div(tf.sum(tf.square(tf.add(tf.sub(state.x, proposal), tf.mul(eg.grad, tau))), 1), -4 * tau);
-        const logRatio = tf.add(tf.sub(state.energy, propEnergy), tf.sub(rev, fwd)) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, propEnergy, rng);
+        const noise = tf.tensor2d(eta, [n, dim]);
+        const proposal = tf.add(state.x, tf.sub(noise, tf.mul(state.grad, tau))) as tf.Tensor2D;
+        const eg = energyAndGradOf(target, proposal);
+        // log q(x | x') − log q(x' | x) = (‖η‖² − ‖x − x' + τ∇u(x')‖²) / (4τ); with k = ∇u(x) + ∇u(x') and
+        // x − x' = τ∇u(x) − η this is ½ Σ k ⊙ (η − τk/2): one sum, and no cancellation between two large norms.
+        const k = tf.add(state.grad, eg.grad);
+        const corr = tf.sum(tf.mul(k, tf.sub(noise, tf.mul(k, tau / 2))), 1);
+        const logRatio = tf.add(tf.sub(state.energy, eg.energy), tf.mul(corr, 0.5)) as tf.Tensor1D;
+        const { logAcceptRatio, mask, accepted } = mhAcceptLog(logRatio, drawLogUniform(rng, n));
+        const rows = rowMask(mask, dim);
         return {
-          x: selectRows(mask, proposal, state.x),
-          energy: selectRows(mask, propEnergy, state.energy),
-          grad: selectRows(mask, eg.grad, state.grad),
+          x: selectRows(rows, proposal, state.x),
+          energy: selectRows(mask, eg.energy, state.energy),
+          grad: selectRows(rows, eg.grad, state.grad),
           accepted,
           logAcceptRatio,
         };
