@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { disposeTree, type Rng } from '@boltzflow/core';
-import type { Energy } from '@boltzflow/core';
+import type { ChainState, Energy, Kernel } from '@boltzflow/core';
 import { adaptStepSize, flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
 import { trainBoltzmannGenerator } from './boltzmannGenerator.js';
 import { flowImportance, snfSampler } from './flowSamplers.js';
@@ -154,11 +154,12 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
   const streams = new Map(COMPARISON_SAMPLERS.map((s, i) => [s, children[i]] as const));
   const want = new Set(params.samplers);
 
-  const local = (name: ComparisonSampler, factory: typeof randomWalkMetropolis | typeof mala, target: number): void => {
+  /** A kernel with its step size adapted by dual averaging during warm-up, then run at the budget. */
+  const local = (name: ComparisonSampler, factory: (t: Energy, o: { stepSize: number }) => Kernel<ChainState>, target: number, setupBefore = 0): void => {
     const rng = streams.get(name)!;
     const x0 = startingPoints(chains, rng);
     const t0 = performance.now();
-    const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: target, initialStepSize: 0.5 });
+    const adapted = adaptStepSize(factory, energy, x0, { warmup, rng, targetAcceptance: target, initialStepSize: 0.5 });
     x0.dispose();
     const bar = ctx.progress.bar(`sampling ${name}`, budget);
     const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
@@ -171,7 +172,7 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
         description: DESCRIPTIONS[name],
         draws: run.draws,
         energyEvaluations: run.energyEvaluations,
-        setupEnergyEvaluations: adapted.energyEvaluations + chains,
+        setupEnergyEvaluations: setupBefore + adapted.energyEvaluations,
         wallSeconds: (performance.now() - t0) / 1000,
         acceptanceRate: run.acceptanceRate,
         settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: target, warmupSteps: warmup, chains },
@@ -282,18 +283,9 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
     try {
       if (want.has('flow-is')) record(flowImportance(bg.flow, energy, budget, streams.get('flow-is')!, setup, spec, params.plot, ctx));
       if (want.has('latent-metropolis')) {
-        const rng = streams.get('latent-metropolis')!;
-        const t0 = performance.now();
-        const factory = (_t: unknown, o: { stepSize: number }) => latentMetropolis(bg.flow, energy, (lt) => randomWalkMetropolis(lt, { stepSize: o.stepSize }));
-        const x0 = startingPoints(chains, rng);
-        const adapted = adaptStepSize(factory as never, energy, x0, { warmup, rng, targetAcceptance: params.rwm.targetAcceptance, initialStepSize: 0.5 });
-        x0.dispose();
-        const bar = ctx.progress.bar('sampling latent-metropolis', budget);
-        const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
-        bar.stop();
-        disposeTree(adapted.state);
-        disposeTree(run.finalState);
-        record(mcmcOutcome({ sampler: 'latent-metropolis', description: DESCRIPTIONS['latent-metropolis'], draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: setup + adapted.energyEvaluations, wallSeconds: (performance.now() - t0) / 1000, acceptanceRate: run.acceptanceRate, settings: { latentStepSize: round(adapted.stepSize, 5), targetAcceptance: params.rwm.targetAcceptance, chains }, spec, plot: params.plot }));
+        // The step size lives in latent space; the factory ignores the data-space target adaptStepSize passes.
+        const latent = (_t: Energy, o: { stepSize: number }) => latentMetropolis(bg.flow, energy, (lt) => randomWalkMetropolis(lt, { stepSize: o.stepSize }));
+        local('latent-metropolis', latent, params.rwm.targetAcceptance, setup);
       }
       if (want.has('flow-imh')) {
         const rng = streams.get('flow-imh')!;

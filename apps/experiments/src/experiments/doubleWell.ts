@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { DoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from './common.js';
-import { comparisonFields, runComparison2D, COMPARISON_SAMPLERS, type ComparisonParams } from './comparison2d.js';
-
-export const DOUBLE_WELL_SAMPLERS = COMPARISON_SAMPLERS;
+import { comparisonFields, runComparison2D, type ComparisonParams } from './comparison2d.js';
 
 export const DoubleWellParams = z
   .object({
