@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { disposeTree, type Rng } from '@boltzflow/core';
-import type { ChainState, Energy, Kernel } from '@boltzflow/core';
+import { disposeTree, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
 import { adaptStepSize, flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
 import { trainBoltzmannGenerator } from './boltzmannGenerator.js';
 import { flowImportance, snfSampler } from './flowSamplers.js';
