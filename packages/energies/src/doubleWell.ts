@@ -241,23 +241,59 @@ export class DoubleWell implements Energy {
 /** Entries of x² above this are clamped before meeting a zero coefficient, so that 0·∞ cannot give NaN (see below). */
 const SQUARE_CLAMP = 3e38;
 
+/** Per-column coefficients repeated over the rows: [a, 0], [b, d/2], [c, 0], [2b, d], [4c, 0] for `rows` rows. */
+interface ColumnCoefficients {
+  rows: number;
+  key: string;
+  arrays: Float32Array[];
+}
+let lastCoefficients: ColumnCoefficients | undefined;
+
+function columnCoefficients(rows: number, k: DoubleWellCoefficients): Float32Array[] {
+  const key = `${k.a},${k.b},${k.c},${k.d}`;
+  if (lastCoefficients?.rows !== rows || lastCoefficients.key !== key) {
+    const pairs = [
+      [k.a, 0],
+      [k.b, 0.5 * k.d],
+      [k.c, 0],
+      [2 * k.b, k.d],
+      [4 * k.c, 0],
+    ];
+    const arrays = pairs.map(([p, q]) => {
+      const out = new Float32Array(2 * rows);
+      for (let i = 0; i < rows; i++) {
+        out[2 * i] = p;
+        out[2 * i + 1] = q;
+      }
+      return out;
+    });
+    // Host memory only (no tensors to leak); the last row count is kept because MCMC calls with the same batch every step.
+    lastCoefficients = { rows, key, arrays };
+  }
+  return lastCoefficients.arrays;
+}
+
 /**
  * u per row of a `[.., 2]`-columned tensor (and, with `withGrad`, ∇u); shared with ManyWell. Must be called inside tf.tidy.
  *
- * Column-wise on the whole `[m, 2]` tensor, never splitting it: a column slice/split/concat of an `[m, 2]` tensor takes
- * a slow JavaScript path on WASM (≈ 3 ms at m = 16384, more than the rest of an MCMC step). With per-column
- * coefficient vectors A = (a, 0), B = (b, d/2), C = (c, 0):
+ * Column-wise on the whole `[m, 2]` tensor with same-shape operands only. On WASM a column slice/split/concat of an
+ * `[m, 2]` tensor takes a slow JavaScript path (≈ 3 ms at m = 16384, more than the rest of an MCMC step), and so does a
+ * binary op that broadcasts a `[2]` vector (≈ 0.35 ms); scalar and same-shape operands take the fast SIMD path. So the
+ * per-column coefficients A = (a, 0), B = (b, d/2), C = (c, 0) are uploaded as `[m, 2]` tensors (from cached host arrays):
  *   u = Σ_columns x·(A + x·(B + C·x²)),   ∇u = A + x·(B₂ + C₄·x²) with B₂ = (2b, d), C₄ = (4c, 0).
- * Horner form: at x₁ = ±∞ it gives +∞ (for c > 0) where the expanded sum gives ∞ − ∞ = NaN. x² is clamped at 3e38
- * before multiplying C, whose x₂ entry is 0: otherwise x₂ = ±∞ would give 0·∞ = NaN; for finite inputs the clamp
- * changes nothing that float32 could represent (|x| > 1.7e19 overflows u anyway).
+ * Horner form: at x₁ = ±∞ it gives +∞ (for c > 0) where the expanded sum gives ∞ − ∞ = NaN. x² is clipped at 3e38
+ * before multiplying C, whose x₂ entry is 0: otherwise x₂ = ±∞ would give 0·∞ = NaN; for finite inputs the clip
+ * changes nothing that float32 could represent (|x| > 1.7e19 overflows u anyway). NaN inputs still give NaN.
  */
 export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients, withGrad = false): { u: tf.Tensor1D; grad?: tf.Tensor2D } {
   if (x.shape[1] !== 2) throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
-  const av = tf.tensor1d([k.a, 0]);
-  const sq = tf.minimum(tf.square(x), tf.scalar(SQUARE_CLAMP));
-  const u = tf.sum(tf.mul(x, tf.add(tf.mul(x, tf.add(tf.mul(sq, tf.tensor1d([k.c, 0])), tf.tensor1d([k.b, 0.5 * k.d]))), av)), 1) as tf.Tensor1D;
+  const m = x.shape[0];
+  const [ha, hb, hc, hb2, hc4] = columnCoefficients(m, k);
+  const coef = (h: Float32Array) => tf.tensor2d(h, [m, 2], 'float32');
+  const av = coef(ha);
+  const sq = tf.clipByValue(tf.square(x), 0, SQUARE_CLAMP);
+  const u = tf.sum(tf.mul(x, tf.add(tf.mul(x, tf.add(tf.mul(sq, coef(hc)), coef(hb))), av)), 1) as tf.Tensor1D;
   if (!withGrad) return { u };
-  const grad = tf.add(tf.mul(x, tf.add(tf.mul(sq, tf.tensor1d([4 * k.c, 0])), tf.tensor1d([2 * k.b, k.d]))), av) as tf.Tensor2D;
+  const grad = tf.add(tf.mul(x, tf.add(tf.mul(sq, coef(hc4)), coef(hb2))), av) as tf.Tensor2D;
   return { u, grad };
 }

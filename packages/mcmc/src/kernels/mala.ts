@@ -72,7 +72,7 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
         const corr = tf.sum(tf.mul(k, tf.sub(noise, tf.mul(k, tau / 2))), 1);
         const logRatio = tf.add(tf.sub(state.energy, eg.energy), tf.mul(corr, 0.5)) as tf.Tensor1D;
         const { logAcceptRatio, mask, accepted } = mhAcceptLog(logRatio, drawLogUniform(rng, n));
-        const rows = rowMask(mask, dim);
+        const rows = rowMask(accepted, dim);
         return {
           x: selectRows(rows, proposal, state.x),
           energy: selectRows(mask, eg.energy, state.energy),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
-import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, selectRows } from './common.js';
+import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, rowMask, selectRows } from './common.js';
 
 export interface RandomWalkMetropolisOptions {
   /** Standard deviation of the Gaussian proposal: one number, or one per dimension. */
@@ -48,7 +48,7 @@ export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropol
         const logRatio = tf.sub(state.energy, propEnergy) as tf.Tensor1D;
         const { logAcceptRatio, mask, accepted } = mhAcceptLog(logRatio, drawLogUniform(rng, n));
         return {
-          x: selectRows(mask, proposal, state.x),
+          x: selectRows(rowMask(accepted, dim), proposal, state.x),
           energy: selectRows(mask, propEnergy, state.energy),
           accepted,
           logAcceptRatio,
