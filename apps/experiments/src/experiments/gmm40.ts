@@ -76,7 +76,7 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
   name: 'gmm-40',
   description: 'FAB GMM-40 (40 equal modes in 2D, means uniform on [−40, 40]²): RWM vs flow-assisted; modes visited and mode-occupation error against the exact weights, log Z = 0',
   params: Gmm40Params as z.ZodType<Gmm40ParamsT>,
-  quickParams: { budget: 8_000, chains: 8, isSamples: 4_000, flow: { layers: 4, hidden: 32, bins: 8 }, training: { samples: 4_000, steps: 120, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  quickParams: { budget: 8_000, chains: 8, isSamples: 4_000, flow: { layers: 2, hidden: 32, bins: 8 }, training: { samples: 2_000, steps: 60, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const children = ctx.rng.split(GMM_SAMPLERS.length + 3);
     const energy = GaussianMixtureEnergy.gmm40(children[GMM_SAMPLERS.length], { modes: params.modes });

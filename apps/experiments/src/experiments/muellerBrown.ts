@@ -81,7 +81,7 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
   name: 'mueller-brown',
   description: 'Müller–Brown (k = 0.1, BG-paper scaling): RWM/MALA vs flow-assisted samplers, ΔF between the deepest basin and the B/C basin against 2D quadrature',
   params: MuellerBrownParams as z.ZodType<MuellerBrownParamsT>,
-  quickParams: { budget: 8_000, chains: 8, quadratureCells: 500, isSamples: 4_000, flow: { layers: 4 }, training: { samples: 4_000, steps: 100 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  quickParams: { budget: 8_000, chains: 8, quadratureCells: 500, isSamples: 4_000, flow: { layers: 2 }, training: { samples: 2_000, steps: 60, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new MuellerBrown({ k: params.k });
     const ref = mbReferenceDeltaF(energy, params.quadratureCells);

@@ -4,9 +4,10 @@ import { doubleWell } from './doubleWell.js';
 import { manyWell32 } from './manyWell32.js';
 import { muellerBrown } from './muellerBrown.js';
 import { gmm40 } from './gmm40.js';
+import { twoMoonsExperiment } from './twoMoons.js';
 
 /** The built-in experiments; add a new one by writing its file and listing it here. */
-export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, manyWell32, muellerBrown, gmm40];
+export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, manyWell32, muellerBrown, gmm40, twoMoonsExperiment];
 
 export function findExperiment(name: string): Experiment<any> | undefined {
   return EXPERIMENTS.find((e) => e.name === name);
