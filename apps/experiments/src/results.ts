@@ -44,6 +44,8 @@ export const SamplerResultSchema = z
     /** Settings that the sampler ended up with (adapted step size, …). */
     settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
     notes: z.array(z.string()).optional(),
+    /** Experiment-specific scalar metrics (log Z estimate and error, modes visited, …); null where not estimable. */
+    metrics: z.record(z.string(), z.number().nullable()).optional(),
   })
   .strict();
 
@@ -93,6 +95,8 @@ export const ArtifactsSchema = z
           .strict(),
       )
       .optional(),
+    /** Experiment-specific data (GMM means, per-model NLLs, log-density grids, …), JSON only. */
+    extra: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -110,7 +114,7 @@ export const ResultsSchema = z
     startedAt: z.string(),
     wallSeconds: nonNeg,
     reference: z
-      .object({ deltaF: finite.optional(), method: z.string(), definition: z.string().optional() })
+      .object({ deltaF: finite.optional(), logZ: finite.optional(), method: z.string(), definition: z.string().optional() })
       .strict()
       .nullable(),
     samplers: z.array(SamplerResultSchema),

@@ -4,9 +4,12 @@ import { doubleWell } from './doubleWell.js';
 import { muellerBrown } from './muellerBrown.js';
 import { gmm40 } from './gmm40.js';
 import { manyWell32 } from './manyWell32.js';
+import { twoMoonsExperiment } from './twoMoons.js';
+import { dw4 } from './dw4.js';
+import { lj13 } from './lj13.js';
 
 /** The built-in experiments; add a new one by writing its file and listing it here. */
-export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, muellerBrown, gmm40, manyWell32];
+export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, muellerBrown, gmm40, manyWell32, twoMoonsExperiment, dw4, lj13];
 
 export function findExperiment(name: string): Experiment<any> | undefined {
   return EXPERIMENTS.find((e) => e.name === name);

@@ -1,0 +1,335 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { BoltzflowError, type Energy } from '@boltzflow/core';
+import { ContinuousFlow, EGNNVectorField } from '@boltzflow/bijectors';
+import { MeanFreeNormal, TransformedDistribution } from '@boltzflow/distributions';
+import { trainFlowMatching } from '@boltzflow/training';
+import type { Artifacts, SamplerResult } from '../results.js';
+import type { ExperimentContext, ExperimentOutput } from './types.js';
+import { round } from './common.js';
+import { collectArtifacts, type CoordinateSpec, type Draws } from './samplerMetrics.js';
+import { flowImportanceSampler, flowMixtureSampler, localSampler, mapDraws, type ChainRun } from './flowTools.js';
+
+/**
+ * Shared pieces of the particle-system experiments (dw4, lj13): replica-exchange reference data (bundled in
+ * apps/experiments/data/, made by tools/particles in the repository), an E(n)-equivariant continuous flow (EGNN vector
+ * field, MeanFreeNormal base) trained by flow matching with equivariant OT alignment (Klein et al. 2023), and the
+ * sampler comparison at equal energy evaluations: plain RWM vs flow independence MH mixed with RWM moves, plus flow
+ * importance sampling (Kish ESS). The observable is the energy u(x) (ESS, IACT, the energy/mean-distance scatter).
+ */
+
+export const PARTICLE_SAMPLERS = ['rwm', 'flow-imh', 'flow-is'] as const;
+type ParticleSampler = (typeof PARTICLE_SAMPLERS)[number];
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+
+/** Params common to dw4 and lj13; the defaults differ per system (see `particleParams`). */
+export function particleParams(d: { budget: number; chains: number; hidden: number; layers: number; odeSteps: number; steps: number; batchSize: number; learningRate: number; localStepSize: number; trainSamples: number; testSamples: number; isSamples: number }) {
+  return z
+    .object({
+      /** Energy evaluations per sampler (all chains together). */
+      budget: int(100, 100_000_000, d.budget),
+      chains: int(2, 1024, d.chains),
+      samplers: z.array(z.enum(PARTICLE_SAMPLERS)).min(1).default([...PARTICLE_SAMPLERS]),
+      rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
+      flow: z
+        .object({ hidden: int(2, 512, d.hidden), layers: int(1, 12, d.layers), odeSteps: int(1, 200, d.odeSteps), coordinateRange: z.number().positive().default(10) })
+        .strict()
+        .prefault({}),
+      training: z
+        .object({
+          /** Reference samples used for training (the rest, up to testSamples, for the test NLL and histograms). */
+          samples: int(16, 1_000_000, d.trainSamples),
+          steps: int(1, 1_000_000, d.steps),
+          batchSize: int(2, 4096, d.batchSize),
+          learningRate: z.number().positive().max(1).default(d.learningRate),
+          sigma: z.number().min(0).default(0.01),
+          pairing: z.enum(['random', 'ot']).default('random'),
+        })
+        .strict()
+        .prefault({}),
+      /** Held-out reference samples for the exact-trace test NLL. */
+      testSamples: int(10, 100_000, d.testSamples),
+      flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(d.localStepSize) }).strict().prefault({}),
+      /** Flow samples for importance sampling (the flow-is sampler's budget; exact-trace log q each). */
+      isSamples: int(10, 10_000_000, d.isSamples),
+      plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
+    })
+    .strict();
+}
+export type ParticleParamsT = z.infer<ReturnType<typeof particleParams>>;
+
+export interface ParticleSystem {
+  label: string;
+  particles: number;
+  spatialDim: number;
+  energy: Energy;
+  /** Bundled reference file name in apps/experiments/data/. */
+  dataFile: string;
+  /** Upper edge of the pair-distance histogram. */
+  maxDistance: number;
+  published: { nll: number; source: string };
+}
+
+export interface ReferenceData {
+  samples: Float32Array;
+  n: number;
+  sampler: Record<string, unknown>;
+}
+
+/** Loads `apps/experiments/data/<file>` (rows [n, particles·spatialDim], centre of mass removed). */
+export function loadReference(file: string, dim: number): ReferenceData {
+  const url = new URL(`../../data/${file}`, import.meta.url);
+  let json: { samples: number[][]; sampler?: Record<string, unknown> };
+  try {
+    json = JSON.parse(readFileSync(url, 'utf8'));
+  } catch (e) {
+    throw new BoltzflowError('IO', `Cannot read the bundled reference data ${url.pathname}: ${(e as Error).message}`);
+  }
+  const n = json.samples.length;
+  const samples = new Float32Array(n * dim);
+  json.samples.forEach((r, i) => {
+    if (r.length !== dim) throw new BoltzflowError('INVALID_SHAPE', `Reference row ${i} has the wrong width`, { argument: file, expected: String(dim), received: String(r.length) });
+    samples.set(r, i * dim);
+  });
+  return { samples, n, sampler: json.sampler ?? {} };
+}
+
+/** All pair distances of each row, flattened. */
+export function pairDistances(x: ArrayLike<number>, P: number, S: number): number[] {
+  const D = P * S;
+  const n = x.length / D;
+  const out: number[] = [];
+  for (let k = 0; k < n; k++)
+    for (let i = 0; i < P; i++)
+      for (let j = i + 1; j < P; j++) {
+        let s = 0;
+        for (let a = 0; a < S; a++) s += (x[k * D + i * S + a] - x[k * D + j * S + a]) ** 2;
+        out.push(Math.sqrt(s));
+      }
+  return out;
+}
+
+/** Normalised histogram on [lo, hi] (values outside go to the end bins). */
+export function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: number): number[] {
+  const h = new Array<number>(bins).fill(0);
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!Number.isFinite(x)) continue;
+    h[Math.min(bins - 1, Math.max(0, Math.floor(((x - lo) / (hi - lo)) * bins)))]++;
+    n++;
+  }
+  return h.map((c) => (n > 0 ? c / n : 0));
+}
+
+export const totalVariation = (a: number[], b: number[]) => 0.5 * a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0);
+
+function energiesOf(energy: Energy, x: Float32Array, dim: number, chunk = 4096): Float64Array {
+  const n = x.length / dim;
+  const out = new Float64Array(n);
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
+    const u = energy.energy(t);
+    out.set(u.dataSync(), s);
+    tf.dispose([t, u]);
+  }
+  return out;
+}
+
+/** Draws projected to the observables [u(x), mean pair distance] (the energy is column 0, the ESS coordinate). */
+function observables(sys: ParticleSystem): (d: Draws) => Draws {
+  const P = sys.particles;
+  const S = sys.spatialDim;
+  const pairs = (P * (P - 1)) / 2;
+  return (d: Draws) => {
+    const u = energiesOf(sys.energy, d.data, P * S);
+    let r = 0;
+    return mapDraws(d, 2, (row, out) => {
+      out[0] = u[r++];
+      out[1] = pairDistances(row, P, S).reduce((s, v) => s + v, 0) / pairs;
+    });
+  };
+}
+
+/** Exact-trace mean NLL (and its standard error) of `x` rows under the flow, in chunks. */
+function testNLL(flow: TransformedDistribution, x: Float32Array, dim: number, chunk = 25): { nll: number; stderr: number } {
+  const n = x.length / dim;
+  const v: number[] = [];
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
+    const lp = flow.logProb(t);
+    v.push(...Array.from(lp.dataSync(), (a) => -a));
+    tf.dispose([t, lp]);
+  }
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+  return { nll: mean, stderr: sd / Math.sqrt(n) };
+}
+
+const DESCRIPTIONS: Record<ParticleSampler, string> = {
+  rwm: 'random-walk Metropolis on all coordinates, step size adapted to the target acceptance',
+  'flow-imh': 'independence Metropolis–Hastings with the equivariant flow as proposal (exact-trace log q), mixed with random-walk moves',
+  'flow-is': 'independent flow samples reweighted by exp(−u − log q) (Kish ESS of the weights)',
+};
+
+/** The whole dw4 / lj13 experiment for one particle system. */
+export async function runParticleExperiment(sys: ParticleSystem, params: ParticleParamsT, ctx: ExperimentContext): Promise<ExperimentOutput> {
+  const P = sys.particles;
+  const S = sys.spatialDim;
+  const dim = P * S;
+  const ref = loadReference(sys.dataFile, dim);
+  const nTrain = Math.min(params.training.samples, Math.floor(ref.n * 0.75));
+  const testStart = Math.floor(ref.n * 0.75);
+  const nTest = Math.min(params.testSamples, ref.n - testStart);
+  const trainX = ref.samples.subarray(0, nTrain * dim);
+  const testX = ref.samples.subarray(testStart * dim, (testStart + nTest) * dim);
+  const heldOut = ref.samples.subarray(testStart * dim);
+  const refU = energiesOf(sys.energy, heldOut, dim);
+  const sortedU = Array.from(refU).sort((a, b) => a - b);
+  const median = sortedU[Math.floor(sortedU.length / 2)];
+  const eLo = sortedU[Math.floor(0.002 * sortedU.length)];
+  const eHi = sortedU[Math.floor(0.998 * sortedU.length)];
+  const above = sortedU.filter((u) => u > median).length;
+  const referenceDeltaF = -Math.log(above / (sortedU.length - above));
+  ctx.progress.log(`${sys.label}: ${ref.n} replica-exchange reference samples (${nTrain} train, ${nTest} test); median energy ${median.toFixed(3)}`);
+
+  const children = ctx.rng.split(PARTICLE_SAMPLERS.length + 2);
+  const streams = new Map(PARTICLE_SAMPLERS.map((s, i) => [s, children[i]] as const));
+  const flowRng = children[PARTICLE_SAMPLERS.length];
+  const startRng = children[PARTICLE_SAMPLERS.length + 1];
+  const want = new Set(params.samplers);
+  const { budget, chains, plot } = params;
+  const spec: CoordinateSpec = {
+    index: 0,
+    name: 'energy u(x)',
+    threshold: median,
+    deadZone: 0,
+    profileEdges: Array.from({ length: 31 }, (_, i) => eLo + ((eHi - eLo) * i) / 30),
+    referenceDeltaF,
+  };
+  const project = observables(sys);
+  const samplers: SamplerResult[] = [];
+  const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] } };
+  // Chains start at distinct held-out reference samples (equilibrium: no burn-in needed, equal for every sampler).
+  const startIdx = Array.from(startRng.permutation(ref.n - testStart)).slice(0, chains);
+  const starts = () => tf.tensor2d(Float32Array.from(startIdx.flatMap((i) => Array.from(heldOut.subarray(i * dim, (i + 1) * dim)))), [chains, dim]);
+  const warmup = Math.max(20, Math.round(budget / chains / 10));
+  const record = (run: ChainRun) => {
+    const r = run.outcome.result;
+    r.metrics = { ...(r.metrics ?? {}), evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null };
+    r.notes = [...(r.notes ?? []), 'ESS / IACT: of the energy u(x); ΔF: between energies above and below the reference median (a consistency check, reference from the replica-exchange data); scatter: energy vs mean pair distance.'];
+    samplers.push(r);
+    collectArtifacts(artifacts, run.outcome);
+    ctx.progress.log(`  ${r.sampler}: acceptance ${r.acceptanceRate?.toFixed(3)}, ESS(u) ${r.ess.toFixed(1)}, ${r.metrics.evaluationsPerEffectiveSample ?? '∞'} evaluations per effective sample`);
+  };
+
+  if (want.has('rwm')) {
+    const rng = streams.get('rwm')!;
+    const x0 = starts();
+    record(localSampler('rwm', sys.energy, x0, { budget, warmup, targetAcceptance: params.rwmTargetAcceptance, initialStepSize: params.flowMcmc.localStepSize, description: DESCRIPTIONS.rwm, spec, plot, project }, rng, ctx));
+    x0.dispose();
+  }
+
+  let training: ExperimentOutput['training'];
+  const extra: Record<string, unknown> = { referenceSampler: ref.sampler, referenceSamples: ref.n, published: sys.published };
+  if (want.has('flow-imh') || want.has('flow-is')) {
+    const base = new MeanFreeNormal({ particles: P, spatialDim: S });
+    const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: params.flow.hidden, layers: params.flow.layers, coordinateRange: params.flow.coordinateRange, rng: flowRng });
+    const cnf = new ContinuousFlow(field, { solver: 'rk4', steps: params.flow.odeSteps, trace: 'exact' });
+    const flow = new TransformedDistribution(base, cnf);
+    const data = tf.tensor2d(trainX, [nTrain, dim]);
+    const t0 = performance.now();
+    const o = params.training;
+    const curve: NonNullable<Artifacts['training']> = [];
+    const bar = ctx.progress.bar('training flow matching', o.steps);
+    const res = await trainFlowMatching(cnf, data, {
+      base,
+      steps: o.steps,
+      batchSize: Math.min(o.batchSize, nTrain),
+      learningRate: { type: 'cosine', initial: o.learningRate, final: o.learningRate / 20 },
+      alignment: 'equivariant-ot',
+      pairing: o.pairing,
+      sigma: o.sigma,
+      rng: flowRng,
+      progressEvery: Math.max(1, Math.floor(o.steps / 100)),
+      onProgress: (p) => {
+        curve.push({ step: p.step, phase: 'flow matching (equivariant OT)', loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null });
+        bar.update(p.step, { loss: p.loss });
+      },
+    });
+    bar.stop();
+    data.dispose();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const nll = testNLL(flow, testX, dim);
+    artifacts.training = curve;
+    const setup = 0; // flow matching on reference data spends no energy evaluations (the reference's cost is reported in extra)
+    ctx.progress.log(`  flow trained: ${res.steps} steps in ${trainSeconds.toFixed(1)} s, loss ${res.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`);
+    extra.testNLL = round(nll.nll, 4);
+    extra.testNLLStderr = round(nll.stderr, 4);
+    extra.testNLLSamples = nTest;
+    extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
+
+    let kish: number | null = null;
+    if (want.has('flow-is')) {
+      const t1 = performance.now();
+      const is = flowImportanceSampler(flow, sys.energy, params.isSamples, streams.get('flow-is')!, { setup, spec, plot, project: (x, d) => project({ data: x, shape: [x.length / d, 1, d] }) });
+      const r = is.result;
+      kish = r.ess / params.isSamples;
+      const u = energiesOf(sys.energy, is.x, dim);
+      const dFlow = pairDistances(is.x, P, S);
+      const dRef = pairDistances(heldOut, P, S);
+      extra.histograms = {
+        energyRange: [round(eLo, 4), round(eHi, 4)],
+        energyFlow: histogram(u, eLo, eHi, 30).map((v) => round(v, 5)),
+        energyReference: histogram(refU, eLo, eHi, 30).map((v) => round(v, 5)),
+        distanceRange: [0, sys.maxDistance],
+        distanceFlow: histogram(dFlow, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
+        distanceReference: histogram(dRef, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
+      };
+      const h = extra.histograms as Record<string, number[]>;
+      r.metrics = {
+        ...(r.metrics ?? {}),
+        kishESSFraction: round(kish, 5),
+        evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null,
+        energyHistogramTVD: round(totalVariation(h.energyFlow, h.energyReference), 4),
+        distanceHistogramTVD: round(totalVariation(h.distanceFlow, h.distanceReference), 4),
+        testNLL: round(nll.nll, 4),
+      };
+      r.wallSeconds = (performance.now() - t1) / 1000;
+      samplers.push(r);
+      collectArtifacts(artifacts, is);
+      ctx.progress.log(`  flow-is: Kish ESS ${r.ess.toFixed(1)} / ${params.isSamples}, energy TVD ${r.metrics.energyHistogramTVD}, distance TVD ${r.metrics.distanceHistogramTVD}`);
+    }
+    training = { steps: res.steps, energyEvaluations: setup, wallSeconds: trainSeconds, finalLoss: Number.isFinite(res.loss) ? res.loss : null, essFraction: kish };
+
+    if (want.has('flow-imh')) {
+      const rng = streams.get('flow-imh')!;
+      const x0 = starts();
+      const run = flowMixtureSampler(flow, sys.energy, x0, { budget, ...params.flowMcmc, setup, description: DESCRIPTIONS['flow-imh'], spec, plot, project }, rng, ctx);
+      run.outcome.result.metrics = { testNLL: round(nll.nll, 4) };
+      record(run);
+      x0.dispose();
+    }
+    flow.dispose();
+  }
+  const byName = new Map(samplers.map((s) => [s.sampler, s] as const));
+  const a = byName.get('flow-imh')?.essPerEnergyEvaluation;
+  const b = byName.get('rwm')?.essPerEnergyEvaluation;
+  extra.essPerEvaluationRatio = { 'flow-imh/rwm': a && b ? a / b : null };
+  artifacts.extra = extra;
+  return {
+    reference: {
+      deltaF: referenceDeltaF,
+      method: 'replica exchange (bundled data)',
+      definition: `ΔF = F(u > ${median.toFixed(3)}) − F(u < ${median.toFixed(3)}) in kT from the held-out replica-exchange samples (≈ 0 by construction: the split is their median energy)`,
+    },
+    samplers,
+    skipped: [],
+    artifacts,
+    ...(training ? { training } : {}),
+  };
+}
+

@@ -1,0 +1,72 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@boltzflow/core';
+import { runExperiment } from '../src/run.js';
+import { silentReporter } from '../src/progress.js';
+import { readResults, ResultsSchema } from '../src/results.js';
+import { histogram, loadReference, pairDistances, totalVariation } from '../src/experiments/particleSystems.js';
+
+const quick = async (name: string) => {
+  const out = await mkdtemp(path.join(tmpdir(), `bf-${name}-`));
+  const o = await runExperiment({ target: name, quick: true, out, noReport: true, reporter: silentReporter, seed: 3 });
+  const back = await readResults(o.dir);
+  expect(back.experiment).toBe(name);
+  return ResultsSchema.parse(o.results);
+};
+
+beforeAll(async () => {
+  await initBackend(); // whatever BOLTZFLOW_BACKEND selects (the test setup already initialised it)
+});
+
+describe('particle-system helpers', () => {
+  it('pair distances of a unit square, histogram normalisation and TVD', () => {
+    const d = pairDistances([0, 0, 1, 0, 1, 1, 0, 1], 4, 2).sort();
+    expect(d.slice(0, 4)).toEqual([1, 1, 1, 1]);
+    expect(d[4]).toBeCloseTo(Math.SQRT2, 6);
+    const h = histogram([0.1, 0.2, 0.9, 5], 0, 1, 2);
+    expect(h).toEqual([0.5, 0.5]);
+    expect(totalVariation([1, 0], [0, 1])).toBe(1);
+  });
+
+  it('bundled reference data are centred (centre of mass removed) and have the right width', () => {
+    for (const [file, P, S] of [['dw4-reference.json', 4, 2], ['lj13-reference.json', 13, 3]] as const) {
+      const r = loadReference(file, P * S);
+      expect(r.n).toBeGreaterThan(1000);
+      let worst = 0;
+      for (let i = 0; i < r.n; i++) for (let a = 0; a < S; a++) {
+        let m = 0;
+        for (let p = 0; p < P; p++) m += r.samples[i * P * S + p * S + a];
+        worst = Math.max(worst, Math.abs(m / P));
+      }
+      expect(worst).toBeLessThan(1e-3); // data rounded to 1e-3 or finer
+    }
+  });
+});
+
+describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
+  it('valid results: RWM, flow IMH and flow IS rows at equal budget, test NLL and Kish ESS recorded', async () => {
+    const r = await quick(name);
+    expect(r.samplers.map((s) => s.sampler).sort()).toEqual(['flow-imh', 'flow-is', 'rwm']);
+    const rwm = r.samplers.find((s) => s.sampler === 'rwm')!;
+    const imh = r.samplers.find((s) => s.sampler === 'flow-imh')!;
+    const is = r.samplers.find((s) => s.sampler === 'flow-is')!;
+    // runToBudget stops at the first chunk that reaches the budget: both chains spend it, overshooting by < one chunk.
+    const budget = (r.config as { budget: number }).budget;
+    for (const s of [rwm, imh]) {
+      expect(s.energyEvaluations).toBeGreaterThanOrEqual(budget);
+      expect(s.acceptanceRate).toBeGreaterThan(0);
+    }
+    const extra = r.artifacts.extra as Record<string, unknown>;
+    expect(Number.isFinite(extra.testNLL as number)).toBe(true);
+    expect(is.metrics!.testNLL).toBe(extra.testNLL);
+    expect(is.metrics!.kishESSFraction).toBeGreaterThan(0);
+    expect(is.metrics!.kishESSFraction).toBeLessThanOrEqual(1);
+    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config as { isSamples: number }).isSamples, 4);
+    expect(r.training?.essFraction).toBeCloseTo(is.metrics!.kishESSFraction!, 4);
+    for (const s of [rwm, imh]) if (s.ess > 0) expect(s.metrics!.evaluationsPerEffectiveSample).toBeCloseTo(s.energyEvaluations / s.ess, 2);
+    const h = extra.histograms as Record<string, number[]>;
+    for (const k of ['energyFlow', 'energyReference', 'distanceFlow', 'distanceReference']) expect(h[k].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+  }, 180_000);
+});
