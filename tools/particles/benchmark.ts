@@ -3,7 +3,7 @@
  * non-equivariant RealNVP trained by maximum likelihood, on the same replica-exchange reference data and the same
  * training wall-clock budget. Writes a JSON summary (tools/data/<system>-benchmark.json) and prints a markdown row set.
  *   npx tsx tools/particles/benchmark.ts system=dw4 budget=600 hidden=64 layers=4 batch=128 pairing=random lr=2e-3
- *     odeSteps=10 nEval=500 nSample=500 realnvp=1
+ *     odeSteps=10 nEval=500 nSample=500 egnn=1 realnvp=1 realnvpBudget=<budget> tag=<output suffix>
  * Training steps are set from the budget: a 10-step probe measures the cost per step, then steps = budget / cost.
  * Metrics: test NLL on the (P−1)d-dim centre-of-mass-free subspace (exact trace, RK4), Kish ESS of
  * w = exp(−u − log q), total-variation distances of energy and interatomic-distance histograms vs the MCMC test set.
@@ -38,6 +38,7 @@ const cfg = {
   odeSteps: num('odeSteps', 10),
   nEval: num('nEval', 500),
   nSample: num('nSample', 500),
+  egnn: num('egnn', 1),
   realnvp: num('realnvp', 1),
   realnvpBudget: num('realnvpBudget', num('budget', 600)),
   coordinateRange: num('coordinateRange', 10),
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
     sigma: cfg.sigma,
     seed: 3,
   });
-  {
+  if (cfg.egnn) {
     const probeField = makeField(99);
     const perStep = await probeSeconds((n) => trainFlowMatching(probeField, train, fmOptions(n)));
     probeField.dispose();
