@@ -45,7 +45,11 @@ describe('particle-system helpers', () => {
   });
 });
 
-describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
+// LJ13's quick run needs exact-trace densities of a 39-dimensional EGNN flow for every flow proposal: minutes on 2 cores,
+// too slow for the default suite. It runs with BOLTZFLOW_SLOW_TESTS=1 (and DW4 covers the same code path every time).
+const particleSystems = process.env.BOLTZFLOW_SLOW_TESTS === '1' ? ['dw4', 'lj13'] : ['dw4'];
+
+describe.each(particleSystems)('%s --quick', (name) => {
   it('valid results: RWM, flow IMH and flow IS rows at equal budget, test NLL and Kish ESS recorded', async () => {
     const r = await quick(name);
     expect(r.samplers.map((s) => s.sampler).sort()).toEqual(['flow-imh', 'flow-is', 'rwm']);
@@ -53,7 +57,7 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     const imh = r.samplers.find((s) => s.sampler === 'flow-imh')!;
     const is = r.samplers.find((s) => s.sampler === 'flow-is')!;
     // runToBudget stops at the first chunk that reaches the budget: both chains spend it, overshooting by < one chunk.
-    const budget = (r.config as { budget: number }).budget;
+    const budget = (r.config as { params: { budget: number } }).params.budget;
     for (const s of [rwm, imh]) {
       expect(s.energyEvaluations).toBeGreaterThanOrEqual(budget);
       expect(s.acceptanceRate).toBeGreaterThan(0);
@@ -63,7 +67,7 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     expect(is.metrics!.testNLL).toBe(extra.testNLL);
     expect(is.metrics!.kishESSFraction).toBeGreaterThan(0);
     expect(is.metrics!.kishESSFraction).toBeLessThanOrEqual(1);
-    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config as { isSamples: number }).isSamples, 4);
+    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config as { params: { isSamples: number } }).params.isSamples, 4);
     expect(r.training?.essFraction).toBeCloseTo(is.metrics!.kishESSFraction!, 4);
     for (const s of [rwm, imh]) if (s.ess > 0) expect(s.metrics!.evaluationsPerEffectiveSample).toBeCloseTo(s.energyEvaluations / s.ess, 2);
     const h = extra.histograms as Record<string, number[]>;
