@@ -14,10 +14,10 @@ interface SamplerRow {
   setupEnergyEvaluations?: number;
   ess: number;
   essPerEnergyEvaluation: number;
-  transitions: number;
+  transitions: number | null;
   acceptanceRate: number | null;
   iact: number | null;
-  deltaF: { estimate: number; stdError?: number; reference?: number } | null;
+  deltaF: { estimate: number; stderr?: number; reference?: number } | null;
   wallSeconds: number;
 }
 
@@ -36,27 +36,42 @@ function runCli(args: string[], timeoutSeconds: number): Promise<{ code: number 
   });
 }
 
+/** The experiments whose sampler comparisons the mixing section tabulates (the Boltzmann-generator issue's two tables). */
+const MIXING_EXPERIMENTS = [
+  { name: 'double-well', title: 'double well (2D)' },
+  { name: 'many-well-32', title: 'many-well, d = 32' },
+];
+
 /**
- * The double-well sampler comparison from the experiments app (`boltzflow run double-well`), tabulated from its
- * results.json: energy evaluations per effective sample is 1 / essPerEnergyEvaluation.
+ * The sampler comparisons of the experiments app (`boltzflow run <experiment>`), tabulated from their results.json:
+ * energy evaluations per effective sample is 1 / essPerEnergyEvaluation.
  */
 export async function mixingSection(opts: BenchOptions): Promise<SectionResult> {
+  const parts: string[] = [];
+  for (const e of MIXING_EXPERIMENTS) {
+    const r = await mixingTable(e.name, opts);
+    parts.push(`#### ${e.title}`, '', r);
+  }
+  return { title: 'Mixing: flow-assisted vs plain MCMC', markdown: parts.join('\n') };
+}
+
+async function mixingTable(experiment: string, opts: BenchOptions): Promise<string> {
   const md: string[] = [];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'boltzflow-bench-dw-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `boltzflow-bench-${experiment}-`));
   try {
-    const args = ['run', 'double-well', '--out', dir, '--seed', '1', ...(opts.quick ? ['--quick'] : [])];
+    const args = ['run', experiment, '--out', dir, '--seed', '1', ...(opts.quick ? ['--quick'] : [])];
     const t0 = performance.now();
-    const r = await runCli(args, opts.quick ? 300 : 480);
+    const r = await runCli(args, opts.quick ? 300 : 900);
     const secs = (performance.now() - t0) / 1000;
     const file = path.join(dir, 'results.json');
     if (r.code !== 0 || !existsSync(file)) {
       md.push(`\`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` did not produce results.json (exit ${r.code}, ${fmt(secs)} s): \`${r.output.trim().split('\n').slice(-2).join(' ').slice(0, 300)}\``);
-      return { title: 'Mixing: double well', markdown: md.join('\n') };
+      return md.join('\n');
     }
     const results = JSON.parse(readFileSync(file, 'utf8')) as { samplers: SamplerRow[]; reference?: Record<string, unknown>; quick?: boolean };
     const rows = results.samplers;
     const rwm = rows.find((s) => s.sampler.startsWith('rwm'));
-    md.push(`From \`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` (${fmt(secs)} s wall), its results.json. Equal sampling budget per sampler; setup (flow training, step-size scans) counted separately. **evals/ESS** = energy evaluations per effective sample of the reaction coordinate x₁ (lower is better); ratio vs ${rwm ? `\`${rwm.sampler}\`` : 'RWM'} in the same run.`);
+    md.push(`From \`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` (${fmt(secs)} s wall), its results.json. Equal sampling budget per sampler; setup (flow training, step-size scans) counted separately. **evals/ESS** = energy evaluations per effective sample of the experiment's coordinate (x₁; lower is better); ratio vs ${rwm ? `\`${rwm.sampler}\`` : 'RWM'} in the same run.`);
     md.push('');
     md.push(
       table(
@@ -64,15 +79,15 @@ export async function mixingSection(opts: BenchOptions): Promise<SectionResult> 
         rows.map((s) => {
           const perEss = s.essPerEnergyEvaluation > 0 ? 1 / s.essPerEnergyEvaluation : Infinity;
           const rw = rwm && rwm.essPerEnergyEvaluation > 0 ? 1 / rwm.essPerEnergyEvaluation : NaN;
-          const df = s.deltaF ? `${fmt(s.deltaF.estimate, 4)}${s.deltaF.stdError !== undefined ? ` ± ${fmt(s.deltaF.stdError, 2)}` : ''}${s.deltaF.reference !== undefined ? ` (exact ${fmt(s.deltaF.reference, 5)})` : ''}` : '—';
-          return [s.sampler, s.energyEvaluations, s.setupEnergyEvaluations ?? 0, fmt(s.ess), fmt(perEss), Number.isFinite(rw) ? `${fmt(rw / perEss)}× better` : '—', s.transitions, df];
+          const df = s.deltaF ? `${fmt(s.deltaF.estimate, 4)}${s.deltaF.stderr !== undefined ? ` ± ${fmt(s.deltaF.stderr, 2)}` : ''}${s.deltaF.reference !== undefined ? ` (exact ${fmt(s.deltaF.reference, 5)})` : ''}` : '—';
+          return [s.sampler, s.energyEvaluations, s.setupEnergyEvaluations ?? 0, fmt(s.ess), fmt(perEss), Number.isFinite(rw) ? `${fmt(rw / perEss)}× better` : '—', s.transitions ?? '—', df];
         }),
       ),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { title: 'Mixing: double well', markdown: md.join('\n') };
+  return md.join('\n');
 }
 
 /** The two-moons NLL bench of the training engineer (tools/bench/twoMoons.ts), when it exists and exports run(). */
