@@ -10,7 +10,7 @@ export const lj13 = defineExperiment<ParticleParamsT>({
   name: 'lj13',
   description: 'LJ13 (13 Lennard-Jones particles, 3D, harmonic confinement): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS',
   params: Lj13Params as z.ZodType<ParticleParamsT>,
-  quickParams: { budget: 1_600, chains: 32, testSamples: 16, isSamples: 16, flowMcmc: { flowProbability: 0.2 }, flow: { hidden: 8, layers: 1, odeSteps: 3 }, training: { samples: 400, steps: 10, batchSize: 16, learningRate: 3e-3 }, plot: { samplesPerSampler: 200, tracePoints: 200, acfLags: 40 } },
+  quickParams: { budget: 320, chains: 16, testSamples: 16, isSamples: 16, flowMcmc: { flowProbability: 0.25 }, flow: { hidden: 8, layers: 1, odeSteps: 2 }, training: { samples: 400, steps: 10, batchSize: 16, learningRate: 3e-3 }, plot: { samplesPerSampler: 200, tracePoints: 200, acfLags: 40 } },
   run: (params, ctx) =>
     runParticleExperiment(
       { label: 'LJ13', particles: 13, spatialDim: 3, energy: new LennardJones(), dataFile: 'lj13-reference.json', maxDistance: 4, published: { nll: -16.09, source: 'Klein, Krämer & Noé 2023 (equivariant OT flow matching), Table 1; their NLL convention (data normalisation) may differ' } },
