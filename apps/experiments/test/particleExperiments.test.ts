@@ -53,7 +53,7 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     const imh = r.samplers.find((s) => s.sampler === 'flow-imh')!;
     const is = r.samplers.find((s) => s.sampler === 'flow-is')!;
     // runToBudget stops at the first chunk that reaches the budget: both chains spend it, overshooting by < one chunk.
-    const budget = (r.config as { budget: number }).budget;
+    const budget = (r.config.params as { budget: number }).budget;
     for (const s of [rwm, imh]) {
       expect(s.energyEvaluations).toBeGreaterThanOrEqual(budget);
       expect(s.acceptanceRate).toBeGreaterThan(0);
@@ -63,7 +63,7 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     expect(is.metrics!.testNLL).toBe(extra.testNLL);
     expect(is.metrics!.kishESSFraction).toBeGreaterThan(0);
     expect(is.metrics!.kishESSFraction).toBeLessThanOrEqual(1);
-    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config as { isSamples: number }).isSamples, 4);
+    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config.params as { isSamples: number }).isSamples, 4);
     expect(r.training?.essFraction).toBeCloseTo(is.metrics!.kishESSFraction!, 4);
     for (const s of [rwm, imh]) if (s.ess > 0) expect(s.metrics!.evaluationsPerEffectiveSample).toBeCloseTo(s.energyEvaluations / s.ess, 2);
     const h = extra.histograms as Record<string, number[]>;
