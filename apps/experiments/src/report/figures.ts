@@ -83,11 +83,23 @@ export function profilesFigure(results: Results): Figure | undefined {
   if (!p || (p.samplers.length === 0 && !p.exact)) return undefined;
   const rows: { x: number; f: number; sampler: string }[] = [];
   if (p.exact) p.exact.x.forEach((x, i) => rows.push({ x, f: p.exact!.f[i], sampler: REFERENCE }));
-  for (const s of p.samplers) s.x.forEach((x, i) => { const f = s.f[i]; if (f != null && Number.isFinite(f)) rows.push({ x, f, sampler: s.sampler }); });
+  // A bin holding a single heavily down-weighted sample can sit hundreds of kT up and flatten every other curve:
+  // draw sampler estimates only up to a little above the exact profile's range (or 20 kT without one).
+  const exactF = p.exact ? p.exact.f.filter((f) => Number.isFinite(f)) : [];
+  const cap = (exactF.length > 0 ? Math.max(...exactF) : 15) + 5;
+  let dropped = 0;
+  for (const s of p.samplers)
+    s.x.forEach((x, i) => {
+      const f = s.f[i];
+      if (f == null || !Number.isFinite(f)) return;
+      if (f > cap) dropped++;
+      else rows.push({ x, f, sampler: s.sampler });
+    });
+  const clipNote = dropped > 0 ? ` ${dropped} sampler bin(s) above ${cap.toFixed(1)} kT (nearly empty bins) are not drawn.` : '';
   return {
     id: 'profiles',
     title: `Free-energy profile F(${p.coordinate})`,
-    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates, shifted to match the exact profile at its minimum); black: exact by quadrature.`,
+    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates, shifted to match the exact profile at its minimum); black: exact by quadrature.${clipNote}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
