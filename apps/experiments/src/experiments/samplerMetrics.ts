@@ -113,15 +113,10 @@ function pointsOf(d: Draws, max: number): [number, number][] {
   return thin(all, max);
 }
 
-/**
- * Metrics of a Markov chain run on the reaction coordinate: multi-chain ESS (Stan bulk) and the IACT it implies, committed
- * transitions, ΔF from the state populations with its stderr inflated by the autocorrelation of the state
- * indicator (stderr_iid · √(N / ESS_indicator), multi-chain, so chains stuck in different wells give a large error).
- */
-export function mcmcOutcome(opts: {
+/** What every sampler outcome records besides its samples (shared by MCMC chains and weighted samples). */
+export interface OutcomeOptions {
   sampler: string;
   description: string;
-  draws: Draws;
   energyEvaluations: number;
   setupEnergyEvaluations?: number;
   wallSeconds: number;
@@ -130,7 +125,14 @@ export function mcmcOutcome(opts: {
   notes?: string[];
   spec: CoordinateSpec;
   plot: PlotLimits;
-}): SamplerOutcome {
+}
+
+/**
+ * Metrics of a Markov chain run on the reaction coordinate: multi-chain ESS (Stan bulk) and the IACT it implies, committed
+ * transitions, ΔF from the state populations with its stderr inflated by the autocorrelation of the state
+ * indicator (stderr_iid · √(N / ESS_indicator), multi-chain, so chains stuck in different wells give a large error).
+ */
+export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOutcome {
   const { draws, spec, sampler } = opts;
   const [kept, chains] = draws.shape;
   const series = Array.from({ length: chains }, (_, c) => column(draws, c, spec.index));
@@ -210,20 +212,7 @@ export function mcmcOutcome(opts: {
  * Metrics of independent weighted samples (importance sampling, SNF): Kish ESS, ΔF by self-normalised
  * importance weights with its delta-method stderr; no chain, so no transitions or IACT.
  */
-export function importanceOutcome(opts: {
-  sampler: string;
-  description: string;
-  x: Draws;
-  logWeights: Float64Array;
-  energyEvaluations: number;
-  setupEnergyEvaluations?: number;
-  wallSeconds: number;
-  acceptanceRate: number | null;
-  settings?: Record<string, number | string | boolean>;
-  notes?: string[];
-  spec: CoordinateSpec;
-  plot: PlotLimits;
-}): SamplerOutcome {
+export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights: Float64Array }): SamplerOutcome {
   const { spec, sampler } = opts;
   const coord = column(opts.x, 0, spec.index);
   const kish = kishESS(opts.logWeights);
