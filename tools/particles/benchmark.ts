@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, initBackend, type Distribution, type Energy } from '@boltzflow/core';
 import { AffineCoupling, Chain, ContinuousFlow, EGNNVectorField } from '@boltzflow/bijectors';
 import { MeanFreeNormal, Normal, TransformedDistribution } from '@boltzflow/distributions';
-import { LennardJones, MultiDoubleWell } from '@boltzflow/energies';
+import { LennardJones, MultiDoubleWell, interatomicDistances } from '@boltzflow/energies';
 import { importanceSummary, trainFlowMatching, trainML } from '@boltzflow/training';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=') as [string, string]));
@@ -61,18 +61,6 @@ function meanFreeBasis(): number[][] {
       cols.push(v.map((x) => x / n));
     }
   return cols;
-}
-
-function pairDistances(x: ArrayLike<number>, n: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < n; k++)
-    for (let i = 0; i < P; i++)
-      for (let j = i + 1; j < P; j++) {
-        let s = 0;
-        for (let a = 0; a < S; a++) s += (x[k * D + i * S + a] - x[k * D + j * S + a]) ** 2;
-        out.push(Math.sqrt(s));
-      }
-  return out;
 }
 
 function histogram(v: number[], lo: number, hi: number, bins: number): number[] {
@@ -126,7 +114,7 @@ async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2
   const hi = sorted[Math.floor(0.999 * sorted.length) - 1];
   const eH = histogram(u, lo, hi, 30);
   const eRef = histogram(ref.energies, lo, hi, 30);
-  const dH = histogram(pairDistances(xAll, cfg.nSample), 0, maxDist, 40);
+  const dH = histogram(interatomicDistances(xAll, P, S).slice(0, (cfg.nSample * P * (P - 1)) / 2), 0, maxDist, 40);
   const dRef = histogram(ref.distances, 0, maxDist, 40);
   const finite = u.filter(Number.isFinite).sort((a, b) => a - b);
   const row = {
@@ -165,7 +153,7 @@ async function main(): Promise<void> {
   const testAll = tf.tensor2d(all.slice(nTrain));
   const test = tf.slice(testAll, [0, 0], [Math.min(cfg.nEval, testAll.shape[0]), -1]) as tf.Tensor2D;
   const target: Energy = system === 'dw4' ? new MultiDoubleWell() : new LennardJones();
-  const refStats = { energies: Array.from(target.energy(testAll).dataSync()), distances: pairDistances(testAll.dataSync(), testAll.shape[0]) };
+  const refStats = { energies: Array.from(target.energy(testAll).dataSync()), distances: interatomicDistances(testAll.dataSync(), P, S) };
   const basis = tf.tensor2d(meanFreeBasis());
   const rows: unknown[] = [];
   const base = new MeanFreeNormal({ particles: P, spatialDim: S });

@@ -6,7 +6,8 @@ import { initBackend } from '@boltzflow/core';
 import { runExperiment } from '../src/run.js';
 import { silentReporter } from '../src/progress.js';
 import { readResults, ResultsSchema } from '../src/results.js';
-import { histogram, loadReference, pairDistances, totalVariation } from '../src/experiments/particleSystems.js';
+import { interatomicDistances } from '@boltzflow/energies';
+import { histogram, loadReference, totalVariation } from '../src/experiments/particleSystems.js';
 
 const quick = async (name: string) => {
   const out = await mkdtemp(path.join(tmpdir(), `bf-${name}-`));
@@ -22,7 +23,7 @@ beforeAll(async () => {
 
 describe('particle-system helpers', () => {
   it('pair distances of a unit square, histogram normalisation and TVD', () => {
-    const d = pairDistances([0, 0, 1, 0, 1, 1, 0, 1], 4, 2).sort();
+    const d = interatomicDistances([0, 0, 1, 0, 1, 1, 0, 1], 4, 2).sort();
     expect(d.slice(0, 4)).toEqual([1, 1, 1, 1]);
     expect(d[4]).toBeCloseTo(Math.SQRT2, 6);
     const h = histogram([0.1, 0.2, 0.9, 5], 0, 1, 2);

@@ -77,3 +77,21 @@ export class PairGeometry {
     this.incidence.dispose();
   }
 }
+
+/**
+ * All interatomic distances ‖xᵢ − xⱼ‖ (i < j) of each sample, flattened, in float64 — for distance histograms of
+ * samples held as plain arrays (`[n · particles · spatialDim]`, row-major).
+ */
+export function interatomicDistances(x: ArrayLike<number>, particles: number, spatialDim: number): number[] {
+  const D = particles * spatialDim;
+  const n = Math.floor(x.length / D);
+  const out: number[] = [];
+  for (let k = 0; k < n; k++)
+    for (let i = 0; i < particles; i++)
+      for (let j = i + 1; j < particles; j++) {
+        let s = 0;
+        for (let a = 0; a < spatialDim; a++) s += (x[k * D + i * spatialDim + a] - x[k * D + j * spatialDim + a]) ** 2;
+        out.push(Math.sqrt(s));
+      }
+  return out;
+}

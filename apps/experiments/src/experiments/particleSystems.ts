@@ -1,3 +1,4 @@
+import { interatomicDistances } from '@boltzflow/energies';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -95,21 +96,6 @@ export function loadReference(file: string, dim: number): ReferenceData {
   return { samples, n, sampler: json.sampler ?? {} };
 }
 
-/** All pair distances of each row, flattened. */
-export function pairDistances(x: ArrayLike<number>, P: number, S: number): number[] {
-  const D = P * S;
-  const n = x.length / D;
-  const out: number[] = [];
-  for (let k = 0; k < n; k++)
-    for (let i = 0; i < P; i++)
-      for (let j = i + 1; j < P; j++) {
-        let s = 0;
-        for (let a = 0; a < S; a++) s += (x[k * D + i * S + a] - x[k * D + j * S + a]) ** 2;
-        out.push(Math.sqrt(s));
-      }
-  return out;
-}
-
 /** Normalised histogram on [lo, hi] (values outside go to the end bins). */
 export function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: number): number[] {
   const h = new Array<number>(bins).fill(0);
@@ -148,7 +134,7 @@ function observables(sys: ParticleSystem): (d: Draws) => Draws {
     let r = 0;
     return mapDraws(d, 2, (row, out) => {
       out[0] = u[r++];
-      out[1] = pairDistances(row, P, S).reduce((s, v) => s + v, 0) / pairs;
+      out[1] = interatomicDistances(row, P, S).reduce((s, v) => s + v, 0) / pairs;
     });
   };
 }
@@ -279,8 +265,8 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
       const r = is.result;
       kish = r.ess / params.isSamples;
       const u = energiesOf(sys.energy, is.x, dim);
-      const dFlow = pairDistances(is.x, P, S);
-      const dRef = pairDistances(heldOut, P, S);
+      const dFlow = interatomicDistances(is.x, P, S);
+      const dRef = interatomicDistances(heldOut, P, S);
       extra.histograms = {
         energyRange: [round(eLo, 4), round(eHi, 4)],
         energyFlow: histogram(u, eLo, eHi, 30).map((v) => round(v, 5)),
