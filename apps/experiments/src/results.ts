@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { BoltzflowError } from '@boltzflow/core';
@@ -142,9 +143,16 @@ export type Artifacts = z.infer<typeof ArtifactsSchema>;
 /** Writes a file atomically: temp file in the same directory, then rename (a crash never leaves a half-written file). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  // A unique temp name per call: two writes of the same file in one millisecond must not share (and steal) a temp file.
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   try {
-    await writeFile(tmp, data);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
