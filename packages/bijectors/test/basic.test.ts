@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { createRng } from '@boltzflow/core';
 import { ActNorm, AffineCoupling, AffineTriL, bijectorFromConfig, Chain, Invert, Permute, Reverse, Scale, Shift } from '../src/index.js';
-import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
+import { perturbVariables, runBijectorSuite, expectBoltzflowError } from './bijectorSuite.js';
 
 const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
 
@@ -37,17 +37,6 @@ runBijectorSuite('ActNorm', () => new ActNorm(3), {
   },
 });
 runBijectorSuite('Invert', () => perturbVariables(new Invert(new AffineCoupling({ dim: 3, hidden: [8], rng: createRng(4) })), createRng(5), 0.3), { dim: 3, ...common });
-
-function expectBoltzflowError(f: () => unknown, argument?: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(isBoltzflowError(err)).toBe(true);
-  if (argument !== undefined) expect((err as { details: { argument?: string } }).details.argument).toBe(argument);
-}
 
 describe('basic bijectors: closed forms', () => {
   it('Shift and Scale act elementwise with logDet Σ log scale', () => {

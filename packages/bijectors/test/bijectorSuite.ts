@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { createRng, isBoltzflowError, type Bijector, type BoltzflowError, type Rng, type SerializedConfig } from '@boltzflow/core';
 
 export interface SuiteOptions {
   dim: number;
@@ -54,6 +54,22 @@ export function copyVariables(from: Bijector, to: Bijector): void {
     expect(b[i].shape).toEqual(v.shape);
     b[i].assign(v);
   });
+}
+
+/**
+ * Runs `f`, asserts that it throws a BoltzflowError (naming `argument`, when given) and returns the error so that a
+ * test can check more (e.g. its code).
+ */
+export function expectBoltzflowError(f: () => unknown, argument?: string): BoltzflowError {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(isBoltzflowError(err)).toBe(true);
+  if (argument !== undefined) expect((err as BoltzflowError).details.argument).toBe(argument);
+  return err as BoltzflowError;
 }
 
 /** log|det A| of a square matrix by LU with partial pivoting in float64. */

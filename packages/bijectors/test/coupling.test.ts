@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { createRng } from '@boltzflow/core';
 import { AdditiveCoupling, AffineCoupling, bijectorFromConfig, neuralSplineFlow, realNVP } from '../src/index.js';
-import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
+import { perturbVariables, runBijectorSuite, expectBoltzflowError } from './bijectorSuite.js';
 
 const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
 
@@ -13,17 +13,6 @@ runBijectorSuite(
   { dim: 5, ...common },
 );
 runBijectorSuite('AdditiveCoupling', () => perturbVariables(new AdditiveCoupling({ dim: 3, split: 1, hidden: [8], rng: createRng(5) }), createRng(6), 0.5), { dim: 3, ...common });
-
-function expectBoltzflowError(f: () => unknown, argument?: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(isBoltzflowError(err)).toBe(true);
-  if (argument !== undefined) expect((err as { details: { argument?: string } }).details.argument).toBe(argument);
-}
 
 describe('couplings', () => {
   it('start as the identity and are deterministic for a seed', () => {

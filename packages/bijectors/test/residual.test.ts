@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { createRng } from '@boltzflow/core';
 import { bijectorFromConfig, ResidualFlow, residualSeriesBound } from '../src/index.js';
-import { denseJacobian, logAbsDet, runBijectorSuite } from './bijectorSuite.js';
+import { denseJacobian, logAbsDet, runBijectorSuite, expectBoltzflowError } from './bijectorSuite.js';
 
 runBijectorSuite('ResidualFlow', () => new ResidualFlow({ dim: 3, hidden: [16, 16], rng: createRng(31) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
 runBijectorSuite('ResidualFlow (c = 0.5, K = 20, tanh)', () => new ResidualFlow({ dim: 2, hidden: [8], coefficient: 0.5, seriesTerms: 20, activation: 'tanh', rng: createRng(32) }), { dim: 2, largeBatch: 300 });
@@ -95,14 +95,7 @@ describe('ResidualFlow', () => {
   it('inverse throws NOT_CONVERGED when the iteration cap is too small; bad options name the argument', () => {
     const b = new ResidualFlow({ dim: 2, hidden: [8], maxInverseIterations: 2, rng: createRng(9) });
     const y = tf.tensor2d([[1.5, -2]]);
-    let err: unknown;
-    try {
-      b.inverse(y);
-    } catch (e) {
-      err = e;
-    }
-    expect(isBoltzflowError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe('NOT_CONVERGED');
+    expect(expectBoltzflowError(() => b.inverse(y)).code).toBe('NOT_CONVERGED');
     y.dispose();
     b.dispose();
     expect(() => new ResidualFlow({ dim: 2, coefficient: 1 })).toThrow(/'coefficient'/);
