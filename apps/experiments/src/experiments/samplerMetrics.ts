@@ -127,6 +127,30 @@ export interface OutcomeOptions {
   plot: PlotLimits;
 }
 
+/** The results.json row: the shared fields from the options, the sampler-specific statistics, and ESS rates derived from them. */
+function samplerResult(
+  opts: OutcomeOptions,
+  stats: Pick<SamplerResult, 'transitions' | 'iact' | 'ess' | 'deltaF'> & { notes: string[] },
+): SamplerResult {
+  const { ess, notes } = stats;
+  return {
+    sampler: opts.sampler,
+    description: opts.description,
+    energyEvaluations: opts.energyEvaluations,
+    ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
+    wallSeconds: opts.wallSeconds,
+    acceptanceRate: opts.acceptanceRate,
+    transitions: stats.transitions,
+    iact: stats.iact,
+    ess,
+    essPerEnergyEvaluation: opts.energyEvaluations > 0 ? ess / opts.energyEvaluations : 0,
+    essPerSecond: opts.wallSeconds > 0 ? ess / opts.wallSeconds : 0,
+    deltaF: stats.deltaF,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
 /**
  * Metrics of a Markov chain run on the reaction coordinate: multi-chain ESS (Stan bulk) and the IACT it implies, committed
  * transitions, ΔF from the state populations with its stderr inflated by the autocorrelation of the state
@@ -181,22 +205,7 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
   const traceVals: number[] = [];
   for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
 
-  const result: SamplerResult = {
-    sampler,
-    description: opts.description,
-    energyEvaluations: opts.energyEvaluations,
-    ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
-    wallSeconds: opts.wallSeconds,
-    acceptanceRate: opts.acceptanceRate,
-    transitions,
-    iact,
-    ess,
-    essPerEnergyEvaluation: opts.energyEvaluations > 0 ? ess / opts.energyEvaluations : 0,
-    essPerSecond: opts.wallSeconds > 0 ? ess / opts.wallSeconds : 0,
-    deltaF,
-    ...(opts.settings ? { settings: opts.settings } : {}),
-    ...(notes.length > 0 ? { notes } : {}),
-  };
+  const result = samplerResult(opts, { transitions, iact, ess, deltaF, notes });
   return {
     result,
     artifacts: {
@@ -226,22 +235,13 @@ export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights:
   }
   if (!deltaF) notes.push(`ΔF not estimable: no weight on one side of ${spec.name} = ${spec.threshold} (mode not covered).`);
   if (kish.ess < 20) notes.push(`Kish ESS ${kish.ess.toFixed(1)} < 20: the weights are degenerate and the ΔF error bar is not reliable.`);
-  const result: SamplerResult = {
-    sampler,
-    description: opts.description,
-    energyEvaluations: opts.energyEvaluations,
-    ...(opts.setupEnergyEvaluations !== undefined ? { setupEnergyEvaluations: opts.setupEnergyEvaluations } : {}),
-    wallSeconds: opts.wallSeconds,
-    acceptanceRate: opts.acceptanceRate,
+  const result = samplerResult(opts, {
     transitions: null,
     iact: null,
     ess: kish.ess,
-    essPerEnergyEvaluation: opts.energyEvaluations > 0 ? kish.ess / opts.energyEvaluations : 0,
-    essPerSecond: opts.wallSeconds > 0 ? kish.ess / opts.wallSeconds : 0,
     deltaF,
-    ...(opts.settings ? { settings: opts.settings } : {}),
     notes: ['Independent weighted samples: ESS is the Kish ESS of the importance weights; no chain, so transitions and IACT do not apply.', ...notes],
-  };
+  });
   return {
     result,
     artifacts: {
