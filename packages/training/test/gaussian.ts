@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@boltzflow/core';
+import type { Energy, Rng } from '@boltzflow/core';
+import { energyFromFunction } from '@boltzflow/energies';
 
 /** `n` draws of N(mean, cov) (2×2 or 1×1 covariance), via the Cholesky factor, as a tensor and a host array. */
 export function gaussianData(n: number, mean: number[], cov: number[][], rng: Rng): { x: tf.Tensor2D; host: number[][] } {
@@ -79,4 +80,14 @@ export function gaussianKL(m1: number[], s1: number[][], m2: number[], s2: numbe
   let q = 0;
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) q += dm[i] * p2[i][j] * dm[j];
   return 0.5 * (tr + q - d + Math.log(det(s2) / det(s1)));
+}
+
+/** u(x) = ½ (x − μ)ᵀ Σ⁻¹ (x − μ) (2×2 or 1×1 Σ); its log Z is ½ log det(2πΣ). */
+export function gaussianEnergy(mu: number[], sigma: number[][]): Energy {
+  const P = tf.keep(tf.tensor2d(inverse(sigma)));
+  const m = tf.keep(tf.tensor1d(mu));
+  return energyFromFunction((x) => tf.tidy(() => {
+    const e = tf.sub(x, m);
+    return tf.mul(tf.sum(tf.mul(tf.matMul(e, P), e), 1), 0.5) as tf.Tensor1D;
+  }), mu.length, 'gaussian');
 }

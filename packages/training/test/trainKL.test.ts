@@ -4,7 +4,7 @@ import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { energyFromFunction } from '@boltzflow/energies';
 import { importanceSummary, reparameterizedSample, train, trainKL, type TrainingProgress } from '../src/index.js';
 import { affineFlow, affineOf, gaussianOf, weightsOf } from './affineFlow.js';
-import { gaussianData, gaussianKL, inverse } from './gaussian.js';
+import { gaussianData, gaussianEnergy, gaussianKL } from './gaussian.js';
 
 const MU = [1, -0.5];
 const SIGMA = [
@@ -12,28 +12,17 @@ const SIGMA = [
   [0.6, 0.8],
 ];
 
-/** u(x) = ½ (x − μ)ᵀ Σ⁻¹ (x − μ). */
-function gaussianEnergy(mu = MU, sigma = SIGMA) {
-  const p = inverse(sigma);
-  const P = tf.keep(tf.tensor2d(p));
-  const m = tf.keep(tf.tensor1d(mu));
-  return energyFromFunction((x) => tf.tidy(() => {
-    const e = tf.sub(x, m);
-    return tf.mul(tf.sum(tf.mul(tf.matMul(e, P), e), 1), 0.5) as tf.Tensor1D;
-  }), mu.length, 'gaussian');
-}
-
 describe('trainKL', () => {
   it('fits a Gaussian energy with an affine flow: closed-form KL ≈ 0 and ESS fraction ≈ 1', async () => {
     const flow = affineFlow(2);
-    const res = await trainKL(flow, gaussianEnergy(), { batchSize: 256, steps: 400, learningRate: { type: 'cosine', initial: 0.05, final: 1e-4 }, seed: 7 });
+    const res = await trainKL(flow, gaussianEnergy(MU, SIGMA), { batchSize: 256, steps: 400, learningRate: { type: 'cosine', initial: 0.05, final: 1e-4 }, seed: 7 });
     const fit = gaussianOf(flow);
     expect(gaussianKL(fit.mean, fit.cov, MU, SIGMA)).toBeLessThan(1e-3);
     expect(res.essFraction).toBeGreaterThan(0.98);
     // Independent check on fresh samples: log w = −u − log q is constant (= log Z) when q = p.
     const rng = createRng(99);
     const { x, logQ } = reparameterizedSample(flow, 2000, rng);
-    const u = gaussianEnergy().energy(x);
+    const u = gaussianEnergy(MU, SIGMA).energy(x);
     const lw = tf.neg(tf.add(u, logQ));
     const s = importanceSummary(lw.dataSync());
     const logZ = Math.log(2 * Math.PI) + 0.5 * Math.log(SIGMA[0][0] * SIGMA[1][1] - SIGMA[0][1] ** 2);
@@ -47,7 +36,7 @@ describe('trainKL', () => {
 
   it('stops with DIVERGED (naming the step) when the energy turns NaN, restoring the last finite-loss weights', async () => {
     let calls = 0;
-    const base = gaussianEnergy();
+    const base = gaussianEnergy(MU, SIGMA);
     const energy = energyFromFunction((x) => {
       calls++;
       const u = base.energy(x);
@@ -95,7 +84,7 @@ describe('trainKL', () => {
     const rng = createRng(11);
     const data = gaussianData(256, MU, SIGMA, rng);
     const flow = affineFlow(2);
-    const energy = gaussianEnergy();
+    const energy = gaussianEnergy(MU, SIGMA);
     const before = tf.memory().numTensors;
     const counts: Record<number, number> = {};
     await train(flow, {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { activate, MLP, type Activation } from '../nn/mlp.js';
+import { tanh } from '../nn/activations.js';
 import { registerVectorField, timeColumn, type VectorField } from '../continuous/vectorField.js';
 import { checkParticles } from './particles.js';
 
@@ -97,7 +98,7 @@ export class EGNNVectorField implements VectorField {
         const edgeIn = tf.reshape(tf.concat([hi, hj, d2, tPair], 3), [n * P * P, 2 * H + 2]) as tf.Tensor2D;
         const m2 = activate(phiE.apply(edgeIn), this.activation);
         const m = tf.mul(tf.reshape(m2, [n, P, P, H]), this.offDiagonal);
-        const w = tf.mul(tf.tanh(tf.reshape(phiX.apply(m2), [n, P, P, 1])), this.coordinateRange / this.layers);
+        const w = tf.mul(tanh(tf.reshape(phiX.apply(m2), [n, P, P, 1])), this.coordinateRange / this.layers);
         // +diagonal under the root keeps ∂‖·‖ finite on the (zero) self-pairs.
         const norm = tf.add(tf.sqrt(tf.add(d2, this.diagonal)), 1);
         xs = tf.add(xs, tf.div(tf.sum(tf.div(tf.mul(diff, w), norm), 2), P - 1)) as tf.Tensor3D;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { elu, sigmoid, tanh } from './activations.js';
 import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng, MAX_DIM } from '@boltzflow/core';
 
 export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
@@ -165,17 +166,20 @@ export class MLP {
   }
 }
 
-/** Elementwise activation by name. */
+/**
+ * Elementwise activation by name. tanh, silu and elu use the second-order-exact versions of `./activations.js`, so a
+ * loss built from ∂f/∂x (CNF log-dets, residual-flow Jacobians) has exact gradients with respect to the weights.
+ */
 export function activate(h: tf.Tensor2D, a: Activation): tf.Tensor2D {
   switch (a) {
     case 'relu':
       return tf.relu(h);
     case 'tanh':
-      return tf.tanh(h);
+      return tanh(h);
     case 'silu':
-      return tf.mul(h, tf.sigmoid(h));
+      return tf.mul(h, sigmoid(h));
     case 'elu':
-      return tf.elu(h);
+      return elu(h);
     case 'leakyRelu':
       return tf.leakyRelu(h, 0.01);
     case 'softplus':
