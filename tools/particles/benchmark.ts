@@ -4,6 +4,9 @@
  * training wall-clock budget. Writes a JSON summary (tools/data/<system>-benchmark.json) and prints a markdown row set.
  *   npx tsx tools/particles/benchmark.ts system=dw4 budget=600 hidden=64 layers=4 batch=128 pairing=random lr=2e-3
  *     odeSteps=10 nEval=500 nSample=500 egnn=1 realnvp=1 realnvpBudget=<budget> tag=<output suffix>
+ *     finetune=none|ml|kl|ml+kl finetuneBudget=<s> finetuneLr=2e-4 finetuneBatch=64
+ * `finetune` continues the flow-matched EGNN by likelihood training (trainML / train with KL, Hutchinson trace; the
+ * CNF log-det gradient is second-order autodiff) and evaluates it again as a second EGNN row.
  * Training steps are set from the budget: a 10-step probe measures the cost per step, then steps = budget / cost.
  * Metrics: test NLL on the (P−1)d-dim centre-of-mass-free subspace (exact trace, RK4), Kish ESS of
  * w = exp(−u − log q), total-variation distances of energy and interatomic-distance histograms vs the MCMC test set.
@@ -17,7 +20,7 @@ import { createRng, initBackend, type Distribution, type Energy } from '@boltzfl
 import { AffineCoupling, Chain, ContinuousFlow, EGNNVectorField } from '@boltzflow/bijectors';
 import { MeanFreeNormal, Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { LennardJones, MultiDoubleWell, interatomicDistances } from '@boltzflow/energies';
-import { importanceSummary, trainFlowMatching, trainML } from '@boltzflow/training';
+import { importanceSummary, train as trainMixed, trainFlowMatching, trainML } from '@boltzflow/training';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=') as [string, string]));
 const num = (k: string, d: number) => (args[k] !== undefined ? Number(args[k]) : d);
@@ -42,6 +45,10 @@ const cfg = {
   realnvp: num('realnvp', 1),
   realnvpBudget: num('realnvpBudget', num('budget', 600)),
   coordinateRange: num('coordinateRange', 10),
+  finetune: (args.finetune ?? 'none') as 'none' | 'ml' | 'kl' | 'ml+kl',
+  finetuneBudget: num('finetuneBudget', 300),
+  finetuneLr: num('finetuneLr', 2e-4),
+  finetuneBatch: num('finetuneBatch', 64),
 };
 const maxDist = system === 'dw4' ? 8 : 4;
 
@@ -87,7 +94,7 @@ function chunked(x: tf.Tensor2D, size: number, f: (c: tf.Tensor2D) => tf.Tensor1
   return out;
 }
 
-async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2D) => tf.Tensor2D, fromFull: (x: tf.Tensor2D) => tf.Tensor2D, test: tf.Tensor2D, ref: { energies: number[]; distances: number[] }, target: Energy, extra: Record<string, unknown>) {
+async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2D) => tf.Tensor2D, fromFull: (x: tf.Tensor2D) => tf.Tensor2D, test: tf.Tensor2D, ref: { energies: number[]; distances: number[]; meanEnergy: number }, target: Energy, extra: Record<string, unknown>) {
   const t0 = Date.now();
   const nll = chunked(test, 50, (c) => tf.neg(dist.logProb(fromFull(c))));
   const nllMean = nll.reduce((s, v) => s + v, 0) / nll.length;
@@ -108,7 +115,10 @@ async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2
   const xt = tf.tensor2d(xAll, [cfg.nSample, D]);
   const u = Array.from(target.energy(xt).dataSync());
   xt.dispose();
-  const { ess, essFraction } = importanceSummary(u.map((e, i) => -e - lqs[i]));
+  const { ess, essFraction, logZ } = importanceSummary(u.map((e, i) => -e - lqs[i]));
+  // Entropy of the target H = E_p[u] + log Z (E_p[u] from the MCMC test set, log Z by flow IS), so that
+  // NLL − H = KL(p‖q) ≥ 0: a convention-free measure of how far the flow is from the Boltzmann density.
+  const entropy = ref.meanEnergy + logZ;
   const sorted = [...ref.energies].sort((a, b) => a - b);
   const lo = sorted[Math.floor(0.001 * sorted.length)];
   const hi = sorted[Math.floor(0.999 * sorted.length) - 1];
@@ -122,6 +132,9 @@ async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2
     ...extra,
     testNLL: r4(nllMean),
     testNLLStderr: r4(nllSe),
+    logZ: r4(logZ),
+    entropyEstimate: r4(entropy),
+    klDataToFlow: r4(nllMean - entropy),
     testSamples: test.shape[0],
     flowSamples: cfg.nSample,
     kishESS: r4(ess),
@@ -153,7 +166,8 @@ async function main(): Promise<void> {
   const testAll = tf.tensor2d(all.slice(nTrain));
   const test = tf.slice(testAll, [0, 0], [Math.min(cfg.nEval, testAll.shape[0]), -1]) as tf.Tensor2D;
   const target: Energy = system === 'dw4' ? new MultiDoubleWell() : new LennardJones();
-  const refStats = { energies: Array.from(target.energy(testAll).dataSync()), distances: interatomicDistances(testAll.dataSync(), P, S) };
+  const refEnergies = Array.from(target.energy(testAll).dataSync());
+  const refStats = { energies: refEnergies, distances: interatomicDistances(testAll.dataSync(), P, S), meanEnergy: refEnergies.reduce((a, b) => a + b, 0) / refEnergies.length };
   const basis = tf.tensor2d(meanFreeBasis());
   const rows: unknown[] = [];
   const base = new MeanFreeNormal({ particles: P, spatialDim: S });
@@ -180,7 +194,37 @@ async function main(): Promise<void> {
     const res = await trainFlowMatching(flow, train, { ...fmOptions(steps), progressEvery: 100, onProgress: (p) => console.error(`FM step ${p.step} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.seconds.toFixed(0)}s`) });
     const secs = (Date.now() - t0) / 1000;
     const dist = new TransformedDistribution(base, flow);
-    rows.push(await evaluate(`EGNN CNF (hidden ${cfg.hidden}, ${cfg.layers} layers), equivariant OT flow matching`, dist, (x) => x.clone(), (x) => x.clone(), test, refStats, target, { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), pairing: cfg.pairing, batch: cfg.batch }));
+    const label = `EGNN CNF (hidden ${cfg.hidden}, ${cfg.layers} layers), equivariant OT flow matching`;
+    rows.push(await evaluate(label, dist, (x) => x.clone(), (x) => x.clone(), test, refStats, target, { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), pairing: cfg.pairing, batch: cfg.batch }));
+    if (cfg.finetune !== 'none') {
+      const weights = { ml: cfg.finetune.includes('ml') ? 1 : 0, kl: cfg.finetune.includes('kl') ? 1 : 0 };
+      const ftOptions = (n: number) => ({
+        ...(weights.kl > 0 ? { energy: target } : {}),
+        ...(weights.ml > 0 ? { data: train } : {}),
+        weights,
+        steps: n,
+        batchSize: cfg.finetuneBatch,
+        klBatchSize: cfg.finetuneBatch,
+        learningRate: { type: 'cosine' as const, initial: cfg.finetuneLr, final: cfg.finetuneLr / 20 },
+        clipGradNorm: 10,
+        validationFraction: 0,
+        seed: 6,
+      });
+      flow.trace = 'hutchinson';
+      const ftPerStep = await probeSeconds(async (n) => {
+        // A throwaway copy of the trained weights, so the probe's updates do not count.
+        const copy = makeField(97);
+        copy.trainableVariables.forEach((v, i) => v.assign(field.trainableVariables[i]));
+        await trainMixed(new TransformedDistribution(base, new ContinuousFlow(copy, { steps: cfg.odeSteps, trace: 'hutchinson' })), ftOptions(n));
+        copy.dispose();
+      }, 5);
+      const ftSteps = Math.max(10, Math.floor(cfg.finetuneBudget / ftPerStep));
+      console.error(`fine-tune ${cfg.finetune}: ${ftPerStep.toFixed(3)} s/step → ${ftSteps} steps`);
+      const t1 = Date.now();
+      const ft = await trainMixed(dist, { ...ftOptions(ftSteps), progressEvery: 50, onProgress: (p) => console.error(`${cfg.finetune} step ${p.step} loss ${p.loss.toFixed(4)} ${p.seconds.toFixed(0)}s`) });
+      flow.trace = 'exact';
+      rows.push(await evaluate(`${label} + ${cfg.finetune} fine-tuning (Hutchinson trace)`, dist, (x) => x.clone(), (x) => x.clone(), test, refStats, target, { trainSteps: steps, finetuneSteps: ftSteps, finetuneSeconds: Math.round((Date.now() - t1) / 1000), finetuneFinalLoss: r4(ft.loss), batch: cfg.batch, finetuneBatch: cfg.finetuneBatch }));
+    }
   }
   if (cfg.realnvp) {
     const d = (P - 1) * S;

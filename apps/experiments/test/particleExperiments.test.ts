@@ -46,11 +46,7 @@ describe('particle-system helpers', () => {
   });
 });
 
-// LJ13's quick run needs exact-trace densities of a 39-dimensional EGNN flow for every flow proposal: minutes on 2 cores,
-// too slow for the default suite. It runs with BOLTZFLOW_SLOW_TESTS=1 (and DW4 covers the same code path every time).
-const particleSystems = process.env.BOLTZFLOW_SLOW_TESTS === '1' ? ['dw4', 'lj13'] : ['dw4'];
-
-describe.each(particleSystems)('%s --quick', (name) => {
+describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
   it('valid results: RWM, flow IMH and flow IS rows at equal budget, test NLL and Kish ESS recorded', async () => {
     const r = await quick(name);
     expect(r.samplers.map((s) => s.sampler).sort()).toEqual(['flow-imh', 'flow-is', 'rwm']);

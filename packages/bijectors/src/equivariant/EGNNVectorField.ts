@@ -87,25 +87,29 @@ export class EGNNVectorField implements VectorField {
       const raw = tf.reshape(x, [n, P, S]);
       const x0 = tf.sub(raw, tf.mean(raw, 1, true));
       const tcol = timeColumn(t, n);
-      const tPair = tf.tile(tf.reshape(tcol, [n, 1, 1, 1]), [1, P, P, 1]);
-      let h = tf.reshape(tf.tile(this.embed.apply(tcol), [1, P]), [n, P, H]) as tf.Tensor3D;
+      // Node features start equal for all particles: broadcast instead of tile (tile is slow on WASM).
+      let h = tf.mul(tf.reshape(this.embed.apply(tcol), [n, 1, H]), tf.ones([1, P, 1])) as tf.Tensor3D;
       let xs = x0 as tf.Tensor3D;
       for (const { phiE, phiX, phiH } of this.blocks) {
         const diff = tf.sub(tf.expandDims(xs, 2), tf.expandDims(xs, 1)); // [n, P, P, S], x_i − x_j
         const d2 = tf.sum(tf.square(diff), 3, true); // [n, P, P, 1]
-        const hi = tf.tile(tf.expandDims(h, 2), [1, 1, P, 1]);
-        const hj = tf.tile(tf.expandDims(h, 1), [1, P, 1, 1]);
-        const edgeIn = tf.reshape(tf.concat([hi, hj, d2, tPair], 3), [n * P * P, 2 * H + 2]) as tf.Tensor2D;
-        const m2 = activate(phiE.apply(edgeIn), this.activation);
-        const m = tf.mul(tf.reshape(m2, [n, P, P, H]), this.offDiagonal);
-        const w = tf.mul(tanh(tf.reshape(phiX.apply(m2), [n, P, P, 1])), this.coordinateRange / this.layers);
+        // φ_e's first layer on [h_i, h_j, d², t] as a sum of per-node, per-pair and per-sample terms: the same
+        // affine map without materialising the [n·P·P, 2H + 2] edge inputs.
+        const w = phiE.layerWeight(0);
+        const hW = (rows: number, offset: number) => tf.reshape(tf.matMul(tf.reshape(h, [n * P, H]), tf.slice(w, [offset, 0], [rows, -1])), [n, P, H]);
+        const nodeTerms = tf.add(tf.expandDims(hW(H, 0), 2), tf.expandDims(hW(H, H), 1)); // [n, P, P, H]
+        const sampleTerm = tf.reshape(tf.add(tf.matMul(tcol, tf.slice(w, [2 * H + 1, 0], [1, -1])), phiE.biases[0]), [n, 1, 1, H]);
+        const pre = tf.add(tf.add(nodeTerms, tf.mul(d2, tf.reshape(tf.slice(w, [2 * H, 0], [1, -1]), [1, 1, 1, H]))), sampleTerm);
+        const m = activate(phiE.applyFromPreActivation(pre), this.activation); // [n, P, P, H]
+        const cw = tf.mul(tanh(tf.reshape(phiX.apply(tf.reshape(m, [n * P * P, H]) as tf.Tensor2D), [n, P, P, 1])), this.coordinateRange / this.layers);
         // +diagonal under the root keeps ∂‖·‖ finite on the (zero) self-pairs.
         const norm = tf.add(tf.sqrt(tf.add(d2, this.diagonal)), 1);
-        xs = tf.add(xs, tf.div(tf.sum(tf.div(tf.mul(diff, w), norm), 2), P - 1)) as tf.Tensor3D;
+        xs = tf.add(xs, tf.div(tf.sum(tf.div(tf.mul(diff, cw), norm), 2), P - 1)) as tf.Tensor3D;
         if (!phiH) continue;
-        const agg = tf.div(tf.sum(m, 2), P - 1);
-        const hIn = tf.reshape(tf.concat([h, agg], 2), [n * P, 2 * H]) as tf.Tensor2D;
-        h = tf.add(h, tf.reshape(phiH.apply(hIn), [n, P, H])) as tf.Tensor3D;
+        const agg = tf.div(tf.sum(tf.mul(m, this.offDiagonal), 2), P - 1); // [n, P, H]
+        const wh = phiH.layerWeight(0);
+        const hPre = tf.add(tf.add(tf.matMul(tf.reshape(h, [n * P, H]), tf.slice(wh, [0, 0], [H, -1])), tf.matMul(tf.reshape(agg, [n * P, H]), tf.slice(wh, [H, 0], [H, -1]))), phiH.biases[0]);
+        h = tf.add(h, tf.reshape(phiH.applyFromPreActivation(hPre), [n, P, H])) as tf.Tensor3D;
       }
       const v = tf.sub(xs, x0);
       return tf.reshape(tf.sub(v, tf.mean(v, 1, true)), [n, P * S]) as tf.Tensor2D;

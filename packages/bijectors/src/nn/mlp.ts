@@ -144,15 +144,30 @@ export class MLP {
 
   /** Forward pass `[n, inputDim]` → `[n, outputDim]`. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.applyFromPreActivation(tf.add(tf.matMul(x, this.layerWeight(0)), this.biases[0]) as tf.Tensor2D));
+  }
+
+  /** The weight layer l applies: raw, or masked and/or spectrally normalised. */
+  layerWeight(l: number): tf.Tensor2D {
+    return this.maskTensors.length > 0 || this.options.spectralNorm ? this.effectiveWeight(l) : this.weights[l];
+  }
+
+  /**
+   * The network after its first affine layer, given that layer's pre-activation x·W₀ + b₀ (`[..., hidden[0]]`, or
+   * `[..., outputDim]` for a single-layer net, which is returned as is). For callers that build x·W₀ from parts of x
+   * by broadcasting instead of materialising x (EGNN edge inputs [h_i, h_j, d²] would need tile + concat, which are
+   * slow on WASM). Leading dimensions are kept.
+   */
+  applyFromPreActivation<T extends tf.Tensor>(pre: T): T {
     return tf.tidy(() => {
-      let h: tf.Tensor2D = x;
-      const last = this.weights.length - 1;
-      for (let l = 0; l <= last; l++) {
-        const w = this.maskTensors.length > 0 || this.options.spectralNorm ? this.effectiveWeight(l) : this.weights[l];
-        h = tf.add(tf.matMul(h, w), this.biases[l]);
-        if (l < last) h = activate(h, this.options.activation);
+      let h: tf.Tensor = pre;
+      for (let l = 1; l < this.weights.length; l++) {
+        const a = activate(h, this.options.activation);
+        const flat = a.rank === 2 ? a : tf.reshape(a, [-1, a.shape[a.rank - 1]]);
+        const out = tf.add(tf.matMul(flat as tf.Tensor2D, this.layerWeight(l)), this.biases[l]);
+        h = a.rank === 2 ? out : tf.reshape(out, [...a.shape.slice(0, -1), this.weights[l].shape[1]]);
       }
-      return h;
+      return h as T;
     });
   }
 
@@ -170,7 +185,11 @@ export class MLP {
  * Elementwise activation by name. tanh, silu and elu use the second-order-exact versions of `./activations.js`, so a
  * loss built from ∂f/∂x (CNF log-dets, residual-flow Jacobians) has exact gradients with respect to the weights.
  */
-export function activate(h: tf.Tensor2D, a: Activation): tf.Tensor2D {
+export function activate<T extends tf.Tensor>(h: T, a: Activation): T {
+  return activateAny(h, a) as T;
+}
+
+function activateAny(h: tf.Tensor, a: Activation): tf.Tensor {
   switch (a) {
     case 'relu':
       return tf.relu(h);
