@@ -25,8 +25,8 @@ export function runWorker(backend: string, quick: boolean, budgetSeconds: number
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    // Hard stop: twice the budget plus start-up, so a hung backend cannot stall the whole bench.
-    const timer = setTimeout(() => child.kill('SIGKILL'), (2 * budgetSeconds + 60) * 1000);
+    // Hard stop: the budget plus one slow row and start-up, so a hung backend cannot stall the whole bench.
+    const timer = setTimeout(() => child.kill('SIGKILL'), (1.5 * budgetSeconds + 30) * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -45,7 +45,8 @@ function label(o: WorkerOutput): string {
 }
 
 export async function flowSection(opts: BenchOptions): Promise<SectionResult> {
-  const budget = opts.quick ? 25 : 110;
+  // Per backend; four backends (cpu, wasm, node, webgpu) at 60 s keep the full section near 4–5 minutes.
+  const budget = opts.quick ? 25 : 60;
   const outputs: WorkerOutput[] = [];
   for (const b of opts.backends) outputs.push(await runWorker(b, opts.quick, budget));
   const ok = outputs.filter((o) => !o.error);

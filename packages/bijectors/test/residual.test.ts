@@ -68,8 +68,8 @@ describe('ResidualFlow', () => {
     b.dispose();
   });
 
-  it('logDet is differentiable w.r.t. the weights with softplus (second-order autodiff through the Jacobian)', () => {
-    const b = new ResidualFlow({ dim: 2, hidden: [6], coefficient: 0.8, seriesTerms: 15, rng: createRng(7) });
+  it.each(['softplus', 'tanh', 'elu'] as const)('logDet is differentiable w.r.t. the weights with %s (second-order autodiff through the Jacobian)', (activation) => {
+    const b = new ResidualFlow({ dim: 2, hidden: [6], coefficient: 0.8, seriesTerms: 15, activation, rng: createRng(7) });
     const x = createRng(8).normal([4, 2]) as tf.Tensor2D;
     const w = b.trainableVariables[0];
     const loss = () => tf.sum(b.forward(x).logDet) as tf.Scalar;
