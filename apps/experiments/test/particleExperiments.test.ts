@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,4 +70,26 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     const h = extra.histograms as Record<string, number[]>;
     for (const k of ['energyFlow', 'energyReference', 'distanceFlow', 'distanceReference']) expect(h[k].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
   }, 600_000); // quick runs take ~30 s each on an idle 2-core machine; the margin is for a shared one
+});
+
+describe('dw4 with likelihood fine-tuning', () => {
+  it('ML + reverse-KL steps after flow matching: KL batches counted as setup evaluations, KL(p‖q) estimate recorded', async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'bf-dw4-lik-'));
+    const config = path.join(out, 'config.json');
+    const lik = { steps: 3, batchSize: 8, odeSteps: 2, klWeight: 0.5 };
+    await writeFile(config, JSON.stringify({ experiment: 'dw4', quick: true, params: { samplers: ['flow-is'], training: { likelihood: lik } } }));
+    const o = await runExperiment({ target: config, out, noReport: true, reporter: silentReporter, seed: 4 });
+    const r = ResultsSchema.parse(o.results);
+    const quickSteps = (r.config as { params: { training: { steps: number } } }).params.training.steps;
+    expect(r.training?.steps).toBe(quickSteps + lik.steps);
+    expect(r.training?.energyEvaluations).toBe(lik.steps * lik.batchSize);
+    const is = r.samplers.find((s) => s.sampler === 'flow-is')!;
+    expect(is.setupEnergyEvaluations).toBe(lik.steps * lik.batchSize);
+    const phases = new Set((r.artifacts.training ?? []).map((c) => c.phase));
+    expect(phases.has('maximum likelihood + reverse KL (Hutchinson trace)')).toBe(true);
+    const extra = r.artifacts.extra as Record<string, number>;
+    // H = E_p[u] + log Z and NLL − H, recomputed from the recorded pieces.
+    expect(extra.klDataToFlowEstimate).toBeCloseTo(extra.testNLL - extra.entropyEstimate, 3);
+    expect(Number.isFinite(extra.entropyEstimate)).toBe(true);
+  }, 600_000);
 });

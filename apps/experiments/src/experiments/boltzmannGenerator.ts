@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeTree, type Bijector, type Energy, type Rng } from '@boltzflow/core';
-import { AffineCoupling, Chain } from '@boltzflow/bijectors';
-import { Normal, TransformedDistribution } from '@boltzflow/distributions';
+import type { Chain } from '@boltzflow/bijectors';
+import type { TransformedDistribution } from '@boltzflow/distributions';
 import { randomWalkMetropolis } from '@boltzflow/mcmc';
 import { train } from '@boltzflow/training';
 import type { Artifacts, Results } from '../results.js';
 import type { Reporter } from '../progress.js';
 import { round } from './common.js';
+import { buildFlow } from './flowBuilders.js';
 import { runToBudget } from './runToBudget.js';
 
 export interface BoltzmannGenerator {
@@ -31,16 +32,6 @@ export interface BgOptions {
   dataSamples: number;
 }
 
-/** RealNVP: alternating affine couplings with tanh MLP conditioners on a standard normal base (forward: latent → data). */
-export function realNVP(dim: number, layers: number, hidden: number, rng: Rng): { flow: TransformedDistribution; couplings: Bijector[] } {
-  const couplings: Bijector[] = [];
-  for (let i = 0; i < layers; i++) {
-    const mask = Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0));
-    couplings.push(new AffineCoupling({ dim, mask, hidden: [hidden, hidden], activation: 'tanh', rng }));
-  }
-  return { flow: new TransformedDistribution(new Normal({ dim }), new Chain(couplings)), couplings };
-}
-
 /**
  * Trains a Boltzmann generator by reverse KL plus maximum likelihood on MCMC samples (KL alone collapses onto the
  * deeper well on this system). The ML data come from a large-step random-walk run whose cost is counted as training.
@@ -62,7 +53,9 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
   const data = tf.tensor2d(rows, [rows.length / dim, dim]);
   disposeTree(run.finalState);
 
-  const { flow, couplings } = realNVP(energy.dim, o.layers, o.hidden, rng);
+  // RealNVP (tanh conditioners, alternating masks); the SNF interleaves Metropolis blocks between its couplings.
+  const flow = buildFlow(energy.dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden }, rng);
+  const couplings = [...(flow.bijector as Chain).bijectors];
   const bar = progress.bar('training flow (KL+ML)', o.steps);
   const curve: NonNullable<Artifacts['training']> = [];
   const result = await train(flow, {

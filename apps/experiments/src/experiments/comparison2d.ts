@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { disposeTree, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
-import { adaptStepSize, flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
+import { disposeTree, type Energy, type Rng } from '@boltzflow/core';
+import { flowIndependenceProposal, latentMetropolis, mala, mixtureKernel, randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
 import { trainBoltzmannGenerator } from './boltzmannGenerator.js';
-import { flowImportance, snfSampler } from './flowSamplers.js';
+import { flowImportanceSampler, localSampler, snfSampler, type StepSizeKernelFactory } from './flowSamplers.js';
 import type { Artifacts, SamplerResult } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import { energyGrid, linspace, round } from './common.js';
@@ -154,31 +154,12 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
   const want = new Set(params.samplers);
 
   /** A kernel with its step size adapted by dual averaging during warm-up, then run at the budget. */
-  const local = (name: ComparisonSampler, factory: (t: Energy, o: { stepSize: number }) => Kernel<ChainState>, target: number, setupBefore = 0): void => {
+  const local = (name: ComparisonSampler, factory: StepSizeKernelFactory, target: number, setupBefore = 0): void => {
     const rng = streams.get(name)!;
     const x0 = startingPoints(chains, rng);
-    const t0 = performance.now();
-    const adapted = adaptStepSize(factory, energy, x0, { warmup, rng, targetAcceptance: target, initialStepSize: 0.5 });
+    const run = localSampler(name, energy, x0, { budget, warmup, targetAcceptance: target, initialStepSize: 0.5, description: DESCRIPTIONS[name], spec, plot: params.plot, factory, setupBefore }, rng, ctx);
     x0.dispose();
-    const bar = ctx.progress.bar(`sampling ${name}`, budget);
-    const run = runToBudget(adapted.kernel, adapted.state, budget, rng, bar);
-    bar.stop();
-    disposeTree(adapted.state);
-    disposeTree(run.finalState);
-    record(
-      mcmcOutcome({
-        sampler: name,
-        description: DESCRIPTIONS[name],
-        draws: run.draws,
-        energyEvaluations: run.energyEvaluations,
-        setupEnergyEvaluations: setupBefore + adapted.energyEvaluations,
-        wallSeconds: (performance.now() - t0) / 1000,
-        acceptanceRate: run.acceptanceRate,
-        settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: target, warmupSteps: warmup, chains },
-        spec,
-        plot: params.plot,
-      }),
-    );
+    record(run.outcome);
   };
 
   if (want.has('rwm')) local('rwm', randomWalkMetropolis, params.rwm.targetAcceptance);
@@ -280,7 +261,9 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
     ctx.progress.log(`  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`);
     const setup = bg.training.energyEvaluations;
     try {
-      if (want.has('flow-is')) record(flowImportance(bg.flow, energy, budget, streams.get('flow-is')!, setup, spec, params.plot, ctx));
+      if (want.has('flow-is')) {
+        record(flowImportanceSampler(bg.flow, energy, budget, streams.get('flow-is')!, { setup, spec, plot: params.plot, description: DESCRIPTIONS['flow-is'], progress: ctx.progress }));
+      }
       if (want.has('latent-metropolis')) {
         // The step size lives in latent space; the factory ignores the data-space target adaptStepSize passes.
         const latent = (_t: Energy, o: { stepSize: number }) => latentMetropolis(bg.flow, energy, (lt) => randomWalkMetropolis(lt, { stepSize: o.stepSize }));

@@ -7,7 +7,9 @@ import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid, linspace, round } from './common.js';
 import { collectArtifacts, type CoordinateSpec, type Draws } from './samplerMetrics.js';
-import { buildFlow, chainColumns, flowImportanceSampler, flowMixtureSampler, localSampler, standardisation, trainFlow, type ChainRun } from './flowTools.js';
+import { buildFlow, standardisation, trainFlow } from './flowBuilders.js';
+import { flowImportanceSampler, flowMixtureSampler, localSampler, type ChainRun } from './flowSamplers.js';
+import { chainColumns } from './draws.js';
 
 export const MANY_WELL_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is'] as const;
 type ManyWellSampler = (typeof MANY_WELL_SAMPLERS)[number];
