@@ -1,7 +1,9 @@
 /**
- * Reference samples for LJ13 (Köhler et al. 2020: 13 particles in 3D, ε = r_m = τ = 1, pair sum over i < j, harmonic
- * term ½ Σᵢ‖xᵢ − x̄‖², soft core below 0.6 r_m) by this library's replica exchange with random-walk Metropolis replicas.
- *   BOLTZFLOW_BACKEND=cpu npx tsx tools/particles/generate-lj13.ts [chains=16] [steps=12000] [thin=60] [burnIn=4000] [stepSize=0.04]
+ * Reference samples for LJ13 (Köhler et al. 2020: 13 particles in 3D, ε = r_m = τ = 1, harmonic term ½ Σᵢ‖xᵢ − x̄‖²,
+ * soft core below 0.6 r_m) by this library's replica exchange with random-walk Metropolis replicas.
+ *   npx tsx tools/particles/generate-lj13.ts [chains=16] [steps=12000] [thin=60] [burnIn=4000] [stepSize=0.04] [pairSum=i!=j] [maxT=2]
+ * pairSum 'i!=j' (default) counts every pair twice, as the equivariant-flow codes do (bgflow's LennardJonesPotential
+ * sums over all ordered pairs; Klein et al. 2023's LJ13 data are in this convention); 'i<j' counts each pair once.
  * Settings: geometric ladder T = 1…2 (5 rungs), RWM step stepSize·√T on all 39 coordinates, swaps every step; start:
  * 13 particles on a jittered 3×3×2 grid with spacing r_m (no overlaps). Output: tools/data/lj13-reference.json, centred
  * samples (centre of mass removed) rounded to 1e-3 (the data set must stay small).
@@ -16,17 +18,20 @@ import { randomWalkMetropolis, replicaExchange } from '@boltzflow/mcmc';
 
 async function main(): Promise<void> {
   await initBackend();
-  const [chains = 16, steps = 12000, thin = 60, burnIn = 4000, stepSize = 0.04] = process.argv.slice(2).map(Number);
+  const argv = process.argv.slice(2);
+  const [chains = 16, steps = 12000, thin = 60, burnIn = 4000, stepSize = 0.04] = argv.slice(0, 5).map(Number);
+  const pairSum = (argv[5] ?? 'i!=j') as 'i<j' | 'i!=j';
+  const maxTemperature = Number(argv[6] ?? 2);
   const P = 13;
   const S = 3;
-  const target = new LennardJones();
+  const target = new LennardJones({ pairSum });
   const rng = createRng(2025);
   const grid: number[] = [];
   for (let i = 0; i < 3 && grid.length < P * S; i++) for (let j = 0; j < 3 && grid.length < P * S; j++) for (let k = 0; k < 2 && grid.length < P * S; k++) grid.push(i - 1, j - 1, k - 0.5);
   const jitter = rng.normal([chains, P * S]);
   const x0 = tf.tidy(() => tf.add(tf.tile(tf.tensor2d(grid, [1, P * S]), [chains, 1]), tf.mul(jitter, 0.05))) as tf.Tensor2D;
   jitter.dispose();
-  const temperatures = { minTemperature: 1, maxTemperature: 2, count: 5 };
+  const temperatures = { minTemperature: 1, maxTemperature, count: 5 };
   const t0 = Date.now();
   const res = replicaExchange(target, {
     temperatures,
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   const meanU = u.reduce((s, v) => s + v, 0) / u.length;
   const out = {
     system: 'LJ13',
-    energy: { epsilon: 1, rm: 1, tau: 1, oscillatorScale: 1, pairSum: 'i<j', softCore: 0.6 },
+    energy: { epsilon: 1, rm: 1, tau: 1, oscillatorScale: 1, pairSum, softCore: 0.6 },
     particles: P,
     spatialDim: S,
     sampler: { method: 'replicaExchange(randomWalkMetropolis)', temperatures, stepSize: `${stepSize}*sqrt(T)`, chains, steps, burnIn, thin, seed: 2025, start: 'jittered 3x3x2 grid, spacing 1' },

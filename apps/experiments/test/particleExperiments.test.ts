@@ -1,4 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import { initBackend } from '@boltzflow/core';
 import { runExperiment } from '../src/run.js';
 import { silentReporter } from '../src/progress.js';
 import { readResults, ResultsSchema } from '../src/results.js';
-import { interatomicDistances } from '@boltzflow/energies';
+import { interatomicDistances, LennardJones } from '@boltzflow/energies';
+import { LJ13_ENERGY } from '../src/experiments/lj13.js';
 import { histogram, loadReference, totalVariation } from '../src/experiments/particleSystems.js';
 
 const quick = async (name: string) => {
@@ -43,6 +45,15 @@ describe('particle-system helpers', () => {
       }
       expect(worst).toBeLessThan(1e-3); // data rounded to 1e-3 or finer
     }
+  });
+
+  it('the lj13 experiment uses the energy convention its bundled data were generated in', async () => {
+    const file = JSON.parse(await readFile(new URL('../data/lj13-reference.json', import.meta.url), 'utf8')) as { energy: { pairSum: string }; meanEnergy: number; samples: number[][] };
+    expect(file.energy.pairSum).toBe(LJ13_ENERGY.pairSum);
+    const u = new LennardJones(LJ13_ENERGY).energy(tf.tensor2d(file.samples));
+    // The file's mean energy was computed when the data were made; recompute it with the experiment's energy.
+    expect(tf.mean(u).dataSync()[0]).toBeCloseTo(file.meanEnergy, 2);
+    u.dispose();
   });
 });
 

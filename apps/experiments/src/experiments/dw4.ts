@@ -3,7 +3,7 @@ import { MultiDoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { particleParams, runParticleExperiment, type ParticleParamsT } from './particleSystems.js';
 
-export const Dw4Params = particleParams({ budget: 40_000, chains: 16, hidden: 64, layers: 3, odeSteps: 10, steps: 800, batchSize: 128, learningRate: 2e-3, localStepSize: 0.3, trainSamples: 3000, testSamples: 500, isSamples: 500 });
+export const Dw4Params = particleParams({ budget: 40_000, chains: 16, hidden: 64, layers: 3, odeSteps: 10, steps: 3000, batchSize: 128, learningRate: 2e-3, localStepSize: 0.3, trainSamples: 3000, testSamples: 500, isSamples: 500 });
 
 /** DW4 (Köhler et al. 2020): 4 particles in 2D, pair double well a = 0, b = −4, c = 0.9, d₀ = 4, τ = 1. */
 export const dw4 = defineExperiment<ParticleParamsT>({

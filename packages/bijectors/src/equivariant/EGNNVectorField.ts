@@ -22,6 +22,9 @@ export interface EGNNVectorFieldOptions {
   rng?: Rng;
 }
 
+/** Added to squared pair distances under the square root (see `apply`). */
+const PAIR_DISTANCE_EPS = 1e-8;
+
 interface EGNNLayer {
   phiE: MLP;
   phiX: MLP;
@@ -48,7 +51,6 @@ export class EGNNVectorField implements VectorField {
   private readonly embed: MLP;
   private readonly blocks: EGNNLayer[] = [];
   private readonly offDiagonal: tf.Tensor4D;
-  private readonly diagonal: tf.Tensor4D;
 
   constructor(options: EGNNVectorFieldOptions) {
     assertInteger(options.particles, 'particles', 2);
@@ -74,8 +76,7 @@ export class EGNNVectorField implements VectorField {
       });
     }
     const P = this.particles;
-    this.diagonal = tf.tidy(() => tf.reshape(tf.eye(P), [1, P, P, 1]));
-    this.offDiagonal = tf.tidy(() => tf.sub(1, this.diagonal));
+    this.offDiagonal = tf.tidy(() => tf.sub(1, tf.reshape(tf.eye(P), [1, P, P, 1])));
   }
 
   apply(x: tf.Tensor2D, t: number | tf.Tensor1D): tf.Tensor2D {
@@ -102,8 +103,9 @@ export class EGNNVectorField implements VectorField {
         const pre = tf.add(tf.add(nodeTerms, tf.mul(d2, tf.reshape(tf.slice(w, [2 * H, 0], [1, -1]), [1, 1, 1, H]))), sampleTerm);
         const m = activate(phiE.applyFromPreActivation(pre), this.activation); // [n, P, P, H]
         const cw = tf.mul(tanh(tf.reshape(phiX.apply(tf.reshape(m, [n * P * P, H]) as tf.Tensor2D), [n, P, P, 1])), this.coordinateRange / this.layers);
-        // +diagonal under the root keeps ∂‖·‖ finite on the (zero) self-pairs.
-        const norm = tf.add(tf.sqrt(tf.add(d2, this.diagonal)), 1);
+        // ε under the root keeps ∂‖·‖ finite on zero-distance pairs (the self-pairs, and coincident particles, which
+        // would otherwise turn log q and every gradient into NaN).
+        const norm = tf.add(tf.sqrt(tf.add(d2, PAIR_DISTANCE_EPS)), 1);
         xs = tf.add(xs, tf.div(tf.sum(tf.div(tf.mul(diff, cw), norm), 2), P - 1)) as tf.Tensor3D;
         if (!phiH) continue;
         const agg = tf.div(tf.sum(tf.mul(m, this.offDiagonal), 2), P - 1); // [n, P, H]
@@ -127,7 +129,7 @@ export class EGNNVectorField implements VectorField {
   dispose(): void {
     this.embed.dispose();
     for (const b of this.blocks) [b.phiE, b.phiX, b.phiH].forEach((m) => m?.dispose());
-    tf.dispose([this.diagonal, this.offDiagonal]);
+    this.offDiagonal.dispose();
   }
 }
 
