@@ -8,6 +8,8 @@ import { writeReport } from '../src/report/index.js';
 import { contourSegments } from '../src/report/contour.js';
 import { main } from '../src/cli.js';
 import { syntheticResults } from './syntheticResults.js';
+import { renderFigure } from '../src/report/render.js';
+import { particleFigures, particleHistogramsFigure } from '../src/experiments/particleFigures.js';
 
 function capture() {
   const out: string[] = [];
@@ -104,5 +106,27 @@ describe('command line', () => {
     expect(await main(argv, c.io)).toBe(2);
     expect(c.err).toHaveLength(1);
     expect(c.err[0]).toMatch(message);
+  });
+});
+
+describe('particle-system figures', () => {
+  it('energy and pair-distance histograms: densities that integrate to 1 per source, rendered to SVG, first in the report', async () => {
+    const r = syntheticResults();
+    expect(particleHistogramsFigure(r)).toBeUndefined();
+    const masses = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i === k ? 0.5 : 0.5 / (n - 1)));
+    r.artifacts.extra = { histograms: { energyRange: [-30, -10], energyFlow: masses(30, 3), energyReference: masses(30, 5), distanceRange: [0, 8], distanceFlow: masses(40, 9), distanceReference: masses(40, 20) } };
+    const fig = particleHistogramsFigure(r)!;
+    const panels = (fig.spec as unknown as { hconcat: { data: { values: { x: number; p: number; source: string }[] } }[] }).hconcat;
+    expect(panels.length).toBe(2);
+    for (const [panel, width] of [[panels[0], 20 / 30], [panels[1], 8 / 40]] as const) {
+      for (const source of ['flow samples', 'MCMC reference']) {
+        const v = panel.data.values.filter((d) => d.source === source);
+        expect(v.reduce((a, d) => a + d.p * width, 0)).toBeCloseTo(1, 10);
+      }
+    }
+    const svg = (await renderFigure(fig)).svg;
+    expect(svg).toMatch(/^<svg/);
+    expect(svg.match(/<path/g)?.length ?? 0).toBeGreaterThanOrEqual(4);
+    expect(particleFigures(r)[0].id).toBe('particle-histograms');
   });
 });

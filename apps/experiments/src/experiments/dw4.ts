@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { MultiDoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { particleParams, runParticleExperiment, type ParticleParamsT } from './particleSystems.js';
+import { particleFigures } from './particleFigures.js';
 
 export const Dw4Params = particleParams({ budget: 40_000, chains: 16, hidden: 64, layers: 3, odeSteps: 10, steps: 3000, batchSize: 128, learningRate: 2e-3, localStepSize: 0.3, trainSamples: 3000, testSamples: 500, isSamples: 500 });
 
@@ -17,4 +18,5 @@ export const dw4 = defineExperiment<ParticleParamsT>({
       params,
       ctx,
     ),
+  figures: particleFigures,
 });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { LennardJones } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { particleParams, runParticleExperiment, type ParticleParamsT } from './particleSystems.js';
+import { particleFigures } from './particleFigures.js';
 
 export const Lj13Params = particleParams({ budget: 20_000, chains: 16, hidden: 32, layers: 3, odeSteps: 8, steps: 400, batchSize: 64, learningRate: 2e-3, localStepSize: 0.04, trainSamples: 2400, testSamples: 200, isSamples: 200 });
 
@@ -21,4 +22,5 @@ export const lj13 = defineExperiment<ParticleParamsT>({
       params,
       ctx,
     ),
+  figures: particleFigures,
 });

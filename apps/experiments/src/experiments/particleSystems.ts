@@ -12,6 +12,7 @@ import { round } from './common.js';
 import { collectArtifacts, type CoordinateSpec, type Draws } from './samplerMetrics.js';
 import { flowImportanceSampler, flowMixtureSampler, localSampler, type ChainRun } from './flowSamplers.js';
 import { mapDraws } from './draws.js';
+import type { ParticleHistograms } from './particleFigures.js';
 
 /**
  * Shared pieces of the particle-system experiments (dw4, lj13): replica-exchange reference data (bundled in
@@ -312,7 +313,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
       const u = energiesOf(sys.energy, is.x, dim);
       const dFlow = interatomicDistances(is.x, P, S);
       const dRef = interatomicDistances(heldOut, P, S);
-      extra.histograms = {
+      const histograms: ParticleHistograms = {
         energyRange: [round(eLo, 4), round(eHi, 4)],
         energyFlow: histogram(u, eLo, eHi, 30).map((v) => round(v, 5)),
         energyReference: histogram(refU, eLo, eHi, 30).map((v) => round(v, 5)),
@@ -320,13 +321,13 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
         distanceFlow: histogram(dFlow, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
         distanceReference: histogram(dRef, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
       };
-      const h = extra.histograms as Record<string, number[]>;
+      extra.histograms = histograms;
       r.metrics = {
         ...(r.metrics ?? {}),
         kishESSFraction: round(kish, 5),
         evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null,
-        energyHistogramTVD: round(totalVariation(h.energyFlow, h.energyReference), 4),
-        distanceHistogramTVD: round(totalVariation(h.distanceFlow, h.distanceReference), 4),
+        energyHistogramTVD: round(totalVariation(histograms.energyFlow, histograms.energyReference), 4),
+        distanceHistogramTVD: round(totalVariation(histograms.distanceFlow, histograms.distanceReference), 4),
         testNLL: round(nll.nll, 4),
       };
       // Target entropy H = E_p[u] + log Z (E_p[u] from the held-out reference, log Z from the flow's weights), so
