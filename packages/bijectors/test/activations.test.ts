@@ -4,7 +4,9 @@ import { activate, secondOrderElu, secondOrderSigmoid, secondOrderTanh, type Act
 
 // Closed forms in float64: g(z), g'(z), g''(z).
 const sig = (z: number) => 1 / (1 + Math.exp(-z));
-const closed: Record<Exclude<Activation, 'relu' | 'leakyRelu'>, { d1: (z: number) => number; d2: (z: number) => number }> = {
+const closed: Record<Activation, { d1: (z: number) => number; d2: (z: number) => number }> = {
+  relu: { d1: (z) => (z > 0 ? 1 : 0), d2: () => 0 },
+  leakyRelu: { d1: (z) => (z > 0 ? 1 : 0.01), d2: () => 0 },
   tanh: { d1: (z) => 1 - Math.tanh(z) ** 2, d2: (z) => -2 * Math.tanh(z) * (1 - Math.tanh(z) ** 2) },
   silu: {
     d1: (z) => sig(z) * (1 + z * (1 - sig(z))),
@@ -52,6 +54,16 @@ describe('second-order-exact activations', () => {
     const sigExact = s(z) + z * s(z) * (1 - 2 * sig(z));
     expect(gradOfGrad(secondOrderSigmoid, w0, [1.4])[0]).toBeCloseTo(sigExact, 5);
     expect(Math.abs(gradOfGrad(tf.sigmoid, w0, [1.4])[0] - sigExact)).toBeGreaterThan(0.05);
+  });
+
+  it('leakyRelu equals tf.leakyRelu (values and first derivatives)', () => {
+    const x = tf.linspace(-3, 3, 60); // no point at 0
+    const mine = (v: tf.Tensor) => activate(v as tf.Tensor2D, 'leakyRelu');
+    expect(tf.max(tf.abs(tf.sub(mine(x), tf.leakyRelu(x, 0.01)))).dataSync()[0]).toBeLessThan(1e-7);
+    const gm = tf.grad((v: tf.Tensor) => tf.sum(mine(v)))(x);
+    const gr = tf.grad((v: tf.Tensor) => tf.sum(tf.leakyRelu(v, 0.01)))(x);
+    expect(tf.max(tf.abs(tf.sub(gm, gr))).dataSync()[0]).toBeLessThan(1e-7);
+    x.dispose();
   });
 
   it('values and first derivatives equal the tfjs ops', () => {

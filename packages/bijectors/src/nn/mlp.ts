@@ -200,7 +200,9 @@ function activateAny(h: tf.Tensor, a: Activation): tf.Tensor {
     case 'elu':
       return elu(h);
     case 'leakyRelu':
-      return tf.leakyRelu(h, 0.01);
+      // relu(h) − 0.01·relu(−h) equals tf.leakyRelu, whose gradient goes through a comparison op that an outer
+      // gradient tape cannot differentiate ("gradient function not found for Greater").
+      return tf.sub(tf.relu(h), tf.mul(tf.relu(tf.neg(h)), 0.01));
     case 'softplus':
       return tf.softplus(h);
   }
