@@ -9,7 +9,8 @@ import { silentReporter } from '../src/progress.js';
 import { readResults, ResultsSchema } from '../src/results.js';
 import { interatomicDistances, LennardJones } from '@boltzflow/energies';
 import { LJ13_ENERGY } from '../src/experiments/lj13.js';
-import { histogram, loadReference, totalVariation } from '../src/experiments/particleSystems.js';
+import { histogram, loadReference, publishedNormalisedNLL, totalVariation } from '../src/experiments/particleSystems.js';
+import { MeanFreeNormal } from '@boltzflow/distributions';
 
 const quick = async (name: string) => {
   const out = await mkdtemp(path.join(tmpdir(), `bf-${name}-`));
@@ -44,6 +45,17 @@ describe('particle-system helpers', () => {
         worst = Math.max(worst, Math.abs(m / P));
       }
       expect(worst).toBeLessThan(1e-3); // data rounded to 1e-3 or finer
+    }
+  });
+
+  it('published NLLs (bgflow: unnormalised mean-free base) are shifted by exactly our base density’s log-normaliser', () => {
+    for (const [P, S] of [[4, 2], [13, 3]] as const) {
+      const sys = { particles: P, spatialDim: S, published: { nll: 1.25, source: 'test' } };
+      // −log N(0; 0, I) on the (P−1)·S-dim subspace, from the distribution itself.
+      const zero = tf.zeros([1, P * S]) as tf.Tensor2D;
+      const logNormaliser = -new MeanFreeNormal({ particles: P, spatialDim: S }).logProb(zero).dataSync()[0];
+      expect(publishedNormalisedNLL(sys) - sys.published.nll).toBeCloseTo(logNormaliser, 4);
+      zero.dispose();
     }
   });
 

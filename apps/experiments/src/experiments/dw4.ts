@@ -14,7 +14,7 @@ export const dw4 = defineExperiment<ParticleParamsT>({
   quickParams: { budget: 1_280, chains: 64, testSamples: 40, isSamples: 48, flowMcmc: { flowProbability: 0.25 }, flow: { hidden: 16, layers: 2, odeSteps: 3 }, training: { samples: 1000, steps: 30, batchSize: 32, learningRate: 3e-3 }, plot: { samplesPerSampler: 200, tracePoints: 200, acfLags: 40 } },
   run: (params, ctx) =>
     runParticleExperiment(
-      { label: 'DW4', particles: 4, spatialDim: 2, energy: new MultiDoubleWell(), dataFile: 'dw4-reference.json', maxDistance: 8, published: { nll: 1.7, source: 'Klein, Krämer & Noé 2023 (equivariant OT flow matching), Table 1' } },
+      { label: 'DW4', particles: 4, spatialDim: 2, energy: new MultiDoubleWell(), dataFile: 'dw4-reference.json', maxDistance: 8, published: { nll: 1.7, source: 'Klein, Krämer & Noé 2023 (equivariant OT flow matching), Table 1 (bgflow convention: unnormalised base)' } },
       params,
       ctx,
     ),

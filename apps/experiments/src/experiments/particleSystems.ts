@@ -86,7 +86,20 @@ export interface ParticleSystem {
   dataFile: string;
   /** Upper edge of the pair-distance histogram. */
   maxDistance: number;
+  /**
+   * Published test NLL in the bgflow convention, whose mean-free normal base has energy ½‖z‖² without its
+   * normaliser: adding ((P − 1)·d/2)·log 2π makes it comparable with ours (see `publishedNormalisedNLL`).
+   */
   published: { nll: number; source: string };
+}
+
+/**
+ * The published NLL on our scale. bgflow's `MeanFreeNormalDistribution` (the base of Klein et al.'s and Köhler et
+ * al.'s flows) has energy ½‖z‖²/σ² with no normalising constant, so their −log q lacks ((P − 1)·d/2)·log 2π, the
+ * log-normaliser of the (P − 1)·d-dimensional standard normal that our `MeanFreeNormal` includes.
+ */
+export function publishedNormalisedNLL(sys: Pick<ParticleSystem, 'particles' | 'spatialDim' | 'published'>): number {
+  return sys.published.nll + (((sys.particles - 1) * sys.spatialDim) / 2) * Math.log(2 * Math.PI);
 }
 
 export interface ReferenceData {
@@ -237,7 +250,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
   }
 
   let training: ExperimentOutput['training'];
-  const extra: Record<string, unknown> = { referenceSampler: ref.sampler, referenceSamples: ref.n, published: sys.published };
+  const extra: Record<string, unknown> = { referenceSampler: ref.sampler, referenceSamples: ref.n, published: { ...sys.published, normalisedNLL: round(publishedNormalisedNLL(sys), 4) } };
   if (want.has('flow-imh') || want.has('flow-is')) {
     const base = new MeanFreeNormal({ particles: P, spatialDim: S });
     const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: params.flow.hidden, layers: params.flow.layers, coordinateRange: params.flow.coordinateRange, rng: flowRng });
