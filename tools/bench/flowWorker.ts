@@ -58,53 +58,57 @@ async function main(): Promise<void> {
   const flows = ['realnvp', 'spline', 'maf'];
   const dims = [2, 32, 39];
   const batches = quick ? [256] : [256, 4096];
+  const configs = batches.flatMap((batch) => dims.flatMap((dim) => flows.map((flow) => ({ flow, dim, batch }))));
+  // A RESULT line after every row (the finished rows, the rest marked not reached), so that a worker killed at the
+  // parent's hard stop still reports what it measured; the parent reads the last line.
+  const report = () => {
+    const pending = configs.slice(out.rows.length).map((c) => ({ ...c, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: not reached before the hard time limit' }));
+    process.stdout.write(`RESULT ${JSON.stringify({ ...out, rows: [...out.rows, ...pending] })}\n`);
+  };
   const rng = createRng(2);
-  for (const batch of batches) {
-    for (const dim of dims) {
-      for (const flow of flows) {
-        if (performance.now() - t0 > budget) {
-          out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: backend time budget spent' });
-          continue;
-        }
-        const bij = buildFlow(flow, dim);
-        const energy = energyFor(dim);
-        const z = rng.normal([batch, dim]).mul(0.5) as tf.Tensor2D;
-        const minSec = quick ? 0.05 : 0.3;
-        const time = async (f: () => Promise<void>): Promise<number> => {
-          await f(); // warm-up (kernel compilation, shader creation)
-          let reps = 0;
-          const s = performance.now();
-          while (reps < 1 || (performance.now() - s < minSec * 1000 && reps < 50)) {
-            await f();
-            reps++;
-          }
-          return (performance.now() - s) / 1000 / reps;
-        };
-        const fwd = await time(async () => {
-          const r = bij.forward(z);
-          // Wait for the result so asynchronous backends (webgpu) are timed for real; async read because
-          // webgpu's dataSync needs OffscreenCanvas, which Node lacks.
-          await r.logDet.data();
-          tf.dispose([r.y, r.logDet]);
-        });
-        const opt = tf.train.adam(1e-4);
-        const vars = bij.trainableVariables;
-        const kl = await time(async () => {
-          const loss = opt.minimize(() => {
-            const { y, logDet } = bij.forward(z);
-            return tf.mean(tf.sub(tf.minimum(energy.energy(y), 1e4), logDet)) as tf.Scalar;
-          }, true, vars);
-          await loss?.data();
-          loss?.dispose();
-        });
-        out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: batch / fwd, klStepSamplesPerSecond: batch / kl });
-        opt.dispose();
-        z.dispose();
-        bij.dispose();
-      }
+  for (const { flow, dim, batch } of configs) {
+    if (performance.now() - t0 > budget) {
+      out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: backend time budget spent' });
+      continue;
     }
+    const bij = buildFlow(flow, dim);
+    const energy = energyFor(dim);
+    const z = rng.normal([batch, dim]).mul(0.5) as tf.Tensor2D;
+    const minSec = quick ? 0.05 : 0.3;
+    const time = async (f: () => Promise<void>): Promise<number> => {
+      await f(); // warm-up (kernel compilation, shader creation)
+      let reps = 0;
+      const s = performance.now();
+      while (reps < 1 || (performance.now() - s < minSec * 1000 && reps < 50)) {
+        await f();
+        reps++;
+      }
+      return (performance.now() - s) / 1000 / reps;
+    };
+    const fwd = await time(async () => {
+      const r = bij.forward(z);
+      // Wait for the result so asynchronous backends (webgpu) are timed for real; async read because
+      // webgpu's dataSync needs OffscreenCanvas, which Node lacks.
+      await r.logDet.data();
+      tf.dispose([r.y, r.logDet]);
+    });
+    const opt = tf.train.adam(1e-4);
+    const vars = bij.trainableVariables;
+    const kl = await time(async () => {
+      const loss = opt.minimize(() => {
+        const { y, logDet } = bij.forward(z);
+        return tf.mean(tf.sub(tf.minimum(energy.energy(y), 1e4), logDet)) as tf.Scalar;
+      }, true, vars);
+      await loss?.data();
+      loss?.dispose();
+    });
+    out.rows.push({ flow, dim, batch, forwardSamplesPerSecond: batch / fwd, klStepSamplesPerSecond: batch / kl });
+    opt.dispose();
+    z.dispose();
+    bij.dispose();
+    report();
   }
-  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+  report();
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) await main();

@@ -29,7 +29,8 @@ export function runWorker(backend: string, quick: boolean, budgetSeconds: number
     const timer = setTimeout(() => child.kill('SIGKILL'), (1.5 * budgetSeconds + 30) * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      // The worker reports after every row; a worker killed at the hard stop leaves its last complete report.
+      const line = stdout.split('\n').filter((l) => l.startsWith('RESULT ')).pop();
       if (line) resolve(JSON.parse(line.slice(7)) as WorkerOutput);
       else resolve({ backend, rows: [], error: `worker exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
     });
