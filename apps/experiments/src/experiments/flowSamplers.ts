@@ -22,13 +22,12 @@ export function flowWeightedSamples(
   energy: Energy,
   n: number,
   rng: Rng,
-  o: { chunk?: number; bar?: ProgressBar } = {},
+  o: { bar?: ProgressBar } = {},
 ): { x: Float32Array; logW: Float64Array } {
-  const chunk = o.chunk ?? CHUNK;
   const x = new Float32Array(n * energy.dim);
   const logW = new Float64Array(n);
   for (let done = 0; done < n; ) {
-    const m = Math.min(chunk, n - done);
+    const m = Math.min(CHUNK, n - done);
     const s = flow.sampleWithLogProb(m, rng);
     const lw = tf.tidy(() => tf.neg(tf.add(energy.energy(s.x), s.logProb)));
     x.set(s.x.dataSync(), done * energy.dim);
