@@ -5,7 +5,7 @@ import { particleParams, runParticleExperiment, type ParticleParamsT } from './p
 import { particleFigures } from './particleFigures.js';
 
 // Every flow proposal needs an exact-trace log q (39 vector–Jacobian products per RK4 stage, ≈ 10 s for 16 chains on
-// 2 cores), so the default budget and flow-move probability are small: a full run takes ≈ 30–45 minutes, most of it
+// 2 cores), so the default budget and flow-move probability are small: a full run took 48 minutes, 32 of them
 // flow IMH. Local moves: step 0.02 (RWM acceptance ≈ 0.4 at T = 1 in this energy convention).
 export const Lj13Params = particleParams({ budget: 4_800, chains: 16, hidden: 32, layers: 3, odeSteps: 8, steps: 1500, batchSize: 64, learningRate: 2e-3, localStepSize: 0.02, trainSamples: 2400, testSamples: 200, isSamples: 200 });
 
