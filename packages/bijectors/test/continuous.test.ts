@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError, type SerializedConfig } from '@boltzflow/core';
-import { bijectorFromConfig, ContinuousFlow, EGNNVectorField, MLPVectorField, removeCenterOfMass, type VectorField } from '../src/index.js';
+import { createRng, isBoltzflowError, removeCenterOfMass, type SerializedConfig } from '@boltzflow/core';
+import { bijectorFromConfig, ContinuousFlow, EGNNVectorField, MLPVectorField, type VectorField } from '../src/index.js';
 import { runBijectorSuite } from './bijectorSuite.js';
 
 /** f(x) = A x (rows: x Aᵀ); its flow is exp(A t) with log-det t·Tr A. */

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError, type Bijector } from '@boltzflow/core';
 import {
-  AffineCoupling,
-  bijectorFromConfig,
-  Chain,
-  ContinuousFlow,
-  EGNNVectorField,
+  createRng,
   determinant,
+  isBoltzflowError,
   permuteParticles,
   randomPermutation,
   randomRotation,
@@ -15,7 +11,9 @@ import {
   removeCenterOfMass,
   rotateParticles,
   toParticles,
-} from '../src/index.js';
+  type Bijector,
+} from '@boltzflow/core';
+import { AffineCoupling, bijectorFromConfig, Chain, ContinuousFlow, EGNNVectorField } from '../src/index.js';
 import { perturbVariables, runBijectorSuite } from './bijectorSuite.js';
 
 const P = 4;

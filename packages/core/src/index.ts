@@ -21,3 +21,16 @@ export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BAC
 export { logSumExp, logMeanExp } from './math.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
 export { disposeTree } from './dispose.js';
+export {
+  checkParticles,
+  toParticles,
+  fromParticles,
+  removeCenterOfMass,
+  centerOfMass,
+  randomRotation,
+  randomRotations,
+  rotateParticles,
+  permuteParticles,
+  randomPermutation,
+} from './particles.js';
+export { determinant, svdSquare, kabsch } from './linearAlgebra.js';

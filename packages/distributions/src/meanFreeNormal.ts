@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { removeCenterOfMass } from '@boltzflow/bijectors';
+import { assertBatch, assertInteger, assertPositive, removeCenterOfMass, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { registerDistribution } from './registry.js';
 import { LOG_2PI } from './params.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, isBoltzflowError } from '@boltzflow/core';
-import { ContinuousFlow, EGNNVectorField, MLPVectorField, permuteParticles, randomPermutation, randomRotation, rotateParticles } from '@boltzflow/bijectors';
+import { createRng, isBoltzflowError, kabsch, permuteParticles, randomPermutation, randomRotation, rotateParticles } from '@boltzflow/core';
+import { ContinuousFlow, EGNNVectorField, MLPVectorField } from '@boltzflow/bijectors';
 import { MeanFreeNormal, Normal } from '@boltzflow/distributions';
-import { alignParticles, flowMatchingLoss, hungarian, kabsch, pairBatch, trainFlowMatching } from '../src/index.js';
+import { alignParticles, flowMatchingLoss, hungarian, pairBatch, trainFlowMatching } from '../src/index.js';
 
 function permutations(n: number): number[][] {
   if (n === 1) return [[0]];

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertInteger, assertPositive, checkParticles, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { activate, MLP, type Activation } from '../nn/mlp.js';
 import { tanh } from '../nn/activations.js';
 import { registerVectorField, timeColumn, type VectorField } from '../continuous/vectorField.js';
-import { checkParticles } from './particles.js';
 
 export interface EGNNVectorFieldOptions {
   particles: number;

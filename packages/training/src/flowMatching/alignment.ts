@@ -1,5 +1,5 @@
 import { hungarian } from './hungarian.js';
-import { kabsch } from './kabsch.js';
+import { kabsch } from '@boltzflow/core';
 
 export interface AlignOptions {
   /** Alternations of (Hungarian permutation, Kabsch rotation); stops early when the permutation repeats. Default 4. */

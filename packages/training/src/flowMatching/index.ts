@@ -1,4 +1,3 @@
 export { trainFlowMatching, flowMatchingLoss, pairBatch, type FlowMatchingOptions, type FlowMatchingAlignment, type FlowMatchingPairing } from './trainFlowMatching.js';
 export { hungarian } from './hungarian.js';
-export { kabsch, svdSquare } from './kabsch.js';
 export { alignParticles, type AlignOptions } from './alignment.js';

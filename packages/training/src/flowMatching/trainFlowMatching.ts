@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertNonNegative, assertPositive, BoltzflowError, createRng, type Distribution, type Rng } from '@boltzflow/core';
-import { removeCenterOfMass, type ContinuousFlow, type VectorField } from '@boltzflow/bijectors';
+import { assertBatch, assertInteger, assertNonNegative, assertPositive, BoltzflowError, createRng, removeCenterOfMass, type Distribution, type Rng } from '@boltzflow/core';
+import type { ContinuousFlow, VectorField } from '@boltzflow/bijectors';
 import { learningRateAt, validateLearningRateSchedule, type LearningRateSchedule } from '../schedule.js';
 import type { TrainingProgress, TrainResult } from '../trainer.js';
 import { alignParticles } from './alignment.js';

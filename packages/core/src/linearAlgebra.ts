@@ -1,8 +1,29 @@
-import { determinant } from '@boltzflow/bijectors';
 /**
- * Small dense linear algebra for particle alignment (float64, plain arrays): SVD of a d×d matrix by one-sided Jacobi
- * and the Kabsch rotation.
+ * Small dense linear algebra for particle geometry (float64, plain arrays): determinant, SVD of a d×d matrix by
+ * one-sided Jacobi, and the Kabsch rotation.
  */
+
+/** Determinant of a small matrix (float64, Gaussian elimination). */
+export function determinant(a: number[][]): number {
+  const n = a.length;
+  const m = a.map((r) => r.slice());
+  let det = 1;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(m[i][k]) > Math.abs(m[p][k])) p = i;
+    if (m[p][k] === 0) return 0;
+    if (p !== k) {
+      [m[k], m[p]] = [m[p], m[k]];
+      det = -det;
+    }
+    det *= m[k][k];
+    for (let i = k + 1; i < n; i++) {
+      const f = m[i][k] / m[k][k];
+      for (let j = k; j < n; j++) m[i][j] -= f * m[k][j];
+    }
+  }
+  return det;
+}
 
 /** SVD of a square matrix: a = U diag(s) Vᵀ (U, V orthogonal, s ≥ 0 unsorted). */
 export function svdSquare(a: readonly (readonly number[])[]): { u: number[][]; s: number[]; v: number[][] } {

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, BoltzflowError, describeShape, type Rng } from '@boltzflow/core';
+import { BoltzflowError } from './errors.js';
+import { assertInteger, describeShape } from './guards.js';
+import { determinant } from './linearAlgebra.js';
+import type { Rng } from './rng.js';
 
 /**
  * Particle layout: a sample is a row `[particles·spatialDim]`, particle-major (x₁₁…x₁ₛ, x₂₁…). These helpers reshape,
@@ -107,26 +110,4 @@ export function permuteParticles(x: tf.Tensor2D, perm: ArrayLike<number>, partic
 /** A uniform random permutation of the particles. */
 export function randomPermutation(particles: number, rng: Rng): number[] {
   return Array.from(rng.permutation(particles));
-}
-
-/** Determinant of a small matrix (float64, Gaussian elimination). */
-export function determinant(a: number[][]): number {
-  const n = a.length;
-  const m = a.map((r) => r.slice());
-  let det = 1;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i][k]) > Math.abs(m[p][k])) p = i;
-    if (m[p][k] === 0) return 0;
-    if (p !== k) {
-      [m[k], m[p]] = [m[p], m[k]];
-      det = -det;
-    }
-    det *= m[k][k];
-    for (let i = k + 1; i < n; i++) {
-      const f = m[i][k] / m[k][k];
-      for (let j = k; j < n; j++) m[i][j] -= f * m[k][j];
-    }
-  }
-  return det;
 }
