@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertFiniteTensor, assertInteger, BoltzflowError, Rng, type Distribution, type Energy, type RngState } from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
 import { reparameterizedSample } from './flowParts.js';
+import type { PreparedStep, TrainingObjective } from './trainer.js';
 import { temperatureAt, validateTemperatureSchedule, type TemperatureSchedule } from './schedule.js';
 
 /** What the mixed objective needs; trainML / trainKL / train fill it from their options. */
@@ -48,7 +49,7 @@ const VALIDATION_CHUNK = 4096;
  * with deterministic, resumable minibatching: the train/validation split and each epoch's shuffle come from child
  * streams of the run's Rng whose seeds are stored in {@link ObjectiveState}.
  */
-export class MixtureObjective {
+export class MixtureObjective implements TrainingObjective {
   readonly flow: Distribution;
   readonly config: ObjectiveConfig;
   readonly stepsPerEpoch: number;
@@ -209,6 +210,18 @@ export class MixtureObjective {
   }
 
   /** The target energy at this step (tempered when a schedule is set), and its temperature. */
+  /** The one-step contract of the optimiser loop: this step's minibatch, then the loss at this step's temperature. */
+  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep {
+    const { batch, endsEpoch } = this.nextBatch(rng);
+    const { energy, temperature } = this.energyAt(step, totalSteps);
+    return {
+      endsEpoch,
+      ...(temperature !== undefined ? { temperature } : {}),
+      loss: () => this.loss(batch, energy, rng),
+      dispose: () => batch?.dispose(),
+    };
+  }
+
   energyAt(step: number, totalSteps: number): { energy?: Energy; temperature?: number } {
     const e = this.config.energy;
     if (!this.usesEnergy || !e) return {};

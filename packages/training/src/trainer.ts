@@ -3,7 +3,7 @@ import { assertInteger, assertPositive, BoltzflowError, createRng, Rng, type Dis
 import { assignCheckpointWeights, readCheckpoint, restoreOptimizer, saveFlow } from './checkpoint.js';
 import { flowVariables, spectralNormOwners } from './flowParts.js';
 import { importanceSummary } from './importanceSampling.js';
-import { MixtureObjective, type ObjectiveConfig } from './objective.js';
+import { MixtureObjective, type ObjectiveConfig, type StepLoss } from './objective.js';
 import { learningRateAt, validateLearningRateSchedule, type LearningRateSchedule } from './schedule.js';
 
 /** One report of the training loop (passed to `onProgress` and kept in `TrainResult.history`). */
@@ -113,45 +113,82 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** One step's work, prepared by a {@link TrainingObjective} before the gradient tape runs. */
+export interface PreparedStep {
+  /** The loss of this step (called inside `tf.variableGrads`); the pieces it returns are owned by the loop. */
+  loss(): StepLoss;
+  /** True when this step completes an epoch over the training data (triggers validation). */
+  endsEpoch: boolean;
+  /** Target temperature of this step, when the objective anneals one. */
+  temperature?: number;
+  /** Frees what prepareStep drew (minibatches, noise). */
+  dispose(): void;
+}
+
 /**
- * The one training loop behind trainML / trainKL / train: Adam with a learning-rate schedule, global-norm clipping,
- * the non-finite guard with last-good-weight restore, spectral-norm updates, progress reports, checkpoints and resume.
+ * What the one optimiser loop minimises: maximum likelihood / reverse KL / mixed ({@link MixtureObjective}), flow
+ * matching, and any later objective (FAB, SNF path KL) implement this, so that Adam, schedules, clipping, the
+ * non-finite guard, progress, checkpoints and resume exist once.
+ */
+export interface TrainingObjective {
+  readonly usesData: boolean;
+  readonly stepsPerEpoch: number;
+  readonly hasValidation: boolean;
+  /** 1-based epoch of the next step (0 without data). */
+  readonly currentEpoch: number;
+  /** Fresh start: draws whatever the objective needs up front (e.g. the train/validation split). */
+  init(rng: Rng): void;
+  /**
+   * Draws everything step `step` (0-based) needs from `rng`, in a fixed order, so that runs are reproducible and
+   * resumable; the loss closure may draw more (inside the tape).
+   */
+  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep;
+  validationNLL(): number | undefined;
+  /** Serialisable position in the objective's data stream (stored in checkpoints). */
+  getState(): unknown;
+  setState(state: unknown): void;
+  dispose(): void;
+}
+
+/** What the loop trains: the variables, and the flow when checkpoints, resume or spectral-norm updates need it. */
+export interface TrainingModel {
+  trainable: tf.Variable[];
+  nonTrainable: tf.Variable[];
+  /** The flow whose weights checkpoints store and resume restores. */
+  flow?: Distribution;
+  /** Object searched for spectral-norm owners after each update (default: `flow`). */
+  spectralRoot?: unknown;
+}
+
+/**
+ * trainML / trainKL / train: the mixed objective on a flow, run by {@link runObjective}.
  */
 export async function runTraining(flow: Distribution, config: ObjectiveConfig, budget: StepBudget, options: CommonTrainOptions): Promise<TrainResult> {
   if (!flow || typeof flow.logProb !== 'function' || typeof flow.toConfig !== 'function') {
     throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution with trainableVariables', received: typeof flow });
   }
-  const schedule = options.learningRate ?? 1e-3;
-  validateLearningRateSchedule(schedule);
-  if (options.clipGradNorm !== undefined) assertPositive(options.clipGradNorm, 'clipGradNorm');
-  const maxNonFinite = options.maxNonFiniteSteps ?? 5;
-  assertInteger(maxNonFinite, 'maxNonFiniteSteps', 1);
-  const progressEvery = options.progressEvery ?? 10;
-  assertInteger(progressEvery, 'progressEvery', 1);
-  if (options.validateEvery !== undefined) assertInteger(options.validateEvery, 'validateEvery', 1);
-  if (options.checkpoint) {
-    if (typeof options.checkpoint.dir !== 'string' || options.checkpoint.dir === '') {
-      throw new BoltzflowError('INVALID_CONFIG', 'checkpoint.dir must be a path', { argument: 'checkpoint.dir', received: String(options.checkpoint.dir) });
-    }
-    assertInteger(options.checkpoint.every, 'checkpoint.every', 1);
-  }
   const { trainable, nonTrainable } = flowVariables(flow);
   if (trainable.length === 0) {
     throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', { argument: 'flow.trainableVariables', expected: 'at least one variable' });
   }
+  return runObjective(new MixtureObjective(flow, config), { trainable, nonTrainable, flow }, budget, options);
+}
 
-  const objective = new MixtureObjective(flow, config);
-  let totalSteps: number;
-  if (budget.steps !== undefined) {
-    assertInteger(budget.steps, 'steps', 1);
-    totalSteps = budget.steps;
-  } else if (objective.usesData) {
-    const epochs = budget.epochs ?? budget.defaultEpochs ?? 10;
-    assertInteger(epochs, 'epochs', 1);
-    totalSteps = epochs * objective.stepsPerEpoch;
-  } else {
-    totalSteps = budget.defaultSteps ?? 1000;
+/**
+ * The one optimiser loop: Adam with a learning-rate schedule, global-norm clipping, the non-finite guard with
+ * last-good-weight restore, spectral-norm updates, progress reports, checkpoints and resume. Takes ownership of
+ * `objective` (disposed at the end).
+ */
+export async function runObjective(objective: TrainingObjective, model: TrainingModel, budget: StepBudget, options: CommonTrainOptions): Promise<TrainResult> {
+  const { trainable, nonTrainable, flow } = model;
+  let settings: LoopSettings;
+  try {
+    settings = loopSettings(objective, model, budget, options);
+  } catch (e) {
+    objective.dispose();
+    throw e;
   }
+  const { schedule, maxNonFinite, progressEvery, totalSteps } = settings;
 
   const adam = options.adam ?? {};
   let optimizer: tf.Optimizer = tf.train.adam(learningRateAt(schedule, 0, totalSteps), adam.beta1 ?? 0.9, adam.beta2 ?? 0.999, adam.epsilon);
@@ -167,7 +204,7 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
   let lastGoodStep = 0;
 
   try {
-    if (options.resumeFrom) {
+    if (options.resumeFrom && flow) {
       const data = await readCheckpoint(options.resumeFrom);
       if (canonicalJson(data.config) !== canonicalJson(flow.toConfig())) {
         throw new BoltzflowError('CHECKPOINT', 'Checkpoint architecture differs from the flow being trained', { argument: 'resumeFrom', expected: String(flow.toConfig().type), received: String(data.config.type) });
@@ -199,7 +236,8 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
       [...trainable, ...nonTrainable].forEach((v, i) => v.assign(snapshot[i]));
     };
     takeSnapshot();
-    const spectral = options.updateSpectralNorm === false ? [] : spectralNormOwners(flow);
+    const spectralRoot = model.spectralRoot ?? flow;
+    const spectral = options.updateSpectralNorm === false || spectralRoot === undefined ? [] : spectralNormOwners(spectralRoot);
     let consecutiveBad = 0;
     const report = async (p: TrainingProgress): Promise<void> => {
       history.push(p);
@@ -211,19 +249,19 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
       // tfjs optimizers read `learningRate` on every applyGradients; it is a protected field, hence the cast.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const epochOfStep = objective.currentEpoch;
-      const { batch, endsEpoch } = objective.nextBatch(rng);
-      const { energy, temperature } = objective.energyAt(step, totalSteps);
+      const prepared = objective.prepareStep(step, totalSteps, rng);
+      const { endsEpoch, temperature } = prepared;
       let kept: { nll?: tf.Scalar; kl?: tf.Scalar; logWeights?: tf.Tensor1D } = {};
       let value: tf.Scalar;
       let grads: tf.NamedTensorMap;
       try {
         ({ value, grads } = tf.variableGrads(() => {
-          const out = objective.loss(batch, energy, rng);
+          const out = prepared.loss();
           kept = { nll: out.nll && tf.keep(out.nll), kl: out.kl && tf.keep(out.kl), logWeights: out.logWeights && tf.keep(out.logWeights) };
           return out.loss;
         }, trainable));
       } finally {
-        batch?.dispose();
+        prepared.dispose();
       }
       const gradList = trainable.map((v) => grads[v.name] ?? null);
       const stats = tf.tidy(() => {
@@ -292,7 +330,7 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
         lastValidation = objective.validationNLL();
         progress.validationNLL = lastValidation;
       }
-      if (options.checkpoint && (step % options.checkpoint.every === 0 || step === totalSteps)) {
+      if (options.checkpoint && flow && (step % options.checkpoint.every === 0 || step === totalSteps)) {
         if (allVariablesFinite([...trainable, ...nonTrainable])) {
           await saveFlow(flow, options.checkpoint.dir, {
             optimizer,
@@ -323,6 +361,46 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
     skippedSteps,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+interface LoopSettings {
+  schedule: LearningRateSchedule;
+  maxNonFinite: number;
+  progressEvery: number;
+  totalSteps: number;
+}
+
+/** Validates the loop's options before anything is allocated; the step budget comes from steps or epochs. */
+function loopSettings(objective: TrainingObjective, model: TrainingModel, budget: StepBudget, options: CommonTrainOptions): LoopSettings {
+  const schedule = options.learningRate ?? 1e-3;
+  validateLearningRateSchedule(schedule);
+  if (options.clipGradNorm !== undefined) assertPositive(options.clipGradNorm, 'clipGradNorm');
+  const maxNonFinite = options.maxNonFiniteSteps ?? 5;
+  assertInteger(maxNonFinite, 'maxNonFiniteSteps', 1);
+  const progressEvery = options.progressEvery ?? 10;
+  assertInteger(progressEvery, 'progressEvery', 1);
+  if (options.validateEvery !== undefined) assertInteger(options.validateEvery, 'validateEvery', 1);
+  if (options.checkpoint) {
+    if (typeof options.checkpoint.dir !== 'string' || options.checkpoint.dir === '') {
+      throw new BoltzflowError('INVALID_CONFIG', 'checkpoint.dir must be a path', { argument: 'checkpoint.dir', received: String(options.checkpoint.dir) });
+    }
+    assertInteger(options.checkpoint.every, 'checkpoint.every', 1);
+  }
+  if ((options.checkpoint || options.resumeFrom) && !model.flow) {
+    throw new BoltzflowError('INVALID_CONFIG', 'Checkpoints need a flow (Distribution) to save and restore', { argument: options.checkpoint ? 'checkpoint' : 'resumeFrom', expected: 'unset for this objective' });
+  }
+  let totalSteps: number;
+  if (budget.steps !== undefined) {
+    assertInteger(budget.steps, 'steps', 1);
+    totalSteps = budget.steps;
+  } else if (objective.usesData) {
+    const epochs = budget.epochs ?? budget.defaultEpochs ?? 10;
+    assertInteger(epochs, 'epochs', 1);
+    totalSteps = epochs * objective.stepsPerEpoch;
+  } else {
+    totalSteps = budget.defaultSteps ?? 1000;
+  }
+  return { schedule, maxNonFinite, progressEvery, totalSteps };
 }
 
 function allVariablesFinite(vars: tf.Variable[]): boolean {

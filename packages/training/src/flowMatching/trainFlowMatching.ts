@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertNonNegative, assertPositive, BoltzflowError, createRng, removeCenterOfMass, type Distribution, type Rng } from '@boltzflow/core';
+import { assertBatch, assertInteger, assertNonNegative, BoltzflowError, removeCenterOfMass, type Distribution, type Rng } from '@boltzflow/core';
 import type { ContinuousFlow, VectorField } from '@boltzflow/bijectors';
-import { learningRateAt, validateLearningRateSchedule, type LearningRateSchedule } from '../schedule.js';
-import type { TrainingProgress, TrainResult } from '../trainer.js';
+import type { LearningRateSchedule } from '../schedule.js';
+import { runObjective, type PreparedStep, type TrainingObjective, type TrainingProgress, type TrainResult } from '../trainer.js';
 import { alignParticles } from './alignment.js';
 import { hungarian } from './hungarian.js';
 
@@ -101,7 +101,7 @@ export function pairBatch(x0: tf.Tensor2D, x1: tf.Tensor2D, options: { alignment
 /**
  * Simulation-free (optimal-transport) conditional flow matching (Lipman et al. 2023; Tong et al. 2023; equivariant OT
  * of Klein et al. 2023): x0 ~ base, x1 ~ data, t ~ U(0, 1), x_t = (1−t)x0 + t·x1 (+σε); regress the vector field on
- * x1 − x0 with Adam. Accepts a ContinuousFlow (its field is trained) or a bare VectorField.
+ * x1 − x0, in the one optimiser loop of this package (Adam, schedules, clipping, the non-finite guard). Accepts a ContinuousFlow (its field is trained) or a bare VectorField.
  * Likelihoods of the trained flow come from TransformedDistribution(base, flow) with the exact trace.
  */
 export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data: tf.Tensor2D, options: FlowMatchingOptions): Promise<TrainResult> {
@@ -116,18 +116,10 @@ export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data
   const [N, dim] = assertBatch(data, 'data', field.dim);
   if (base.dim !== dim) throw new BoltzflowError('INVALID_SHAPE', 'Base and data dims differ', { argument: 'options.base.dim', expected: String(dim), received: String(base.dim) });
   const steps = options.steps ?? 1000;
-  assertInteger(steps, 'steps', 0);
   const batchSize = Math.min(options.batchSize ?? 128, N);
   assertInteger(batchSize, 'batchSize', 1);
   const sigma = options.sigma ?? 0;
   assertNonNegative(sigma, 'sigma');
-  const schedule = options.learningRate ?? 1e-3;
-  validateLearningRateSchedule(schedule);
-  if (options.clipGradNorm !== undefined) assertPositive(options.clipGradNorm, 'clipGradNorm');
-  const maxBad = options.maxNonFiniteSteps ?? 5;
-  assertInteger(maxBad, 'maxNonFiniteSteps', 1);
-  const progressEvery = options.progressEvery ?? 10;
-  assertInteger(progressEvery, 'progressEvery', 1);
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
   if (alignment !== 'none' && alignment !== 'equivariant-ot') {
@@ -140,84 +132,97 @@ export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data
   const particles = options.particles ?? layout.particles;
   const spatialDim = options.spatialDim ?? layout.spatialDim;
   const meanFree = particles !== undefined && spatialDim !== undefined && particles * spatialDim === dim;
-  const rng = options.rng ?? createRng(options.seed ?? 0);
   const vars = field.trainableVariables;
   if (vars.length === 0) throw new BoltzflowError('INVALID_VALUE', 'The vector field has no trainable variables', { argument: 'flow.trainableVariables' });
+  const objective = new FlowMatchingObjective(field, data, base, { batchSize, sigma, alignment, pairing, particles, spatialDim, meanFree });
+  const { rng, seed, onProgress, progressEvery, learningRate, adam, clipGradNorm, maxNonFiniteSteps } = options;
+  return runObjective(
+    objective,
+    { trainable: vars, nonTrainable: [], spectralRoot: field },
+    { steps },
+    { rng, seed, onProgress, progressEvery, learningRate, adam, clipGradNorm, maxNonFiniteSteps, updateSpectralNorm: false },
+  );
+}
 
-  const adam = options.adam ?? {};
-  const optimizer = tf.train.adam(learningRateAt(schedule, 0, steps), adam.beta1 ?? 0.9, adam.beta2 ?? 0.999, adam.epsilon);
-  const snapshot = vars.map((v) => tf.variable(v, false));
-  const history: TrainingProgress[] = [];
-  const skippedSteps: number[] = [];
-  const start = Date.now();
-  let order = rng.permutation(N);
-  let cursor = 0;
-  let epoch = 1;
-  let lastLoss = NaN;
-  let bad = 0;
-  try {
-    for (let step = 1; step <= steps; step++) {
-      if (cursor + batchSize > N) {
-        order = rng.permutation(N);
-        cursor = 0;
-        epoch++;
-      }
-      const idx = tf.tensor1d(Array.from(order.subarray(cursor, cursor + batchSize)), 'int32');
-      cursor += batchSize;
-      const x1raw = tf.gather(data, idx) as tf.Tensor2D;
-      idx.dispose();
-      const x0 = base.sample(batchSize, rng);
-      const x1 = pairBatch(x0, x1raw, { alignment, pairing, particles, spatialDim });
-      x1raw.dispose();
-      const t = rng.uniform([batchSize]) as tf.Tensor1D;
-      let noise: tf.Tensor2D | null = null;
-      if (sigma > 0) {
-        const z = rng.normal([batchSize, dim]) as tf.Tensor2D;
-        noise = tf.tidy(() => tf.mul(meanFree ? removeCenterOfMass(z, particles!, spatialDim!) : z, sigma) as tf.Tensor2D);
-        z.dispose();
-      }
-      const lr = learningRateAt(schedule, step - 1, steps);
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const { value, grads } = tf.variableGrads(() => flowMatchingLoss(field, x0, x1, t, noise), vars);
-      tf.dispose([x0, x1, t, noise ?? []].flat());
-      const loss = value.dataSync()[0];
-      value.dispose();
-      // A variable that does not reach the loss gets a zero gradient (tfjs leaves it out).
-      const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      const gradNorm = tf.tidy(() => Math.sqrt(tf.addN(gradList.map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
-      const skipped = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
-      if (skipped) {
-        skippedSteps.push(step);
-        bad++;
-        tf.dispose(gradList);
-        if (bad >= maxBad) {
-          vars.forEach((v, i) => v.assign(snapshot[i]));
-          throw new BoltzflowError('DIVERGED', `Flow matching diverged at step ${step}: ${bad} consecutive non-finite steps; weights restored to the last finite-loss state`, {
-            argument: 'loss',
-            expected: 'finite',
-            received: String(loss),
-            step,
-          });
-        }
-      } else {
-        bad = 0;
-        lastLoss = loss;
-        vars.forEach((v, i) => snapshot[i].assign(v));
-        const clip = options.clipGradNorm && gradNorm > options.clipGradNorm ? options.clipGradNorm / gradNorm : 1;
-        const named = vars.map((v, i) => ({ name: v.name, tensor: clip === 1 ? gradList[i] : tf.mul(gradList[i], clip) }));
-        optimizer.applyGradients(named);
-        tf.dispose(named.map((g) => g.tensor));
-        if (clip !== 1) tf.dispose(gradList);
-      }
-      if (step % progressEvery === 0 || step === steps || skipped) {
-        const p: TrainingProgress = { step, epoch, loss: skipped ? loss : lastLoss, learningRate: lr, gradNorm, skipped, seconds: (Date.now() - start) / 1000 };
-        history.push(p);
-        await options.onProgress?.(p);
-      }
-    }
-  } finally {
-    optimizer.dispose();
-    tf.dispose(snapshot);
+interface FlowMatchingSettings {
+  batchSize: number;
+  sigma: number;
+  alignment: FlowMatchingAlignment;
+  pairing: FlowMatchingPairing;
+  particles?: number;
+  spatialDim?: number;
+  meanFree: boolean;
+}
+
+/**
+ * The flow-matching regression as an objective of the one optimiser loop: per-epoch shuffles of the data, a fresh
+ * base batch, pairing/alignment, t ~ U(0, 1) and the path noise, all drawn before the loss.
+ */
+class FlowMatchingObjective implements TrainingObjective {
+  readonly usesData = true;
+  readonly hasValidation = false;
+  readonly stepsPerEpoch: number;
+  private readonly n: number;
+  private order: Int32Array = new Int32Array(0);
+  private cursor = 0;
+  private epoch = 1;
+
+  constructor(
+    private readonly field: VectorField,
+    private readonly data: tf.Tensor2D,
+    private readonly base: Distribution,
+    private readonly settings: FlowMatchingSettings,
+  ) {
+    this.n = data.shape[0];
+    this.stepsPerEpoch = Math.floor(this.n / settings.batchSize);
   }
-  return { steps, epochs: epoch, history, loss: lastLoss, skippedSteps, seconds: (Date.now() - start) / 1000 };
+
+  /** The epoch the next step belongs to (a reshuffle starts a new one). */
+  get currentEpoch(): number {
+    return this.cursor + this.settings.batchSize > this.n ? this.epoch + 1 : this.epoch;
+  }
+
+  init(rng: Rng): void {
+    this.order = rng.permutation(this.n);
+  }
+
+  prepareStep(_step: number, _totalSteps: number, rng: Rng): PreparedStep {
+    const { batchSize, sigma, alignment, pairing, particles, spatialDim, meanFree } = this.settings;
+    if (this.cursor + batchSize > this.n) {
+      this.order = rng.permutation(this.n);
+      this.cursor = 0;
+      this.epoch++;
+    }
+    const idx = tf.tensor1d(Array.from(this.order.subarray(this.cursor, this.cursor + batchSize)), 'int32');
+    this.cursor += batchSize;
+    const x1raw = tf.gather(this.data, idx) as tf.Tensor2D;
+    idx.dispose();
+    const x0 = this.base.sample(batchSize, rng);
+    const x1 = pairBatch(x0, x1raw, { alignment, pairing, particles, spatialDim });
+    x1raw.dispose();
+    const t = rng.uniform([batchSize]) as tf.Tensor1D;
+    let noise: tf.Tensor2D | null = null;
+    if (sigma > 0) {
+      const z = rng.normal([batchSize, this.data.shape[1]]) as tf.Tensor2D;
+      noise = tf.tidy(() => tf.mul(meanFree ? removeCenterOfMass(z, particles!, spatialDim!) : z, sigma) as tf.Tensor2D);
+      z.dispose();
+    }
+    return {
+      endsEpoch: false, // no held-out set to validate on
+      loss: () => ({ loss: flowMatchingLoss(this.field, x0, x1, t, noise) }),
+      dispose: () => tf.dispose([x0, x1, t, noise ?? []].flat()),
+    };
+  }
+
+  validationNLL(): undefined {
+    return undefined;
+  }
+
+  getState(): unknown {
+    return null;
+  }
+
+  setState(): void {}
+
+  dispose(): void {}
 }
