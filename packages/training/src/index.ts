@@ -28,3 +28,4 @@ export {
 } from './checkpoint.js';
 export { flowVariables, spectralNormOwners, reparameterizedSample } from './flowParts.js';
 export { importanceSummary } from './importanceSampling.js';
+export { PrioritizedReplayBuffer, type PrioritizedReplayBufferOptions, type ReplayBatch } from './fab/prioritizedReplayBuffer.js';
