@@ -29,3 +29,5 @@ export {
 export { flowVariables, spectralNormOwners, reparameterizedSample } from './flowParts.js';
 export { importanceSummary } from './importanceSampling.js';
 export { PrioritizedReplayBuffer, type PrioritizedReplayBufferOptions, type ReplayBatch } from './fab/prioritizedReplayBuffer.js';
+export { trainFAB, pSquaredOverQ, fabReplayLoss, replayWeightAdjustment, type TrainFABOptions, type TrainFABResult, type AisRunner, type AisBatch } from './fab/trainFAB.js';
+export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
