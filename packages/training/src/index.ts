@@ -31,3 +31,4 @@ export { importanceSummary } from './importanceSampling.js';
 export { PrioritizedReplayBuffer, type PrioritizedReplayBufferOptions, type ReplayBatch } from './fab/prioritizedReplayBuffer.js';
 export { trainFAB, pSquaredOverQ, fabReplayLoss, replayWeightAdjustment, type TrainFABOptions, type TrainFABResult, type AisRunner, type AisBatch } from './fab/trainFAB.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
+export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
