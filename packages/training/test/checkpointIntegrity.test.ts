@@ -225,7 +225,7 @@ describe('training-loop errors', () => {
     const nanGrad = energyFromFunction((x) => tf.customGrad(((xx: tf.Tensor) => ({
       value: tf.mul(tf.sum(tf.square(xx), 1), 0.5),
       gradFunc: () => tf.mul(tf.onesLike(xx), NaN),
-    })) as unknown as tf.CustomGradientFunc<tf.Tensor>)(x) as tf.Tensor1D, 2, 'nan-gradient');
+    })) as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor1D, 2, 'nan-gradient');
     const flow = affineFlow(2);
     const e = await errorOf(trainKL(flow, nanGrad, { steps: 10, batchSize: 8, maxNonFiniteSteps: 2 }));
     expect(e?.code).toBe('DIVERGED');
