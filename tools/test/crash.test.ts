@@ -159,8 +159,12 @@ describe('files are validated before use', () => {
     writeFileSync(wpath, buf);
     const { createHash } = await import('node:crypto');
     man.weights.sha256 = createHash('sha256').update(buf).digest('hex');
+    // Resealed: the manifest checksum (SHA-256 of its JSON without the field) recomputed, so only finiteness is left.
+    delete man.manifestSha256;
+    man.manifestSha256 = createHash('sha256').update(JSON.stringify(man, null, 1)).digest('hex');
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(man));
-    await expectCheckpointError(dir);
+    const e = await loadFlow(dir).then(() => undefined, (err: unknown) => err);
+    expect((e as Error).message).toMatch(/non-finite/);
 
     await expectCheckpointError(path.join(tmp, 'does-not-exist'));
     expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);

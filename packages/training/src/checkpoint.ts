@@ -21,8 +21,29 @@ import { flowVariables } from './flowParts.js';
  * it; the old files are deleted only afterwards. A crash at any moment leaves either the old or the new checkpoint.
  */
 export const CHECKPOINT_FORMAT = 'boltzflow-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** 2: the manifest carries `manifestSha256`, a SHA-256 of its own other fields (version 1 had none and is refused). */
+export const CHECKPOINT_VERSION = 2;
 const MANIFEST = 'manifest.json';
+/** Every temporary file starts with this, so a later save can tell (and sweep) what a killed writer left behind. */
+export const CHECKPOINT_TMP_PREFIX = '.boltzflow-tmp-';
+/** Held (O_EXCL) while a save writes and sweeps, so that two writers to one directory never delete each other's files. */
+const LOCK = '.boltzflow-lock';
+const LOCK_WAIT_MS = 60_000;
+/** A lock older than this is stale whatever its owner (an owner on another host cannot be checked). */
+const LOCK_STALE_MS = 10 * 60_000;
+const DATA_FILE = /^(architecture-.+\.json|weights-.+\.bin|optimizer-.+\.bin)$/;
+
+/**
+ * Bounds on manifest numbers. Replaying an RNG costs time linear in its use count (about 40 ns per word), so the bound
+ * on `useCount` is what keeps a damaged or hand-edited value from hanging loadFlow; 2³⁷ ≈ 1.4·10¹¹ words is more than
+ * 10⁶ steps drawing 10⁵ words each.
+ */
+export const MAX_RNG_USE_COUNT = 2 ** 37;
+const MAX_STEP = 2 ** 40;
+/** tfjs keeps the optimizer's iteration count in an int32 scalar. */
+const MAX_ITERATIONS = 2 ** 31 - 1;
+const MAX_DIMENSION = 2 ** 31 - 1;
+const MAX_SHORT_STRING = 200;
 
 const MANIFEST_MAX_BYTES = 16 * 2 ** 20;
 const ARCHITECTURE_MAX_BYTES = 64 * 2 ** 20;
@@ -67,6 +88,8 @@ export interface CheckpointManifest {
   });
   rng: RngState | null;
   extra: unknown;
+  /** SHA-256 of `JSON.stringify(manifest without this field, null, 1)`: catches bit flips and hand edits. */
+  manifestSha256: string;
 }
 
 /** Options of {@link saveFlow}. */
@@ -158,7 +181,7 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 async function writeFileAtomic(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const tmp = path.join(dir, `.${name}.${randomUUID()}.tmp`);
+  const tmp = path.join(dir, `${CHECKPOINT_TMP_PREFIX}${name}.${randomUUID()}`);
   let handle: FileHandle | undefined;
   try {
     handle = await fs.open(tmp, 'wx');
@@ -171,6 +194,57 @@ async function writeFileAtomic(dir: string, name: string, data: Uint8Array | str
     await handle?.close().catch(() => undefined);
     await fs.unlink(tmp).catch(() => undefined);
     throw new BoltzflowError('IO', `Could not write checkpoint file ${name}: ${(e as Error).message}`, { argument: 'dir', received: dir });
+  }
+}
+
+/** File names in `dir` (empty when it cannot be listed: sweeping is best effort). */
+async function listDir(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch(() => []);
+}
+
+async function removeFile(dir: string, name: string): Promise<void> {
+  await fs.unlink(path.join(dir, name)).catch(() => undefined);
+}
+
+function ownerAlive(owner: string): boolean {
+  const [pid, host] = owner.split(' ');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the directory's save lock, waiting while another live writer holds it. A lock left by a killed process (same
+ * host, pid gone) or older than LOCK_STALE_MS is taken over. Also the writability probe of the directory.
+ */
+async function acquireLock(dir: string): Promise<() => Promise<void>> {
+  const file = path.join(dir, LOCK);
+  const me = `${process.pid} ${os.hostname()}`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const h = await fs.open(file, 'wx');
+      try {
+        await h.writeFile(me);
+      } finally {
+        await h.close();
+      }
+      return () => fs.unlink(file).catch(() => undefined);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new BoltzflowError('IO', `Checkpoint directory is not writable: ${(e as Error).message}`, { argument: 'dir', received: dir });
+    }
+    const [owner, st] = await Promise.all([fs.readFile(file, 'utf8').catch(() => ''), fs.stat(file).catch(() => undefined)]);
+    if (st && (Date.now() - st.mtimeMs > LOCK_STALE_MS || (owner !== '' && !ownerAlive(owner)))) {
+      await fs.unlink(file).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) fail('Checkpoint directory is busy: another process is saving into it', { argument: 'dir', received: dir, owner });
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -200,13 +274,13 @@ async function readLimited(file: string, limit: number, what: string): Promise<B
   return fs.readFile(file);
 }
 
-/** Reads an own (boltzflow) manifest, returning the files it references; throws CHECKPOINT for a foreign manifest. */
-async function previousFiles(dir: string): Promise<string[]> {
+/** Throws CHECKPOINT when `dir` holds a manifest.json that is not a boltzflow one (saving would overwrite it). */
+async function refuseForeignManifest(dir: string): Promise<void> {
   let text: string;
   try {
     text = (await readLimited(path.join(dir, MANIFEST), MANIFEST_MAX_BYTES, 'manifest')).toString('utf8');
   } catch (e) {
-    if (isBoltzflowError(e) && /missing/.test(e.message)) return [];
+    if (isBoltzflowError(e) && /missing/.test(e.message)) return;
     throw e;
   }
   let m: unknown;
@@ -218,12 +292,26 @@ async function previousFiles(dir: string): Promise<string[]> {
   if (!m || typeof m !== 'object' || (m as { format?: unknown }).format !== CHECKPOINT_FORMAT) {
     fail('Refusing to overwrite a directory whose manifest.json is not a boltzflow checkpoint', { argument: 'dir', received: dir });
   }
-  const files: string[] = [];
-  for (const key of ['architecture', 'weights', 'optimizer'] as const) {
-    const f = (m as Record<string, { file?: unknown } | null>)[key]?.file;
-    if (typeof f === 'string' && isPlainFileName(f)) files.push(f);
+}
+
+/**
+ * Checks, before any work is done, that `dir` can receive checkpoints: it is (or can be made) a writable directory and
+ * holds no foreign or unreadable manifest.json. Training calls this at its start so that a bad directory fails at step 0
+ * rather than at the first save.
+ */
+export async function checkCheckpointDir(dir: string): Promise<void> {
+  if (typeof dir !== 'string' || dir === '') throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new BoltzflowError('IO', `Cannot create checkpoint directory: ${(e as Error).message}`, { argument: 'dir', received: dir });
   }
-  return files;
+  const release = await acquireLock(dir);
+  try {
+    await refuseForeignManifest(dir);
+  } finally {
+    await release();
+  }
 }
 
 function isPlainFileName(f: string): boolean {
@@ -281,35 +369,54 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
     optimizerPart = await optimizerState(options.optimizer);
   }
 
-  await fs.mkdir(dir, { recursive: true });
-  const old = await previousFiles(dir);
-  const id = `${step}-${randomUUID().slice(0, 8)}`;
-  const archText = JSON.stringify(config);
-  const archFile = `architecture-${id}.json`;
-  const weightsFile = `weights-${id}.bin`;
-  const optFile = `optimizer-${id}.bin`;
-  await writeFileAtomic(dir, archFile, archText);
-  await writeFileAtomic(dir, weightsFile, weightBytes);
-  if (optimizerPart) await writeFileAtomic(dir, optFile, optimizerPart.bytes);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new BoltzflowError('IO', `Cannot create checkpoint directory: ${(e as Error).message}`, { argument: 'dir', received: dir });
+  }
+  const release = await acquireLock(dir);
+  try {
+    await refuseForeignManifest(dir);
+    const id = `${step}-${randomUUID().slice(0, 8)}`;
+    const archText = JSON.stringify(config);
+    const archFile = `architecture-${id}.json`;
+    const weightsFile = `weights-${id}.bin`;
+    const optFile = `optimizer-${id}.bin`;
+    await writeFileAtomic(dir, archFile, archText);
+    await writeFileAtomic(dir, weightsFile, weightBytes);
+    if (optimizerPart) await writeFileAtomic(dir, optFile, optimizerPart.bytes);
 
-  const manifest: CheckpointManifest = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    createdAt: new Date().toISOString(),
-    step,
-    tfjsVersion: tf.version.tfjs,
-    backend: tf.getBackend() ?? 'unknown',
-    architecture: { file: archFile, bytes: Buffer.byteLength(archText), sha256: sha256(Buffer.from(archText)) },
-    weights: { file: weightsFile, bytes: weightBytes.length, sha256: sha256(weightBytes), dtype: 'float32', byteOrder: 'little', tensors: entries },
-    optimizer: optimizerPart ? { file: optFile, bytes: optimizerPart.bytes.length, sha256: sha256(optimizerPart.bytes), ...optimizerPart.meta } : null,
-    rng: options.rng ? options.rng.getState() : null,
-    extra,
-  };
-  await syncDir(dir);
-  await writeFileAtomic(dir, MANIFEST, JSON.stringify(manifest, null, 1));
-  await syncDir(dir);
-  const keep = new Set([archFile, weightsFile, optFile]);
-  for (const f of old) if (!keep.has(f)) await fs.unlink(path.join(dir, f)).catch(() => undefined);
+    const manifest: Omit<CheckpointManifest, 'manifestSha256'> = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      createdAt: new Date().toISOString(),
+      step,
+      tfjsVersion: tf.version.tfjs,
+      backend: tf.getBackend() ?? 'unknown',
+      architecture: { file: archFile, bytes: Buffer.byteLength(archText), sha256: sha256(Buffer.from(archText)) },
+      weights: { file: weightsFile, bytes: weightBytes.length, sha256: sha256(weightBytes), dtype: 'float32', byteOrder: 'little', tensors: entries },
+      optimizer: optimizerPart ? { file: optFile, bytes: optimizerPart.bytes.length, sha256: sha256(optimizerPart.bytes), ...optimizerPart.meta } : null,
+      rng: options.rng ? options.rng.getState() : null,
+      extra,
+    };
+    await syncDir(dir);
+    await writeFileAtomic(dir, MANIFEST, JSON.stringify({ ...manifest, manifestSha256: manifestChecksum(manifest) }, null, 1));
+    await syncDir(dir);
+    // Under the lock every data file the new manifest does not name, and every temp file, is left over from an
+    // earlier save (this process's previous one, or a writer that was killed or raced us): sweep them all.
+    const keep = new Set([archFile, weightsFile, optFile]);
+    for (const f of await listDir(dir)) {
+      if ((DATA_FILE.test(f) && !keep.has(f)) || f.startsWith(CHECKPOINT_TMP_PREFIX)) await removeFile(dir, f);
+    }
+  } finally {
+    await release();
+  }
+}
+
+/** The manifest's checksum: SHA-256 of its JSON (as saveFlow writes it) without the checksum field. */
+function manifestChecksum(manifest: Record<string, unknown>): string {
+  const { manifestSha256: _, ...rest } = manifest;
+  return sha256(Buffer.from(JSON.stringify(rest, null, 1)));
 }
 
 async function optimizerState(optimizer: tf.Optimizer): Promise<{ bytes: Buffer; meta: Omit<NonNullable<CheckpointManifest['optimizer']>, 'file' | 'bytes' | 'sha256'> }> {
@@ -355,9 +462,24 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
-function checkInt(v: unknown, what: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`Invalid manifest field ${what}`, { argument: what, expected: `integer ≥ ${min}`, received: JSON.stringify(v) });
+function checkInt(v: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(`Invalid manifest field ${what}`, { argument: what, expected: `integer in [${min}, ${max}]`, received: JSON.stringify(v) });
   return v;
+}
+
+function checkShortString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length > MAX_SHORT_STRING) fail(`Invalid manifest field ${what}`, { argument: what, expected: `a string of at most ${MAX_SHORT_STRING} characters`, received: JSON.stringify(v)?.slice(0, 80) });
+  return v;
+}
+
+/**
+ * Checks a saved random-stream state (manifest `rng`, or the training loop's split/shuffle states) before it is
+ * replayed: seed words are uint32, and the use count is bounded so that replaying it cannot hang.
+ */
+export function checkRngState(v: unknown, what: string): RngState {
+  if (!isObject(v) || !Array.isArray(v.seed) || v.seed.length === 0 || v.seed.length > 64) fail('Invalid RNG state', { argument: what, expected: '{ seed: uint32[1..64], useCount }' });
+  const seed = (v.seed as unknown[]).map((s, i) => checkInt(s, `${what}.seed[${i}]`, 0, 0xffffffff));
+  return { seed, useCount: checkInt(v.useCount, `${what}.useCount`, 0, MAX_RNG_USE_COUNT) };
 }
 
 function checkFileEntry(v: unknown, what: string): CheckpointFileEntry {
@@ -376,7 +498,8 @@ function checkTensorTable(v: unknown, what: string, totalFloats: number, withGro
     if (!isObject(t)) fail(`Invalid tensor entry ${what}[${i}]`);
     if (typeof t.name !== 'string' || t.name.length > 1000) fail(`Invalid tensor name ${what}[${i}]`);
     if (!Array.isArray(t.shape) || t.shape.length > 8) fail(`Invalid tensor shape ${what}[${i}]`, { received: JSON.stringify(t.shape) });
-    (t.shape as unknown[]).forEach((s, k) => checkInt(s, `${what}[${i}].shape[${k}]`));
+    (t.shape as unknown[]).forEach((s, k) => checkInt(s, `${what}[${i}].shape[${k}]`, 0, MAX_DIMENSION));
+    if (sizeOf(t.shape as number[]) > totalFloats) fail(`Tensor ${what}[${i}] is larger than its file`, { expected: `≤ ${totalFloats} floats`, received: JSON.stringify(t.shape) });
     if (checkInt(t.offset, `${what}[${i}].offset`) !== offset) fail(`Tensor table ${what} is not contiguous`, { argument: `${what}[${i}].offset`, expected: String(offset), received: String(t.offset) });
     if (withGroup && t.group !== 'trainable' && t.group !== 'nonTrainable') fail(`Invalid tensor group ${what}[${i}]`, { received: JSON.stringify(t.group) });
     offset += sizeOf(t.shape as number[]);
@@ -413,8 +536,15 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
     fail(`Checkpoint manifest is not valid JSON: ${(e as Error).message}`, { argument: path.join(dir, MANIFEST) });
   }
   if (!isObject(m) || m.format !== CHECKPOINT_FORMAT) fail('Not a boltzflow checkpoint (foreign manifest)', { argument: 'manifest.format', expected: CHECKPOINT_FORMAT, received: JSON.stringify(isObject(m) ? m.format : m) });
-  if (m.version !== CHECKPOINT_VERSION) fail('Unsupported checkpoint version', { argument: 'manifest.version', expected: String(CHECKPOINT_VERSION), received: JSON.stringify(m.version) });
-  const step = checkInt(m.step, 'step');
+  if (m.version !== CHECKPOINT_VERSION) fail('Unsupported checkpoint version (version 1 manifests carry no checksum; re-save with this version)', { argument: 'manifest.version', expected: String(CHECKPOINT_VERSION), received: JSON.stringify(m.version) });
+  // Before any field is trusted: a single flipped bit or a hand edit anywhere in the manifest changes this sum.
+  if (typeof m.manifestSha256 !== 'string' || manifestChecksum(m) !== m.manifestSha256) {
+    fail('Checkpoint manifest fails its checksum (corrupted or edited by hand)', { argument: 'manifest.manifestSha256', received: path.join(dir, MANIFEST) });
+  }
+  const step = checkInt(m.step, 'step', 0, MAX_STEP);
+  checkShortString(m.createdAt, 'createdAt');
+  checkShortString(m.tfjsVersion, 'tfjsVersion');
+  checkShortString(m.backend, 'backend');
 
   const archEntry = checkFileEntry(m.architecture, 'architecture');
   const archBuf = await readVerified(dir, archEntry, ARCHITECTURE_MAX_BYTES, 'architecture');
@@ -438,19 +568,23 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
   if (m.optimizer !== null && m.optimizer !== undefined) {
     const oEntry = checkFileEntry(m.optimizer, 'optimizer');
     const o = m.optimizer as Record<string, unknown>;
-    if (typeof o.className !== 'string' || !isObject(o.config)) fail('Invalid optimizer description', { argument: 'optimizer.className' });
+    if (!isObject(o.config)) fail('Invalid optimizer description', { argument: 'optimizer.config' });
+    const className = checkShortString(o.className, 'optimizer.className');
+    optimizerClass(className);
     if (o.dtype !== 'float32' || o.byteOrder !== 'little' || oEntry.bytes % 4 !== 0) fail('Unsupported optimizer encoding');
     for (const [k, v] of Object.entries(o.config)) {
-      if (v !== null && !['number', 'string', 'boolean'].includes(typeof v)) fail('Invalid optimizer config', { argument: `optimizer.config.${k}` });
+      const ok = v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_SHORT_STRING);
+      if (!ok) fail('Invalid optimizer config', { argument: `optimizer.config.${k}`, expected: 'a finite number, boolean, null or short string', received: JSON.stringify(v)?.slice(0, 80) });
     }
-    const iterations = checkInt(o.iterations, 'optimizer.iterations');
+    const iterations = checkInt(o.iterations, 'optimizer.iterations', 0, MAX_ITERATIONS);
     for (const k of ['accBeta1', 'accBeta2'] as const) {
-      if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) fail('Invalid optimizer field', { argument: `optimizer.${k}` });
+      // Adam's running products β^t lie in [0, 1].
+      if (o[k] !== undefined && (typeof o[k] !== 'number' || !(o[k] >= 0 && o[k] <= 1))) fail('Invalid optimizer field', { argument: `optimizer.${k}`, expected: 'a number in [0, 1]', received: JSON.stringify(o[k]) });
     }
     const oTable = checkTensorTable(o.tensors, 'optimizer.tensors', oEntry.bytes / 4, false);
     const oValues = finiteFloats(await readVerified(dir, oEntry, limit, 'optimizer state'), 'optimizer state');
     optimizer = {
-      className: o.className,
+      className,
       config: o.config as Record<string, number | string | boolean | null>,
       iterations,
       accBeta1: o.accBeta1 as number | undefined,
@@ -459,16 +593,7 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
     };
   }
 
-  let rng: RngState | undefined;
-  if (m.rng !== null && m.rng !== undefined) {
-    const r = m.rng;
-    if (!isObject(r) || !Array.isArray(r.seed) || r.seed.length === 0 || r.seed.length > 64) fail('Invalid RNG state', { argument: 'rng' });
-    (r.seed as unknown[]).forEach((s, i) => {
-      if (checkInt(s, `rng.seed[${i}]`) > 0xffffffff) fail('Invalid RNG seed word', { argument: `rng.seed[${i}]` });
-    });
-    checkInt(r.useCount, 'rng.useCount');
-    rng = { seed: [...(r.seed as number[])], useCount: r.useCount as number };
-  }
+  const rng = m.rng !== null && m.rng !== undefined ? checkRngState(m.rng, 'rng') : undefined;
   return { manifest: m as unknown as CheckpointManifest, config: config as SerializedConfig, weights, optimizer, rng, step, extra: m.extra ?? null };
 }
 
@@ -511,9 +636,7 @@ export async function restoreOptimizer(data: CheckpointData, trainable: readonly
       if (v.shape.length !== s.shape.length || v.shape.some((d, k) => d !== s.shape[k])) fail('Optimizer state does not match the flow: slot shape', { argument: s.name, expected: `[${v.shape.join(', ')}]`, received: `[${s.shape.join(', ')}]` });
     });
   }
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[o.className];
-  if (!entry) fail('Unknown optimizer class in checkpoint', { argument: 'optimizer.className', received: o.className });
-  const [cls, fromConfig] = entry;
+  const [cls, fromConfig] = optimizerClass(o.className);
   const optimizer = fromConfig(cls, o.config as tf.serialization.ConfigDict) as unknown as tf.Optimizer;
   const tensors: Array<{ name: string; tensor: tf.Tensor }> = [{ name: 'iter', tensor: tf.scalar(o.iterations, 'int32') }, ...o.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, 'float32') }))];
   try {
@@ -537,6 +660,40 @@ export async function restoreOptimizer(data: CheckpointData, trainable: readonly
   return optimizer;
 }
 
+/** The registered tfjs class of a saved optimizer, looked up among own properties only (no `__proto__`, `toString`). */
+function optimizerClass(className: string): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  if (!Object.prototype.hasOwnProperty.call(map, className)) fail('Unknown optimizer class in checkpoint', { argument: 'optimizer.className', expected: `one of ${Object.keys(map).join(', ')}`, received: JSON.stringify(className) });
+  return map[className];
+}
+
+/**
+ * A lower bound on the weights an architecture needs, read from its config before anything is built: every `hidden`
+ * list of layer widths [h₀, h₁, …] implies dense matrices h_i × h_{i+1} and biases h_i, and a scalar `hidden` width H
+ * (EGNN) an H × H matrix. A crafted or mismatched architecture (`hidden: [4096, 4096]` beside a small weight file) is
+ * refused here instead of after seconds and hundreds of MiB of building; exact shapes are checked after building.
+ */
+export function minimumParameterCount(config: unknown): number {
+  let total = 0;
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 64 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+      return;
+    }
+    const h = (v as Record<string, unknown>).hidden;
+    if (Array.isArray(h) && h.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      const w = h as number[];
+      for (let i = 0; i < w.length; i++) total += w[i] + (i + 1 < w.length ? w[i] * w[i + 1] : 0);
+    } else if (typeof h === 'number' && Number.isFinite(h) && h > 0) {
+      total += h * h;
+    }
+    for (const x of Object.values(v)) visit(x, depth + 1);
+  };
+  visit(config, 0);
+  return total;
+}
+
 async function defaultFromConfig(config: SerializedConfig): Promise<Distribution> {
   // Loaded lazily: @boltzflow/distributions is only needed when no fromConfig is given.
   const mod = (await import('@boltzflow/distributions')) as unknown as {
@@ -553,6 +710,11 @@ async function defaultFromConfig(config: SerializedConfig): Promise<Distribution
  */
 export async function loadFlow(dir: string, options: LoadFlowOptions = {}): Promise<LoadedFlow> {
   const data = await readCheckpoint(dir, { maxBytes: options.maxBytes });
+  const stored = data.weights.reduce((n, w) => n + w.values.length, 0);
+  const needed = minimumParameterCount(data.config);
+  if (needed > stored) {
+    fail('Checkpoint architecture needs more weights than the checkpoint holds (checked before building the flow)', { argument: 'architecture', expected: `≤ ${stored} weights (stored)`, received: `≥ ${needed} weights implied by the hidden-layer widths` });
+  }
   let flow: Distribution;
   try {
     flow = await (options.fromConfig ?? defaultFromConfig)(data.config);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, BoltzflowError, createRng, Rng, type Distribution } from '@boltzflow/core';
-import { assignCheckpointWeights, readCheckpoint, restoreOptimizer, saveFlow } from './checkpoint.js';
+import { assignCheckpointWeights, checkCheckpointDir, checkRngState, readCheckpoint, restoreOptimizer, saveFlow } from './checkpoint.js';
 import { flowVariables, spectralNormOwners } from './flowParts.js';
 import { importanceSummary } from './importanceSampling.js';
 import { MixtureObjective, type ObjectiveConfig, type StepLoss } from './objective.js';
@@ -184,6 +184,8 @@ export async function runObjective(objective: TrainingObjective, model: Training
   let settings: LoopSettings;
   try {
     settings = loopSettings(objective, model, budget, options);
+    // A directory that cannot take a checkpoint fails now, not at the first save after many steps.
+    if (options.checkpoint) await checkCheckpointDir(options.checkpoint.dir);
   } catch (e) {
     objective.dispose();
     throw e;
@@ -206,6 +208,9 @@ export async function runObjective(objective: TrainingObjective, model: Training
   try {
     if (options.resumeFrom && flow) {
       const data = await readCheckpoint(options.resumeFrom);
+      if (data.step >= totalSteps) {
+        throw new BoltzflowError('INVALID_CONFIG', `The checkpoint to resume from is already at step ${data.step}; the step budget must exceed it`, { argument: 'steps', expected: `> ${data.step} (steps or epochs × steps per epoch)`, received: String(totalSteps) });
+      }
       if (canonicalJson(data.config) !== canonicalJson(flow.toConfig())) {
         throw new BoltzflowError('CHECKPOINT', 'Checkpoint architecture differs from the flow being trained', { argument: 'resumeFrom', expected: String(flow.toConfig().type), received: String(data.config.type) });
       }
@@ -213,6 +218,12 @@ export async function runObjective(objective: TrainingObjective, model: Training
       const restored = await restoreOptimizer(data, trainable);
       try {
         const training = (data.extra as { training?: unknown } | null)?.training;
+        if (training && typeof training === 'object') {
+          for (const k of ['splitState', 'permState'] as const) {
+            const st = (training as Record<string, unknown>)[k];
+            if (st !== null && st !== undefined) checkRngState(st, `extra.training.${k}`);
+          }
+        }
         objective.setState(training);
         assignCheckpointWeights(flow, data);
       } catch (e) {
@@ -301,11 +312,14 @@ export async function runObjective(objective: TrainingObjective, model: Training
         await report(progress);
         if (consecutiveBad >= maxNonFinite) {
           restoreSnapshot();
+          // Name what was non-finite at the last step: the loss, or (with a finite loss) the gradient.
+          const what = Number.isFinite(loss) ? 'gradient' : 'loss';
+          const received = what === 'loss' ? `loss ${loss}` : `gradient norm ${gradNorm} (loss ${loss})`;
           throw new BoltzflowError(
             'DIVERGED',
-            `Training diverged at step ${step}: ${consecutiveBad} consecutive steps with a non-finite loss or gradient; weights restored to the last finite-loss state (before the update of step ${lastGoodStep})` +
+            `Training diverged at step ${step}: ${consecutiveBad} consecutive steps with a non-finite loss or gradient, the last one a non-finite ${what} (${received}); weights restored to the last finite-loss state (before the update of step ${lastGoodStep})` +
               (options.checkpoint ? `; the last checkpoint in ${options.checkpoint.dir} is untouched` : ''),
-            { argument: 'loss', expected: 'finite', received: String(loss), step, lastGoodStep, skippedSteps: [...skippedSteps] },
+            { argument: what, expected: 'finite', received, step, lastGoodStep, skippedSteps: [...skippedSteps] },
           );
         }
         continue;
