@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
-import { linspace, round } from './common.js';
-import { comparisonFields, runComparison2D, type ComparisonParams } from './comparison2d.js';
+import { linspace, round } from '@boltzflow/samplers';
+import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const DoubleWellParams = z
   .object({
@@ -33,7 +33,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     const exactDeltaF = energy.deltaF();
     const exact = energy.freeEnergyProfile(linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 111));
     ctx.progress.log(`exact ΔF = ${exactDeltaF.toFixed(4)} kT (quadrature)`);
-    return runComparison2D(energy, params as ComparisonParams, ctx, {
+    return runComparison2D(energy, params, ctx, {
       spec: {
         index: 0,
         name: 'x₁',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { MuellerBrown } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
-import { linspace, quadrature2D, round } from './common.js';
-import { comparisonFields, runComparison2D, type ComparisonParams } from './comparison2d.js';
+import { linspace, quadrature2D, round } from '@boltzflow/samplers';
+import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const MuellerBrownParams = z
   .object({
@@ -36,7 +36,7 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     const profileX = linspace(X[0], X[1], 111);
     const q = quadrature2D(energy, X, Y, 801, 0, THRESHOLD, profileX);
     ctx.progress.log(`exact ΔF = ${q.deltaF.toFixed(4)} kT (2D quadrature)`);
-    return runComparison2D(energy, params as ComparisonParams, ctx, {
+    return runComparison2D(energy, params, ctx, {
       spec: {
         index: 0,
         name: 'x₁',

@@ -5,8 +5,8 @@ import { twoMoons } from '@boltzflow/distributions';
 import type { Artifacts, Results } from '../results.js';
 import { standardFigures, type Figure } from '../report/figures.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
-import { linspace, round } from './common.js';
-import { buildFlow, trainFlow, type FlowKind } from './flowBuilders.js';
+import { linspace, round } from '@boltzflow/samplers';
+import { buildFlow, trainFlow, type FlowKind } from '@boltzflow/samplers';
 
 export const TWO_MOONS_MODELS = ['maf', 'realnvp', 'spline'] as const;
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);

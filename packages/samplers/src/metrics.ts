@@ -7,57 +7,10 @@ import {
   kishESS,
   stateFreeEnergyDifference,
 } from '@boltzflow/estimators';
-import type { Artifacts, SamplerResult } from '../results.js';
-import { round, thin } from './common.js';
+import type { CoordinateSpec, Draws, PlotLimits, SamplerArtifacts, SamplerOutcome, SamplerResult } from './types.js';
+import { round, thin } from './util.js';
+import { chainColumns } from './draws.js';
 
-/** How the experiment reads a reaction coordinate: which column, the dividing surface, the metastable cores. */
-export interface CoordinateSpec {
-  /** Column of the position that is the reaction coordinate. */
-  index: number;
-  name: string;
-  /** ΔF = F(ξ > threshold) − F(ξ < threshold). */
-  threshold: number;
-  /** Transitions count only between cores ξ < threshold − deadZone and ξ > threshold + deadZone. */
-  deadZone: number;
-  /** Histogram edges for the free-energy profile. */
-  profileEdges: number[];
-  /** Exact profile minimum, to align histogram profiles for plotting (they are only defined up to a constant). */
-  profileMin?: number;
-  /** Exact ΔF, copied into each sampler's deltaF.reference. */
-  referenceDeltaF?: number;
-}
-
-export interface PlotLimits {
-  samplesPerSampler: number;
-  tracePoints: number;
-  acfLags: number;
-}
-
-/** One sampler's contribution to the figures. */
-export interface SamplerArtifacts {
-  samples?: NonNullable<Artifacts['samples']>[number];
-  trace?: NonNullable<Artifacts['traces']>[number];
-  acf?: NonNullable<Artifacts['autocorrelation']>[number];
-  profile?: NonNullable<Artifacts['profiles']>['samplers'][number];
-}
-
-export interface SamplerOutcome {
-  result: SamplerResult;
-  artifacts: SamplerArtifacts;
-}
-
-/** Positions as `[kept, chains, dim]` row-major draws (the layout of mcmc's SampleArray). */
-export interface Draws {
-  data: Float32Array;
-  shape: [number, number, number];
-}
-
-function column(d: Draws, chain: number, j: number): Float64Array {
-  const [kept, chains, dim] = d.shape;
-  const out = new Float64Array(kept);
-  for (let i = 0; i < kept; i++) out[i] = d.data[(i * chains + chain) * dim + j];
-  return out;
-}
 
 /**
  * Multi-chain autocorrelation ρ_t = 1 − (W − mean_c γ_c(t)) / var⁺ (the combination Stan's ESS uses), so that chains
@@ -159,7 +112,7 @@ function samplerResult(
 export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOutcome {
   const { draws, spec, sampler } = opts;
   const [kept, chains] = draws.shape;
-  const series = Array.from({ length: chains }, (_, c) => column(draws, c, spec.index));
+  const series = chainColumns(draws, spec.index);
   const n = kept * chains;
   const evalsPerDrawPerChain = opts.energyEvaluations / n;
   const notes = [...(opts.notes ?? [])];
@@ -223,7 +176,7 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
  */
 export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights: Float64Array }): SamplerOutcome {
   const { spec, sampler } = opts;
-  const coord = column(opts.x, 0, spec.index);
+  const coord = chainColumns(opts.x, spec.index)[0];
   const kish = kishESS(opts.logWeights);
   const notes = [...(opts.notes ?? [])];
   let deltaF: SamplerResult['deltaF'] = null;
@@ -251,8 +204,16 @@ export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights:
   };
 }
 
+/** The figure lists a comparison collects (the app's results.json `artifacts` has these fields). */
+export interface ArtifactLists {
+  samples?: NonNullable<SamplerArtifacts['samples']>[];
+  traces?: NonNullable<SamplerArtifacts['trace']>[];
+  autocorrelation?: NonNullable<SamplerArtifacts['acf']>[];
+  profiles?: { samplers: NonNullable<SamplerArtifacts['profile']>[] };
+}
+
 /** Folds per-sampler artifacts into the results' artifact lists. */
-export function collectArtifacts(into: Artifacts, outcome: SamplerOutcome): void {
+export function collectArtifacts(into: ArtifactLists, outcome: Pick<SamplerOutcome, 'artifacts'>): void {
   const a = outcome.artifacts;
   if (a.samples) (into.samples ??= []).push(a.samples);
   if (a.trace) (into.traces ??= []).push(a.trace);
