@@ -1,10 +1,10 @@
 import {
-  autocovariance,
   countTransitions,
   effectiveSampleSize,
   freeEnergyProfile,
   integratedAutocorrTime,
   kishESS,
+  multiChainAutocorrelation,
   stateFreeEnergyDifference,
 } from '@boltzflow/estimators';
 import type { CoordinateSpec, Draws, PlotLimits, SamplerArtifacts, SamplerOutcome, SamplerResult } from './types.js';
@@ -13,27 +13,19 @@ import { chainColumns } from './draws.js';
 
 
 /**
- * Multi-chain autocorrelation ρ_t = 1 − (W − mean_c γ_c(t)) / var⁺ (the combination Stan's ESS uses), so that chains
- * stuck in different wells show up as correlation that does not decay, unlike a single chain's ACF.
- * Returns ρ at lags 0, stride, 2·stride, … (at most `count` + 1 values).
+ * The multi-chain autocorrelation (estimators' multiChainAutocorrelation, the ρ̂_t Stan's ESS sums) at lags 0, stride,
+ * 2·stride, … (at most `count` + 1 values), so that chains stuck in different wells show up as correlation that does
+ * not decay, unlike a single chain's ACF. Undefined for constant or too-short chains.
  */
-function multiChainAutocorrelation(series: Float64Array[], stride: number, count: number): number[] | undefined {
-  const m = series.length;
-  const n = series[0]?.length ?? 0;
-  if (n < 4) return undefined;
-  const gammas = series.map((s) => autocovariance(s));
-  const means = series.map((s) => s.reduce((a, b) => a + b, 0) / n);
-  const w = (gammas.reduce((a, g) => a + g[0], 0) / m) * (n / (n - 1));
-  const mean = means.reduce((a, b) => a + b, 0) / m;
-  const between = m > 1 ? means.reduce((a, b) => a + (b - mean) ** 2, 0) / (m - 1) : 0;
-  const varPlus = ((n - 1) / n) * w + between;
-  if (!(varPlus > 0)) return undefined;
-  const out: number[] = [];
-  for (let k = 0; k <= count && k * stride < n; k++) {
-    const t = k * stride;
-    const g = gammas.reduce((a, gc) => a + gc[t], 0) / m;
-    out.push(round(1 - (w - g) / varPlus, 5));
+function laggedAutocorrelation(series: Float64Array[], stride: number, count: number): number[] | undefined {
+  let rho: Float64Array;
+  try {
+    rho = multiChainAutocorrelation(series);
+  } catch {
+    return undefined;
   }
+  const out: number[] = [];
+  for (let k = 0; k <= count && k * stride < rho.length; k++) out.push(round(rho[k * stride], 5));
   return out;
 }
 
@@ -153,7 +145,7 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
   if (!deltaF) notes.push(`ΔF not estimable: the chains never visited both sides of ${spec.name} = ${spec.threshold} in a way that allows an error estimate.`);
 
   const lagStride = Math.max(1, Math.floor(kept / 4 / opts.plot.acfLags));
-  const acfValues = multiChainAutocorrelation(series, lagStride, opts.plot.acfLags);
+  const acfValues = laggedAutocorrelation(series, lagStride, opts.plot.acfLags);
   const traceStride = Math.max(1, Math.ceil(kept / opts.plot.tracePoints));
   const traceVals: number[] = [];
   for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
