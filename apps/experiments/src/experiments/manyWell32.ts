@@ -110,6 +110,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
   description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
   quickParams: { budget: 8_000, chains: 16, isSamples: 4_000, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { dim: 4, budget: 1_000, chains: 4, isSamples: 100, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new ManyWell({ dim: params.dim });
     const well = new DoubleWell();

@@ -63,6 +63,7 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
   description: 'Density estimation on two moons (noise 0.05): MAF vs RealNVP vs neural spline flow trained by maximum likelihood, held-out NLL',
   params: TwoMoonsParams as z.ZodType<TwoMoonsParamsT>,
   quickParams: { samples: 2_000, heldOut: 500, layers: 2, hidden: 16, steps: 60, gridPoints: 30 },
+  tinyParams: { samples: 100, heldOut: 100, layers: 2, hidden: 4, steps: 3, batchSize: 16, gridPoints: 10 },
   async run(params, ctx): Promise<ExperimentOutput> {
     const [dataRng, heldRng, ...modelRngs] = ctx.rng.split(2 + TWO_MOONS_MODELS.length);
     const train = twoMoons(params.samples, params.noise, dataRng);
