@@ -70,7 +70,8 @@ function differences(a: unknown, b: unknown, at: string, out: string[]): void {
       }
       return;
     }
-    if (a.length !== b.length) out.push(`${at}: length ${a.length} → ${b.length}`);
+    const text = [...a, ...b].every((x) => typeof x === 'string');
+    if (a.length !== b.length) out.push(`${at}: length ${a.length} → ${b.length}${text ? ' (text)' : ''}`);
     for (let i = 0; i < Math.min(a.length, b.length); i++) differences(a[i], b[i], `${at}[${i}]`, out);
     return;
   }
@@ -84,7 +85,7 @@ function differences(a: unknown, b: unknown, at: string, out: string[]): void {
     }
     return;
   }
-  if (a !== b) out.push(`${at}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+  if (a !== b) out.push(`${at}: ${JSON.stringify(a)} → ${JSON.stringify(b)}${typeof a === 'string' && typeof b === 'string' ? '' : ' (Δ value)'}`);
 }
 
 function diff(args: string[]): number {
@@ -103,8 +104,14 @@ function diff(args: string[]): number {
     const b = JSON.parse(readFileSync(fb, 'utf8'));
     const out: string[] = [];
     differences(a, b, name, out);
-    process.stdout.write(out.length ? `${name}: ${out.length} differences\n  ${out.slice(0, 40).join('\n  ')}\n` : `${name}: identical (wall times excluded)\n`);
-    if (out.length) moved++;
+    // A number that moved is a result that changed; text (descriptions, notes) is reported but counted apart.
+    const numeric = out.filter((l) => /\(Δ |length \d+ → \d+$|added$|removed$/.test(l));
+    process.stdout.write(
+      out.length
+        ? `${name}: ${numeric.length} numbers moved, ${out.length - numeric.length} text differences\n  ${out.slice(0, 40).join('\n  ')}\n`
+        : `${name}: identical (wall times excluded)\n`,
+    );
+    if (numeric.length) moved++;
   }
   return moved ? 1 : 0;
 }
