@@ -2,11 +2,8 @@ import { interatomicDistances } from '@boltzflow/energies';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { BoltzflowError, type Energy, type Rng } from '@boltzflow/core';
-import { ContinuousFlow, EGNNVectorField } from '@boltzflow/bijectors';
-import { MeanFreeNormal, TransformedDistribution } from '@boltzflow/distributions';
-import { train, trainFlowMatching } from '@boltzflow/training';
-import { collectArtifacts, compareSamplers, getRecipe, mapDraws, recipeNames, round, samplerStreams, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
+import { BoltzflowError, type Energy } from '@boltzflow/core';
+import { collectArtifacts, compareSamplers, energiesOf, getRecipe, heldOutNLL, mapDraws, trainEquivariantFlow, recipeNames, round, samplerStreams, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import type { ParticleHistograms } from './particleFigures.js';
@@ -138,19 +135,6 @@ export function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: nu
 
 export const totalVariation = (a: number[], b: number[]) => 0.5 * a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0);
 
-function energiesOf(energy: Energy, x: Float32Array, dim: number, chunk = 4096): Float64Array {
-  const n = x.length / dim;
-  const out = new Float64Array(n);
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
-    const u = energy.energy(t);
-    out.set(u.dataSync(), s);
-    tf.dispose([t, u]);
-  }
-  return out;
-}
-
 /** Draws projected to the observables [u(x), mean pair distance] (the energy is column 0, the ESS coordinate). */
 function observables(sys: ParticleSystem): (d: Draws) => Draws {
   const P = sys.particles;
@@ -164,88 +148,6 @@ function observables(sys: ParticleSystem): (d: Draws) => Draws {
       out[1] = interatomicDistances(row, P, S).reduce((s, v) => s + v, 0) / pairs;
     });
   };
-}
-
-/** Exact-trace mean NLL (and its standard error) of `x` rows under the flow, in chunks. */
-function testNLL(flow: TransformedDistribution, x: Float32Array, dim: number, chunk = 25): { nll: number; stderr: number } {
-  const n = x.length / dim;
-  const v: number[] = [];
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
-    const lp = flow.logProb(t);
-    v.push(...Array.from(lp.dataSync(), (a) => -a));
-    tf.dispose([t, lp]);
-  }
-  const mean = v.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
-  return { nll: mean, stderr: sd / Math.sqrt(n) };
-}
-
-/**
- * The E(n)-equivariant CNF: flow matching with equivariant OT alignment, then optional likelihood fine-tuning. Flow
- * matching and ML on reference data spend no energy evaluations (the reference's cost is reported in extra);
- * reverse-KL fine-tuning batches do (`setup`).
- */
-async function trainParticleFlow(sys: ParticleSystem, params: ParticleParamsT, trainX: Float32Array, nTrain: number, flowRng: Rng, ctx: ExperimentContext, artifacts: Artifacts) {
-  const P = sys.particles;
-  const S = sys.spatialDim;
-  const dim = P * S;
-  const base = new MeanFreeNormal({ particles: P, spatialDim: S });
-  const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: params.flow.hidden, layers: params.flow.layers, coordinateRange: params.flow.coordinateRange, rng: flowRng });
-  const cnf = new ContinuousFlow(field, { solver: 'rk4', steps: params.flow.odeSteps, trace: 'exact' });
-  const flow = new TransformedDistribution(base, cnf);
-  const data = tf.tensor2d(trainX, [nTrain, dim]);
-  const t0 = performance.now();
-  const o = params.training;
-  const curve: NonNullable<Artifacts['training']> = [];
-  const bar = ctx.progress.bar('training flow matching', o.steps);
-  const res = await trainFlowMatching(cnf, data, {
-    base,
-    steps: o.steps,
-    batchSize: Math.min(o.batchSize, nTrain),
-    learningRate: { type: 'cosine', initial: o.learningRate, final: o.learningRate / 20 },
-    alignment: 'equivariant-ot',
-    pairing: o.pairing,
-    sigma: o.sigma,
-    rng: flowRng,
-    progressEvery: Math.max(1, Math.floor(o.steps / 100)),
-    onProgress: (p) => {
-      curve.push({ step: p.step, phase: 'flow matching (equivariant OT)', loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null });
-      bar.update(p.step, { loss: p.loss });
-    },
-  });
-  bar.stop();
-  let setup = 0;
-  const lik = o.likelihood;
-  if (lik.steps > 0) {
-    // The same field, integrated with fewer RK4 steps and the Hutchinson trace for the second-order backward pass.
-    const trainingFlow = new TransformedDistribution(base, new ContinuousFlow(field, { solver: 'rk4', steps: lik.odeSteps, trace: 'hutchinson', rng: flowRng.fork() }));
-    const phase = lik.klWeight > 0 ? 'maximum likelihood + reverse KL (Hutchinson trace)' : 'maximum likelihood (Hutchinson trace)';
-    const lbar = ctx.progress.bar(`training ${phase}`, lik.steps);
-    await train(trainingFlow, {
-      data,
-      ...(lik.klWeight > 0 ? { energy: sys.energy } : {}),
-      weights: { ml: 1, kl: lik.klWeight },
-      steps: lik.steps,
-      batchSize: Math.min(lik.batchSize, nTrain),
-      klBatchSize: lik.batchSize,
-      learningRate: { type: 'cosine', initial: lik.learningRate, final: lik.learningRate / 20 },
-      clipGradNorm: 10,
-      validationFraction: 0,
-      rng: flowRng,
-      progressEvery: Math.max(1, Math.floor(lik.steps / 50)),
-      onProgress: (p) => {
-        curve.push({ step: o.steps + p.step, phase, loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null });
-        lbar.update(p.step, { loss: p.loss });
-      },
-    });
-    lbar.stop();
-    if (lik.klWeight > 0) setup = lik.steps * lik.batchSize;
-  }
-  data.dispose();
-  artifacts.training = curve;
-  return { flow, steps: res.steps + lik.steps, seconds: (performance.now() - t0) / 1000, loss: res.loss, setup };
 }
 
 /** The flow-is row's particle metrics (histograms against the reference, TVDs, entropy and KL estimates); returns the Kish ESS fraction. */
@@ -340,15 +242,16 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
       target: { spec, plot, start: starts, project: observables(sys) },
       progress: ctx.progress,
       flow: async () => {
-        const f = await trainParticleFlow(sys, params, trainX, nTrain, flowRng, ctx, artifacts);
-        const nll = testNLL(f.flow, testX, dim);
-        trained = { ...f, nll };
+        const f = await trainEquivariantFlow({ particles: P, spatialDim: S, flow: params.flow, training: params.training }, trainX, sys.energy, flowRng, ctx.progress);
+        artifacts.training = f.curve;
+        const nll = heldOutNLL(f.flow, testX, dim);
+        trained = { steps: f.steps, seconds: f.seconds, loss: f.loss, setup: f.setupEnergyEvaluations, nll };
         ctx.progress.log(`  flow trained: ${f.steps} training steps in ${f.seconds.toFixed(1)} s, loss ${f.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`);
         extra.testNLL = round(nll.nll, 4);
         extra.testNLLStderr = round(nll.stderr, 4);
         extra.testNLLSamples = nTest;
         extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
-        return { flow: f.flow, setupEnergyEvaluations: f.setup, dispose: () => f.flow.dispose() };
+        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, dispose: () => f.flow.dispose() };
       },
     },
   );
