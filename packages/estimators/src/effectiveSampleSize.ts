@@ -18,23 +18,12 @@ export interface EffectiveSampleSizeOptions {
 }
 
 /**
- * Stan/ArviZ multi-chain ESS of validated chains (ArviZ `_ess`): per-chain FFT autocovariance γ̂_c(t) (1/N),
- * W = mean_c γ̂_c(0)·N/(N−1), var⁺ = (N−1)/N·W + Var(chain means, ddof 1) (with ≥ 2 chains),
- * ρ̂_t = 1 − (W − mean_c γ̂_c(t))/var⁺, Geyer's initial positive sequence on pair sums made monotone,
- * τ̂ = −1 + 2Σρ̂_t (+ next even term if positive), floored at 1/log10(MN); ESS = MN/τ̂.
+ * Stan's multi-chain autocorrelation of validated chains as a function of the lag: per-chain FFT autocovariance γ̂_c(t),
+ * W = mean_c γ̂_c(0)·N/(N−1), var⁺ = (N−1)/N·W + Var(chain means), ρ̂_t = 1 − (W − mean_c γ̂_c(t))/var⁺.
  */
-export function essOfChains(chains: readonly Float64Array[], argument: string): number {
+function combinedAutocorrelation(chains: readonly Float64Array[]): (t: number) => number {
   const m = chains.length;
   const n = chains[0].length;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const ch of chains) for (let i = 0; i < n; i++) {
-    if (ch[i] < lo) lo = ch[i];
-    if (ch[i] > hi) hi = ch[i];
-  }
-  if (hi - lo < 1e-15) {
-    throw new BoltzflowError('INVALID_VALUE', 'Chains are constant; their effective sample size is undefined', { argument, expected: 'non-zero variance', received: `all draws equal ${lo}` });
-  }
   const meanAcov = new Float64Array(n);
   const chainMeans = new Float64Array(m);
   chains.forEach((ch, c) => {
@@ -50,7 +39,45 @@ export function essOfChains(chains: readonly Float64Array[], argument: string): 
     for (let c = 0; c < m; c++) b += (chainMeans[c] - mu) ** 2;
     varPlus += b / (m - 1);
   }
-  const rhoAt = (t: number): number => 1 - (meanVar - meanAcov[t]) / varPlus;
+  return (t) => 1 - (meanVar - meanAcov[t]) / varPlus;
+}
+
+/** Throws for chains without variance (their autocorrelation and ESS are undefined). */
+function checkNotConstant(chains: readonly Float64Array[], argument: string): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const ch of chains) for (let i = 0; i < ch.length; i++) {
+    if (ch[i] < lo) lo = ch[i];
+    if (ch[i] > hi) hi = ch[i];
+  }
+  if (hi - lo < 1e-15) {
+    throw new BoltzflowError('INVALID_VALUE', 'Chains are constant; their effective sample size is undefined', { argument, expected: 'non-zero variance', received: `all draws equal ${lo}` });
+  }
+}
+
+/**
+ * The multi-chain autocorrelation ρ̂_t, t = 0..N−1, that {@link effectiveSampleSize} ('basic') sums: unlike one chain's
+ * autocorrelation it does not decay when chains sit in different states (the between-chain variance stays in var⁺).
+ * Same input as effectiveSampleSize (≥ 4 draws per chain); throws for constant chains.
+ */
+export function multiChainAutocorrelation(chains: ChainsLike): Float64Array {
+  const c = toChains(chains, 'chains', 4);
+  checkNotConstant(c, 'chains');
+  const rhoAt = combinedAutocorrelation(c);
+  return Float64Array.from({ length: c[0].length }, (_, t) => rhoAt(t));
+}
+
+/**
+ * Stan/ArviZ multi-chain ESS of validated chains (ArviZ `_ess`): per-chain FFT autocovariance γ̂_c(t) (1/N),
+ * W = mean_c γ̂_c(0)·N/(N−1), var⁺ = (N−1)/N·W + Var(chain means, ddof 1) (with ≥ 2 chains),
+ * ρ̂_t = 1 − (W − mean_c γ̂_c(t))/var⁺, Geyer's initial positive sequence on pair sums made monotone,
+ * τ̂ = −1 + 2Σρ̂_t (+ next even term if positive), floored at 1/log10(MN); ESS = MN/τ̂.
+ */
+export function essOfChains(chains: readonly Float64Array[], argument: string): number {
+  const m = chains.length;
+  const n = chains[0].length;
+  checkNotConstant(chains, argument);
+  const rhoAt = combinedAutocorrelation(chains);
   const rho = new Float64Array(n);
   let rhoEven = 1;
   rho[0] = rhoEven;

@@ -1,7 +1,7 @@
 export type { Series, SeriesLike, ChainsLike } from './input.js';
 export { autocorrelation, autocovariance } from './autocorrelation.js';
 export { integratedAutocorrTime, type IntegratedAutocorrTimeOptions, type IntegratedAutocorrTimeResult } from './integratedAutocorrTime.js';
-export { effectiveSampleSize, type EffectiveSampleSizeOptions, type EssMethod } from './effectiveSampleSize.js';
+export { effectiveSampleSize, multiChainAutocorrelation, type EffectiveSampleSizeOptions, type EssMethod } from './effectiveSampleSize.js';
 export { splitRHat } from './splitRHat.js';
 export {
   countTransitions,

@@ -1,9 +1,8 @@
-import { logSumExp } from '@boltzflow/core';
-import { kishESS } from '@boltzflow/estimators';
+import { kishESS, logPartition } from '@boltzflow/estimators';
 
 /**
  * Importance-sampling summary of log-weights log w = −u(x) − log q(x) for x ~ q: Kish ESS (estimators' kishESS), its
- * fraction of the sample size, and the estimate log Z ≈ LSE(log w) − log N. Unusable weights (NaN, all −Inf) give
+ * fraction of the sample size, and the estimate log Z ≈ LSE(log w) − log N (estimators' logPartition). Unusable weights (NaN, all −Inf) give
  * ess = 0 instead of throwing, so that the training loop can report a skipped step. A high ESS fraction does not prove
  * that q covers every mode of the target.
  */
@@ -14,7 +13,7 @@ export function importanceSummary(logWeights: ArrayLike<number>): { ess: number;
   for (let i = 0; i < n; i++) if (Number.isNaN(lw[i]) || lw[i] === Infinity) return { ess: 0, essFraction: 0, logZ: NaN };
   try {
     const { ess, fraction } = kishESS(lw);
-    return { ess, essFraction: fraction, logZ: logSumExp(lw) - Math.log(n) };
+    return { ess, essFraction: fraction, logZ: logPartition(lw).logZ };
   } catch {
     return { ess: 0, essFraction: 0, logZ: -Infinity };
   }

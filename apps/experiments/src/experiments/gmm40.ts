@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { GaussianMixtureEnergy } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
-import { linspace, round } from './common.js';
-import { comparisonFields, runComparison2D, type ComparisonParams } from './comparison2d.js';
+import { linspace, round } from '@boltzflow/samplers';
+import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const Gmm40Params = z
   .object({
@@ -41,6 +41,7 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     snf: { stepSize: 1 },
   },
   quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx) {
     const energy = GaussianMixtureEnergy.gmm40(params.energy.meansSeed, { modes: params.energy.modes, bound: params.energy.bound });
     const wSum = energy.weights.reduce((a, b) => a + b, 0);
@@ -55,7 +56,7 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     const keep = f.map(Number.isFinite);
     const exact = { x: profileX.filter((_, i) => keep[i]), f: f.filter((_, i) => keep[i]) };
     ctx.progress.log(`exact ΔF = ${deltaF.toFixed(4)} kT (closed form)`);
-    return runComparison2D(energy, params as ComparisonParams, ctx, {
+    return runComparison2D(energy, params, ctx, {
       spec: { index: 0, name: 'x₁', threshold: 0, deadZone: 2, profileEdges: linspace(-b, b, 61), profileMin: Math.min(...exact.f), referenceDeltaF: deltaF },
       reference: { deltaF, method: 'closed form (mixture of normals)', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
       exactProfile: exact,

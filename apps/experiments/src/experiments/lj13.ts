@@ -20,6 +20,7 @@ export const lj13 = defineExperiment<ParticleParamsT>({
   params: Lj13Params as z.ZodType<ParticleParamsT>,
   baseParams: { flowMcmc: { flowProbability: 0.25 } },
   quickParams: { budget: 320, chains: 16, testSamples: 16, isSamples: 16, flowMcmc: { flowProbability: 0.25 }, flow: { hidden: 8, layers: 1, odeSteps: 2 }, training: { samples: 400, steps: 10, batchSize: 16, learningRate: 3e-3 }, plot: { samplesPerSampler: 200, tracePoints: 200, acfLags: 40 } },
+  tinyParams: { budget: 100, chains: 4, testSamples: 10, isSamples: 10, flow: { hidden: 2, layers: 1, odeSteps: 1 }, training: { samples: 16, steps: 2, batchSize: 4 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   run: (params, ctx) =>
     runParticleExperiment(
       { label: 'LJ13', particles: 13, spatialDim: 3, energy: new LennardJones(LJ13_ENERGY), dataFile: 'lj13-reference.json', maxDistance: 4, published: { nll: -16.09, source: 'Klein, Krämer & Noé 2023 (equivariant OT flow matching), Table 1 (bgflow convention: unnormalised base); same energy convention (pair sum over i ≠ j), their own MCMC data and a far larger training budget' } },

@@ -3,16 +3,13 @@ import { z } from 'zod';
 import type { Rng } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { countTransitions, effectiveSampleSize } from '@boltzflow/estimators';
+import { buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
-import { energyGrid, linspace, round } from './common.js';
-import { collectArtifacts, type CoordinateSpec, type Draws } from './samplerMetrics.js';
-import { buildFlow, standardisation, trainFlow } from './flowBuilders.js';
-import { flowImportanceSampler, flowMixtureSampler, localSampler, type ChainRun } from './flowSamplers.js';
-import { chainColumns } from './draws.js';
+import { energyGrid } from './common.js';
 
-export const MANY_WELL_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is'] as const;
-type ManyWellSampler = (typeof MANY_WELL_SAMPLERS)[number];
+/** Random-stream layout (fixed for reproducibility; see samplerStreams). */
+const STREAMS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'data', 'flow'];
 
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
@@ -22,7 +19,7 @@ export const ManyWellParams = z
     /** Energy evaluations per sampler (all chains together). */
     budget: int(1_000, 100_000_000, 200_000),
     chains: int(2, 1024, 32),
-    samplers: z.array(z.enum(MANY_WELL_SAMPLERS)).min(1).default([...MANY_WELL_SAMPLERS]),
+    samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default(['rwm', 'mala', 'flow-imh', 'flow-is']),
     rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
     malaTargetAcceptance: z.number().gt(0).lt(1).default(0.57),
     flow: z
@@ -108,18 +105,12 @@ function ess(series: Float64Array[]): number | null {
   }
 }
 
-const DESCRIPTIONS: Record<ManyWellSampler, string> = {
-  rwm: 'random-walk Metropolis in all d dimensions, step size adapted to the target acceptance',
-  mala: 'Metropolis-adjusted Langevin, step size adapted by dual averaging',
-  'flow-imh': 'independence Metropolis–Hastings with the trained flow as proposal, mixed with random-walk moves',
-  'flow-is': 'independent flow samples reweighted by exp(−u − log q); gives the log Z estimate',
-};
-
 export const manyWell32 = defineExperiment<ManyWellParamsT>({
   name: 'many-well-32',
   description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
   quickParams: { budget: 8_000, chains: 16, isSamples: 4_000, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { dim: 4, budget: 1_000, chains: 4, isSamples: 100, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new ManyWell({ dim: params.dim });
     const well = new DoubleWell();
@@ -138,11 +129,9 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     };
     ctx.progress.log(`exact log Z = ${exactLogZ.toFixed(5)} (${energy.wells} × 1D quadrature), ΔF(first well) = ${exactDeltaF.toFixed(4)} kT`);
     const { budget, chains, plot } = params;
-    const children = ctx.rng.split(MANY_WELL_SAMPLERS.length + 2);
-    const streams = new Map(MANY_WELL_SAMPLERS.map((s, i) => [s, children[i]] as const));
-    const dataRng = children[MANY_WELL_SAMPLERS.length];
-    const flowRng = children[MANY_WELL_SAMPLERS.length + 1];
-    const want = new Set(params.samplers);
+    const streams = samplerStreams(ctx.rng, STREAMS);
+    const dataRng = streams('data');
+    const flowRng = streams('flow');
     const samplers: SamplerResult[] = [];
     const artifacts: Artifacts = {
       energyGrid: energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
@@ -151,12 +140,10 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // Every chain starts at the same exact sample (in equilibrium, so no burn-in; one start, so the starting points
     // carry no information about the well populations: what the ESS counts comes from the sampler's own moves).
     const start = exactManyWellSamples(energy, 1, dataRng);
-    const starts = (_rng: Rng) => tf.tidy(() => tf.tile(tf.tensor2d(start, [1, energy.dim]), [chains, 1]) as tf.Tensor2D);
-    const warmup = Math.max(50, Math.round(budget / chains / 10));
 
-    const recordChain = (run: ChainRun): void => {
-      const stats = wellStatistics(run.draws, energy.wells);
-      const r = run.outcome.result;
+    const recordChain = (o: SamplerOutcome): void => {
+      const stats = wellStatistics(o.draws!, energy.wells);
+      const r = o.result;
       const firstWell = r.transitions;
       r.transitions = stats.transitions;
       // The ESS that matters here is that of the well populations: the fraction of wells with x₁ > 0. Without a single
@@ -167,7 +154,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       const flipsPerWell = stats.transitions / energy.wells;
       const capped = flipsPerWell < 20 && essStan > flipsPerWell;
       const essFrac = capped ? flipsPerWell : essStan;
-      const [kept, nChains] = run.draws.shape;
+      const [kept, nChains] = o.draws!.shape;
       const essX1 = r.ess;
       r.ess = essFrac;
       r.essPerEnergyEvaluation = essFrac / r.energyEvaluations;
@@ -185,47 +172,46 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         ...(capped ? [`Only ${stats.transitions} well flips: the autocorrelation ESS (${essStan.toFixed(1)}) is unreliable; ESS capped at flips per well (${flipsPerWell.toFixed(3)}).`] : []),
         ...(essFrac === 0 ? ['No well flipped in any chain: the well populations are not estimable from this run (ESS 0).'] : []),
       ];
-      samplers.push(r);
-      collectArtifacts(artifacts, run.outcome);
       ctx.progress.log(`  ${r.sampler}: ESS ${r.ess.toFixed(1)} (${r.essPerEnergyEvaluation.toExponential(2)}/eval), transitions ${r.transitions}, acceptance ${r.acceptanceRate?.toFixed(3)}`);
     };
 
-    for (const kind of ['rwm', 'mala'] as const) {
-      if (!want.has(kind)) continue;
-      const rng = streams.get(kind)!;
-      const x0 = starts(rng);
-      const target = kind === 'rwm' ? params.rwmTargetAcceptance : params.malaTargetAcceptance;
-      recordChain(localSampler(kind, energy, x0, { budget, warmup, targetAcceptance: target, initialStepSize: 0.2, description: DESCRIPTIONS[kind], spec, plot }, rng, ctx));
-      x0.dispose();
-    }
-
     let training: ExperimentOutput['training'];
-    if (want.has('flow-imh') || want.has('flow-is')) {
-      const data = exactManyWellSamples(energy, params.training.samples, dataRng);
-      const std = standardisation(data, energy.dim);
-      const flow = buildFlow(energy.dim, { kind: params.flow.kind, layers: params.flow.layers, hidden: params.flow.hidden, bins: params.flow.bins, bound: 4, ...std }, flowRng);
-      const dataT = tf.tensor2d(data, [params.training.samples, energy.dim]);
-      const trained = await trainFlow(flow, dataT, energy, params.training, flowRng, ctx, params.training.klWeight > 0 ? 'ML + KL' : 'ML (exact samples)');
-      dataT.dispose();
-      training = trained.training;
-      artifacts.training = trained.curve;
-      const setup = training.energyEvaluations;
-      ctx.progress.log(`  flow trained: ${training.steps} steps in ${training.wallSeconds.toFixed(1)} s, final loss ${training.finalLoss?.toFixed(3)}`);
-      if (want.has('flow-imh')) {
-        const rng = streams.get('flow-imh')!;
-        const x0 = starts(rng);
-        recordChain(flowMixtureSampler(flow, energy, x0, { budget, ...params.flowMcmc, setup, description: DESCRIPTIONS['flow-imh'], spec, plot }, rng, ctx));
-        x0.dispose();
-      }
-      if (want.has('flow-is')) {
-        const is = flowImportanceSampler(flow, energy, params.isSamples, streams.get('flow-is')!, { setup, spec, plot, referenceLogZ: exactLogZ });
-        const r = is.result;
+    const perRecipe: Record<string, unknown> = {
+      rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: 0.2 },
+      mala: { targetAcceptance: params.malaTargetAcceptance, initialStepSize: 0.2 },
+      'flow-imh': { ...params.flowMcmc, burnIn: false },
+      'flow-is': { samples: params.isSamples },
+    };
+    const outcomes = await compareSamplers(
+      energy,
+      [...new Set(params.samplers)].map((name) => ({ name, params: perRecipe[name] })),
+      {
+        budget: { evaluations: budget, chains, warmup: Math.max(50, Math.round(budget / chains / 10)) },
+        streams,
+        target: { spec, plot, start: () => tf.tidy(() => tf.tile(tf.tensor2d(start, [1, energy.dim]), [chains, 1]) as tf.Tensor2D), referenceLogZ: exactLogZ },
+        progress: ctx.progress,
+        flow: async () => {
+          const data = exactManyWellSamples(energy, params.training.samples, dataRng);
+          const std = standardisation(data, energy.dim);
+          const flow = buildFlow(energy.dim, { kind: params.flow.kind, layers: params.flow.layers, hidden: params.flow.hidden, bins: params.flow.bins, bound: 4, ...std }, flowRng);
+          const dataT = tf.tensor2d(data, [params.training.samples, energy.dim]);
+          const trained = await trainFlow(flow, dataT, energy, params.training, flowRng, ctx, params.training.klWeight > 0 ? 'ML + KL' : 'ML (exact samples)');
+          dataT.dispose();
+          training = trained.training;
+          artifacts.training = trained.curve;
+          ctx.progress.log(`  flow trained: ${training.steps} steps in ${training.wallSeconds.toFixed(1)} s, final loss ${training.finalLoss?.toFixed(3)}`);
+          return { flow, setupEnergyEvaluations: training.energyEvaluations, dispose: () => flow.dispose() };
+        },
+      },
+    );
+    for (const o of outcomes) {
+      const r = o.result;
+      if (o.logWeights) {
         r.notes = [...(r.notes ?? []), 'ESS: Kish ESS of the weights (all coordinates at once).'];
-        samplers.push(r);
-        collectArtifacts(artifacts, is);
-        ctx.progress.log(`  flow-is: Kish ESS ${r.ess.toFixed(1)} / ${params.isSamples}, log Z ${r.metrics!.logZ} ± ${r.metrics!.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics!.logZError})`);
-      }
-      flow.dispose();
+        ctx.progress.log(`  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, log Z ${r.metrics?.logZ} ± ${r.metrics?.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics?.logZError})`);
+      } else recordChain(o);
+      samplers.push(r);
+      collectArtifacts(artifacts, o);
     }
     const byName = new Map(samplers.map((s) => [s.sampler, s] as const));
     const ratio = (a: string, b: string) => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { MuellerBrown } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
-import { linspace, quadrature2D, round } from './common.js';
-import { comparisonFields, runComparison2D, type ComparisonParams } from './comparison2d.js';
+import { linspace, quadrature2D, round } from '@boltzflow/samplers';
+import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const MuellerBrownParams = z
   .object({
@@ -31,12 +31,13 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     snf: { stepSize: 0.05 },
   },
   quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx) {
     const energy = new MuellerBrown(params.energy);
     const profileX = linspace(X[0], X[1], 111);
     const q = quadrature2D(energy, X, Y, 801, 0, THRESHOLD, profileX);
     ctx.progress.log(`exact ΔF = ${q.deltaF.toFixed(4)} kT (2D quadrature)`);
-    return runComparison2D(energy, params as ComparisonParams, ctx, {
+    return runComparison2D(energy, params, ctx, {
       spec: {
         index: 0,
         name: 'x₁',

@@ -3,15 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError, type Energy } from '@boltzflow/core';
-import { ContinuousFlow, EGNNVectorField } from '@boltzflow/bijectors';
-import { MeanFreeNormal, TransformedDistribution } from '@boltzflow/distributions';
-import { train, trainFlowMatching } from '@boltzflow/training';
+import { collectArtifacts, compareSamplers, energiesOf, getRecipe, heldOutNLL, mapDraws, trainEquivariantFlow, recipeNames, round, samplerStreams, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
-import { round } from './common.js';
-import { collectArtifacts, type CoordinateSpec, type Draws } from './samplerMetrics.js';
-import { flowImportanceSampler, flowMixtureSampler, localSampler, type ChainRun } from './flowSamplers.js';
-import { mapDraws } from './draws.js';
 import type { ParticleHistograms } from './particleFigures.js';
 
 /**
@@ -22,8 +16,8 @@ import type { ParticleHistograms } from './particleFigures.js';
  * importance sampling (Kish ESS). The observable is the energy u(x) (ESS, IACT, the energy/mean-distance scatter).
  */
 
-export const PARTICLE_SAMPLERS = ['rwm', 'flow-imh', 'flow-is'] as const;
-type ParticleSampler = (typeof PARTICLE_SAMPLERS)[number];
+/** Random-stream layout (fixed for reproducibility; see samplerStreams). */
+const STREAMS = ['rwm', 'flow-imh', 'flow-is', 'flow', 'start'];
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 /** Params common to dw4 and lj13; the defaults differ per system (see `particleParams`). */
@@ -33,7 +27,7 @@ export function particleParams(d: { budget: number; chains: number; hidden: numb
       /** Energy evaluations per sampler (all chains together). */
       budget: int(100, 100_000_000, d.budget),
       chains: int(2, 1024, d.chains),
-      samplers: z.array(z.enum(PARTICLE_SAMPLERS)).min(1).default([...PARTICLE_SAMPLERS]),
+      samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default(['rwm', 'flow-imh', 'flow-is']),
       rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
       flow: z
         .object({ hidden: int(2, 512, d.hidden), layers: int(1, 12, d.layers), odeSteps: int(1, 200, d.odeSteps), coordinateRange: z.number().positive().default(10) })
@@ -141,19 +135,6 @@ export function histogram(v: ArrayLike<number>, lo: number, hi: number, bins: nu
 
 export const totalVariation = (a: number[], b: number[]) => 0.5 * a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0);
 
-function energiesOf(energy: Energy, x: Float32Array, dim: number, chunk = 4096): Float64Array {
-  const n = x.length / dim;
-  const out = new Float64Array(n);
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
-    const u = energy.energy(t);
-    out.set(u.dataSync(), s);
-    tf.dispose([t, u]);
-  }
-  return out;
-}
-
 /** Draws projected to the observables [u(x), mean pair distance] (the energy is column 0, the ESS coordinate). */
 function observables(sys: ParticleSystem): (d: Draws) => Draws {
   const P = sys.particles;
@@ -169,27 +150,41 @@ function observables(sys: ParticleSystem): (d: Draws) => Draws {
   };
 }
 
-/** Exact-trace mean NLL (and its standard error) of `x` rows under the flow, in chunks. */
-function testNLL(flow: TransformedDistribution, x: Float32Array, dim: number, chunk = 25): { nll: number; stderr: number } {
-  const n = x.length / dim;
-  const v: number[] = [];
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const t = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
-    const lp = flow.logProb(t);
-    v.push(...Array.from(lp.dataSync(), (a) => -a));
-    tf.dispose([t, lp]);
-  }
-  const mean = v.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
-  return { nll: mean, stderr: sd / Math.sqrt(n) };
+/** The flow-is row's particle metrics (histograms against the reference, TVDs, entropy and KL estimates); returns the Kish ESS fraction. */
+function flowIsMetrics(o: SamplerOutcome, sys: ParticleSystem, refU: Float64Array, heldOut: Float32Array, eLo: number, eHi: number, nll: number, extra: Record<string, unknown>): number {
+  const P = sys.particles;
+  const S = sys.spatialDim;
+  const r = o.result;
+  const x = o.draws!.data;
+  const kish = r.ess / r.energyEvaluations;
+  const u = energiesOf(sys.energy, x, P * S);
+  const dFlow = interatomicDistances(x, P, S);
+  const dRef = interatomicDistances(heldOut, P, S);
+  const histograms: ParticleHistograms = {
+    energyRange: [round(eLo, 4), round(eHi, 4)],
+    energyFlow: histogram(u, eLo, eHi, 30).map((v) => round(v, 5)),
+    energyReference: histogram(refU, eLo, eHi, 30).map((v) => round(v, 5)),
+    distanceRange: [0, sys.maxDistance],
+    distanceFlow: histogram(dFlow, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
+    distanceReference: histogram(dRef, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
+  };
+  extra.histograms = histograms;
+  r.metrics = {
+    ...(r.metrics ?? {}),
+    kishESSFraction: round(kish, 5),
+    evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null,
+    energyHistogramTVD: round(totalVariation(histograms.energyFlow, histograms.energyReference), 4),
+    distanceHistogramTVD: round(totalVariation(histograms.distanceFlow, histograms.distanceReference), 4),
+    testNLL: round(nll, 4),
+  };
+  // Target entropy H = E_p[u] + log Z (E_p[u] from the held-out reference, log Z from the flow's weights), so
+  // NLL − H estimates KL(p‖q) ≥ 0: how far the flow is from the Boltzmann density, in any NLL convention.
+  const logZ = r.metrics.logZ as number;
+  const entropy = refU.reduce((a, b) => a + b, 0) / refU.length + logZ;
+  extra.entropyEstimate = round(entropy, 4);
+  extra.klDataToFlowEstimate = round(nll - entropy, 4);
+  return kish;
 }
-
-const DESCRIPTIONS: Record<ParticleSampler, string> = {
-  rwm: 'random-walk Metropolis on all coordinates, step size adapted to the target acceptance',
-  'flow-imh': 'independence Metropolis–Hastings with the equivariant flow as proposal (exact-trace log q), mixed with random-walk moves',
-  'flow-is': 'independent flow samples reweighted by exp(−u − log q) (Kish ESS of the weights)',
-};
 
 /** The whole dw4 / lj13 experiment for one particle system. */
 export async function runParticleExperiment(sys: ParticleSystem, params: ParticleParamsT, ctx: ExperimentContext): Promise<ExperimentOutput> {
@@ -212,11 +207,9 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
   const referenceDeltaF = -Math.log(above / (sortedU.length - above));
   ctx.progress.log(`${sys.label}: ${ref.n} replica-exchange reference samples (${nTrain} train, ${nTest} test); median energy ${median.toFixed(3)}`);
 
-  const children = ctx.rng.split(PARTICLE_SAMPLERS.length + 2);
-  const streams = new Map(PARTICLE_SAMPLERS.map((s, i) => [s, children[i]] as const));
-  const flowRng = children[PARTICLE_SAMPLERS.length];
-  const startRng = children[PARTICLE_SAMPLERS.length + 1];
-  const want = new Set(params.samplers);
+  const streams = samplerStreams(ctx.rng, STREAMS);
+  const flowRng = streams('flow');
+  const startRng = streams('start');
   const { budget, chains, plot } = params;
   const spec: CoordinateSpec = {
     index: 0,
@@ -226,146 +219,59 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
     profileEdges: Array.from({ length: 31 }, (_, i) => eLo + ((eHi - eLo) * i) / 30),
     referenceDeltaF,
   };
-  const project = observables(sys);
   const samplers: SamplerResult[] = [];
   const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] } };
   // Chains start at distinct held-out reference samples (equilibrium: no burn-in needed, equal for every sampler).
   const startIdx = Array.from(startRng.permutation(ref.n - testStart)).slice(0, chains);
   const starts = () => tf.tensor2d(Float32Array.from(startIdx.flatMap((i) => Array.from(heldOut.subarray(i * dim, (i + 1) * dim)))), [chains, dim]);
-  const warmup = Math.max(20, Math.round(budget / chains / 10));
-  const record = (run: ChainRun) => {
-    const r = run.outcome.result;
-    r.metrics = { ...(r.metrics ?? {}), evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null };
-    r.notes = [...(r.notes ?? []), 'ESS / IACT: of the energy u(x); ΔF: between energies above and below the reference median (a consistency check, reference from the replica-exchange data); scatter: energy vs mean pair distance.'];
-    samplers.push(r);
-    collectArtifacts(artifacts, run.outcome);
-    ctx.progress.log(`  ${r.sampler}: acceptance ${r.acceptanceRate?.toFixed(3)}, ESS(u) ${r.ess.toFixed(1)}, ${r.metrics.evaluationsPerEffectiveSample ?? '∞'} evaluations per effective sample`);
-  };
-
-  if (want.has('rwm')) {
-    const rng = streams.get('rwm')!;
-    const x0 = starts();
-    record(localSampler('rwm', sys.energy, x0, { budget, warmup, targetAcceptance: params.rwmTargetAcceptance, initialStepSize: params.flowMcmc.localStepSize, description: DESCRIPTIONS.rwm, spec, plot, project }, rng, ctx));
-    x0.dispose();
-  }
 
   let training: ExperimentOutput['training'];
+  let trained: { steps: number; seconds: number; loss: number; setup: number; nll: { nll: number; stderr: number } } | undefined;
   const extra: Record<string, unknown> = { referenceSampler: ref.sampler, referenceSamples: ref.n, published: { ...sys.published, normalisedNLL: round(publishedNormalisedNLL(sys), 4) } };
-  if (want.has('flow-imh') || want.has('flow-is')) {
-    const base = new MeanFreeNormal({ particles: P, spatialDim: S });
-    const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: params.flow.hidden, layers: params.flow.layers, coordinateRange: params.flow.coordinateRange, rng: flowRng });
-    const cnf = new ContinuousFlow(field, { solver: 'rk4', steps: params.flow.odeSteps, trace: 'exact' });
-    const flow = new TransformedDistribution(base, cnf);
-    const data = tf.tensor2d(trainX, [nTrain, dim]);
-    const t0 = performance.now();
-    const o = params.training;
-    const curve: NonNullable<Artifacts['training']> = [];
-    const bar = ctx.progress.bar('training flow matching', o.steps);
-    const res = await trainFlowMatching(cnf, data, {
-      base,
-      steps: o.steps,
-      batchSize: Math.min(o.batchSize, nTrain),
-      learningRate: { type: 'cosine', initial: o.learningRate, final: o.learningRate / 20 },
-      alignment: 'equivariant-ot',
-      pairing: o.pairing,
-      sigma: o.sigma,
-      rng: flowRng,
-      progressEvery: Math.max(1, Math.floor(o.steps / 100)),
-      onProgress: (p) => {
-        curve.push({ step: p.step, phase: 'flow matching (equivariant OT)', loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null });
-        bar.update(p.step, { loss: p.loss });
+  const perRecipe: Record<string, unknown> = {
+    rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: params.flowMcmc.localStepSize },
+    'flow-imh': { ...params.flowMcmc, burnIn: false },
+    'flow-is': { samples: params.isSamples },
+  };
+  const outcomes = await compareSamplers(
+    sys.energy,
+    [...new Set(params.samplers)].map((name) => ({ name, params: perRecipe[name] })),
+    {
+      budget: { evaluations: budget, chains, warmup: Math.max(20, Math.round(budget / chains / 10)) },
+      streams,
+      target: { spec, plot, start: starts, project: observables(sys) },
+      progress: ctx.progress,
+      flow: async () => {
+        const f = await trainEquivariantFlow({ particles: P, spatialDim: S, flow: params.flow, training: params.training }, trainX, sys.energy, flowRng, ctx.progress);
+        artifacts.training = f.curve;
+        const nll = heldOutNLL(f.flow, testX, dim);
+        trained = { steps: f.steps, seconds: f.seconds, loss: f.loss, setup: f.setupEnergyEvaluations, nll };
+        ctx.progress.log(`  flow trained: ${f.steps} training steps in ${f.seconds.toFixed(1)} s, loss ${f.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`);
+        extra.testNLL = round(nll.nll, 4);
+        extra.testNLLStderr = round(nll.stderr, 4);
+        extra.testNLLSamples = nTest;
+        extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
+        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, dispose: () => f.flow.dispose() };
       },
-    });
-    bar.stop();
-    let likelihoodEvaluations = 0;
-    const lik = o.likelihood;
-    if (lik.steps > 0) {
-      // The same field, integrated with fewer RK4 steps and the Hutchinson trace for the second-order backward pass.
-      const trainingFlow = new TransformedDistribution(base, new ContinuousFlow(field, { solver: 'rk4', steps: lik.odeSteps, trace: 'hutchinson', rng: flowRng.fork() }));
-      const phase = lik.klWeight > 0 ? 'maximum likelihood + reverse KL (Hutchinson trace)' : 'maximum likelihood (Hutchinson trace)';
-      const lbar = ctx.progress.bar(`training ${phase}`, lik.steps);
-      await train(trainingFlow, {
-        data,
-        ...(lik.klWeight > 0 ? { energy: sys.energy } : {}),
-        weights: { ml: 1, kl: lik.klWeight },
-        steps: lik.steps,
-        batchSize: Math.min(lik.batchSize, nTrain),
-        klBatchSize: lik.batchSize,
-        learningRate: { type: 'cosine', initial: lik.learningRate, final: lik.learningRate / 20 },
-        clipGradNorm: 10,
-        validationFraction: 0,
-        rng: flowRng,
-        progressEvery: Math.max(1, Math.floor(lik.steps / 50)),
-        onProgress: (p) => {
-          curve.push({ step: o.steps + p.step, phase, loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null });
-          lbar.update(p.step, { loss: p.loss });
-        },
-      });
-      lbar.stop();
-      if (lik.klWeight > 0) likelihoodEvaluations = lik.steps * lik.batchSize;
-    }
-    data.dispose();
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const nll = testNLL(flow, testX, dim);
-    artifacts.training = curve;
-    // Flow matching and ML on reference data spend no energy evaluations (the reference's cost is reported in extra);
-    // reverse-KL fine-tuning batches do.
-    const setup = likelihoodEvaluations;
-    ctx.progress.log(`  flow trained: ${res.steps} flow-matching${lik.steps > 0 ? ` + ${lik.steps} likelihood` : ''} steps in ${trainSeconds.toFixed(1)} s, loss ${res.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`);
-    extra.testNLL = round(nll.nll, 4);
-    extra.testNLLStderr = round(nll.stderr, 4);
-    extra.testNLLSamples = nTest;
-    extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
+    },
+  );
 
-    let kish: number | null = null;
-    if (want.has('flow-is')) {
-      const t1 = performance.now();
-      const is = flowImportanceSampler(flow, sys.energy, params.isSamples, streams.get('flow-is')!, { setup, spec, plot, project: (x, d) => project({ data: x, shape: [x.length / d, 1, d] }) });
-      const r = is.result;
-      kish = r.ess / params.isSamples;
-      const u = energiesOf(sys.energy, is.x, dim);
-      const dFlow = interatomicDistances(is.x, P, S);
-      const dRef = interatomicDistances(heldOut, P, S);
-      const histograms: ParticleHistograms = {
-        energyRange: [round(eLo, 4), round(eHi, 4)],
-        energyFlow: histogram(u, eLo, eHi, 30).map((v) => round(v, 5)),
-        energyReference: histogram(refU, eLo, eHi, 30).map((v) => round(v, 5)),
-        distanceRange: [0, sys.maxDistance],
-        distanceFlow: histogram(dFlow, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
-        distanceReference: histogram(dRef, 0, sys.maxDistance, 40).map((v) => round(v, 5)),
-      };
-      extra.histograms = histograms;
-      r.metrics = {
-        ...(r.metrics ?? {}),
-        kishESSFraction: round(kish, 5),
-        evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null,
-        energyHistogramTVD: round(totalVariation(histograms.energyFlow, histograms.energyReference), 4),
-        distanceHistogramTVD: round(totalVariation(histograms.distanceFlow, histograms.distanceReference), 4),
-        testNLL: round(nll.nll, 4),
-      };
-      // Target entropy H = E_p[u] + log Z (E_p[u] from the held-out reference, log Z from the flow's weights), so
-      // NLL − H estimates KL(p‖q) ≥ 0: how far the flow is from the Boltzmann density, in any NLL convention.
-      const logZ = r.metrics.logZ as number;
-      const entropy = refU.reduce((a, b) => a + b, 0) / refU.length + logZ;
-      extra.entropyEstimate = round(entropy, 4);
-      extra.klDataToFlowEstimate = round(nll.nll - entropy, 4);
-      r.wallSeconds = (performance.now() - t1) / 1000;
-      samplers.push(r);
-      collectArtifacts(artifacts, is);
-      ctx.progress.log(`  flow-is: Kish ESS ${r.ess.toFixed(1)} / ${params.isSamples}, energy TVD ${r.metrics.energyHistogramTVD}, distance TVD ${r.metrics.distanceHistogramTVD}`);
+  let kish: number | null = null;
+  for (const o of outcomes) {
+    const r = o.result;
+    if (o.logWeights) {
+      kish = flowIsMetrics(o, sys, refU, heldOut, eLo, eHi, trained!.nll.nll, extra);
+      ctx.progress.log(`  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, energy TVD ${r.metrics!.energyHistogramTVD}, distance TVD ${r.metrics!.distanceHistogramTVD}`);
+    } else {
+      if (trained && getRecipe(r.sampler).needsFlow) r.metrics = { ...(r.metrics ?? {}), testNLL: round(trained.nll.nll, 4) };
+      r.metrics = { ...(r.metrics ?? {}), evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null };
+      r.notes = [...(r.notes ?? []), 'ESS / IACT: of the energy u(x); ΔF: between energies above and below the reference median (a consistency check, reference from the replica-exchange data); scatter: energy vs mean pair distance.'];
+      ctx.progress.log(`  ${r.sampler}: acceptance ${r.acceptanceRate?.toFixed(3)}, ESS(u) ${r.ess.toFixed(1)}, ${r.metrics.evaluationsPerEffectiveSample ?? '∞'} evaluations per effective sample`);
     }
-    training = { steps: res.steps + lik.steps, energyEvaluations: setup, wallSeconds: trainSeconds, finalLoss: Number.isFinite(res.loss) ? res.loss : null, essFraction: kish };
-
-    if (want.has('flow-imh')) {
-      const rng = streams.get('flow-imh')!;
-      const x0 = starts();
-      const run = flowMixtureSampler(flow, sys.energy, x0, { budget, ...params.flowMcmc, setup, description: DESCRIPTIONS['flow-imh'], spec, plot, project }, rng, ctx);
-      run.outcome.result.metrics = { testNLL: round(nll.nll, 4) };
-      record(run);
-      x0.dispose();
-    }
-    flow.dispose();
+    samplers.push(r);
+    collectArtifacts(artifacts, o);
   }
+  if (trained) training = { steps: trained.steps, energyEvaluations: trained.setup, wallSeconds: trained.seconds, finalLoss: Number.isFinite(trained.loss) ? trained.loss : null, essFraction: kish };
   const byName = new Map(samplers.map((s) => [s.sampler, s] as const));
   const a = byName.get('flow-imh')?.essPerEnergyEvaluation;
   const b = byName.get('rwm')?.essPerEnergyEvaluation;

@@ -5,8 +5,8 @@ import { twoMoons } from '@boltzflow/distributions';
 import type { Artifacts, Results } from '../results.js';
 import { standardFigures, type Figure } from '../report/figures.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
-import { linspace, round } from './common.js';
-import { buildFlow, trainFlow, type FlowKind } from './flowBuilders.js';
+import { linspace, round } from '@boltzflow/samplers';
+import { buildFlow, trainFlow, type FlowKind } from '@boltzflow/samplers';
 
 export const TWO_MOONS_MODELS = ['maf', 'realnvp', 'spline'] as const;
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
@@ -63,6 +63,7 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
   description: 'Density estimation on two moons (noise 0.05): MAF vs RealNVP vs neural spline flow trained by maximum likelihood, held-out NLL',
   params: TwoMoonsParams as z.ZodType<TwoMoonsParamsT>,
   quickParams: { samples: 2_000, heldOut: 500, layers: 2, hidden: 16, steps: 60, gridPoints: 30 },
+  tinyParams: { samples: 100, heldOut: 100, layers: 2, hidden: 4, steps: 3, batchSize: 16, gridPoints: 10 },
   async run(params, ctx): Promise<ExperimentOutput> {
     const [dataRng, heldRng, ...modelRngs] = ctx.rng.split(2 + TWO_MOONS_MODELS.length);
     const train = twoMoons(params.samples, params.noise, dataRng);

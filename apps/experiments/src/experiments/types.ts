@@ -26,6 +26,11 @@ export interface Experiment<P = unknown> {
   /** Experiment-specific defaults on top of the schema's (e.g. step sizes for another length scale). */
   baseParams?: Record<string, unknown>;
   quickParams?: Record<string, unknown>;
+  /**
+   * Overrides on top of `quickParams` for the smoke test (test/smoke.test.ts): the smallest run that still goes through
+   * every default sampler and figure, in seconds. Never used by the CLI, so `--quick` results do not depend on it.
+   */
+  tinyParams?: Record<string, unknown>;
   run(params: P, ctx: ExperimentContext): Promise<ExperimentOutput>;
   /** The report's figures; defaults to the standard figures of the artifacts. */
   figures?(results: Results): Figure[];

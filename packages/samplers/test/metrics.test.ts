@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@boltzflow/core';
-import { importanceOutcome, mcmcOutcome, type CoordinateSpec } from '../src/experiments/samplerMetrics.js';
-import { lineReporter } from '../src/progress.js';
+import { importanceOutcome, mcmcOutcome, type CoordinateSpec } from '../src/index.js';
 
 const spec: CoordinateSpec = { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: Array.from({ length: 21 }, (_, i) => -3 + (6 * i) / 20) };
 const plot = { samplesPerSampler: 50, tracePoints: 50, acfLags: 20 };
@@ -61,18 +60,5 @@ describe('sampler metrics', () => {
     expect(Math.abs(o.result.deltaF!.estimate + Math.log(4))).toBeLessThan(5 * o.result.deltaF!.stderr);
     expect(o.result.transitions).toBeNull();
     expect(o.result.iact).toBeNull();
-  });
-});
-
-describe('plain progress lines (non-TTY)', () => {
-  it('prints a line per quarter and a done line with the last status', () => {
-    const lines: string[] = [];
-    const r = lineReporter((l) => lines.push(l));
-    const bar = r.bar('sampling x', 100);
-    for (let i = 1; i <= 100; i++) bar.update(i, { acceptance: 0.25 });
-    bar.stop();
-    expect(lines.filter((l) => /^sampling x: \d+% /.test(l)).map((l) => l.match(/(\d+)%/)![1])).toEqual(['25', '50', '75']);
-    expect(lines.at(-1)).toMatch(/^sampling x: done in .* acceptance 0\.250$/);
-    expect(lines.join('')).not.toMatch(/\x1b/);
   });
 });

@@ -4,17 +4,16 @@ import type { Chain } from '@boltzflow/bijectors';
 import type { TransformedDistribution } from '@boltzflow/distributions';
 import { randomWalkMetropolis } from '@boltzflow/mcmc';
 import { train } from '@boltzflow/training';
-import type { Artifacts, Results } from '../results.js';
-import type { Reporter } from '../progress.js';
-import { round } from './common.js';
-import { buildFlow } from './flowBuilders.js';
+import type { Progress, TrainingCurvePoint, TrainingSummary } from './types.js';
+import { round } from './util.js';
+import { buildFlow } from './flows.js';
 import { runToBudget } from './runToBudget.js';
 
 export interface BoltzmannGenerator {
   flow: TransformedDistribution;
   couplings: Bijector[];
-  training: NonNullable<Results['training']>;
-  curve: NonNullable<Artifacts['training']>;
+  training: TrainingSummary;
+  curve: TrainingCurvePoint[];
   dispose(): void;
 }
 
@@ -36,7 +35,7 @@ export interface BgOptions {
  * Trains a Boltzmann generator by reverse KL plus maximum likelihood on MCMC samples (KL alone collapses onto the
  * deeper well on this system). The ML data come from a large-step random-walk run whose cost is counted as training.
  */
-export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng: Rng, progress: Reporter, coordinate = 0, threshold = 0, coordinateName = 'x₁'): Promise<BoltzmannGenerator> {
+export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng: Rng, progress: Progress, coordinate = 0, threshold = 0, coordinateName = 'x₁'): Promise<BoltzmannGenerator> {
   const t0 = performance.now();
   // Training data: a large-step random walk that crosses the barrier often; burn-in dropped, then thinned.
   const perChain = Math.ceil(o.dataSamples / o.dataChains);
@@ -57,7 +56,7 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
   const flow = buildFlow(energy.dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden }, rng);
   const couplings = [...(flow.bijector as Chain).bijectors];
   const bar = progress.bar('training flow (KL+ML)', o.steps);
-  const curve: NonNullable<Artifacts['training']> = [];
+  const curve: TrainingCurvePoint[] = [];
   const result = await train(flow, {
     energy,
     data,

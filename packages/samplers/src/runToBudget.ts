@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Kernel, Rng } from '@boltzflow/core';
 import { disposeStateExcept, sampleChain } from '@boltzflow/mcmc';
-import type { ProgressBar } from '../progress.js';
-import type { Draws } from './samplerMetrics.js';
+import type { Draws, ProgressBar } from './types.js';
 
 export interface BudgetRun<S extends ChainState> {
   draws: Draws;

@@ -1,86 +1,31 @@
 import {
-  autocovariance,
   countTransitions,
   effectiveSampleSize,
   freeEnergyProfile,
   integratedAutocorrTime,
   kishESS,
+  multiChainAutocorrelation,
   stateFreeEnergyDifference,
 } from '@boltzflow/estimators';
-import type { Artifacts, SamplerResult } from '../results.js';
-import { round, thin } from './common.js';
+import type { CoordinateSpec, Draws, PlotLimits, SamplerArtifacts, SamplerOutcome, SamplerResult } from './types.js';
+import { round, thin } from './util.js';
+import { chainColumns } from './draws.js';
 
-/** How the experiment reads a reaction coordinate: which column, the dividing surface, the metastable cores. */
-export interface CoordinateSpec {
-  /** Column of the position that is the reaction coordinate. */
-  index: number;
-  name: string;
-  /** ΔF = F(ξ > threshold) − F(ξ < threshold). */
-  threshold: number;
-  /** Transitions count only between cores ξ < threshold − deadZone and ξ > threshold + deadZone. */
-  deadZone: number;
-  /** Histogram edges for the free-energy profile. */
-  profileEdges: number[];
-  /** Exact profile minimum, to align histogram profiles for plotting (they are only defined up to a constant). */
-  profileMin?: number;
-  /** Exact ΔF, copied into each sampler's deltaF.reference. */
-  referenceDeltaF?: number;
-}
-
-export interface PlotLimits {
-  samplesPerSampler: number;
-  tracePoints: number;
-  acfLags: number;
-}
-
-/** One sampler's contribution to the figures. */
-export interface SamplerArtifacts {
-  samples?: NonNullable<Artifacts['samples']>[number];
-  trace?: NonNullable<Artifacts['traces']>[number];
-  acf?: NonNullable<Artifacts['autocorrelation']>[number];
-  profile?: NonNullable<Artifacts['profiles']>['samplers'][number];
-}
-
-export interface SamplerOutcome {
-  result: SamplerResult;
-  artifacts: SamplerArtifacts;
-}
-
-/** Positions as `[kept, chains, dim]` row-major draws (the layout of mcmc's SampleArray). */
-export interface Draws {
-  data: Float32Array;
-  shape: [number, number, number];
-}
-
-function column(d: Draws, chain: number, j: number): Float64Array {
-  const [kept, chains, dim] = d.shape;
-  const out = new Float64Array(kept);
-  for (let i = 0; i < kept; i++) out[i] = d.data[(i * chains + chain) * dim + j];
-  return out;
-}
 
 /**
- * Multi-chain autocorrelation ρ_t = 1 − (W − mean_c γ_c(t)) / var⁺ (the combination Stan's ESS uses), so that chains
- * stuck in different wells show up as correlation that does not decay, unlike a single chain's ACF.
- * Returns ρ at lags 0, stride, 2·stride, … (at most `count` + 1 values).
+ * The multi-chain autocorrelation (estimators' multiChainAutocorrelation, the ρ̂_t Stan's ESS sums) at lags 0, stride,
+ * 2·stride, … (at most `count` + 1 values), so that chains stuck in different wells show up as correlation that does
+ * not decay, unlike a single chain's ACF. Undefined for constant or too-short chains.
  */
-function multiChainAutocorrelation(series: Float64Array[], stride: number, count: number): number[] | undefined {
-  const m = series.length;
-  const n = series[0]?.length ?? 0;
-  if (n < 4) return undefined;
-  const gammas = series.map((s) => autocovariance(s));
-  const means = series.map((s) => s.reduce((a, b) => a + b, 0) / n);
-  const w = (gammas.reduce((a, g) => a + g[0], 0) / m) * (n / (n - 1));
-  const mean = means.reduce((a, b) => a + b, 0) / m;
-  const between = m > 1 ? means.reduce((a, b) => a + (b - mean) ** 2, 0) / (m - 1) : 0;
-  const varPlus = ((n - 1) / n) * w + between;
-  if (!(varPlus > 0)) return undefined;
-  const out: number[] = [];
-  for (let k = 0; k <= count && k * stride < n; k++) {
-    const t = k * stride;
-    const g = gammas.reduce((a, gc) => a + gc[t], 0) / m;
-    out.push(round(1 - (w - g) / varPlus, 5));
+function laggedAutocorrelation(series: Float64Array[], stride: number, count: number): number[] | undefined {
+  let rho: Float64Array;
+  try {
+    rho = multiChainAutocorrelation(series);
+  } catch {
+    return undefined;
   }
+  const out: number[] = [];
+  for (let k = 0; k <= count && k * stride < rho.length; k++) out.push(round(rho[k * stride], 5));
   return out;
 }
 
@@ -159,7 +104,7 @@ function samplerResult(
 export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOutcome {
   const { draws, spec, sampler } = opts;
   const [kept, chains] = draws.shape;
-  const series = Array.from({ length: chains }, (_, c) => column(draws, c, spec.index));
+  const series = chainColumns(draws, spec.index);
   const n = kept * chains;
   const evalsPerDrawPerChain = opts.energyEvaluations / n;
   const notes = [...(opts.notes ?? [])];
@@ -200,7 +145,7 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
   if (!deltaF) notes.push(`ΔF not estimable: the chains never visited both sides of ${spec.name} = ${spec.threshold} in a way that allows an error estimate.`);
 
   const lagStride = Math.max(1, Math.floor(kept / 4 / opts.plot.acfLags));
-  const acfValues = multiChainAutocorrelation(series, lagStride, opts.plot.acfLags);
+  const acfValues = laggedAutocorrelation(series, lagStride, opts.plot.acfLags);
   const traceStride = Math.max(1, Math.ceil(kept / opts.plot.tracePoints));
   const traceVals: number[] = [];
   for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
@@ -223,7 +168,7 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
  */
 export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights: Float64Array }): SamplerOutcome {
   const { spec, sampler } = opts;
-  const coord = column(opts.x, 0, spec.index);
+  const coord = chainColumns(opts.x, spec.index)[0];
   const kish = kishESS(opts.logWeights);
   const notes = [...(opts.notes ?? [])];
   let deltaF: SamplerResult['deltaF'] = null;
@@ -251,8 +196,16 @@ export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights:
   };
 }
 
+/** The figure lists a comparison collects (the app's results.json `artifacts` has these fields). */
+export interface ArtifactLists {
+  samples?: NonNullable<SamplerArtifacts['samples']>[];
+  traces?: NonNullable<SamplerArtifacts['trace']>[];
+  autocorrelation?: NonNullable<SamplerArtifacts['acf']>[];
+  profiles?: { samplers: NonNullable<SamplerArtifacts['profile']>[] };
+}
+
 /** Folds per-sampler artifacts into the results' artifact lists. */
-export function collectArtifacts(into: Artifacts, outcome: SamplerOutcome): void {
+export function collectArtifacts(into: ArtifactLists, outcome: Pick<SamplerOutcome, 'artifacts'>): void {
   const a = outcome.artifacts;
   if (a.samples) (into.samples ??= []).push(a.samples);
   if (a.trace) (into.traces ??= []).push(a.trace);

@@ -3,14 +3,13 @@ import type { Bijector, Energy, Rng } from '@boltzflow/core';
 import { Chain, MaskedAutoregressiveFlow, Scale, Shift, neuralSplineFlow, realNVP } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { train } from '@boltzflow/training';
-import type { Artifacts, Results } from '../results.js';
-import type { ExperimentContext } from './types.js';
-import { round } from './common.js';
+import type { Progress, TrainingCurvePoint, TrainingSummary } from './types.js';
+import { round } from './util.js';
 
 /**
- * The experiments' one flow builder (RealNVP, neural spline or MAF on a standard normal base, optionally standardised)
- * and ML(+KL) training with a loss curve. Used by many-well-32, two-moons and, through the Boltzmann generator, by the
- * 2D comparisons.
+ * The one flow builder of the sampler pipeline (RealNVP, neural spline or MAF on a standard normal base, optionally
+ * standardised) and ML(+KL) training with a loss curve. Used by the Boltzmann generator and by experiments that train
+ * their flow on data (many-well-32, two-moons).
  */
 
 export type FlowKind = 'realnvp' | 'spline' | 'maf';
@@ -64,8 +63,8 @@ export interface TrainSpec {
 }
 
 export interface TrainedFlow {
-  training: NonNullable<Results['training']>;
-  curve: NonNullable<Artifacts['training']>;
+  training: TrainingSummary;
+  curve: TrainingCurvePoint[];
   validationNLL: number | null;
 }
 
@@ -76,13 +75,13 @@ export async function trainFlow(
   energy: Energy | undefined,
   o: TrainSpec,
   rng: Rng,
-  ctx: Pick<ExperimentContext, 'progress'>,
+  ctx: { progress: Progress },
   phase: string,
   extra: { validationData?: tf.Tensor2D; dataEnergyEvaluations?: number } = {},
 ): Promise<TrainedFlow> {
   const t0 = performance.now();
   const kl = energy && o.klWeight > 0 ? o.klWeight : 0;
-  const curve: NonNullable<Artifacts['training']> = [];
+  const curve: TrainingCurvePoint[] = [];
   const bar = ctx.progress.bar(`training ${phase}`, o.steps);
   const result = await train(flow, {
     ...(kl > 0 ? { energy } : {}),

@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Energy, Rng } from '@boltzflow/core';
+import type { TransformedDistribution } from '@boltzflow/distributions';
+import type { ProgressBar } from './types.js';
+
+/** Rows per flow batch: bounds the tensors alive at once. */
+export const CHUNK = 2048;
+
+/** Flow samples with log-weights log w = −u(x) − log q(x); one energy evaluation per sample. */
+export function flowWeightedSamples(
+  flow: TransformedDistribution,
+  energy: Energy,
+  n: number,
+  rng: Rng,
+  o: { bar?: ProgressBar } = {},
+): { x: Float32Array; logW: Float64Array } {
+  const x = new Float32Array(n * energy.dim);
+  const logW = new Float64Array(n);
+  for (let done = 0; done < n; ) {
+    const m = Math.min(CHUNK, n - done);
+    const s = flow.sampleWithLogProb(m, rng);
+    const lw = tf.tidy(() => tf.neg(tf.add(energy.energy(s.x), s.logProb)));
+    x.set(s.x.dataSync(), done * energy.dim);
+    const v = lw.dataSync();
+    for (let i = 0; i < m; i++) logW[done + i] = Number.isFinite(v[i]) ? v[i] : -Infinity;
+    tf.dispose([s.x, s.logProb, lw]);
+    done += m;
+    o.bar?.update(done);
+  }
+  return { x, logW };
+}

@@ -1,0 +1,82 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { Bijector, Energy, Rng } from '@boltzflow/core';
+import type { TransformedDistribution } from '@boltzflow/distributions';
+import type { CoordinateSpec, Draws, PlotLimits, Progress } from './types.js';
+
+/** What is sampled and how it is read: the energy, the reaction coordinate, where chains start. */
+export interface SamplerTarget {
+  energy: Energy;
+  /** The coordinate the metrics (ESS, transitions, ΔF, profile) read, in the projected draws. */
+  spec: CoordinateSpec;
+  plot: PlotLimits;
+  /** `[n, dim]` chain starting points; may draw from `rng` (the sampler's own stream). */
+  start(n: number, rng: Rng): tf.Tensor2D;
+  /** Maps positions to the observables the metrics read (e.g. energy and mean pair distance); identity by default. */
+  project?: (d: Draws) => Draws;
+  /** Exact log Z, for the log Z error of importance samplers. */
+  referenceLogZ?: number;
+}
+
+/** The equal budget every sampler of a comparison gets. */
+export interface SamplerBudget {
+  /** Energy evaluations for sampling, all chains together (gradients count as evaluations). */
+  evaluations: number;
+  chains: number;
+  /** Steps of step-size adaptation or burn-in, paid as setup outside the budget. */
+  warmup: number;
+}
+
+/** A trained flow shared by the flow-based recipes of one comparison. */
+export interface FlowSetup {
+  flow: TransformedDistribution;
+  /** The flow's layers in order, for samplers that interleave them with stochastic blocks (SNF). */
+  couplings?: Bijector[];
+  /** Energy evaluations spent producing the flow (training data, KL batches); every flow-based row adds them as setup. */
+  setupEnergyEvaluations: number;
+  dispose(): void;
+}
+
+export interface RecipeContext<P> {
+  /** The recipe's parameters, validated by its schema. */
+  params: P;
+  progress: Progress;
+  /** The comparison's trained flow (trained on first use); only recipes with `needsFlow` may call it. */
+  flow(): Promise<FlowSetup>;
+}
+
+/**
+ * What a recipe's run returns; `compareSamplers` turns it into a `SamplerOutcome` (metrics, budget accounting and
+ * wall time are done there, once for every sampler). `setupEnergyEvaluations` are the recipe's own (warm-up, pilot
+ * scans, burn-in); the flow's setup is added for recipes that need a flow.
+ */
+export interface RecipeRun {
+  kind: 'chains' | 'weighted';
+  /** `[kept, chains, dim]` positions (chains), or `[n, 1, dim]` samples (weighted). */
+  draws: Draws;
+  /** log w of each sample (weighted runs only). */
+  logWeights?: Float64Array;
+  energyEvaluations: number;
+  setupEnergyEvaluations: number;
+  acceptanceRate: number | null;
+  settings?: Record<string, number | string | boolean>;
+  notes?: string[];
+  metrics?: Record<string, number | null>;
+  /** Overrides the recipe's description (e.g. when it depends on the parameters). */
+  description?: string;
+}
+
+/** One sampler of the comparisons: a name, a zod schema of its parameters (with defaults) and a run. */
+export interface SamplerRecipe<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  schema: S;
+  /** True when the run uses the comparison's trained flow (`ctx.flow()`). */
+  needsFlow: boolean;
+  run(target: SamplerTarget, budget: SamplerBudget, rng: Rng, ctx: RecipeContext<z.infer<S>>): Promise<RecipeRun>;
+}
+
+/** Keeps the parameter type of a recipe while the registry stores recipes uniformly. */
+export function defineRecipe<S extends z.ZodType>(recipe: SamplerRecipe<S>): SamplerRecipe<S> {
+  return recipe;
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { disposeTree } from '@boltzflow/core';
+import { flowIndependenceProposal, mixtureKernel, randomWalkMetropolis } from '@boltzflow/mcmc';
+import { defineRecipe } from '../recipe.js';
+import { runToBudget } from '../runToBudget.js';
+
+export const flowImh = defineRecipe({
+  name: 'flow-imh',
+  description: 'independence Metropolis–Hastings with the trained flow as proposal, mixed with local random-walk moves',
+  schema: z
+    .object({
+      /** Probability of a flow (independence) move; the rest are random-walk moves. */
+      flowProbability: z.number().min(0).max(1).default(0.5),
+      localStepSize: z.number().positive().default(0.5),
+      /** Burn in for `budget.warmup` steps (paid as setup); off when the chains start in equilibrium. */
+      burnIn: z.boolean().default(true),
+    })
+    .strict(),
+  needsFlow: true,
+  async run(target, budget, rng, ctx) {
+    const { flow } = await ctx.flow();
+    const { flowProbability: p, localStepSize, burnIn } = ctx.params;
+    const kernel = mixtureKernel([flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })], [p, 1 - p]);
+    const x0 = target.start(budget.chains, rng);
+    const bar = ctx.progress.bar('sampling flow-imh', budget.evaluations);
+    const run = runToBudget(kernel, x0, budget.evaluations, rng, bar, burnIn ? budget.warmup : 0);
+    bar.stop();
+    x0.dispose();
+    disposeTree(run.finalState);
+    return {
+      kind: 'chains',
+      draws: run.draws,
+      energyEvaluations: run.energyEvaluations,
+      setupEnergyEvaluations: run.burnInEnergyEvaluations,
+      acceptanceRate: run.acceptanceRate,
+      settings: { ...(burnIn ? { burnInSteps: budget.warmup } : {}), flowProbability: p, localStepSize, chains: budget.chains },
+      notes: ['Acceptance is averaged over flow and local moves.'],
+    };
+  },
+});

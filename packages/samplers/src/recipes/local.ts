@@ -1,0 +1,40 @@
+import { disposeTree, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import { adaptStepSize } from '@boltzflow/mcmc';
+import type { RecipeRun, SamplerBudget, SamplerTarget } from '../recipe.js';
+import { runToBudget } from '../runToBudget.js';
+import type { Progress } from '../types.js';
+import { round } from '../util.js';
+
+/** A step-size kernel family: RWM, MALA, latent Metropolis, … */
+export type StepSizeKernelFactory = (target: Energy, o: { stepSize: number }) => Kernel<ChainState>;
+
+/**
+ * Local MCMC with the dual-averaging step size adapted in `budget.warmup` steps, then run to the budget; the
+ * warm-up's evaluations (adaptStepSize counts the initial one) are setup.
+ */
+export function adaptedChains(
+  name: string,
+  factory: StepSizeKernelFactory,
+  target: SamplerTarget,
+  budget: SamplerBudget,
+  o: { targetAcceptance: number; initialStepSize: number },
+  rng: Rng,
+  progress: Progress,
+): RecipeRun {
+  const x0 = target.start(budget.chains, rng);
+  const adapted = adaptStepSize(factory as never, target.energy, x0, { warmup: budget.warmup, rng, targetAcceptance: o.targetAcceptance, initialStepSize: o.initialStepSize });
+  const bar = progress.bar(`sampling ${name}`, budget.evaluations);
+  const run = runToBudget(adapted.kernel, adapted.state, budget.evaluations, rng, bar);
+  bar.stop();
+  disposeTree(adapted.state);
+  disposeTree(run.finalState);
+  x0.dispose();
+  return {
+    kind: 'chains',
+    draws: run.draws,
+    energyEvaluations: run.energyEvaluations,
+    setupEnergyEvaluations: adapted.energyEvaluations,
+    acceptanceRate: run.acceptanceRate,
+    settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: o.targetAcceptance, warmupSteps: budget.warmup, chains: budget.chains },
+  };
+}
