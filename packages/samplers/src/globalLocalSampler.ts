@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertInteger, assertPositive, BoltzflowError, disposeTree, type ChainState, type Distribution, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  flowIndependenceProposal,
+  latentMetropolis,
+  mala,
+  randomWalkMetropolis,
+  sampleArray,
+  sampleChain,
+  type FlowLike,
+  type SampleArray,
+} from '@boltzflow/mcmc';
+import { trainML } from '@boltzflow/training';
+
+/** Options of {@link globalLocalSampler}. */
+export interface GlobalLocalOptions {
+  /** Local kernel of every chain. Default 'mala'. */
+  localKernel?: 'mala' | 'rwm';
+  /** Step size of the local kernel (tune it first, e.g. with adaptStepSize). */
+  localStepSize: number;
+  /** Local steps per loop. Default 100. */
+  localSteps?: number;
+  /**
+   * The global move: 'flow-imh' (flowMC: independence Metropolis–Hastings with the flow as proposal) or
+   * 'latent-metropolis' (the lecture's Boltzmann-generator loop: MCMC on μ_Z in the flow's latent space). Default
+   * 'flow-imh'.
+   */
+  globalMove?: 'flow-imh' | 'latent-metropolis';
+  /** Global steps per loop. Default 20. */
+  globalSteps?: number;
+  /** Step size of the latent-space random walk (latent-metropolis only). Default 0.5. */
+  latentStepSize?: number;
+  /** Loops whose samples retrain the flow (by maximum likelihood); their samples are not reported. Default 10. */
+  trainingLoops?: number;
+  /** Loops with the flow frozen; only these samples are reported. Default 10. */
+  productionLoops?: number;
+  /** Maximum-likelihood steps per training loop. Default 100. */
+  trainStepsPerLoop?: number;
+  trainBatchSize?: number;
+  learningRate?: number;
+  /** The flow trains on at most this many of the most recent chain positions (current and past loops). Default 20000. */
+  maxTrainingSamples?: number;
+  rng: Rng;
+  /** Called after every loop. */
+  onLoop?: (report: GlobalLocalLoopReport) => void;
+}
+
+export interface GlobalLocalLoopReport {
+  loop: number;
+  phase: 'training' | 'production';
+  localAcceptance: number;
+  globalAcceptance: number;
+  /** Mean negative log-likelihood of the flow's last training batch (training loops). */
+  trainingLoss?: number;
+  energyEvaluations: number;
+}
+
+export interface GlobalLocalResult {
+  /** Production draws `[kept, chains, dim]`, local and global steps in the order the chains made them. */
+  samples: SampleArray;
+  /** Energy evaluations of the production loops (gradients count as evaluations). */
+  energyEvaluations: number;
+  /** Energy evaluations of the training loops: the flow's whole training cost (maximum likelihood itself costs none). */
+  setupEnergyEvaluations: number;
+  localAcceptance: number;
+  globalAcceptance: number;
+  history: GlobalLocalLoopReport[];
+  wallSeconds: number;
+}
+
+/**
+ * Adaptive global–local sampling (flowMC; Gabrié, Rotskoff & Vanden-Eijnden, PNAS 2022): chains alternate local
+ * moves with global flow moves; in the training loops the flow is refit by maximum likelihood on the chains' current
+ * and past positions, then frozen for the production loops, whose samples are the output (a valid MCMC: each block
+ * leaves the target invariant). With `globalMove: 'latent-metropolis'` the global move is MCMC in the flow's latent
+ * space instead — the iterative Boltzmann-generator loop. Needs only the energy; every evaluation is counted.
+ */
+export async function globalLocalSampler(flow: Distribution & FlowLike, energy: Energy, x0: tf.Tensor2D, options: GlobalLocalOptions): Promise<GlobalLocalResult> {
+  if (flow?.dim !== energy?.dim) {
+    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', { argument: 'flow.dim', expected: String(energy?.dim), received: String(flow?.dim) });
+  }
+  assertPositive(options?.localStepSize, 'localStepSize');
+  const localSteps = options.localSteps ?? 100;
+  const globalSteps = options.globalSteps ?? 20;
+  const trainingLoops = options.trainingLoops ?? 10;
+  const productionLoops = options.productionLoops ?? 10;
+  const trainSteps = options.trainStepsPerLoop ?? 100;
+  const maxTraining = options.maxTrainingSamples ?? 20_000;
+  assertInteger(localSteps, 'localSteps', 1);
+  assertInteger(globalSteps, 'globalSteps', 0);
+  assertInteger(trainingLoops, 'trainingLoops', 0);
+  assertInteger(productionLoops, 'productionLoops', 1);
+  assertInteger(trainSteps, 'trainStepsPerLoop', 1);
+  assertInteger(maxTraining, 'maxTrainingSamples', 1);
+  const globalMove = options.globalMove ?? 'flow-imh';
+  if (globalMove !== 'flow-imh' && globalMove !== 'latent-metropolis') {
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown global move', { argument: 'globalMove', expected: "'flow-imh' | 'latent-metropolis'", received: String(globalMove) });
+  }
+  const rng = options.rng;
+  const local: Kernel<ChainState> =
+    (options.localKernel ?? 'mala') === 'mala' ? mala(energy, { stepSize: options.localStepSize }) : randomWalkMetropolis(energy, { stepSize: options.localStepSize });
+  const global: Kernel<ChainState> =
+    globalMove === 'flow-imh'
+      ? flowIndependenceProposal(flow, energy)
+      : latentMetropolis(flow, energy, (uZ) => randomWalkMetropolis(uZ, { stepSize: options.latentStepSize ?? 0.5 }));
+  const started = performance.now();
+  const [chains, dim] = x0.shape;
+  let x = x0.clone();
+  const training: Float32Array[] = [];
+  let trainingRows = 0;
+  const production: Float32Array[] = [];
+  let kept = 0;
+  let setup = 0;
+  let sampling = 0;
+  const acc = { local: 0, global: 0 };
+  const history: GlobalLocalLoopReport[] = [];
+
+  /** Runs one block of `kernel` from x; every block re-initialises the kernel, paying one evaluation per chain. */
+  const block = (kernel: Kernel<ChainState>, steps: number): { draws: Float32Array; evaluations: number; acceptance: number } => {
+    const r = sampleChain(kernel, x, { steps, rng });
+    x.dispose();
+    x = r.finalState.x.clone();
+    disposeTree(r.finalState);
+    return { draws: r.samples.data, evaluations: r.energyEvaluations, acceptance: r.overallAcceptanceRate };
+  };
+
+  try {
+    for (let loop = 1; loop <= trainingLoops + productionLoops; loop++) {
+      const phase = loop <= trainingLoops ? 'training' : 'production';
+      const l = block(local, localSteps);
+      const g = globalSteps > 0 ? block(global, globalSteps) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
+      const evaluations = l.evaluations + g.evaluations;
+      const report: GlobalLocalLoopReport = { loop, phase, localAcceptance: l.acceptance, globalAcceptance: g.acceptance, energyEvaluations: evaluations };
+      if (phase === 'training') {
+        setup += evaluations;
+        training.push(l.draws, g.draws);
+        trainingRows += (l.draws.length + g.draws.length) / dim;
+        while (trainingRows - training[0].length / dim >= maxTraining) trainingRows -= training.shift()!.length / dim;
+        const data = tf.tensor2d(concat(training).subarray(-Math.min(trainingRows, maxTraining) * dim), [Math.min(trainingRows, maxTraining), dim]);
+        try {
+          const fit = await trainML(flow, data, {
+            steps: trainSteps,
+            batchSize: Math.min(options.trainBatchSize ?? 256, data.shape[0]),
+            learningRate: options.learningRate ?? 1e-3,
+            validationFraction: 0,
+            rng: rng.fork(),
+            progressEvery: trainSteps,
+          });
+          report.trainingLoss = fit.loss;
+        } finally {
+          data.dispose();
+        }
+      } else {
+        sampling += evaluations;
+        production.push(l.draws, g.draws);
+        kept += localSteps + globalSteps;
+        acc.local += l.acceptance * localSteps;
+        acc.global += (Number.isNaN(g.acceptance) ? 0 : g.acceptance) * globalSteps;
+      }
+      history.push(report);
+      options.onLoop?.(report);
+    }
+  } finally {
+    x.dispose();
+  }
+  return {
+    samples: sampleArray(concat(production), [kept, chains, dim]),
+    energyEvaluations: sampling,
+    setupEnergyEvaluations: setup,
+    localAcceptance: acc.local / (productionLoops * localSteps),
+    globalAcceptance: globalSteps > 0 ? acc.global / (productionLoops * globalSteps) : NaN,
+    history,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

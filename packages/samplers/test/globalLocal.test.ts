@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { createRng, isBoltzflowError } from '@boltzflow/core';
+import { realNVP } from '@boltzflow/bijectors';
+import { Normal, TransformedDistribution } from '@boltzflow/distributions';
+import { countingEnergy, GaussianMixtureEnergy } from '@boltzflow/energies';
+import { globalLocalSampler } from '../src/index.js';
+
+describe('globalLocalSampler (flowMC)', () => {
+  // Two modes 8 apart (σ = 0.7): no local move crosses; weights 0.3 / 0.7.
+  const target = () => countingEnergy(new GaussianMixtureEnergy({ means: [[-4, 0], [4, 0]], scales: [0.7, 0.7], weights: [0.3, 0.7] }));
+  const start = (chains: number) => tf.tensor2d(Array.from({ length: chains }, (_, c) => [c % 2 === 0 ? -4 : 4, 0]).flat(), [chains, 2]);
+
+  for (const globalMove of ['flow-imh', 'latent-metropolis'] as const) {
+    it(`${globalMove}: production samples recover the mode weights from a 50/50 start, every evaluation counted`, async () => {
+      const energy = target();
+      const flow = new TransformedDistribution(Normal.standard(2), realNVP({ dim: 2, layers: 4, hidden: [16, 16], rng: createRng(1) }));
+      const chains = 64;
+      const before = tf.memory().numTensors;
+      const x0 = start(chains);
+      const r = await globalLocalSampler(flow, energy, x0, {
+        localStepSize: 0.5,
+        localSteps: 20,
+        globalSteps: 20,
+        globalMove,
+        latentStepSize: 1.5,
+        trainingLoops: 4,
+        productionLoops: 4,
+        trainStepsPerLoop: 100,
+        learningRate: 5e-3,
+        rng: createRng(2),
+      });
+      x0.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      const [kept, c, dim] = r.samples.shape;
+      expect([kept, c, dim]).toEqual([4 * 40, chains, 2]);
+      // per-chain fractions at x₁ > 0 are independent across chains: their spread is the Monte-Carlo error
+      const fractions = Array.from({ length: chains }, (_, k) => {
+        const s = r.samples.series(k, 0);
+        return s.reduce((a, v) => a + (v > 0 ? 1 : 0), 0) / s.length;
+      });
+      const mean = fractions.reduce((a, b) => a + b, 0) / chains;
+      const se = Math.sqrt(fractions.reduce((a, f) => a + (f - mean) ** 2, 0) / (chains - 1) / chains);
+      expect(Math.abs(mean - 0.7)).toBeLessThan(4 * se + 0.02);
+      expect(r.globalAcceptance).toBeGreaterThan(0.05);
+      expect(r.energyEvaluations + r.setupEnergyEvaluations).toBe(energy.counts.energy + energy.counts.gradient);
+      flow.trainableVariables.forEach((v) => v.dispose());
+    });
+  }
+
+  it('refuses a flow of the wrong dimension', async () => {
+    const flow = new TransformedDistribution(Normal.standard(3), realNVP({ dim: 3, layers: 2, hidden: [8], rng: createRng(1) }));
+    const x0 = start(4);
+    const e = await globalLocalSampler(flow, target(), x0, { localStepSize: 0.5, rng: createRng(0) }).catch((err) => err);
+    x0.dispose();
+    expect(isBoltzflowError(e) && (e as Error).message).toMatch(/different dimensions/);
+  });
+});
