@@ -34,6 +34,11 @@ export interface GlobalLocalOptions {
   trainingLoops?: number;
   /** Loops with the flow frozen; only these samples are reported. Default 10. */
   productionLoops?: number;
+  /**
+   * Instead of a loop count: production loops run until their energy evaluations reach this budget (the loop that
+   * would overshoot by more than half its cost is not run), so that comparisons at an equal budget are fair.
+   */
+  productionBudget?: number;
   /** Maximum-likelihood steps per training loop. Default 100. */
   trainStepsPerLoop?: number;
   trainBatchSize?: number;
@@ -90,6 +95,7 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
   assertInteger(globalSteps, 'globalSteps', 0);
   assertInteger(trainingLoops, 'trainingLoops', 0);
   assertInteger(productionLoops, 'productionLoops', 1);
+  if (options.productionBudget !== undefined) assertPositive(options.productionBudget, 'productionBudget');
   assertInteger(trainSteps, 'trainStepsPerLoop', 1);
   assertInteger(maxTraining, 'maxTrainingSamples', 1);
   const globalMove = options.globalMove ?? 'flow-imh';
@@ -125,11 +131,16 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
   };
 
   try {
-    for (let loop = 1; loop <= trainingLoops + productionLoops; loop++) {
+    let loopCost = 0;
+    const more = (loop: number): boolean =>
+      loop <= trainingLoops ||
+      (options.productionBudget === undefined ? loop <= trainingLoops + productionLoops : loop === trainingLoops + 1 || sampling + loopCost / 2 < options.productionBudget);
+    for (let loop = 1; more(loop); loop++) {
       const phase = loop <= trainingLoops ? 'training' : 'production';
       const l = block(local, localSteps);
       const g = globalSteps > 0 ? block(global, globalSteps) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
       const evaluations = l.evaluations + g.evaluations;
+      loopCost = evaluations;
       const report: GlobalLocalLoopReport = { loop, phase, localAcceptance: l.acceptance, globalAcceptance: g.acceptance, energyEvaluations: evaluations };
       if (phase === 'training') {
         setup += evaluations;
@@ -167,8 +178,8 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
     samples: sampleArray(concat(production), [kept, chains, dim]),
     energyEvaluations: sampling,
     setupEnergyEvaluations: setup,
-    localAcceptance: acc.local / (productionLoops * localSteps),
-    globalAcceptance: globalSteps > 0 ? acc.global / (productionLoops * globalSteps) : NaN,
+    localAcceptance: acc.local / (kept / (localSteps + globalSteps) * localSteps),
+    globalAcceptance: globalSteps > 0 ? acc.global / (kept / (localSteps + globalSteps) * globalSteps) : NaN,
     history,
     wallSeconds: (performance.now() - started) / 1000,
   };

@@ -8,12 +8,14 @@ import { flowIs } from './recipes/flowIs.js';
 import { latentMetropolis } from './recipes/latentMetropolis.js';
 import { flowImh } from './recipes/flowImh.js';
 import { snf } from './recipes/snf.js';
+import { flowMc } from './recipes/flowMc.js';
+import { bgLoop } from './recipes/bgLoop.js';
 
 /**
  * Every built-in sampler recipe. Add a sampler by writing its file in src/recipes/ and listing it here; every experiment
  * whose config lists its name can then run it.
  */
-export const RECIPES: readonly SamplerRecipe<any>[] = [rwm, rwmScan, mala, replicaExchange, flowIs, latentMetropolis, flowImh, snf];
+export const RECIPES: readonly SamplerRecipe<any>[] = [rwm, rwmScan, mala, replicaExchange, flowIs, latentMetropolis, flowImh, snf, flowMc, bgLoop];
 
 /** The names of the built-in recipes, in registry order. */
 export function recipeNames(): string[] {

@@ -4,11 +4,11 @@ import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { realNVP } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { countingEnergy, GaussianMixtureEnergy } from '@boltzflow/energies';
-import { globalLocalSampler } from '../src/index.js';
+import { compareSamplers, globalLocalSampler } from '../src/index.js';
 
 describe('globalLocalSampler (flowMC)', () => {
   // Two modes 8 apart (σ = 0.7): no local move crosses; weights 0.3 / 0.7.
-  const target = () => countingEnergy(new GaussianMixtureEnergy({ means: [[-4, 0], [4, 0]], scales: [0.7, 0.7], weights: [0.3, 0.7] }));
+  const target = () => countingEnergy(new GaussianMixtureEnergy({ means: [[-4, 0], [4, 0]], scale: 0.7, weights: [0.3, 0.7] }));
   const start = (chains: number) => tf.tensor2d(Array.from({ length: chains }, (_, c) => [c % 2 === 0 ? -4 : 4, 0]).flat(), [chains, 2]);
 
   for (const globalMove of ['flow-imh', 'latent-metropolis'] as const) {
@@ -56,3 +56,27 @@ describe('globalLocalSampler (flowMC)', () => {
     expect(isBoltzflowError(e) && (e as Error).message).toMatch(/different dimensions/);
   });
 });
+
+describe('flowmc and bg-loop recipes', () => {
+  it('run through compareSamplers from the energy alone: ΔF of a shifted Gaussian, budget kept, setup counted', async () => {
+    const inner = new GaussianMixtureEnergy({ means: [[0.5, 0]], scale: 1 });
+    const exact = -Math.log((1 - 0.5 * (1 + erf(-0.5 / Math.SQRT2))) / (0.5 * (1 + erf(-0.5 / Math.SQRT2))));
+    for (const name of ['flowmc', 'bg-loop']) {
+      const u = countingEnergy(inner);
+      const params = { localSteps: 10, globalSteps: 10, trainingLoops: 2, trainStepsPerLoop: 30, layers: 2, hidden: 8 };
+      const [o] = await compareSamplers(u, [{ name, params }], { budget: { evaluations: 8000, chains: 16, warmup: 20 }, seed: 4 });
+      const r = o.result;
+      expect(r.energyEvaluations + (r.setupEnergyEvaluations ?? 0)).toBe(u.counts.energy + u.counts.gradient);
+      expect(r.setupEnergyEvaluations).toBeGreaterThan(0);
+      expect(Math.abs(r.energyEvaluations - 8000)).toBeLessThan(0.05 * 8000);
+      expect(Math.abs(r.deltaF!.estimate - exact)).toBeLessThan(4 * r.deltaF!.stderr);
+    }
+  });
+});
+
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
