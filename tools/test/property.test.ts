@@ -110,7 +110,7 @@ describe('energies', () => {
     fc.assert(
       fc.property(tensorSpec, fc.integer({ min: 0, max: 1 }), (spec, k) => {
         const e = energies[k];
-        // Non-finite positions may give non-finite energies (documented by kernels' sanitizeEnergy); finite ones may not be NaN.
+        // Non-finite positions may give non-finite energies (documented by kernels' nanToInf); finite ones may not be NaN.
         const valid = (nums: number[]) => (finiteIn(spec) ? nums.every((v) => !Number.isNaN(v)) : true);
         expectTypedOrValid('energies.energy', ['x'], () => e.energy(makeTensor(spec) as tf.Tensor2D), valid);
         expectTypedOrValid('energies.grad', ['x'], () => e.grad!(makeTensor(spec) as tf.Tensor2D), valid);

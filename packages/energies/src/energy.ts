@@ -32,8 +32,12 @@ export function energyGrad(energy: Energy, x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(energy.energy(xx as tf.Tensor2D)))(x) as tf.Tensor2D);
 }
 
-/** u(x) and ∇u(x) together in one pass (autodiff computes both at once). */
+/**
+ * u(x) and ∇u(x) together: the energy's own fused `energyAndGrad` when it has one, else its analytic `grad` beside
+ * `energy`, else one autodiff pass (which computes both at once). The one way every gradient kernel gets them.
+ */
 export function energyAndGrad(energy: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
+  if (typeof energy.energyAndGrad === 'function') return energy.energyAndGrad(x);
   if (energy.grad) return { energy: energy.energy(x), grad: energy.grad(x) };
   // valueAndGrad of the per-sample energies (dy = ones) gives u and ∇Σu = per-sample gradients in one pass.
   const { value, grad } = tf.valueAndGrad((xx: tf.Tensor) => energy.energy(xx as tf.Tensor2D))(x);
@@ -52,6 +56,14 @@ export function withTemperature(energy: Energy, temperature: number): Energy {
   if (base.grad) {
     const g = base.grad.bind(base);
     (out as { grad?: (x: tf.Tensor2D) => tf.Tensor2D }).grad = (x) => tf.tidy(() => tf.div(g(x), temperature) as tf.Tensor2D);
+  }
+  if (base.energyAndGrad) {
+    const eg = base.energyAndGrad.bind(base);
+    (out as { energyAndGrad?: Energy['energyAndGrad'] }).energyAndGrad = (x) =>
+      tf.tidy(() => {
+        const r = eg(x);
+        return { energy: tf.div(r.energy, temperature) as tf.Tensor1D, grad: tf.div(r.grad, temperature) as tf.Tensor2D };
+      });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, type ChainState, type Distribution, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkEnergy, checkFiniteAtStart, checkSameDim, checkStart, flowLogProb, isFlowLike, mhAccept, nanToInf, pickRows, type FlowLike } from './common.js';
+import { checkEnergy, checkFiniteAtStart, checkSameDim, checkStart, drawLogUniform, mhDecision, nanToInf, selectRows } from '../proposal.js';
+import { flowLogProb, isFlowLike, type FlowLike } from './common.js';
 
 /** State of {@link flowIndependenceProposal}: `energy` = u(x) and `logQ` = log q(x) under the proposal flow. */
 export interface FlowIndependenceState extends ChainState {
@@ -87,11 +88,11 @@ export function flowIndependenceProposal(flow: FlowLike | Distribution, energy: 
         const logWOld = tf.neg(tf.add(state.energy, state.logQ));
         const logRatio = tf.sub(logW, logWOld) as tf.Tensor1D;
         const valid = tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhAccept(logRatio, valid, rng);
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), valid);
         return {
-          x: pickRows(mask, prop.x, state.x),
-          energy: pickRows(mask, u, state.energy),
-          logQ: pickRows(mask, prop.logQ, state.logQ),
+          x: selectRows(mask, prop.x, state.x),
+          energy: selectRows(mask, u, state.energy),
+          logQ: selectRows(mask, prop.logQ, state.logQ),
           accepted,
           logAcceptRatio,
         };

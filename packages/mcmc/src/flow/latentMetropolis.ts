@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, disposeTree, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkFiniteAtStart, checkFlow, checkStart, nanToInf, type FlowLike } from './common.js';
+import { checkFiniteAtStart, checkStart, nanToInf } from '../proposal.js';
+import { checkFlow, type FlowLike } from './common.js';
 
 /** State of {@link latentMetropolis}: data-space `x`, `energy` = u(x), latent `z` = F⁻¹(x) and the inner kernel's latent state. */
 export interface LatentState<S extends ChainState = ChainState> extends ChainState {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertPositive, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkStepSize, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
-import { initWithGrad, mala, type MalaState } from './mala.js';
+import { checkStepSize, selectRows } from '../proposal.js';
+import { initWithGrad, type GradientState } from './gradientState.js';
+import { mala } from './mala.js';
 
 export interface LangevinOptions {
   /** Time step h. */
@@ -19,7 +20,7 @@ export interface LangevinOptions {
 }
 
 /** Langevin state: the cached gradient, and for BAOAB the velocities `v` `[chains, dim]` (zero at init; the first O step thermalises them). */
-export interface LangevinState extends MalaState {
+export interface LangevinState extends GradientState {
   v?: tf.Tensor2D;
 }
 
