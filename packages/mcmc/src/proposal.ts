@@ -97,10 +97,14 @@ export function mhDecision(logRatio: tf.Tensor1D, logU: tf.Tensor1D, valid?: tf.
   return { logAcceptRatio: clean, mask, accepted: tf.cast(mask, 'float32') as tf.Tensor1D };
 }
 
-/** `[n]` bool: true for the rows of every `[n, d]` tensor given that hold only finite values. */
+/**
+ * `[n]` bool: true for the rows of every `[n, d]` tensor given that hold only finite values. Built from ops that have
+ * gradients (tf.all has none), so it may sit inside an energy that is differentiated (the latent energy).
+ */
 export function finiteRows(...ts: tf.Tensor2D[]): tf.Tensor1D {
-  let ok = tf.all(tf.isFinite(ts[0]), 1);
-  for (const t of ts.slice(1)) ok = tf.logicalAnd(ok, tf.all(tf.isFinite(t), 1));
+  const rowOk = (t: tf.Tensor2D) => tf.cast(tf.min(tf.cast(tf.isFinite(t), 'float32'), 1), 'bool');
+  let ok = rowOk(ts[0]);
+  for (const t of ts.slice(1)) ok = tf.logicalAnd(ok, rowOk(t));
   return ok as tf.Tensor1D;
 }
 

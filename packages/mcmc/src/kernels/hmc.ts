@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
-import { checkStepSize, drawLogUniform, mhDecision, nanToInf, selectRows } from '../proposal.js';
+import { checkStepSize, drawLogUniform, mhDecision, nanToInf, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
 
 export interface HmcOptions {
@@ -26,7 +26,7 @@ export interface HmcKernel extends Kernel<HmcState> {
 /**
  * Hamiltonian Monte Carlo: fresh Gaussian momenta, L leapfrog steps, Metropolis on H = u + ½pᵀM⁻¹p.
  * L (energy + gradient) evaluations per chain and step (the gradient at the start is cached in the state).
- * Trajectories that diverge (non-finite energy) are rejected.
+ * Trajectories that diverge (non-finite energy, gradient or position at the end point) are rejected.
  */
 export function hmc(target: Energy, options: HmcOptions): HmcKernel {
   const [eps] = checkStepSize(options?.stepSize, 'stepSize');
@@ -61,7 +61,7 @@ export function hmc(target: Energy, options: HmcOptions): HmcKernel {
         }
         const propEnergy = nanToInf(u);
         const logRatio = tf.sub(tf.add(state.energy, kinetic(p0)), tf.add(propEnergy, kinetic(p))) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), tf.isFinite(propEnergy) as tf.Tensor1D);
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(propEnergy, x, g));
         return {
           x: selectRows(mask, x, state.x),
           energy: selectRows(mask, propEnergy, state.energy),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
-import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows } from '../proposal.js';
+import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
 
 export interface MalaOptions {
@@ -45,7 +45,7 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
         const k = tf.add(state.grad, eg.grad);
         const corr = tf.sum(tf.mul(k, tf.sub(noise, tf.mul(k, tau / 2))), 1);
         const logRatio = tf.add(tf.sub(state.energy, eg.energy), tf.mul(corr, 0.5)) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n));
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(eg.energy, proposal, eg.grad));
         const rows = rowMask(accepted, dim);
         return {
           x: selectRows(rows, proposal, state.x),
