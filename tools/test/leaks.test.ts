@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, disposeTree, tf, type Kernel } from '@boltzflow/core';
-import { AffineCoupling } from '@boltzflow/bijectors';
+import { AffineCoupling, MLP } from '@boltzflow/bijectors';
 import { Normal } from '@boltzflow/distributions';
 import { DoubleWell, energyAndGrad, energyFromFunction } from '@boltzflow/energies';
 import {
@@ -128,6 +128,13 @@ describe('no tensor leaks when building flows or when a step fails (issue #12)',
     smallRealNVP().dispose();
     const before = memorySnapshot();
     for (let i = 0; i < 200; i++) smallRealNVP(2, 2, 8, createRng(i)).dispose();
+    expect(memorySnapshot()).toEqual(before);
+  });
+
+  it('an MLP rejected for a wrong mask (last layer) leaves numTensors unchanged', () => {
+    const before = memorySnapshot();
+    const ok = (i: number, o: number) => Array.from({ length: i }, () => new Array<number>(o).fill(1));
+    expect(() => new MLP({ inputDim: 2, outputDim: 2, hidden: [4], masks: [ok(2, 4), ok(4, 3)] })).toThrow(/masks\[1\]/);
     expect(memorySnapshot()).toEqual(before);
   });
 

@@ -74,6 +74,12 @@ export class MLP {
     if (options.masks && options.masks.length !== sizes.length - 1) {
       throw new BoltzflowError('INVALID_CONFIG', 'One mask per layer is required', { argument: 'masks', expected: `${sizes.length - 1} masks`, received: `${options.masks.length}` });
     }
+    // Every mask is checked before any variable exists, so that a bad one leaks nothing.
+    options.masks?.forEach((m, l) => {
+      if (!Array.isArray(m) || m.length !== sizes[l] || m.some((r) => !Array.isArray(r) || r.length !== sizes[l + 1])) {
+        throw new BoltzflowError('INVALID_SHAPE', 'Mask has the wrong shape', { argument: `masks[${l}]`, expected: `[${sizes[l]}, ${sizes[l + 1]}]` });
+      }
+    });
     for (let l = 0; l < sizes.length - 1; l++) {
       const fanIn = sizes[l];
       const fanOut = sizes[l + 1];
@@ -82,11 +88,7 @@ export class MLP {
       this.weights.push(ownedVariable(tf.tensor2d(w, [fanIn, fanOut]), true, `${id}_w${l}`));
       this.biases.push(ownedVariable(tf.zeros([fanOut]), true, `${id}_b${l}`));
       if (options.masks) {
-        const m = options.masks[l];
-        if (m.length !== fanIn || m.some((r) => r.length !== fanOut)) {
-          throw new BoltzflowError('INVALID_SHAPE', 'Mask has the wrong shape', { argument: `masks[${l}]`, expected: `[${fanIn}, ${fanOut}]` });
-        }
-        this.maskTensors.push(tf.tensor2d(m));
+        this.maskTensors.push(tf.tensor2d(options.masks[l]));
       }
       if (options.spectralNorm) {
         this.spectralU.push(ownedVariable(rng.normal([fanOut, 1]) as tf.Tensor2D, false, `${id}_u${l}`));
