@@ -66,6 +66,11 @@ export interface Energy {
   energy(x: tf.Tensor2D): tf.Tensor1D;
   /** Optional analytic ∇u(x), `[n, dim]`; when absent, autodiff is used. */
   grad?(x: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Optional u(x) `[n]` and ∇u(x) `[n, dim]` from one shared op graph (fewer ops than `energy` + `grad` apart), with the
+   * same values as those two. Gradient kernels call it through `energyAndGrad` of @boltzflow/energies.
+   */
+  energyAndGrad?(x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D };
   /** Short name for reports. */
   readonly name?: string;
 }

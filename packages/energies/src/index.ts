@@ -1,4 +1,4 @@
-export { energyFromFunction, energyGrad, energyAndGrad, withTemperature } from './energy.js';
+export { energyFromFunction, energyGrad, energyAndGrad, withGradientTape, withTemperature } from './energy.js';
 export {
   DoubleWell,
   DoubleWell1D,

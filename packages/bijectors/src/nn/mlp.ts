@@ -34,6 +34,13 @@ export interface MLPOptions {
 
 let mlpCounter = 0;
 
+/** A variable made from a fresh tensor, which is then freed (the variable holds its own reference to the data). */
+function ownedVariable<R extends tf.Rank>(initial: tf.Tensor<R>, trainable: boolean, name: string): tf.Variable<R> {
+  const v = tf.variable(initial, trainable, name);
+  initial.dispose();
+  return v;
+}
+
 /**
  * The one conditioner network shared by every bijector (couplings, MADE, residual blocks, vector fields):
  * a dense MLP with optional masks and spectral normalisation. Works on `[n, inputDim]` → `[n, outputDim]`.
@@ -67,22 +74,24 @@ export class MLP {
     if (options.masks && options.masks.length !== sizes.length - 1) {
       throw new BoltzflowError('INVALID_CONFIG', 'One mask per layer is required', { argument: 'masks', expected: `${sizes.length - 1} masks`, received: `${options.masks.length}` });
     }
+    // Every mask is checked before any variable exists, so that a bad one leaks nothing.
+    options.masks?.forEach((m, l) => {
+      if (!Array.isArray(m) || m.length !== sizes[l] || m.some((r) => !Array.isArray(r) || r.length !== sizes[l + 1])) {
+        throw new BoltzflowError('INVALID_SHAPE', 'Mask has the wrong shape', { argument: `masks[${l}]`, expected: `[${sizes[l]}, ${sizes[l + 1]}]` });
+      }
+    });
     for (let l = 0; l < sizes.length - 1; l++) {
       const fanIn = sizes[l];
       const fanOut = sizes[l + 1];
       const limit = Math.sqrt(6 / (fanIn + fanOut)) * (l === sizes.length - 2 ? (options.outputScale ?? 1) : 1);
       const w = rng.uniformArray(fanIn * fanOut, -limit, limit);
-      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${id}_w${l}`));
-      this.biases.push(tf.variable(tf.zeros([fanOut]), true, `${id}_b${l}`));
+      this.weights.push(ownedVariable(tf.tensor2d(w, [fanIn, fanOut]), true, `${id}_w${l}`));
+      this.biases.push(ownedVariable(tf.zeros([fanOut]), true, `${id}_b${l}`));
       if (options.masks) {
-        const m = options.masks[l];
-        if (m.length !== fanIn || m.some((r) => r.length !== fanOut)) {
-          throw new BoltzflowError('INVALID_SHAPE', 'Mask has the wrong shape', { argument: `masks[${l}]`, expected: `[${fanIn}, ${fanOut}]` });
-        }
-        this.maskTensors.push(tf.tensor2d(m));
+        this.maskTensors.push(tf.tensor2d(options.masks[l]));
       }
       if (options.spectralNorm) {
-        this.spectralU.push(tf.variable(rng.normal([fanOut, 1]) as tf.Tensor2D, false, `${id}_u${l}`));
+        this.spectralU.push(ownedVariable(rng.normal([fanOut, 1]) as tf.Tensor2D, false, `${id}_u${l}`));
       }
     }
     if (options.spectralNorm) this.updateSpectralNorm(options.spectralNorm.iterations ?? 50);

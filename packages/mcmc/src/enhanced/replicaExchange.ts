@@ -154,16 +154,24 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
     step(state: ReplicaExchangeState, rng: Rng): { state: ReplicaExchangeState; info: StepInfo } {
       let evaluations = 0;
       let info0: StepInfo | undefined;
-      let replicas = state.replicas.map((s, k) => {
-        const { state: next, info } = kernels[k].step(s, rng);
-        evaluations += info.energyEvaluations;
-        if (k === 0) info0 = info;
-        else {
-          info.accepted.dispose();
-          info.logAcceptRatio.dispose();
-        }
-        return next;
-      });
+      let replicas: ChainState[] = [];
+      try {
+        state.replicas.forEach((s, k) => {
+          const { state: next, info } = kernels[k].step(s, rng);
+          evaluations += info.energyEvaluations;
+          if (k === 0) info0 = info;
+          else {
+            info.accepted.dispose();
+            info.logAcceptRatio.dispose();
+          }
+          replicas.push(next);
+        });
+      } catch (e) {
+        // A rung failed: free what the rungs before it made; the incoming state stays the caller's.
+        for (const r of replicas) disposeStateExcept(r, state.replicas);
+        if (info0) tf.dispose([info0.accepted, info0.logAcceptRatio]);
+        throw e;
+      }
       const stepNo = state.step + 1;
       const stats = { att: [...state.swapAttempts], acc: [...state.swapAccepted], prob: [...state.swapProbability] };
       if (stepNo % swapEvery === 0) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, type ChainState, type Distribution, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkEnergy, checkFiniteAtStart, checkSameDim, checkStart, flowLogProb, isFlowLike, mhAccept, nanToInf, pickRows, type FlowLike } from './common.js';
+import { checkEnergy, checkFiniteAtStart, checkSameDim, checkStart, drawLogUniform, finiteRows, mhDecision, nanToInf, selectRows } from '../proposal.js';
+import { flowLogProb, isFlowLike, type FlowLike } from './common.js';
 
 /** State of {@link flowIndependenceProposal}: `energy` = u(x) and `logQ` = log q(x) under the proposal flow. */
 export interface FlowIndependenceState extends ChainState {
@@ -54,7 +55,8 @@ function proposalOf(flow: FlowLike | Distribution): {
 /**
  * Independent Metropolis–Hastings with the flow as a global proposal (flowMC's global move): x′ ~ q, accepted with
  * min(1, w(x′)/w(x)), w = exp(−u(x) − log q(x)). `flow` is a `{ base, bijector }` pair (e.g. TransformedDistribution)
- * or any Distribution. When q ∝ exp(−u) every proposal is accepted. Proposals with non-finite u or log q are rejected.
+ * or any Distribution. When q ∝ exp(−u) every proposal is accepted. Proposals with a non-finite coordinate (a flow that
+ * overflows), or non-finite u or log q, are rejected.
  * One evaluation of u per chain and step; `init` costs one per chain (plus one inverse pass of the flow).
  */
 export function flowIndependenceProposal(flow: FlowLike | Distribution, energy: Energy): FlowIndependenceKernel {
@@ -81,22 +83,26 @@ export function flowIndependenceProposal(flow: FlowLike | Distribution, energy: 
     step(state: FlowIndependenceState, rng: Rng): { state: FlowIndependenceState; info: StepInfo } {
       const n = state.x.shape[0];
       const prop = q.sample(n, rng);
-      const out = tf.tidy(() => {
-        const u = nanToInf(energy.energy(prop.x));
-        const logW = tf.neg(tf.add(u, prop.logQ));
-        const logWOld = tf.neg(tf.add(state.energy, state.logQ));
-        const logRatio = tf.sub(logW, logWOld) as tf.Tensor1D;
-        const valid = tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhAccept(logRatio, valid, rng);
-        return {
-          x: pickRows(mask, prop.x, state.x),
-          energy: pickRows(mask, u, state.energy),
-          logQ: pickRows(mask, prop.logQ, state.logQ),
-          accepted,
-          logAcceptRatio,
-        };
-      });
-      tf.dispose([prop.x, prop.logQ]);
+      let out;
+      try {
+        out = tf.tidy(() => {
+          const u = nanToInf(energy.energy(prop.x));
+          const logW = tf.neg(tf.add(u, prop.logQ));
+          const logWOld = tf.neg(tf.add(state.energy, state.logQ));
+          const logRatio = tf.sub(logW, logWOld) as tf.Tensor1D;
+          const valid = tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)), finiteRows(prop.x)) as tf.Tensor1D;
+          const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), valid);
+          return {
+            x: selectRows(mask, prop.x, state.x),
+            energy: selectRows(mask, u, state.energy),
+            logQ: selectRows(mask, prop.logQ, state.logQ),
+            accepted,
+            logAcceptRatio,
+          };
+        });
+      } finally {
+        tf.dispose([prop.x, prop.logQ]);
+      }
       return {
         state: { x: out.x, energy: out.energy, logQ: out.logQ },
         info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },

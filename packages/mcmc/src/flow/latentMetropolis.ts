@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { withGradientTape } from '@boltzflow/energies';
 import { BoltzflowError, disposeTree, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkFiniteAtStart, checkFlow, checkStart, nanToInf, type FlowLike } from './common.js';
+import { checkFiniteAtStart, checkStart, finiteRows, nanToInf } from '../proposal.js';
+import { checkFlow, type FlowLike } from './common.js';
 
 /** State of {@link latentMetropolis}: data-space `x`, `energy` = u(x), latent `z` = F⁻¹(x) and the inner kernel's latent state. */
 export interface LatentState<S extends ChainState = ChainState> extends ChainState {
@@ -20,7 +22,8 @@ export interface LatentMetropolisKernel<S extends ChainState = ChainState> exten
 /**
  * The latent pull-back of `energy` through the flow's bijector: u_Z(z) = u(F(z)) − log|det ∂F/∂z|, so that
  * μ_Z(z) ∝ exp(−u(F(z)))·|det ∂F/∂z| is the law of z = F⁻¹(x) for x ~ μ. When the flow matches the target
- * (u = −log q up to a constant), u_Z = −log p_base + const. NaN becomes +Inf (rejected by MH kernels).
+ * (u = −log q up to a constant), u_Z = −log p_base + const. NaN becomes +Inf (rejected by MH kernels), and so does every
+ * z whose image F(z) has a non-finite coordinate (a flow that overflows), whatever u says there.
  * When `energy.grad` exists, the latent gradient J^T∇u(F(z)) − ∇log|det J| uses it (vector-Jacobian product).
  */
 export function latentEnergy(flow: FlowLike, energy: Energy): Energy {
@@ -32,13 +35,14 @@ export function latentEnergy(flow: FlowLike, energy: Energy): Energy {
     energy: (z) =>
       tf.tidy(() => {
         const f = bijector.forward(z);
-        return nanToInf(tf.sub(energy.energy(f.y), f.logDet) as tf.Tensor1D);
+        const uz = nanToInf(tf.sub(energy.energy(f.y), f.logDet) as tf.Tensor1D);
+        return tf.where(finiteRows(f.y), uz, tf.fill(uz.shape, Infinity)) as tf.Tensor1D;
       }),
   };
   if (energy.grad) {
     const g = energy.grad.bind(energy);
     (out as { grad?: (z: tf.Tensor2D) => tf.Tensor2D }).grad = (z) =>
-      tf.tidy(() => {
+      withGradientTape(() => tf.tidy(() => {
         const gx = tf.tidy(() => {
           const f = bijector.forward(z);
           return g(f.y);
@@ -48,7 +52,7 @@ export function latentEnergy(flow: FlowLike, energy: Energy): Energy {
           const f = bijector.forward(zz as tf.Tensor2D);
           return tf.sub(tf.sum(tf.mul(f.y, gx)), tf.sum(f.logDet));
         })(z) as tf.Tensor2D;
-      });
+      }));
   }
   return out;
 }

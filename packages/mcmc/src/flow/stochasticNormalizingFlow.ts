@@ -10,7 +10,7 @@ import {
   type Rng,
 } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
-import { checkEnergy, checkSameDim, pickRows } from './common.js';
+import { checkEnergy, checkSameDim, selectRows } from '../proposal.js';
 
 /** Options shared by the stochastic blocks: they target u_λ = (1 − λ)·u_prior + λ·u, u_prior = −log p_base. */
 export interface StochasticBlockOptions {
@@ -293,7 +293,7 @@ export class StochasticNormalizingFlow {
           const maskF = decide(logR, tf.log(rng.uniform([n])), u, up);
           const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
           accSum = tf.add(accSum, tf.mean(maskF));
-          cur = { y: pickRows(mask, prop, cur.y), u: pickRows(mask, u, cur.u!), up: pickRows(mask, up, cur.up!) };
+          cur = { y: selectRows(mask, prop, cur.y), u: selectRows(mask, u, cur.u!), up: selectRows(mask, up, cur.up!) };
         }
         ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
         a = tf.div(accSum, steps) as tf.Scalar;
@@ -323,11 +323,11 @@ export class StochasticNormalizingFlow {
             const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
             accSum = tf.add(accSum, tf.mean(maskF));
             cur = {
-              y: pickRows(mask, prop, cur.y),
-              u: pickRows(mask, next.u!, cur.u!),
-              up: pickRows(mask, next.up!, cur.up!),
-              gu: pickRows(mask, next.gu!, cur.gu!),
-              gup: pickRows(mask, next.gup!, cur.gup!),
+              y: selectRows(mask, prop, cur.y),
+              u: selectRows(mask, next.u!, cur.u!),
+              up: selectRows(mask, next.up!, cur.up!),
+              gu: selectRows(mask, next.gu!, cur.gu!),
+              gup: selectRows(mask, next.gup!, cur.gup!),
             };
           }
         }

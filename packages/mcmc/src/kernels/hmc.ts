@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkStepSize, mhDecision, sanitizeEnergy, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
-import { initWithGrad, type MalaState } from './mala.js';
+import { checkStepSize, drawLogUniform, mhDecision, nanToInf, selectRows, validProposal } from '../proposal.js';
+import { initWithGrad, type GradientState } from './gradientState.js';
 
 export interface HmcOptions {
   /** Leapfrog step ε. */
@@ -14,7 +14,7 @@ export interface HmcOptions {
 }
 
 /** HMC state: positions, energies and the cached gradient ∇u(x). */
-export type HmcState = MalaState;
+export type HmcState = GradientState;
 
 export interface HmcKernel extends Kernel<HmcState> {
   readonly kind: 'hmc';
@@ -26,7 +26,7 @@ export interface HmcKernel extends Kernel<HmcState> {
 /**
  * Hamiltonian Monte Carlo: fresh Gaussian momenta, L leapfrog steps, Metropolis on H = u + ½pᵀM⁻¹p.
  * L (energy + gradient) evaluations per chain and step (the gradient at the start is cached in the state).
- * Trajectories that diverge (non-finite energy) are rejected.
+ * Trajectories that diverge (non-finite energy, gradient or position at the end point) are rejected.
  */
 export function hmc(target: Energy, options: HmcOptions): HmcKernel {
   const [eps] = checkStepSize(options?.stepSize, 'stepSize');
@@ -59,9 +59,9 @@ export function hmc(target: Energy, options: HmcOptions): HmcKernel {
           g = eg.grad;
           p = tf.sub(p, tf.mul(g, i === L - 1 ? eps / 2 : eps));
         }
-        const propEnergy = sanitizeEnergy(u);
+        const propEnergy = nanToInf(u);
         const logRatio = tf.sub(tf.add(state.energy, kinetic(p0)), tf.add(propEnergy, kinetic(p))) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, propEnergy, rng);
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(propEnergy, x, g));
         return {
           x: selectRows(mask, x, state.x),
           energy: selectRows(mask, propEnergy, state.energy),

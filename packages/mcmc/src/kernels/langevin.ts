@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertPositive, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkStepSize, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
-import { initWithGrad, mala, type MalaState } from './mala.js';
+import { checkStepSize, selectRows, validProposal } from '../proposal.js';
+import { initWithGrad, type GradientState } from './gradientState.js';
+import { mala } from './mala.js';
 
 export interface LangevinOptions {
   /** Time step h. */
@@ -19,7 +20,7 @@ export interface LangevinOptions {
 }
 
 /** Langevin state: the cached gradient, and for BAOAB the velocities `v` `[chains, dim]` (zero at init; the first O step thermalises them). */
-export interface LangevinState extends MalaState {
+export interface LangevinState extends GradientState {
   v?: tf.Tensor2D;
 }
 
@@ -61,6 +62,7 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
       const out = tf.tidy(() => {
         let x: tf.Tensor2D;
         let v: tf.Tensor2D | undefined;
+        let vO: tf.Tensor2D | undefined;
         let eg: { energy: tf.Tensor1D; grad: tf.Tensor2D };
         if (scheme === 'overdamped') {
           x = tf.add(tf.sub(state.x, tf.mul(state.grad, h)), tf.mul(rng.normal([n, dim]), Math.sqrt(2 * h))) as tf.Tensor2D;
@@ -70,15 +72,13 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
           let vv = tf.sub(v0, tf.mul(state.grad, h / 2)); // B
           let xx = tf.add(state.x, tf.mul(vv, h / 2)); // A
           vv = tf.add(tf.mul(vv, c1), tf.mul(rng.normal([n, dim]), c2)); // O
+          vO = vv as tf.Tensor2D;
           xx = tf.add(xx, tf.mul(vv, h / 2)); // A
           x = xx as tf.Tensor2D;
           eg = energyAndGrad(target, x);
           v = tf.sub(vv, tf.mul(eg.grad, h / 2)) as tf.Tensor2D; // B
         }
-        const ok = tf.logicalAnd(
-          tf.isFinite(eg.energy),
-          tf.all(tf.logicalAnd(tf.isFinite(eg.grad), tf.isFinite(v ?? eg.grad)), 1),
-        ) as tf.Tensor1D;
+        const ok = v ? validProposal(eg.energy, x, eg.grad, v) : validProposal(eg.energy, x, eg.grad);
         const res: Record<string, tf.Tensor> = {
           x: selectRows(ok, x, state.x),
           energy: selectRows(ok, eg.energy, state.energy),
@@ -86,8 +86,10 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
           accepted: tf.cast(ok, 'float32'),
           logAcceptRatio: tf.where(ok, tf.zeros([n]), tf.fill([n], -Infinity)),
         };
-        // A refused underdamped step also reverses nothing: the old velocity is kept and the next O step re-randomises it.
-        if (v) res.v = selectRows(ok, v, state.v ?? tf.zerosLike(state.x));
+        // A refused underdamped step keeps the O step's fresh velocity and reverses it (generalised HMC's momentum flip):
+        // at a wall (u = +∞) the chain bounces back. Restoring the old velocity instead would push into the wall again
+        // and again, piling the samples up against it.
+        if (v && vO) res.v = selectRows(ok, v, tf.neg(vO) as tf.Tensor2D);
         return res;
       });
       const next: LangevinState = { x: out.x as tf.Tensor2D, energy: out.energy as tf.Tensor1D, grad: out.grad as tf.Tensor2D };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
-import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, rowMask, selectRows } from './common.js';
+import type { Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
+import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows, validProposal } from '../proposal.js';
+import { initWithGrad, type GradientState } from './gradientState.js';
 
 export interface MalaOptions {
   /** τ in x' = x − τ∇u(x) + √(2τ) ξ (blackjax convention). */
@@ -9,38 +10,11 @@ export interface MalaOptions {
 }
 
 /** MALA state: the gradient ∇u(x) `[chains, dim]` is cached so that each step costs one gradient evaluation. */
-export interface MalaState extends ChainState {
-  grad: tf.Tensor2D;
-}
+export type MalaState = GradientState;
 
 export interface MalaKernel extends Kernel<MalaState> {
   readonly kind: 'mala';
   readonly stepSize: number;
-}
-
-/** Initial state for gradient-caching kernels (MALA, HMC, Langevin). */
-export function initWithGrad(target: Energy, x0: tf.Tensor2D): { x: tf.Tensor2D; energy: tf.Tensor1D; grad: tf.Tensor2D } {
-  checkX0(target, x0);
-  const { energy, grad } = energyAndGradOf(target, x0);
-  try {
-    checkInitEnergy(energy);
-  } catch (e) {
-    energy.dispose();
-    grad.dispose();
-    throw e;
-  }
-  return { x: x0.clone(), energy, grad };
-}
-
-/** An energy that can return u and ∇u from one shared op graph (e.g. DoubleWell). */
-interface FusedEnergy extends Energy {
-  energyAndGrad(x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D };
-}
-
-/** u and ∇u, through the target's own fused `energyAndGrad` when it has one (fewer ops than energy + grad apart). */
-export function energyAndGradOf(target: Energy, x: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
-  const f = (target as Partial<FusedEnergy>).energyAndGrad;
-  return typeof f === 'function' ? f.call(target, x) : energyAndGrad(target, x);
 }
 
 /**
@@ -65,13 +39,13 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
       const out = tf.tidy(() => {
         const noise = tf.tensor2d(eta, [n, dim]);
         const proposal = tf.add(state.x, tf.sub(noise, tf.mul(state.grad, tau))) as tf.Tensor2D;
-        const eg = energyAndGradOf(target, proposal);
+        const eg = energyAndGrad(target, proposal);
         // log q(x | x') − log q(x' | x) = (‖η‖² − ‖x − x' + τ∇u(x')‖²) / (4τ); with k = ∇u(x) + ∇u(x') and
         // x − x' = τ∇u(x) − η this is ½ Σ k ⊙ (η − τk/2): one sum, and no cancellation between two large norms.
         const k = tf.add(state.grad, eg.grad);
         const corr = tf.sum(tf.mul(k, tf.sub(noise, tf.mul(k, tau / 2))), 1);
         const logRatio = tf.add(tf.sub(state.energy, eg.energy), tf.mul(corr, 0.5)) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhAcceptLog(logRatio, drawLogUniform(rng, n));
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(eg.energy, proposal, eg.grad));
         const rows = rowMask(accepted, dim);
         return {
           x: selectRows(rows, proposal, state.x),

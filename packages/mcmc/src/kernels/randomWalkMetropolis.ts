@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
-import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, rowMask, selectRows } from './common.js';
+import { checkFiniteAtStart, checkStart, checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows } from '../proposal.js';
 
 export interface RandomWalkMetropolisOptions {
   /** Standard deviation of the Gaussian proposal: one number, or one per dimension. */
@@ -27,10 +27,10 @@ export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropol
     target,
     stepSize,
     init(x0: tf.Tensor2D): RandomWalkMetropolisState {
-      checkX0(target, x0);
+      checkStart(x0, dim);
       const energy = target.energy(x0);
       try {
-        checkInitEnergy(energy);
+        checkFiniteAtStart(energy, 'Energy');
       } catch (e) {
         energy.dispose();
         throw e;
@@ -46,7 +46,7 @@ export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropol
         const proposal = tf.add(state.x, tf.tensor2d(z, [n, dim])) as tf.Tensor2D;
         const propEnergy = target.energy(proposal);
         const logRatio = tf.sub(state.energy, propEnergy) as tf.Tensor1D;
-        const { logAcceptRatio, mask, accepted } = mhAcceptLog(logRatio, drawLogUniform(rng, n));
+        const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n));
         return {
           x: selectRows(rowMask(accepted, dim), proposal, state.x),
           energy: selectRows(mask, propEnergy, state.energy),

@@ -43,7 +43,7 @@ export interface SampleChainProgress {
 }
 
 export interface SampleChainOptions {
-  /** Steps after burn-in. */
+  /** Steps after burn-in (0 allowed: a burn-in-only run, no samples). */
   steps: number;
   /** Steps discarded first (default 0). */
   burnIn?: number;
@@ -60,7 +60,10 @@ export interface SampleChainOptions {
 export interface SampleChainResult<S extends ChainState> {
   /** `[kept, chains, dim]` positions, or `[kept, chains, k]` traced observables. */
   samples: SampleArray;
-  /** Fraction of accepted post-burn-in steps, per chain. */
+  /**
+   * Fraction of accepted post-burn-in steps, per chain. With `steps: 0` (a burn-in-only run) it is the fraction over
+   * the burn-in steps, and 0 when no step was run at all: never NaN.
+   */
   acceptanceRate: number[];
   /** Mean of {@link acceptanceRate}. */
   overallAcceptanceRate: number;
@@ -144,10 +147,12 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
       evaluations += info.energyEvaluations;
       if (state !== initial || ownsInit) disposeStateExcept(state, next);
       state = next;
-      if (i >= burnIn) {
+      if (i >= burnIn || options.steps === 0) {
         const a = tf.add(accSum, info.accepted) as tf.Tensor1D;
         accSum.dispose();
         accSum = a;
+      }
+      if (i >= burnIn) {
         if ((i - burnIn + 1) % thin === 0) {
           if (options.trace) {
             const obs = options.trace(state.x);
@@ -178,7 +183,8 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   }
   const accCounts = Array.from(accSum.dataSync());
   accSum.dispose();
-  const acceptanceRate = accCounts.map((a) => (options.steps > 0 ? a / options.steps : NaN));
+  const counted = options.steps > 0 ? options.steps : burnIn;
+  const acceptanceRate = accCounts.map((a) => (counted > 0 ? a / counted : 0));
   // The caller's state must outlive us: if nothing moved, hand back a copy rather than the same object.
   const finalState = state === initial && !ownsInit ? cloneState(state) : state;
   return {
