@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertPositive, BoltzflowError, type Energy } from '@boltzflow/core';
-import { atomMajor, bondAngle, distance, gatherAtoms, selectionMatrix, torsionAngle } from './geometry.js';
+import { assertBatch, assertPositive, atomMajor, bondAngle, BoltzflowError, distance, gatherAtoms, selectionMatrix, torsionAngle, type Energy } from '@boltzflow/core';
 import { OpenMMForceField } from './openmmForceField.js';
 import { parsePDB, writePDB, type PdbStructure } from './pdb.js';
 import { buildSystem, type ForceFieldSystem } from './system.js';

@@ -1,0 +1,229 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  assertBatch,
+  atomMajor,
+  bondAngle,
+  BoltzflowError,
+  cross,
+  distance,
+  dot,
+  gatherAtoms,
+  selectionMatrix,
+  torsionAngle,
+  type Bijector,
+  type SerializedConfig,
+} from '@boltzflow/core';
+import { registerBijector } from '../registry.js';
+import { checkZMatrix, zMatrixFromBonds, type ZMatrix } from './zMatrix.js';
+
+export interface InternalCoordinatesOptions {
+  /** Number of atoms N. */
+  atoms: number;
+  /** Rows `[atom, bondRef, angleRef, torsionRef]` (see {@link ZMatrix}); or give `bonds` to build one. */
+  zMatrix?: ZMatrix;
+  /** The molecule's bond graph, used when `zMatrix` is absent ({@link zMatrixFromBonds}). */
+  bonds?: [number, number][];
+}
+
+/** Floors inside the log-det: finite values (and zero gradients) at r = 0 and at angles of exactly 0 or π. */
+const LOG_FLOOR = 1e-12;
+
+/**
+ * Internal coordinates ↔ Cartesian coordinates in the frame of three reference atoms (dim 3N − 6 both ways).
+ *
+ * `forward` maps internal coordinates `[bonds (N−1), angles (N−2), torsions (N−3)]` (nm, rad; torsions in (−π, π],
+ * IUPAC sign) to the Cartesian coordinates of the molecule placed with Z-matrix row 0 at the origin, row 1 on +x and
+ * row 2 in the xy-plane (y > 0); those six fixed coordinates are dropped, the remaining 3N − 6 kept in atom order
+ * (see {@link InternalCoordinates.toFrame} / {@link InternalCoordinates.fromFrame}). log|det J| = log r₂ +
+ * Σ_{k≥3} (2 log rₖ + log sin θₖ), exact. Collinear reference atoms give finite (if ill-defined) placements.
+ *
+ * A Boltzmann density over all 3N coordinates, with rotations and translations integrated out, has on the frame
+ * coordinates the extra factor x₁²·y₂ (`frameLogVolume`): the target for a flow ending here is
+ * u(fromFrame(c)) − frameLogVolume(c).
+ */
+export class InternalCoordinates implements Bijector {
+  readonly dim: number;
+  readonly atoms: number;
+  readonly zMatrix: ZMatrix;
+  /** Column ranges of the internal-coordinate vector. */
+  readonly bondColumns: [number, number];
+  readonly angleColumns: [number, number];
+  readonly torsionColumns: [number, number];
+  /** Flat Cartesian columns (of 3N) kept in the frame representation, in order. */
+  readonly frameColumns: number[];
+  private consts: { sel: tf.Tensor2D[]; frameSelect: tf.Tensor2D; frameScatter: tf.Tensor2D } | undefined;
+
+  constructor(options: InternalCoordinatesOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs options', { argument: 'options', expected: '{ atoms, zMatrix | bonds }', received: String(options) });
+    }
+    const N = options.atoms;
+    if (!Number.isInteger(N) || N < 3) {
+      throw new BoltzflowError('INVALID_CONFIG', 'Internal coordinates need at least three atoms', { argument: 'atoms', expected: 'an integer ≥ 3', received: String(N) });
+    }
+    if (options.zMatrix === undefined && options.bonds === undefined) {
+      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs a Z-matrix or a bond graph', { argument: 'zMatrix', expected: 'zMatrix or bonds', received: 'neither' });
+    }
+    this.atoms = N;
+    this.zMatrix = options.zMatrix !== undefined ? checkZMatrix(options.zMatrix, N) : zMatrixFromBonds(N, options.bonds!);
+    this.dim = 3 * N - 6;
+    this.bondColumns = [0, N - 1];
+    this.angleColumns = [N - 1, 2 * N - 3];
+    this.torsionColumns = [2 * N - 3, 3 * N - 6];
+    const [a0, a1, a2] = this.zMatrix.map((r) => r[0]!) as [number, number, number];
+    const dropped = new Set([3 * a0, 3 * a0 + 1, 3 * a0 + 2, 3 * a1 + 1, 3 * a1 + 2, 3 * a2 + 2]);
+    this.frameColumns = Array.from({ length: 3 * N }, (_, i) => i).filter((i) => !dropped.has(i));
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return [];
+  }
+
+  private constants() {
+    if (this.consts) return this.consts;
+    const N = this.atoms;
+    const rows = this.zMatrix.slice(3);
+    this.consts = tf.tidy(() => {
+      const sel = [0, 1, 2, 3].map((c) => tf.keep(selectionMatrix(rows.map((r) => r[c]!), N)));
+      // frameSelect [3N, 3N−6] picks the kept columns; frameScatter is its transpose (puts them back, zeros elsewhere).
+      const fs = new Float32Array(3 * N * this.dim);
+      this.frameColumns.forEach((src, j) => (fs[src * this.dim + j] = 1));
+      const frameSelect = tf.keep(tf.tensor2d(fs, [3 * N, this.dim]));
+      const frameScatter = tf.keep(tf.transpose(frameSelect) as tf.Tensor2D);
+      return { sel, frameSelect, frameScatter };
+    });
+    return this.consts;
+  }
+
+  /** Frame coordinates `[n, 3N−6]` → Cartesian `[n, 3N]` (the six fixed coordinates are 0). */
+  fromFrame(c: tf.Tensor2D): tf.Tensor2D {
+    assertBatch(c, 'c', this.dim);
+    return tf.tidy(() => tf.matMul(c, this.constants().frameScatter));
+  }
+
+  /**
+   * Cartesian `[n, 3N]` → frame coordinates `[n, 3N−6]`: translates Z-matrix atom 0 to the origin and rotates atom 1
+   * onto +x and atom 2 into the xy-plane (y > 0). Energies invariant under rigid motions see the same conformation.
+   */
+  toFrame(x: tf.Tensor2D): tf.Tensor2D {
+    const [n] = assertBatch(x, 'x', 3 * this.atoms);
+    const [a0, a1, a2] = this.zMatrix.map((r) => r[0]!) as [number, number, number];
+    return tf.tidy(() => {
+      const pos = tf.reshape(x, [n, this.atoms, 3]);
+      const at = (a: number) => tf.reshape(tf.slice(pos, [0, a, 0], [n, 1, 3]), [n, 3]);
+      const p0 = at(a0);
+      const unit = (v: tf.Tensor) => tf.div(v, tf.expandDims(tf.sqrt(tf.maximum(dot(v, v), 1e-30)), -1));
+      const ex = unit(tf.sub(at(a1), p0));
+      const v2 = tf.sub(at(a2), p0);
+      const ey = unit(tf.sub(v2, tf.mul(tf.expandDims(dot(v2, ex), -1), ex)));
+      const ez = cross(ex, ey);
+      const R = tf.stack([ex, ey, ez], 2); // [n, 3, 3], columns = new axes
+      const local = tf.matMul(tf.sub(pos, tf.expandDims(p0, 1)), R);
+      return tf.matMul(tf.reshape(local, [n, 3 * this.atoms]), this.constants().frameSelect);
+    });
+  }
+
+  /** log of the rigid-body orbit volume of a frame conformation (up to the constant 8π²·V): 2 log x₁ + log y₂, `[n]`. */
+  frameLogVolume(c: tf.Tensor2D): tf.Tensor1D {
+    assertBatch(c, 'c', this.dim);
+    const [, a1, a2] = this.zMatrix.map((r) => r[0]!) as [number, number, number];
+    const ix1 = this.frameColumns.indexOf(3 * a1);
+    const iy2 = this.frameColumns.indexOf(3 * a2 + 1);
+    return tf.tidy(() => {
+      const x1 = tf.abs(tf.squeeze(tf.slice(c, [0, ix1], [-1, 1]), [1]));
+      const y2 = tf.abs(tf.squeeze(tf.slice(c, [0, iy2], [-1, 1]), [1]));
+      return tf.add(tf.mul(2, tf.log(tf.maximum(x1, LOG_FLOOR))), tf.log(tf.maximum(y2, LOG_FLOOR))) as tf.Tensor1D;
+    });
+  }
+
+  private logDetFromInternal(r: tf.Tensor2D, theta: tf.Tensor2D): tf.Tensor1D {
+    // r: bonds of rows 1…N−1, theta: angles of rows 2…N−1.
+    const N = this.atoms;
+    const logR = tf.log(tf.maximum(tf.abs(r), LOG_FLOOR));
+    const logSin = tf.log(tf.maximum(tf.abs(tf.sin(theta)), LOG_FLOOR));
+    const r2 = tf.slice(logR, [0, 1], [-1, 1]);
+    const rest = N > 3 ? tf.add(tf.mul(2, tf.sum(tf.slice(logR, [0, 2], [-1, N - 3]), 1)), tf.sum(tf.slice(logSin, [0, 1], [-1, N - 3]), 1)) : tf.zeros([r.shape[0]]);
+    return tf.add(tf.squeeze(r2, [1]), rest) as tf.Tensor1D;
+  }
+
+  forward(x: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+    const [n] = assertBatch(x, 'x', this.dim);
+    const N = this.atoms;
+    const z = this.zMatrix;
+    return tf.tidy(() => {
+      const bonds = tf.slice(x, [0, 0], [n, N - 1]) as tf.Tensor2D;
+      const angles = tf.slice(x, [0, N - 1], [n, N - 2]) as tf.Tensor2D;
+      const torsions = tf.slice(x, [0, 2 * N - 3], [n, N - 3]);
+      const col = (t: tf.Tensor, k: number) => tf.squeeze(tf.slice(t, [0, k], [n, 1]), [1]);
+      const pos: tf.Tensor[] = new Array(N);
+      const zeros = tf.zeros([n]);
+      pos[z[0]![0]!] = tf.zeros([n, 3]);
+      pos[z[1]![0]!] = tf.stack([col(bonds, 0), zeros, zeros], 1);
+      {
+        // Row 2 in the xy-plane: c + r(−cos θ·u + sin θ·ŷ), u = ±x̂ the unit vector from the angle to the bond reference.
+        const [a, c, b] = z[2]! as [number, number, number];
+        const r = col(bonds, 1);
+        const th = col(angles, 0);
+        const ux = tf.sign(tf.sub(col(pos[c]!, 0), col(pos[b]!, 0)));
+        pos[a] = tf.add(pos[c]!, tf.stack([tf.mul(tf.neg(tf.mul(r, tf.cos(th))), ux), tf.mul(r, tf.sin(th)), zeros], 1));
+      }
+      for (let k = 3; k < N; k++) {
+        const [a, c, b, t] = z[k]! as [number, number, number, number];
+        const r = tf.expandDims(col(bonds, k - 1), 1);
+        const th = tf.expandDims(col(angles, k - 2), 1);
+        const ph = tf.expandDims(col(torsions, k - 3), 1);
+        const unit = (v: tf.Tensor) => tf.div(v, tf.expandDims(tf.sqrt(tf.add(dot(v, v), 1e-24)), -1));
+        const bc = unit(tf.sub(pos[c]!, pos[b]!));
+        const nrm = unit(cross(tf.sub(pos[b]!, pos[t]!), bc));
+        const m = cross(nrm, bc);
+        const sinT = tf.sin(th);
+        pos[a] = tf.add(pos[c]!, tf.mul(r, tf.addN([tf.mul(tf.neg(tf.cos(th)), bc), tf.mul(tf.mul(sinT, tf.cos(ph)), m), tf.mul(tf.mul(sinT, tf.sin(ph)), nrm)])));
+      }
+      const flat = tf.concat(pos, 1) as tf.Tensor2D;
+      const y = tf.matMul(flat, this.constants().frameSelect) as tf.Tensor2D;
+      return { y, logDet: this.logDetFromInternal(bonds, angles) };
+    });
+  }
+
+  inverse(y: tf.Tensor2D): { x: tf.Tensor2D; logDet: tf.Tensor1D } {
+    const [n] = assertBatch(y, 'y', this.dim);
+    const N = this.atoms;
+    const z = this.zMatrix;
+    const { sel } = this.constants();
+    return tf.tidy(() => {
+      const full = tf.matMul(y, this.constants().frameScatter) as tf.Tensor2D;
+      const X = atomMajor(full, N);
+      const pos = tf.reshape(full, [n, N, 3]);
+      const at = (a: number) => tf.reshape(tf.slice(pos, [0, a, 0], [n, 1, 3]), [n, 3]);
+      // Rows 1 and 2 individually, rows ≥ 3 gathered: results are [m, n] (term-major), transposed to [n, m].
+      const r1 = distance(at(z[1]![0]!), at(z[1]![1]!));
+      const r2 = distance(at(z[2]![0]!), at(z[2]![1]!));
+      const t2 = bondAngle(at(z[2]![0]!), at(z[2]![1]!), at(z[2]![2]!));
+      const cols = [tf.stack([r1, r2], 1)];
+      const angCols = [tf.expandDims(t2, 1)];
+      let tors: tf.Tensor = tf.zeros([n, 0]);
+      if (N > 3) {
+        const g = sel.map((s) => gatherAtoms(X, s));
+        cols.push(tf.transpose(distance(g[0]!, g[1]!)));
+        angCols.push(tf.transpose(bondAngle(g[0]!, g[1]!, g[2]!)));
+        tors = tf.transpose(torsionAngle(g[0]!, g[1]!, g[2]!, g[3]!));
+      }
+      const bonds = tf.concat(cols, 1) as tf.Tensor2D;
+      const angles = tf.concat(angCols, 1) as tf.Tensor2D;
+      return { x: tf.concat([bonds, angles, tors], 1) as tf.Tensor2D, logDet: tf.neg(this.logDetFromInternal(bonds, angles)) as tf.Tensor1D };
+    });
+  }
+
+  toConfig(): SerializedConfig {
+    return { type: 'InternalCoordinates', atoms: this.atoms, zMatrix: this.zMatrix.map((r) => [...r]) };
+  }
+
+  dispose(): void {
+    if (this.consts) {
+      tf.dispose([...this.consts.sel, this.consts.frameSelect, this.consts.frameScatter]);
+      this.consts = undefined;
+    }
+  }
+}
+
+registerBijector('InternalCoordinates', (c) => new InternalCoordinates(c as unknown as InternalCoordinatesOptions));
