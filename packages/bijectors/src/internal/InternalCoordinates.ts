@@ -25,6 +25,27 @@ export interface InternalCoordinatesOptions {
   bonds?: [number, number][];
 }
 
+/** One placement generation: Z-matrix rows ≥ 3 whose references are all placed by earlier generations. */
+interface Generation {
+  /** Row selectors `[m, placed]` of the bond, angle and torsion reference atoms among the rows placed so far. */
+  refs: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  /** Column selector `[N−3, m]` of these rows' (A, B, C) placement coefficients. */
+  coef: tf.Tensor2D;
+  size: number;
+}
+
+interface Constants {
+  sel: tf.Tensor2D[];
+  frameSelect: tf.Tensor2D;
+  frameScatter: tf.Tensor2D;
+  generations: Generation[];
+  /** Reorders the placed rows (generation order) into atom order, `[N, N]`. */
+  toAtomOrder: tf.Tensor2D;
+  /** The cyclic permutations giving cross products by matMul: u × v = (uP₁)(vP₂) − (uP₂)(vP₁). */
+  p1: tf.Tensor2D;
+  p2: tf.Tensor2D;
+}
+
 /** Floors inside the log-det: finite values (and zero gradients) at r = 0 and at angles of exactly 0 or π. */
 const LOG_FLOOR = 1e-12;
 
@@ -51,7 +72,7 @@ export class InternalCoordinates implements Bijector {
   readonly torsionColumns: [number, number];
   /** Flat Cartesian columns (of 3N) kept in the frame representation, in order. */
   readonly frameColumns: number[];
-  private consts: { sel: tf.Tensor2D[]; frameSelect: tf.Tensor2D; frameScatter: tf.Tensor2D } | undefined;
+  private consts: Constants | undefined;
 
   constructor(options: InternalCoordinatesOptions) {
     if (options === null || typeof options !== 'object') {
@@ -83,15 +104,39 @@ export class InternalCoordinates implements Bijector {
     if (this.consts) return this.consts;
     const N = this.atoms;
     const rows = this.zMatrix.slice(3);
-    this.consts = tf.tidy(() => {
+    // Every tensor made here is kept (no temporaries), so no tidy is needed around the non-tensor result.
+    this.consts = ((): Constants => {
       const sel = [0, 1, 2, 3].map((c) => tf.keep(selectionMatrix(rows.map((r) => r[c]!), N)));
       // frameSelect [3N, 3N−6] picks the kept columns; frameScatter is its transpose (puts them back, zeros elsewhere).
       const fs = new Float32Array(3 * N * this.dim);
       this.frameColumns.forEach((src, j) => (fs[src * this.dim + j] = 1));
       const frameSelect = tf.keep(tf.tensor2d(fs, [3 * N, this.dim]));
       const frameScatter = tf.keep(tf.transpose(frameSelect) as tf.Tensor2D);
-      return { sel, frameSelect, frameScatter };
-    });
+      // Generations: an atom can be placed once its three references are; atoms of one generation are placed together.
+      const z = this.zMatrix;
+      const gen = new Map<number, number>(z.slice(0, 3).map((r) => [r[0]!, 0]));
+      const rowsOfGen: number[][] = [];
+      for (let k = 3; k < N; k++) {
+        const g = 1 + Math.max(...z[k]!.slice(1).map((a) => gen.get(a)!));
+        gen.set(z[k]![0]!, g);
+        (rowsOfGen[g - 1] ??= []).push(k);
+      }
+      const placed = z.slice(0, 3).map((r) => r[0]!);
+      const generations: Generation[] = rowsOfGen.map((rowsK) => {
+        const pos = new Map(placed.map((a, i) => [a, i]));
+        const refs = [1, 2, 3].map((c) => tf.keep(selectionMatrix(rowsK.map((k) => pos.get(z[k]![c]!)!), placed.length))) as Generation['refs'];
+        // Columns [A of the rows, B of the rows, C of the rows] out of the stacked [A (N−3), B (N−3), C (N−3)].
+        const coef = new Float32Array(3 * (N - 3) * 3 * rowsK.length);
+        rowsK.forEach((k, j) => [0, 1, 2].forEach((q) => (coef[(q * (N - 3) + k - 3) * 3 * rowsK.length + q * rowsK.length + j] = 1)));
+        placed.push(...rowsK.map((k) => z[k]![0]!));
+        return { refs, coef: tf.keep(tf.tensor2d(coef, [3 * (N - 3), 3 * rowsK.length])), size: rowsK.length };
+      });
+      const order = new Map(placed.map((a, i) => [a, i]));
+      const toAtomOrder = tf.keep(selectionMatrix(Array.from({ length: N }, (_, a) => order.get(a)!), N));
+      const p1 = tf.keep(tf.tensor2d([0, 0, 1, 1, 0, 0, 0, 1, 0], [3, 3]));
+      const p2 = tf.keep(tf.tensor2d([0, 1, 0, 0, 0, 1, 1, 0, 0], [3, 3]));
+      return { sel, frameSelect, frameScatter, generations, toAtomOrder, p1, p2 };
+    })();
     return this.consts;
   }
 
@@ -150,37 +195,52 @@ export class InternalCoordinates implements Bijector {
     const [n] = assertBatch(x, 'x', this.dim);
     const N = this.atoms;
     const z = this.zMatrix;
+    const k = this.constants();
     return tf.tidy(() => {
       const bonds = tf.slice(x, [0, 0], [n, N - 1]) as tf.Tensor2D;
       const angles = tf.slice(x, [0, N - 1], [n, N - 2]) as tf.Tensor2D;
-      const torsions = tf.slice(x, [0, 2 * N - 3], [n, N - 3]);
-      const col = (t: tf.Tensor, k: number) => tf.squeeze(tf.slice(t, [0, k], [n, 1]), [1]);
-      const pos: tf.Tensor[] = new Array(N);
+      const col = (t: tf.Tensor, j: number) => tf.squeeze(tf.slice(t, [0, j], [n, 1]), [1]);
+      // Rows 0–2: origin, +x axis, xy-plane (c + r(−cos θ·u + sin θ·ŷ), u = ±x̂ from the angle to the bond reference).
+      const first: tf.Tensor[] = new Array(3);
       const zeros = tf.zeros([n]);
-      pos[z[0]![0]!] = tf.zeros([n, 3]);
-      pos[z[1]![0]!] = tf.stack([col(bonds, 0), zeros, zeros], 1);
+      const r1 = col(bonds, 0);
+      first[0] = tf.zeros([n, 3]);
+      first[1] = tf.stack([r1, zeros, zeros], 1);
       {
-        // Row 2 in the xy-plane: c + r(−cos θ·u + sin θ·ŷ), u = ±x̂ the unit vector from the angle to the bond reference.
-        const [a, c, b] = z[2]! as [number, number, number];
+        const c = z[2]![1]! === z[0]![0]! ? 0 : 1;
         const r = col(bonds, 1);
         const th = col(angles, 0);
-        const ux = tf.sign(tf.sub(col(pos[c]!, 0), col(pos[b]!, 0)));
-        pos[a] = tf.add(pos[c]!, tf.stack([tf.mul(tf.neg(tf.mul(r, tf.cos(th))), ux), tf.mul(r, tf.sin(th)), zeros], 1));
+        const ux = c === 0 ? -1 : 1;
+        const cx = c === 0 ? zeros : r1;
+        first[2] = tf.stack([tf.sub(cx, tf.mul(ux, tf.mul(r, tf.cos(th)))), tf.mul(r, tf.sin(th)), zeros], 1);
       }
-      for (let k = 3; k < N; k++) {
-        const [a, c, b, t] = z[k]! as [number, number, number, number];
-        const r = tf.expandDims(col(bonds, k - 1), 1);
-        const th = tf.expandDims(col(angles, k - 2), 1);
-        const ph = tf.expandDims(col(torsions, k - 3), 1);
-        const unit = (v: tf.Tensor) => tf.div(v, tf.expandDims(tf.sqrt(tf.add(dot(v, v), 1e-24)), -1));
-        const bc = unit(tf.sub(pos[c]!, pos[b]!));
-        const nrm = unit(cross(tf.sub(pos[b]!, pos[t]!), bc));
-        const m = cross(nrm, bc);
-        const sinT = tf.sin(th);
-        pos[a] = tf.add(pos[c]!, tf.mul(r, tf.addN([tf.mul(tf.neg(tf.cos(th)), bc), tf.mul(tf.mul(sinT, tf.cos(ph)), m), tf.mul(tf.mul(sinT, tf.sin(ph)), nrm)])));
+      // Rows ≥ 3 by generations, in the atom-major layout [rows, 3n]; vectors as [m·n, 3].
+      const gens: tf.Tensor2D[] = [tf.reshape(tf.stack(first, 0), [3, 3 * n])];
+      if (N > 3) {
+        const r = tf.slice(bonds, [0, 2], [n, N - 3]);
+        const th = tf.slice(angles, [0, 1], [n, N - 3]);
+        const ph = tf.slice(x, [0, 2 * N - 3], [n, N - 3]);
+        const rs = tf.mul(r, tf.sin(th));
+        // Placement coefficients along (b̂c, m̂, n̂): (−r cos θ, r sin θ cos φ, r sin θ sin φ), stacked [n, 3(N−3)].
+        const coefAll = tf.concat([tf.neg(tf.mul(r, tf.cos(th))), tf.mul(rs, tf.cos(ph)), tf.mul(rs, tf.sin(ph))], 1);
+        const crossP = (u: tf.Tensor2D, v: tf.Tensor2D) => tf.sub(tf.mul(tf.matMul(u, k.p1), tf.matMul(v, k.p2)), tf.mul(tf.matMul(u, k.p2), tf.matMul(v, k.p1))) as tf.Tensor2D;
+        const unit = (v: tf.Tensor2D) => tf.mul(v, tf.rsqrt(tf.add(tf.sum(tf.square(v), 1, true), 1e-24))) as tf.Tensor2D;
+        for (const g of k.generations) {
+          const placed = gens.length === 1 ? gens[0]! : (tf.concat(gens, 0) as tf.Tensor2D);
+          const [pc, pb, pt] = g.refs.map((s) => tf.reshape(tf.matMul(s, placed), [g.size * n, 3])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+          // [n, 3m] → [3, m·n, 1]: per row and conformation, the three coefficients.
+          const abc = tf.reshape(tf.transpose(tf.reshape(tf.matMul(coefAll, g.coef), [n, 3, g.size]), [1, 2, 0]), [3, g.size * n, 1]);
+          const [a, b, c] = tf.unstack(abc, 0) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+          const bc = unit(tf.sub(pc, pb) as tf.Tensor2D);
+          const nrm = unit(crossP(tf.sub(pb, pt) as tf.Tensor2D, bc));
+          const m = crossP(nrm, bc);
+          const pos = tf.addN([pc, tf.mul(a, bc), tf.mul(b, m), tf.mul(c, nrm)]);
+          gens.push(tf.reshape(pos, [g.size, 3 * n]));
+        }
       }
-      const flat = tf.concat(pos, 1) as tf.Tensor2D;
-      const y = tf.matMul(flat, this.constants().frameSelect) as tf.Tensor2D;
+      const all = tf.matMul(k.toAtomOrder, tf.concat(gens, 0) as tf.Tensor2D); // [N, 3n], atom order
+      const flat = tf.reshape(tf.transpose(tf.reshape(all, [N, n, 3]), [1, 0, 2]), [n, 3 * N]);
+      const y = tf.matMul(flat, k.frameSelect) as tf.Tensor2D;
       return { y, logDet: this.logDetFromInternal(bonds, angles) };
     });
   }
@@ -220,7 +280,8 @@ export class InternalCoordinates implements Bijector {
 
   dispose(): void {
     if (this.consts) {
-      tf.dispose([...this.consts.sel, this.consts.frameSelect, this.consts.frameScatter]);
+      const c = this.consts;
+      tf.dispose([...c.sel, c.frameSelect, c.frameScatter, c.toAtomOrder, c.p1, c.p2, ...c.generations.flatMap((g) => [...g.refs, g.coef])]);
       this.consts = undefined;
     }
   }
