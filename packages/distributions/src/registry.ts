@@ -5,6 +5,7 @@ import { MultivariateNormal, type MultivariateNormalOptions } from './multivaria
 import { Uniform, type UniformOptions } from './uniform.js';
 import { Mixture } from './mixture.js';
 import { VonMises, type VonMisesOptions } from './vonMises.js';
+import { ProductDistribution } from './productDistribution.js';
 
 /** Options of {@link distributionFromConfig}: hooks for configs that nest other kinds of objects. */
 export interface DistributionFromConfigOptions {
@@ -77,6 +78,13 @@ registerDistribution('Mixture', (c, ctx) => {
   }
   const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
   return new Mixture(comps, c.weights as number[] | undefined);
+});
+registerDistribution('ProductDistribution', (c, ctx) => {
+  if (!Array.isArray(c.components)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+  }
+  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)));
+  return new ProductDistribution(comps);
 });
 registerDistribution('TransformedDistribution', (c, ctx) => {
   if (!ctx.bijectorFromConfig) {
