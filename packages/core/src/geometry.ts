@@ -1,73 +1,80 @@
 /**
- * Batched molecular geometry on TF.js tensors (shared by energies' force fields and bijectors' internal coordinates):
- * distances, bond angles and torsions over the last axis, with finite values and gradients at degenerate geometries.
+ * Batched molecular geometry on TF.js tensors, shared by energies' force fields and bijectors' internal coordinates.
+ * A batch of 3-vectors is a triple of same-shape tensors (x, y, z components), typically `[n, m]` (conformations ×
+ * terms): every operation is then a same-shape elementwise op, which the WASM backend runs fast, where stacking or
+ * unstacking a trailing axis of 3 takes a slow path. Values and gradients stay finite at degenerate geometries.
  */
 import * as tf from '@tensorflow/tfjs';
+
+/** A batch of 3-vectors as its x, y, z components (same shapes). */
+export type Vec3 = [tf.Tensor, tf.Tensor, tf.Tensor];
 
 /** ε (nm²) under square roots: keeps gradients finite when two atoms coincide, far below float32 resolution of real distances. */
 const SQRT_EPS = 1e-12;
 
-/**
- * Positions `[n, 3N]` → atom-major `[N, 3n]` (row a holds atom a of every conformation), the layout
- * {@link gatherAtoms} multiplies.
- */
-export function atomMajor(x: tf.Tensor2D, atoms: number): tf.Tensor2D {
-  const n = x.shape[0];
-  return tf.reshape(tf.transpose(tf.reshape(x, [n, atoms, 3]), [1, 0, 2]), [atoms, 3 * n]);
+/** The 0/1 matrix `[rows.length, size]` with a 1 at (r, rows[r]): left-multiplying selects rows. */
+export function selectionMatrix(rows: readonly number[], size: number): tf.Tensor2D {
+  const s = new Float32Array(rows.length * size);
+  rows.forEach((a, r) => (s[r * size + a] = 1));
+  return tf.tensor2d(s, [rows.length, size]);
 }
 
 /**
- * Rows of atom-major positions picked by a 0/1 selection matrix `[m, N]` → `[m, n, 3]`. A matMul rather than
+ * For atoms `indices` (m of them) of a molecule of `atoms` atoms, the three 0/1 matrices `[3·atoms, m]` that pick their
+ * x, y and z coordinates out of flat conformations `[n, 3·atoms]` (atom a at columns 3a…3a+2). A matMul rather than
  * tf.gather: gather's gradient needs UnsortedSegmentSum, which the WASM backend lacks.
  */
-export function gatherAtoms(atomMajorX: tf.Tensor2D, selection: tf.Tensor2D): tf.Tensor3D {
-  const m = selection.shape[0];
-  return tf.reshape(tf.matMul(selection, atomMajorX), [m, -1, 3]);
+export function coordinateSelectors(indices: readonly number[], atoms: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const m = indices.length;
+  return [0, 1, 2].map((c) => {
+    const s = new Float32Array(3 * atoms * m);
+    indices.forEach((a, j) => (s[(3 * a + c) * m + j] = 1));
+    return tf.tensor2d(s, [3 * atoms, m]);
+  }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
-/** The 0/1 matrix `[indices.length, atoms]` selecting the given atoms. */
-export function selectionMatrix(indices: readonly number[], atoms: number): tf.Tensor2D {
-  const s = new Float32Array(indices.length * atoms);
-  indices.forEach((a, r) => (s[r * atoms + a] = 1));
-  return tf.tensor2d(s, [indices.length, atoms]);
+/** Positions of the selected atoms, `x` `[n, 3N]` → components `[n, m]` each. */
+export function gatherCoordinates(x: tf.Tensor2D, selectors: readonly [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]): Vec3 {
+  return selectors.map((s) => tf.matMul(x, s)) as Vec3;
 }
 
-export function dot(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.sum(tf.mul(a, b), -1);
+export function vsub(a: Vec3, b: Vec3): Vec3 {
+  return [tf.sub(a[0], b[0]), tf.sub(a[1], b[1]), tf.sub(a[2], b[2])];
 }
 
-export function cross(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const [a0, a1, a2] = tf.unstack(a, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-  const [b0, b1, b2] = tf.unstack(b, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-  return tf.stack([tf.sub(tf.mul(a1, b2), tf.mul(a2, b1)), tf.sub(tf.mul(a2, b0), tf.mul(a0, b2)), tf.sub(tf.mul(a0, b1), tf.mul(a1, b0))], -1);
+export function vdot(a: Vec3, b: Vec3): tf.Tensor {
+  return tf.addN([tf.mul(a[0], b[0]), tf.mul(a[1], b[1]), tf.mul(a[2], b[2])]);
 }
 
-/** ‖a − b‖ over the last axis, softened by {@link SQRT_EPS}. */
-export function distance(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const d = tf.sub(a, b);
-  return tf.sqrt(tf.add(dot(d, d), SQRT_EPS));
+export function vcross(a: Vec3, b: Vec3): Vec3 {
+  return [tf.sub(tf.mul(a[1], b[2]), tf.mul(a[2], b[1])), tf.sub(tf.mul(a[2], b[0]), tf.mul(a[0], b[2])), tf.sub(tf.mul(a[0], b[1]), tf.mul(a[1], b[0]))];
+}
+
+/** ‖a − b‖, softened by {@link SQRT_EPS}. */
+export function distance(a: Vec3, b: Vec3): tf.Tensor {
+  const d = vsub(a, b);
+  return tf.sqrt(tf.add(vdot(d, d), SQRT_EPS));
 }
 
 /** Angle a–b–c in [0, π] as atan2(‖u×v‖, u·v): accurate near 0 and π, with finite gradients for collinear atoms. */
-export function bondAngle(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Tensor {
-  const u = tf.sub(a, b);
-  const v = tf.sub(c, b);
-  const cr = cross(u, v);
-  return tf.atan2(tf.sqrt(tf.add(dot(cr, cr), SQRT_EPS * SQRT_EPS)), dot(u, v));
+export function bondAngle(a: Vec3, b: Vec3, c: Vec3): tf.Tensor {
+  const u = vsub(a, b);
+  const v = vsub(c, b);
+  const cr = vcross(u, v);
+  return tf.atan2(tf.sqrt(tf.add(vdot(cr, cr), SQRT_EPS * SQRT_EPS)), vdot(u, v));
 }
 
 /**
  * Dihedral a–b–c–d in (−π, π] (IUPAC sign: positive when, looking along b→c, a turns clockwise onto d), as
  * atan2(‖b₂‖ b₁·(b₂×b₃), (b₁×b₂)·(b₂×b₃)); the degenerate case (collinear atoms) returns 0 with finite gradients.
  */
-export function torsionAngle(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor): tf.Tensor {
-  const b1 = tf.sub(b, a);
-  const b2 = tf.sub(c, b);
-  const b3 = tf.sub(d, c);
-  const n1 = cross(b1, b2);
-  const n2 = cross(b2, b3);
-  const y = tf.mul(tf.sqrt(tf.add(dot(b2, b2), SQRT_EPS)), dot(b1, n2));
-  const x = dot(n1, n2);
+export function torsionAngle(a: Vec3, b: Vec3, c: Vec3, d: Vec3): tf.Tensor {
+  const b1 = vsub(b, a);
+  const b2 = vsub(c, b);
+  const b3 = vsub(d, c);
+  const n2 = vcross(b2, b3);
+  const y = tf.mul(tf.sqrt(tf.add(vdot(b2, b2), SQRT_EPS)), vdot(b1, n2));
+  const x = vdot(vcross(b1, b2), n2);
   return safeAtan2(y, x);
 }
 
@@ -87,4 +94,3 @@ const safeAtan2 = tf.customGrad(((y: tf.Tensor, x: tf.Tensor, save: tf.GradSaveF
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (y: tf.Tensor, x: tf.Tensor) => tf.Tensor;
-

@@ -21,4 +21,4 @@ export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BAC
 export { logSumExp, logMeanExp } from './math.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
 export { disposeTree } from './dispose.js';
-export { atomMajor, gatherAtoms, selectionMatrix, distance, bondAngle, torsionAngle, dot, cross } from './geometry.js';
+export { selectionMatrix, coordinateSelectors, gatherCoordinates, vsub, vdot, vcross, distance, bondAngle, torsionAngle, type Vec3 } from './geometry.js';

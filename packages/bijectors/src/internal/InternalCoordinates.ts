@@ -1,17 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   assertBatch,
-  atomMajor,
   bondAngle,
   BoltzflowError,
-  cross,
+  coordinateSelectors,
   distance,
-  dot,
-  gatherAtoms,
+  gatherCoordinates,
   selectionMatrix,
   torsionAngle,
+  vcross,
+  vdot,
+  vsub,
   type Bijector,
   type SerializedConfig,
+  type Vec3,
 } from '@boltzflow/core';
 import { registerBijector } from '../registry.js';
 import { checkZMatrix, zMatrixFromBonds, type ZMatrix } from './zMatrix.js';
@@ -34,8 +36,16 @@ interface Generation {
   size: number;
 }
 
+type Selectors = [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+
 interface Constants {
-  sel: tf.Tensor2D[];
+  /** Coordinate selectors of the atoms defining each bond (rows 1…), angle (rows 2…) and torsion (rows 3…). */
+  bondSel: Selectors[];
+  angleSel: Selectors[];
+  torsionSel: Selectors[];
+  /** Coordinate selectors of every atom (atom order) and their transposes (write components back to [n, 3N]). */
+  allAtoms: Selectors;
+  scatter: Selectors;
   frameSelect: tf.Tensor2D;
   frameScatter: tf.Tensor2D;
   generations: Generation[];
@@ -103,10 +113,15 @@ export class InternalCoordinates implements Bijector {
   private constants() {
     if (this.consts) return this.consts;
     const N = this.atoms;
-    const rows = this.zMatrix.slice(3);
     // Every tensor made here is kept (no temporaries), so no tidy is needed around the non-tensor result.
     this.consts = ((): Constants => {
-      const sel = [0, 1, 2, 3].map((c) => tf.keep(selectionMatrix(rows.map((r) => r[c]!), N)));
+      const selectors = (from: number, cols: number) =>
+        Array.from({ length: cols }, (_, c) => coordinateSelectors(this.zMatrix.slice(from).map((r) => r[c]!), N).map((t) => tf.keep(t)) as Selectors);
+      const bondSel = selectors(1, 2);
+      const angleSel = selectors(2, 3);
+      const torsionSel = N > 3 ? selectors(3, 4) : [];
+      const allAtoms = coordinateSelectors(Array.from({ length: N }, (_, a) => a), N).map((t) => tf.keep(t)) as Selectors;
+      const scatter = allAtoms.map((t) => tf.keep(tf.transpose(t))) as Selectors;
       // frameSelect [3N, 3N−6] picks the kept columns; frameScatter is its transpose (puts them back, zeros elsewhere).
       const fs = new Float32Array(3 * N * this.dim);
       this.frameColumns.forEach((src, j) => (fs[src * this.dim + j] = 1));
@@ -135,7 +150,7 @@ export class InternalCoordinates implements Bijector {
       const toAtomOrder = tf.keep(selectionMatrix(Array.from({ length: N }, (_, a) => order.get(a)!), N));
       const p1 = tf.keep(tf.tensor2d([0, 0, 1, 1, 0, 0, 0, 1, 0], [3, 3]));
       const p2 = tf.keep(tf.tensor2d([0, 1, 0, 0, 0, 1, 1, 0, 0], [3, 3]));
-      return { sel, frameSelect, frameScatter, generations, toAtomOrder, p1, p2 };
+      return { bondSel, angleSel, torsionSel, allAtoms, scatter, frameSelect, frameScatter, generations, toAtomOrder, p1, p2 };
     })();
     return this.consts;
   }
@@ -151,20 +166,27 @@ export class InternalCoordinates implements Bijector {
    * onto +x and atom 2 into the xy-plane (y > 0). Energies invariant under rigid motions see the same conformation.
    */
   toFrame(x: tf.Tensor2D): tf.Tensor2D {
-    const [n] = assertBatch(x, 'x', 3 * this.atoms);
+    assertBatch(x, 'x', 3 * this.atoms);
     const [a0, a1, a2] = this.zMatrix.map((r) => r[0]!) as [number, number, number];
+    const k = this.constants();
     return tf.tidy(() => {
-      const pos = tf.reshape(x, [n, this.atoms, 3]);
-      const at = (a: number) => tf.reshape(tf.slice(pos, [0, a, 0], [n, 1, 3]), [n, 3]);
+      const pos = gatherCoordinates(x, k.allAtoms); // [n, N] each
+      const at = (a: number): Vec3 => pos.map((t) => tf.slice(t, [0, a], [-1, 1])) as Vec3;
       const p0 = at(a0);
-      const unit = (v: tf.Tensor) => tf.div(v, tf.expandDims(tf.sqrt(tf.maximum(dot(v, v), 1e-30)), -1));
-      const ex = unit(tf.sub(at(a1), p0));
-      const v2 = tf.sub(at(a2), p0);
-      const ey = unit(tf.sub(v2, tf.mul(tf.expandDims(dot(v2, ex), -1), ex)));
-      const ez = cross(ex, ey);
-      const R = tf.stack([ex, ey, ez], 2); // [n, 3, 3], columns = new axes
-      const local = tf.matMul(tf.sub(pos, tf.expandDims(p0, 1)), R);
-      return tf.matMul(tf.reshape(local, [n, 3 * this.atoms]), this.constants().frameSelect);
+      const unit = (v: Vec3): Vec3 => {
+        const inv = tf.rsqrt(tf.maximum(vdot(v, v), 1e-30));
+        return v.map((t) => tf.mul(t, inv)) as Vec3;
+      };
+      const ex = unit(vsub(at(a1), p0));
+      const v2 = vsub(at(a2), p0);
+      const along = vdot(v2, ex);
+      const ey = unit(vsub(v2, ex.map((t) => tf.mul(t, along)) as Vec3));
+      const ez = vcross(ex, ey);
+      const rel = vsub(pos, p0);
+      // Local coordinates along (ex, ey, ez), written back into [n, 3N] and reduced to the frame columns.
+      const local = [ex, ey, ez].map((e) => vdot(rel, e));
+      const flat = tf.addN(local.map((l, c) => tf.matMul(l, k.scatter[c]!)));
+      return tf.matMul(flat, k.frameSelect) as tf.Tensor2D;
     });
   }
 
@@ -248,28 +270,13 @@ export class InternalCoordinates implements Bijector {
   inverse(y: tf.Tensor2D): { x: tf.Tensor2D; logDet: tf.Tensor1D } {
     const [n] = assertBatch(y, 'y', this.dim);
     const N = this.atoms;
-    const z = this.zMatrix;
-    const { sel } = this.constants();
+    const k = this.constants();
     return tf.tidy(() => {
-      const full = tf.matMul(y, this.constants().frameScatter) as tf.Tensor2D;
-      const X = atomMajor(full, N);
-      const pos = tf.reshape(full, [n, N, 3]);
-      const at = (a: number) => tf.reshape(tf.slice(pos, [0, a, 0], [n, 1, 3]), [n, 3]);
-      // Rows 1 and 2 individually, rows ≥ 3 gathered: results are [m, n] (term-major), transposed to [n, m].
-      const r1 = distance(at(z[1]![0]!), at(z[1]![1]!));
-      const r2 = distance(at(z[2]![0]!), at(z[2]![1]!));
-      const t2 = bondAngle(at(z[2]![0]!), at(z[2]![1]!), at(z[2]![2]!));
-      const cols = [tf.stack([r1, r2], 1)];
-      const angCols = [tf.expandDims(t2, 1)];
-      let tors: tf.Tensor = tf.zeros([n, 0]);
-      if (N > 3) {
-        const g = sel.map((s) => gatherAtoms(X, s));
-        cols.push(tf.transpose(distance(g[0]!, g[1]!)));
-        angCols.push(tf.transpose(bondAngle(g[0]!, g[1]!, g[2]!)));
-        tors = tf.transpose(torsionAngle(g[0]!, g[1]!, g[2]!, g[3]!));
-      }
-      const bonds = tf.concat(cols, 1) as tf.Tensor2D;
-      const angles = tf.concat(angCols, 1) as tf.Tensor2D;
+      const full = tf.matMul(y, k.frameScatter) as tf.Tensor2D;
+      const g = (sels: Selectors[]) => sels.map((s) => gatherCoordinates(full, s));
+      const bonds = distance(...(g(k.bondSel) as [Vec3, Vec3])) as tf.Tensor2D;
+      const angles = bondAngle(...(g(k.angleSel) as [Vec3, Vec3, Vec3])) as tf.Tensor2D;
+      const tors = N > 3 ? torsionAngle(...(g(k.torsionSel) as [Vec3, Vec3, Vec3, Vec3])) : tf.zeros([n, 0]);
       return { x: tf.concat([bonds, angles, tors], 1) as tf.Tensor2D, logDet: tf.neg(this.logDetFromInternal(bonds, angles)) as tf.Tensor1D };
     });
   }
@@ -281,7 +288,7 @@ export class InternalCoordinates implements Bijector {
   dispose(): void {
     if (this.consts) {
       const c = this.consts;
-      tf.dispose([...c.sel, c.frameSelect, c.frameScatter, c.toAtomOrder, c.p1, c.p2, ...c.generations.flatMap((g) => [...g.refs, g.coef])]);
+      tf.dispose([...c.bondSel.flat(), ...c.angleSel.flat(), ...c.torsionSel.flat(), ...c.allAtoms, ...c.scatter, c.frameSelect, c.frameScatter, c.toAtomOrder, c.p1, c.p2, ...c.generations.flatMap((g) => [...g.refs, g.coef])]);
       this.consts = undefined;
     }
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertPositive, atomMajor, bondAngle, BoltzflowError, distance, gatherAtoms, selectionMatrix, torsionAngle, type Energy } from '@boltzflow/core';
+import { assertBatch, assertPositive, bondAngle, BoltzflowError, coordinateSelectors, distance, gatherCoordinates, torsionAngle, type Energy, type Vec3 } from '@boltzflow/core';
 import { OpenMMForceField } from './openmmForceField.js';
 import { parsePDB, writePDB, type PdbStructure } from './pdb.js';
 import { buildSystem, type ForceFieldSystem } from './system.js';
@@ -46,6 +46,7 @@ export class ForceFieldEnergy implements Energy {
   readonly positions: Float32Array;
   private readonly softCore: number | false;
   private consts: Record<string, tf.Tensor> | undefined;
+  private selectors: Record<string, [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]> | undefined;
 
   constructor(structure: PdbStructure, system: ForceFieldSystem, options: { temperature?: number; softCore?: number | false; name?: string } = {}) {
     const temperature = options.temperature ?? 300;
@@ -96,31 +97,34 @@ export class ForceFieldEnergy implements Energy {
     const s = this.system;
     const kT = this.kT;
     const N = s.atoms.length;
-    const idx = (rows: readonly (readonly number[])[], col: number): tf.Tensor2D => selectionMatrix(rows.map((r) => r[col]!), N);
-    // Per-term constants are columns [m, 1]: terms are laid out [m, n] (term-major, see gatherAtoms).
-    const col = (v: number[]): tf.Tensor2D => tf.tensor2d(v, [v.length, 1]);
+    const sel: Record<string, [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]> = {};
+    const select = (name: string, rows: readonly (readonly number[])[], col: number): void => {
+      sel[name] = coordinateSelectors(rows.map((r) => r[col]!), N).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    };
+    // Terms are laid out [n, m] (conformations × terms); per-term constants are rows [m] broadcast over conformations.
+    const col = (v: number[]): tf.Tensor1D => tf.tensor1d(v);
     const c: Record<string, tf.Tensor> = {};
     const keep = (name: string, t: tf.Tensor): void => {
       c[name] = tf.keep(t);
     };
     tf.tidy(() => {
       const ba = s.bonds.map((b) => b.atoms);
-      keep('bondI', idx(ba, 0));
-      keep('bondJ', idx(ba, 1));
+      select('bondI', ba, 0);
+      select('bondJ', ba, 1);
       keep('bondR0', col(s.bonds.map((b) => b.length)));
       keep('bondK', col(s.bonds.map((b) => (0.5 * b.k) / kT)));
       const aa = s.angles.map((a) => a.atoms);
-      for (let q = 0; q < 3; q++) keep(`angle${q}`, idx(aa, q));
+      for (let q = 0; q < 3; q++) select(`angle${q}`, aa, q);
       keep('angleT0', col(s.angles.map((a) => a.angle)));
       keep('angleK', col(s.angles.map((a) => (0.5 * a.k) / kT)));
       const ta = s.torsions.map((t) => t.atoms);
-      for (let q = 0; q < 4; q++) keep(`torsion${q}`, idx(ta, q));
+      for (let q = 0; q < 4; q++) select(`torsion${q}`, ta, q);
       keep('torsionN', col(s.torsions.map((t) => t.periodicity)));
       keep('torsionPhase', col(s.torsions.map((t) => t.phase)));
       keep('torsionK', col(s.torsions.map((t) => t.k / kT)));
       const pa = s.pairs.map((p) => p.atoms);
-      keep('pairI', idx(pa, 0));
-      keep('pairJ', idx(pa, 1));
+      select('pairI', pa, 0);
+      select('pairJ', pa, 1);
       keep('pairSigma', col(s.pairs.map((p) => p.sigma)));
       keep('pair4Eps', col(s.pairs.map((p) => (4 * p.epsilon) / kT)));
       keep('pairQQ', col(s.pairs.map((p) => (COULOMB_CONSTANT * p.chargeProd) / kT)));
@@ -136,6 +140,7 @@ export class ForceFieldEnergy implements Energy {
       keep('pairSlope', col(slope));
     });
     this.consts = c;
+    this.selectors = sel;
     return c;
   }
 
@@ -143,32 +148,32 @@ export class ForceFieldEnergy implements Energy {
   energyTerms(x: tf.Tensor2D): Record<ForceGroup, tf.Tensor1D> {
     assertBatch(x, 'x', this.dim);
     const c = this.constants();
-    const N = this.atoms;
     return tf.tidy(() => {
-      const pos = atomMajor(x, N);
-      const g = (name: string): tf.Tensor3D => gatherAtoms(pos, c[name] as tf.Tensor2D);
+      const sel = this.selectors!;
+      const g = (name: string): Vec3 => gatherCoordinates(x, sel[name]!);
       const zero = (): tf.Tensor1D => tf.zeros([x.shape[0]]);
       const terms = {} as Record<ForceGroup, tf.Tensor1D>;
 
-      terms.HarmonicBondForce = this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(distance(g('bondI'), g('bondJ')), c.bondR0!))), 0) as tf.Tensor1D);
+      terms.HarmonicBondForce = this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(distance(g('bondI'), g('bondJ')), c.bondR0!))), 1) as tf.Tensor1D);
       terms.HarmonicAngleForce =
-        this.system.angles.length === 0 ? zero() : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(bondAngle(g('angle0'), g('angle1'), g('angle2')), c.angleT0!))), 0) as tf.Tensor1D);
+        this.system.angles.length === 0 ? zero() : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(bondAngle(g('angle0'), g('angle1'), g('angle2')), c.angleT0!))), 1) as tf.Tensor1D);
       if (this.system.torsions.length === 0) terms.PeriodicTorsionForce = zero();
       else {
         const phi = torsionAngle(g('torsion0'), g('torsion1'), g('torsion2'), g('torsion3'));
-        terms.PeriodicTorsionForce = tf.sum(tf.mul(c.torsionK!, tf.add(1, tf.cos(tf.sub(tf.mul(c.torsionN!, phi), c.torsionPhase!)))), 0) as tf.Tensor1D;
+        terms.PeriodicTorsionForce = tf.sum(tf.mul(c.torsionK!, tf.add(1, tf.cos(tf.sub(tf.mul(c.torsionN!, phi), c.torsionPhase!)))), 1) as tf.Tensor1D;
       }
       if (this.system.pairs.length === 0) terms.NonbondedForce = zero();
       else {
         const r = distance(g('pairI'), g('pairJ'));
         // E(max(r, r_c)) + E'(r_c)·min(r − r_c, 0): exact above r_c, linear below; both pieces finite at r = 0.
-        const rHi = tf.maximum(r, c.pairRc!);
+        // max/min with a broadcast operand take a slow path on WASM; relu of a difference does not.
+        const rHi = tf.add(c.pairRc!, tf.relu(tf.sub(r, c.pairRc!)));
         const sr2 = tf.square(tf.div(c.pairSigma!, rHi));
         const sr6 = tf.mul(tf.mul(sr2, sr2), sr2);
         const lj = tf.mul(c.pair4Eps!, tf.sub(tf.square(sr6), sr6));
         const coul = tf.div(c.pairQQ!, rHi);
-        const below = tf.mul(c.pairSlope!, tf.minimum(tf.sub(r, c.pairRc!), 0));
-        terms.NonbondedForce = tf.sum(tf.add(tf.add(lj, coul), below), 0) as tf.Tensor1D;
+        const below = tf.mul(c.pairSlope!, tf.neg(tf.relu(tf.sub(c.pairRc!, r))));
+        terms.NonbondedForce = tf.sum(tf.add(tf.add(lj, coul), below), 1) as tf.Tensor1D;
       }
       return terms;
     });
@@ -196,6 +201,8 @@ export class ForceFieldEnergy implements Energy {
   /** Frees the cached parameter tensors (the energy rebuilds them on the next call). */
   dispose(): void {
     if (this.consts) Object.values(this.consts).forEach((t) => t.dispose());
+    if (this.selectors) Object.values(this.selectors).forEach((t) => tf.dispose(t));
     this.consts = undefined;
+    this.selectors = undefined;
   }
 }
