@@ -33,6 +33,22 @@ export function coordinateSelectors(indices: readonly number[], atoms: number): 
   }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
+/**
+ * The three 0/1/−1 matrices `[3·atoms, m]` giving the displacements x_to[j] − x_from[j] from flat conformations: one
+ * matMul per component gives a bond vector directly (fewer matMuls and subtractions than gathering both ends).
+ */
+export function displacementSelectors(from: readonly number[], to: readonly number[], atoms: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const m = from.length;
+  return [0, 1, 2].map((c) => {
+    const s = new Float32Array(3 * atoms * m);
+    from.forEach((a, j) => {
+      s[(3 * to[j]! + c) * m + j] += 1;
+      s[(3 * a + c) * m + j] -= 1;
+    });
+    return tf.tensor2d(s, [3 * atoms, m]);
+  }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+}
+
 /** Positions of the selected atoms, `x` `[n, 3N]` → components `[n, m]` each. */
 export function gatherCoordinates(x: tf.Tensor2D, selectors: readonly [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]): Vec3 {
   return selectors.map((s) => tf.matMul(x, s)) as Vec3;
@@ -50,32 +66,42 @@ export function vcross(a: Vec3, b: Vec3): Vec3 {
   return [tf.sub(tf.mul(a[1], b[2]), tf.mul(a[2], b[1])), tf.sub(tf.mul(a[2], b[0]), tf.mul(a[0], b[2])), tf.sub(tf.mul(a[0], b[1]), tf.mul(a[1], b[0]))];
 }
 
-/** ‖a − b‖, softened by {@link SQRT_EPS}. */
-export function distance(a: Vec3, b: Vec3): tf.Tensor {
-  const d = vsub(a, b);
+/** ‖d‖, softened by {@link SQRT_EPS}. */
+export function vnorm(d: Vec3): tf.Tensor {
   return tf.sqrt(tf.add(vdot(d, d), SQRT_EPS));
 }
 
-/** Angle a–b–c in [0, π] as atan2(‖u×v‖, u·v): accurate near 0 and π, with finite gradients for collinear atoms. */
-export function bondAngle(a: Vec3, b: Vec3, c: Vec3): tf.Tensor {
-  const u = vsub(a, b);
-  const v = vsub(c, b);
+/** ‖a − b‖, softened by {@link SQRT_EPS}. */
+export function distance(a: Vec3, b: Vec3): tf.Tensor {
+  return vnorm(vsub(a, b));
+}
+
+/** Angle between u and v in [0, π] as atan2(‖u×v‖, u·v): accurate near 0 and π, finite gradients when collinear. */
+export function angleBetween(u: Vec3, v: Vec3): tf.Tensor {
   const cr = vcross(u, v);
   return tf.atan2(tf.sqrt(tf.add(vdot(cr, cr), SQRT_EPS * SQRT_EPS)), vdot(u, v));
 }
 
+/** Angle a–b–c in [0, π]. */
+export function bondAngle(a: Vec3, b: Vec3, c: Vec3): tf.Tensor {
+  return angleBetween(vsub(a, b), vsub(c, b));
+}
+
 /**
- * Dihedral a–b–c–d in (−π, π] (IUPAC sign: positive when, looking along b→c, a turns clockwise onto d), as
- * atan2(‖b₂‖ b₁·(b₂×b₃), (b₁×b₂)·(b₂×b₃)); the degenerate case (collinear atoms) returns 0 with finite gradients.
+ * Dihedral of the bond vectors b₁ = b − a, b₂ = c − b, b₃ = d − c in (−π, π] (IUPAC sign: positive when, looking
+ * along b→c, a turns clockwise onto d), as atan2(‖b₂‖ b₁·(b₂×b₃), (b₁×b₂)·(b₂×b₃)); the degenerate case (collinear
+ * atoms) returns 0 with finite gradients.
  */
-export function torsionAngle(a: Vec3, b: Vec3, c: Vec3, d: Vec3): tf.Tensor {
-  const b1 = vsub(b, a);
-  const b2 = vsub(c, b);
-  const b3 = vsub(d, c);
+export function dihedralOfBonds(b1: Vec3, b2: Vec3, b3: Vec3): tf.Tensor {
   const n2 = vcross(b2, b3);
-  const y = tf.mul(tf.sqrt(tf.add(vdot(b2, b2), SQRT_EPS)), vdot(b1, n2));
+  const y = tf.mul(vnorm(b2), vdot(b1, n2));
   const x = vdot(vcross(b1, b2), n2);
   return safeAtan2(y, x);
+}
+
+/** Dihedral a–b–c–d in (−π, π] (see {@link dihedralOfBonds}). */
+export function torsionAngle(a: Vec3, b: Vec3, c: Vec3, d: Vec3): tf.Tensor {
+  return dihedralOfBonds(vsub(b, a), vsub(c, b), vsub(d, c));
 }
 
 /**

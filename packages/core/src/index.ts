@@ -21,4 +21,19 @@ export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BAC
 export { logSumExp, logMeanExp } from './math.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
 export { disposeTree } from './dispose.js';
-export { selectionMatrix, coordinateSelectors, gatherCoordinates, vsub, vdot, vcross, distance, bondAngle, torsionAngle, type Vec3 } from './geometry.js';
+export {
+  selectionMatrix,
+  coordinateSelectors,
+  displacementSelectors,
+  gatherCoordinates,
+  vsub,
+  vdot,
+  vcross,
+  vnorm,
+  distance,
+  angleBetween,
+  bondAngle,
+  dihedralOfBonds,
+  torsionAngle,
+  type Vec3,
+} from './geometry.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { bondAngle, coordinateSelectors, distance, gatherCoordinates, torsionAngle, type Vec3 } from '../src/index.js';
+import { bondAngle, coordinateSelectors, displacementSelectors, distance, gatherCoordinates, torsionAngle, type Vec3 } from '../src/index.js';
 
 const v = (p: number[]): Vec3 => [tf.scalar(p[0]!), tf.scalar(p[1]!), tf.scalar(p[2]!)];
 
@@ -20,6 +20,8 @@ describe('molecular geometry', () => {
     const x = tf.tensor2d([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]); // 2 conformations of 2 atoms
     const g = gatherCoordinates(x, coordinateSelectors([1, 0, 1], 2)).map((t) => t.arraySync());
     expect(g).toEqual([[[3, 0, 3], [9, 6, 9]], [[4, 1, 4], [10, 7, 10]], [[5, 2, 5], [11, 8, 11]]]);
+    const d = gatherCoordinates(x, displacementSelectors([0, 1], [1, 1], 2)).map((t) => t.arraySync());
+    expect(d).toEqual([[[3, 0], [3, 0]], [[3, 0], [3, 0]], [[3, 0], [3, 0]]]);
   });
 
   it('has finite gradients for coincident and collinear atoms', () => {

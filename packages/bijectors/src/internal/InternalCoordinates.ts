@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  angleBetween,
   assertBatch,
-  bondAngle,
   BoltzflowError,
   coordinateSelectors,
-  distance,
+  dihedralOfBonds,
+  displacementSelectors,
   gatherCoordinates,
   selectionMatrix,
-  torsionAngle,
   vcross,
+  vnorm,
   vdot,
   vsub,
   type Bijector,
@@ -39,7 +40,7 @@ interface Generation {
 type Selectors = [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 
 interface Constants {
-  /** Coordinate selectors of the atoms defining each bond (rows 1…), angle (rows 2…) and torsion (rows 3…). */
+  /** Displacement selectors of the vectors defining each bond (rows 1…), angle (rows 2…) and torsion (rows 3…). */
   bondSel: Selectors[];
   angleSel: Selectors[];
   torsionSel: Selectors[];
@@ -115,11 +116,14 @@ export class InternalCoordinates implements Bijector {
     const N = this.atoms;
     // Every tensor made here is kept (no temporaries), so no tidy is needed around the non-tensor result.
     this.consts = ((): Constants => {
-      const selectors = (from: number, cols: number) =>
-        Array.from({ length: cols }, (_, c) => coordinateSelectors(this.zMatrix.slice(from).map((r) => r[c]!), N).map((t) => tf.keep(t)) as Selectors);
-      const bondSel = selectors(1, 2);
-      const angleSel = selectors(2, 3);
-      const torsionSel = N > 3 ? selectors(3, 4) : [];
+      // Row [atom, c, b, t]: bond vector atom − c; angle vectors atom − c and b − c; torsion bonds c − atom, b − c, t − b.
+      const disp = (first: number, from: number, to: number) => {
+        const rows = this.zMatrix.slice(first);
+        return displacementSelectors(rows.map((r) => r[from]!), rows.map((r) => r[to]!), N).map((t) => tf.keep(t)) as Selectors;
+      };
+      const bondSel = [disp(1, 1, 0)];
+      const angleSel = [disp(2, 1, 0), disp(2, 1, 2)];
+      const torsionSel = N > 3 ? [disp(3, 0, 1), disp(3, 1, 2), disp(3, 2, 3)] : [];
       const allAtoms = coordinateSelectors(Array.from({ length: N }, (_, a) => a), N).map((t) => tf.keep(t)) as Selectors;
       const scatter = allAtoms.map((t) => tf.keep(tf.transpose(t))) as Selectors;
       // frameSelect [3N, 3N−6] picks the kept columns; frameScatter is its transpose (puts them back, zeros elsewhere).
@@ -274,9 +278,9 @@ export class InternalCoordinates implements Bijector {
     return tf.tidy(() => {
       const full = tf.matMul(y, k.frameScatter) as tf.Tensor2D;
       const g = (sels: Selectors[]) => sels.map((s) => gatherCoordinates(full, s));
-      const bonds = distance(...(g(k.bondSel) as [Vec3, Vec3])) as tf.Tensor2D;
-      const angles = bondAngle(...(g(k.angleSel) as [Vec3, Vec3, Vec3])) as tf.Tensor2D;
-      const tors = N > 3 ? torsionAngle(...(g(k.torsionSel) as [Vec3, Vec3, Vec3, Vec3])) : tf.zeros([n, 0]);
+      const bonds = vnorm(g(k.bondSel)[0]!) as tf.Tensor2D;
+      const angles = angleBetween(...(g(k.angleSel) as [Vec3, Vec3])) as tf.Tensor2D;
+      const tors = N > 3 ? dihedralOfBonds(...(g(k.torsionSel) as [Vec3, Vec3, Vec3])) : tf.zeros([n, 0]);
       return { x: tf.concat([bonds, angles, tors], 1) as tf.Tensor2D, logDet: tf.neg(this.logDetFromInternal(bonds, angles)) as tf.Tensor1D };
     });
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertPositive, bondAngle, BoltzflowError, coordinateSelectors, distance, gatherCoordinates, torsionAngle, type Energy, type Vec3 } from '@boltzflow/core';
+import { angleBetween, assertBatch, assertPositive, BoltzflowError, dihedralOfBonds, displacementSelectors, gatherCoordinates, vnorm, type Energy, type Vec3 } from '@boltzflow/core';
 import { OpenMMForceField } from './openmmForceField.js';
 import { parsePDB, writePDB, type PdbStructure } from './pdb.js';
 import { buildSystem, type ForceFieldSystem } from './system.js';
@@ -98,8 +98,9 @@ export class ForceFieldEnergy implements Energy {
     const kT = this.kT;
     const N = s.atoms.length;
     const sel: Record<string, [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]> = {};
-    const select = (name: string, rows: readonly (readonly number[])[], col: number): void => {
-      sel[name] = coordinateSelectors(rows.map((r) => r[col]!), N).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    // Bond vectors x[to] − x[from] of each term, one selector triple per vector.
+    const select = (name: string, rows: readonly (readonly number[])[], from: number, to: number): void => {
+      sel[name] = displacementSelectors(rows.map((r) => r[from]!), rows.map((r) => r[to]!), N).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     };
     // Terms are laid out [n, m] (conformations × terms); per-term constants are rows [m] broadcast over conformations.
     const col = (v: number[]): tf.Tensor1D => tf.tensor1d(v);
@@ -109,22 +110,21 @@ export class ForceFieldEnergy implements Energy {
     };
     tf.tidy(() => {
       const ba = s.bonds.map((b) => b.atoms);
-      select('bondI', ba, 0);
-      select('bondJ', ba, 1);
+      select('bond', ba, 0, 1);
       keep('bondR0', col(s.bonds.map((b) => b.length)));
       keep('bondK', col(s.bonds.map((b) => (0.5 * b.k) / kT)));
       const aa = s.angles.map((a) => a.atoms);
-      for (let q = 0; q < 3; q++) select(`angle${q}`, aa, q);
+      select('angleU', aa, 1, 0);
+      select('angleV', aa, 1, 2);
       keep('angleT0', col(s.angles.map((a) => a.angle)));
       keep('angleK', col(s.angles.map((a) => (0.5 * a.k) / kT)));
       const ta = s.torsions.map((t) => t.atoms);
-      for (let q = 0; q < 4; q++) select(`torsion${q}`, ta, q);
+      for (let q = 0; q < 3; q++) select(`torsion${q}`, ta, q, q + 1);
       keep('torsionN', col(s.torsions.map((t) => t.periodicity)));
       keep('torsionPhase', col(s.torsions.map((t) => t.phase)));
       keep('torsionK', col(s.torsions.map((t) => t.k / kT)));
       const pa = s.pairs.map((p) => p.atoms);
-      select('pairI', pa, 0);
-      select('pairJ', pa, 1);
+      select('pair', pa, 0, 1);
       keep('pairSigma', col(s.pairs.map((p) => p.sigma)));
       keep('pair4Eps', col(s.pairs.map((p) => (4 * p.epsilon) / kT)));
       keep('pairQQ', col(s.pairs.map((p) => (COULOMB_CONSTANT * p.chargeProd) / kT)));
@@ -154,17 +154,17 @@ export class ForceFieldEnergy implements Energy {
       const zero = (): tf.Tensor1D => tf.zeros([x.shape[0]]);
       const terms = {} as Record<ForceGroup, tf.Tensor1D>;
 
-      terms.HarmonicBondForce = this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(distance(g('bondI'), g('bondJ')), c.bondR0!))), 1) as tf.Tensor1D);
+      terms.HarmonicBondForce = this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(vnorm(g('bond')), c.bondR0!))), 1) as tf.Tensor1D);
       terms.HarmonicAngleForce =
-        this.system.angles.length === 0 ? zero() : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(bondAngle(g('angle0'), g('angle1'), g('angle2')), c.angleT0!))), 1) as tf.Tensor1D);
+        this.system.angles.length === 0 ? zero() : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(angleBetween(g('angleU'), g('angleV')), c.angleT0!))), 1) as tf.Tensor1D);
       if (this.system.torsions.length === 0) terms.PeriodicTorsionForce = zero();
       else {
-        const phi = torsionAngle(g('torsion0'), g('torsion1'), g('torsion2'), g('torsion3'));
+        const phi = dihedralOfBonds(g('torsion0'), g('torsion1'), g('torsion2'));
         terms.PeriodicTorsionForce = tf.sum(tf.mul(c.torsionK!, tf.add(1, tf.cos(tf.sub(tf.mul(c.torsionN!, phi), c.torsionPhase!)))), 1) as tf.Tensor1D;
       }
       if (this.system.pairs.length === 0) terms.NonbondedForce = zero();
       else {
-        const r = distance(g('pairI'), g('pairJ'));
+        const r = vnorm(g('pair'));
         // E(max(r, r_c)) + E'(r_c)·min(r − r_c, 0): exact above r_c, linear below; both pieces finite at r = 0.
         // max/min with a broadcast operand take a slow path on WASM; relu of a difference does not.
         const rHi = tf.add(c.pairRc!, tf.relu(tf.sub(r, c.pairRc!)));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, BoltzflowError, coordinateSelectors, gatherCoordinates, torsionAngle } from '@boltzflow/core';
+import { assertBatch, assertInteger, BoltzflowError, dihedralOfBonds, displacementSelectors, gatherCoordinates } from '@boltzflow/core';
 
 /**
  * The dihedral angle of atoms `[i, j, k, l]` for a batch of conformations `x` `[n, 3N]` (positions of atom a at
@@ -19,7 +19,7 @@ export function dihedral(x: tf.Tensor2D, atoms: readonly [number, number, number
     throw new BoltzflowError('INVALID_VALUE', 'Dihedral atoms must be distinct', { argument: 'atoms', expected: 'four different atom indices', received: JSON.stringify(atoms) });
   }
   return tf.tidy(() => {
-    const p = atoms.map((a) => gatherCoordinates(x, coordinateSelectors([a], N)));
-    return tf.reshape(torsionAngle(p[0]!, p[1]!, p[2]!, p[3]!), [-1]) as tf.Tensor1D;
+    const b = [0, 1, 2].map((q) => gatherCoordinates(x, displacementSelectors([atoms[q]!], [atoms[q + 1]!], N)));
+    return tf.reshape(dihedralOfBonds(b[0]!, b[1]!, b[2]!), [-1]) as tf.Tensor1D;
   });
 }
