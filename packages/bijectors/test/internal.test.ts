@@ -128,5 +128,7 @@ describe('InternalCoordinates', () => {
     expect(expectBoltzflowError(() => new InternalCoordinates({ atoms: N, zMatrix: late }), 'zMatrix').message).toMatch(/placed later/);
     expectBoltzflowError(() => zMatrixFromBonds(N, [...BONDS, [3, 30]]), 'bonds');
     expectBoltzflowError(() => zMatrixFromBonds(N, BONDS.slice(1)), 'bonds');
+    expectBoltzflowError(() => new InternalCoordinates({ atoms: N, bonds: BONDS, root: 22 }), 'root');
+    expect(new InternalCoordinates({ atoms: N, bonds: BONDS, root: 8 }).zMatrix[0]![0]).toBe(8);
   });
 });

@@ -26,6 +26,8 @@ export interface InternalCoordinatesOptions {
   zMatrix?: ZMatrix;
   /** The molecule's bond graph, used when `zMatrix` is absent ({@link zMatrixFromBonds}). */
   bonds?: [number, number][];
+  /** Root atom of the Z-matrix built from `bonds` (default: the lowest-index atom of highest degree). */
+  root?: number;
 }
 
 /** One placement generation: Z-matrix rows ≥ 3 whose references are all placed by earlier generations. */
@@ -97,7 +99,7 @@ export class InternalCoordinates implements Bijector {
       throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs a Z-matrix or a bond graph', { argument: 'zMatrix', expected: 'zMatrix or bonds', received: 'neither' });
     }
     this.atoms = N;
-    this.zMatrix = options.zMatrix !== undefined ? checkZMatrix(options.zMatrix, N) : zMatrixFromBonds(N, options.bonds!);
+    this.zMatrix = options.zMatrix !== undefined ? checkZMatrix(options.zMatrix, N) : zMatrixFromBonds(N, options.bonds!, options.root === undefined ? {} : { root: options.root });
     this.dim = 3 * N - 6;
     this.bondColumns = [0, N - 1];
     this.angleColumns = [N - 1, 2 * N - 3];
