@@ -9,3 +9,4 @@ export * from './elementwise/index.js';
 export * from './residual/index.js';
 export * from './continuous/index.js';
 export * from './equivariant/index.js';
+export * from './internal/index.js';

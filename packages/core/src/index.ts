@@ -34,3 +34,19 @@ export {
   randomPermutation,
 } from './particles.js';
 export { determinant, svdSquare, kabsch } from './linearAlgebra.js';
+export {
+  selectionMatrix,
+  coordinateSelectors,
+  displacementSelectors,
+  gatherCoordinates,
+  vsub,
+  vdot,
+  vcross,
+  vnorm,
+  distance,
+  angleBetween,
+  bondAngle,
+  dihedralOfBonds,
+  torsionAngle,
+  type Vec3,
+} from './geometry.js';

@@ -3,6 +3,8 @@ export * from './meanFreeNormal.js';
 export { Normal, type NormalOptions } from './normal.js';
 export { MultivariateNormal, cholesky, type MultivariateNormalOptions } from './multivariateNormal.js';
 export { Uniform, type UniformOptions } from './uniform.js';
+export { VonMises, logBesselI0, type VonMisesOptions } from './vonMises.js';
+export { ProductDistribution } from './productDistribution.js';
 export { Mixture, logSumExpRows } from './mixture.js';
 export { TransformedDistribution } from './transformedDistribution.js';
 export { twoMoons } from './twoMoons.js';

@@ -4,6 +4,8 @@ import { TransformedDistribution } from './transformedDistribution.js';
 import { MultivariateNormal, type MultivariateNormalOptions } from './multivariateNormal.js';
 import { Uniform, type UniformOptions } from './uniform.js';
 import { Mixture } from './mixture.js';
+import { VonMises, type VonMisesOptions } from './vonMises.js';
+import { ProductDistribution } from './productDistribution.js';
 
 /** Options of {@link distributionFromConfig}: hooks for configs that nest other kinds of objects. */
 export interface DistributionFromConfigOptions {
@@ -69,12 +71,20 @@ export function nestedConfig(config: SerializedConfig, field: string): Serialize
 registerDistribution('Normal', (c) => new Normal(c as unknown as NormalOptions));
 registerDistribution('MultivariateNormal', (c) => new MultivariateNormal(c as unknown as MultivariateNormalOptions));
 registerDistribution('Uniform', (c) => new Uniform(c as unknown as UniformOptions));
+registerDistribution('VonMises', (c) => new VonMises(c as unknown as VonMisesOptions));
 registerDistribution('Mixture', (c, ctx) => {
   if (!Array.isArray(c.components)) {
     throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
   }
   const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
   return new Mixture(comps, c.weights as number[] | undefined);
+});
+registerDistribution('ProductDistribution', (c, ctx) => {
+  if (!Array.isArray(c.components)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+  }
+  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)));
+  return new ProductDistribution(comps);
 });
 registerDistribution('TransformedDistribution', (c, ctx) => {
   if (!ctx.bijectorFromConfig) {

@@ -17,3 +17,24 @@ export { MultiDoubleWell, type MultiDoubleWellOptions } from './multiDoubleWell.
 export { LennardJones, type LennardJonesOptions } from './lennardJones.js';
 export { countingEnergy, type EvaluationCounts } from './countingEnergy.js';
 export { PairGeometry, interatomicDistances } from './particles.js';
+export {
+  ForceFieldEnergy,
+  FORCE_GROUPS,
+  MOLAR_GAS_CONSTANT,
+  COULOMB_CONSTANT,
+  type ForceGroup,
+  type FromOpenMMOptions,
+} from './forceField/ForceFieldEnergy.js';
+export { OpenMMForceField, type AtomTypeDef, type ResidueTemplate } from './forceField/openmmForceField.js';
+export { buildSystem, type ForceFieldSystem, type SystemAtom } from './forceField/system.js';
+export { parsePDB, writePDB, type PdbAtom, type PdbResidue, type PdbStructure } from './forceField/pdb.js';
+export { parseXml, type XmlElement } from './forceField/xml.js';
+export { dihedral } from './forceField/geometry.js';
+export {
+  alanineDipeptide,
+  ALANINE_DIPEPTIDE_PHI,
+  ALANINE_DIPEPTIDE_PSI,
+  type AlanineDipeptide,
+  type AlanineDipeptideOptions,
+} from './molecules/alanineDipeptide.js';
+export { ALANINE_DIPEPTIDE_PDB, ALANINE_DIPEPTIDE_PROVENANCE } from './molecules/alanineDipeptideData.js';

@@ -47,6 +47,14 @@ export function couplingMask(dim: number, mask?: number[], split?: number): numb
   return Array.from({ length: dim }, (_, i) => (i < s ? 1 : 0));
 }
 
+/** Validates a list of circular feature indices (distinct integers in [0, dim)); returns it sorted. */
+export function checkCircularFeatures(features: readonly number[], dim: number): number[] {
+  if (!Array.isArray(features) || features.some((f) => !Number.isInteger(f) || f < 0 || f >= dim) || new Set(features).size !== features.length) {
+    throw new BoltzflowError('INVALID_CONFIG', 'Circular features must be distinct feature indices', { argument: 'circular', expected: `distinct integers in [0, ${dim})`, received: JSON.stringify(features) });
+  }
+  return [...features].sort((p, q) => p - q);
+}
+
 /**
  * Base of the coupling layers: splits x into the conditioning part x_a (mask 1, unchanged) and the transformed part
  * x_b (mask 0), runs the shared {@link MLP} on x_a and lets the subclass transform x_b elementwise with its output.
@@ -64,8 +72,12 @@ export abstract class CouplingBijector implements Bijector {
   private readonly idxA: tf.Tensor2D;
   private readonly idxB: tf.Tensor2D;
   private readonly unsplit: tf.Tensor2D;
+  /** Features (indices into x) that are angles in [−π, π]; the conditioner sees those it conditions on as (cos, sin). */
+  readonly circularFeatures: number[];
+  /** Selectors of the linear and circular conditioning features within x_a (absent when none is circular). */
+  private readonly conditionerSplit: { linear: tf.Tensor2D; circular: tf.Tensor2D } | undefined;
 
-  protected constructor(options: CouplingOptions, paramsPerFeature: number, name: string) {
+  protected constructor(options: CouplingOptions, paramsPerFeature: number, name: string, circularFeatures: readonly number[] = []) {
     if (!options || typeof options !== 'object') throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, ... }', received: String(options) });
     assertInteger(options.dim, 'dim', 1, MAX_DIM);
     this.dim = options.dim;
@@ -78,7 +90,12 @@ export abstract class CouplingBijector implements Bijector {
     this.mask.forEach((m, i) => (m === 1 ? a : b).push(i));
     this.nA = a.length;
     this.nB = b.length;
-    this.conditioner = new MLP({ inputDim: this.nA, outputDim: this.nB * paramsPerFeature, hidden: this.hidden, activation: this.activation, rng: options.rng, outputScale: this.outputScale, name });
+    this.circularFeatures = checkCircularFeatures(circularFeatures, this.dim);
+    const circ = new Set(this.circularFeatures);
+    const circA = a.map((f, j) => (circ.has(f) ? j : -1)).filter((j) => j >= 0);
+    const linA = a.map((f, j) => (circ.has(f) ? -1 : j)).filter((j) => j >= 0);
+    this.conditionerSplit = circA.length > 0 ? { linear: columnSelector(this.nA, linA), circular: columnSelector(this.nA, circA) } : undefined;
+    this.conditioner = new MLP({ inputDim: this.nA + circA.length, outputDim: this.nB * paramsPerFeature, hidden: this.hidden, activation: this.activation, rng: options.rng, outputScale: this.outputScale, name });
     const order = [...a, ...b];
     const inv = new Array<number>(this.dim);
     order.forEach((f, j) => (inv[f] = j));
@@ -102,10 +119,17 @@ export abstract class CouplingBijector implements Bijector {
     return tf.tidy(() => {
       const va = tf.matMul(v, this.idxA) as tf.Tensor2D;
       const vb = tf.matMul(v, this.idxB) as tf.Tensor2D;
-      const params = this.conditioner.apply(va);
+      const params = this.conditioner.apply(this.conditionerInput(va));
       const r = this.transform(vb, params, inverse);
       return { out: tf.matMul(tf.concat([va, r.out], 1), this.unsplit) as tf.Tensor2D, logDet: r.logDet };
     });
+  }
+
+  /** x_a as the conditioner sees it: linear features as they are, circular ones as (cos, sin), continuous across ±π. */
+  private conditionerInput(va: tf.Tensor2D): tf.Tensor2D {
+    if (!this.conditionerSplit) return va;
+    const angles = tf.matMul(va, this.conditionerSplit.circular);
+    return tf.concat([tf.matMul(va, this.conditionerSplit.linear), tf.cos(angles), tf.sin(angles)], 1) as tf.Tensor2D;
   }
 
   forward(x: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
@@ -127,5 +151,6 @@ export abstract class CouplingBijector implements Bijector {
   dispose(): void {
     this.conditioner.dispose();
     tf.dispose([this.idxA, this.idxB, this.unsplit]);
+    if (this.conditionerSplit) tf.dispose([this.conditionerSplit.linear, this.conditionerSplit.circular]);
   }
 }

@@ -10,6 +10,12 @@ export interface RationalQuadraticSplineOptions {
   minBinWidth?: number;
   minBinHeight?: number;
   minDerivative?: number;
+  /**
+   * Circular spline (Rezende et al. 2020; Durkan et al. 2019): a diffeomorphism of the circle [−bound, bound) with
+   * the end points identified. The two boundary derivatives are one shared, learned value (the last entry of
+   * `unnormalizedDerivatives`, which then has K entries), so the map and its derivative match at ±bound. Default false.
+   */
+  circular?: boolean;
 }
 
 export const DEFAULT_SPLINE_BOUND = 5;
@@ -50,7 +56,7 @@ export function rationalQuadraticSpline(
   };
   expectParams(unnormalizedWidths, K, 'unnormalizedWidths');
   expectParams(unnormalizedHeights, K, 'unnormalizedHeights');
-  expectParams(unnormalizedDerivatives, K - 1, 'unnormalizedDerivatives');
+  expectParams(unnormalizedDerivatives, options.circular ? K : K - 1, 'unnormalizedDerivatives');
   if (!(minW >= 0 && minW * K < 1)) throw new BoltzflowError('INVALID_VALUE', 'minBinWidth too large for the number of bins', { argument: 'minBinWidth', expected: `in [0, ${1 / K})`, received: String(minW) });
   if (!(minH >= 0 && minH * K < 1)) throw new BoltzflowError('INVALID_VALUE', 'minBinHeight too large for the number of bins', { argument: 'minBinHeight', expected: `in [0, ${1 / K})`, received: String(minH) });
   if (!(minD > 0 && minD < 1)) throw new BoltzflowError('INVALID_VALUE', 'minDerivative must be in (0, 1)', { argument: 'minDerivative', expected: 'in (0, 1)', received: String(minD) });
@@ -70,8 +76,19 @@ export function rationalQuadraticSpline(
     const xKnots = knots(unnormalizedWidths, minW);
     const yKnots = knots(unnormalizedHeights, minH);
     const c = Math.log(Math.expm1(1 - minD));
-    const interiorD = tf.add(minD, tf.softplus(tf.add(unnormalizedDerivatives, c)));
-    const d = tf.concat([edge(inputs, 1), interiorD, edge(inputs, 1)], axis);
+    let d: tf.Tensor;
+    if (!options.circular) {
+      const interiorD = tf.add(minD, tf.softplus(tf.add(unnormalizedDerivatives, c)));
+      d = tf.concat([edge(inputs, 1), interiorD, edge(inputs, 1)], axis);
+    } else {
+      const allD = tf.add(minD, tf.softplus(tf.add(unnormalizedDerivatives, c)));
+      const begin0 = new Array<number>(axis + 1).fill(0);
+      const boundary = tf.slice(allD, [...begin0.slice(0, axis), K - 1], [...inputs.shape, 1]);
+      const parts = [boundary];
+      if (K > 1) parts.push(tf.slice(allD, begin0, [...inputs.shape, K - 1]));
+      parts.push(boundary);
+      d = tf.concat(parts, axis);
+    }
 
     // Only GreaterEqual among the comparisons has a (zero) gradient registered in tfjs, so the masks use it.
     const inside = tf.greaterEqual(tf.scalar(bound), tf.abs(inputs));

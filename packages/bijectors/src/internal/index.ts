@@ -1,0 +1,2 @@
+export { InternalCoordinates, type InternalCoordinatesOptions } from './InternalCoordinates.js';
+export { zMatrixFromBonds, checkZMatrix, type ZMatrix } from './zMatrix.js';
