@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// Node's file system behind the `#platform` adapter (platform.node.ts / platform.browser.ts), so browsers can bundle this.
+import { Buffer, createHash, fs, os, path, randomUUID, type FileHandle } from '#platform';
 import { BoltzflowError, isBoltzflowError, Rng, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
 import { bijectorFromConfig } from '@boltzflow/bijectors';
 import { flowVariables } from './flowParts.js';
