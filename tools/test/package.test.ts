@@ -2,7 +2,7 @@
 // project outside the workspace (no workspace links, the rest from the registry), then use them with plain Node, the
 // TypeScript compiler and a browser bundler. Skipped with a message when npm or the registry is unreachable.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,19 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 240_000, env 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   if (r.error || r.status !== 0) throw new Error(`${what} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout?.slice(-3000)}\n${r.stderr?.slice(-3000)}`);
   return r.stdout;
+}
+
+function newestMtime(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newestMtime(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs), 0);
+}
+
+/** dist/ exists and is newer than every source file and the package's build config. */
+function distIsFresh(pkgDir: string): boolean {
+  const index = path.join(pkgDir, 'dist', 'index.js');
+  if (!existsSync(index)) return false;
+  const built = statSync(index).mtimeMs;
+  const inputs = Math.max(newestMtime(path.join(pkgDir, 'src')), ...['package.json', 'tsconfig.build.json'].map((f) => statSync(path.join(pkgDir, f)).mtimeMs), statSync(path.join(root, 'tsconfig.base.json')).mtimeMs);
+  return built >= inputs;
 }
 
 const npmVersion = run('npm', ['--version'], root, 30_000, process.env);
@@ -109,9 +122,12 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
   beforeAll(() => {
     work = mkdtempSync(path.join(os.tmpdir(), 'bf-pack-'));
     project = path.join(work, 'app');
+    // Under `npm test` nx has just built every package (tools' test target dependsOn ^build), so packing skips the
+    // prepack build; run alone with stale or missing dist/, prepack builds each package (minutes on 2 cores).
+    const fresh = PACKAGES.every((p) => distIsFresh(path.join(root, 'packages', p)));
     for (const p of PACKAGES) {
-      // prepack runs the package's build, so this is also the build check.
-      const out = ok(run('npm', ['pack', '--json', '--pack-destination', work], path.join(root, 'packages', p), 240_000, { ...process.env, NODE_OPTIONS: '' }), `npm pack ${p}`);
+      const args = ['pack', '--json', '--pack-destination', work, ...(fresh ? ['--ignore-scripts'] : [])];
+      const out = ok(run('npm', args, path.join(root, 'packages', p), 300_000, { ...process.env, NODE_OPTIONS: '' }), `npm pack ${p}`);
       const info = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
       packed.set(p, { filename: path.join(work, info[0].filename), files: info[0].files.map((f) => f.path) });
     }
