@@ -5,6 +5,7 @@ import { BoltzflowError } from './errors.js';
 /** Backends the library can select. `node`/`node-gpu` need the optional tfjs-node packages, `webgpu` the optional Dawn bindings. */
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu' | 'webgpu';
 
+/** Every name {@link initBackend} accepts (and `BOLTZFLOW_BACKEND` may hold). */
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'node', 'node-gpu', 'webgpu'];
 
 /** What {@link initBackend} ended up running, recorded in every result file. */

@@ -18,6 +18,7 @@ import { flowVariables } from './flowParts.js';
  * it; the old files are deleted only afterwards. A crash at any moment leaves either the old or the new checkpoint.
  */
 export const CHECKPOINT_FORMAT = 'boltzflow-checkpoint';
+/** Manifest schema version written by {@link saveFlow}; {@link loadFlow} refuses others. */
 export const CHECKPOINT_VERSION = 1;
 const MANIFEST = 'manifest.json';
 

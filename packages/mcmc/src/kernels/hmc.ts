@@ -4,6 +4,7 @@ import { checkStepSize, mhDecision, sanitizeEnergy, selectRows } from './common.
 import { energyAndGrad } from '@boltzflow/energies';
 import { initWithGrad, type MalaState } from './mala.js';
 
+/** Options of {@link hmc}. */
 export interface HmcOptions {
   /** Leapfrog step ε. */
   stepSize: number;

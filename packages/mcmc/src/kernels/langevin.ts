@@ -4,6 +4,7 @@ import { checkStepSize, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
 import { initWithGrad, mala, type MalaState } from './mala.js';
 
+/** Options of {@link langevin}. */
 export interface LangevinOptions {
   /** Time step h. */
   stepSize: number;

@@ -3,6 +3,7 @@ import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core'
 import { checkInitEnergy, checkStepSize, checkX0, drawLogUniform, mhAcceptLog, rowMask, selectRows } from './common.js';
 import { energyAndGrad } from '@boltzflow/energies';
 
+/** Options of {@link mala}. */
 export interface MalaOptions {
   /** τ in x' = x − τ∇u(x) + √(2τ) ξ (blackjax convention). */
   stepSize: number;
