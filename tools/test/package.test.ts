@@ -110,6 +110,16 @@ export function typeErrors(): void {
 if (typeof process !== 'undefined' && process.argv[2]) console.log('RESULT ' + JSON.stringify(await main(process.argv[2])));
 `;
 
+/** Loads a checkpoint without naming any bijector or distribution class. */
+const LOAD_ONLY = `
+import { initBackend } from '@boltzflow/core';
+import { loadFlow } from '@boltzflow/training';
+declare const process: { argv: string[] };
+await initBackend();
+const loaded = await loadFlow(process.argv[2]);
+console.log('RESULT ' + JSON.stringify({ step: loaded.step, type: loaded.flow.toConfig().type }));
+`;
+
 /** A second copy of tfjs-core loaded after @boltzflow/core's, and a backend whose optional package is absent. */
 const BAD_INPUT = `
 import { createRequire } from 'node:module';
@@ -227,6 +237,30 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
     expect(r.before).toBe(0);
     expect(r.copyWarnings).toHaveLength(1);
     expect(r.missing).toMatch(/^BACKEND_UNAVAILABLE: .*npm install @tensorflow\/tfjs-node/);
+  });
+
+  it('a tree-shaken bundle that only calls loadFlow still rebuilds the flow (sideEffects keeps the registries)', async () => {
+    const esbuild = await import('esbuild');
+    // The loader never names a bijector class, so only the self-registration (kept by the `sideEffects` list) lets it
+    // rebuild the checkpoint written by the plain-Node test above. TF.js stays external (its WASM binaries).
+    writeFileSync(path.join(project, 'load-only.ts'), LOAD_ONLY);
+    const bundleAndRun = async (): Promise<SpawnSyncReturns<string>> => {
+      await esbuild.build({ entryPoints: [path.join(project, 'load-only.ts')], absWorkingDir: project, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['@tensorflow/*'], outfile: path.join(project, 'load-only.mjs'), logLevel: 'silent' });
+      return run(process.execPath, ['load-only.mjs', path.join(work, 'checkpoint')], project);
+    };
+    const out = ok(await bundleAndRun(), 'node load-only.mjs');
+    expect(JSON.parse(out.slice(out.lastIndexOf('RESULT ') + 7))).toEqual({ step: 20, type: 'TransformedDistribution' });
+    // Control: the same bundle with the bijectors marked side-effect-free loses its registrations.
+    const pkgFile = path.join(project, 'node_modules', '@boltzflow', 'bijectors', 'package.json');
+    const original = readFileSync(pkgFile, 'utf8');
+    writeFileSync(pkgFile, JSON.stringify({ ...JSON.parse(original), sideEffects: false }));
+    try {
+      const broken = await bundleAndRun();
+      expect(broken.status).not.toBe(0);
+      expect(broken.stderr).toMatch(/Unknown bijector type/);
+    } finally {
+      writeFileSync(pkgFile, original);
+    }
   });
 
   it('bundles the same consumer for the browser without Node built-ins (esbuild, platform=browser)', async () => {
