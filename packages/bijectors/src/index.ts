@@ -1,3 +1,9 @@
+/**
+ * Invertible maps with exact log-determinants: affine, couplings, splines, autoregressive, residual, continuous and equivariant flows.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/bijectors
+ */
 // Shared pieces: the conditioner network and the config registry.
 export * from './nn/index.js';
 export * from './registry.js';

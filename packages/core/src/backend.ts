@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { envVar, tfjsCoreCopies, wasmBinaryDir } from '#platform';
 import { BoltzflowError } from './errors.js';
 
 /** Backends the library can select. `node`/`node-gpu` need the optional tfjs-node packages, `webgpu` the optional Dawn bindings. */
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu' | 'webgpu';
 
+/** Every name {@link initBackend} accepts (and `BOLTZFLOW_BACKEND` may hold). */
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'node', 'node-gpu', 'webgpu'];
 
 /** What {@link initBackend} ended up running, recorded in every result file. */
@@ -37,7 +37,7 @@ function parseName(name: string, argument: string): BackendName {
 
 /** The backend named by `BOLTZFLOW_BACKEND`, or `wasm`. */
 export function requestedBackend(): BackendName {
-  const env = process.env.BOLTZFLOW_BACKEND;
+  const env = envVar('BOLTZFLOW_BACKEND');
   return env && env.trim() !== '' ? parseName(env, 'BOLTZFLOW_BACKEND') : 'wasm';
 }
 
@@ -49,6 +49,7 @@ export function requestedBackend(): BackendName {
  */
 export async function initBackend(name?: BackendName | string): Promise<BackendInfo> {
   const requested = name === undefined ? requestedBackend() : parseName(name, 'backend');
+  warnOnSecondTfjsCopy();
   if (current && current.requested === requested) return current;
   if (pending && !current) {
     const info = await pending;
@@ -86,7 +87,9 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         return { ...base, active: 'wasm', fallback: false };
       } catch (e) {
         await setOrThrow('cpu');
-        return { ...base, active: 'cpu', fallback: true, reason: `wasm backend failed to start: ${(e as Error).message}` };
+        const reason = `wasm backend failed to start: ${(e as Error).message}`;
+        console.warn(`boltzflow: running on the slower cpu backend; ${reason}`);
+        return { ...base, active: 'cpu', fallback: true, reason };
       }
     case 'node':
     case 'node-gpu': {
@@ -117,10 +120,36 @@ async function setOrThrow(name: string): Promise<void> {
 }
 
 async function setupWasm(): Promise<void> {
-  const wasm = (await importModule('@tensorflow/tfjs-backend-wasm')) as { setWasmPaths: (p: string) => void };
-  const require = createRequire(import.meta.url);
-  const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  wasm.setWasmPaths(dir + path.sep);
+  let wasm: { setWasmPaths: (p: string) => void } | undefined;
+  try {
+    wasm = (await importModule('@tensorflow/tfjs-backend-wasm')) as typeof wasm;
+  } catch (e) {
+    // A browser bundle cannot import a bare name at run time; there the app imports the backend itself.
+    if (tf.findBackendFactory('wasm') === null) {
+      throw new Error(`the package @tensorflow/tfjs-backend-wasm is not installed (npm install @tensorflow/tfjs-backend-wasm): ${(e as Error).message}`);
+    }
+  }
+  const dir = wasmBinaryDir();
+  if (wasm && dir !== undefined) wasm.setWasmPaths(dir);
+}
+
+// Taken when this module loads, right after its own copy of tfjs-core registered its platform object.
+const platformAtLoad = tf.env().platform;
+let secondCopyWarned = false;
+
+/**
+ * Two copies of TF.js in one app share tfjs' global engine but not its classes and kernels registered per copy, which
+ * fails in confusing ways (missing kernels, tensors that never get disposed). Warn once with what to do.
+ */
+function warnOnSecondTfjsCopy(): void {
+  if (secondCopyWarned) return;
+  const found: string[] = [];
+  if (tf.env().platform !== platformAtLoad) found.push('another copy of @tensorflow/tfjs-core was loaded after the one @boltzflow/core uses');
+  const copies = tfjsCoreCopies();
+  if (copies) found.push(`@tensorflow/tfjs-core resolves to ${copies.library} from @boltzflow/core but to ${copies.application} from the application`);
+  if (found.length === 0) return;
+  secondCopyWarned = true;
+  console.warn(`boltzflow: a second copy of TF.js was detected (${found.join('; ')}). Tensors and kernels of one copy are not seen by the other. Install a single @tensorflow/tfjs matching the peer range of the @boltzflow packages (check with 'npm ls @tensorflow/tfjs-core', fix with 'npm dedupe').`);
 }
 
 /**
@@ -137,7 +166,8 @@ async function setupWebGpu(): Promise<void> {
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   Object.assign(globalThis, dawn.globals);
   if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, writable: true, configurable: true });
-  const flags = process.env.BOLTZFLOW_DAWN_FLAGS ? process.env.BOLTZFLOW_DAWN_FLAGS.split(',') : [];
+  const dawnFlags = envVar('BOLTZFLOW_DAWN_FLAGS');
+  const flags = dawnFlags ? dawnFlags.split(',') : [];
   g.navigator!.gpu = dawn.create(flags);
   const adapter = await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter();
   if (!adapter) {

@@ -10,6 +10,7 @@ export type BoltzflowErrorCode =
   | 'CHECKPOINT'
   | 'IO';
 
+/** Structured context of a {@link BoltzflowError}; also formatted into its message. */
 export interface BoltzflowErrorDetails {
   /** Name of the offending argument or config field, e.g. `x` or `sampler.stepSize`. */
   argument?: string;

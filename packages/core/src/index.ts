@@ -1,3 +1,9 @@
+/**
+ * Backend selection, seeded RNG, shape checks and the error type shared by every boltzflow package.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/core
+ */
 export * as tf from '@tensorflow/tfjs';
 export { BoltzflowError, isBoltzflowError, type BoltzflowErrorCode, type BoltzflowErrorDetails } from './errors.js';
 export {

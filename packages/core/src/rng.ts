@@ -42,6 +42,7 @@ export class Rng {
     return r;
   }
 
+  /** Seed and draw count: `Rng.fromState` of it continues this stream exactly (saved in checkpoints). */
   getState(): RngState {
     return { seed: [...this.seedWords], useCount: this.engine.getUseCount() };
   }

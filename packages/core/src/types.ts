@@ -17,6 +17,7 @@ export interface SerializedConfig {
 
 /** A probability density on R^dim (or a subspace of it), normalised. */
 export interface Distribution {
+  /** Dimension of the points the map acts on (`x` and `y` are `[n, dim]`). */
   readonly dim: number;
   /** Draws `[n, dim]`. */
   sample(n: number, rng: Rng): tf.Tensor2D;
@@ -35,6 +36,7 @@ export interface ForwardResult {
   y: tf.Tensor2D;
   logDet: tf.Tensor1D;
 }
+/** What {@link Bijector.inverse} returns: latent points and the per-row log-determinant of the inverse map. */
 export interface InverseResult {
   x: tf.Tensor2D;
   logDet: tf.Tensor1D;
@@ -46,7 +48,9 @@ export interface InverseResult {
  */
 export interface Bijector {
   readonly dim: number;
+  /** Maps latent `x` to data `y`; `logDet = log|det ∂y/∂x|` per row. Fresh tensors; `x` is not disposed. */
   forward(x: tf.Tensor2D): ForwardResult;
+  /** Maps data `y` back to latent `x`; `logDet = log|det ∂x/∂y|` per row (the negative of forward's at that point). */
   inverse(y: tf.Tensor2D): InverseResult;
   readonly trainableVariables: tf.Variable[];
   /**
@@ -54,6 +58,7 @@ export interface Bijector {
    * (ActNorm's initialised flag, spectral-norm power-iteration vectors…). Optional; checkpoints save it when present.
    */
   readonly nonTrainableVariables?: tf.Variable[];
+  /** JSON description `{ type, ...params }` without weights; `bijectorFromConfig` rebuilds it (checkpoints). */
   toConfig(): SerializedConfig;
   /** Frees the bijector's variables. */
   dispose(): void;
@@ -101,6 +106,8 @@ export interface StepInfo {
 export interface Kernel<S extends ChainState = ChainState> {
   /** The target this kernel samples. */
   readonly target: Energy;
+  /** The chain state at positions `x0` (`[chains, dim]`), with energies and whatever the kernel caches. */
   init(x0: tf.Tensor2D): S;
+  /** One transition of every chain: a new state (the old one is not disposed) and per-step diagnostics. */
   step(state: S, rng: Rng): { state: S; info: StepInfo };
 }

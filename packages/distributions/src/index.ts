@@ -1,3 +1,9 @@
+/**
+ * Base and target distributions: normals, uniform, mixtures, mean-free normal, transformed distributions, data sets.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/distributions
+ */
 // MeanFreeNormal lives in its own file (particle systems).
 export * from './meanFreeNormal.js';
 export { Normal, type NormalOptions } from './normal.js';

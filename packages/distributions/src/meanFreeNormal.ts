@@ -61,10 +61,12 @@ export class MeanFreeNormal implements Distribution {
     return { x, logProb: this.logProb(x) };
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'MeanFreeNormal', particles: this.particles, spatialDim: this.spatialDim, scale: this.scale };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {}
 }
 

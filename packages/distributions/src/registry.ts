@@ -15,6 +15,7 @@ export interface DistributionFromConfigOptions {
 
 /** What a factory receives besides its config: the options plus a recursive rebuild for nested distributions. */
 export interface DistributionFactoryContext extends DistributionFromConfigOptions {
+  /** Rebuilds a nested distribution config (the registry itself, so mixtures and transformed distributions nest). */
   distributionFromConfig: (config: SerializedConfig) => Distribution;
 }
 

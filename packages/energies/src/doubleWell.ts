@@ -35,6 +35,7 @@ export interface FreeEnergyProfile {
 /** Grid given as points, or as `{ min, max, points }` (inclusive ends). */
 export type GridSpec = ArrayLike<number> | { min: number; max: number; points: number };
 
+/** Default coefficients of {@link DoubleWell}. */
 export const DOUBLE_WELL_DEFAULTS: Readonly<DoubleWellCoefficients> = Object.freeze({ a: -0.5, b: -6, c: 1, d: 1 });
 
 function resolve(options: DoubleWellOptions): DoubleWellCoefficients {

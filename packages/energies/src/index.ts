@@ -1,3 +1,9 @@
+/**
+ * Benchmark energies in units of kT: double wells, Mueller-Brown, many-well, Gaussian mixtures, DW4, LJ13, user functions.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/energies
+ */
 export { energyFromFunction, energyGrad, energyAndGrad, withGradientTape, withTemperature } from './energy.js';
 export {
   DoubleWell,

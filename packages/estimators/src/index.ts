@@ -1,3 +1,9 @@
+/**
+ * Importance weights, free energies, log Z and MCMC diagnostics (ESS, R-hat, autocorrelation).
+ *
+ * @packageDocumentation
+ * @module @boltzflow/estimators
+ */
 export type { Series, SeriesLike, ChainsLike } from './input.js';
 export { autocorrelation, autocovariance } from './autocorrelation.js';
 export { integratedAutocorrTime, type IntegratedAutocorrTimeOptions, type IntegratedAutocorrTimeResult } from './integratedAutocorrTime.js';

@@ -1,3 +1,9 @@
+/**
+ * MCMC kernels, enhanced sampling and flow-assisted samplers.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/mcmc
+ */
 // kernels/: local MCMC kernels, adaptation and sampleChain; enhanced/: replica exchange, umbrella sampling, metadynamics;
 // flow/: flow-assisted samplers (latent-space MCMC, independence proposals, stochastic normalizing flows).
 export * from './kernels/index.js';

@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// Node's file system behind the `#platform` adapter (platform.node.ts / platform.browser.ts), so browsers can bundle this.
+import { Buffer, createHash, currentPid, fs, os, path, processAlive, randomUUID, type FileHandle } from '#platform';
 import { BoltzflowError, isBoltzflowError, Rng, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
 import { bijectorFromConfig } from '@boltzflow/bijectors';
 import { flowVariables } from './flowParts.js';
@@ -209,12 +206,7 @@ async function removeFile(dir: string, name: string): Promise<void> {
 function ownerAlive(owner: string): boolean {
   const [pid, host] = owner.split(' ');
   if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return true;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(Number(pid));
 }
 
 /**
@@ -223,7 +215,7 @@ function ownerAlive(owner: string): boolean {
  */
 async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const file = path.join(dir, LOCK);
-  const me = `${process.pid} ${os.hostname()}`;
+  const me = `${currentPid()} ${os.hostname()}`;
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {

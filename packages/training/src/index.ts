@@ -1,3 +1,9 @@
+/**
+ * Maximum-likelihood, reverse-KL and mixed training of flows, with checkpoints.
+ *
+ * @packageDocumentation
+ * @module @boltzflow/training
+ */
 // Flow matching (particle systems) lives in flowMatching/.
 export * from './flowMatching/index.js';
 export { trainML, type TrainMLOptions } from './trainML.js';

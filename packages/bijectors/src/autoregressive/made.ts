@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertInteger, BoltzflowError, type Rng, MAX_DIM } from '@boltzflow/core';
 import { MLP, type Activation } from '../nn/mlp.js';
 
+/** Options of {@link MADE}. */
 export interface MADEOptions {
   /** Number of autoregressive variables. */
   dim: number;
@@ -83,14 +84,17 @@ export class MADE {
     });
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.net.trainableVariables;
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): { dim: number; hidden: number[]; paramsPerDim: number; order: number[]; activation: Activation } {
     return { dim: this.dim, hidden: [...this.hidden], paramsPerDim: this.paramsPerDim, order: [...this.order], activation: this.net.options.activation };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.net.dispose();
   }

@@ -5,6 +5,7 @@ import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js'
 import { registerBijector } from '../registry.js';
 import { MADE } from './made.js';
 
+/** Options of {@link MaskedAutoregressiveFlow} and {@link InverseAutoregressiveFlow}. */
 export interface MaskedAutoregressiveFlowOptions {
   dim: number;
   /** MADE hidden widths (default [32, 32]). */
@@ -139,14 +140,17 @@ export class MaskedAutoregressiveFlow implements Bijector {
     });
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.made.trainableVariables;
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'MaskedAutoregressiveFlow', ...this.options, hidden: [...(this.options.hidden ?? [])], order: [...(this.options.order ?? [])] };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.made.dispose();
   }
@@ -165,6 +169,7 @@ export class InverseAutoregressiveFlow implements Bijector {
     this.maf = new MaskedAutoregressiveFlow(options);
   }
 
+  /** Dimension of the points the map acts on. */
   get dim(): number {
     return this.maf.dim;
   }
@@ -179,14 +184,17 @@ export class InverseAutoregressiveFlow implements Bijector {
     return { x: r.y, logDet: r.logDet };
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.maf.trainableVariables;
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { ...this.maf.toConfig(), type: 'InverseAutoregressiveFlow' };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.maf.dispose();
   }

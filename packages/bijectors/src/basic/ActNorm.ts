@@ -3,6 +3,7 @@ import { assertBatch, BoltzflowError, type Bijector, type Rng, type SerializedCo
 import { registerBijector } from '../registry.js';
 import { checkDim } from './vectorParam.js';
 
+/** Options of {@link ActNorm}. */
 export interface ActNormOptions {
   dim: number;
   /** Set by `toConfig()` once initialised, so that a rebuilt layer does not re-initialise on its first batch. */
@@ -40,10 +41,12 @@ export class ActNorm implements Bijector {
     this.initializedFlag = tf.variable(tf.scalar(this.initializedCache ? 1 : 0), false);
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return [this.logScale, this.shift];
   }
 
+  /** State saved with the weights but not trained by gradients. */
   get nonTrainableVariables(): tf.Variable[] {
     return [this.initializedFlag];
   }
@@ -97,10 +100,12 @@ export class ActNorm implements Bijector {
     return tf.tidy(() => ({ x: tf.mul(tf.sub(y, this.shift), tf.exp(tf.neg(this.logScale))) as tf.Tensor2D, logDet: tf.sub(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D }));
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'ActNorm', dim: this.dim, initialized: this.initialized };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     tf.dispose([this.logScale, this.shift, this.initializedFlag]);
   }

@@ -3,8 +3,10 @@ import { assertBatch, assertFiniteArray, BoltzflowError, type Bijector, type Rng
 import { registerBijector } from '../registry.js';
 import { checkDim, vectorParam } from './vectorParam.js';
 
+/** How {@link AffineTriL} keeps its diagonal positive. */
 export type DiagonalParameterization = 'softplus' | 'exp';
 
+/** Options of {@link AffineTriL}. */
 export interface AffineTriLOptions {
   dim: number;
   /** Initial (or fixed) lower-triangular L `[dim][dim]` with positive diagonal (entries above it must be 0). Default identity. */
@@ -68,6 +70,7 @@ export class AffineTriL implements Bijector {
     this.eye = tf.eye(d) as tf.Tensor2D;
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.trainable ? [this.rawDiagonal, this.lower, this.shift] : [];
   }
@@ -115,6 +118,7 @@ export class AffineTriL implements Bijector {
     });
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     const base = { type: 'AffineTriL', dim: this.dim, diagonal: this.diagonal, trainable: this.trainable };
     if (this.trainable) return base;
@@ -124,6 +128,7 @@ export class AffineTriL implements Bijector {
     return cfg;
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     tf.dispose([this.rawDiagonal, this.lower, this.shift, this.strictLowerMask, this.eye]);
   }

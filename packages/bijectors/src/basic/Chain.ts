@@ -3,6 +3,7 @@ import { assertBatch, BoltzflowError, type Bijector, type SerializedConfig } fro
 import { bijectorFromConfig, registerBijector } from '../registry.js';
 import { checkDim } from './vectorParam.js';
 
+/** Options of {@link Chain}. */
 export interface ChainOptions {
   /** Applied in list order by `forward` (first element first); `inverse` runs them in reverse. */
   bijectors: Bijector[];
@@ -51,10 +52,12 @@ export class Chain implements Bijector {
     this.bijectors = [...o.bijectors];
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.bijectors.flatMap((b) => b.trainableVariables);
   }
 
+  /** State saved with the weights but not trained by gradients. */
   get nonTrainableVariables(): tf.Variable[] {
     return this.bijectors.flatMap((b) => b.nonTrainableVariables ?? []);
   }
@@ -88,10 +91,12 @@ export class Chain implements Bijector {
     });
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'Chain', dim: this.dim, bijectors: this.bijectors.map((b) => b.toConfig()) };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     for (const b of this.bijectors) b.dispose();
   }

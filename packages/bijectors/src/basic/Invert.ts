@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type SerializedConfig } from '@boltzflow/core';
 import { bijectorFromConfig, registerBijector } from '../registry.js';
 
+/** Options of {@link Invert}. */
 export interface InvertOptions {
   bijector: Bijector;
 }
@@ -22,14 +23,17 @@ export class Invert implements Bijector {
     this.bijector = b;
   }
 
+  /** Dimension of the points the map acts on. */
   get dim(): number {
     return this.bijector.dim;
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.bijector.trainableVariables;
   }
 
+  /** State saved with the weights but not trained by gradients. */
   get nonTrainableVariables(): tf.Variable[] {
     return this.bijector.nonTrainableVariables ?? [];
   }
@@ -46,10 +50,12 @@ export class Invert implements Bijector {
     return { x: r.y, logDet: r.logDet };
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'Invert', bijector: this.bijector.toConfig() };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.bijector.dispose();
   }

@@ -4,6 +4,7 @@ import { registerBijector } from '../registry.js';
 import { checkDim } from './vectorParam.js';
 import { columnSelector } from './columnSelector.js';
 
+/** Options of {@link Permute}. */
 export interface PermuteOptions {
   /** `y[:, i] = x[:, permutation[i]]`; must contain each of 0..dim-1 once. */
   permutation: number[];
@@ -60,6 +61,7 @@ export class Permute implements Bijector {
     return new Permute(Array.from(rng.permutation(dim)));
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return [];
   }
@@ -74,15 +76,18 @@ export class Permute implements Bijector {
     return tf.tidy(() => ({ x: tf.matMul(y, this.invIdx) as tf.Tensor2D, logDet: tf.zeros([n]) as tf.Tensor1D }));
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'Permute', permutation: [...this.permutation] };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     tf.dispose([this.fwdIdx, this.invIdx]);
   }
 }
 
+/** Options of {@link Reverse}. */
 export interface ReverseOptions {
   dim: number;
 }
@@ -95,6 +100,7 @@ export class Reverse extends Permute {
     super(Array.from({ length: dim }, (_, i) => dim - 1 - i));
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   override toConfig(): SerializedConfig {
     return { type: 'Reverse', dim: this.dim };
   }

@@ -3,6 +3,7 @@ import { assertBatch, assertPositive, BoltzflowError, type Bijector, type Rng, t
 import { registerBijector } from '../registry.js';
 import { checkDim, vectorParam } from './vectorParam.js';
 
+/** Options of {@link Scale}. */
 export interface ScaleOptions {
   dim: number;
   /** Initial (or fixed) positive scale, a number or `[dim]` array. Give either this or `logScale`. Default 1. */
@@ -37,6 +38,7 @@ export class Scale implements Bijector {
     this.logScale = tf.variable(tf.tensor1d(s), this.trainable);
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.trainable ? [this.logScale] : [];
   }
@@ -51,10 +53,12 @@ export class Scale implements Bijector {
     return tf.tidy(() => ({ x: tf.mul(y, tf.exp(tf.neg(this.logScale))) as tf.Tensor2D, logDet: tf.sub(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D }));
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'Scale', dim: this.dim, trainable: this.trainable, ...(this.trainable ? {} : { logScale: Array.from(this.logScale.dataSync()) }) };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.logScale.dispose();
   }

@@ -3,6 +3,7 @@ import { assertBatch, type Bijector, type Rng, type SerializedConfig } from '@bo
 import { registerBijector } from '../registry.js';
 import { checkDim, vectorParam } from './vectorParam.js';
 
+/** Options of {@link Shift}. */
 export interface ShiftOptions {
   dim: number;
   /** Initial (or fixed) shift b, a number or `[dim]` array. Default 0. */
@@ -26,6 +27,7 @@ export class Shift implements Bijector {
     this.shift = tf.variable(tf.tensor1d(b), this.trainable);
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.trainable ? [this.shift] : [];
   }
@@ -40,10 +42,12 @@ export class Shift implements Bijector {
     return tf.tidy(() => ({ x: tf.sub(y, this.shift) as tf.Tensor2D, logDet: tf.zeros([n]) as tf.Tensor1D }));
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'Shift', dim: this.dim, trainable: this.trainable, ...(this.trainable ? {} : { shift: Array.from(this.shift.dataSync()) }) };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.shift.dispose();
   }

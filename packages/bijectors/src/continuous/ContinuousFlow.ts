@@ -3,10 +3,14 @@ import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, 
 import { registerBijector } from '../registry.js';
 import { vectorFieldFromConfig, type VectorField } from './vectorField.js';
 
+/** ODE integrator of {@link ContinuousFlow}. */
 export type OdeSolver = 'rk4' | 'dopri5';
+/** How {@link ContinuousFlow} computes the divergence of its vector field. */
 export type TraceEstimator = 'exact' | 'hutchinson';
+/** Distribution of the probe vectors of the stochastic trace estimator. */
 export type ProbeDistribution = 'rademacher' | 'gaussian';
 
+/** Options of {@link ContinuousFlow}. */
 export interface ContinuousFlowOptions {
   /** 'rk4' (fixed step, default) or adaptive Dormand–Prince 'dopri5'. */
   solver?: OdeSolver;
@@ -101,6 +105,7 @@ export class ContinuousFlow implements Bijector {
     assertInteger(this.maxTraceBatch, 'maxTraceBatch', 1);
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.field.trainableVariables;
   }
@@ -269,6 +274,7 @@ export class ContinuousFlow implements Bijector {
     return { state: x, logDet: l };
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return {
       type: 'ContinuousFlow',
@@ -284,6 +290,7 @@ export class ContinuousFlow implements Bijector {
     };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.field.dispose?.();
   }

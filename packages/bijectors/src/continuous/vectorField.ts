@@ -7,11 +7,15 @@ import { MLP, type Activation } from '../nn/mlp.js';
  * `[n]` (flow matching draws one t per sample). Samples must be processed independently (the exact trace relies on it).
  */
 export interface VectorField {
+  /** Dimension of the points the field acts on. */
   readonly dim: number;
   /** f(x, t), `[n, dim]`; a fresh tensor, inputs not disposed. */
   apply(x: tf.Tensor2D, t: number | tf.Tensor1D): tf.Tensor2D;
+  /** Variables trained by gradients, in a fixed order. */
   readonly trainableVariables: tf.Variable[];
+  /** JSON description without weights, rebuilt by `vectorFieldFromConfig`. */
   toConfig(): SerializedConfig;
+  /** Frees the field's variables. */
   dispose?(): void;
 }
 
@@ -45,6 +49,7 @@ export function timeColumn(t: number | tf.Tensor1D, n: number): tf.Tensor2D {
   return tf.reshape(t, [n, 1]) as tf.Tensor2D;
 }
 
+/** Options of {@link MLPVectorField}. */
 export interface MLPVectorFieldOptions {
   dim: number;
   /** Hidden widths (default [64, 64]). */
@@ -73,14 +78,17 @@ export class MLPVectorField implements VectorField {
     return tf.tidy(() => this.net.apply(tf.concat([x, timeColumn(t, x.shape[0])], 1) as tf.Tensor2D));
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.net.trainableVariables;
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'MLPVectorField', dim: this.dim, ...this.opts, hidden: [...this.opts.hidden] };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.net.dispose();
   }

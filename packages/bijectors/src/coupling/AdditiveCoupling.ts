@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerBijector } from '../registry.js';
 import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
 
+/** Options of {@link AdditiveCoupling}. */
 export type AdditiveCouplingOptions = CouplingOptions;
 
 /** NICE additive coupling (Dinh et al. 2015): y_a = x_a, y_b = x_b + t(x_a). Volume preserving (logDet 0). */
@@ -10,6 +11,7 @@ export class AdditiveCoupling extends CouplingBijector {
     super(options, 1, 'additive_coupling');
   }
 
+  /** The `type` written by `toConfig()`. */
   protected get typeName(): string {
     return 'AdditiveCoupling';
   }

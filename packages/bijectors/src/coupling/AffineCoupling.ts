@@ -21,6 +21,7 @@ export class AffineCoupling extends CouplingBijector {
     assertPositive(this.logScaleBound, 'logScaleBound');
   }
 
+  /** The `type` written by `toConfig()`. */
   protected get typeName(): string {
     return 'AffineCoupling';
   }

@@ -109,8 +109,10 @@ export abstract class CouplingBijector implements Bijector {
 
   /** Subclass-specific config fields. */
   protected abstract extraConfig(): Record<string, unknown>;
+  /** The `type` written by `toConfig()`. */
   protected abstract get typeName(): string;
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.conditioner.trainableVariables;
   }
@@ -144,10 +146,12 @@ export abstract class CouplingBijector implements Bijector {
     return { x: r.out, logDet: r.logDet };
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: this.typeName, dim: this.dim, mask: [...this.mask], hidden: [...this.hidden], activation: this.activation, outputScale: this.outputScale, ...this.extraConfig() };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.conditioner.dispose();
     tf.dispose([this.idxA, this.idxB, this.unsplit]);

@@ -67,6 +67,7 @@ export class SplineCoupling extends CouplingBijector {
     return { inverse, bound: this.bound, minBinWidth: this.minBinWidth, minBinHeight: this.minBinHeight, minDerivative: this.minDerivative };
   }
 
+  /** The `type` written by `toConfig()`. */
   protected get typeName(): string {
     return 'SplineCoupling';
   }

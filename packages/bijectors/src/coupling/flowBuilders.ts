@@ -10,6 +10,7 @@ import { SplineCoupling } from './SplineCoupling.js';
 /** What goes between coupling layers (in addition to the alternating masks). */
 export type LayerPermutation = 'none' | 'reverse' | 'random';
 
+/** Options shared by the coupling-flow builders ({@link realNVP}, {@link neuralSplineFlow}). */
 export interface CouplingFlowOptions {
   dim: number;
   /** Number of coupling layers (default 4). */
@@ -25,11 +26,13 @@ export interface CouplingFlowOptions {
   actNorm?: boolean;
 }
 
+/** Options of {@link realNVP}. */
 export interface RealNVPOptions extends CouplingFlowOptions {
   /** Log-scale bound of each AffineCoupling (default 3). */
   logScaleBound?: number;
 }
 
+/** Options of {@link neuralSplineFlow}. */
 export interface NeuralSplineFlowOptions extends CouplingFlowOptions {
   /** Bins per spline (default 8). */
   bins?: number;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, BoltzflowError, describeShape } from '@boltzflow/core';
 
+/** Options of the rational-quadratic spline transform. */
 export interface RationalQuadraticSplineOptions {
   /** Evaluate the inverse map (data → latent side of the spline). Default false. */
   inverse?: boolean;
@@ -18,6 +19,7 @@ export interface RationalQuadraticSplineOptions {
   circular?: boolean;
 }
 
+/** Default half-width B of the spline interval [−B, B]; identity outside. */
 export const DEFAULT_SPLINE_BOUND = 5;
 
 /**

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { registerBijector } from '../registry.js';
 
+/** Options of {@link LogisticMixtureCDF}. */
 export interface LogisticMixtureCDFOptions {
   dim: number;
   /** Mixture components K per dimension (default 4). */
@@ -213,14 +214,17 @@ export class LogisticMixtureCDF implements Bijector {
     return out;
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return [this.logits, this.means, this.logScales];
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'LogisticMixtureCDF', dim: this.dim, components: this.components, maxIterations: this.maxIterations, tolerance: this.tolerance };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     tf.dispose([this.logits, this.means, this.logScales]);
   }

@@ -4,6 +4,7 @@ import { activate, MLP, type Activation } from '../nn/mlp.js';
 import { tanh } from '../nn/activations.js';
 import { registerVectorField, timeColumn, type VectorField } from '../continuous/vectorField.js';
 
+/** Options of {@link EGNNVectorField}. */
 export interface EGNNVectorFieldOptions {
   particles: number;
   spatialDim: number;
@@ -117,14 +118,17 @@ export class EGNNVectorField implements VectorField {
     });
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return [this.embed, ...this.blocks.flatMap((b) => (b.phiH ? [b.phiE, b.phiX, b.phiH] : [b.phiE, b.phiX]))].flatMap((m) => m.trainableVariables);
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'EGNNVectorField', particles: this.particles, spatialDim: this.spatialDim, hidden: this.hidden, layers: this.layers, activation: this.activation, coordinateRange: this.coordinateRange };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.embed.dispose();
     for (const b of this.blocks) [b.phiE, b.phiX, b.phiH].forEach((m) => m?.dispose());

@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { elu, sigmoid, tanh } from './activations.js';
 import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng, MAX_DIM } from '@boltzflow/core';
 
+/** Hidden-layer activation of {@link MLP}. */
 export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
 
 /** The activation names {@link MLP} accepts. */
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'silu', 'elu', 'leakyRelu', 'softplus'];
 
+/** Options of {@link MLP}. */
 export interface MLPOptions {
   inputDim: number;
   outputDim: number;
@@ -97,19 +99,23 @@ export class MLP {
     if (options.spectralNorm) this.updateSpectralNorm(options.spectralNorm.iterations ?? 50);
   }
 
+  /** Width of the input layer. */
   get inputDim(): number {
     return this.options.inputDim;
   }
+  /** Width of the output layer. */
   get outputDim(): number {
     return this.options.outputDim;
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     const out: tf.Variable[] = [];
     for (let l = 0; l < this.weights.length; l++) out.push(this.weights[l], this.biases[l]);
     return out;
   }
 
+  /** State saved with the weights but not trained by gradients. */
   get nonTrainableVariables(): tf.Variable[] {
     return [...this.spectralU];
   }
@@ -180,11 +186,13 @@ export class MLP {
     });
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): { inputDim: number; outputDim: number; hidden: number[]; activation: Activation; masks?: number[][][]; spectralNorm?: { coefficient: number; iterations?: number } } {
     const { inputDim, outputDim, hidden, activation, masks, spectralNorm } = this.options;
     return { inputDim, outputDim, hidden: [...hidden], activation, ...(masks ? { masks } : {}), ...(spectralNorm ? { spectralNorm } : {}) };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     tf.dispose([...this.weights, ...this.biases, ...this.spectralU, ...this.maskTensors]);
   }

@@ -7,6 +7,7 @@ import { registerBijector } from '../registry.js';
 export type ResidualActivation = 'elu' | 'tanh' | 'softplus';
 const RESIDUAL_ACTIVATIONS: readonly ResidualActivation[] = ['elu', 'tanh', 'softplus'];
 
+/** Options of {@link ResidualFlow}. */
 export interface ResidualFlowOptions {
   dim: number;
   /** Hidden widths of g (default [32, 32]). */
@@ -231,18 +232,22 @@ export class ResidualFlow implements Bijector {
     this.net.updateSpectralNorm(iterations);
   }
 
+  /** Variables trained by gradients, in a fixed order (checkpoints rely on it). */
   get trainableVariables(): tf.Variable[] {
     return this.net.trainableVariables;
   }
 
+  /** State saved with the weights but not trained by gradients. */
   get nonTrainableVariables(): tf.Variable[] {
     return this.net.nonTrainableVariables;
   }
 
+  /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
     return { type: 'ResidualFlow', ...this.config, hidden: [...(this.config.hidden ?? [])] };
   }
 
+  /** Frees the variables it owns. */
   dispose(): void {
     this.net.dispose();
   }

@@ -36,6 +36,7 @@ export interface BinSpec {
   count: number;
 }
 
+/** Edges and centres of `count` equal bins on [min, max]. */
 export function binEdges(b: BinSpec): { edges: number[]; centers: number[] } {
   const w = (b.max - b.min) / b.count;
   return {

@@ -3,6 +3,7 @@ import { assertInteger, assertPositive, BoltzflowError, type ChainState, type En
 import { disposeStateExcept } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 
+/** Options of {@link metadynamics}. */
 export interface MetadynamicsOptions {
   cv: CollectiveVariable;
   /** Initial hill height h₀ (kT). */
@@ -21,9 +22,11 @@ export interface MetadynamicsOptions {
   /** Walkers `[walkers, dim]`: each walker builds its own, independent bias. */
   x0: tf.Tensor2D;
   rng: Rng;
+  /** Called every 500 steps and at the end with the steps done and the total. */
   onProgress?: (step: number, total: number) => void;
 }
 
+/** What {@link metadynamics} returns. */
 export interface MetadynamicsResult {
   /** Grid points ξ_g (bin centres of `grid`). */
   grid: number[];

@@ -10,6 +10,7 @@ export interface GeometricLadder {
   count: number;
 }
 
+/** Options of {@link replicaExchange}. */
 export interface ReplicaExchangeOptions {
   /** Strictly increasing temperatures (samples are reported at the first, normally 1), or a geometric ladder. */
   temperatures: readonly number[] | GeometricLadder;
@@ -191,11 +192,13 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
   };
 }
 
+/** Options of {@link replicaExchange} as a run: the ladder's options, {@link sampleChain}'s, and the start `x0`. */
 export interface ReplicaExchangeRunOptions extends ReplicaExchangeOptions, SampleChainOptions {
   /** Start of every replica, `[chains, dim]`. */
   x0: tf.Tensor2D;
 }
 
+/** What a replica-exchange run returns. */
 export interface ReplicaExchangeResult extends SampleChainResult<ReplicaExchangeState> {
   temperatures: number[];
   /** Per neighbour pair (k, k+1): fraction of swap attempts accepted (burn-in included). */

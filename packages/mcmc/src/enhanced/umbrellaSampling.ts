@@ -4,6 +4,7 @@ import { disposeStateExcept, sampleChain } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 import { wham, type WhamResult } from './wham.js';
 
+/** Options of {@link umbrellaSampling}. */
 export interface UmbrellaSamplingOptions {
   cv: CollectiveVariable;
   /** Window centres ξ_k (sampled in this order). */
@@ -32,6 +33,7 @@ export interface UmbrellaSamplingOptions {
   refine?: number;
 }
 
+/** What {@link umbrellaSampling} returns. */
 export interface UmbrellaSamplingResult {
   binCenters: number[];
   binEdges: number[];

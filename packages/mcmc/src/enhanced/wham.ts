@@ -1,5 +1,6 @@
 import { BoltzflowError, assertInteger, assertPositive, logSumExp } from '@boltzflow/core';
 
+/** Options of {@link wham}. */
 export interface WhamOptions {
   /** Histogram counts n_k(b), `[windows][bins]`. */
   counts: ArrayLike<number>[];
@@ -10,6 +11,7 @@ export interface WhamOptions {
   maxIterations?: number;
 }
 
+/** What {@link wham} returns. */
 export interface WhamResult {
   /** Normalised log probability of each bin (−Inf for bins no window visited). */
   logProb: number[];

@@ -42,6 +42,7 @@ export interface LangevinBlock {
   readonly metropolize: boolean;
 }
 
+/** A stochastic (MCMC) layer of a {@link StochasticNormalizingFlow}: a Metropolis or a Langevin block. */
 export type StochasticBlock = MetropolisBlock | LangevinBlock;
 /** A layer: a deterministic Bijector (forward maps towards the data) or a stochastic block. */
 export type SnfLayer = Bijector | StochasticBlock;
@@ -78,6 +79,7 @@ function isBlock(l: unknown): l is StochasticBlock {
   return t === 'metropolis' || t === 'langevin';
 }
 
+/** Options of {@link StochasticNormalizingFlow}. */
 export interface StochasticNormalizingFlowOptions {
   /** Prior p_base; u_prior = −log p_base (normalised, so AIS-type log-weights estimate log Z of exp(−u)). */
   base: Distribution;
@@ -86,11 +88,13 @@ export interface StochasticNormalizingFlowOptions {
   layers: readonly SnfLayer[];
 }
 
+/** Options of sampling a {@link StochasticNormalizingFlow}. */
 export interface SnfSampleOptions {
   /** Also return each layer's log-weight contribution and each block's mean acceptance. */
   perLayer?: boolean;
 }
 
+/** Samples of a {@link StochasticNormalizingFlow} with their log importance weights. */
 export interface SnfSample {
   /** Samples x_T `[n, dim]`. */
   x: tf.Tensor2D;

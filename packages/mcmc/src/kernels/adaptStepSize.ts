@@ -8,6 +8,7 @@ export const DEFAULT_TARGET_ACCEPTANCE: Readonly<Record<string, number>> = { rwm
 /** Any kernel factory taking the target and `{ stepSize }` (e.g. `randomWalkMetropolis`, `mala`, or `(t, o) => hmc(t, { ...o, numLeapfrogSteps: 10 })`). */
 export type StepSizeKernelFactory<S extends ChainState> = (target: Energy, options: { stepSize: number }) => Kernel<S>;
 
+/** Options of {@link adaptStepSize}. */
 export interface AdaptStepSizeOptions {
   /** Warm-up steps spent adapting. */
   warmup: number;
@@ -22,6 +23,7 @@ export interface AdaptStepSizeOptions {
   kappa?: number;
 }
 
+/** What {@link adaptStepSize} returns. */
 export interface AdaptStepSizeResult<S extends ChainState> {
   /** Kernel built with the final (averaged) step size: the step size is frozen from here on. */
   kernel: Kernel<S>;

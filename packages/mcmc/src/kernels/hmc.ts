@@ -4,6 +4,7 @@ import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, drawLogUniform, mhDecision, nanToInf, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
 
+/** Options of {@link hmc}. */
 export interface HmcOptions {
   /** Leapfrog step ε. */
   stepSize: number;

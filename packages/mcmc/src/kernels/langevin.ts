@@ -5,6 +5,7 @@ import { checkStepSize, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
 import { mala } from './mala.js';
 
+/** Options of {@link langevin}. */
 export interface LangevinOptions {
   /** Time step h. */
   stepSize: number;

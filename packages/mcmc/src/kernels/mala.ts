@@ -4,6 +4,7 @@ import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
 
+/** Options of {@link mala}. */
 export interface MalaOptions {
   /** τ in x' = x − τ∇u(x) + √(2τ) ξ (blackjax convention). */
   stepSize: number;

@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { checkFiniteAtStart, checkStart, checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows } from '../proposal.js';
 
+/** Options of {@link randomWalkMetropolis}. */
 export interface RandomWalkMetropolisOptions {
   /** Standard deviation of the Gaussian proposal: one number, or one per dimension. */
   stepSize: number | readonly number[];
 }
 
+/** Chain state of {@link randomWalkMetropolis}. */
 export type RandomWalkMetropolisState = ChainState;
 
 /** Kernel produced by {@link randomWalkMetropolis}; `kind` selects the default target acceptance in adaptation. */

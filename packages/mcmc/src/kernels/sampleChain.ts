@@ -35,6 +35,7 @@ export function sampleArray(data: Float32Array, shape: [number, number, number])
   };
 }
 
+/** Progress reported by {@link sampleChain} to `onProgress`. */
 export interface SampleChainProgress {
   /** Steps done so far (burn-in included). */
   step: number;
@@ -42,6 +43,7 @@ export interface SampleChainProgress {
   phase: 'burnIn' | 'sampling';
 }
 
+/** Options of {@link sampleChain}. */
 export interface SampleChainOptions {
   /** Steps after burn-in (0 allowed: a burn-in-only run, no samples). */
   steps: number;
@@ -57,6 +59,7 @@ export interface SampleChainOptions {
   trace?: (x: tf.Tensor2D) => tf.Tensor2D;
 }
 
+/** What {@link sampleChain} returns. */
 export interface SampleChainResult<S extends ChainState> {
   /** `[kept, chains, dim]` positions, or `[kept, chains, k]` traced observables. */
   samples: SampleArray;

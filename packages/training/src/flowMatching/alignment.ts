@@ -1,6 +1,7 @@
 import { hungarian } from './hungarian.js';
 import { kabsch } from '@boltzflow/core';
 
+/** Options of the alignment of flow-matching pairs. */
 export interface AlignOptions {
   /** Alternations of (Hungarian permutation, Kabsch rotation); stops early when the permutation repeats. Default 4. */
   iterations?: number;

@@ -6,9 +6,12 @@ import { runObjective, type PreparedStep, type TrainingObjective, type TrainingP
 import { alignParticles } from './alignment.js';
 import { hungarian } from './hungarian.js';
 
+/** How {@link trainFlowMatching} aligns each data point with its noise partner (particle symmetries). */
 export type FlowMatchingAlignment = 'none' | 'equivariant-ot';
+/** How {@link trainFlowMatching} pairs noise with data in a batch. */
 export type FlowMatchingPairing = 'random' | 'ot';
 
+/** Options of {@link trainFlowMatching}. */
 export interface FlowMatchingOptions {
   /** Source distribution x0 (e.g. MeanFreeNormal for particle systems); the flow's base. */
   base: Distribution;
@@ -36,6 +39,7 @@ export interface FlowMatchingOptions {
   maxNonFiniteSteps?: number;
   seed?: number;
   rng?: Rng;
+  /** Called with the training progress; awaited, so it may write logs or checkpoints. */
   onProgress?: (progress: TrainingProgress) => void | Promise<void>;
   progressEvery?: number;
 }
