@@ -206,15 +206,20 @@ async function removeFile(dir: string, name: string): Promise<void> {
   await fs.unlink(path.join(dir, name)).catch(() => undefined);
 }
 
-function ownerAlive(owner: string): boolean {
-  const [pid, host] = owner.split(' ');
-  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return true;
+/** Whether a process with this pid runs on this host (signal 0 probes without signalling). */
+export function processAlive(pid: number): boolean {
   try {
-    process.kill(Number(pid), 0);
+    process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function ownerAlive(owner: string): boolean {
+  const [pid, host] = owner.split(' ');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '')) return true;
+  return processAlive(Number(pid));
 }
 
 /**
