@@ -306,6 +306,11 @@ async function refuseForeignManifest(dir: string): Promise<void> {
  */
 export async function checkCheckpointDir(dir: string): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
+  await (await openForSave(dir))();
+}
+
+/** Creates `dir`, takes its save lock and checks its manifest is ours (or absent); returns the lock's release. */
+async function openForSave(dir: string): Promise<() => Promise<void>> {
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
@@ -314,9 +319,11 @@ export async function checkCheckpointDir(dir: string): Promise<void> {
   const release = await acquireLock(dir);
   try {
     await refuseForeignManifest(dir);
-  } finally {
+  } catch (e) {
     await release();
+    throw e;
   }
+  return release;
 }
 
 function isPlainFileName(f: string): boolean {
@@ -374,14 +381,8 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
     optimizerPart = await optimizerState(options.optimizer);
   }
 
+  const release = await openForSave(dir);
   try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw new BoltzflowError('IO', `Cannot create checkpoint directory: ${(e as Error).message}`, { argument: 'dir', received: dir });
-  }
-  const release = await acquireLock(dir);
-  try {
-    await refuseForeignManifest(dir);
     const id = `${step}-${randomUUID().slice(0, 8)}`;
     const archText = JSON.stringify(config);
     const archFile = `architecture-${id}.json`;
