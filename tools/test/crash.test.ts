@@ -71,6 +71,35 @@ describe('checkpoint writing killed at random times', () => {
   }, 240_000);
 });
 
+describe('two processes saving into one checkpoint directory', () => {
+  it('interleaved saves, both writers killed: the checkpoint loads, and the next save leaves only its own files', async () => {
+    const dir = path.join(tmp, 'two-writers');
+    const start = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'checkpointWriter.ts'), dir], { cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+      let saved = 0;
+      child.stdout.on('data', (d: Buffer) => (saved += [...d.toString().matchAll(/saved/g)].length));
+      const closed = new Promise<void>((r) => child.on('close', () => r()));
+      return { child, saved: () => saved, closed };
+    };
+    const writers = [start(), start()];
+    // Both must have saved several times while the other was saving too.
+    const t0 = Date.now();
+    while (writers.some((w) => w.saved() < 5) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+    for (const w of writers) w.child.kill('SIGKILL');
+    await Promise.all(writers.map((w) => w.closed));
+    expect(writers.every((w) => w.saved() >= 5)).toBe(true);
+    expect('step' in (await checkLoad(dir))).toBe(true);
+    // The next save (the killed writers' lock is taken over) sweeps every temp and unreferenced data file.
+    const flow = smallRealNVP(2, 2, 32);
+    for (const v of flow.trainableVariables) v.assign(tf.fill(v.shape, 1000));
+    await saveFlow(flow, dir, { step: 1000 });
+    disposeFlow(flow);
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', m.architecture.file, m.weights.file].sort());
+    expect(await checkLoad(dir)).toEqual({ step: 1000 });
+  }, 180_000);
+});
+
 describe('results.json written by the experiments app', () => {
   it('writeFileAtomic never leaves a half-written file: a reader sees old or new content only', async () => {
     const { writeFileAtomic } = await import('../../apps/experiments/src/results.js');

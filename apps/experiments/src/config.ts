@@ -95,9 +95,21 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, prefix: string):
   }
 }
 
+/** One failed parse of `input` (reported with `prefix` before its field paths). */
+export interface ConfigFailure {
+  error: z.ZodError;
+  input: unknown;
+  prefix?: string;
+}
+
 /** Turns a failed parse into one BoltzflowError whose one-line message names every bad field. */
 export function configError(error: z.ZodError, input: unknown, prefix = '', source = 'config'): BoltzflowError {
-  const described = error.issues.flatMap((iss) => describeIssue(iss, input, prefix));
+  return configErrors([{ error, input, prefix }], source);
+}
+
+/** Several failed parses (the envelope and the params of one file) as one error naming every bad field of all. */
+export function configErrors(failures: readonly ConfigFailure[], source = 'config'): BoltzflowError {
+  const described = failures.flatMap((f) => f.error.issues.flatMap((iss) => describeIssue(iss, f.input, f.prefix ?? '')));
   const text = described.map((d) => `'${d.path}': expected ${d.expected}, received ${d.received}`).join('; ');
   const first = described[0];
   return new BoltzflowError('INVALID_CONFIG', `Invalid ${source}: ${text}`, {
@@ -113,8 +125,25 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix
   return r.data;
 }
 
-/** Reads a JSON config file: size-limited, parsed with JSON.parse only, envelope validated. */
-export async function readConfigFile(file: string): Promise<ConfigFile> {
+/**
+ * Paths of every `__proto__` key at any depth. JSON.parse makes them own properties, but merging them into an object
+ * would set its prototype (and drop the field silently), so they are refused.
+ */
+function protoKeys(v: unknown, at: string, out: string[] = []): string[] {
+  if (v === null || typeof v !== 'object' || out.length > 20) return out;
+  if (Array.isArray(v)) v.forEach((x, i) => protoKeys(x, `${at}[${i}]`, out));
+  else {
+    for (const k of Object.keys(v)) {
+      const p = at === '' ? k : `${at}.${k}`;
+      if (k === '__proto__') out.push(p);
+      else protoKeys((v as Record<string, unknown>)[k], p, out);
+    }
+  }
+  return out;
+}
+
+/** Reads a JSON config file: size checked before reading, parsed with JSON.parse only, `__proto__` keys refused. */
+export async function readConfigJson(file: string): Promise<unknown> {
   let size: number;
   try {
     const s = await stat(file);
@@ -133,7 +162,16 @@ export async function readConfigFile(file: string): Promise<ConfigFile> {
   } catch (e) {
     throw new BoltzflowError('INVALID_CONFIG', `Config file ${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseWith(ConfigFileSchema, json, '', `config file ${file}`);
+  const proto = protoKeys(json, '');
+  if (proto.length > 0) {
+    throw new BoltzflowError('INVALID_CONFIG', `Invalid config file ${file}: ${proto.map((p) => `'${p}'`).join(', ')}: '__proto__' is not allowed as a key`, { field: proto[0], expected: 'no __proto__ keys', received: proto.join(', ') });
+  }
+  return json;
+}
+
+/** Reads a JSON config file and validates its envelope (the experiment's params are checked by prepareRun). */
+export async function readConfigFile(file: string): Promise<ConfigFile> {
+  return parseWith(ConfigFileSchema, await readConfigJson(file), '', `config file ${file}`);
 }
 
 /** Deep merge of plain objects (arrays and scalars from `over` replace those in `base`). */

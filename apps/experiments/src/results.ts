@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { BoltzflowError } from '@boltzflow/core';
+import { processAlive } from '@boltzflow/training';
 import { parseWith } from './config.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -140,11 +141,33 @@ export type Results = z.infer<typeof ResultsSchema>;
 export type SamplerResult = z.infer<typeof SamplerResultSchema>;
 export type Artifacts = z.infer<typeof ArtifactsSchema>;
 
+/** Temp files and staging directories of the app start with this, followed by the writer's pid. */
+export const TMP_PREFIX = '.boltzflow-tmp-';
+/** Written first into a run directory and removed last: `boltzflow report` refuses a directory that holds it. */
+export const INCOMPLETE_MARKER = 'INCOMPLETE';
+
+/** The pid in a name `${TMP_PREFIX}<pid>-…`, or undefined for other names. */
+function tmpOwner(name: string): number | undefined {
+  const m = /^\.boltzflow-tmp-(\d+)-/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Names in `dir` left by a writer that no longer runs (a killed run's temp files or staging directories). */
+export async function orphansIn(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => {
+    const pid = tmpOwner(n);
+    return pid !== undefined && pid !== process.pid && !processAlive(pid);
+  });
+}
+
 /** Writes a file atomically: temp file in the same directory, then rename (a crash never leaves a half-written file). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
+  // Temp files of killed writers are swept here; those of live ones (this process included) are theirs.
+  for (const orphan of await orphansIn(path.dirname(file))) await unlink(path.join(path.dirname(file), orphan)).catch(() => undefined);
   // A unique temp name per call: two writes of the same file in one millisecond must not share (and steal) a temp file.
-  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${process.pid}-${randomUUID()}-${path.basename(file)}`);
   try {
     const handle = await open(tmp, 'w');
     try {
@@ -173,12 +196,16 @@ export async function readResults(dir: string): Promise<Results> {
   const file = path.join(dir, 'results.json');
   let text: string;
   try {
+    // Size first: a huge file must be refused before it is read into memory.
+    const st = await stat(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_RESULTS_BYTES) {
+      throw new BoltzflowError('INVALID_CONFIG', `${file} is too large`, { argument: 'results.json', expected: `at most ${MAX_RESULTS_BYTES} bytes`, received: `${st.size} bytes` });
+    }
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof BoltzflowError) throw e;
     throw new BoltzflowError('IO', `Cannot read ${file}: ${(e as Error).message}`);
-  }
-  if (text.length > MAX_RESULTS_BYTES) {
-    throw new BoltzflowError('INVALID_CONFIG', `${file} is too large`, { expected: `at most ${MAX_RESULTS_BYTES} bytes`, received: `${text.length}` });
   }
   let json: unknown;
   try {

@@ -101,7 +101,7 @@ describe('dw4 with likelihood fine-tuning', () => {
     const config = path.join(out, 'config.json');
     const lik = { steps: 3, batchSize: 8, odeSteps: 2, klWeight: 0.5 };
     await writeFile(config, JSON.stringify({ experiment: 'dw4', quick: true, params: { samplers: ['flow-is'], training: { likelihood: lik } } }));
-    const o = await runExperiment({ target: config, out, noReport: true, reporter: silentReporter, seed: 4 });
+    const o = await runExperiment({ target: config, out: path.join(out, 'run'), noReport: true, reporter: silentReporter, seed: 4 });
     const r = ResultsSchema.parse(o.results);
     const quickSteps = (r.config as { params: { training: { steps: number } } }).params.training.steps;
     expect(r.training?.steps).toBe(quickSteps + lik.steps);

@@ -96,9 +96,9 @@ describe('command line', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run'], /run expects one experiment/],
     [['run', 'double-well', '--seed', 'abc'], /--seed: expected an integer/],
-    [['run', 'double-well', '--seed', '-3'], /--seed: expected a value \(an integer/],
+    [['run', 'double-well', '--seed', '-3'], /--seed: expected an integer ≥ 0, received "-3"/],
     [['run', 'double-well', '--backend', 'tpu'], /--backend: expected one of wasm/],
-    [['run', 'double-well', '--frob'], /Unknown option '--frob'/],
+    [['run', 'double-well', '--frob'], /unknown option --frob \(see boltzflow --help\)/],
     [['run', 'no-such-experiment'], /Unknown experiment 'no-such-experiment'.*double-well/],
     [['report', '/nonexistent-dir'], /Cannot read/],
   ])('%j fails with one line and exit code 2', async (argv, message) => {

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 // Node's file system behind the `#platform` adapter (platform.node.ts / platform.browser.ts), so browsers can bundle this.
 import { Buffer, createHash, currentPid, fs, os, path, processAlive, randomUUID, type FileHandle } from '#platform';
+
+export { processAlive };
 import { BoltzflowError, isBoltzflowError, Rng, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
 import { bijectorFromConfig } from '@boltzflow/bijectors';
 import { flowVariables } from './flowParts.js';
@@ -293,6 +295,11 @@ async function refuseForeignManifest(dir: string): Promise<void> {
  */
 export async function checkCheckpointDir(dir: string): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
+  await (await openForSave(dir))();
+}
+
+/** Creates `dir`, takes its save lock and checks its manifest is ours (or absent); returns the lock's release. */
+async function openForSave(dir: string): Promise<() => Promise<void>> {
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
@@ -301,9 +308,11 @@ export async function checkCheckpointDir(dir: string): Promise<void> {
   const release = await acquireLock(dir);
   try {
     await refuseForeignManifest(dir);
-  } finally {
+  } catch (e) {
     await release();
+    throw e;
   }
+  return release;
 }
 
 function isPlainFileName(f: string): boolean {
@@ -361,14 +370,8 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
     optimizerPart = await optimizerState(options.optimizer);
   }
 
+  const release = await openForSave(dir);
   try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw new BoltzflowError('IO', `Cannot create checkpoint directory: ${(e as Error).message}`, { argument: 'dir', received: dir });
-  }
-  const release = await acquireLock(dir);
-  try {
-    await refuseForeignManifest(dir);
     const id = `${step}-${randomUUID().slice(0, 8)}`;
     const archText = JSON.stringify(config);
     const archFile = `architecture-${id}.json`;

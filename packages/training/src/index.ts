@@ -27,6 +27,7 @@ export {
   CHECKPOINT_TMP_PREFIX,
   MAX_RNG_USE_COUNT,
   checkCheckpointDir,
+  processAlive,
   checkRngState,
   minimumParameterCount,
   type SaveFlowOptions,

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng, isBoltzflowError, type SerializedConfig } from '@boltzflow/core';
-import { AffineCoupling, Chain } from '@boltzflow/bijectors';
+import { AffineCoupling, Chain, ContinuousFlow, EGNNVectorField, MaskedAutoregressiveFlow, MLPVectorField, neuralSplineFlow, realNVP, ResidualFlow } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { energyFromFunction } from '@boltzflow/energies';
-import { CHECKPOINT_TMP_PREFIX, loadFlow, readCheckpoint, saveFlow, train, trainKL, type TrainOptions } from '../src/index.js';
+import { CHECKPOINT_TMP_PREFIX, loadFlow, minimumParameterCount, readCheckpoint, saveFlow, train, trainKL, type TrainOptions } from '../src/index.js';
 import { affineFlow, weightsOf } from './affineFlow.js';
 import { gaussianData } from './gaussian.js';
 
@@ -181,6 +181,27 @@ describe('checkpoint manifest integrity', () => {
     expect(e?.message).toMatch(/weights/);
     expect(built).toBe(0);
     (flow.bijector as Chain).dispose?.();
+  });
+});
+
+describe('minimumParameterCount', () => {
+  it('is a lower bound on the weights of every built-in flow family (so no real checkpoint is refused)', () => {
+    const rng = createRng(1);
+    const flows = [
+      realNVP({ dim: 4, hidden: [16, 16], rng }),
+      neuralSplineFlow({ dim: 4, hidden: [16, 16], rng }),
+      new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], rng }),
+      new ResidualFlow({ dim: 4, hidden: [16, 16], rng }),
+      new ContinuousFlow(new MLPVectorField({ dim: 4, hidden: [16, 16], rng })),
+      new ContinuousFlow(new EGNNVectorField({ particles: 3, spatialDim: 2, hidden: 8, layers: 1, rng })),
+    ];
+    for (const f of flows) {
+      const actual = f.trainableVariables.reduce((n, v) => n + v.size, 0);
+      const bound = minimumParameterCount(f.toConfig());
+      expect(bound, f.toConfig().type).toBeGreaterThan(0);
+      expect(bound, f.toConfig().type).toBeLessThanOrEqual(actual);
+      f.dispose?.();
+    }
   });
 });
 

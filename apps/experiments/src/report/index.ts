@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { BoltzflowError } from '@boltzflow/core';
 import type { Results } from '../results.js';
-import { readResults, writeFileAtomic } from '../results.js';
+import { INCOMPLETE_MARKER, readResults, writeFileAtomic } from '../results.js';
 import { standardFigures, type Figure } from './figures.js';
 import { reportHtml } from './html.js';
 import { renderFigure, type RenderedFigure } from './render.js';
@@ -38,6 +40,9 @@ export async function writeReport(dir: string, results: Results, figures: Figure
 
 /** Rebuilds the report of a finished run from its results.json (validated on read). */
 export async function rebuildReport(dir: string, figuresFor?: (r: Results) => Figure[]): Promise<ReportFiles> {
+  if (existsSync(path.join(dir, INCOMPLETE_MARKER))) {
+    throw new BoltzflowError('INVALID_CONFIG', `${dir} holds an incomplete run (it has an ${INCOMPLETE_MARKER} marker: the run was killed before it finished); run the experiment again`, { argument: 'DIR', received: dir });
+  }
   const results = await readResults(dir);
   return writeReport(dir, results, figuresFor ? figuresFor(results) : standardFigures(results));
 }
