@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
 import { disposeStateExcept } from './sampleChain.js';
+import { DualAveraging } from './dualAveraging.js';
 
 /** Default target acceptance per kernel kind: RWM 0.234 (Roberts et al. 1997), MALA 0.574 (Roberts & Rosenthal 1998), HMC 0.65 (Beskos et al. 2013). */
 export const DEFAULT_TARGET_ACCEPTANCE: Readonly<Record<string, number>> = { rwm: 0.234, mala: 0.574, hmc: 0.65 };
@@ -104,9 +105,7 @@ export function adaptStepSize<S extends ChainState>(
     history.push(eps);
   }
 
-  const mu = Math.log(10 * eps);
-  let hBar = 0;
-  let logEpsBar = Math.log(eps);
+  const da = new DualAveraging(eps, delta, gamma, t0, kappa);
   const rest = warmup - history.length;
   let accSum = 0;
   let accN = 0;
@@ -116,16 +115,11 @@ export function adaptStepSize<S extends ChainState>(
       accSum += a;
       accN++;
     }
-    const w = 1 / (m + t0);
-    hBar = (1 - w) * hBar + w * (delta - a);
-    const logEps = mu - (Math.sqrt(m) / gamma) * hBar;
-    const mk = Math.pow(m, -kappa);
-    logEpsBar = mk * logEps + (1 - mk) * logEpsBar;
-    eps = Math.exp(logEps);
+    eps = da.update(a);
     history.push(eps);
     kernel = kernelFactory(target, { stepSize: eps });
   }
-  const finalEps = rest > 0 ? Math.exp(logEpsBar) : eps;
+  const finalEps = da.averagedStepSize;
   return {
     kernel: kernelFactory(target, { stepSize: finalEps }),
     stepSize: finalEps,
