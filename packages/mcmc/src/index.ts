@@ -3,3 +3,4 @@
 export * from './kernels/index.js';
 export * from './enhanced/index.js';
 export * from './flow/index.js';
+export * from './smc/index.js';
