@@ -90,9 +90,9 @@ describe('windowAdaptation', () => {
       [-rho / det, 1 / det],
     ];
     const u = energyFromFunction((x) => tf.tidy(() => tf.mul(tf.sum(tf.mul(tf.matMul(x, tf.tensor2d(P)), x), 1), 0.5) as tf.Tensor1D), 2, 'rho99');
-    const chains = 8;
+    const chains = 4;
     const x0 = tf.zeros([chains, 2]) as tf.Tensor2D;
-    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 8 }), x0, { steps: 300, rng: createRng(11), massMatrix: 'dense' });
+    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 6 }), x0, { steps: 250, rng: createRng(11), massMatrix: 'dense' });
     const inv = warm.inverseMassMatrix as number[][];
     // MC error of the last slow window's covariance: n = chains × window draws, τ from a NUTS run with that matrix.
     const dense = run(warm.kernel, warm.state, 200, 12);
@@ -111,7 +111,7 @@ describe('windowAdaptation', () => {
     expect(Math.abs(c01.mean - rho)).toBeLessThan(4.5 * c01.se);
     const denseEss = minEss(dense.series) / dense.grads;
     // Identity mass: step size by dual averaging with the same warm-up length.
-    const ad = adaptStepSize((t, o) => nuts(t, { ...o, maxTreeDepth: 8 }), u, x0, { warmup: 300, rng: createRng(13), targetAcceptance: 0.8 });
+    const ad = adaptStepSize((t, o) => nuts(t, { ...o, maxTreeDepth: 6 }), u, x0, { warmup: 150, rng: createRng(13), targetAcceptance: 0.8 });
     const ident = run(ad.kernel, ad.state, 200, 14);
     disposeTree(ad.state);
     x0.dispose();

@@ -1,3 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ChainState, Kernel, Rng } from '@boltzflow/core';
+import { disposeStateExcept } from './sampleChain.js';
+
 /**
  * Dual averaging of log ε towards a target acceptance (Hoffman & Gelman 2014, Algorithm 5; Stan's constants by
  * default). Shared by adaptStepSize and windowAdaptation; `restart` is Stan's reset after a mass-matrix update.
@@ -51,5 +55,37 @@ export class DualAveraging {
   /** The averaged iterate (the step size to freeze after warm-up); the iterate when no update happened. */
   get averagedStepSize(): number {
     return this.m > 0 ? Math.exp(this.logEpsBar) : this.start;
+  }
+}
+
+/**
+ * Steps a warm-up chain: `step()` runs the current kernel on the current state, disposes the previous state (unless
+ * it is the caller's starting state), counts evaluations and returns the acceptance statistic, the mean over chains
+ * of min(1, e^{logAcceptRatio}) (0 when non-finite). Shared by adaptStepSize and windowAdaptation.
+ */
+export class WarmupChain<S extends ChainState> {
+  state: S;
+  evaluations: number;
+  private readonly initial: S;
+  private readonly ownsInit: boolean;
+
+  constructor(kernel: Kernel<S>, x0: tf.Tensor2D | S) {
+    this.ownsInit = x0 instanceof tf.Tensor;
+    this.initial = this.ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
+    this.evaluations = this.ownsInit ? this.initial.x.shape[0] : 0;
+    this.state = this.initial;
+  }
+
+  step(kernel: Kernel<S>, rng: Rng): number {
+    const { state: next, info } = kernel.step(this.state, rng);
+    this.evaluations += info.energyEvaluations;
+    if (this.state !== this.initial || this.ownsInit) disposeStateExcept(this.state, next);
+    this.state = next;
+    const p = tf.tidy(() => tf.mean(tf.exp(tf.minimum(info.logAcceptRatio, 0))));
+    const v = p.dataSync()[0];
+    p.dispose();
+    info.accepted.dispose();
+    info.logAcceptRatio.dispose();
+    return Number.isFinite(v) ? v : 0;
   }
 }

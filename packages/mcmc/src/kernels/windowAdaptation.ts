@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
-import { DualAveraging } from './dualAveraging.js';
+import { DualAveraging, WarmupChain } from './dualAveraging.js';
 import type { MassMatrix } from './massMatrix.js';
-import { disposeStateExcept } from './sampleChain.js';
 import { symmetricMatrixFunction } from '@boltzflow/estimators';
 
 /** Builds a kernel from a step size and a mass matrix, e.g. `(p) => nuts(u, p)`, `(p) => hmc(u, { ...p, numLeapfrogSteps: 20 })`, `(p) => mala(u, p)`. */
@@ -97,23 +96,9 @@ export function windowAdaptation<S extends ChainState>(kernelFactory: MassKernel
   let invMass: number[] | number[][] = kind === 'dense' ? (mass as number[][]).map((r) => [...r]) : [...(mass as number[])];
   let kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
 
-  const ownsInit = x0 instanceof tf.Tensor;
-  const initial: S = ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
-  let evaluations = ownsInit ? initial.x.shape[0] : 0;
-  const chains = initial.x.shape[0];
-  let state = initial;
-  const advance = (): number => {
-    const { state: next, info } = kernel.step(state, rng);
-    evaluations += info.energyEvaluations;
-    if (state !== initial || ownsInit) disposeStateExcept(state, next);
-    state = next;
-    const p = tf.tidy(() => tf.mean(tf.exp(tf.minimum(info.logAcceptRatio, 0))));
-    const v = p.dataSync()[0];
-    p.dispose();
-    info.accepted.dispose();
-    info.logAcceptRatio.dispose();
-    return Number.isFinite(v) ? v : 0;
-  };
+  const chain = new WarmupChain(kernel, x0);
+  const chains = chain.state.x.shape[0];
+  const advance = (): number => chain.step(kernel, rng);
 
   // Doubling/halving until the acceptance crosses the target (inside the initial window, as adaptStepSize does).
   let step = 0;
@@ -147,7 +132,7 @@ export function windowAdaptation<S extends ChainState>(kernelFactory: MassKernel
     eps = da.update(a);
     const inSlow = window < slow.length && step >= slow[window][0] && step < slow[window][1];
     if (inSlow) {
-      const x = state.x.dataSync();
+      const x = chain.state.x.dataSync();
       for (let c = 0; c < chains; c++) {
         const o = c * dim;
         for (let i = 0; i < dim; i++) {
@@ -196,8 +181,8 @@ export function windowAdaptation<S extends ChainState>(kernelFactory: MassKernel
     stepSize: finalEps,
     massMatrix: mass,
     inverseMassMatrix: invMass,
-    state,
-    energyEvaluations: evaluations,
+    state: chain.state,
+    energyEvaluations: chain.evaluations,
     slowWindows: slow,
     warmupAcceptance: accN > 0 ? accSum / accN : NaN,
   };
