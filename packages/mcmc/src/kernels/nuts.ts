@@ -124,7 +124,6 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
         const slots = Math.max(j, 1);
         let sub = tf.tidy(() => {
           const fwd = rows(tf.tensor1d(dirs.map((v) => (v > 0 ? 1 : 0)), 'bool'), dim);
-          const fwd1 = tf.tensor1d(dirs.map((v) => (v > 0 ? 1 : 0)), 'bool');
           const zero = tf.zeros([n, dim]) as tf.Tensor2D;
           return {
             x: tf.where(fwd, tree.xR, tree.xL) as tf.Tensor2D,
@@ -132,7 +131,7 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
             g: tf.where(fwd, tree.gR, tree.gL) as tf.Tensor2D,
             logW: tf.fill([n], -Infinity) as tf.Tensor1D,
             xS: tf.where(fwd, tree.xR, tree.xL) as tf.Tensor2D,
-            uS: tf.where(fwd1, tree.uS, tree.uS) as tf.Tensor1D,
+            uS: tree.uS.clone(),
             gS: tf.where(fwd, tree.gR, tree.gL) as tf.Tensor2D,
             rsum: zero,
             ckP: Array.from({ length: slots }, () => zero.clone()),
