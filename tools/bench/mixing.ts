@@ -130,7 +130,7 @@ export function publishedSection(): SectionResult {
  * experiment's energy (the experiments app does not have these rows yet). Warm-up evaluations are the setup column;
  * ESS is the bulk ESS of x₁ over the chains; SMC reports its particles (resampled, equal weights) and log Z ± error.
  */
-function libraryMixingTable(experiment: string, opts: BenchOptions): string {
+export function libraryMixingTable(experiment: string, opts: BenchOptions): string {
   const target: Energy = experiment === 'double-well' ? new DoubleWell() : new ManyWell({ dim: 32 });
   const exactLogZ = (target as unknown as { logZ(): number }).logZ();
   const dim = target.dim;

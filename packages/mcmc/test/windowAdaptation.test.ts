@@ -33,7 +33,7 @@ describe('windowAdaptation', () => {
     const chains = 4;
     const x0 = tf.tidy(() => tf.mul(createRng(1).normal([chains, dim]), tf.tensor1d(sd))) as tf.Tensor2D;
     const before = tf.memory().numTensors;
-    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 7 }), x0, { steps: 300, rng: createRng(2), initBuffer: 40, baseWindow: 20, termBuffer: 40 });
+    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 6 }), x0, { steps: 300, rng: createRng(2), initBuffer: 40, baseWindow: 20, termBuffer: 40 });
     // The adapted inverse mass tracks the variances (within the window's sampling error, here a loose factor 2).
     const inv = warm.inverseMassMatrix as number[];
     for (let i = 0; i < dim; i += 11) expect(Math.abs(Math.log(inv[i] / sd[i] ** 2))).toBeLessThan(Math.log(2));
