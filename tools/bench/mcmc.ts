@@ -1,6 +1,6 @@
 import { createRng, tf, type Rng, type Kernel, type ChainState } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
-import { randomWalkMetropolis, mala, sampleChain, disposeStateExcept } from '@boltzflow/mcmc';
+import { randomWalkMetropolis, mala, nuts, hmc, sampleChain, disposeStateExcept } from '@boltzflow/mcmc';
 import { fmt, fmtBytes, fmtRate, table, timePerCall, type BenchOptions, type SectionResult } from './common.js';
 
 // SNF/FAB double well u = c·x₁⁴ + b·x₁² + a·x₁ + ½·d·x₂² (the DoubleWell defaults).
@@ -258,8 +258,40 @@ export async function mcmcMemory(opts: BenchOptions): Promise<{ chains: number; 
   return { chains: n, steps, thin, peakTensorBytes: info.peakBytes, startRss, peakRss, keptBytes, leakedTensors };
 }
 
+/**
+ * Gradient evaluations per second at 1024 chains: NUTS (maxTreeDepth 5, ε 0.1) and HMC (L = 10, ε 0.1) through
+ * sampleChain, against the plain-JS MALA loop (one gradient per chain-step), all in process CPU time.
+ */
+export function gradientThroughput(opts: BenchOptions): { sampler: string; chains: number; gradsPerSecond: number; plainGradsPerSecond: number; slowdown: number; gradsPerStep: number }[] {
+  const target = new DoubleWell();
+  const n = 1024;
+  const minSeconds = opts.quick ? 0.15 : 0.6;
+  const x0 = startPositions(n, createRng(3));
+  const plain = timePlain('mala', x0, n, stepsFor(n, opts.quick), minSeconds);
+  const out: ReturnType<typeof gradientThroughput> = [];
+  const kernels: [string, Kernel<ChainState>][] = [
+    ['NUTS (depth ≤ 5, ε 0.1)', nuts(target, { stepSize: 0.1, maxTreeDepth: 5 }) as unknown as Kernel<ChainState>],
+    ['HMC (L 10, ε 0.1)', hmc(target, { stepSize: 0.1, numLeapfrogSteps: 10 }) as unknown as Kernel<ChainState>],
+  ];
+  for (const [name, kernel] of kernels) {
+    const steps = opts.quick ? 3 : 10;
+    const x = tf.tensor2d(Float32Array.from(x0), [n, 2]);
+    let grads = 0;
+    const t = timeBoth(() => {
+      const r = sampleChain(kernel, x, { steps, thin: steps, rng: createRng(11) });
+      grads = r.energyEvaluations - n;
+      disposeStateExcept(r.finalState, undefined);
+    }, minSeconds);
+    x.dispose();
+    const rate = grads / t.cpu;
+    out.push({ sampler: name, chains: n, gradsPerSecond: rate, plainGradsPerSecond: 1 / plain.cpu, slowdown: 1 / plain.cpu / rate, gradsPerStep: grads / (steps * n) });
+  }
+  return out;
+}
+
 export async function mcmcSection(opts: BenchOptions): Promise<SectionResult> {
   const { rows, profile } = mcmcThroughput(opts);
+  const gradRows = gradientThroughput(opts);
   const big = rows.filter((r) => r.chains >= 1024);
   const worst = Math.max(...big.map((r) => r.slowdown));
   const met = worst <= TARGET_RATIO;
@@ -269,6 +301,10 @@ export async function mcmcSection(opts: BenchOptions): Promise<SectionResult> {
   md.push(table(['sampler', 'chains', 'steps', 'library steps/s (CPU)', 'plain JS steps/s (CPU)', 'slowdown (×, CPU)', 'slowdown (×, wall)', 'CPU ms per step'], rows.map((r) => [r.sampler.toUpperCase(), r.chains, r.steps, fmtRate(r.tfjsStepsPerSecond), fmtRate(r.plainStepsPerSecond), fmt(r.slowdown), fmt(r.wallSlowdown), fmt(r.msPerStep)])));
   md.push('');
   md.push(`**Target (≥ 1024 chains within ${TARGET_RATIO}× of the plain loop): ${met ? 'met' : 'missed'}** — worst CPU-time slowdown at ≥ 1024 chains ${fmt(worst)}× (wall clock: ${fmt(Math.max(...big.map((r) => r.wallSlowdown)))}×; ${big.map((r) => `${r.sampler.toUpperCase()}@${r.chains}: ${fmt(r.slowdown)}×`).join(', ')}).`);
+  md.push('');
+  md.push('Gradient evaluations per second at 1024 chains (double well; process CPU time): NUTS and HMC through `sampleChain` against the plain-JS MALA loop (one gradient per chain-step). NUTS syncs once per leapfrog step to mask finished chains.');
+  md.push('');
+  md.push(table(['sampler', 'chains', 'gradients per chain-step', 'library grads/s (CPU)', 'plain JS MALA grads/s (CPU)', 'slowdown (×)'], gradRows.map((r) => [r.sampler, r.chains, fmt(r.gradsPerStep), fmtRate(r.gradsPerSecond), fmtRate(r.plainGradsPerSecond), fmt(r.slowdown)])));
   md.push('');
   md.push('Where one RWM step at 16384 chains goes (ms per step, same run):');
   md.push('');
@@ -297,5 +333,5 @@ export async function mcmcSection(opts: BenchOptions): Promise<SectionResult> {
   md.push('### Peak memory');
   md.push('');
   md.push(`RWM, ${mem.chains} chains, ${mem.steps} steps, thin ${mem.thin} (kept draws ${fmtBytes(mem.keptBytes)} in host memory): peak tensor memory (tf.profile peakBytes) **${fmtBytes(mem.peakTensorBytes)}**, process RSS ${fmtBytes(mem.startRss)} → peak ${fmtBytes(mem.peakRss)} (Δ ${fmtBytes(mem.peakRss - mem.startRss)}); tensors left after disposing the result: ${mem.leakedTensors}. One [16384, 2] float32 tensor is ${fmtBytes(16384 * 2 * 4)}.`);
-  return { title: 'MCMC throughput', markdown: md.join('\n'), data: { rows, profile, dims, mem, targetMet: met, worstSlowdown: worst } };
+  return { title: 'MCMC throughput', markdown: md.join('\n'), data: { rows, gradRows, profile, dims, mem, targetMet: met, worstSlowdown: worst } };
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { BoltzflowError } from '@boltzflow/core';
+import { BoltzflowError, TMP_PREFIX, writeFileAtomic as coreWriteFileAtomic } from '@boltzflow/core';
 import { processAlive } from '@boltzflow/training';
 import { parseWith } from './config.js';
 
@@ -142,7 +141,7 @@ export type SamplerResult = z.infer<typeof SamplerResultSchema>;
 export type Artifacts = z.infer<typeof ArtifactsSchema>;
 
 /** Temp files and staging directories of the app start with this, followed by the writer's pid. */
-export const TMP_PREFIX = '.boltzflow-tmp-';
+export { TMP_PREFIX };
 /** Written first into a run directory and removed last: `boltzflow report` refuses a directory that holds it. */
 export const INCOMPLETE_MARKER = 'INCOMPLETE';
 
@@ -161,26 +160,14 @@ export async function orphansIn(dir: string): Promise<string[]> {
   });
 }
 
-/** Writes a file atomically: temp file in the same directory, then rename (a crash never leaves a half-written file). */
+/**
+ * Writes a file atomically (core's `writeFileAtomic`: temp sibling, fsync, rename), creating its directory and first
+ * sweeping temp files of writers that no longer run; those of live ones (this process included) are theirs.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  // Temp files of killed writers are swept here; those of live ones (this process included) are theirs.
   for (const orphan of await orphansIn(path.dirname(file))) await unlink(path.join(path.dirname(file), orphan)).catch(() => undefined);
-  // A unique temp name per call: two writes of the same file in one millisecond must not share (and steal) a temp file.
-  const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${process.pid}-${randomUUID()}-${path.basename(file)}`);
-  try {
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await coreWriteFileAtomic(file, data);
 }
 
 /** Validates and writes `results.json` into `dir`. */

@@ -27,6 +27,7 @@ export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BAC
 export { logSumExp, logMeanExp } from './math.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
 export { disposeTree } from './dispose.js';
+export { writeFileAtomic, readTextFile, sha256Hex, TMP_PREFIX } from '#platform';
 export {
   checkParticles,
   toParticles,

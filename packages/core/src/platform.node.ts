@@ -4,6 +4,8 @@
  * of @boltzflow/core never sees a `node:` import. Both files export the same names.
  * @module
  */
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -34,4 +36,40 @@ export function tfjsCoreCopies(): { library: string; application: string } | und
   } catch {
     return undefined;
   }
+}
+
+/** Prefix of every temporary file boltzflow writes, so a later writer can recognise (and sweep) a killed one's. */
+export const TMP_PREFIX = '.boltzflow-tmp-';
+
+/**
+ * Writes a file atomically: a temporary sibling `<TMP_PREFIX><pid>-<uuid>-<name>` opened exclusively, written,
+ * fsynced, then renamed over `file`; on failure the temporary file is removed and the error rethrown. A crash at any
+ * moment leaves either the old file or the new one, never half of one. The pid in the name lets a later writer tell
+ * a dead writer's leftovers from a live one's.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${process.pid}-${randomUUID()}-${path.basename(file)}`);
+  let handle: import('node:fs/promises').FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, 'wx');
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** A whole text file (UTF-8). */
+export function readTextFile(file: string): Promise<string> {
+  return fs.readFile(file, 'utf8');
+}
+
+/** SHA-256 of a string or bytes, as lowercase hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }

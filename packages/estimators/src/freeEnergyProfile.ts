@@ -1,5 +1,6 @@
 import { assertInteger, BoltzflowError, type Rng } from '@boltzflow/core';
 import { assertSameLength, toFloat64, toLogWeights, type SeriesLike } from './input.js';
+import { mbar, mbarReweight } from './mbar.js';
 
 /** Options of {@link freeEnergyProfile}. Give either `bins` (+ optional `range`) or `edges`. */
 export interface FreeEnergyProfileOptions {
@@ -11,6 +12,13 @@ export interface FreeEnergyProfileOptions {
   range?: readonly [number, number];
   /** Explicit strictly increasing bin edges (length K + 1). */
   edges?: SeriesLike;
+  /**
+   * MBAR instead of given log weights: the coordinate's samples are pooled from K states (`reducedEnergies[k][n]` =
+   * u_k(x_n), `counts[k]` drawn from state k, e.g. umbrella windows), reweighted by {@link mbar} to the target state
+   * with reduced energies `targetReducedEnergies[n]` (default all 0: the common unbiased energy when each u_k is the
+   * bias alone). Not combinable with `logWeights`. The bootstrap keeps the MBAR weights fixed.
+   */
+  mbar?: { reducedEnergies: readonly ArrayLike<number>[]; counts: ArrayLike<number>; targetReducedEnergies?: ArrayLike<number> };
   /** Bootstrap standard errors: `samples` resamples of all N samples with replacement, drawn from `rng`. */
   bootstrap?: { samples: number; rng: Rng };
 }
@@ -106,7 +114,20 @@ export function freeEnergyProfile(coordinate: SeriesLike, options: FreeEnergyPro
   const x = toFloat64(coordinate, 'coordinate');
   const n = x.length;
   let w: Float64Array;
-  if (options.logWeights !== undefined && options.logWeights !== null) {
+  if (options.mbar !== undefined) {
+    if (options.logWeights !== undefined && options.logWeights !== null) {
+      throw new BoltzflowError('INVALID_CONFIG', "Give either 'logWeights' or 'mbar', not both", { argument: 'options.mbar' });
+    }
+    const { reducedEnergies, counts, targetReducedEnergies } = options.mbar;
+    const fit = mbar(reducedEnergies, counts, { skipCovariance: true });
+    if (fit.logDenominator.length !== n) {
+      throw new BoltzflowError('INVALID_SHAPE', 'MBAR samples must be the coordinate samples', { argument: 'options.mbar.counts', expected: `Σ counts = ${n}`, received: String(fit.logDenominator.length) });
+    }
+    const lw = mbarReweight(fit, targetReducedEnergies ?? new Float64Array(n)).logWeights;
+    let m = -Infinity;
+    for (const v of lw) if (v > m) m = v;
+    w = lw.map((v) => Math.exp(v - m));
+  } else if (options.logWeights !== undefined && options.logWeights !== null) {
     const lw = toLogWeights(options.logWeights, 'options.logWeights');
     assertSameLength(lw, x, 'options.logWeights', 'coordinate');
     let m = -Infinity;

@@ -27,3 +27,5 @@ export { logPartition } from './logPartition.js';
 export { freeEnergyDifference, bennettAcceptanceRatio, type FreeEnergyDifferenceOptions, type BennettAcceptanceRatioOptions } from './freeEnergyDifference.js';
 export { freeEnergyProfile, type FreeEnergyProfileOptions, type FreeEnergyProfile } from './freeEnergyProfile.js';
 export { stateFreeEnergyDifference } from './stateFreeEnergyDifference.js';
+export { mbar, mbarReweight, type MbarOptions, type MbarResult } from './mbar.js';
+export { symmetricEigen, symmetricMatrixFunction, symmetricPseudoInverse } from './linalg.js';

@@ -9,3 +9,16 @@
 export * from './kernels/index.js';
 export * from './enhanced/index.js';
 export * from './flow/index.js';
+export * from './smc/index.js';
+export {
+  resumeChain,
+  captureChainCheckpoint,
+  validateChainCheckpoint,
+  kernelSignature,
+  CHAIN_CHECKPOINT_FORMAT,
+  CHAIN_CHECKPOINT_VERSION,
+  type ChainCheckpoint,
+  type CheckpointTensor,
+  type ResumeChainOptions,
+} from './chainCheckpoint.js';
+export { saveChainCheckpoint, loadChainCheckpoint } from './chainCheckpointFile.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 // Node's file system behind the `#platform` adapter (platform.node.ts / platform.browser.ts), so browsers can bundle this.
-import { Buffer, createHash, currentPid, fs, os, path, processAlive, randomUUID, type FileHandle } from '#platform';
+import { Buffer, createHash, currentPid, fs, os, path, processAlive, randomUUID } from '#platform';
 
 export { processAlive };
-import { BoltzflowError, isBoltzflowError, Rng, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
+import { BoltzflowError, isBoltzflowError, Rng, TMP_PREFIX, writeFileAtomic, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
 import { bijectorFromConfig } from '@boltzflow/bijectors';
 import { flowVariables } from './flowParts.js';
 
@@ -24,7 +24,7 @@ export const CHECKPOINT_FORMAT = 'boltzflow-checkpoint';
 export const CHECKPOINT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 /** Every temporary file starts with this, so a later save can tell (and sweep) what a killed writer left behind. */
-export const CHECKPOINT_TMP_PREFIX = '.boltzflow-tmp-';
+export const CHECKPOINT_TMP_PREFIX = TMP_PREFIX;
 /** Held (O_EXCL) while a save writes and sweeps, so that two writers to one directory never delete each other's files. */
 const LOCK = '.boltzflow-lock';
 const LOCK_WAIT_MS = 60_000;
@@ -179,19 +179,10 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-async function writeFileAtomic(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const tmp = path.join(dir, `${CHECKPOINT_TMP_PREFIX}${name}.${randomUUID()}`);
-  let handle: FileHandle | undefined;
+async function writeCheckpointFile(dir: string, name: string, data: Uint8Array | string): Promise<void> {
   try {
-    handle = await fs.open(tmp, 'wx');
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(tmp, path.join(dir, name));
+    await writeFileAtomic(path.join(dir, name), data);
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await fs.unlink(tmp).catch(() => undefined);
     throw new BoltzflowError('IO', `Could not write checkpoint file ${name}: ${(e as Error).message}`, { argument: 'dir', received: dir });
   }
 }
@@ -377,9 +368,9 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
     const archFile = `architecture-${id}.json`;
     const weightsFile = `weights-${id}.bin`;
     const optFile = `optimizer-${id}.bin`;
-    await writeFileAtomic(dir, archFile, archText);
-    await writeFileAtomic(dir, weightsFile, weightBytes);
-    if (optimizerPart) await writeFileAtomic(dir, optFile, optimizerPart.bytes);
+    await writeCheckpointFile(dir, archFile, archText);
+    await writeCheckpointFile(dir, weightsFile, weightBytes);
+    if (optimizerPart) await writeCheckpointFile(dir, optFile, optimizerPart.bytes);
 
     const manifest: Omit<CheckpointManifest, 'manifestSha256'> = {
       format: CHECKPOINT_FORMAT,
@@ -395,7 +386,7 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
       extra,
     };
     await syncDir(dir);
-    await writeFileAtomic(dir, MANIFEST, JSON.stringify({ ...manifest, manifestSha256: manifestChecksum(manifest) }, null, 1));
+    await writeCheckpointFile(dir, MANIFEST, JSON.stringify({ ...manifest, manifestSha256: manifestChecksum(manifest) }, null, 1));
     await syncDir(dir);
     // Under the lock every data file the new manifest does not name, and every temp file, is left over from an
     // earlier save (this process's previous one, or a writer that was killed or raced us): sweep them all.

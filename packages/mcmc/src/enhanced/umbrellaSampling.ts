@@ -3,6 +3,7 @@ import { assertFiniteArray, assertInteger, assertPositive, BoltzflowError, logSu
 import { disposeStateExcept, sampleChain } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 import { wham, type WhamResult } from './wham.js';
+import { mbar, type MbarResult } from '@boltzflow/estimators';
 
 /** Options of {@link umbrellaSampling}. */
 export interface UmbrellaSamplingOptions {
@@ -31,6 +32,11 @@ export interface UmbrellaSamplingOptions {
    * the bin centre, an error of order (κ·|ξ − ξ_k|·Δξ)² that is several kT for coarse bins in the tails of stiff windows.
    */
   refine?: number;
+  /**
+   * How the windows are combined: 'wham' (default; histogram WHAM on the refined bins) or 'mbar' (binless MBAR on the
+   * pooled ξ samples, u_k = ½κ_k(ξ − ξ_k)², then the unbiased weights histogrammed on `bins`; `refine` is unused).
+   */
+  estimator?: 'wham' | 'mbar';
 }
 
 /** What {@link umbrellaSampling} returns. */
@@ -42,8 +48,12 @@ export interface UmbrellaSamplingResult {
   /** Block-bootstrap standard error of F(b) − F(b_ref), b_ref the bin of the minimum (its error is 0 by construction). */
   freeEnergyError: number[];
   referenceBin: number;
-  /** The WHAM solution on the refined bins. */
+  /** The WHAM solution on the refined bins (computed with either estimator, as a cross-check). */
   wham: WhamResult;
+  /** Which estimator gave `freeEnergy`. */
+  estimator: 'wham' | 'mbar';
+  /** The MBAR solution (window free energies with their covariance) when `estimator` is 'mbar'. */
+  mbar?: MbarResult;
   /** ξ series per window and chain (post burn-in). */
   windowSamples: Float64Array[][];
   /** Acceptance rate per window. */
@@ -79,6 +89,10 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
   assertInteger(spec.count, 'bins.count', 1);
   if (!(spec.max > spec.min)) throw new BoltzflowError('INVALID_VALUE', 'Empty bin range', { argument: 'bins.max', expected: `> ${spec.min}`, received: String(spec.max) });
   const { edges, centers: coarseCenters } = binEdges(spec);
+  const estimator = options.estimator ?? 'wham';
+  if (estimator !== 'wham' && estimator !== 'mbar') {
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown umbrella-sampling estimator', { argument: 'estimator', expected: "'wham' | 'mbar'", received: String(estimator) });
+  }
   const refine = options.refine ?? 5;
   assertInteger(refine, 'refine', 1);
   const B = spec.count * refine;
@@ -150,7 +164,38 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
   };
   const tol = options.whamTolerance ?? 1e-8;
   const main = wham({ counts: blockCounts.map((bl) => sumBlocks(bl)), bias, tolerance: tol });
-  const F = coarse(main.logProb);
+  // MBAR: the same blocks, as ξ values; a replicate is a list of picked blocks per window.
+  const blockXi: Float64Array[][] = windowSamples.map((chains) => {
+    const out: Float64Array[] = [];
+    for (const s of chains) {
+      const len = Math.floor(s.length / nBlocks);
+      for (let j = 0; j < nBlocks; j++) out.push(s.subarray(j * len, (j + 1) * len));
+    }
+    return out;
+  });
+  let mbarMain: MbarResult | undefined;
+  const mbarProfile = (pick?: number[][]): number[] => {
+    const xs: number[] = [];
+    const counts: number[] = [];
+    blockXi.forEach((bl, k) => {
+      const idx = pick ? pick[k] : bl.map((_, i) => i);
+      let c = 0;
+      for (const i of idx) for (const v of bl[i]) (xs.push(v), c++);
+      counts.push(c);
+    });
+    const u = centers.map((c, k) => xs.map((x) => 0.5 * kappas[k] * (x - c) ** 2));
+    const fit = mbar(u, counts, pick ? { initialF: mbarMain?.f, skipCovariance: true, tolerance: 1e-8 } : {});
+    if (!pick) mbarMain = fit;
+    // Unbiased weights e^{−log D_n}; histogram them on the requested bins.
+    const sums = new Array<number>(spec.count).fill(-Infinity);
+    xs.forEach((x, n) => {
+      const b = Math.floor(((x - spec.min) / (spec.max - spec.min)) * spec.count);
+      if (b >= 0 && b < spec.count) sums[b] = logSumExp([sums[b], -fit.logDenominator[n]]);
+    });
+    const m = Math.max(...sums.filter((v) => v > -Infinity));
+    return sums.map((v) => (v === -Infinity ? Infinity : m - v));
+  };
+  const F = estimator === 'mbar' ? mbarProfile() : coarse(main.logProb);
   const C = spec.count;
   let ref = 0;
   for (let b = 0; b < C; b++) if (F[b] < F[ref]) ref = b;
@@ -160,8 +205,13 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
     const s2 = new Array<number>(C).fill(0);
     const n = new Array<number>(C).fill(0);
     for (let r = 0; r < nBoot; r++) {
-      const counts = blockCounts.map((bl) => sumBlocks(bl, bl.map(() => options.rng.nextInt(0, bl.length - 1))));
-      const Fr = coarse(wham({ counts, bias, tolerance: Math.max(tol, 1e-6) }).logProb);
+      let Fr: number[];
+      if (estimator === 'mbar') {
+        Fr = mbarProfile(blockXi.map((bl) => bl.map(() => options.rng.nextInt(0, bl.length - 1))));
+      } else {
+        const counts = blockCounts.map((bl) => sumBlocks(bl, bl.map(() => options.rng.nextInt(0, bl.length - 1))));
+        Fr = coarse(wham({ counts, bias, tolerance: Math.max(tol, 1e-6) }).logProb);
+      }
       for (let b = 0; b < C; b++) {
         const v = Fr[b] - Fr[ref];
         if (Number.isFinite(v)) {
@@ -183,6 +233,8 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
     freeEnergyError: err,
     referenceBin: ref,
     wham: main,
+    estimator,
+    ...(mbarMain ? { mbar: mbarMain } : {}),
     windowSamples,
     acceptance,
     energyEvaluations: evaluations,

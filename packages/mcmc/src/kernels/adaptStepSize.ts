@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
-import { disposeStateExcept } from './sampleChain.js';
+import { DualAveraging, WarmupChain } from './dualAveraging.js';
 
 /** Default target acceptance per kernel kind: RWM 0.234 (Roberts et al. 1997), MALA 0.574 (Roberts & Rosenthal 1998), HMC 0.65 (Beskos et al. 2013). */
 export const DEFAULT_TARGET_ACCEPTANCE: Readonly<Record<string, number>> = { rwm: 0.234, mala: 0.574, hmc: 0.65 };
@@ -74,22 +74,8 @@ export function adaptStepSize<S extends ChainState>(
   }
   assertProbability(delta, 'targetAcceptance', true);
 
-  const ownsInit = x0 instanceof tf.Tensor;
-  const initial: S = ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
-  let evaluations = ownsInit ? initial.x.shape[0] : 0;
-  let state = initial;
-  const advance = (): number => {
-    const { state: next, info } = kernel.step(state, rng);
-    evaluations += info.energyEvaluations;
-    if (state !== initial || ownsInit) disposeStateExcept(state, next);
-    state = next;
-    const p = tf.tidy(() => tf.mean(tf.exp(tf.minimum(info.logAcceptRatio, 0))));
-    const v = p.dataSync()[0];
-    p.dispose();
-    info.accepted.dispose();
-    info.logAcceptRatio.dispose();
-    return Number.isFinite(v) ? v : 0;
-  };
+  const chain = new WarmupChain(kernel, x0);
+  const advance = (): number => chain.step(kernel, rng);
 
   // Stan's heuristic: double or halve until the acceptance crosses the target (bounded number of tries).
   const warmup = options.warmup;
@@ -106,9 +92,7 @@ export function adaptStepSize<S extends ChainState>(
     history.push(eps);
   }
 
-  const mu = Math.log(10 * eps);
-  let hBar = 0;
-  let logEpsBar = Math.log(eps);
+  const da = new DualAveraging(eps, delta, gamma, t0, kappa);
   const rest = warmup - history.length;
   let accSum = 0;
   let accN = 0;
@@ -118,22 +102,17 @@ export function adaptStepSize<S extends ChainState>(
       accSum += a;
       accN++;
     }
-    const w = 1 / (m + t0);
-    hBar = (1 - w) * hBar + w * (delta - a);
-    const logEps = mu - (Math.sqrt(m) / gamma) * hBar;
-    const mk = Math.pow(m, -kappa);
-    logEpsBar = mk * logEps + (1 - mk) * logEpsBar;
-    eps = Math.exp(logEps);
+    eps = da.update(a);
     history.push(eps);
     kernel = kernelFactory(target, { stepSize: eps });
   }
-  const finalEps = rest > 0 ? Math.exp(logEpsBar) : eps;
+  const finalEps = da.averagedStepSize;
   return {
     kernel: kernelFactory(target, { stepSize: finalEps }),
     stepSize: finalEps,
-    state,
+    state: chain.state,
     warmupAcceptance: accN > 0 ? accSum / accN : NaN,
-    energyEvaluations: evaluations,
+    energyEvaluations: chain.evaluations,
     history,
   };
 }

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
+import { assertInteger, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, drawLogUniform, mhDecision, nanToInf, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
+import { massOps, type MassMatrix } from './massMatrix.js';
+import { hmcStepWithMass } from './preconditioned.js';
 
 /** Options of {@link hmc}. */
 export interface HmcOptions {
@@ -12,6 +14,8 @@ export interface HmcOptions {
   numLeapfrogSteps: number;
   /** Diagonal of the mass matrix M (default all ones); momenta p ~ N(0, M), kinetic energy ½ pᵀM⁻¹p. */
   massDiag?: readonly number[];
+  /** General mass matrix M (diagonal `number[]` or dense `number[][]`, e.g. from windowAdaptation); not with massDiag. */
+  massMatrix?: MassMatrix;
 }
 
 /** HMC state: positions, energies and the cached gradient ∇u(x). */
@@ -22,6 +26,8 @@ export interface HmcKernel extends Kernel<HmcState> {
   readonly stepSize: number;
   readonly numLeapfrogSteps: number;
   readonly massDiag: number[];
+  /** The general mass matrix when one was given. */
+  readonly massMatrix?: number[] | number[][];
 }
 
 /**
@@ -34,6 +40,20 @@ export function hmc(target: Energy, options: HmcOptions): HmcKernel {
   assertInteger(options.numLeapfrogSteps, 'numLeapfrogSteps', 1);
   const L = options.numLeapfrogSteps;
   const dim = target.dim;
+  if (options.massMatrix !== undefined) {
+    if (options.massDiag !== undefined) throw new BoltzflowError('INVALID_CONFIG', "Give either 'massDiag' or 'massMatrix', not both", { argument: 'massMatrix' });
+    const ops = massOps(options.massMatrix, dim);
+    return {
+      kind: 'hmc',
+      target,
+      stepSize: eps,
+      numLeapfrogSteps: L,
+      massDiag: ops.kind === 'diag' ? (ops.matrix as number[]) : (ops.matrix as number[][]).map((r, i) => r[i]),
+      massMatrix: ops.matrix,
+      init: (x0) => initWithGrad(target, x0),
+      step: (state, rng) => hmcStepWithMass(target, ops, eps, L, state, rng),
+    };
+  }
   const mass = options.massDiag === undefined ? new Array<number>(dim).fill(1) : checkStepSize(options.massDiag, 'massDiag', dim);
   return {
     kind: 'hmc',

@@ -3,11 +3,15 @@ import type { Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
+import { massOps, type MassMatrix } from './massMatrix.js';
+import { malaStepWithMass } from './preconditioned.js';
 
 /** Options of {@link mala}. */
 export interface MalaOptions {
   /** τ in x' = x − τ∇u(x) + √(2τ) ξ (blackjax convention). */
   stepSize: number;
+  /** Preconditioning mass matrix M (diagonal or dense): x' = x − τM⁻¹∇u + √(2τ)M^{-½}ξ. Default identity. */
+  massMatrix?: MassMatrix;
 }
 
 /** MALA state: the gradient ∇u(x) `[chains, dim]` is cached so that each step costs one gradient evaluation. */
@@ -27,6 +31,10 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
   const [tau] = checkStepSize(options?.stepSize, 'stepSize');
   const dim = target.dim;
   const sqrt2tau = Math.sqrt(2 * tau);
+  if (options.massMatrix !== undefined) {
+    const ops = massOps(options.massMatrix, dim);
+    return { kind: 'mala', target, stepSize: tau, init: (x0) => initWithGrad(target, x0), step: (state, rng) => malaStepWithMass(target, ops, tau, state, rng) };
+  }
   return {
     kind: 'mala',
     target,

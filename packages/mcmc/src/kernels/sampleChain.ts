@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, BoltzflowError, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
+import { captureChainCheckpoint, type ChainCheckpoint } from '../chainCheckpoint.js';
 
 /**
  * Kept draws as one Float32Array in row-major `[kept, chains, k]` order (k = dim, or the number of traced observables).
@@ -57,6 +58,11 @@ export interface SampleChainOptions {
   progressEvery?: number;
   /** Store only these observables `[chains, k]` of the positions instead of the positions (bounds memory). */
   trace?: (x: tf.Tensor2D) => tf.Tensor2D;
+  /** Hands the full run state to `onCheckpoint` every `checkpointEvery` steps (see resumeChain). */
+  checkpointEvery?: number;
+  onCheckpoint?: (checkpoint: ChainCheckpoint) => void;
+  /** Set by resumeChain: continue from this checkpoint's counters and samples (the state is passed as x0). */
+  resumeFrom?: ChainCheckpoint;
 }
 
 /** What {@link sampleChain} returns. */
@@ -116,7 +122,10 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   }
   const rng = options.rng;
   const ownsInit = !isState(x0);
-  let evaluations = 0;
+  const resume = options.resumeFrom;
+  const every = options.checkpointEvery;
+  if (every !== undefined) assertInteger(every, 'checkpointEvery', 1);
+  let evaluations = resume ? resume.energyEvaluations : 0;
   const initial: S = ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
   const chains = initial.x.shape[0];
   if (ownsInit) evaluations += chains;
@@ -127,6 +136,12 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   let data: Float32Array | undefined;
   let pending: tf.Tensor2D[] = [];
   let written = 0;
+  if (resume && resume.samples.data.length > 0) {
+    width = resume.samples.width;
+    data = new Float32Array(kept * chains * width);
+    data.set(resume.samples.data);
+    written = resume.samples.data.length;
+  }
   const flush = () => {
     if (pending.length === 0) return;
     const block = tf.stack(pending) as tf.Tensor3D;
@@ -143,9 +158,9 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   };
 
   let state = initial;
-  let accSum = tf.zeros([chains]) as tf.Tensor1D;
+  let accSum = (resume ? tf.tensor1d(resume.acceptedCounts) : tf.zeros([chains])) as tf.Tensor1D;
   try {
-    for (let i = 0; i < total; i++) {
+    for (let i = resume ? resume.step : 0; i < total; i++) {
       const { state: next, info } = kernel.step(state, rng);
       evaluations += info.energyEvaluations;
       if (state !== initial || ownsInit) disposeStateExcept(state, next);
@@ -175,6 +190,12 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
       info.logAcceptRatio.dispose();
       if (options.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === total)) {
         options.onProgress({ step: i + 1, total, phase: i < burnIn ? 'burnIn' : 'sampling' });
+      }
+      if (every !== undefined && options.onCheckpoint && (i + 1) % every === 0 && i + 1 < total) {
+        flush();
+        options.onCheckpoint(
+          captureChainCheckpoint(kernel, state, rng, { step: i + 1, steps: options.steps, burnIn, thin, accSum, energyEvaluations: evaluations, samples: data ? data.subarray(0, written) : new Float32Array(0), width }),
+        );
       }
     }
     flush();

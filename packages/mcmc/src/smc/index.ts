@@ -1,0 +1,1 @@
+export { smcSampler, annealedImportanceSampling, systematicResample, multinomialResample, type SmcOptions, type SmcResult, type SmcKernelFactory, type AnnealedImportanceSamplingOptions } from './smc.js';
