@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, removeCenterOfMass, type Distribution, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerDistribution } from './registry.js';
+
 import { LOG_2PI } from './params.js';
 
 /** Options of {@link MeanFreeNormal}. */
@@ -69,5 +69,3 @@ export class MeanFreeNormal implements Distribution {
   /** Frees the variables it owns. */
   dispose(): void {}
 }
-
-registerDistribution('MeanFreeNormal', (c) => new MeanFreeNormal(c as unknown as MeanFreeNormalOptions));

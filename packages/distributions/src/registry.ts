@@ -68,32 +68,3 @@ export function nestedConfig(config: SerializedConfig, field: string): Serialize
   }
   return v as SerializedConfig;
 }
-
-registerDistribution('Normal', (c) => new Normal(c as unknown as NormalOptions));
-registerDistribution('MultivariateNormal', (c) => new MultivariateNormal(c as unknown as MultivariateNormalOptions));
-registerDistribution('Uniform', (c) => new Uniform(c as unknown as UniformOptions));
-registerDistribution('VonMises', (c) => new VonMises(c as unknown as VonMisesOptions));
-registerDistribution('Mixture', (c, ctx) => {
-  if (!Array.isArray(c.components)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
-  }
-  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
-  return new Mixture(comps, c.weights as number[] | undefined);
-});
-registerDistribution('ProductDistribution', (c, ctx) => {
-  if (!Array.isArray(c.components)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
-  }
-  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)));
-  return new ProductDistribution(comps);
-});
-registerDistribution('TransformedDistribution', (c, ctx) => {
-  if (!ctx.bijectorFromConfig) {
-    throw new BoltzflowError('INVALID_CONFIG', 'TransformedDistribution needs bijectorFromConfig to rebuild its bijector', {
-      argument: 'options.bijectorFromConfig',
-      expected: '(config) => Bijector',
-      received: 'undefined',
-    });
-  }
-  return new TransformedDistribution(ctx.distributionFromConfig(nestedConfig(c, 'base')), ctx.bijectorFromConfig(nestedConfig(c, 'bijector')));
-});

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig, MAX_DIM } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js';
-import { registerBijector } from '../registry.js';
+
 import { MADE } from './made.js';
 
 /** Options of {@link MaskedAutoregressiveFlow} and {@link InverseAutoregressiveFlow}. */
@@ -199,6 +199,3 @@ export class InverseAutoregressiveFlow implements Bijector {
     this.maf.dispose();
   }
 }
-
-registerBijector('MaskedAutoregressiveFlow', (c) => new MaskedAutoregressiveFlow(c as unknown as MaskedAutoregressiveFlowOptions));
-registerBijector('InverseAutoregressiveFlow', (c) => new InverseAutoregressiveFlow(c as unknown as MaskedAutoregressiveFlowOptions));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkDim } from './vectorParam.js';
 
 /** Options of {@link ActNorm}. */
@@ -110,5 +110,3 @@ export class ActNorm implements Bijector {
     tf.dispose([this.logScale, this.shift, this.initializedFlag]);
   }
 }
-
-registerBijector('ActNorm', (c) => new ActNorm(c as unknown as ActNormOptions));

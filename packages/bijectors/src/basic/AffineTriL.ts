@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertFiniteArray, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkDim, vectorParam } from './vectorParam.js';
 
 /** How {@link AffineTriL} keeps its diagonal positive. */
@@ -133,5 +133,3 @@ export class AffineTriL implements Bijector {
     tf.dispose([this.rawDiagonal, this.lower, this.shift, this.strictLowerMask, this.eye]);
   }
 }
-
-registerBijector('AffineTriL', (c) => new AffineTriL(c as unknown as AffineTriLOptions));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type SerializedConfig } from '@boltzflow/core';
-import { bijectorFromConfig, registerBijector } from '../registry.js';
+
 import { checkDim } from './vectorParam.js';
 
 /** Options of {@link Chain}. */
@@ -101,9 +101,3 @@ export class Chain implements Bijector {
     for (const b of this.bijectors) b.dispose();
   }
 }
-
-registerBijector('Chain', (c) => {
-  const members = c.bijectors;
-  if (!Array.isArray(members)) throw new BoltzflowError('INVALID_CONFIG', 'Chain config needs bijectors', { argument: 'config.bijectors', expected: 'array of configs', received: String(members) });
-  return new Chain({ bijectors: members.map((m) => bijectorFromConfig(m as SerializedConfig)), dim: c.dim as number | undefined });
-});

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type SerializedConfig } from '@boltzflow/core';
-import { bijectorFromConfig, registerBijector } from '../registry.js';
 
 /** Options of {@link Invert}. */
 export interface InvertOptions {
@@ -60,5 +59,3 @@ export class Invert implements Bijector {
     this.bijector.dispose();
   }
 }
-
-registerBijector('Invert', (c) => new Invert(bijectorFromConfig(c.bijector as SerializedConfig)));

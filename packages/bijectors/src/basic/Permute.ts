@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkDim } from './vectorParam.js';
 import { columnSelector } from './columnSelector.js';
 
@@ -105,6 +105,3 @@ export class Reverse extends Permute {
     return { type: 'Reverse', dim: this.dim };
   }
 }
-
-registerBijector('Permute', (c) => new Permute(c as unknown as PermuteOptions));
-registerBijector('Reverse', (c) => new Reverse(c as unknown as ReverseOptions));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertPositive, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkDim, vectorParam } from './vectorParam.js';
 
 /** Options of {@link Scale}. */
@@ -63,5 +63,3 @@ export class Scale implements Bijector {
     this.logScale.dispose();
   }
 }
-
-registerBijector('Scale', (c) => new Scale(c as unknown as ScaleOptions));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkDim, vectorParam } from './vectorParam.js';
 
 /** Options of {@link Shift}. */
@@ -52,5 +52,3 @@ export class Shift implements Bijector {
     this.shift.dispose();
   }
 }
-
-registerBijector('Shift', (c) => new Shift(c as unknown as ShiftOptions));

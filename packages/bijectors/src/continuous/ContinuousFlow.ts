@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
-import { vectorFieldFromConfig, type VectorField } from './vectorField.js';
+
+import { type VectorField } from './vectorField.js';
 
 /** ODE integrator of {@link ContinuousFlow}. */
 export type OdeSolver = 'rk4' | 'dopri5';
@@ -295,5 +295,3 @@ export class ContinuousFlow implements Bijector {
     this.field.dispose?.();
   }
 }
-
-registerBijector('ContinuousFlow', (c) => new ContinuousFlow(vectorFieldFromConfig(c.vectorField as SerializedConfig), c as unknown as ContinuousFlowOptions));

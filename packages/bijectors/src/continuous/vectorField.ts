@@ -93,5 +93,3 @@ export class MLPVectorField implements VectorField {
     this.net.dispose();
   }
 }
-
-registerVectorField('MLPVectorField', (c) => new MLPVectorField(c as unknown as MLPVectorFieldOptions));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerBijector } from '../registry.js';
+
 import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
 
 /** Options of {@link AdditiveCoupling}. */
@@ -24,5 +24,3 @@ export class AdditiveCoupling extends CouplingBijector {
     return { out: (inverse ? tf.sub(xb, t) : tf.add(xb, t)) as tf.Tensor2D, logDet: tf.zeros([xb.shape[0]]) as tf.Tensor1D };
   }
 }
-
-registerBijector('AdditiveCoupling', (c) => new AdditiveCoupling(c as unknown as AdditiveCouplingOptions));

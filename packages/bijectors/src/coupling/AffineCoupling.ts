@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertPositive } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
 
 export interface AffineCouplingOptions extends CouplingOptions {
@@ -39,5 +39,3 @@ export class AffineCoupling extends CouplingBijector {
     return { out: tf.mul(tf.sub(xb, t), tf.exp(tf.neg(s))) as tf.Tensor2D, logDet: tf.neg(tf.sum(s, 1)) as tf.Tensor1D };
   }
 }
-
-registerBijector('AffineCoupling', (c) => new AffineCoupling(c as unknown as AffineCouplingOptions));

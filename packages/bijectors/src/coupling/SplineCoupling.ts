@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
 import { DEFAULT_SPLINE_BOUND, rationalQuadraticSpline } from './rationalQuadraticSpline.js';
 
@@ -100,5 +100,3 @@ export class SplineCoupling extends CouplingBijector {
     return { out: blend(circ.outputs, lin.outputs) as tf.Tensor2D, logDet: tf.sum(blend(circ.logAbsDet, lin.logAbsDet), 1) as tf.Tensor1D };
   }
 }
-
-registerBijector('SplineCoupling', (c) => new SplineCoupling(c as unknown as SplineCouplingOptions));

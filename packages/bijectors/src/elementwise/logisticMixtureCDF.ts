@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
 
 /** Options of {@link LogisticMixtureCDF}. */
 export interface LogisticMixtureCDFOptions {
@@ -242,5 +241,3 @@ function lse64(v: Float64Array): number {
   for (let k = 0; k < v.length; k++) s += Math.exp(v[k] - m);
   return m + Math.log(s);
 }
-
-registerBijector('LogisticMixtureCDF', (c) => new LogisticMixtureCDF(c as unknown as LogisticMixtureCDFOptions));

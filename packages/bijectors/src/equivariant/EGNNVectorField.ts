@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, checkParticles, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { activate, MLP, type Activation } from '../nn/mlp.js';
 import { tanh } from '../nn/activations.js';
-import { registerVectorField, timeColumn, type VectorField } from '../continuous/vectorField.js';
+import { timeColumn, type VectorField } from '../continuous/vectorField.js';
 
 /** Options of {@link EGNNVectorField}. */
 export interface EGNNVectorFieldOptions {
@@ -135,5 +135,3 @@ export class EGNNVectorField implements VectorField {
     this.offDiagonal.dispose();
   }
 }
-
-registerVectorField('EGNNVectorField', (c) => new EGNNVectorField(c as unknown as EGNNVectorFieldOptions));

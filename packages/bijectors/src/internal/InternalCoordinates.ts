@@ -16,7 +16,7 @@ import {
   type SerializedConfig,
   type Vec3,
 } from '@boltzflow/core';
-import { registerBijector } from '../registry.js';
+
 import { checkZMatrix, zMatrixFromBonds, type ZMatrix } from './zMatrix.js';
 
 export interface InternalCoordinatesOptions {
@@ -299,5 +299,3 @@ export class InternalCoordinates implements Bijector {
     }
   }
 }
-
-registerBijector('InternalCoordinates', (c) => new InternalCoordinates(c as unknown as InternalCoordinatesOptions));

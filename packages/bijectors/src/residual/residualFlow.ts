@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { MLP } from '../nn/mlp.js';
-import { registerBijector } from '../registry.js';
 
 /** Activations allowed in a residual block: 1-Lipschitz and smooth (no kink, so the log-det series is differentiable). */
 export type ResidualActivation = 'elu' | 'tanh' | 'softplus';
@@ -252,5 +251,3 @@ export class ResidualFlow implements Bijector {
     this.net.dispose();
   }
 }
-
-registerBijector('ResidualFlow', (c) => new ResidualFlow(c as unknown as ResidualFlowOptions));

@@ -1,0 +1,46 @@
+/**
+ * The built-in distributions of this package, registered in one list so that `*FromConfig` (checkpoints) can rebuild
+ * them. This is the package's only module with side effects (package.json `sideEffects`); user types call the
+ * register function themselves.
+ * @module
+ */
+import { BoltzflowError, type SerializedConfig } from '@boltzflow/core';
+import { MeanFreeNormal, type MeanFreeNormalOptions } from './meanFreeNormal.js';
+import { Mixture } from './mixture.js';
+import { MultivariateNormal, type MultivariateNormalOptions } from './multivariateNormal.js';
+import { Normal, type NormalOptions } from './normal.js';
+import { ProductDistribution } from './productDistribution.js';
+import { distributionFromConfig, nestedConfig, registerDistribution } from './registry.js';
+import { TransformedDistribution } from './transformedDistribution.js';
+import { Uniform, type UniformOptions } from './uniform.js';
+import { VonMises, type VonMisesOptions } from './vonMises.js';
+
+registerDistribution('MeanFreeNormal', (c) => new MeanFreeNormal(c as unknown as MeanFreeNormalOptions));
+registerDistribution('Normal', (c) => new Normal(c as unknown as NormalOptions));
+registerDistribution('MultivariateNormal', (c) => new MultivariateNormal(c as unknown as MultivariateNormalOptions));
+registerDistribution('Uniform', (c) => new Uniform(c as unknown as UniformOptions));
+registerDistribution('VonMises', (c) => new VonMises(c as unknown as VonMisesOptions));
+registerDistribution('Mixture', (c, ctx) => {
+  if (!Array.isArray(c.components)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+  }
+  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
+  return new Mixture(comps, c.weights as number[] | undefined);
+});
+registerDistribution('ProductDistribution', (c, ctx) => {
+  if (!Array.isArray(c.components)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+  }
+  const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)));
+  return new ProductDistribution(comps);
+});
+registerDistribution('TransformedDistribution', (c, ctx) => {
+  if (!ctx.bijectorFromConfig) {
+    throw new BoltzflowError('INVALID_CONFIG', 'TransformedDistribution needs bijectorFromConfig to rebuild its bijector', {
+      argument: 'options.bijectorFromConfig',
+      expected: '(config) => Bijector',
+      received: 'undefined',
+    });
+  }
+  return new TransformedDistribution(ctx.distributionFromConfig(nestedConfig(c, 'base')), ctx.bijectorFromConfig(nestedConfig(c, 'bijector')));
+});
