@@ -14,6 +14,8 @@ export const USAGE = `usage:
   boltzflow list
   boltzflow run <name | config.json> [--seed N] [--out DIR] [--backend ${BACKEND_NAMES.join('|')}] [--quick]
   boltzflow report <DIR>
+  boltzflow sweep <sweep.json|yaml> --out DIR [--workers N | --queue redis://host:port/n] [--force]
+  boltzflow worker --queue redis://host:port/n [--concurrency N]
   boltzflow --help`;
 
 export interface Io {
@@ -54,6 +56,8 @@ function oneLine(e: unknown): string {
 }
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
+  // Sweeps parse their own options; loaded only when asked for (BullMQ, tinypool).
+  if ((argv[0] === 'sweep' || argv[0] === 'worker') && !argv.includes('--help') && !argv.includes('-h')) return (await import('./sweep/command.js')).sweepMain(argv, io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -108,6 +112,6 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case undefined:
       throw new UsageError(`missing command\n${USAGE}`.split('\n')[0] + ' (see boltzflow --help)');
     default:
-      throw new UsageError(`unknown command '${command}' (expected list, run or report; see boltzflow --help)`);
+      throw new UsageError(`unknown command '${command}' (expected list, run, report, sweep or worker; see boltzflow --help)`);
   }
 }

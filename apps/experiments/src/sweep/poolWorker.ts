@@ -1,0 +1,9 @@
+// Entry module of one pool child process: one process = one TF.js backend, initialised by the first run it executes.
+import { executeRun, type RunDone, type RunTask } from './execute.js';
+
+// A child whose parent died (SIGKILL of a queue worker) must not keep burning a core: its run is retried elsewhere.
+if (process.send) process.on('disconnect', () => process.exit(1));
+
+export default async function runTask(task: RunTask): Promise<RunDone> {
+  return executeRun(task);
+}
