@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BoltzflowError } from '@boltzflow/core';
 import { writeFileAtomic } from '../results.js';
@@ -104,7 +104,11 @@ function toTask(run: SweepRun, dir: string): RunTask {
   return { id: run.id, configHash: run.configHash, config: run.config, sweepDir: dir, report: run.report };
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+/** One line from an error; tinypool hands a child's error back as a plain object with its message. */
+const errorText = (e: unknown): string => {
+  const m = e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : String(e);
+  return m.replace(/\s*\n\s*/g, ' ');
+};
 
 /** Runs (or resumes) a sweep and writes sweep-summary.json and sweep-report.html into `out`. */
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
@@ -197,6 +201,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   }
   progress.report(true);
+  // Staging directories of killed executions may remain (never renamed into runs/); an empty root goes away.
+  await rmdir(path.join(dir, '.staging')).catch(() => undefined);
 
   const inputs = runs.filter((r) => done.has(r.id)).map((r) => ({ id: r.id, group: r.group, results: done.get(r.id)!.results }));
   const failed = runs.filter((r) => failures.has(r.id) && !done.has(r.id)).map((r) => failures.get(r.id)!);
