@@ -81,12 +81,19 @@ export async function sweepMain(argv: string[], io: Io): Promise<number> {
   });
   io.out(`worker: pid ${process.pid} taking runs from ${target.url} (Ctrl-C finishes the current runs and stops)`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = () => {
-      io.out('worker: stopping after the current runs…');
+      if (stopping) {
+        // Second signal: leave now; the queue retries the unfinished runs elsewhere once their locks lapse.
+        io.out('worker: stopping now');
+        process.exit(130);
+      }
+      stopping = true;
+      io.out('worker: stopping after the current runs (signal again to stop now)…');
       void w.close().then(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   return 0;
 }

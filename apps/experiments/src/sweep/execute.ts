@@ -106,6 +106,8 @@ export async function executeRun(task: RunTask): Promise<RunDone> {
     await writeFileAtomic(path.join(staging, 'config.json'), JSON.stringify(task.config, null, 1) + '\n');
     await writeFileAtomic(path.join(staging, 'run.log'), log.join('\n') + '\n');
     await writeFileAtomic(path.join(staging, RUN_MARKER), JSON.stringify({ id: task.id, configHash: task.configHash, host, pid: process.pid, seconds, finishedAt: new Date().toISOString() }, null, 1) + '\n');
+    // A pool child whose parent died (SIGKILL) has had its job taken back by the queue: it must not publish.
+    if (process.send && !process.connected) throw new BoltzflowError('IO', `run ${task.id}: the worker that started it is gone; output discarded`);
     await mkdir(runsDir(task.sweepDir), { recursive: true });
     const final = runDir(task.sweepDir, task.id);
     let discarded = false;
