@@ -2,7 +2,11 @@
 import { executeRun, type RunDone, type RunTask } from './execute.js';
 
 // A child whose parent died (SIGKILL of a queue worker) must not keep burning a core: its run is retried elsewhere.
-if (process.send) process.on('disconnect', () => process.exit(1));
+// (Checked once more on load: a parent killed while this module was loading has already disconnected.)
+if (process.send) {
+  if (!process.connected) process.exit(1);
+  process.on('disconnect', () => process.exit(1));
+}
 
 export default async function runTask(task: RunTask): Promise<RunDone> {
   return executeRun(task);
