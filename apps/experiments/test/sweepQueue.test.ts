@@ -181,7 +181,8 @@ describe.skipIf(!hasRedis)('boltzflow sweep: local pool and BullMQ queue', () =>
     expect(await stripped(runDir(out, run.id))).toEqual(await stripped(runDir(seq.dir, run.id)));
     // The killed worker's child process (its pid is in the staging name) exits once its event loop sees the closed IPC
     // channel: at the next await of the run, at the latest when the run returns, before anything is renamed.
-    const childPid = Number(/\.(\d+)\.[0-9a-f]{8}(\.config\.json)?$/.exec(staged)![1]);
+    // Staging names are <id>.<host>.<pid>.<8 hex>[.config.json[.<temp suffix>]].
+    const childPid = Number(new RegExp(`^${run.id}\\.(.+)\\.(\\d+)\\.([0-9a-f]{8})(?:\\.config\\.json.*)?$`).exec(staged)![2]);
     // (On an idle core that is seconds; on this oversubscribed 2-core machine the run's remaining CPU can take minutes.)
     await waitFor(() => !alive(childPid) || undefined, `child ${childPid} of the killed worker to exit`, 400_000);
     expect(await readdir(path.join(out, 'runs'))).toEqual([run.id]);
