@@ -23,7 +23,8 @@ export interface RunPool {
 /** A tinypool of `workers` child processes, each running runs one at a time (poolWorker.ts). */
 export function createRunPool(workers: number): RunPool {
   const pool = new Tinypool({
-    filename: new URL('./poolWorker.ts', import.meta.url).href,
+    // The sources run through tsx; a tsc build (dist/) has the same module as .js.
+    filename: new URL(`./poolWorker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href,
     runtime: 'child_process',
     minThreads: workers,
     maxThreads: workers,

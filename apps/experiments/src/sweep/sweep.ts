@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BoltzflowError } from '@boltzflow/core';
 import { writeFileAtomic } from '../results.js';
 import { completedRun, executeRun, type RunDone, type RunTask } from './execute.js';
-import { createRunPool, defaultWorkers } from './pool.js';
+import { createRunPool, defaultWorkers, type RunPool } from './pool.js';
 import { DEFAULT_QUEUE_NAME, checkRedis, deadLetters, enqueueRuns, openQueue, parseRedisUrl, pollRuns } from './queue.js';
 import { canonicalJson, expandSweep, readSweepFile, sha256, type SweepRun } from './spec.js';
 import { summarize, writeSummary, type FailedRun, type SweepSummary } from './summary.js';
@@ -24,6 +24,8 @@ export interface SweepOptions {
   connectTimeoutMs?: number;
   pollMs?: number;
   log?: (line: string) => void;
+  /** A started pool to use instead of creating one (benchmarks measure warm pools); not destroyed here. */
+  pool?: RunPool;
 }
 
 export interface SweepOutcome {
@@ -172,7 +174,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   } else if (todo.length) {
     const workers = opts.workers ?? defaultWorkers();
-    const pool = workers > 0 ? createRunPool(Math.min(workers, todo.length)) : undefined;
+    const pool = opts.pool ?? (workers > 0 ? createRunPool(Math.min(workers, todo.length)) : undefined);
     try {
       let next = 0;
       // Sequential mode (workers 0) runs in this process; the pool runs `workers` child processes.
@@ -197,7 +199,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       });
       await Promise.all(lanes);
     } finally {
-      await pool?.destroy();
+      if (!opts.pool) await pool?.destroy();
     }
   }
   progress.report(true);
