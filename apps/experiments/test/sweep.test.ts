@@ -1,5 +1,7 @@
 // Sweep spec, summary statistics and bad input; nothing here runs an experiment (sweepQueue.test.ts does).
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,4 +161,35 @@ describe('sweep bad input', () => {
       expect.stringMatching(/worker: --queue redis:\/\/host:port\/n is required/),
     ]);
   });
+});
+
+// A real full disk: a 32 KiB tmpfs (this run's results.json alone is larger). Needs root and mount; skipped otherwise.
+const canMount = (() => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  return spawnSync('sh', ['-c', 'command -v mount && command -v umount'], { stdio: 'ignore' }).status === 0;
+})();
+if (!canMount) console.warn('sweep.test.ts: not root or no mount: the disk-full test is skipped');
+
+describe.skipIf(!canMount)('sweep on a full disk', () => {
+  it('marks the run failed with ENOSPC and leaves nothing half-written', async () => {
+    const d = await tmp();
+    const mnt = path.join(d, 'small');
+    await mkdir(mnt);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=32k', 'tmpfs', mnt]).status !== 0) {
+      console.warn('sweep.test.ts: mount -t tmpfs refused: the disk-full test is skipped');
+      return;
+    }
+    try {
+      const file = path.join(d, 's.json');
+      await writeFile(file, JSON.stringify({ seeds: [1], report: false, experiments: [{ experiment: 'double-well', quick: true, params: { budget: 4000, chains: 8, samplers: ['rwm', 'mala'], plot: { samplesPerSampler: 1000, tracePoints: 1500, acfLags: 200 } } }] }));
+      const out = path.join(mnt, 'out');
+      const o = await runSweep({ file, out, workers: 0, log: () => undefined });
+      expect(o.executed).toEqual([]);
+      expect(o.failed).toEqual([expect.objectContaining({ error: expect.stringMatching(/ENOSPC/) })]);
+      expect(existsSync(path.join(out, 'runs'))).toBe(false);
+      expect(existsSync(path.join(out, '.staging')) ? await readdir(path.join(out, '.staging')) : []).toEqual([]);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  }, 300_000);
 });
