@@ -1,6 +1,6 @@
 // Benchmark runner: `npm run bench` at the root (or `npx tsx bench/run.ts` in tools).
 //   --quick             seconds instead of minutes (smaller runs, fewer repetitions)
-//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published
+//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep
 //   --backend <names>   backends for the per-backend flow table, comma-separated (default cpu,wasm,node,webgpu)
 //   --no-write          print the markdown instead of appending it to BENCHMARKS.md
 // Every figure is a ratio measured in the same run, so the noise of a shared machine mostly cancels.
@@ -14,6 +14,7 @@ import { mcmcSection } from './mcmc.js';
 import { flowSection } from './flows.js';
 import { mixingSection, publishedSection, twoMoonsSection } from './mixing.js';
 import { propertySection } from './properties.js';
+import { sweepSection } from './sweep.js';
 
 const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | SectionResult> = {
   mcmc: mcmcSection,
@@ -22,6 +23,7 @@ const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | Sec
   twomoons: twoMoonsSection,
   properties: propertySection,
   published: () => publishedSection(),
+  sweep: sweepSection,
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));

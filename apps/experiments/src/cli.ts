@@ -28,6 +28,8 @@ export const USAGE = `usage:
   boltzflow list
   boltzflow run <name | config.json> [--seed N] [--out DIR] [--force] [--backend ${BACKEND_LIST}] [--quick]
   boltzflow report <DIR>
+  boltzflow sweep <sweep.json|yaml> --out DIR [--workers N | --queue redis://host:port/n] [--force]
+  boltzflow worker --queue redis://host:port/n [--concurrency N]
   boltzflow --help
 exit codes: 0 done, 2 error (nothing saved unless it says so), 130 interrupted (Ctrl-C; nothing saved)`;
 
@@ -110,6 +112,8 @@ function oneLine(e: unknown): string {
 }
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
+  // Sweeps parse their own options; loaded only when asked for (BullMQ, tinypool).
+  if ((argv[0] === 'sweep' || argv[0] === 'worker') && !argv.includes('--help') && !argv.includes('-h')) return (await import('./sweep/command.js')).sweepMain(argv, io);
   let parsed;
   try {
     parsed = parseArgs({ args: joinValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
@@ -166,6 +170,6 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case undefined:
       throw new UsageError('missing command (see boltzflow --help)');
     default:
-      throw new UsageError(`unknown command '${command}' (expected list, run or report; see boltzflow --help)`);
+      throw new UsageError(`unknown command '${command}' (expected list, run, report, sweep or worker; see boltzflow --help)`);
   }
 }

@@ -1,0 +1,13 @@
+// Entry module of one pool child process: one process = one TF.js backend, initialised by the first run it executes.
+import { executeRun, type RunDone, type RunTask } from './execute.js';
+
+// A child whose parent died (SIGKILL of a queue worker) must not keep burning a core: its run is retried elsewhere.
+// (Checked once more on load: a parent killed while this module was loading has already disconnected.)
+if (process.send) {
+  if (!process.connected) process.exit(1);
+  process.on('disconnect', () => process.exit(1));
+}
+
+export default async function runTask(task: RunTask): Promise<RunDone> {
+  return executeRun(task);
+}
