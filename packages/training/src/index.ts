@@ -44,3 +44,4 @@ export { PrioritizedReplayBuffer, type PrioritizedReplayBufferOptions, type Repl
 export { trainFAB, pSquaredOverQ, fabReplayLoss, replayWeightAdjustment, type TrainFABOptions, type TrainFABResult, type AisRunner, type AisBatch } from './fab/trainFAB.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
+export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';

@@ -3,6 +3,7 @@ import { assertInteger, assertPositive, BoltzflowError, type Distribution, type 
 import { countingEnergy } from '@boltzflow/energies';
 import { flowVariables } from '../flowParts.js';
 import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainingObjective, type TrainResult } from '../trainer.js';
+import { aisRunner } from './aisRunner.js';
 import { PrioritizedReplayBuffer } from './prioritizedReplayBuffer.js';
 
 /** One AIS batch: final samples, their log-weights towards the AIS target, and what it cost. */
@@ -31,8 +32,8 @@ export interface TrainFABOptions extends Omit<CommonTrainOptions, 'resumeFrom' |
   buffer?: { maxLength?: number; minSampleLength?: number; withReplacement?: boolean };
   /** Upper clip of the importance adjustment q_old/q_new of a replayed sample (fab-torch: 10). */
   maxWeightAdjustment?: number;
-  /** The AIS that produces the samples (e.g. mcmc's annealed importance sampling with HMC transitions). */
-  ais: AisRunner;
+  /** The AIS that produces the samples. Default `aisRunner()`: mcmc's AIS with 8 intermediate distributions and HMC. */
+  ais?: AisRunner;
 }
 
 /** What {@link trainFAB} returns: the loop's result plus everything it cost. */
@@ -182,7 +183,7 @@ function kishFraction(logWeights: Float32Array): number {
  * weights to the buffer, then takes `gradientStepsPerIteration` steps of {@link fabReplayLoss} on minibatches drawn
  * ∝ weight — in the one optimiser loop of this package. Every target-energy evaluation is counted.
  */
-export async function trainFAB(flow: Distribution, energy: Energy, options: TrainFABOptions): Promise<TrainFABResult> {
+export async function trainFAB(flow: Distribution, energy: Energy, options: TrainFABOptions = {}): Promise<TrainFABResult> {
   if (!flow || typeof flow.logProb !== 'function') {
     throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution', received: typeof flow });
   }
@@ -192,7 +193,8 @@ export async function trainFAB(flow: Distribution, energy: Energy, options: Trai
   if (flow.dim !== energy.dim) {
     throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', { argument: 'flow.dim', expected: String(energy.dim), received: String(flow.dim) });
   }
-  if (typeof options?.ais !== 'function') {
+  const ais = options?.ais ?? aisRunner();
+  if (typeof ais !== 'function') {
     throw new BoltzflowError('INVALID_CONFIG', 'FAB needs an AIS runner', { argument: 'options.ais', expected: '(flow, target, n, rng) => { x, logWeights, energyEvaluations }', received: typeof options?.ais });
   }
   if ((options as { resumeFrom?: unknown }).resumeFrom !== undefined) {
@@ -216,7 +218,7 @@ export async function trainFAB(flow: Distribution, energy: Energy, options: Trai
     throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', { argument: 'flow.trainableVariables', expected: 'at least one variable' });
   }
   const counted = countingEnergy(energy);
-  const objective = new FabObjective(flow, counted, { batchSize, perIteration, clip, ais: options.ais }, { maxLength, minSampleLength, withReplacement: options.buffer?.withReplacement });
+  const objective = new FabObjective(flow, counted, { batchSize, perIteration, clip, ais }, { maxLength, minSampleLength, withReplacement: options.buffer?.withReplacement });
   const { ais: _ais, buffer: _buffer, batchSize: _b, gradientStepsPerIteration: _g, maxWeightAdjustment: _m, steps, ...loop } = options;
   const result = await runObjective(objective, { trainable, nonTrainable, flow }, { steps: steps ?? 1000 }, loop);
   return { ...result, energyEvaluations: objective.energyEvaluations, aisIterations: objective.aisIterations, lastAisEssFraction: objective.lastAisEssFraction };
