@@ -10,12 +10,13 @@ import { flowImh } from './recipes/flowImh.js';
 import { snf } from './recipes/snf.js';
 import { flowMc } from './recipes/flowMc.js';
 import { bgLoop } from './recipes/bgLoop.js';
+import { fabImh, fabIs } from './recipes/fab.js';
 
 /**
  * Every built-in sampler recipe. Add a sampler by writing its file in src/recipes/ and listing it here; every experiment
  * whose config lists its name can then run it.
  */
-export const RECIPES: readonly SamplerRecipe<any>[] = [rwm, rwmScan, mala, replicaExchange, flowIs, latentMetropolis, flowImh, snf, flowMc, bgLoop];
+export const RECIPES: readonly SamplerRecipe<any>[] = [rwm, rwmScan, mala, replicaExchange, flowIs, latentMetropolis, flowImh, flowMc, bgLoop, fabIs, fabImh, snf];
 
 /** The names of the built-in recipes, in registry order. */
 export function recipeNames(): string[] {
