@@ -8,6 +8,7 @@ import type { Experiment } from './experiments/types.js';
 import { defaultReporter, type Reporter } from './progress.js';
 import { RESULTS_SCHEMA_VERSION, writeResults, type Results } from './results.js';
 import { writeReport, standardFigures, type ReportFiles } from './report/index.js';
+import { comparisonVerdicts, verdictLine, type SamplerResult as SamplerRow } from '@boltzflow/samplers';
 
 export const DEFAULT_SEED = 20240;
 
@@ -105,6 +106,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     samplers: output.samplers,
     skipped: output.skipped,
     ...(output.training ? { training: output.training } : {}),
+    ...(output.samplers.length > 0 ? { verdict: comparisonVerdicts(output.samplers as SamplerRow[], output.reference?.deltaF) } : {}),
     artifacts: output.artifacts,
   };
   const file = await writeResults(dir, results);
@@ -114,6 +116,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     report = await writeReport(dir, results, figuresFor(results));
     reporter.log(`report:  ${report.html}`);
   }
+  if (results.verdict) reporter.log(verdictLine(results.verdict));
   return { dir, results, report };
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Rng } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { countTransitions, effectiveSampleSize } from '@boltzflow/estimators';
-import { buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
+import { accountCosts, addFlag, MIN_TRANSITIONS, buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid } from './common.js';
@@ -157,8 +157,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       const [kept, nChains] = o.draws!.shape;
       const essX1 = r.ess;
       r.ess = essFrac;
-      r.essPerEnergyEvaluation = essFrac / r.energyEvaluations;
-      r.essPerSecond = r.wallSeconds > 0 ? essFrac / r.wallSeconds : 0;
+      accountCosts(r);
+      if (stats.transitions < MIN_TRANSITIONS) addFlag(r, 'few-transitions');
       r.iact = essFrac > 0 ? (r.energyEvaluations / (kept * nChains)) * ((kept * nChains) / essFrac) : null;
       r.metrics = {
         transitionsFirstWell: firstWell,
@@ -200,7 +200,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
           training = trained.training;
           artifacts.training = trained.curve;
           ctx.progress.log(`  flow trained: ${training.steps} steps in ${training.wallSeconds.toFixed(1)} s, final loss ${training.finalLoss?.toFixed(3)}`);
-          return { flow, setupEnergyEvaluations: training.energyEvaluations, dispose: () => flow.dispose() };
+          return { flow, setupEnergyEvaluations: training.energyEvaluations, trainingData: 'exact', dispose: () => flow.dispose() };
         },
       },
     );

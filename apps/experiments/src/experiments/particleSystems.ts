@@ -251,7 +251,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
         extra.testNLLStderr = round(nll.stderr, 4);
         extra.testNLLSamples = nTest;
         extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
-        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, dispose: () => f.flow.dispose() };
+        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, trainingData: 'bundled', dispose: () => f.flow.dispose() };
       },
     },
   );
