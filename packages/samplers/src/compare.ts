@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, createRng, type Energy, type Rng } from '@boltzflow/core';
 import { trainBoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
-import { importanceOutcome, mcmcOutcome } from './metrics.js';
+import { addFlag, importanceOutcome, mcmcOutcome } from './metrics.js';
 import type { FlowSetup, SamplerBudget, SamplerTarget } from './recipe.js';
 import { getRecipe, recipeNames } from './registry.js';
 import { silentProgress, type Progress, type SamplerOutcome } from './types.js';
 import { linspace } from './util.js';
 import { checkModeCoverage, flowModeFraction, modeFraction, type ModeFraction } from './modes.js';
+
+/** Relative deviation from the equal budget beyond which a row is flagged 'off-budget'. */
+export const BUDGET_TOLERANCE = 0.01;
 
 /** A sampler of a comparison: a recipe name, or a name with parameters for its schema. */
 export type SamplerSpec = string | { name: string; params?: unknown };
@@ -159,6 +162,10 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         outcome = importanceOutcome({ ...common, x: projected, logWeights: run.logWeights });
       } else outcome = mcmcOutcome({ ...common, draws: projected });
       if (run.metrics) outcome.result.metrics = { ...run.metrics };
+      if (Math.abs(run.energyEvaluations - budget.evaluations) > BUDGET_TOLERANCE * budget.evaluations) {
+        addFlag(outcome.result, 'off-budget');
+        (outcome.result.notes ??= []).push(`Off budget: ${run.energyEvaluations} sampling evaluations against the equal budget of ${budget.evaluations} (compare its ESS per evaluation, not its ESS).`);
+      }
       // The flow's own samples (unweighted proposals) are free here; otherwise the flow is sampled once below.
       if (recipe.needsFlow && run.kind === 'weighted' && flowModes === undefined) flowModes = modeFraction(projected, target.spec);
       if (recipe.needsFlow) flowRows.push(outcome.result);

@@ -5,7 +5,7 @@ export { BASELINE_SAMPLERS, checkModeCoverage, flowModeFraction, modeFraction, t
 export type { SamplerRecipe, SamplerTarget, SamplerBudget, FlowSetup, RecipeContext, RecipeRun } from './recipe.js';
 export { defineRecipe } from './recipe.js';
 export { RECIPES, recipeNames, getRecipe } from './registry.js';
-export { compareSamplers, samplerStreams, samplerBudget, type CompareOptions, type SamplerSpec } from './compare.js';
+export { compareSamplers, BUDGET_TOLERANCE, samplerStreams, samplerBudget, type CompareOptions, type SamplerSpec } from './compare.js';
 export { runToBudget, type BudgetRun } from './runToBudget.js';
 export { mcmcOutcome, importanceOutcome, collectArtifacts, accountCosts, addFlag, betweenChainStderr, pointsOf, MIN_TRANSITIONS, MIN_KISH_ESS, type OutcomeOptions, type ArtifactLists } from './metrics.js';
 export { chainColumns, mapDraws, energiesOf } from './draws.js';

@@ -42,8 +42,9 @@ function fractionFromDeltaF(deltaF: number, stderr: number): { p: number; stderr
 /**
  * Mode coverage of the flow-based rows: the flow's own mode fraction against the exact one (from the reference ΔF) or,
  * without a reference, against the best plain-MCMC baseline's estimate. A row is flagged `mode-mismatch` when the two
- * differ by more than 3 combined standard errors and the minority mode's probability is off by more than a factor of
- * 2 (mode collapse, not a slightly imperfect flow that the sampler's own correction absorbs).
+ * differ by more than 3 combined standard errors and the flow puts less than half the reference probability on the
+ * minority mode (mode collapse, the reverse-KL pitfall). A flow that over-covers the minority mode is a heavier-tailed
+ * proposal, which importance weights and MH corrections absorb, so it is reported but not flagged.
  */
 export function checkModeCoverage(flowRows: SamplerResult[], flow: ModeFraction, rows: SamplerResult[], spec: CoordinateSpec): void {
   let ref: { p: number; stderr: number; source: string } | undefined;
@@ -63,7 +64,7 @@ export function checkModeCoverage(flowRows: SamplerResult[], flow: ModeFraction,
     const flowMinority = ref.p < 0.5 ? flow.p : 1 - flow.p;
     const factor = minority > 0 ? flowMinority / minority : 1;
     const tag = `flow P(${spec.name} > ${spec.threshold}) = ${flow.p.toFixed(4)} ± ${flow.stderr.toFixed(4)} vs ${ref.source} ${ref.p.toFixed(4)}`;
-    if (Math.abs(flow.p - ref.p) > 3 * se && (factor < 0.5 || factor > 2)) {
+    if (Math.abs(flow.p - ref.p) > 3 * se && factor < 0.5) {
       addFlag(r, 'mode-mismatch');
       (r.notes ??= []).push(`Mode mismatch: ${tag} (the flow misses a mode; a high Kish ESS does not show this).`);
     } else (r.notes ??= []).push(`Mode coverage: ${tag}.`);

@@ -49,9 +49,10 @@ export type TrainingData = 'none' | 'mcmc' | 'exact' | 'bundled';
  * The flags a row can carry: `few-transitions` (chains crossed the dividing surface fewer than 20 times: ΔF and its
  * error are unreliable), `short-chains` (chains shorter than ~50 IACTs), `degenerate-weights` (Kish ESS < 50),
  * `mode-mismatch` (the flow's mode fraction differs from the reference beyond its error: mode collapse),
- * `no-deltaF` (ΔF not estimable), `oracle` (trained on exact or bundled samples: not a fair total-cost entry).
+ * `no-deltaF` (ΔF not estimable), `oracle` (trained on exact or bundled samples: not a fair total-cost entry),
+ * `off-budget` (sampling evaluations more than 1 % away from the equal budget).
  */
-export const SAMPLER_FLAGS = ['few-transitions', 'short-chains', 'degenerate-weights', 'mode-mismatch', 'no-deltaF', 'oracle'] as const;
+export const SAMPLER_FLAGS = ['few-transitions', 'short-chains', 'degenerate-weights', 'mode-mismatch', 'no-deltaF', 'oracle', 'off-budget'] as const;
 
 /** One sampler's row (the fields of the app's results.json `samplers[i]`). */
 export interface SamplerResult {

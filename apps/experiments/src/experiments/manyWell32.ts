@@ -38,8 +38,8 @@ export const ManyWellParams = z
       .strict()
       .prefault({}),
     flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.2) }).strict().prefault({}),
-    /** Flow samples for the importance-sampling log Z estimate (the flow-is sampler's budget). */
-    isSamples: int(100, 10_000_000, 100_000),
+    /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
+    isSamples: z.number().int().min(100).max(10_000_000).optional(),
     plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
   })
   .strict();
@@ -109,8 +109,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
   name: 'many-well-32',
   description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
-  quickParams: { budget: 8_000, chains: 16, isSamples: 4_000, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { dim: 4, budget: 1_000, chains: 4, isSamples: 100, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: { budget: 8_000, chains: 16, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { dim: 4, budget: 1_000, chains: 4, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new ManyWell({ dim: params.dim });
     const well = new DoubleWell();
@@ -180,7 +180,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: 0.2 },
       mala: { targetAcceptance: params.malaTargetAcceptance, initialStepSize: 0.2 },
       'flow-imh': { ...params.flowMcmc, burnIn: false },
-      'flow-is': { samples: params.isSamples },
+      'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
     };
     const outcomes = await compareSamplers(
       energy,

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../results.js';
-import { contourLevels, contourSegments } from './contour.js';
+import { contourLevels, contourPolylines, contourSegments } from './contour.js';
 
 /**
  * One plot of the report: a Vega-Lite spec with its data inlined. Experiments contribute figures as a list;
@@ -18,13 +18,17 @@ const WIDTH = 220;
 const HEIGHT = 180;
 const REFERENCE = 'exact';
 
-/** Contour segments of the stored energy grid as rows for a `rule` layer. */
+/** Contours of the stored energy grid as polyline rows (`path` id, `k` order) for a `line` layer. */
 function contourRows(results: Results, count = 9, span = 14): Record<string, number>[] {
   const grid = results.artifacts.energyGrid;
   if (!grid) return [];
   const rows: Record<string, number>[] = [];
+  let path = 0;
   for (const level of contourLevels(grid.values, count, span)) {
-    for (const [x1, y1, x2, y2] of contourSegments(grid.x, grid.y, grid.values, level)) rows.push({ x1, y1, x2, y2, level });
+    for (const line of contourPolylines(contourSegments(grid.x, grid.y, grid.values, level))) {
+      line.forEach(([x, y], k) => rows.push({ x: Math.round(x * 1e3) / 1e3, y: Math.round(y * 1e3) / 1e3, k, path, level }));
+      path++;
+    }
   }
   return rows;
 }
@@ -48,12 +52,12 @@ export function samplesFigure(results: Results): Figure | undefined {
         ? [
             {
               data: { values: contours },
-              mark: { type: 'rule' as const, strokeWidth: 0.8, clip: true },
+              mark: { type: 'line' as const, strokeWidth: 0.8, clip: true },
               encoding: {
-                x: { field: 'x1', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
-                y: { field: 'y1', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
-                x2: { field: 'x2' },
-                y2: { field: 'y2' },
+                x: { field: 'x', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
+                y: { field: 'y', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+                detail: { field: 'path', type: 'nominal' as const },
+                order: { field: 'k', type: 'quantitative' as const },
                 color: { field: 'level', type: 'quantitative' as const, scale: { scheme: 'greys', reverse: true }, legend: null },
               },
             },
@@ -61,7 +65,7 @@ export function samplesFigure(results: Results): Figure | undefined {
         : []),
       {
         data: { values: s.points.map(([a, b]) => ({ a, b })) },
-        mark: { type: 'point' as const, filled: true, size: 8, opacity: 0.5, color: '#d62728', clip: true },
+        mark: { type: 'point' as const, shape: 'square', filled: true, size: 6, opacity: 0.5, color: '#d62728', clip: true },
         encoding: {
           x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
           y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
