@@ -222,27 +222,59 @@ export function trainingFigure(results: Results): Figure | undefined {
   };
 }
 
-/** ESS per energy evaluation for each sampler (log scale). */
+/** A row's status in the ESS chart: samplers with ESS 0 or degenerate weights must not look like winners or vanish. */
+function essStatus(s: Results['samplers'][number]): string {
+  if (!(s.ess > 0)) return 'ESS 0 (drawn at the axis floor)';
+  if (s.flags?.includes('degenerate-weights')) return 'degenerate weights (Kish ESS < 50)';
+  if (s.flags?.includes('mode-mismatch')) return 'mode mismatch';
+  if (s.flags?.includes('few-transitions')) return 'few transitions (unreliable)';
+  return 'ok';
+}
+
+/**
+ * ESS per energy evaluation for each sampler (log scale), at the equal sampling budget (filled) and on total cost
+ * (open). Samplers with ESS 0 sit at the axis floor with a label instead of vanishing from a log axis; flagged rows
+ * (degenerate weights, mode mismatch, few transitions) are coloured and labelled.
+ */
 export function efficiencyFigure(results: Results): Figure | undefined {
-  const rows = results.samplers.filter((s) => s.essPerEnergyEvaluation > 0).map((s) => ({ sampler: s.sampler, v: s.essPerEnergyEvaluation }));
-  if (rows.length === 0) return undefined;
+  if (results.samplers.length === 0) return undefined;
+  const positive = results.samplers.flatMap((s) => [s.essPerEnergyEvaluation, s.essPerTotalEnergyEvaluation ?? 0]).filter((v) => v > 0);
+  const floor = positive.length > 0 ? 10 ** Math.floor(Math.log10(Math.min(...positive)) - 1) : 1e-6;
+  const rows = results.samplers.flatMap((s) => {
+    const status = essStatus(s);
+    const label = status === 'ok' ? '' : status.replace(' (drawn at the axis floor)', '');
+    return [
+      { sampler: s.sampler, basis: 'sampling budget', v: s.essPerEnergyEvaluation > 0 ? s.essPerEnergyEvaluation : floor, status, label },
+      ...(s.essPerTotalEnergyEvaluation !== undefined ? [{ sampler: s.sampler, basis: 'total cost', v: s.essPerTotalEnergyEvaluation > 0 ? s.essPerTotalEnergyEvaluation : floor, status, label: '' }] : []),
+    ];
+  });
+  const y = { field: 'sampler', type: 'nominal', sort: results.samplers.map((s) => s.sampler), title: null };
+  const color = {
+    field: 'status',
+    type: 'nominal',
+    scale: { domain: ['ok', 'degenerate weights (Kish ESS < 50)', 'mode mismatch', 'few transitions (unreliable)', 'ESS 0 (drawn at the axis floor)'], range: ['#4c78a8', '#e45756', '#b279a2', '#f58518', '#7f7f7f'] },
+    legend: { title: '● sampling budget, ◇ total cost', titleLimit: 400, orient: 'bottom', columns: 2, labelLimit: 400 },
+  };
+  const x = { field: 'v', type: 'quantitative', scale: { type: 'log', domainMin: floor }, title: 'ESS / energy evaluation' };
   return {
     id: 'efficiency',
     title: 'ESS per energy evaluation',
-    caption: 'Effective sample size of the reaction coordinate per energy evaluation spent in sampling (higher is better).',
+    caption: `Effective sample size of the reaction coordinate per energy evaluation (higher is better): filled at the equal sampling budget, open on total cost (setup included). Samplers with ESS 0 are drawn at the axis floor (${floor.toExponential(0)}); degenerate importance weights (Kish ESS < 50), mode mismatch and few transitions are coloured and labelled: their ESS is not trustworthy.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
-      height: { step: 22 },
+      height: { step: 24 },
       data: { values: rows },
       // Points, not bars: bars on a log axis have no baseline.
       layer: [
+        ...(['sampling budget', 'total cost'] as const).map((basis) => ({
+          transform: [{ filter: { field: 'basis', equal: basis } }],
+          mark: { type: 'point' as const, size: 90, strokeWidth: 2, filled: basis === 'sampling budget', shape: basis === 'sampling budget' ? 'circle' : 'diamond' },
+          encoding: { y, x, color },
+        })),
         {
-          mark: { type: 'point', filled: true, size: 90, color: '#4c78a8' },
-          encoding: {
-            y: { field: 'sampler', type: 'nominal', sort: '-x', title: null },
-            x: { field: 'v', type: 'quantitative', scale: { type: 'log' }, title: 'ESS / energy evaluation' },
-          },
+          mark: { type: 'text', align: 'left', dx: 8, fontSize: 10, color: '#b00' },
+          encoding: { y, x, text: { field: 'label' } },
         },
       ],
     } as TopLevelSpec,

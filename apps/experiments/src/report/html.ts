@@ -39,7 +39,7 @@ export function comparisonTable(results: Results): string {
     'sampling evals',
     'setup evals',
     'total evals',
-    'wall s (total)',
+    'wall s total',
     'acceptance',
     'transitions',
     'IACT (evals)',
@@ -49,7 +49,6 @@ export function comparisonTable(results: Results): string {
     'ESS / total s',
     'training data',
     'ΔF (kT)',
-    'flags',
   ];
   const rows = results.samplers.map((s) => {
     const oracle = s.trainingData === 'exact' || s.trainingData === 'bundled';
@@ -67,12 +66,11 @@ export function comparisonTable(results: Results): string {
       fmt(s.essPerTotalSecond),
       escapeHtml(oracle ? `${s.trainingData} (oracle)` : (s.trainingData ?? '–')),
       deltaFCell(s),
-      flagsCell(s),
     ];
-    return `<tr data-sampler="${escapeHtml(s.sampler)}"${s.flags && s.flags.length > 0 ? ' class="flagged"' : ''}><th scope="row" title="${escapeHtml(s.description ?? '')}">${escapeHtml(s.sampler)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+    return `<tr data-sampler="${escapeHtml(s.sampler)}"${s.flags && s.flags.length > 0 ? ' class="flagged"' : ''}><th scope="row" title="${escapeHtml(s.description ?? '')}">${escapeHtml(s.sampler)}${flagsCell(s) ? `<br>${flagsCell(s)}` : ''}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   const ref = results.reference?.deltaF;
-  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th>${'<td></td>'.repeat(12)}<td>${fmt(ref)}</td><td></td></tr>` : '';
+  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th>${'<td></td>'.repeat(12)}<td>${fmt(ref)}</td></tr>` : '';
   const note =
     '<p class="meta">Sampling evals: the equal budget. Setup: step-size warm-up, burn-in, pilot scans, and for flow-based rows the flow\'s training and its training data. Total = setup + sampling; ESS / total eval and ESS / total s count everything. * oracle rows: the flow was trained on exact or bundled samples whose generation is not counted; they never win on total cost. ΔF: estimate ± standard error (the larger of the autocorrelation and the between-chain estimate), with (estimate − exact)/stderr.</p>';
   return `${note}<div class="table-wrap"><table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table></div>`;
@@ -133,15 +131,15 @@ export function reportHtml(results: Results, figures: RenderedFigure[]): string 
 <style>
 body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.1em;margin:.2em 0}
-table.comparison{border-collapse:collapse;font-size:.85em;margin:1em 0}
-table.comparison th,table.comparison td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:right}
+table.comparison{border-collapse:collapse;font-size:.78em;margin:1em 0}
+table.comparison th,table.comparison td{border-bottom:1px solid #ddd;padding:.25em .35em;text-align:right}
 table.comparison th[scope=row]{text-align:left}
 tr.reference{font-style:italic;background:#f6f6f6}
 .meta{color:#555;font-size:.85em}.z{color:#777;font-size:.9em}
 .skipped{background:#fff7e0;border-left:3px solid #e0a800;padding:.4em 1em;font-size:.85em}
 .verdict{background:#eef5ff;border-left:4px solid #4c78a8;padding:.3em 1em;margin:1em 0}.verdict ul{margin:.3em 0}
 .quick-banner{background:#ffe9a8;border:2px solid #e0a800;padding:.5em 1em;font-weight:bold;margin:1em 0}
-.table-wrap{overflow-x:auto}.flags{color:#b00;font-size:.9em}tr.flagged th{color:#b00}
+.table-wrap{overflow-x:auto}.flags{color:#b00;font-size:.8em;font-weight:normal;white-space:normal}table.comparison td{white-space:nowrap}table.comparison td:last-child{white-space:normal;min-width:7em}table.comparison th[scope=row]{max-width:11em}
 table.comparison th[scope=col]{white-space:normal;vertical-align:bottom}
 figure.plot{margin:1.5em 0;border-top:1px solid #eee;padding-top:.5em}
 figcaption{color:#555;font-size:.85em;max-width:800px}
