@@ -93,7 +93,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const results: Results = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     experiment: experiment.name,
-    description: experiment.description,
+    description: output.description ?? experiment.description,
     config: { experiment: experiment.name, seed, quick, params: params as Record<string, unknown> },
     seed,
     quick,
