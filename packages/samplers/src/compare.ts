@@ -8,7 +8,7 @@ import { silentProgress, type Progress, type SamplerOutcome } from './types.js';
 import { linspace } from './util.js';
 import { checkModeCoverage, flowModeFraction, modeFraction, type ModeFraction } from './modes.js';
 
-/** Relative deviation from the equal budget beyond which a row is flagged 'off-budget'. */
+/** Relative deviation from the equal budget beyond which a row is flagged 'off-budget' (or two evaluations per chain, if more). */
 export const BUDGET_TOLERANCE = 0.01;
 
 /** A sampler of a comparison: a recipe name, or a name with parameters for its schema. */
@@ -162,7 +162,8 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         outcome = importanceOutcome({ ...common, x: projected, logWeights: run.logWeights });
       } else outcome = mcmcOutcome({ ...common, draws: projected });
       if (run.metrics) outcome.result.metrics = { ...run.metrics };
-      if (Math.abs(run.energyEvaluations - budget.evaluations) > BUDGET_TOLERANCE * budget.evaluations) {
+      // Chains move in whole steps: a budget below ~50 steps per chain cannot be met closer than a step of all chains.
+      if (Math.abs(run.energyEvaluations - budget.evaluations) > Math.max(BUDGET_TOLERANCE * budget.evaluations, 2 * budget.chains)) {
         addFlag(outcome.result, 'off-budget');
         (outcome.result.notes ??= []).push(`Off budget: ${run.energyEvaluations} sampling evaluations against the equal budget of ${budget.evaluations} (compare its ESS per evaluation, not its ESS).`);
       }
