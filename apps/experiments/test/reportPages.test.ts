@@ -52,6 +52,18 @@ describe.skipIf(!chromium)('built-in reports in headless Chromium', () => {
           for (const v of results.verdict ?? []) if (v.best) expect(verdict).toContain(v.best);
         }
 
+        // Headline numbers where the experiment has them: density estimation, log Z against exact, particle flows.
+        const extra = results.artifacts.extra ?? {};
+        if (Array.isArray(extra.models)) {
+          const table = (await page.textContent('#density-table')) ?? '';
+          for (const m of extra.models as { model: string; heldOutNLL: number }[]) expect(table).toContain(m.model);
+          expect(await page.textContent('body')).not.toMatch(/ΔF =/);
+        }
+        if (results.reference?.logZ !== undefined && results.samplers.some((s) => typeof s.metrics?.logZ === 'number')) {
+          expect(await page.textContent('#logz-table')).toMatch(/exact/);
+        }
+        if (typeof extra.testNLL === 'number') expect(await page.textContent('#headline-table')).toMatch(/test NLL/);
+
         // The scatter draws exactly the stored points, panel by panel.
         const samples = results.artifacts.samples ?? [];
         if (samples.length > 0) {

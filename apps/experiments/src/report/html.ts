@@ -1,5 +1,6 @@
 import type { Results, SamplerResult } from '../results.js';
 import type { RenderedFigure } from './render.js';
+import { headlineTables } from './headline.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -150,6 +151,7 @@ ${results.description ? `<p>${escapeHtml(results.description)}</p>` : ''}
 <p class="meta">seed ${results.seed}${results.quick ? ' (quick run)' : ''} · backend ${escapeHtml(b.active)}${b.fallback ? ` (fallback from ${escapeHtml(b.requested)}: ${escapeHtml(b.reason ?? '')})` : ''} · tfjs ${escapeHtml(b.tfjsVersion)} · boltzflow ${escapeHtml(results.libraryVersion)} · ${fmt(results.wallSeconds, 3)} s wall · started ${escapeHtml(results.startedAt)}</p>
 ${quickBanner(results)}
 ${verdictBlock(results)}
+${headlineTables(results)}
 ${refDef}
 ${comparisonTable(results)}
 ${settingsList(results)}
