@@ -85,7 +85,7 @@ export function samplesFigure(results: Results): Figure | undefined {
 export function profilesFigure(results: Results): Figure | undefined {
   const p = results.artifacts.profiles;
   if (!p || (p.samplers.length === 0 && !p.exact)) return undefined;
-  const rows: { x: number; f: number; sampler: string }[] = [];
+  const rows: { x: number; f: number | null; sampler: string }[] = [];
   if (p.exact) p.exact.x.forEach((x, i) => rows.push({ x, f: p.exact!.f[i], sampler: REFERENCE }));
   // A bin holding a single heavily down-weighted sample can sit hundreds of kT up and flatten every other curve:
   // draw sampler estimates only up to a little above the exact profile's range (or 20 kT without one).
@@ -95,15 +95,18 @@ export function profilesFigure(results: Results): Figure | undefined {
   for (const s of p.samplers)
     s.x.forEach((x, i) => {
       const f = s.f[i];
-      if (f == null || !Number.isFinite(f)) return;
-      if (f > cap) dropped++;
-      else rows.push({ x, f, sampler: s.sampler });
+      // Empty (or clipped) bins stay in the data as null so that the line breaks there instead of bridging the gap.
+      if (f == null || !Number.isFinite(f)) rows.push({ x, f: null, sampler: s.sampler });
+      else if (f > cap) {
+        dropped++;
+        rows.push({ x, f: null, sampler: s.sampler });
+      } else rows.push({ x, f, sampler: s.sampler });
     });
   const clipNote = dropped > 0 ? ` ${dropped} sampler bin(s) above ${cap.toFixed(1)} kT (nearly empty bins) are not drawn.` : '';
   return {
     id: 'profiles',
     title: `Free-energy profile F(${p.coordinate})`,
-    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates, shifted to match the exact profile at its minimum); black: exact by quadrature.${clipNote}`,
+    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates${p.exact ? ', shifted to match the exact profile at its minimum); black: exact by quadrature' : '); no exact profile exists for this system'}. Lines break at empty bins.${clipNote}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
@@ -117,7 +120,7 @@ export function profilesFigure(results: Results): Figure | undefined {
         },
         {
           transform: [{ filter: `datum.sampler !== '${REFERENCE}'` }],
-          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1 },
+          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1, invalid: 'break-paths-show-domains' },
           encoding: {
             x: { field: 'x', type: 'quantitative' },
             y: { field: 'f', type: 'quantitative' },
@@ -159,13 +162,20 @@ export function tracesFigure(results: Results): Figure | undefined {
 
 /** Normalised autocorrelation of the reaction coordinate against lag in energy evaluations. */
 export function autocorrelationFigure(results: Results): Figure | undefined {
-  const acs = results.artifacts.autocorrelation;
-  if (!acs || acs.length === 0) return undefined;
+  const all = results.artifacts.autocorrelation;
+  if (!all || all.length === 0) return undefined;
+  // A sampler with ESS 0 in the table never moved its observable: a decaying ACF of its within-well jitter would make
+  // it look fast, so it is left out (and named) to keep the figure in agreement with the table.
+  const essOf = new Map(results.samplers.map((s) => [s.sampler, s.ess] as const));
+  const acs = all.filter((a) => (essOf.get(a.sampler) ?? 1) > 0);
+  const hidden = all.filter((a) => !acs.includes(a)).map((a) => a.sampler);
+  if (acs.length === 0) return undefined;
   const rows = acs.flatMap((a) => a.values.map((rho, k) => ({ sampler: a.sampler, lag: k * a.evaluationsPerLag, rho })).filter((r) => r.lag > 0));
   return {
     id: 'autocorrelation',
     title: 'Autocorrelation of the reaction coordinate',
-    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.',
+    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.' +
+      (hidden.length > 0 ? ` Not shown (ESS 0 in the table: their chains never switched state): ${hidden.join(', ')}.` : ''),
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
