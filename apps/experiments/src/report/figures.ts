@@ -197,6 +197,11 @@ export function trainingFigure(results: Results): Figure | undefined {
   if (!t || t.length === 0) return undefined;
   const loss = t.filter((r) => r.loss != null && Number.isFinite(r.loss)).map((r) => ({ step: r.step, loss: r.loss, phase: r.phase ?? 'training' }));
   const ess = t.filter((r) => r.essFraction != null).map((r) => ({ step: r.step, ess: r.essFraction }));
+  // Spiky losses (e.g. 47 000 against a typical 5) flatten a linear axis: switch to symlog when the range is dominated
+  // by a few spikes.
+  const lv = loss.map((r) => Math.abs(r.loss as number)).sort((a, b) => a - b);
+  const median = lv.length > 0 ? lv[Math.floor(lv.length / 2)] : 0;
+  const spiky = lv.length > 0 && lv[lv.length - 1] > 50 * Math.max(median, 1e-9);
   const panels: unknown[] = [
     {
       title: 'loss',
@@ -206,7 +211,7 @@ export function trainingFigure(results: Results): Figure | undefined {
       mark: { type: 'line', strokeWidth: 1 },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'training step' },
-        y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'loss' },
+        y: { field: 'loss', type: 'quantitative', scale: spiky ? { type: 'symlog' } : { zero: false }, title: spiky ? 'loss (symlog scale)' : 'loss' },
         color: { field: 'phase', type: 'nominal' },
       },
     },
@@ -217,17 +222,18 @@ export function trainingFigure(results: Results): Figure | undefined {
       width: WIDTH * 1.3,
       height: HEIGHT,
       data: { values: ess },
-      mark: { type: 'line', point: true, strokeWidth: 1 },
-      encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'training step' },
-        y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' },
-      },
+      // Raw values faint, a centred moving average (9 points) on top: step-to-step Kish ESS is mostly noise.
+      transform: [{ window: [{ op: 'mean', field: 'ess', as: 'smoothed' }], frame: [-4, 4], sort: [{ field: 'step' }] }],
+      layer: [
+        { mark: { type: 'line', strokeWidth: 1, opacity: 0.25 }, encoding: { x: { field: 'step', type: 'quantitative', title: 'training step' }, y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' } } },
+        { mark: { type: 'line', strokeWidth: 2 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'smoothed', type: 'quantitative' } } },
+      ],
     });
   }
   return {
     id: 'training',
     title: 'Flow training',
-    caption: 'Training loss and the Kish effective sample size fraction of importance weights exp(−u − log q). A high ESS alone does not prove that every mode is covered; see ΔF in the table.',
+    caption: `Training loss${spiky ? ' (symlog scale: a few spikes dominate its range)' : ''} and the Kish effective sample size fraction of importance weights exp(−u − log q), raw (faint) and as a 9-point moving average. A high ESS alone does not prove that every mode is covered; see the mode check and ΔF in the table.`,
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: panels } as TopLevelSpec,
   };
 }
