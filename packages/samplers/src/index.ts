@@ -13,7 +13,7 @@ export { trainEquivariantFlow, heldOutNLL, type EquivariantFlowOptions } from '.
 export { buildFlow, standardisation, trainFlow, type FlowKind, type FlowSpec, type TrainSpec, type TrainedFlow } from './flows.js';
 export { trainBoltzmannGenerator, type BoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
 export { flowWeightedSamples } from './flowSamplers.js';
-export { adaptedChains, type StepSizeKernelFactory } from './recipes/local.js';
+export { adaptedChains, kernelChains, type StepSizeKernelFactory } from './recipes/local.js';
 export { quadrature2D } from './quadrature.js';
 export { linspace, round, thin } from './util.js';
 export { rwm as rwmRecipe } from './recipes/rwm.js';

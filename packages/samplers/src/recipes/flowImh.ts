@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { disposeTree } from '@boltzflow/core';
 import { flowIndependenceProposal, mixtureKernel, randomWalkMetropolis } from '@boltzflow/mcmc';
 import { defineRecipe } from '../recipe.js';
-import { runToBudget } from '../runToBudget.js';
+import { kernelChains } from './local.js';
 
 export const flowImh = defineRecipe({
   name: 'flow-imh',
@@ -21,18 +20,9 @@ export const flowImh = defineRecipe({
     const { flow } = await ctx.flow();
     const { flowProbability: p, localStepSize, burnIn } = ctx.params;
     const kernel = mixtureKernel([flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })], [p, 1 - p]);
-    const x0 = target.start(budget.chains, rng);
-    const bar = ctx.progress.bar('sampling flow-imh', budget.evaluations);
-    const run = runToBudget(kernel, x0, budget.evaluations, rng, bar, burnIn ? budget.warmup : 0);
-    bar.stop();
-    x0.dispose();
-    disposeTree(run.finalState);
+    const run = kernelChains('flow-imh', kernel, target, budget, burnIn ? budget.warmup : 0, rng, ctx.progress);
     return {
-      kind: 'chains',
-      draws: run.draws,
-      energyEvaluations: run.energyEvaluations,
-      setupEnergyEvaluations: run.burnInEnergyEvaluations,
-      acceptanceRate: run.acceptanceRate,
+      ...run,
       settings: { ...(burnIn ? { burnInSteps: budget.warmup } : {}), flowProbability: p, localStepSize, chains: budget.chains },
       notes: ['Acceptance is averaged over flow and local moves.'],
     };

@@ -38,3 +38,27 @@ export function adaptedChains(
     settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: o.targetAcceptance, warmupSteps: budget.warmup, chains: budget.chains },
   };
 }
+
+/**
+ * Runs `kernel` from fresh starts until the budget is spent, after `burnIn` steps paid as setup; `inspect` reads the
+ * final state (e.g. swap statistics) before it is disposed.
+ */
+export function kernelChains<S extends ChainState>(
+  name: string,
+  kernel: Kernel<S>,
+  target: SamplerTarget,
+  budget: SamplerBudget,
+  burnIn: number,
+  rng: Rng,
+  progress: Progress,
+  inspect?: (final: S) => void,
+): RecipeRun {
+  const x0 = target.start(budget.chains, rng);
+  const bar = progress.bar(`sampling ${name}`, budget.evaluations);
+  const run = runToBudget(kernel, x0, budget.evaluations, rng, bar, burnIn);
+  bar.stop();
+  x0.dispose();
+  inspect?.(run.finalState);
+  disposeTree(run.finalState);
+  return { kind: 'chains', draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: run.burnInEnergyEvaluations, acceptanceRate: run.acceptanceRate };
+}

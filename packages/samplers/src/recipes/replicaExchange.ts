@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { disposeTree } from '@boltzflow/core';
 import { randomWalkMetropolis, replicaExchangeKernel } from '@boltzflow/mcmc';
 import { defineRecipe } from '../recipe.js';
-import { runToBudget } from '../runToBudget.js';
+import { kernelChains } from './local.js';
 import { round } from '../util.js';
 
 export const replicaExchange = defineRecipe({
@@ -14,20 +13,12 @@ export const replicaExchange = defineRecipe({
     const { temperatures, stepSize } = ctx.params;
     // Random-walk step grows with √T so that every rung keeps a similar acceptance.
     const kernel = replicaExchangeKernel(target.energy, { temperatures, kernel: (uT, T) => randomWalkMetropolis(uT, { stepSize: stepSize * Math.sqrt(T) }) });
-    const x0 = target.start(budget.chains, rng);
-    const bar = ctx.progress.bar('sampling replica-exchange', budget.evaluations);
-    const run = runToBudget(kernel, x0, budget.evaluations, rng, bar, Math.max(10, Math.round(budget.warmup / temperatures.length)));
-    bar.stop();
-    x0.dispose();
-    const st = run.finalState;
-    const swap = st.swapAttempts.map((a, i) => (a > 0 ? round(st.swapAccepted[i] / a, 4) : 0));
-    disposeTree(st);
+    let swap: number[] = [];
+    const run = kernelChains('replica-exchange', kernel, target, budget, Math.max(10, Math.round(budget.warmup / temperatures.length)), rng, ctx.progress, (st) => {
+      swap = st.swapAttempts.map((a, i) => (a > 0 ? round(st.swapAccepted[i] / a, 4) : 0));
+    });
     return {
-      kind: 'chains',
-      draws: run.draws,
-      energyEvaluations: run.energyEvaluations,
-      setupEnergyEvaluations: run.burnInEnergyEvaluations,
-      acceptanceRate: run.acceptanceRate,
+      ...run,
       settings: { temperatures: temperatures.join(', '), stepSizeAtT1: stepSize, swapAcceptance: swap.join(', '), chains: budget.chains },
       notes: ['Energy evaluations count every replica; ESS, transitions and ΔF use the T = 1 replica only.'],
     };

@@ -4,6 +4,7 @@ import { randomWalkMetropolis } from '@boltzflow/mcmc';
 import { defineRecipe } from '../recipe.js';
 import { mcmcOutcome } from '../metrics.js';
 import { runToBudget } from '../runToBudget.js';
+import { kernelChains } from './local.js';
 
 export const rwmScan = defineRecipe({
   name: 'rwm-scan',
@@ -31,18 +32,10 @@ export const rwmScan = defineRecipe({
       bar.update(i + 1, { step, 'ESS/eval': score });
     });
     bar.stop();
-    const x0 = target.start(chains, rng);
-    const sbar = ctx.progress.bar('sampling rwm-scan', budget.evaluations);
-    const run = runToBudget(randomWalkMetropolis(target.energy, { stepSize: best!.step }), x0, budget.evaluations, rng, sbar, warmup);
-    sbar.stop();
-    x0.dispose();
-    disposeTree(run.finalState);
+    const run = kernelChains('rwm-scan', randomWalkMetropolis(target.energy, { stepSize: best!.step }), target, budget, warmup, rng, ctx.progress);
     return {
-      kind: 'chains',
-      draws: run.draws,
-      energyEvaluations: run.energyEvaluations,
-      setupEnergyEvaluations: setup + run.burnInEnergyEvaluations,
-      acceptanceRate: run.acceptanceRate,
+      ...run,
+      setupEnergyEvaluations: setup + run.setupEnergyEvaluations,
       settings: { stepSize: best!.step, burnInSteps: warmup, scanned: scan.join(', '), pilotEvaluationsEach: scanBudget, chains },
     };
   },
