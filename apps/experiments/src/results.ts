@@ -81,6 +81,8 @@ export const ArtifactsSchema = z
       .strict()
       .optional(),
     samples: z.array(z.object({ sampler: z.string(), points: z.array(point) }).strict()).optional(),
+    /** What the two columns of the sample points are (default x₁, x₂), e.g. energy and mean pair distance. */
+    sampleAxes: z.tuple([z.string(), z.string()]).optional(),
     traces: z
       .array(z.object({ sampler: z.string(), coordinate: z.string(), evaluationsPerPoint: nonNeg, values: numArray }).strict())
       .optional(),

@@ -11,6 +11,7 @@ import { findChromium } from './browserCheck.js';
 
 const chromium = findChromium();
 const MAX_BYTES = 2 * 1024 * 1024;
+const samplesOf = (r: { artifacts: { samples?: unknown[] } }): number => r.artifacts.samples?.length ?? 0;
 
 /**
  * Every built-in experiment, run with its tiny parameters as a quick run, produces a report that a reader can trust:
@@ -64,6 +65,12 @@ describe.skipIf(!chromium)('built-in reports in headless Chromium', () => {
         }
         if (typeof extra.testNLL === 'number') expect(await page.textContent('#headline-table')).toMatch(/test NLL/);
 
+        // Axes say what they show (dw4/lj13: energy and mean pair distance, not x₁/x₂).
+        const axes = results.artifacts.sampleAxes;
+        if (axes && samplesOf(results) > 0) {
+          const titles = await page.$$eval('#fig-samples svg g.role-axis-title text', (ts) => ts.map((t) => t.textContent ?? ''));
+          expect(new Set(titles)).toEqual(new Set(axes));
+        }
         // The scatter draws exactly the stored points, panel by panel.
         const samples = results.artifacts.samples ?? [];
         if (samples.length > 0) {

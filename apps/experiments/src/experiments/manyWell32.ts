@@ -135,6 +135,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     const samplers: SamplerResult[] = [];
     const artifacts: Artifacts = {
       energyGrid: energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
+      sampleAxes: ['x₁ (first well)', 'x₂ (first well)'],
       profiles: { coordinate: 'x₁ (first well)', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
     };
     // Every chain starts at the same exact sample (in equilibrium, so no burn-in; one start, so the starting points

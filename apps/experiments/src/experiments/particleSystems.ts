@@ -223,7 +223,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
     referenceDeltaF,
   };
   const samplers: SamplerResult[] = [];
-  const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] } };
+  const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] }, sampleAxes: ['energy u(x)', 'mean pair distance'] };
   // Chains start at distinct held-out reference samples (equilibrium: no burn-in needed, equal for every sampler).
   const startIdx = Array.from(startRng.permutation(ref.n - testStart)).slice(0, chains);
   const starts = () => tf.tensor2d(Float32Array.from(startIdx.flatMap((i) => Array.from(heldOut.subarray(i * dim, (i + 1) * dim)))), [chains, dim]);

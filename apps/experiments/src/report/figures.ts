@@ -38,6 +38,7 @@ export function samplesFigure(results: Results): Figure | undefined {
   const samples = results.artifacts.samples;
   if (!samples || samples.length === 0) return undefined;
   const grid = results.artifacts.energyGrid;
+  const [ax, ay] = results.artifacts.sampleAxes ?? ['x₁', 'x₂'];
   const contours = contourRows(results);
   const xDomain = grid ? [grid.x[0], grid.x[grid.x.length - 1]] : undefined;
   const yDomain = grid ? [grid.y[0], grid.y[grid.y.length - 1]] : undefined;
@@ -54,8 +55,8 @@ export function samplesFigure(results: Results): Figure | undefined {
               data: { values: contours },
               mark: { type: 'line' as const, strokeWidth: 0.8, clip: true },
               encoding: {
-                x: { field: 'x', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
-                y: { field: 'y', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+                x: { field: 'x', type: 'quantitative' as const, scale: xScale, title: ax },
+                y: { field: 'y', type: 'quantitative' as const, scale: yScale, title: ay },
                 detail: { field: 'path', type: 'nominal' as const },
                 order: { field: 'k', type: 'quantitative' as const },
                 color: { field: 'level', type: 'quantitative' as const, scale: { scheme: 'greys', reverse: true }, legend: null },
@@ -67,16 +68,16 @@ export function samplesFigure(results: Results): Figure | undefined {
         data: { values: s.points.map(([a, b]) => ({ a, b })) },
         mark: { type: 'point' as const, shape: 'square', filled: true, size: 6, opacity: 0.5, color: '#d62728', clip: true },
         encoding: {
-          x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
-          y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+          x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: ax },
+          y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: ay },
         },
       },
     ],
   }));
   return {
     id: 'samples',
-    title: 'Samples over energy contours',
-    caption: 'Samples (subsampled) of each sampler over contours of the energy u(x). Importance samplers (flow-is, snf) show their unweighted proposals; their estimates use the weights.',
+    title: contours.length > 0 ? 'Samples over energy contours' : `Samples: ${ay} against ${ax}`,
+    caption: `${contours.length > 0 ? 'Samples of each sampler over contours of the energy u(x)' : `Samples of each sampler, ${ay} against ${ax} (no contours: the system has more than two dimensions)`}, evenly spaced draws of every chain. Importance samplers (flow-is, snf) show their unweighted proposals; their estimates use the weights.`,
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', columns: 3, concat: panels } as TopLevelSpec,
   };
 }
@@ -212,7 +213,7 @@ export function trainingFigure(results: Results): Figure | undefined {
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'training step' },
         y: { field: 'loss', type: 'quantitative', scale: spiky ? { type: 'symlog' } : { zero: false }, title: spiky ? 'loss (symlog scale)' : 'loss' },
-        color: { field: 'phase', type: 'nominal' },
+        color: { field: 'phase', type: 'nominal', legend: { labelLimit: 400, orient: 'bottom' } },
       },
     },
   ];
