@@ -18,16 +18,26 @@ const WIDTH = 220;
 const HEIGHT = 180;
 const REFERENCE = 'exact';
 
-/** Contours of the stored energy grid as polyline rows (`path` id, `k` order) for a `line` layer. */
-function contourRows(results: Results, count = 9, span = 14): Record<string, number>[] {
+/**
+ * Contours of the stored energy grid as rows for a `line` layer: one series per level (`k` orders it), its polylines
+ * separated by a null row, so that each level is a single SVG path with several pieces.
+ */
+function contourRows(results: Results, count = 9, span = 14): Record<string, number | null>[] {
   const grid = results.artifacts.energyGrid;
   if (!grid) return [];
-  const rows: Record<string, number>[] = [];
-  let path = 0;
+  const rows: Record<string, number | null>[] = [];
+  let k = 0;
+  // Points closer than ~1 px of a 220 px panel to the last one kept add bytes, not shape (gmm-40 has 40 rings per level).
+  const tol = (grid.x[grid.x.length - 1] - grid.x[0]) / 200;
   for (const level of contourLevels(grid.values, count, span)) {
     for (const line of contourPolylines(contourSegments(grid.x, grid.y, grid.values, level))) {
-      line.forEach(([x, y], k) => rows.push({ x: Math.round(x * 1e3) / 1e3, y: Math.round(y * 1e3) / 1e3, k, path, level }));
-      path++;
+      let last: [number, number] | undefined;
+      line.forEach(([x, y], i) => {
+        if (last && i < line.length - 1 && Math.hypot(x - last[0], y - last[1]) < tol) return;
+        rows.push({ x: Math.round(x * 1e3) / 1e3, y: Math.round(y * 1e3) / 1e3, k: k++, level });
+        last = [x, y];
+      });
+      rows.push({ x: null, y: null, k: k++, level });
     }
   }
   return rows;
@@ -53,11 +63,11 @@ export function samplesFigure(results: Results): Figure | undefined {
         ? [
             {
               data: { values: contours },
-              mark: { type: 'line' as const, strokeWidth: 0.8, clip: true },
+              mark: { type: 'line' as const, strokeWidth: 0.8, clip: true, invalid: 'break-paths-show-domains' as const },
               encoding: {
                 x: { field: 'x', type: 'quantitative' as const, scale: xScale, title: ax },
                 y: { field: 'y', type: 'quantitative' as const, scale: yScale, title: ay },
-                detail: { field: 'path', type: 'nominal' as const },
+                detail: { field: 'level', type: 'nominal' as const },
                 order: { field: 'k', type: 'quantitative' as const },
                 color: { field: 'level', type: 'quantitative' as const, scale: { scheme: 'greys', reverse: true }, legend: null },
               },
