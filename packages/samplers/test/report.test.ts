@@ -148,4 +148,16 @@ describe('report numbers of @boltzflow/samplers', () => {
     for (let i = 0; i < xs.shape[0]; i++) if (xs.data[i * 2] > 0) above++;
     expect(out[1].result.metrics!.flowModeFraction).toBeCloseTo(above / xs.shape[0], 5);
   }, 60_000);
+
+  it('without an importance sampler the flow is sampled once for its mode fraction (flow-imh alone)', async () => {
+    const out = await compareSamplers(new Gaussian(), ['flow-imh'], {
+      budget: { evaluations: 800, chains: 8, warmup: 10 },
+      seed: 5,
+      flowOptions: { layers: 2, hidden: 4, steps: 3, batchSize: 32, dataSamples: 64 },
+    });
+    const m = out[0].result.metrics!;
+    expect(m.flowModeFraction).toBeGreaterThan(0);
+    expect(m.flowModeFraction).toBeLessThan(1);
+    expect(m.flowModeFractionStderr).toBeCloseTo(Math.sqrt((m.flowModeFraction! * (1 - m.flowModeFraction!)) / 2048), 5);
+  }, 60_000);
 });
