@@ -244,7 +244,11 @@ export function trainingFigure(results: Results): Figure | undefined {
   return {
     id: 'training',
     title: 'Flow training',
-    caption: `Training loss${spiky ? ' (symlog scale: a few spikes dominate its range)' : ''} and the Kish effective sample size fraction of importance weights exp(−u − log q), raw (faint) and as a 9-point moving average. A high ESS alone does not prove that every mode is covered; see the mode check and ΔF in the table.`,
+    caption:
+      `Training loss${spiky ? ' (symlog scale: a few spikes dominate its range)' : ''}` +
+      (ess.length > 0
+        ? ' and the Kish effective sample size fraction of importance weights exp(−u − log q), raw (faint) and as a 9-point moving average. A high ESS alone does not prove that every mode is covered; see the mode check and ΔF in the table.'
+        : ' per model against the training step.'),
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: panels } as TopLevelSpec,
   };
 }
