@@ -71,7 +71,8 @@ export function comparisonTable(results: Results): string {
     return `<tr data-sampler="${escapeHtml(s.sampler)}"${s.flags && s.flags.length > 0 ? ' class="flagged"' : ''}><th scope="row" title="${escapeHtml(s.description ?? '')}">${escapeHtml(s.sampler)}${flagsCell(s) ? `<br>${flagsCell(s)}` : ''}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   const ref = results.reference?.deltaF;
-  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th>${'<td></td>'.repeat(12)}<td>${fmt(ref)}</td></tr>` : '';
+  // One cell across the table for the label, so that long method names (e.g. "quadrature (2D grid, 801²)") never wrap a column.
+  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row" colspan="${header.length - 1}">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)}</td></tr>` : '';
   const note =
     '<p class="meta">Sampling evals: the equal budget. Setup: step-size warm-up, burn-in, pilot scans, and for flow-based rows the flow\'s training and its training data. Total = setup + sampling; ESS / total eval and ESS / total s count everything. * oracle rows: the flow was trained on exact or bundled samples whose generation is not counted; they never win on total cost. ΔF: estimate ± standard error (the larger of the autocorrelation and the between-chain estimate), with (estimate − exact)/stderr.</p>';
   return `${note}<div class="table-wrap"><table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table></div>`;
@@ -135,7 +136,7 @@ h1{font-size:1.5em}h2{font-size:1.1em;margin:.2em 0}
 table.comparison{border-collapse:collapse;font-size:.78em;margin:1em 0}
 table.comparison th,table.comparison td{border-bottom:1px solid #ddd;padding:.25em .35em;text-align:right}
 table.comparison th[scope=row]{text-align:left}
-tr.reference{font-style:italic;background:#f6f6f6}
+tr.reference{font-style:italic;background:#f6f6f6}tr.reference th[scope=row]{max-width:none;text-align:right}
 .meta{color:#555;font-size:.85em}.z{color:#777;font-size:.9em}
 .skipped{background:#fff7e0;border-left:3px solid #e0a800;padding:.4em 1em;font-size:.85em}
 .verdict{background:#eef5ff;border-left:4px solid #4c78a8;padding:.3em 1em;margin:1em 0}.verdict ul{margin:.3em 0}
