@@ -31,7 +31,11 @@ export const SamplerResultSchema = z
     energyEvaluations: z.number().int().min(0),
     /** Energy evaluations spent before sampling (flow training, step-size scans); not part of the equal budget. */
     setupEnergyEvaluations: z.number().int().min(0).optional(),
+    /** Setup plus sampling evaluations (excluding the generation of bundled or exact training data, see trainingData). */
+    totalEnergyEvaluations: z.number().int().min(0).optional(),
     wallSeconds: nonNeg,
+    /** wallSeconds plus the shared flow's training time (flow-based rows). */
+    totalWallSeconds: nonNeg.optional(),
     /** Mean MH acceptance; null for samplers without a single acceptance (e.g. importance sampling). */
     acceptanceRate: z.number().min(0).max(1).nullable(),
     /** Committed crossings between the states that define ΔF (e.g. well switches of x₁), summed over chains; null for independent samples. */
@@ -41,6 +45,13 @@ export const SamplerResultSchema = z
     ess: nonNeg,
     essPerEnergyEvaluation: nonNeg,
     essPerSecond: nonNeg,
+    /** ESS per evaluation and per second on total cost (setup included). */
+    essPerTotalEnergyEvaluation: nonNeg.optional(),
+    essPerTotalSecond: nonNeg.optional(),
+    /** Where the flow's training data came from; 'exact' and 'bundled' rows are oracles (never win on total cost). */
+    trainingData: z.enum(['none', 'mcmc', 'exact', 'bundled']).optional(),
+    /** few-transitions, short-chains, degenerate-weights, mode-mismatch, no-deltaF, oracle. */
+    flags: z.array(z.string()).optional(),
     deltaF: DeltaFSchema.nullable(),
     /** Settings that the sampler ended up with (adapted step size, …). */
     settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
@@ -70,6 +81,8 @@ export const ArtifactsSchema = z
       .strict()
       .optional(),
     samples: z.array(z.object({ sampler: z.string(), points: z.array(point) }).strict()).optional(),
+    /** What the two columns of the sample points are (default x₁, x₂), e.g. energy and mean pair distance. */
+    sampleAxes: z.tuple([z.string(), z.string()]).optional(),
     traces: z
       .array(z.object({ sampler: z.string(), coordinate: z.string(), evaluationsPerPoint: nonNeg, values: numArray }).strict())
       .optional(),
@@ -131,6 +144,21 @@ export const ResultsSchema = z
         modeFractions: z.record(z.string(), z.number()).optional(),
       })
       .strict()
+      .optional(),
+    /** The comparison's answer on total and on sampling cost (see @boltzflow/samplers comparisonVerdicts). */
+    verdict: z
+      .array(
+        z
+          .object({
+            basis: z.enum(['total', 'sampling']),
+            best: z.string().nullable(),
+            baseline: z.string().nullable(),
+            ratio: finite.nullable(),
+            ratioInterval: z.tuple([finite, finite]).nullable(),
+            excluded: z.array(z.string()),
+          })
+          .strict(),
+      )
       .optional(),
     artifacts: ArtifactsSchema,
   })

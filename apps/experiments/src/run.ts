@@ -9,6 +9,7 @@ import type { Experiment } from './experiments/types.js';
 import { defaultReporter, type Reporter } from './progress.js';
 import { INCOMPLETE_MARKER, orphansIn, RESULTS_SCHEMA_VERSION, TMP_PREFIX, writeResults, type Results } from './results.js';
 import { writeReport, standardFigures, type ReportFiles } from './report/index.js';
+import { comparisonVerdicts, verdictLine, type SamplerResult as SamplerRow } from '@boltzflow/samplers';
 
 export const DEFAULT_SEED = 20240;
 
@@ -114,6 +115,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     const rel = (f: string): string => path.join(dir, path.relative(plan.staging, f));
     reporter.log(`results: ${path.join(dir, 'results.json')}`);
     if (outcome.report) reporter.log(`report:  ${rel(outcome.report.html)}`);
+    if (outcome.results.verdict) reporter.log(verdictLine(outcome.results.verdict));
     const report = outcome.report && { ...outcome.report, html: rel(outcome.report.html), svg: outcome.report.svg.map(rel), png: outcome.report.png.map(rel) };
     return { dir, results: outcome.results, report };
   } catch (e) {
@@ -131,7 +133,7 @@ async function runInto(dir: string, prepared: PreparedRun, opts: RunOptions, rep
   const results: Results = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     experiment: experiment.name,
-    description: experiment.description,
+    description: output.description ?? experiment.description,
     config: { experiment: experiment.name, seed, quick, params: params as Record<string, unknown> },
     seed,
     quick,
@@ -144,6 +146,7 @@ async function runInto(dir: string, prepared: PreparedRun, opts: RunOptions, rep
     samplers: output.samplers,
     skipped: output.skipped,
     ...(output.training ? { training: output.training } : {}),
+    ...(output.samplers.length > 0 ? { verdict: comparisonVerdicts(output.samplers as SamplerRow[], output.reference?.deltaF) } : {}),
     artifacts: output.artifacts,
   };
   await writeResults(dir, results);

@@ -33,7 +33,7 @@ describe('config validation', () => {
     expect(p.budget).toBe(5000);
     expect(p.training.steps).toBe(10);
     expect(p.training.batchSize).toBeGreaterThan(0); // default filled in
-    expect(p.energy.b).toBe(-6);
+    expect(p.energy.preset).toBe('snf'); // default preset: b = −6 (see doubleWellPreset.test.ts)
     expect(p.samplers).toEqual(['rwm', 'mala']);
   });
 

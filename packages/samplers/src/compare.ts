@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, createRng, type Energy, type Rng } from '@boltzflow/core';
 import { trainBoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
-import { importanceOutcome, mcmcOutcome } from './metrics.js';
+import { addFlag, importanceOutcome, mcmcOutcome } from './metrics.js';
 import type { FlowSetup, SamplerBudget, SamplerTarget } from './recipe.js';
 import { getRecipe, recipeNames } from './registry.js';
 import { silentProgress, type Progress, type SamplerOutcome } from './types.js';
 import { linspace } from './util.js';
+import { checkModeCoverage, flowModeFraction, modeFraction, type ModeFraction } from './modes.js';
+
+/** Relative deviation from the equal budget beyond which a row is flagged 'off-budget' (or two evaluations per chain, if more). */
+export const BUDGET_TOLERANCE = 0.01;
 
 /** A sampler of a comparison: a recipe name, or a name with parameters for its schema. */
 export type SamplerSpec = string | { name: string; params?: unknown };
@@ -62,6 +66,15 @@ export function samplerBudget(b: number | SamplerBudget): SamplerBudget {
   return full;
 }
 
+/** The 'flow' stream (continued after training) for the flow's mode check; a fixed stream when the layout has none. */
+function flowStream(streams: (name: string) => Rng): Rng {
+  try {
+    return streams('flow');
+  } catch {
+    return createRng(0x6d6f6465);
+  }
+}
+
 function defaultTarget(energy: Energy, t: Partial<SamplerTarget> = {}): SamplerTarget {
   return {
     energy,
@@ -104,7 +117,17 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
       return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
     });
   let flow: FlowSetup | undefined;
-  const getFlow = async (): Promise<FlowSetup> => (flow ??= await makeFlow());
+  let flowSeconds = 0;
+  const getFlow = async (): Promise<FlowSetup> => {
+    if (!flow) {
+      const t = performance.now();
+      flow = await makeFlow();
+      flowSeconds = flow.setupWallSeconds ?? (performance.now() - t) / 1000;
+    }
+    return flow;
+  };
+  let flowModes: ModeFraction | undefined;
+  const flowRows: SamplerOutcome['result'][] = [];
   const outcomes: SamplerOutcome[] = [];
   try {
     for (const { recipe, params } of recipes) {
@@ -126,6 +149,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         energyEvaluations: run.energyEvaluations,
         setupEnergyEvaluations: flowSetup + run.setupEnergyEvaluations,
         wallSeconds: (performance.now() - t0) / 1000,
+        ...(recipe.needsFlow ? { setupWallSeconds: flowSeconds, trainingData: flow!.trainingData ?? ('mcmc' as const) } : {}),
         acceptanceRate: run.acceptanceRate,
         ...(run.settings ? { settings: run.settings } : {}),
         ...(run.notes ? { notes: run.notes } : {}),
@@ -138,10 +162,20 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         outcome = importanceOutcome({ ...common, x: projected, logWeights: run.logWeights });
       } else outcome = mcmcOutcome({ ...common, draws: projected });
       if (run.metrics) outcome.result.metrics = { ...run.metrics };
+      // Chains move in whole steps: a budget below ~50 steps per chain cannot be met closer than a step of all chains.
+      if (Math.abs(run.energyEvaluations - budget.evaluations) > Math.max(BUDGET_TOLERANCE * budget.evaluations, 2 * budget.chains)) {
+        addFlag(outcome.result, 'off-budget');
+        (outcome.result.notes ??= []).push(`Off budget: ${run.energyEvaluations} sampling evaluations against the equal budget of ${budget.evaluations} (compare its ESS per evaluation, not its ESS).`);
+      }
+      // The flow's own samples (unweighted proposals) are free here; otherwise the flow is sampled once below.
+      if (recipe.needsFlow && run.kind === 'weighted' && flowModes === undefined) flowModes = modeFraction(projected, target.spec);
+      if (recipe.needsFlow) flowRows.push(outcome.result);
       outcomes.push({ ...outcome, draws: run.draws, ...(run.logWeights ? { logWeights: run.logWeights } : {}) });
     }
+    if (flow && flowModes === undefined) flowModes = flowModeFraction(flow.flow, target, flowStream(streams));
   } finally {
     flow?.dispose();
   }
+  if (flowModes) checkModeCoverage(flowRows, flowModes, outcomes.map((o) => o.result), target.spec);
   return outcomes;
 }

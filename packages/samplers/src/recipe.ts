@@ -34,6 +34,10 @@ export interface FlowSetup {
   couplings?: Bijector[];
   /** Energy evaluations spent producing the flow (training data, KL batches); every flow-based row adds them as setup. */
   setupEnergyEvaluations: number;
+  /** Seconds spent producing the flow; measured by `compareSamplers` around the flow's construction when omitted. */
+  setupWallSeconds?: number;
+  /** Where its training data came from (default 'mcmc': generated inside setup, so its cost is in the setup). */
+  trainingData?: 'mcmc' | 'exact' | 'bundled';
   dispose(): void;
 }
 

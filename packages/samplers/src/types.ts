@@ -42,15 +42,32 @@ export interface DeltaF {
   reference?: number;
 }
 
+/** Where a flow's training data came from: none (no flow), MCMC run inside setup, exact samples, a bundled file. */
+export type TrainingData = 'none' | 'mcmc' | 'exact' | 'bundled';
+
+/**
+ * The flags a row can carry: `few-transitions` (chains crossed the dividing surface fewer than 20 times: ΔF and its
+ * error are unreliable), `short-chains` (chains shorter than ~50 IACTs), `degenerate-weights` (Kish ESS < 50),
+ * `mode-mismatch` (the flow's mode fraction differs from the reference beyond its error: mode collapse),
+ * `no-deltaF` (ΔF not estimable), `oracle` (trained on exact or bundled samples: not a fair total-cost entry),
+ * `off-budget` (sampling evaluations more than 1 % away from the equal budget).
+ */
+export const SAMPLER_FLAGS = ['few-transitions', 'short-chains', 'degenerate-weights', 'mode-mismatch', 'no-deltaF', 'oracle', 'off-budget'] as const;
+
 /** One sampler's row (the fields of the app's results.json `samplers[i]`). */
 export interface SamplerResult {
   sampler: string;
   description?: string;
   /** Energy evaluations spent by sampling (gradients count as energy evaluations): the equal budget. */
   energyEvaluations: number;
-  /** Energy evaluations spent before sampling (flow training, warm-up, pilot scans, burn-in). */
-  setupEnergyEvaluations?: number;
+  /** Energy evaluations spent before sampling (flow training and its training data, warm-up, pilot scans, burn-in). */
+  setupEnergyEvaluations: number;
+  /** Setup plus sampling: what the sampler cost in all (excluding the generation of bundled or exact training data). */
+  totalEnergyEvaluations: number;
+  /** Wall time of the sampler's own run (warm-up and sampling, not the shared flow training). */
   wallSeconds: number;
+  /** `wallSeconds` plus the flow's training time for flow-based rows. */
+  totalWallSeconds: number;
   /** Mean MH acceptance; null for samplers without a single acceptance (importance sampling). */
   acceptanceRate: number | null;
   /** Committed crossings of the dividing surface, summed over chains; null for independent samples. */
@@ -60,6 +77,13 @@ export interface SamplerResult {
   ess: number;
   essPerEnergyEvaluation: number;
   essPerSecond: number;
+  /** ESS per energy evaluation on total cost (setup included). */
+  essPerTotalEnergyEvaluation: number;
+  essPerTotalSecond: number;
+  /** Where the flow's training data came from (`none` for samplers without a flow). */
+  trainingData: TrainingData;
+  /** Warnings that disqualify or qualify the row (see `SAMPLER_FLAGS`). */
+  flags: string[];
   deltaF: DeltaF | null;
   settings?: Record<string, number | string | boolean>;
   notes?: string[];

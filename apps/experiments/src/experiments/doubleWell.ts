@@ -6,12 +6,17 @@ import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const DoubleWellParams = z
   .object({
+    /**
+     * u(x) = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂². `preset` picks the coefficients ('snf', the default: a = −0.5, b = −6,
+     * c = 1, d = 1; 'bg-paper': the Boltzmann-generator paper's a = +1); letters given explicitly override the preset.
+     */
     energy: z
       .object({
-        a: z.number().default(-0.5),
-        b: z.number().default(-6),
-        c: z.number().positive().default(1),
-        d: z.number().positive().default(1),
+        preset: z.enum(['snf', 'bg-paper']).default('snf'),
+        a: z.number().optional(),
+        b: z.number().optional(),
+        c: z.number().positive().optional(),
+        d: z.number().positive().optional(),
       })
       .strict()
       .prefault({}),
@@ -21,20 +26,51 @@ export const DoubleWellParams = z
 
 export type DoubleWellParamsT = z.infer<typeof DoubleWellParams>;
 
+/** The coefficients of the double-well presets (see the apps README). */
+export const DOUBLE_WELL_PRESETS = {
+  snf: { a: -0.5, b: -6, c: 1, d: 1 },
+  'bg-paper': { a: 1, b: -6, c: 1, d: 1 },
+} as const;
+
+/** The coefficients actually run: the preset's, overridden by any letter given. */
+export function doubleWellCoefficients(e: DoubleWellParamsT['energy']): { a: number; b: number; c: number; d: number } {
+  const p = DOUBLE_WELL_PRESETS[e.preset];
+  return { a: e.a ?? p.a, b: e.b ?? p.b, c: e.c ?? p.c, d: e.d ?? p.d };
+}
+
+function term(coef: number, monomial: string, first: boolean): string {
+  if (coef === 0) return '';
+  const sign = coef < 0 ? (first ? '−' : ' − ') : first ? '' : ' + ';
+  const m = Math.abs(coef);
+  const num = m === 1 && monomial ? '' : String(m);
+  return `${sign}${num}${monomial}`;
+}
+
+/** u(x) written out from the coefficients run, e.g. `x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²`. */
+export function doubleWellFormula(k: { a: number; b: number; c: number; d: number }): string {
+  const half = k.d === 1 ? '½x₂²' : `½·${k.d}x₂²`;
+  const parts = [term(k.c, 'x₁⁴', true)];
+  parts.push(term(k.b, 'x₁²', parts.join('') === ''));
+  parts.push(term(k.a, 'x₁', parts.join('') === ''));
+  const body = parts.join('');
+  return `${body}${body ? ' + ' : ''}${half}`;
+}
+
 const PROFILE_RANGE: [number, number] = [-2.75, 2.75];
 
 export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
-  description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
+  description: '2D double well u = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂² (preset snf: x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²; bg-paper: + x₁): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   params: DoubleWellParams as z.ZodType<DoubleWellParamsT>,
   quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx) {
-    const energy = new DoubleWell(params.energy);
+    const coefficients = doubleWellCoefficients(params.energy);
+    const energy = new DoubleWell(coefficients);
     const exactDeltaF = energy.deltaF();
     const exact = energy.freeEnergyProfile(linspace(PROFILE_RANGE[0], PROFILE_RANGE[1], 111));
     ctx.progress.log(`exact ΔF = ${exactDeltaF.toFixed(4)} kT (quadrature)`);
-    return runComparison2D(energy, params, ctx, {
+    const out = await runComparison2D(energy, params, ctx, {
       spec: {
         index: 0,
         name: 'x₁',
@@ -51,5 +87,6 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       gridY: [-3.5, 3.5],
       start: { center: [0, 0], scale: 1.5 },
     });
+    return { ...out, description: `2D double well u = ${doubleWellFormula(coefficients)} (preset ${params.energy.preset}${Object.keys(params.energy).some((k) => k.length === 1) ? ', with overrides' : ''}): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature` };
   },
 });

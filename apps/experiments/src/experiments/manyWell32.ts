@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Rng } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { countTransitions, effectiveSampleSize } from '@boltzflow/estimators';
-import { buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
+import { accountCosts, addFlag, MIN_TRANSITIONS, buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid } from './common.js';
@@ -38,8 +38,8 @@ export const ManyWellParams = z
       .strict()
       .prefault({}),
     flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.2) }).strict().prefault({}),
-    /** Flow samples for the importance-sampling log Z estimate (the flow-is sampler's budget). */
-    isSamples: int(100, 10_000_000, 100_000),
+    /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
+    isSamples: z.number().int().min(100).max(10_000_000).optional(),
     plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
   })
   .strict();
@@ -109,8 +109,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
   name: 'many-well-32',
   description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
-  quickParams: { budget: 8_000, chains: 16, isSamples: 4_000, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { dim: 4, budget: 1_000, chains: 4, isSamples: 100, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: { budget: 8_000, chains: 16, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { dim: 4, budget: 1_000, chains: 4, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new ManyWell({ dim: params.dim });
     const well = new DoubleWell();
@@ -135,6 +135,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     const samplers: SamplerResult[] = [];
     const artifacts: Artifacts = {
       energyGrid: energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
+      sampleAxes: ['x₁ (first well)', 'x₂ (first well)'],
       profiles: { coordinate: 'x₁ (first well)', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
     };
     // Every chain starts at the same exact sample (in equilibrium, so no burn-in; one start, so the starting points
@@ -157,8 +158,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       const [kept, nChains] = o.draws!.shape;
       const essX1 = r.ess;
       r.ess = essFrac;
-      r.essPerEnergyEvaluation = essFrac / r.energyEvaluations;
-      r.essPerSecond = r.wallSeconds > 0 ? essFrac / r.wallSeconds : 0;
+      accountCosts(r);
+      if (stats.transitions < MIN_TRANSITIONS) addFlag(r, 'few-transitions');
       r.iact = essFrac > 0 ? (r.energyEvaluations / (kept * nChains)) * ((kept * nChains) / essFrac) : null;
       r.metrics = {
         transitionsFirstWell: firstWell,
@@ -180,7 +181,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: 0.2 },
       mala: { targetAcceptance: params.malaTargetAcceptance, initialStepSize: 0.2 },
       'flow-imh': { ...params.flowMcmc, burnIn: false },
-      'flow-is': { samples: params.isSamples },
+      'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
     };
     const outcomes = await compareSamplers(
       energy,
@@ -200,7 +201,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
           training = trained.training;
           artifacts.training = trained.curve;
           ctx.progress.log(`  flow trained: ${training.steps} steps in ${training.wallSeconds.toFixed(1)} s, final loss ${training.finalLoss?.toFixed(3)}`);
-          return { flow, setupEnergyEvaluations: training.energyEvaluations, dispose: () => flow.dispose() };
+          return { flow, setupEnergyEvaluations: training.energyEvaluations, trainingData: 'exact', dispose: () => flow.dispose() };
         },
       },
     );

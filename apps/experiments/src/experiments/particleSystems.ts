@@ -21,7 +21,7 @@ const STREAMS = ['rwm', 'flow-imh', 'flow-is', 'flow', 'start'];
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 /** Params common to dw4 and lj13; the defaults differ per system (see `particleParams`). */
-export function particleParams(d: { budget: number; chains: number; hidden: number; layers: number; odeSteps: number; steps: number; batchSize: number; learningRate: number; localStepSize: number; trainSamples: number; testSamples: number; isSamples: number }) {
+export function particleParams(d: { budget: number; chains: number; hidden: number; layers: number; odeSteps: number; steps: number; batchSize: number; learningRate: number; localStepSize: number; trainSamples: number; testSamples: number; isSamples?: number }) {
   return z
     .object({
       /** Energy evaluations per sampler (all chains together). */
@@ -63,8 +63,11 @@ export function particleParams(d: { budget: number; chains: number; hidden: numb
       /** Held-out reference samples for the exact-trace test NLL. */
       testSamples: int(10, 100_000, d.testSamples),
       flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(d.localStepSize) }).strict().prefault({}),
-      /** Flow samples for importance sampling (the flow-is sampler's budget; exact-trace log q each). */
-      isSamples: int(10, 10_000_000, d.isSamples),
+      /**
+       * Flow samples for importance sampling (exact-trace log q each); default: the equal budget. Fewer samples make
+       * the flow-is row 'off-budget' (flagged in the report).
+       */
+      isSamples: d.isSamples !== undefined ? int(10, 10_000_000, d.isSamples) : z.number().int().min(10).max(10_000_000).optional(),
       plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
     })
     .strict();
@@ -220,7 +223,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
     referenceDeltaF,
   };
   const samplers: SamplerResult[] = [];
-  const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] } };
+  const artifacts: Artifacts = { profiles: { coordinate: 'energy u(x)', samplers: [] }, sampleAxes: ['energy u(x)', 'mean pair distance'] };
   // Chains start at distinct held-out reference samples (equilibrium: no burn-in needed, equal for every sampler).
   const startIdx = Array.from(startRng.permutation(ref.n - testStart)).slice(0, chains);
   const starts = () => tf.tensor2d(Float32Array.from(startIdx.flatMap((i) => Array.from(heldOut.subarray(i * dim, (i + 1) * dim)))), [chains, dim]);
@@ -231,7 +234,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
   const perRecipe: Record<string, unknown> = {
     rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: params.flowMcmc.localStepSize },
     'flow-imh': { ...params.flowMcmc, burnIn: false },
-    'flow-is': { samples: params.isSamples },
+    'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
   };
   const outcomes = await compareSamplers(
     sys.energy,
@@ -251,7 +254,7 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
         extra.testNLLStderr = round(nll.stderr, 4);
         extra.testNLLSamples = nTest;
         extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
-        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, dispose: () => f.flow.dispose() };
+        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, trainingData: 'bundled', dispose: () => f.flow.dispose() };
       },
     },
   );

@@ -80,7 +80,16 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
       const flow = buildFlow(2, { kind: model as FlowKind, layers: params.layers, hidden: params.hidden, bins: 8, bound: 4 }, rng);
       const t = await trainFlow(flow, train, undefined, { steps: params.steps, batchSize: params.batchSize, learningRate: params.learningRate, klWeight: 0 }, rng, ctx, model, { validationData: held });
       curve.push(...t.curve);
-      const nll = tf.tidy(() => tf.neg(tf.mean(flow.logProb(held))).dataSync()[0]);
+      const lp = tf.tidy(() => flow.logProb(held));
+      const lpv = lp.dataSync();
+      lp.dispose();
+      let sum = 0;
+      for (const v of lpv) sum += v;
+      const nll = -sum / lpv.length;
+      let ss = 0;
+      for (const v of lpv) ss += (v + nll) ** 2;
+      // Held-out points are i.i.d., so the NLL's standard error is the per-point spread over √n.
+      const nllStderr = Math.sqrt(ss / Math.max(1, lpv.length - 1) / lpv.length);
       const lq = tf.tidy(() => flow.logProb(gridT));
       const v = lq.dataSync();
       lq.dispose();
@@ -90,7 +99,8 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
       }));
       logDensity.push({ model, x: gx.map((x) => round(x, 5)), y: gy.map((y) => round(y, 5)), values });
       const parameters = flow.trainableVariables.reduce((s, w) => s + w.size, 0);
-      models.push({ model, heldOutNLL: round(nll, 5), parameters, steps: t.training.steps, wallSeconds: round(t.training.wallSeconds, 3), finalTrainLoss: t.training.finalLoss });
+      const epochs = (t.training.steps * params.batchSize) / params.samples;
+      models.push({ model, heldOutNLL: round(nll, 5), heldOutNLLStderr: round(nllStderr, 5), secondsPerEpoch: epochs > 0 ? round(t.training.wallSeconds / epochs, 4) : null, parameters, steps: t.training.steps, wallSeconds: round(t.training.wallSeconds, 3), finalTrainLoss: t.training.finalLoss });
       ctx.progress.log(`  ${model}: held-out NLL ${nll.toFixed(4)} nats (${parameters} parameters, ${t.training.wallSeconds.toFixed(1)} s)`);
       flow.dispose();
     }

@@ -5,7 +5,7 @@ import type { Results } from '../results.js';
 import type { Figure } from '../report/figures.js';
 
 /** What an experiment hands back; the runner adds the metadata (name, seed, backend, timings) around it. */
-export type ExperimentOutput = Pick<Results, 'reference' | 'samplers' | 'skipped' | 'artifacts'> & Partial<Pick<Results, 'training'>>;
+export type ExperimentOutput = Pick<Results, 'reference' | 'samplers' | 'skipped' | 'artifacts'> & Partial<Pick<Results, 'training' | 'description'>>;
 
 export interface ExperimentContext {
   seed: number;

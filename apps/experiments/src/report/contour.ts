@@ -55,3 +55,42 @@ export function contourLevels(values: readonly (readonly (number | null)[])[], c
   for (let k = 1; k <= count; k++) levels.push(min + (span * k) / (count + 1));
   return levels;
 }
+
+/**
+ * Joins marching-squares segments into polylines (neighbouring cells compute a shared crossing from the same edge
+ * values, so endpoints match exactly): one SVG path per contour piece instead of one element per segment, which keeps
+ * the scatter figures small.
+ */
+export function contourPolylines(segments: readonly Segment[]): [number, number][][] {
+  const key = (x: number, y: number): string => `${x},${y}`;
+  const ends = new Map<string, number[]>();
+  segments.forEach(([x1, y1, x2, y2], i) => {
+    for (const k of [key(x1, y1), key(x2, y2)]) {
+      const l = ends.get(k);
+      if (l) l.push(i);
+      else ends.set(k, [i]);
+    }
+  });
+  const used = new Uint8Array(segments.length);
+  const lines: [number, number][][] = [];
+  const extend = (line: [number, number][]): void => {
+    for (;;) {
+      const [x, y] = line[line.length - 1];
+      const next = (ends.get(key(x, y)) ?? []).find((j) => !used[j]);
+      if (next === undefined) return;
+      used[next] = 1;
+      const [a, b, c, d] = segments[next];
+      line.push(a === x && b === y ? [c, d] : [a, b]);
+    }
+  };
+  segments.forEach(([x1, y1, x2, y2], i) => {
+    if (used[i]) return;
+    used[i] = 1;
+    const forward: [number, number][] = [[x1, y1], [x2, y2]];
+    extend(forward);
+    const backward: [number, number][] = [[x1, y1]];
+    extend(backward);
+    lines.push([...backward.slice(1).reverse(), ...forward]);
+  });
+  return lines;
+}

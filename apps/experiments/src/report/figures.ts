@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../results.js';
-import { contourLevels, contourSegments } from './contour.js';
+import { contourLevels, contourPolylines, contourSegments } from './contour.js';
 
 /**
  * One plot of the report: a Vega-Lite spec with its data inlined. Experiments contribute figures as a list;
@@ -18,13 +18,27 @@ const WIDTH = 220;
 const HEIGHT = 180;
 const REFERENCE = 'exact';
 
-/** Contour segments of the stored energy grid as rows for a `rule` layer. */
-function contourRows(results: Results, count = 9, span = 14): Record<string, number>[] {
+/**
+ * Contours of the stored energy grid as rows for a `line` layer: one series per level (`k` orders it), its polylines
+ * separated by a null row, so that each level is a single SVG path with several pieces.
+ */
+function contourRows(results: Results, count = 9, span = 14): Record<string, number | null>[] {
   const grid = results.artifacts.energyGrid;
   if (!grid) return [];
-  const rows: Record<string, number>[] = [];
+  const rows: Record<string, number | null>[] = [];
+  let k = 0;
+  // Points closer than ~1 px of a 220 px panel to the last one kept add bytes, not shape (gmm-40 has 40 rings per level).
+  const tol = (grid.x[grid.x.length - 1] - grid.x[0]) / 200;
   for (const level of contourLevels(grid.values, count, span)) {
-    for (const [x1, y1, x2, y2] of contourSegments(grid.x, grid.y, grid.values, level)) rows.push({ x1, y1, x2, y2, level });
+    for (const line of contourPolylines(contourSegments(grid.x, grid.y, grid.values, level))) {
+      let last: [number, number] | undefined;
+      line.forEach(([x, y], i) => {
+        if (last && i < line.length - 1 && Math.hypot(x - last[0], y - last[1]) < tol) return;
+        rows.push({ x: Math.round(x * 1e3) / 1e3, y: Math.round(y * 1e3) / 1e3, k: k++, level });
+        last = [x, y];
+      });
+      rows.push({ x: null, y: null, k: k++, level });
+    }
   }
   return rows;
 }
@@ -34,6 +48,7 @@ export function samplesFigure(results: Results): Figure | undefined {
   const samples = results.artifacts.samples;
   if (!samples || samples.length === 0) return undefined;
   const grid = results.artifacts.energyGrid;
+  const [ax, ay] = results.artifacts.sampleAxes ?? ['x₁', 'x₂'];
   const contours = contourRows(results);
   const xDomain = grid ? [grid.x[0], grid.x[grid.x.length - 1]] : undefined;
   const yDomain = grid ? [grid.y[0], grid.y[grid.y.length - 1]] : undefined;
@@ -48,12 +63,12 @@ export function samplesFigure(results: Results): Figure | undefined {
         ? [
             {
               data: { values: contours },
-              mark: { type: 'rule' as const, strokeWidth: 0.8, clip: true },
+              mark: { type: 'line' as const, strokeWidth: 0.8, clip: true, invalid: 'break-paths-show-domains' as const },
               encoding: {
-                x: { field: 'x1', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
-                y: { field: 'y1', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
-                x2: { field: 'x2' },
-                y2: { field: 'y2' },
+                x: { field: 'x', type: 'quantitative' as const, scale: xScale, title: ax },
+                y: { field: 'y', type: 'quantitative' as const, scale: yScale, title: ay },
+                detail: { field: 'level', type: 'nominal' as const },
+                order: { field: 'k', type: 'quantitative' as const },
                 color: { field: 'level', type: 'quantitative' as const, scale: { scheme: 'greys', reverse: true }, legend: null },
               },
             },
@@ -61,18 +76,18 @@ export function samplesFigure(results: Results): Figure | undefined {
         : []),
       {
         data: { values: s.points.map(([a, b]) => ({ a, b })) },
-        mark: { type: 'point' as const, filled: true, size: 8, opacity: 0.5, color: '#d62728', clip: true },
+        mark: { type: 'point' as const, shape: 'square', filled: true, size: 6, opacity: 0.5, color: '#d62728', clip: true },
         encoding: {
-          x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: 'x₁' },
-          y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: 'x₂' },
+          x: { field: 'a', type: 'quantitative' as const, scale: xScale, title: ax },
+          y: { field: 'b', type: 'quantitative' as const, scale: yScale, title: ay },
         },
       },
     ],
   }));
   return {
     id: 'samples',
-    title: 'Samples over energy contours',
-    caption: 'Samples (subsampled) of each sampler over contours of the energy u(x). Importance samplers (flow-is, snf) show their unweighted proposals; their estimates use the weights.',
+    title: contours.length > 0 ? 'Samples over energy contours' : `Samples: ${ay} against ${ax}`,
+    caption: `${contours.length > 0 ? 'Samples of each sampler over contours of the energy u(x)' : `Samples of each sampler, ${ay} against ${ax} (no contours: the system has more than two dimensions)`}, evenly spaced draws of every chain. Importance samplers (flow-is, snf) show their unweighted proposals; their estimates use the weights.`,
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', columns: 3, concat: panels } as TopLevelSpec,
   };
 }
@@ -81,7 +96,7 @@ export function samplesFigure(results: Results): Figure | undefined {
 export function profilesFigure(results: Results): Figure | undefined {
   const p = results.artifacts.profiles;
   if (!p || (p.samplers.length === 0 && !p.exact)) return undefined;
-  const rows: { x: number; f: number; sampler: string }[] = [];
+  const rows: { x: number; f: number | null; sampler: string }[] = [];
   if (p.exact) p.exact.x.forEach((x, i) => rows.push({ x, f: p.exact!.f[i], sampler: REFERENCE }));
   // A bin holding a single heavily down-weighted sample can sit hundreds of kT up and flatten every other curve:
   // draw sampler estimates only up to a little above the exact profile's range (or 20 kT without one).
@@ -91,15 +106,18 @@ export function profilesFigure(results: Results): Figure | undefined {
   for (const s of p.samplers)
     s.x.forEach((x, i) => {
       const f = s.f[i];
-      if (f == null || !Number.isFinite(f)) return;
-      if (f > cap) dropped++;
-      else rows.push({ x, f, sampler: s.sampler });
+      // Empty (or clipped) bins stay in the data as null so that the line breaks there instead of bridging the gap.
+      if (f == null || !Number.isFinite(f)) rows.push({ x, f: null, sampler: s.sampler });
+      else if (f > cap) {
+        dropped++;
+        rows.push({ x, f: null, sampler: s.sampler });
+      } else rows.push({ x, f, sampler: s.sampler });
     });
   const clipNote = dropped > 0 ? ` ${dropped} sampler bin(s) above ${cap.toFixed(1)} kT (nearly empty bins) are not drawn.` : '';
   return {
     id: 'profiles',
     title: `Free-energy profile F(${p.coordinate})`,
-    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates, shifted to match the exact profile at its minimum); black: exact by quadrature.${clipNote}`,
+    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates${p.exact ? ', shifted to match the exact profile at its minimum); black: exact by quadrature' : '); no exact profile exists for this system'}. Lines break at empty bins.${clipNote}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
@@ -113,7 +131,7 @@ export function profilesFigure(results: Results): Figure | undefined {
         },
         {
           transform: [{ filter: `datum.sampler !== '${REFERENCE}'` }],
-          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1 },
+          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1, invalid: 'break-paths-show-domains' },
           encoding: {
             x: { field: 'x', type: 'quantitative' },
             y: { field: 'f', type: 'quantitative' },
@@ -155,13 +173,20 @@ export function tracesFigure(results: Results): Figure | undefined {
 
 /** Normalised autocorrelation of the reaction coordinate against lag in energy evaluations. */
 export function autocorrelationFigure(results: Results): Figure | undefined {
-  const acs = results.artifacts.autocorrelation;
-  if (!acs || acs.length === 0) return undefined;
+  const all = results.artifacts.autocorrelation;
+  if (!all || all.length === 0) return undefined;
+  // A sampler with ESS 0 in the table never moved its observable: a decaying ACF of its within-well jitter would make
+  // it look fast, so it is left out (and named) to keep the figure in agreement with the table.
+  const essOf = new Map(results.samplers.map((s) => [s.sampler, s.ess] as const));
+  const acs = all.filter((a) => (essOf.get(a.sampler) ?? 1) > 0);
+  const hidden = all.filter((a) => !acs.includes(a)).map((a) => a.sampler);
+  if (acs.length === 0) return undefined;
   const rows = acs.flatMap((a) => a.values.map((rho, k) => ({ sampler: a.sampler, lag: k * a.evaluationsPerLag, rho })).filter((r) => r.lag > 0));
   return {
     id: 'autocorrelation',
     title: 'Autocorrelation of the reaction coordinate',
-    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.',
+    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.' +
+      (hidden.length > 0 ? ` Not shown (ESS 0 in the table: their chains never switched state): ${hidden.join(', ')}.` : ''),
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
@@ -183,6 +208,11 @@ export function trainingFigure(results: Results): Figure | undefined {
   if (!t || t.length === 0) return undefined;
   const loss = t.filter((r) => r.loss != null && Number.isFinite(r.loss)).map((r) => ({ step: r.step, loss: r.loss, phase: r.phase ?? 'training' }));
   const ess = t.filter((r) => r.essFraction != null).map((r) => ({ step: r.step, ess: r.essFraction }));
+  // Spiky losses (e.g. 47 000 against a typical 5) flatten a linear axis: switch to symlog when the range is dominated
+  // by a few spikes.
+  const lv = loss.map((r) => Math.abs(r.loss as number)).sort((a, b) => a - b);
+  const median = lv.length > 0 ? lv[Math.floor(lv.length / 2)] : 0;
+  const spiky = lv.length > 0 && lv[lv.length - 1] > 50 * Math.max(median, 1e-9);
   const panels: unknown[] = [
     {
       title: 'loss',
@@ -192,8 +222,8 @@ export function trainingFigure(results: Results): Figure | undefined {
       mark: { type: 'line', strokeWidth: 1 },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'training step' },
-        y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'loss' },
-        color: { field: 'phase', type: 'nominal' },
+        y: { field: 'loss', type: 'quantitative', scale: spiky ? { type: 'symlog' } : { zero: false }, title: spiky ? 'loss (symlog scale)' : 'loss' },
+        color: { field: 'phase', type: 'nominal', legend: { labelLimit: 400, orient: 'bottom' } },
       },
     },
   ];
@@ -203,42 +233,79 @@ export function trainingFigure(results: Results): Figure | undefined {
       width: WIDTH * 1.3,
       height: HEIGHT,
       data: { values: ess },
-      mark: { type: 'line', point: true, strokeWidth: 1 },
-      encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'training step' },
-        y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' },
-      },
+      // Raw values faint, a centred moving average (9 points) on top: step-to-step Kish ESS is mostly noise.
+      transform: [{ window: [{ op: 'mean', field: 'ess', as: 'smoothed' }], frame: [-4, 4], sort: [{ field: 'step' }] }],
+      layer: [
+        { mark: { type: 'line', strokeWidth: 1, opacity: 0.25 }, encoding: { x: { field: 'step', type: 'quantitative', title: 'training step' }, y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' } } },
+        { mark: { type: 'line', strokeWidth: 2 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'smoothed', type: 'quantitative' } } },
+      ],
     });
   }
   return {
     id: 'training',
     title: 'Flow training',
-    caption: 'Training loss and the Kish effective sample size fraction of importance weights exp(−u − log q). A high ESS alone does not prove that every mode is covered; see ΔF in the table.',
+    caption:
+      `Training loss${spiky ? ' (symlog scale: a few spikes dominate its range)' : ''}` +
+      (ess.length > 0
+        ? ' and the Kish effective sample size fraction of importance weights exp(−u − log q), raw (faint) and as a 9-point moving average. A high ESS alone does not prove that every mode is covered; see the mode check and ΔF in the table.'
+        : ' per model against the training step.'),
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: panels } as TopLevelSpec,
   };
 }
 
-/** ESS per energy evaluation for each sampler (log scale). */
+/** A row's status in the ESS chart: samplers with ESS 0 or degenerate weights must not look like winners or vanish. */
+function essStatus(s: Results['samplers'][number]): string {
+  if (!(s.ess > 0)) return 'ESS 0 (drawn at the axis floor)';
+  if (s.flags?.includes('degenerate-weights')) return 'degenerate weights (Kish ESS < 50)';
+  if (s.flags?.includes('mode-mismatch')) return 'mode mismatch';
+  if (s.flags?.includes('few-transitions')) return 'few transitions (unreliable)';
+  return 'ok';
+}
+
+/**
+ * ESS per energy evaluation for each sampler (log scale), at the equal sampling budget (filled) and on total cost
+ * (open). Samplers with ESS 0 sit at the axis floor with a label instead of vanishing from a log axis; flagged rows
+ * (degenerate weights, mode mismatch, few transitions) are coloured and labelled.
+ */
 export function efficiencyFigure(results: Results): Figure | undefined {
-  const rows = results.samplers.filter((s) => s.essPerEnergyEvaluation > 0).map((s) => ({ sampler: s.sampler, v: s.essPerEnergyEvaluation }));
-  if (rows.length === 0) return undefined;
+  if (results.samplers.length === 0) return undefined;
+  const positive = results.samplers.flatMap((s) => [s.essPerEnergyEvaluation, s.essPerTotalEnergyEvaluation ?? 0]).filter((v) => v > 0);
+  const floor = positive.length > 0 ? 10 ** Math.floor(Math.log10(Math.min(...positive)) - 1) : 1e-6;
+  const rows = results.samplers.flatMap((s) => {
+    const status = essStatus(s);
+    const label = status === 'ok' ? '' : status.replace(' (drawn at the axis floor)', '');
+    return [
+      { sampler: s.sampler, basis: 'sampling budget', v: s.essPerEnergyEvaluation > 0 ? s.essPerEnergyEvaluation : floor, status, label },
+      ...(s.essPerTotalEnergyEvaluation !== undefined ? [{ sampler: s.sampler, basis: 'total cost', v: s.essPerTotalEnergyEvaluation > 0 ? s.essPerTotalEnergyEvaluation : floor, status, label: '' }] : []),
+    ];
+  });
+  const y = { field: 'sampler', type: 'nominal', sort: results.samplers.map((s) => s.sampler), title: null };
+  const color = {
+    field: 'status',
+    type: 'nominal',
+    scale: { domain: ['ok', 'degenerate weights (Kish ESS < 50)', 'mode mismatch', 'few transitions (unreliable)', 'ESS 0 (drawn at the axis floor)'], range: ['#4c78a8', '#e45756', '#b279a2', '#f58518', '#7f7f7f'] },
+    legend: { title: '● sampling budget, ◇ total cost', titleLimit: 400, orient: 'bottom', columns: 2, labelLimit: 400 },
+  };
+  const x = { field: 'v', type: 'quantitative', scale: { type: 'log', domainMin: floor }, title: 'ESS / energy evaluation' };
   return {
     id: 'efficiency',
     title: 'ESS per energy evaluation',
-    caption: 'Effective sample size of the reaction coordinate per energy evaluation spent in sampling (higher is better).',
+    caption: `Effective sample size of the reaction coordinate per energy evaluation (higher is better): filled at the equal sampling budget, open on total cost (setup included). Samplers with ESS 0 are drawn at the axis floor (${floor.toExponential(0)}); degenerate importance weights (Kish ESS < 50), mode mismatch and few transitions are coloured and labelled: their ESS is not trustworthy.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
-      height: { step: 22 },
+      height: { step: 24 },
       data: { values: rows },
       // Points, not bars: bars on a log axis have no baseline.
       layer: [
+        ...(['sampling budget', 'total cost'] as const).map((basis) => ({
+          transform: [{ filter: { field: 'basis', equal: basis } }],
+          mark: { type: 'point' as const, size: 90, strokeWidth: 2, filled: basis === 'sampling budget', shape: basis === 'sampling budget' ? 'circle' : 'diamond' },
+          encoding: { y, x, color },
+        })),
         {
-          mark: { type: 'point', filled: true, size: 90, color: '#4c78a8' },
-          encoding: {
-            y: { field: 'sampler', type: 'nominal', sort: '-x', title: null },
-            x: { field: 'v', type: 'quantitative', scale: { type: 'log' }, title: 'ESS / energy evaluation' },
-          },
+          mark: { type: 'text', align: 'left', dx: 8, fontSize: 10, color: '#b00' },
+          encoding: { y, x, text: { field: 'label' } },
         },
       ],
     } as TopLevelSpec,
