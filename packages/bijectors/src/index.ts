@@ -4,8 +4,6 @@
  * @packageDocumentation
  * @module @boltzflow/bijectors
  */
-// The built-in types register themselves with the config registries (the package's one side effect).
-import './builtins.js';
 // Shared pieces: the conditioner network and the config registry.
 export * from './nn/index.js';
 export * from './registry.js';

@@ -1,4 +1,5 @@
 import { BoltzflowError, type Bijector, type SerializedConfig } from '@boltzflow/core';
+import { ensureBuiltinBijectors } from './builtins.js';
 
 type Factory = (config: SerializedConfig) => Bijector;
 const factories = new Map<string, Factory>();
@@ -8,11 +9,13 @@ const factories = new Map<string, Factory>();
  * import time; checkpoints call {@link bijectorFromConfig} and then load the weights into `trainableVariables`.
  */
 export function registerBijector(type: string, factory: Factory): void {
+  ensureBuiltinBijectors();
   factories.set(type, factory);
 }
 
 /** Rebuilds a bijector (with fresh weights) from its config. Unknown types → BoltzflowError (e.g. a foreign checkpoint). */
 export function bijectorFromConfig(config: SerializedConfig): Bijector {
+  ensureBuiltinBijectors();
   if (!config || typeof config !== 'object' || typeof config.type !== 'string') {
     throw new BoltzflowError('INVALID_CONFIG', 'Bijector config needs a string type', { argument: 'config.type', expected: 'string', received: JSON.stringify(config?.type) });
   }
@@ -25,5 +28,6 @@ export function bijectorFromConfig(config: SerializedConfig): Bijector {
 
 /** Registered type names. */
 export function registeredBijectors(): string[] {
+  ensureBuiltinBijectors();
   return [...factories.keys()].sort();
 }

@@ -4,8 +4,6 @@
  * @packageDocumentation
  * @module @boltzflow/distributions
  */
-// The built-in types register themselves with the config registries (the package's one side effect).
-import './builtins.js';
 // MeanFreeNormal lives in its own file (particle systems).
 export * from './meanFreeNormal.js';
 export { Normal, type NormalOptions } from './normal.js';

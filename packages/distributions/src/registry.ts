@@ -6,6 +6,7 @@ import { Uniform, type UniformOptions } from './uniform.js';
 import { Mixture } from './mixture.js';
 import { VonMises, type VonMisesOptions } from './vonMises.js';
 import { ProductDistribution } from './productDistribution.js';
+import { ensureBuiltinDistributions } from './builtins.js';
 
 /** Options of {@link distributionFromConfig}: hooks for configs that nest other kinds of objects. */
 export interface DistributionFromConfigOptions {
@@ -26,6 +27,7 @@ const factories = new Map<string, DistributionFactory>();
 
 /** Registers (or replaces) the factory for a config `type`, so checkpoints holding that type can be rebuilt. */
 export function registerDistribution(type: string, factory: DistributionFactory): void {
+  ensureBuiltinDistributions();
   if (typeof type !== 'string' || type === '') {
     throw new BoltzflowError('INVALID_VALUE', 'Distribution type must be a non-empty string', { argument: 'type', expected: 'non-empty string', received: String(type) });
   }
@@ -37,6 +39,7 @@ export function registerDistribution(type: string, factory: DistributionFactory)
 
 /** Types that {@link distributionFromConfig} can rebuild. */
 export function registeredDistributions(): string[] {
+  ensureBuiltinDistributions();
   return [...factories.keys()].sort();
 }
 
@@ -45,6 +48,7 @@ export function registeredDistributions(): string[] {
  * Unknown types and malformed configs throw INVALID_CONFIG.
  */
 export function distributionFromConfig(config: SerializedConfig, options: DistributionFromConfigOptions = {}): Distribution {
+  ensureBuiltinDistributions();
   if (!config || typeof config !== 'object' || typeof config.type !== 'string') {
     throw new BoltzflowError('INVALID_CONFIG', 'Distribution config needs a string type', { argument: 'config.type', expected: 'string', received: JSON.stringify(config?.type) });
   }

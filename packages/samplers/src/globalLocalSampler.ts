@@ -116,6 +116,8 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
   let trainingRows = 0;
   const production: Float32Array[] = [];
   let kept = 0;
+  let localKept = 0;
+  let globalKept = 0;
   let setup = 0;
   let sampling = 0;
   const acc = { local: 0, global: 0 };
@@ -132,15 +134,19 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
 
   try {
     let loopCost = 0;
+    const budgetLeft = (): number => (options.productionBudget ?? Infinity) - sampling;
     const more = (loop: number): boolean =>
-      loop <= trainingLoops ||
-      (options.productionBudget === undefined ? loop <= trainingLoops + productionLoops : loop === trainingLoops + 1 || sampling + loopCost / 2 < options.productionBudget);
+      loop <= trainingLoops || (options.productionBudget === undefined ? loop <= trainingLoops + productionLoops : budgetLeft() > 0);
     for (let loop = 1; more(loop); loop++) {
       const phase = loop <= trainingLoops ? 'training' : 'production';
-      const l = block(local, localSteps);
-      const g = globalSteps > 0 ? block(global, globalSteps) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
+      // With a production budget, the last loop is shortened in proportion so that sampling ends on the budget.
+      const f = phase === 'production' && loopCost > 0 ? Math.min(1, budgetLeft() / loopCost) : 1;
+      const ls = Math.max(1, Math.round(localSteps * f));
+      const gs = Math.round(globalSteps * f);
+      const l = block(local, ls);
+      const g = gs > 0 ? block(global, gs) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
       const evaluations = l.evaluations + g.evaluations;
-      loopCost = evaluations;
+      if (f === 1) loopCost = evaluations;
       const report: GlobalLocalLoopReport = { loop, phase, localAcceptance: l.acceptance, globalAcceptance: g.acceptance, energyEvaluations: evaluations };
       if (phase === 'training') {
         setup += evaluations;
@@ -164,9 +170,11 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
       } else {
         sampling += evaluations;
         production.push(l.draws, g.draws);
-        kept += localSteps + globalSteps;
-        acc.local += l.acceptance * localSteps;
-        acc.global += (Number.isNaN(g.acceptance) ? 0 : g.acceptance) * globalSteps;
+        kept += ls + gs;
+        localKept += ls;
+        globalKept += gs;
+        acc.local += l.acceptance * ls;
+        acc.global += (Number.isNaN(g.acceptance) ? 0 : g.acceptance) * gs;
       }
       history.push(report);
       options.onLoop?.(report);
@@ -178,8 +186,8 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
     samples: sampleArray(concat(production), [kept, chains, dim]),
     energyEvaluations: sampling,
     setupEnergyEvaluations: setup,
-    localAcceptance: acc.local / (kept / (localSteps + globalSteps) * localSteps),
-    globalAcceptance: globalSteps > 0 ? acc.global / (kept / (localSteps + globalSteps) * globalSteps) : NaN,
+    localAcceptance: acc.local / localKept,
+    globalAcceptance: globalKept > 0 ? acc.global / globalKept : NaN,
     history,
     wallSeconds: (performance.now() - started) / 1000,
   };

@@ -8,13 +8,20 @@ import { energyGrid } from './common.js';
 
 const positiveInt = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
+/** The 2D comparisons' default rows (before the energy-only recipes existed, every recipe was a default). */
+export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'] as const;
+
 /** The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section). */
 export function comparisonFields() {
   return {
       /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
       budget: positiveInt(1_000, 100_000_000, 192_000),
       chains: positiveInt(1, 1024, 64),
-      samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default(recipeNames()),
+      /**
+       * Default: plain MCMC and the flow-assisted samplers that share one trained flow. Any registered recipe may be
+       * listed, e.g. the energy-only 'flowmc', 'bg-loop', 'fab-is', 'fab-imh' (each trains its own flow, counted as setup).
+       */
+      samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default([...DEFAULT_2D_SAMPLERS]),
       rwm: z
         .object({
           targetAcceptance: z.number().gt(0).lt(1).default(0.3),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, BoltzflowError, type Rng, type SerializedConfig } from '@boltzflow/core';
 import { MLP, type Activation } from '../nn/mlp.js';
+import { ensureBuiltinBijectors } from '../builtins.js';
 
 /**
  * A time-dependent vector field f(x, t) on R^dim for {@link ContinuousFlow}. `t` is a scalar time or a per-sample time
@@ -24,11 +25,13 @@ const fieldFactories = new Map<string, VectorFieldFactory>();
 
 /** Registers how to rebuild a vector field from its `toConfig()` (so ContinuousFlow configs round-trip). */
 export function registerVectorField(type: string, factory: VectorFieldFactory): void {
+  ensureBuiltinBijectors();
   fieldFactories.set(type, factory);
 }
 
 /** Rebuilds a vector field (fresh weights) from its config. Unknown types → BoltzflowError('INVALID_CONFIG'). */
 export function vectorFieldFromConfig(config: SerializedConfig): VectorField {
+  ensureBuiltinBijectors();
   const f = config && typeof config === 'object' ? fieldFactories.get(config.type) : undefined;
   if (!f) {
     throw new BoltzflowError('INVALID_CONFIG', 'Unknown vector field type', {
