@@ -6,21 +6,21 @@
  */
 import { BoltzflowError, type SerializedConfig } from '@boltzflow/core';
 import { InverseAutoregressiveFlow, MaskedAutoregressiveFlow, type MaskedAutoregressiveFlowOptions } from './autoregressive/maskedAutoregressiveFlow.js';
-import { ActNorm, type ActNormOptions } from './basic/ActNorm.js';
-import { AffineTriL, type AffineTriLOptions } from './basic/AffineTriL.js';
-import { Chain } from './basic/Chain.js';
-import { Invert } from './basic/Invert.js';
-import { Permute, type PermuteOptions, Reverse, type ReverseOptions } from './basic/Permute.js';
-import { Scale, type ScaleOptions } from './basic/Scale.js';
-import { Shift, type ShiftOptions } from './basic/Shift.js';
-import { ContinuousFlow, type ContinuousFlowOptions } from './continuous/ContinuousFlow.js';
+import { ActNorm, type ActNormOptions } from './basic/actNorm.js';
+import { AffineTriL, type AffineTriLOptions } from './basic/affineTriL.js';
+import { Chain } from './basic/chain.js';
+import { Invert } from './basic/invert.js';
+import { Permute, type PermuteOptions, Reverse, type ReverseOptions } from './basic/permute.js';
+import { Scale, type ScaleOptions } from './basic/scale.js';
+import { Shift, type ShiftOptions } from './basic/shift.js';
+import { ContinuousFlow, type ContinuousFlowOptions } from './continuous/continuousFlow.js';
 import { MLPVectorField, type MLPVectorFieldOptions, registerVectorField, vectorFieldFromConfig } from './continuous/vectorField.js';
-import { AdditiveCoupling, type AdditiveCouplingOptions } from './coupling/AdditiveCoupling.js';
-import { AffineCoupling, type AffineCouplingOptions } from './coupling/AffineCoupling.js';
-import { SplineCoupling, type SplineCouplingOptions } from './coupling/SplineCoupling.js';
+import { AdditiveCoupling, type AdditiveCouplingOptions } from './coupling/additiveCoupling.js';
+import { AffineCoupling, type AffineCouplingOptions } from './coupling/affineCoupling.js';
+import { SplineCoupling, type SplineCouplingOptions } from './coupling/splineCoupling.js';
 import { LogisticMixtureCDF, type LogisticMixtureCDFOptions } from './elementwise/logisticMixtureCDF.js';
-import { EGNNVectorField, type EGNNVectorFieldOptions } from './equivariant/EGNNVectorField.js';
-import { InternalCoordinates, type InternalCoordinatesOptions } from './internal/InternalCoordinates.js';
+import { EGNNVectorField, type EGNNVectorFieldOptions } from './equivariant/egnnVectorField.js';
+import { InternalCoordinates, type InternalCoordinatesOptions } from './internal/internalCoordinates.js';
 import { bijectorFromConfig, registerBijector } from './registry.js';
 import { ResidualFlow, type ResidualFlowOptions } from './residual/residualFlow.js';
 

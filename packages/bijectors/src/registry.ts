@@ -26,8 +26,3 @@ export function bijectorFromConfig(config: SerializedConfig): Bijector {
   return f(config);
 }
 
-/** Registered type names. */
-export function registeredBijectors(): string[] {
-  ensureBuiltinBijectors();
-  return [...factories.keys()].sort();
-}

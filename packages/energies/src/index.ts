@@ -30,7 +30,7 @@ export {
   COULOMB_CONSTANT,
   type ForceGroup,
   type FromOpenMMOptions,
-} from './forceField/ForceFieldEnergy.js';
+} from './forceField/forceFieldEnergy.js';
 export { OpenMMForceField, type AtomTypeDef, type ResidueTemplate } from './forceField/openmmForceField.js';
 export { buildSystem, type ForceFieldSystem, type SystemAtom } from './forceField/system.js';
 export { parsePDB, writePDB, type PdbAtom, type PdbResidue, type PdbStructure } from './forceField/pdb.js';

@@ -1,11 +1,11 @@
 import { assertInteger, BoltzflowError, createRng, type Bijector, type Rng, MAX_DIM } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
-import { ActNorm } from '../basic/ActNorm.js';
-import { Chain } from '../basic/Chain.js';
-import { Permute, Reverse } from '../basic/Permute.js';
-import { AffineCoupling } from './AffineCoupling.js';
-import { couplingMask } from './CouplingBijector.js';
-import { SplineCoupling } from './SplineCoupling.js';
+import { ActNorm } from '../basic/actNorm.js';
+import { Chain } from '../basic/chain.js';
+import { Permute, Reverse } from '../basic/permute.js';
+import { AffineCoupling } from './affineCoupling.js';
+import { couplingMask } from './couplingBijector.js';
+import { SplineCoupling } from './splineCoupling.js';
 
 /** What goes between coupling layers (in addition to the alternating masks). */
 export type LayerPermutation = 'none' | 'reverse' | 'random';

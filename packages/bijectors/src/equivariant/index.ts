@@ -1,1 +1,1 @@
-export { EGNNVectorField, type EGNNVectorFieldOptions } from './EGNNVectorField.js';
+export { EGNNVectorField, type EGNNVectorFieldOptions } from './egnnVectorField.js';

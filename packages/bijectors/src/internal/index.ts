@@ -1,2 +1,2 @@
-export { InternalCoordinates, type InternalCoordinatesOptions } from './InternalCoordinates.js';
+export { InternalCoordinates, type InternalCoordinatesOptions } from './internalCoordinates.js';
 export { zMatrixFromBonds, checkZMatrix, type ZMatrix } from './zMatrix.js';

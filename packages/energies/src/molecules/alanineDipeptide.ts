@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ForceFieldEnergy } from '../forceField/ForceFieldEnergy.js';
+import { ForceFieldEnergy } from '../forceField/forceFieldEnergy.js';
 import { dihedral } from '../forceField/geometry.js';
 import { ALANINE_DIPEPTIDE_PDB, AMBER99SBILDN_ALANINE_DIPEPTIDE_XML } from './alanineDipeptideData.js';
 

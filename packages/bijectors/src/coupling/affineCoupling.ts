@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertPositive } from '@boltzflow/core';
 
-import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
+import { CouplingBijector, type CouplingOptions } from './couplingBijector.js';
 
 export interface AffineCouplingOptions extends CouplingOptions {
   /** Bound on the log-scale: s = bound · tanh(raw / bound) keeps |s| < bound (default 3). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive } from '@boltzflow/core';
 
-import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
+import { CouplingBijector, type CouplingOptions } from './couplingBijector.js';
 import { DEFAULT_SPLINE_BOUND, rationalQuadraticSpline } from './rationalQuadraticSpline.js';
 
 export interface SplineCouplingOptions extends CouplingOptions {

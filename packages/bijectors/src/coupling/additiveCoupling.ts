@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { CouplingBijector, type CouplingOptions } from './CouplingBijector.js';
+import { CouplingBijector, type CouplingOptions } from './couplingBijector.js';
 
 /** Options of {@link AdditiveCoupling}. */
 export type AdditiveCouplingOptions = CouplingOptions;
