@@ -28,7 +28,12 @@ export function timePerCall(f: () => void, minSeconds: number, minReps = 1, maxR
   return { seconds: elapsed / 1000 / reps, reps };
 }
 
-export async function timePerCallAsync(f: () => Promise<void>, minSeconds: number, minReps = 1, maxReps = 1_000_000): Promise<{ seconds: number; reps: number }> {
+export async function timePerCallAsync(
+  f: () => Promise<void>,
+  minSeconds: number,
+  minReps = 1,
+  maxReps = 1_000_000,
+): Promise<{ seconds: number; reps: number }> {
   let reps = 0;
   const t0 = performance.now();
   let elapsed = 0;

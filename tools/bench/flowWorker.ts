@@ -17,9 +17,22 @@ export function buildFlow(kind: string, dim: number): Bijector {
   const rng = createRng(1);
   const layers: Bijector[] = [];
   if (kind === 'realnvp') {
-    for (let i = 0; i < 4; i++) layers.push(new AffineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], activation: 'tanh', outputScale: 0.1, rng }));
+    for (let i = 0; i < 4; i++)
+      layers.push(
+        new AffineCoupling({
+          dim,
+          mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)),
+          hidden: [64, 64],
+          activation: 'tanh',
+          outputScale: 0.1,
+          rng,
+        }),
+      );
   } else if (kind === 'spline') {
-    for (let i = 0; i < 4; i++) layers.push(new SplineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], bins: 8, outputScale: 0.1, rng }));
+    for (let i = 0; i < 4; i++)
+      layers.push(
+        new SplineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], bins: 8, outputScale: 0.1, rng }),
+      );
   } else {
     for (let i = 0; i < 2; i++) {
       const order = Array.from({ length: dim }, (_, j) => (i % 2 === 0 ? j : dim - 1 - j));
@@ -62,7 +75,9 @@ async function main(): Promise<void> {
   // A RESULT line after every row (the finished rows, the rest marked not reached), so that a worker killed at the
   // parent's hard stop still reports what it measured; the parent reads the last line.
   const report = () => {
-    const pending = configs.slice(out.rows.length).map((c) => ({ ...c, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: not reached before the hard time limit' }));
+    const pending = configs
+      .slice(out.rows.length)
+      .map((c) => ({ ...c, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: not reached before the hard time limit' }));
     process.stdout.write(`RESULT ${JSON.stringify({ ...out, rows: [...out.rows, ...pending] })}\n`);
   };
   const rng = createRng(2);
@@ -95,10 +110,14 @@ async function main(): Promise<void> {
     const opt = tf.train.adam(1e-4);
     const vars = bij.trainableVariables;
     const kl = await time(async () => {
-      const loss = opt.minimize(() => {
-        const { y, logDet } = bij.forward(z);
-        return tf.mean(tf.sub(tf.minimum(energy.energy(y), 1e4), logDet)) as tf.Scalar;
-      }, true, vars);
+      const loss = opt.minimize(
+        () => {
+          const { y, logDet } = bij.forward(z);
+          return tf.mean(tf.sub(tf.minimum(energy.energy(y), 1e4), logDet)) as tf.Scalar;
+        },
+        true,
+        vars,
+      );
       await loss?.data();
       loss?.dispose();
     });

@@ -20,7 +20,11 @@ export function runWorker(backend: string, quick: boolean, budgetSeconds: number
   const env = { ...process.env };
   if (backend === 'webgpu' && !env.VK_ICD_FILENAMES && existsSync(LAVAPIPE_ICD)) env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'flowWorker.ts'), backend, quick ? '1' : '0', String(budgetSeconds)], { env, cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'flowWorker.ts'), backend, quick ? '1' : '0', String(budgetSeconds)], {
+      env,
+      cwd: path.join(here, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -30,7 +34,10 @@ export function runWorker(backend: string, quick: boolean, budgetSeconds: number
     child.on('close', (code) => {
       clearTimeout(timer);
       // The worker reports after every row; a worker killed at the hard stop leaves its last complete report.
-      const line = stdout.split('\n').filter((l) => l.startsWith('RESULT ')).pop();
+      const line = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('RESULT '))
+        .pop();
       if (line) resolve(JSON.parse(line.slice(7)) as WorkerOutput);
       else resolve({ backend, rows: [], error: `worker exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
     });
@@ -52,7 +59,9 @@ export async function flowSection(opts: BenchOptions): Promise<SectionResult> {
   for (const b of opts.backends) outputs.push(await runWorker(b, opts.quick, budget));
   const ok = outputs.filter((o) => !o.error);
   const md: string[] = [];
-  md.push('Samples per second of `forward` + log-det (latent → data; for MAF this is the sequential direction, `dim` MADE passes per layer) and of one reverse-KL Adam step (`optimizer.minimize` of mean(u(F(z)) − log|det J|)). Flows: RealNVP = 4 affine couplings, spline = 4 rational-quadratic spline couplings (8 bins), MAF = 2 MADE layers; all with [64, 64] hidden layers. Targets: double well (dim 2), many-well (32), LJ13 (39). Each backend ran in its own child process, one after another.');
+  md.push(
+    'Samples per second of `forward` + log-det (latent → data; for MAF this is the sequential direction, `dim` MADE passes per layer) and of one reverse-KL Adam step (`optimizer.minimize` of mean(u(F(z)) − log|det J|)). Flows: RealNVP = 4 affine couplings, spline = 4 rational-quadratic spline couplings (8 bins), MAF = 2 MADE layers; all with [64, 64] hidden layers. Targets: double well (dim 2), many-well (32), LJ13 (39). Each backend ran in its own child process, one after another.',
+  );
   md.push('');
   const header = ['flow', 'dim', 'batch'];
   for (const o of ok) header.push(`${o.backend} fwd/s`, `${o.backend} KL-step/s`);
@@ -64,7 +73,10 @@ export async function flowSection(opts: BenchOptions): Promise<SectionResult> {
     const get = (o: WorkerOutput) => o.rows.find((r) => `${r.flow}|${r.dim}|${r.batch}` === k);
     for (const o of ok) {
       const r = get(o);
-      cells.push(r?.forwardSamplesPerSecond ? fmtRate(r.forwardSamplesPerSecond) : (r?.note ?? '—'), r?.klStepSamplesPerSecond ? fmtRate(r.klStepSamplesPerSecond) : '—');
+      cells.push(
+        r?.forwardSamplesPerSecond ? fmtRate(r.forwardSamplesPerSecond) : (r?.note ?? '—'),
+        r?.klStepSamplesPerSecond ? fmtRate(r.klStepSamplesPerSecond) : '—',
+      );
     }
     const wasm = ok.find((o) => o.backend === 'wasm');
     if (ok.length > 1 && wasm) {
@@ -79,6 +91,6 @@ export async function flowSection(opts: BenchOptions): Promise<SectionResult> {
   });
   md.push(table(header, rows));
   md.push('');
-  md.push('Backends: ' + outputs.map((o) => (o.error ? `**${o.backend}**: not available (${o.error.slice(0, 200)})` : `**${label(o)}**`)).join('; ') + '.');
+  md.push(`Backends: ${outputs.map((o) => (o.error ? `**${o.backend}**: not available (${o.error.slice(0, 200)})` : `**${label(o)}**`)).join('; ')}.`);
   return { title: 'Flow cost per backend', markdown: md.join('\n'), data: outputs };
 }

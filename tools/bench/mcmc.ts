@@ -4,7 +4,10 @@ import { randomWalkMetropolis, mala, nuts, hmc, sampleChain, disposeStateExcept 
 import { fmt, fmtBytes, fmtRate, table, timePerCall, type BenchOptions, type SectionResult } from './common.js';
 
 // SNF/FAB double well u = c·x₁⁴ + b·x₁² + a·x₁ + ½·d·x₂² (the DoubleWell defaults).
-const A = -0.5, B = -6, C = 1, D = 1;
+const A = -0.5,
+  B = -6,
+  C = 1,
+  D = 1;
 const RWM_STEP = 0.5;
 const MALA_TAU = 0.05;
 export const CHAIN_COUNTS = [1, 64, 1024, 16384];
@@ -52,14 +55,16 @@ export function plainMala(x: Float64Array, u: Float64Array, g: Float64Array, ste
     const xi = rng.normalArray(2 * n);
     const un = rng.uniformArray(n);
     for (let i = 0; i < n; i++) {
-      const x1 = x[2 * i], x2 = x[2 * i + 1];
+      const x1 = x[2 * i],
+        x2 = x[2 * i + 1];
       const p1 = x1 - tau * g[2 * i] + sq * xi[2 * i];
       const p2 = x2 - tau * g[2 * i + 1] + sq * xi[2 * i + 1];
       const up = uDW(p1, p2);
       const g1 = A + 2 * B * p1 + 4 * C * p1 * p1 * p1;
       const g2 = D * p2;
       const fwd = -0.5 * (xi[2 * i] * xi[2 * i] + xi[2 * i + 1] * xi[2 * i + 1]);
-      const r1 = x1 - p1 + tau * g1, r2 = x2 - p2 + tau * g2;
+      const r1 = x1 - p1 + tau * g1,
+        r2 = x2 - p2 + tau * g2;
       const rev = -(r1 * r1 + r2 * r2) / (4 * tau);
       if (Math.log(un[i]) < u[i] - up + rev - fwd) {
         x[2 * i] = p1;
@@ -158,13 +163,24 @@ export function mcmcThroughput(opts: BenchOptions): { rows: ThroughputRow[]; pro
   const rows: ThroughputRow[] = [];
   const minSeconds = opts.quick ? 0.15 : 0.6;
   for (const sampler of ['rwm', 'mala'] as const) {
-    const kernel = (sampler === 'rwm' ? randomWalkMetropolis(target, { stepSize: RWM_STEP }) : mala(target, { stepSize: MALA_TAU })) as unknown as Kernel<ChainState>;
+    const kernel = (sampler === 'rwm'
+      ? randomWalkMetropolis(target, { stepSize: RWM_STEP })
+      : mala(target, { stepSize: MALA_TAU })) as unknown as Kernel<ChainState>;
     for (const n of CHAIN_COUNTS) {
       const steps = stepsFor(n, opts.quick);
       const x0 = startPositions(n, createRng(3));
       const tk = timeKernel(kernel, x0, n, steps, minSeconds);
       const tp = timePlain(sampler, x0, n, steps, minSeconds);
-      rows.push({ sampler, chains: n, steps, tfjsStepsPerSecond: 1 / tk.cpu, plainStepsPerSecond: 1 / tp.cpu, slowdown: tk.cpu / tp.cpu, wallSlowdown: tk.wall / tp.wall, msPerStep: tk.cpu * n * 1000 });
+      rows.push({
+        sampler,
+        chains: n,
+        steps,
+        tfjsStepsPerSecond: 1 / tk.cpu,
+        plainStepsPerSecond: 1 / tp.cpu,
+        slowdown: tk.cpu / tp.cpu,
+        wallSlowdown: tk.wall / tp.wall,
+        msPerStep: tk.cpu * n * 1000,
+      });
     }
   }
   return { rows, profile: profileStep(opts) };
@@ -222,10 +238,13 @@ export function mcmcDimScaling(opts: BenchOptions): { dim: number; msPerStep: nu
     const rng = createRng(7);
     const x = tf.tidy(() => tf.mul(rng.normal([n, dim]), 0.5).add(tf.tile(tf.tensor2d([[1.7, 0]]), [n, dim / 2])) as tf.Tensor2D);
     const steps = opts.quick ? 20 : 100;
-    const t = timePerCall(() => {
-      const r = sampleChain(kernel, x, { steps, thin: steps, rng });
-      tf.dispose([r.finalState.x, r.finalState.energy]);
-    }, opts.quick ? 0.1 : 0.4);
+    const t = timePerCall(
+      () => {
+        const r = sampleChain(kernel, x, { steps, thin: steps, rng });
+        tf.dispose([r.finalState.x, r.finalState.energy]);
+      },
+      opts.quick ? 0.1 : 0.4,
+    );
     x.dispose();
     const perStep = t.seconds / steps;
     out.push({ dim, msPerStep: perStep * 1000, usPerChainStepPerDim: (perStep / (n * dim)) * 1e6 });
@@ -234,7 +253,16 @@ export function mcmcDimScaling(opts: BenchOptions): { dim: number; msPerStep: nu
 }
 
 /** Peak tensor bytes (tf.profile) and peak RSS of a 16384-chain RWM run on the double well. */
-export async function mcmcMemory(opts: BenchOptions): Promise<{ chains: number; steps: number; thin: number; peakTensorBytes: number; startRss: number; peakRss: number; keptBytes: number; leakedTensors: number }> {
+export async function mcmcMemory(opts: BenchOptions): Promise<{
+  chains: number;
+  steps: number;
+  thin: number;
+  peakTensorBytes: number;
+  startRss: number;
+  peakRss: number;
+  keptBytes: number;
+  leakedTensors: number;
+}> {
   const n = 16384;
   const steps = opts.quick ? 50 : 500;
   const thin = 10;
@@ -262,7 +290,9 @@ export async function mcmcMemory(opts: BenchOptions): Promise<{ chains: number; 
  * Gradient evaluations per second at 1024 chains: NUTS (maxTreeDepth 5, ε 0.1) and HMC (L = 10, ε 0.1) through
  * sampleChain, against the plain-JS MALA loop (one gradient per chain-step), all in process CPU time.
  */
-export function gradientThroughput(opts: BenchOptions): { sampler: string; chains: number; gradsPerSecond: number; plainGradsPerSecond: number; slowdown: number; gradsPerStep: number }[] {
+export function gradientThroughput(
+  opts: BenchOptions,
+): { sampler: string; chains: number; gradsPerSecond: number; plainGradsPerSecond: number; slowdown: number; gradsPerStep: number }[] {
   const target = new DoubleWell();
   const n = 1024;
   const minSeconds = opts.quick ? 0.15 : 0.6;
@@ -284,7 +314,14 @@ export function gradientThroughput(opts: BenchOptions): { sampler: string; chain
     }, minSeconds);
     x.dispose();
     const rate = grads / t.cpu;
-    out.push({ sampler: name, chains: n, gradsPerSecond: rate, plainGradsPerSecond: 1 / plain.cpu, slowdown: 1 / plain.cpu / rate, gradsPerStep: grads / (steps * n) });
+    out.push({
+      sampler: name,
+      chains: n,
+      gradsPerSecond: rate,
+      plainGradsPerSecond: 1 / plain.cpu,
+      slowdown: 1 / plain.cpu / rate,
+      gradsPerStep: grads / (steps * n),
+    });
   }
   return out;
 }
@@ -296,27 +333,61 @@ export async function mcmcSection(opts: BenchOptions): Promise<SectionResult> {
   const worst = Math.max(...big.map((r) => r.slowdown));
   const met = worst <= TARGET_RATIO;
   const md: string[] = [];
-  md.push('Chain-steps per second on the 2D double well (u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²), `sampleChain` with one kept draw, against a plain-JavaScript Float64Array loop doing the same arithmetic with the same core `Rng` calls (`normalArray`, `uniformArray`). **slowdown** = plain rate / library rate, measured back to back in this run, in process CPU time (best of 3 rounds, after a warm-up call; both sides single-threaded); the wall-clock ratio is shown beside it — on a shared machine it also counts other processes\' time slices.');
+  md.push(
+    "Chain-steps per second on the 2D double well (u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²), `sampleChain` with one kept draw, against a plain-JavaScript Float64Array loop doing the same arithmetic with the same core `Rng` calls (`normalArray`, `uniformArray`). **slowdown** = plain rate / library rate, measured back to back in this run, in process CPU time (best of 3 rounds, after a warm-up call; both sides single-threaded); the wall-clock ratio is shown beside it — on a shared machine it also counts other processes' time slices.",
+  );
   md.push('');
-  md.push(table(['sampler', 'chains', 'steps', 'library steps/s (CPU)', 'plain JS steps/s (CPU)', 'slowdown (×, CPU)', 'slowdown (×, wall)', 'CPU ms per step'], rows.map((r) => [r.sampler.toUpperCase(), r.chains, r.steps, fmtRate(r.tfjsStepsPerSecond), fmtRate(r.plainStepsPerSecond), fmt(r.slowdown), fmt(r.wallSlowdown), fmt(r.msPerStep)])));
+  md.push(
+    table(
+      ['sampler', 'chains', 'steps', 'library steps/s (CPU)', 'plain JS steps/s (CPU)', 'slowdown (×, CPU)', 'slowdown (×, wall)', 'CPU ms per step'],
+      rows.map((r) => [
+        r.sampler.toUpperCase(),
+        r.chains,
+        r.steps,
+        fmtRate(r.tfjsStepsPerSecond),
+        fmtRate(r.plainStepsPerSecond),
+        fmt(r.slowdown),
+        fmt(r.wallSlowdown),
+        fmt(r.msPerStep),
+      ]),
+    ),
+  );
   md.push('');
-  md.push(`**Target (≥ 1024 chains within ${TARGET_RATIO}× of the plain loop): ${met ? 'met' : 'missed'}** — worst CPU-time slowdown at ≥ 1024 chains ${fmt(worst)}× (wall clock: ${fmt(Math.max(...big.map((r) => r.wallSlowdown)))}×; ${big.map((r) => `${r.sampler.toUpperCase()}@${r.chains}: ${fmt(r.slowdown)}×`).join(', ')}).`);
+  md.push(
+    `**Target (≥ 1024 chains within ${TARGET_RATIO}× of the plain loop): ${met ? 'met' : 'missed'}** — worst CPU-time slowdown at ≥ 1024 chains ${fmt(worst)}× (wall clock: ${fmt(Math.max(...big.map((r) => r.wallSlowdown)))}×; ${big.map((r) => `${r.sampler.toUpperCase()}@${r.chains}: ${fmt(r.slowdown)}×`).join(', ')}).`,
+  );
   md.push('');
-  md.push('Gradient evaluations per second at 1024 chains (double well; process CPU time): NUTS and HMC through `sampleChain` against the plain-JS MALA loop (one gradient per chain-step). NUTS syncs once per leapfrog step to mask finished chains.');
+  md.push(
+    'Gradient evaluations per second at 1024 chains (double well; process CPU time): NUTS and HMC through `sampleChain` against the plain-JS MALA loop (one gradient per chain-step). NUTS syncs once per leapfrog step to mask finished chains.',
+  );
   md.push('');
-  md.push(table(['sampler', 'chains', 'gradients per chain-step', 'library grads/s (CPU)', 'plain JS MALA grads/s (CPU)', 'slowdown (×)'], gradRows.map((r) => [r.sampler, r.chains, fmt(r.gradsPerStep), fmtRate(r.gradsPerSecond), fmtRate(r.plainGradsPerSecond), fmt(r.slowdown)])));
+  md.push(
+    table(
+      ['sampler', 'chains', 'gradients per chain-step', 'library grads/s (CPU)', 'plain JS MALA grads/s (CPU)', 'slowdown (×)'],
+      gradRows.map((r) => [r.sampler, r.chains, fmt(r.gradsPerStep), fmtRate(r.gradsPerSecond), fmtRate(r.plainGradsPerSecond), fmt(r.slowdown)]),
+    ),
+  );
   md.push('');
   md.push('Where one RWM step at 16384 chains goes (ms per step, same run):');
   md.push('');
-  md.push(table(['part', 'ms'], Object.entries(profile).map(([k, v]) => [k, fmt(v)])));
+  md.push(
+    table(
+      ['part', 'ms'],
+      Object.entries(profile).map(([k, v]) => [k, fmt(v)]),
+    ),
+  );
   const rngShare = profile['JS random draws (normalArray 2n + uniformArray n)'] / profile['kernel.step (RWM)'];
   md.push('');
-  md.push(`The JS random draws alone are ${fmt(100 * rngShare, 2)}% of a library step and are shared by both implementations (the seeded Mersenne Twister runs in JavaScript by design, so a seed gives the same numbers on every backend).`);
+  md.push(
+    `The JS random draws alone are ${fmt(100 * rngShare, 2)}% of a library step and are shared by both implementations (the seeded Mersenne Twister runs in JavaScript by design, so a seed gives the same numbers on every backend).`,
+  );
   const dims = mcmcDimScaling(opts);
   md.push('');
   md.push('### How cost grows');
   md.push('');
-  md.push('Time per step vs number of chains (RWM and MALA, double well; from the table above) — per-step overhead dominates while ms/step stays flat as chains grow:');
+  md.push(
+    'Time per step vs number of chains (RWM and MALA, double well; from the table above) — per-step overhead dominates while ms/step stays flat as chains grow:',
+  );
   md.push('');
   const byN = CHAIN_COUNTS.map((n) => {
     const r = rows.find((x) => x.sampler === 'rwm' && x.chains === n)!;
@@ -327,11 +398,18 @@ export async function mcmcSection(opts: BenchOptions): Promise<SectionResult> {
   md.push('');
   md.push('Time per RWM step vs dimension (ManyWell, 1024 chains):');
   md.push('');
-  md.push(table(['dim', 'ms/step', 'µs per chain-step per dim'], dims.map((d) => [d.dim, fmt(d.msPerStep), fmt(d.usPerChainStepPerDim)])));
+  md.push(
+    table(
+      ['dim', 'ms/step', 'µs per chain-step per dim'],
+      dims.map((d) => [d.dim, fmt(d.msPerStep), fmt(d.usPerChainStepPerDim)]),
+    ),
+  );
   const mem = await mcmcMemory(opts);
   md.push('');
   md.push('### Peak memory');
   md.push('');
-  md.push(`RWM, ${mem.chains} chains, ${mem.steps} steps, thin ${mem.thin} (kept draws ${fmtBytes(mem.keptBytes)} in host memory): peak tensor memory (tf.profile peakBytes) **${fmtBytes(mem.peakTensorBytes)}**, process RSS ${fmtBytes(mem.startRss)} → peak ${fmtBytes(mem.peakRss)} (Δ ${fmtBytes(mem.peakRss - mem.startRss)}); tensors left after disposing the result: ${mem.leakedTensors}. One [16384, 2] float32 tensor is ${fmtBytes(16384 * 2 * 4)}.`);
+  md.push(
+    `RWM, ${mem.chains} chains, ${mem.steps} steps, thin ${mem.thin} (kept draws ${fmtBytes(mem.keptBytes)} in host memory): peak tensor memory (tf.profile peakBytes) **${fmtBytes(mem.peakTensorBytes)}**, process RSS ${fmtBytes(mem.startRss)} → peak ${fmtBytes(mem.peakRss)} (Δ ${fmtBytes(mem.peakRss - mem.startRss)}); tensors left after disposing the result: ${mem.leakedTensors}. One [16384, 2] float32 tensor is ${fmtBytes(16384 * 2 * 4)}.`,
+  );
   return { title: 'MCMC throughput', markdown: md.join('\n'), data: { rows, gradRows, profile, dims, mem, targetMet: met, worstSlowdown: worst } };
 }

@@ -71,13 +71,17 @@ async function mixingTable(experiment: string, opts: BenchOptions): Promise<stri
     const secs = (performance.now() - t0) / 1000;
     const file = path.join(dir, 'results.json');
     if (r.code !== 0 || !existsSync(file)) {
-      md.push(`\`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` did not produce results.json (exit ${r.code}, ${fmt(secs)} s): \`${r.output.trim().split('\n').slice(-2).join(' ').slice(0, 300)}\``);
+      md.push(
+        `\`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` did not produce results.json (exit ${r.code}, ${fmt(secs)} s): \`${r.output.trim().split('\n').slice(-2).join(' ').slice(0, 300)}\``,
+      );
       return md.join('\n');
     }
     const results = JSON.parse(readFileSync(file, 'utf8')) as { samplers: SamplerRow[]; reference?: Record<string, unknown>; quick?: boolean };
     const rows = results.samplers;
     const rwm = rows.find((s) => s.sampler.startsWith('rwm'));
-    md.push(`From \`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` (${fmt(secs)} s wall), its results.json. Equal sampling budget per sampler; setup (flow training, step-size scans) counted separately. **evals/ESS** = energy evaluations per effective sample of the experiment's coordinate (x₁; lower is better); ratio vs ${rwm ? `\`${rwm.sampler}\`` : 'RWM'} in the same run.`);
+    md.push(
+      `From \`boltzflow ${args.join(' ').replace(dir, 'DIR')}\` (${fmt(secs)} s wall), its results.json. Equal sampling budget per sampler; setup (flow training, step-size scans) counted separately. **evals/ESS** = energy evaluations per effective sample of the experiment's coordinate (x₁; lower is better); ratio vs ${rwm ? `\`${rwm.sampler}\`` : 'RWM'} in the same run.`,
+    );
     md.push('');
     md.push(
       table(
@@ -85,8 +89,19 @@ async function mixingTable(experiment: string, opts: BenchOptions): Promise<stri
         rows.map((s) => {
           const perEss = s.essPerEnergyEvaluation > 0 ? 1 / s.essPerEnergyEvaluation : Infinity;
           const rw = rwm && rwm.essPerEnergyEvaluation > 0 ? 1 / rwm.essPerEnergyEvaluation : NaN;
-          const df = s.deltaF ? `${fmt(s.deltaF.estimate, 4)}${s.deltaF.stderr !== undefined ? ` ± ${fmt(s.deltaF.stderr, 2)}` : ''}${s.deltaF.reference !== undefined ? ` (exact ${fmt(s.deltaF.reference, 5)})` : ''}` : '—';
-          return [s.sampler, s.energyEvaluations, s.setupEnergyEvaluations ?? 0, fmt(s.ess), fmt(perEss), Number.isFinite(rw) ? `${fmt(rw / perEss)}× better` : '—', s.transitions ?? '—', df];
+          const df = s.deltaF
+            ? `${fmt(s.deltaF.estimate, 4)}${s.deltaF.stderr !== undefined ? ` ± ${fmt(s.deltaF.stderr, 2)}` : ''}${s.deltaF.reference !== undefined ? ` (exact ${fmt(s.deltaF.reference, 5)})` : ''}`
+            : '—';
+          return [
+            s.sampler,
+            s.energyEvaluations,
+            s.setupEnergyEvaluations ?? 0,
+            fmt(s.ess),
+            fmt(perEss),
+            Number.isFinite(rw) ? `${fmt(rw / perEss)}× better` : '—',
+            s.transitions ?? '—',
+            df,
+          ];
         }),
       ),
     );
@@ -103,7 +118,12 @@ export async function twoMoonsSection(opts: BenchOptions): Promise<SectionResult
   const mod = (await import(file)) as { run?: (o?: { quick?: boolean }) => unknown };
   if (typeof mod.run !== 'function') return { title: 'Two moons NLL', markdown: '`tools/bench/twoMoons.ts` exports no `run()`: not run.' };
   const res = await mod.run({ quick: opts.quick });
-  const markdown = typeof res === 'string' ? res : res && typeof res === 'object' && typeof (res as { markdown?: unknown }).markdown === 'string' ? (res as { markdown: string }).markdown : '```json\n' + JSON.stringify(res, null, 1) + '\n```';
+  const markdown =
+    typeof res === 'string'
+      ? res
+      : res && typeof res === 'object' && typeof (res as { markdown?: unknown }).markdown === 'string'
+        ? (res as { markdown: string }).markdown
+        : `\`\`\`json\n${JSON.stringify(res, null, 1)}\n\`\`\``;
   return { title: 'Two moons NLL', markdown, data: res };
 }
 
@@ -115,10 +135,30 @@ export function publishedSection(): SectionResult {
     table(
       ['source (published)', 'system', 'figure', 'compare with'],
       [
-        ['Noé et al., Science 2019 (Boltzmann generators)', 'BG-paper double well (u = x₁⁴ − 6x₁² + x₁ + ½x₂²)', 'plain MCMC with step 0.1: ~4·10⁶ steps per round trip; BG reaches the same ΔF precision with ~10⁶ energy evaluations in total (≈100× fewer)', '“Mixing”: evals/ESS of flow-assisted samplers vs RWM (our well is the SNF/FAB one, tilt −0.5, so only the order of magnitude compares)'],
-        ['Noé et al., Science 2019', 'dimer in solvent', '~10¹² MD steps per round trip vs 3·10⁷ energy evaluations for BG training (≈7 orders of magnitude)', 'not reproduced here'],
-        ['Wu, Köhler & Noé, NeurIPS 2020 (SNF)', 'SNF double well, 3 flow blocks + 20 Metropolis steps of size 0.25', 'free-energy-profile error √(bias² + σ²) in kT, unweighted / reweighted: RNVP 1.44 / 1.15; RNVP+Metropolis 1.51 / 0.63; NSF 1.31 / 2.24; NSF+Metropolis 0.70 / 0.60', '“Mixing”: the `snf` sampler ΔF error (ours is ΔF between wells, not the profile error)'],
-        ['Midgley et al., ICLR 2023 (FAB)', 'many-well-32', 'log Z mean absolute error ≈ 0.03', 'flow cost at dim 32 (speed only; accuracy not benchmarked here)'],
+        [
+          'Noé et al., Science 2019 (Boltzmann generators)',
+          'BG-paper double well (u = x₁⁴ − 6x₁² + x₁ + ½x₂²)',
+          'plain MCMC with step 0.1: ~4·10⁶ steps per round trip; BG reaches the same ΔF precision with ~10⁶ energy evaluations in total (≈100× fewer)',
+          '“Mixing”: evals/ESS of flow-assisted samplers vs RWM (our well is the SNF/FAB one, tilt −0.5, so only the order of magnitude compares)',
+        ],
+        [
+          'Noé et al., Science 2019',
+          'dimer in solvent',
+          '~10¹² MD steps per round trip vs 3·10⁷ energy evaluations for BG training (≈7 orders of magnitude)',
+          'not reproduced here',
+        ],
+        [
+          'Wu, Köhler & Noé, NeurIPS 2020 (SNF)',
+          'SNF double well, 3 flow blocks + 20 Metropolis steps of size 0.25',
+          'free-energy-profile error √(bias² + σ²) in kT, unweighted / reweighted: RNVP 1.44 / 1.15; RNVP+Metropolis 1.51 / 0.63; NSF 1.31 / 2.24; NSF+Metropolis 0.70 / 0.60',
+          '“Mixing”: the `snf` sampler ΔF error (ours is ΔF between wells, not the profile error)',
+        ],
+        [
+          'Midgley et al., ICLR 2023 (FAB)',
+          'many-well-32',
+          'log Z mean absolute error ≈ 0.03',
+          'flow cost at dim 32 (speed only; accuracy not benchmarked here)',
+        ],
       ],
     ),
   ];
@@ -148,7 +188,16 @@ export function libraryMixingTable(experiment: string, opts: BenchOptions): stri
     const series = Array.from({ length: chains }, (_, c) => r.samples.series(c, 0));
     const ess = effectiveSampleSize(series);
     const transitions = series.reduce((a, sr) => a + countTransitions(sr, [{ upper: -1 }, { lower: 1 }]).total, 0);
-    rows.push([name, r.energyEvaluations, w.energyEvaluations, fmt(ess), fmt(r.energyEvaluations / ess), transitions, '—', fmt((performance.now() - t0) / 1000)]);
+    rows.push([
+      name,
+      r.energyEvaluations,
+      w.energyEvaluations,
+      fmt(ess),
+      fmt(r.energyEvaluations / ess),
+      transitions,
+      '—',
+      fmt((performance.now() - t0) / 1000),
+    ]);
   };
   try {
     run('nuts (window-adapted, diag)', (p) => nuts(target, { ...p, maxTreeDepth: 8 }) as unknown as Kernel<ChainState>);
@@ -157,7 +206,16 @@ export function libraryMixingTable(experiment: string, opts: BenchOptions): stri
     const particles = opts.quick ? 256 : 1024;
     const smc = smcSampler(target, { prior: new Normal({ dim, scale: 2 }), particles, kernel: (e, o) => mala(e, o), rng: createRng(3), mcmcSteps: 5 });
     smc.samples.dispose();
-    rows.push([`smc (adaptive, ${smc.betas.length - 1} stages, MALA×5)`, smc.energyEvaluations, 0, `${particles} particles`, fmt(smc.energyEvaluations / particles), '—', `log Z ${fmt(smc.logZ, 5)} ± ${fmt(smc.logZError, 2)} (exact ${fmt(exactLogZ, 6)})`, fmt((performance.now() - t0) / 1000)]);
+    rows.push([
+      `smc (adaptive, ${smc.betas.length - 1} stages, MALA×5)`,
+      smc.energyEvaluations,
+      0,
+      `${particles} particles`,
+      fmt(smc.energyEvaluations / particles),
+      '—',
+      `log Z ${fmt(smc.logZ, 5)} ± ${fmt(smc.logZError, 2)} (exact ${fmt(exactLogZ, 6)})`,
+      fmt((performance.now() - t0) / 1000),
+    ]);
   } finally {
     x0.dispose();
   }

@@ -19,7 +19,11 @@ export async function propertySection(): Promise<SectionResult> {
   const t0 = performance.now();
   const code = await new Promise<number | null>((resolve) => {
     const vitest = path.resolve(here, '..', '..', 'node_modules', 'vitest', 'vitest.mjs');
-    const child = spawn(process.execPath, [vitest, 'run', 'test/property.test.ts'], { cwd: path.join(here, '..'), env: { ...process.env, BOLTZFLOW_PROPERTY_COUNTS: file }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [vitest, 'run', 'test/property.test.ts'], {
+      cwd: path.join(here, '..'),
+      env: { ...process.env, BOLTZFLOW_PROPERTY_COUNTS: file },
+      stdio: 'ignore',
+    });
     child.on('close', resolve);
   });
   const secs = (performance.now() - t0) / 1000;
@@ -31,7 +35,10 @@ export async function propertySection(): Promise<SectionResult> {
     const md = [
       `\`tools/test/property.test.ts\` (fast-check): **${total} generated cases** over ${entries.length} properties in ${secs.toFixed(0)} s (vitest exit ${code}; 0 = all passed). Each case must end in a typed BoltzflowError naming the argument, or a finite valid result.`,
       '',
-      table(['property', 'cases', 'typed errors', 'finite results'], entries.map(([k, c]) => [k, c.runs, c.typedErrors, c.finiteResults])),
+      table(
+        ['property', 'cases', 'typed errors', 'finite results'],
+        entries.map(([k, c]) => [k, c.runs, c.typedErrors, c.finiteResults]),
+      ),
     ];
     return { title: 'Bad-input property tests', markdown: md.join('\n'), data: counts };
   } finally {

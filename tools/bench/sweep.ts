@@ -10,7 +10,13 @@ import { parseRedisUrl, startWorker } from '../../apps/experiments/src/sweep/que
 import { redisServerPath, startPrivateRedis, type PrivateRedis } from '../../apps/experiments/src/sweep/redisServer.js';
 
 /** The reduced double-well --quick of the sweep tests (budget 4000, 8 chains, rwm + mala + flow-is with 20 training steps). */
-const TINY = { budget: 4000, chains: 8, samplers: ['rwm', 'mala', 'flow-is'], training: { steps: 20, batchSize: 64 }, flow: { dataSamples: 512, layers: 2, hidden: 8 } };
+const TINY = {
+  budget: 4000,
+  chains: 8,
+  samplers: ['rwm', 'mala', 'flow-is'],
+  training: { steps: 20, batchSize: 64 },
+  flow: { dataSamples: 512, layers: 2, hidden: 8 },
+};
 
 export async function sweepSection(opts: BenchOptions): Promise<SectionResult> {
   const runs = opts.quick ? 4 : 8;
@@ -31,7 +37,10 @@ export async function sweepSection(opts: BenchOptions): Promise<SectionResult> {
   // Every mode first runs a warm-up sweep (other seeds) that starts its processes and imports the modules, so the timed
   // sweep measures steady throughput; the warm-up's wall time is reported as the cold start.
   const timed = async (label: string, workers: number, o: Omit<Parameters<typeof runSweep>[0], 'log' | 'file' | 'out'>): Promise<number> => {
-    const cold = await sweep({ ...o, file: sweepFile(`warm-${label.replace(/\W+/g, '-')}`, 1000, workers), out: path.join(root, `warm-${rows.length}`) }, workers);
+    const cold = await sweep(
+      { ...o, file: sweepFile(`warm-${label.replace(/\W+/g, '-')}`, 1000, workers), out: path.join(root, `warm-${rows.length}`) },
+      workers,
+    );
     const secs = await sweep({ ...o, file, out: path.join(root, `timed-${rows.length}`) }, runs);
     rows.push([label, runs, fmt(secs, 3), fmt((runs / secs) * 3600, 3), fmt(cold, 3)]);
     return secs;
@@ -56,11 +65,15 @@ export async function sweepSection(opts: BenchOptions): Promise<SectionResult> {
       const w = await startWorker(target, { concurrency: 1 });
       try {
         const q1 = await timed('BullMQ queue, 1 worker (local Redis)', 1, { queue: redis.url, pollMs: 100 });
-        notes.push(`Queue overhead against the 1-worker local pool: ${fmt(((q1 - pool1) * 1000) / runs, 3)} ms per run (difference of the two steady wall times over ${runs} runs; on a shared machine this difference is within the noise, which is of the order of seconds per run).`);
+        notes.push(
+          `Queue overhead against the 1-worker local pool: ${fmt(((q1 - pool1) * 1000) / runs, 3)} ms per run (difference of the two steady wall times over ${runs} runs; on a shared machine this difference is within the noise, which is of the order of seconds per run).`,
+        );
       } finally {
         await w.close();
       }
-      notes.push(`Bare BullMQ round trip (add, take, complete, poll; a processor that does nothing, 200 jobs): ${fmt(await noopRoundTrip(target), 3)} ms per job.`);
+      notes.push(
+        `Bare BullMQ round trip (add, take, complete, poll; a processor that does nothing, 200 jobs): ${fmt(await noopRoundTrip(target), 3)} ms per job.`,
+      );
     }
   } finally {
     await redis?.stop();

@@ -33,7 +33,14 @@ export async function run(options: TwoMoonsBenchOptions = {}): Promise<TwoMoonsB
     backend,
     n,
     epochs,
-    results: fits.map(({ flow, parameters, steps, heldOutNLL, nllByEpoch, secondsPerEpoch }) => ({ flow, parameters, steps, heldOutNLL, nllByEpoch, secondsPerEpoch })),
+    results: fits.map(({ flow, parameters, steps, heldOutNLL, nllByEpoch, secondsPerEpoch }) => ({
+      flow,
+      parameters,
+      steps,
+      heldOutNLL,
+      nllByEpoch,
+      secondsPerEpoch,
+    })),
   };
 }
 

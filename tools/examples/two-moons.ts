@@ -32,21 +32,35 @@ const num = (k: string, d: number): number => {
   return v;
 };
 
-const { fits, flows: trained, data, backend } = await fitTwoMoons({
+const {
+  fits,
+  flows: trained,
+  data,
+  backend,
+} = await fitTwoMoons({
   n: num('n', 10_000),
   epochs: num('epochs', 8),
   seed: num('seed', 0),
   flows,
   onProgress: (kind, p) => {
-    if (p.validationNLL !== undefined) console.log(`${kind.padEnd(8)} epoch ${String(p.epoch).padStart(3)}  train NLL ${p.loss.toFixed(3)}  held-out NLL ${p.validationNLL.toFixed(3)}  ${p.seconds.toFixed(1)} s`);
+    if (p.validationNLL !== undefined)
+      console.log(
+        `${kind.padEnd(8)} epoch ${String(p.epoch).padStart(3)}  train NLL ${p.loss.toFixed(3)}  held-out NLL ${p.validationNLL.toFixed(3)}  ${p.seconds.toFixed(1)} s`,
+      );
   },
 });
 
 for (const fit of fits) {
   const flow = trained.get(fit.flow)!;
-  const svg = await writeText(outDir, `${fit.flow}-logdensity.svg`, logDensitySvg(flow, data, `${fit.flow.toUpperCase()}: log q(x), held-out NLL ${fit.heldOutNLL.toFixed(3)} nats`));
+  const svg = await writeText(
+    outDir,
+    `${fit.flow}-logdensity.svg`,
+    logDensitySvg(flow, data, `${fit.flow.toUpperCase()}: log q(x), held-out NLL ${fit.heldOutNLL.toFixed(3)} nats`),
+  );
   await saveFlow(flow, path.join(outDir, `${fit.flow}-checkpoint`), { step: fit.steps, extra: { heldOutNLL: fit.heldOutNLL } });
-  console.log(`${fit.flow}: held-out NLL ${fit.heldOutNLL.toFixed(4)} nats/point after ${fit.epochs} epochs (${fit.parameters} parameters, ${fit.secondsPerEpoch.toFixed(1)} s/epoch) → ${svg}`);
+  console.log(
+    `${fit.flow}: held-out NLL ${fit.heldOutNLL.toFixed(4)} nats/point after ${fit.epochs} epochs (${fit.parameters} parameters, ${fit.secondsPerEpoch.toFixed(1)} s/epoch) → ${svg}`,
+  );
   (flow as { dispose?: () => void }).dispose?.();
 }
 await writeText(outDir, 'results.json', JSON.stringify({ experiment: 'two-moons', backend, fits }, null, 2));

@@ -57,7 +57,9 @@ export interface TwoMoonsFit {
  * Fits each requested flow by maximum likelihood (Adam) to two-moons data with a seeded 90/10 train/held-out split.
  * Returns the fits and the trained flows (caller disposes them) and the data (caller disposes).
  */
-export async function fitTwoMoons(options: TwoMoonsOptions = {}): Promise<{ fits: TwoMoonsFit[]; flows: Map<FlowKind, Distribution>; data: tf.Tensor2D; backend: string }> {
+export async function fitTwoMoons(
+  options: TwoMoonsOptions = {},
+): Promise<{ fits: TwoMoonsFit[]; flows: Map<FlowKind, Distribution>; data: tf.Tensor2D; backend: string }> {
   await initBackend();
   const n = options.n ?? 10_000;
   const noise = options.noise ?? 0.05;

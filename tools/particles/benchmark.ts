@@ -100,7 +100,16 @@ function chunked(x: tf.Tensor2D, size: number, f: (c: tf.Tensor2D) => tf.Tensor1
   return out;
 }
 
-async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2D) => tf.Tensor2D, fromFull: (x: tf.Tensor2D) => tf.Tensor2D, test: tf.Tensor2D, ref: { energies: number[]; distances: number[]; meanEnergy: number }, target: Energy, extra: Record<string, unknown>) {
+async function evaluate(
+  name: string,
+  dist: Distribution,
+  toFull: (x: tf.Tensor2D) => tf.Tensor2D,
+  fromFull: (x: tf.Tensor2D) => tf.Tensor2D,
+  test: tf.Tensor2D,
+  ref: { energies: number[]; distances: number[]; meanEnergy: number },
+  target: Energy,
+  extra: Record<string, unknown>,
+) {
   const t0 = Date.now();
   const nll = chunked(test, 50, (c) => tf.neg(dist.logProb(fromFull(c))));
   const nllMean = nll.reduce((s, v) => s + v, 0) / nll.length;
@@ -149,7 +158,14 @@ async function evaluate(name: string, dist: Distribution, toFull: (x: tf.Tensor2
     distanceTVD: r4(tvd(dH, dRef)),
     medianEnergy: r4(finite[Math.floor(finite.length / 2)]),
     evalSeconds: (Date.now() - t0) / 1000,
-    histograms: { energyEdges: [r4(lo), r4(hi), 30], energyFlow: eH.map(r4), energyMCMC: eRef.map(r4), distanceEdges: [0, maxDist, 40], distanceFlow: dH.map(r4), distanceMCMC: dRef.map(r4) },
+    histograms: {
+      energyEdges: [r4(lo), r4(hi), 30],
+      energyFlow: eH.map(r4),
+      energyMCMC: eRef.map(r4),
+      distanceEdges: [0, maxDist, 40],
+      distanceFlow: dH.map(r4),
+      distanceMCMC: dRef.map(r4),
+    },
   };
   console.error(JSON.stringify({ ...row, histograms: undefined }));
   return row;
@@ -175,11 +191,16 @@ async function main(): Promise<void> {
   const pairSum = (ref as { energy?: { pairSum?: 'i<j' | 'i!=j' } }).energy?.pairSum ?? 'i<j';
   const target: Energy = system === 'dw4' ? new MultiDoubleWell() : new LennardJones({ pairSum });
   const refEnergies = Array.from(target.energy(testAll).dataSync());
-  const refStats = { energies: refEnergies, distances: interatomicDistances(testAll.dataSync(), P, S), meanEnergy: refEnergies.reduce((a, b) => a + b, 0) / refEnergies.length };
+  const refStats = {
+    energies: refEnergies,
+    distances: interatomicDistances(testAll.dataSync(), P, S),
+    meanEnergy: refEnergies.reduce((a, b) => a + b, 0) / refEnergies.length,
+  };
   const basis = tf.tensor2d(meanFreeBasis());
   const rows: unknown[] = [];
   const base = new MeanFreeNormal({ particles: P, spatialDim: S });
-  const makeField = (seed: number) => new EGNNVectorField({ particles: P, spatialDim: S, hidden: cfg.hidden, layers: cfg.layers, coordinateRange: cfg.coordinateRange, rng: createRng(seed) });
+  const makeField = (seed: number) =>
+    new EGNNVectorField({ particles: P, spatialDim: S, hidden: cfg.hidden, layers: cfg.layers, coordinateRange: cfg.coordinateRange, rng: createRng(seed) });
   const fmOptions = (steps: number) => ({
     base,
     steps,
@@ -202,11 +223,26 @@ async function main(): Promise<void> {
     const field = makeField(1);
     const flow = new ContinuousFlow(field, { solver: 'rk4', steps: cfg.odeSteps, trace: 'exact' });
     const t0 = Date.now();
-    const res = await trainFlowMatching(flow, train, { ...fmOptions(steps), progressEvery: 100, onProgress: (p) => console.error(`FM step ${p.step} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.seconds.toFixed(0)}s`) });
+    const res = await trainFlowMatching(flow, train, {
+      ...fmOptions(steps),
+      progressEvery: 100,
+      onProgress: (p) => console.error(`FM step ${p.step} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.seconds.toFixed(0)}s`),
+    });
     const secs = (Date.now() - t0) / 1000;
     const dist = new TransformedDistribution(base, flow);
     const label = `EGNN CNF (hidden ${cfg.hidden}, ${cfg.layers} layers), equivariant OT flow matching`;
-    rows.push(await evaluate(label, dist, (x) => x.clone(), (x) => x.clone(), test, refStats, target, { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), pairing: cfg.pairing, batch: cfg.batch }));
+    rows.push(
+      await evaluate(
+        label,
+        dist,
+        (x) => x.clone(),
+        (x) => x.clone(),
+        test,
+        refStats,
+        target,
+        { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), pairing: cfg.pairing, batch: cfg.batch },
+      ),
+    );
     if (cfg.finetune !== 'none') {
       const weights = { ml: cfg.finetune.includes('ml') ? 1 : 0, kl: cfg.finetune.includes('kl') ? 1 : 0 };
       const ftOptions = (n: number) => ({
@@ -222,7 +258,8 @@ async function main(): Promise<void> {
         seed: 6,
       });
       // The same field integrated with fewer RK4 steps and the Hutchinson trace (memory, see the header).
-      const trainingFlow = (f: EGNNVectorField) => new TransformedDistribution(base, new ContinuousFlow(f, { solver: 'rk4', steps: cfg.finetuneOdeSteps, trace: 'hutchinson', rng: createRng(8) }));
+      const trainingFlow = (f: EGNNVectorField) =>
+        new TransformedDistribution(base, new ContinuousFlow(f, { solver: 'rk4', steps: cfg.finetuneOdeSteps, trace: 'hutchinson', rng: createRng(8) }));
       const ftPerStep = await probeSeconds(async (n) => {
         // A throwaway copy of the trained weights, so the probe's updates do not count.
         const copy = makeField(97);
@@ -233,33 +270,89 @@ async function main(): Promise<void> {
       const ftSteps = Math.max(10, Math.floor(cfg.finetuneBudget / ftPerStep));
       console.error(`fine-tune ${cfg.finetune}: ${ftPerStep.toFixed(3)} s/step → ${ftSteps} steps`);
       const t1 = Date.now();
-      const ft = await trainMixed(trainingFlow(field), { ...ftOptions(ftSteps), progressEvery: 25, onProgress: (p) => console.error(`${cfg.finetune} step ${p.step} loss ${p.loss.toFixed(4)} ${p.seconds.toFixed(0)}s`) });
-      rows.push(await evaluate(`${label} + ${cfg.finetune} fine-tuning (Hutchinson trace)`, dist, (x) => x.clone(), (x) => x.clone(), test, refStats, target, { trainSteps: steps, finetuneSteps: ftSteps, finetuneSeconds: Math.round((Date.now() - t1) / 1000), finetuneFinalLoss: r4(ft.loss), batch: cfg.batch, finetuneBatch: cfg.finetuneBatch, finetuneOdeSteps: cfg.finetuneOdeSteps }));
+      const ft = await trainMixed(trainingFlow(field), {
+        ...ftOptions(ftSteps),
+        progressEvery: 25,
+        onProgress: (p) => console.error(`${cfg.finetune} step ${p.step} loss ${p.loss.toFixed(4)} ${p.seconds.toFixed(0)}s`),
+      });
+      rows.push(
+        await evaluate(
+          `${label} + ${cfg.finetune} fine-tuning (Hutchinson trace)`,
+          dist,
+          (x) => x.clone(),
+          (x) => x.clone(),
+          test,
+          refStats,
+          target,
+          {
+            trainSteps: steps,
+            finetuneSteps: ftSteps,
+            finetuneSeconds: Math.round((Date.now() - t1) / 1000),
+            finetuneFinalLoss: r4(ft.loss),
+            batch: cfg.batch,
+            finetuneBatch: cfg.finetuneBatch,
+            finetuneOdeSteps: cfg.finetuneOdeSteps,
+          },
+        ),
+      );
     }
   }
   if (cfg.realnvp) {
     const d = (P - 1) * S;
     const make = (seed: number) => {
       const rng = createRng(seed);
-      const layers = Array.from({ length: 8 }, (_, k) => new AffineCoupling({ dim: d, mask: Array.from({ length: d }, (_, i) => ((i + k) % 2 === 0 ? 1 : 0)), hidden: [64, 64], activation: 'tanh', rng }));
+      const layers = Array.from(
+        { length: 8 },
+        (_, k) =>
+          new AffineCoupling({ dim: d, mask: Array.from({ length: d }, (_, i) => ((i + k) % 2 === 0 ? 1 : 0)), hidden: [64, 64], activation: 'tanh', rng }),
+      );
       return new TransformedDistribution(Normal.standard(d), new Chain(layers));
     };
     const trainSub = tf.matMul(train, basis, false, true) as tf.Tensor2D;
-    const mlOptions = (steps: number) => ({ steps, batchSize: cfg.batch, learningRate: { type: 'cosine' as const, initial: 1e-3, final: 5e-5 }, validationFraction: 0, seed: 4 });
+    const mlOptions = (steps: number) => ({
+      steps,
+      batchSize: cfg.batch,
+      learningRate: { type: 'cosine' as const, initial: 1e-3, final: 5e-5 },
+      validationFraction: 0,
+      seed: 4,
+    });
     const probe = make(98);
     const perStep = await probeSeconds((n) => trainML(probe, trainSub, mlOptions(n)));
     const steps = Math.max(50, Math.floor(cfg.realnvpBudget / perStep));
     console.error(`RealNVP: ${perStep.toFixed(3)} s/step → ${steps} steps`);
     const dist = make(5);
     const t0 = Date.now();
-    const res = await trainML(dist, trainSub, { ...mlOptions(steps), progressEvery: 500, onProgress: (p) => console.error(`ML step ${p.step} loss ${p.loss.toFixed(4)}`) });
+    const res = await trainML(dist, trainSub, {
+      ...mlOptions(steps),
+      progressEvery: 500,
+      onProgress: (p) => console.error(`ML step ${p.step} loss ${p.loss.toFixed(4)}`),
+    });
     const secs = (Date.now() - t0) / 1000;
-    rows.push(await evaluate('RealNVP (8 affine couplings, 64×2 tanh), maximum likelihood', dist, (y) => tf.matMul(y, basis) as tf.Tensor2D, (x) => tf.matMul(x, basis, false, true) as tf.Tensor2D, test, refStats, target, { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), batch: cfg.batch }));
+    rows.push(
+      await evaluate(
+        'RealNVP (8 affine couplings, 64×2 tanh), maximum likelihood',
+        dist,
+        (y) => tf.matMul(y, basis) as tf.Tensor2D,
+        (x) => tf.matMul(x, basis, false, true) as tf.Tensor2D,
+        test,
+        refStats,
+        target,
+        { trainSteps: steps, trainSeconds: Math.round(secs), finalLoss: r4(res.loss), batch: cfg.batch },
+      ),
+    );
     trainSub.dispose();
   }
   const finiteRef = refStats.energies.filter(Number.isFinite);
-  const out = { system, config: cfg, trainSamples: nTrain, testSamplesTotal: testAll.shape[0], mcmcMeanEnergy: r4(finiteRef.reduce((s, v) => s + v, 0) / finiteRef.length), rows, date: new Date().toISOString() };
-  const file = join(dataDir, `${system}-benchmark${args.tag ? '-' + args.tag : ''}.json`);
+  const out = {
+    system,
+    config: cfg,
+    trainSamples: nTrain,
+    testSamplesTotal: testAll.shape[0],
+    mcmcMeanEnergy: r4(finiteRef.reduce((s, v) => s + v, 0) / finiteRef.length),
+    rows,
+    date: new Date().toISOString(),
+  };
+  const file = join(dataDir, `${system}-benchmark${args.tag ? `-${args.tag}` : ''}.json`);
   writeFileSync(file, JSON.stringify(out, null, 1));
   console.log(`wrote ${file}`);
 }

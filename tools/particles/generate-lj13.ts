@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   const target = new LennardJones({ pairSum });
   const rng = createRng(2025);
   const grid: number[] = [];
-  for (let i = 0; i < 3 && grid.length < P * S; i++) for (let j = 0; j < 3 && grid.length < P * S; j++) for (let k = 0; k < 2 && grid.length < P * S; k++) grid.push(i - 1, j - 1, k - 0.5);
+  for (let i = 0; i < 3 && grid.length < P * S; i++)
+    for (let j = 0; j < 3 && grid.length < P * S; j++) for (let k = 0; k < 2 && grid.length < P * S; k++) grid.push(i - 1, j - 1, k - 0.5);
   const jitter = rng.normal([chains, P * S]);
   const x0 = tf.tidy(() => tf.add(tf.tile(tf.tensor2d(grid, [1, P * S]), [chains, 1]), tf.mul(jitter, 0.05))) as tf.Tensor2D;
   jitter.dispose();
@@ -64,7 +65,17 @@ async function main(): Promise<void> {
     energy: { epsilon: 1, rm: 1, tau: 1, oscillatorScale: 1, pairSum, softCore: 0.6 },
     particles: P,
     spatialDim: S,
-    sampler: { method: 'replicaExchange(randomWalkMetropolis)', temperatures, stepSize: `${stepSize}*sqrt(T)`, chains, steps, burnIn, thin, seed: 2025, start: 'jittered 3x3x2 grid, spacing 1' },
+    sampler: {
+      method: 'replicaExchange(randomWalkMetropolis)',
+      temperatures,
+      stepSize: `${stepSize}*sqrt(T)`,
+      chains,
+      steps,
+      burnIn,
+      thin,
+      seed: 2025,
+      start: 'jittered 3x3x2 grid, spacing 1',
+    },
     acceptanceRate: res.overallAcceptanceRate,
     swapAcceptance: res.swapAcceptance,
     meanEnergy: meanU,
@@ -75,7 +86,9 @@ async function main(): Promise<void> {
   const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'lj13-reference.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(out));
-  console.log(`wrote ${rows.length} samples to ${file}; mean energy ${meanU.toFixed(3)}, acceptance ${res.overallAcceptanceRate.toFixed(3)}, swaps ${res.swapAcceptance.map((s) => s.toFixed(2)).join(' ')}`);
+  console.log(
+    `wrote ${rows.length} samples to ${file}; mean energy ${meanU.toFixed(3)}, acceptance ${res.overallAcceptanceRate.toFixed(3)}, swaps ${res.swapAcceptance.map((s) => s.toFixed(2)).join(' ')}`,
+  );
   disposeTree(res.finalState);
   x0.dispose();
   target.dispose();

@@ -59,7 +59,9 @@ async function main(): Promise<void> {
   const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'dw4-reference.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(out));
-  console.log(`wrote ${rows.length} samples to ${file}; acceptance ${res.overallAcceptanceRate.toFixed(3)}, swaps ${res.swapAcceptance.map((s) => s.toFixed(2)).join(' ')}`);
+  console.log(
+    `wrote ${rows.length} samples to ${file}; acceptance ${res.overallAcceptanceRate.toFixed(3)}, swaps ${res.swapAcceptance.map((s) => s.toFixed(2)).join(' ')}`,
+  );
   disposeTree(res.finalState);
   x0.dispose();
   target.dispose();

@@ -32,7 +32,10 @@ async function checkLoad(dir: string): Promise<{ step: number } | { error: strin
 
 function runWriterAndKill(dir: string, killAfterMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'checkpointWriter.ts'), dir], { cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'checkpointWriter.ts'), dir], {
+      cwd: path.join(here, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let saved = 0;
     let started = false;
     let err = '';
@@ -75,7 +78,10 @@ describe('two processes saving into one checkpoint directory', () => {
   it('interleaved saves, both writers killed: the checkpoint loads, and the next save leaves only its own files', async () => {
     const dir = path.join(tmp, 'two-writers');
     const start = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'checkpointWriter.ts'), dir], { cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'checkpointWriter.ts'), dir], {
+        cwd: path.join(here, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let saved = 0;
       child.stdout.on('data', (d: Buffer) => (saved += [...d.toString().matchAll(/saved/g)].length));
       const closed = new Promise<void>((r) => child.on('close', () => r()));
@@ -155,7 +161,10 @@ describe('files are validated before use', () => {
     return dir;
   }
   const expectCheckpointError = async (dir: string) => {
-    const e = await loadFlow(dir).then(() => undefined, (err: unknown) => err);
+    const e = await loadFlow(dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(isBoltzflowError(e)).toBe(true);
     expect((e as { code: string }).code).toBe('CHECKPOINT');
   };
@@ -190,9 +199,14 @@ describe('files are validated before use', () => {
     man.weights.sha256 = createHash('sha256').update(buf).digest('hex');
     // Resealed: the manifest checksum (SHA-256 of its JSON without the field) recomputed, so only finiteness is left.
     delete man.manifestSha256;
-    man.manifestSha256 = createHash('sha256').update(JSON.stringify(man, null, 1)).digest('hex');
+    man.manifestSha256 = createHash('sha256')
+      .update(JSON.stringify(man, null, 1))
+      .digest('hex');
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(man));
-    const e = await loadFlow(dir).then(() => undefined, (err: unknown) => err);
+    const e = await loadFlow(dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect((e as Error).message).toMatch(/non-finite/);
 
     await expectCheckpointError(path.join(tmp, 'does-not-exist'));
@@ -214,11 +228,17 @@ describe('files are validated before use', () => {
     for (const [name, content] of Object.entries(cases)) {
       const file = path.join(tmp, name);
       writeFileSync(file, content);
-      const e = await readConfigFile(file).then(() => undefined, (err: unknown) => err);
+      const e = await readConfigFile(file).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(isBoltzflowError(e), name).toBe(true);
       expect(['INVALID_CONFIG', 'IO']).toContain((e as { code: string }).code);
     }
-    const e = await readConfigFile(path.join(tmp, 'missing.json')).then(() => undefined, (err: unknown) => err);
+    const e = await readConfigFile(path.join(tmp, 'missing.json')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(isBoltzflowError(e) && e.code).toBe('IO');
   });
 });

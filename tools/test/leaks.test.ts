@@ -101,7 +101,14 @@ describe('no tensor leaks in long runs', () => {
   it('replicaExchange (3 rungs, 1000 steps) returns to the start', () => {
     const x0 = start(16);
     const before = memorySnapshot();
-    const res = replicaExchange(target, { temperatures: [1, 2, 4], kernel: (e) => randomWalkMetropolis(e, { stepSize: 0.5 }), x0, steps: 1000, thin: 10, rng: createRng(8) });
+    const res = replicaExchange(target, {
+      temperatures: [1, 2, 4],
+      kernel: (e) => randomWalkMetropolis(e, { stepSize: 0.5 }),
+      x0,
+      steps: 1000,
+      thin: 10,
+      rng: createRng(8),
+    });
     expect(res.swapAcceptance.every((a) => a >= 0 && a <= 1)).toBe(true);
     disposeTree(res.finalState);
     expect(memorySnapshot()).toEqual(before);
@@ -160,11 +167,15 @@ describe('no tensor leaks when building flows or when a step fails (issue #12)',
    */
   function failing(): { energy: ReturnType<typeof energyFromFunction>; control: { fail: boolean; okCalls: number } } {
     const control = { fail: false, okCalls: 0 };
-    const energy = energyFromFunction((x) => {
-      const u = tf.sum(tf.mul(tf.square(x), 0.5), 1);
-      const bad = control.fail && control.okCalls-- <= 0;
-      return (bad ? tf.sum(u) : u) as tf.Tensor1D;
-    }, 2, 'failing');
+    const energy = energyFromFunction(
+      (x) => {
+        const u = tf.sum(tf.mul(tf.square(x), 0.5), 1);
+        const bad = control.fail && control.okCalls-- <= 0;
+        return (bad ? tf.sum(u) : u) as tf.Tensor1D;
+      },
+      2,
+      'failing',
+    );
     return { energy, control };
   }
 

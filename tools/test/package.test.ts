@@ -26,12 +26,16 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 240_000, env 
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
-  if (r.error || r.status !== 0) throw new Error(`${what} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout?.slice(-3000)}\n${r.stderr?.slice(-3000)}`);
+  if (r.error || r.status !== 0)
+    throw new Error(`${what} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout?.slice(-3000)}\n${r.stderr?.slice(-3000)}`);
   return r.stdout;
 }
 
 function newestMtime(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newestMtime(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs), 0);
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (m, e) => Math.max(m, e.isDirectory() ? newestMtime(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs),
+    0,
+  );
 }
 
 /** dist/ exists and is newer than every source file and the package's build config. */
@@ -39,7 +43,11 @@ function distIsFresh(pkgDir: string): boolean {
   const index = path.join(pkgDir, 'dist', 'index.js');
   if (!existsSync(index)) return false;
   const built = statSync(index).mtimeMs;
-  const inputs = Math.max(newestMtime(path.join(pkgDir, 'src')), ...['package.json', 'tsconfig.build.json'].map((f) => statSync(path.join(pkgDir, f)).mtimeMs), statSync(path.join(root, 'tsconfig.base.json')).mtimeMs);
+  const inputs = Math.max(
+    newestMtime(path.join(pkgDir, 'src')),
+    ...['package.json', 'tsconfig.build.json'].map((f) => statSync(path.join(pkgDir, f)).mtimeMs),
+    statSync(path.join(root, 'tsconfig.base.json')).mtimeMs,
+  );
   return built >= inputs;
 }
 
@@ -173,8 +181,12 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
   it('every package ships dist/ with types and source maps, its sources, and no tests', () => {
     for (const p of PACKAGES) {
       const files = packed.get(p)!.files;
-      for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/index.d.ts.map', 'src/index.ts', 'package.json']) expect(files, `${p}: ${f}`).toContain(f);
-      expect(files.filter((f) => /(^|\/)test\/|\.test\.|tsconfig|vitest/.test(f)), p).toEqual([]);
+      for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/index.d.ts.map', 'src/index.ts', 'package.json'])
+        expect(files, `${p}: ${f}`).toContain(f);
+      expect(
+        files.filter((f) => /(^|\/)test\/|\.test\.|tsconfig|vitest/.test(f)),
+        p,
+      ).toEqual([]);
       const js = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
       for (const f of js) expect(files, `${p}: map of ${f}`).toContain(`${f}.map`);
       for (const f of js) expect(files, `${p}: types of ${f}`).toContain(f.replace(/\.js$/, '.d.ts'));
@@ -182,7 +194,9 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
   });
 
   it('installs without workspace links', () => {
-    const lock = JSON.parse(readFileSync(path.join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean; resolved?: string }> };
+    const lock = JSON.parse(readFileSync(path.join(project, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { link?: boolean; resolved?: string }>;
+    };
     for (const p of PACKAGES) {
       const entry = lock.packages[`node_modules/@boltzflow/${p}`];
       expect(entry?.link, p).toBeUndefined();
@@ -203,7 +217,15 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
     const js = await esbuild.transform(readFileSync(path.join(project, 'consumer.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' });
     writeFileSync(path.join(project, 'consumer.mjs'), js.code);
     const out = ok(run(process.execPath, ['consumer.mjs', path.join(work, 'checkpoint')], project), 'node consumer.mjs');
-    const r = JSON.parse(out.slice(out.lastIndexOf('RESULT ') + 7)) as { backend: string; packages: number[]; acceptance: number; ess: number; loadedStep: number; logProbBefore: number[]; logProbAfter: number[] };
+    const r = JSON.parse(out.slice(out.lastIndexOf('RESULT ') + 7)) as {
+      backend: string;
+      packages: number[];
+      acceptance: number;
+      ess: number;
+      loadedStep: number;
+      logProbBefore: number[];
+      logProbAfter: number[];
+    };
     expect(r.backend).toBe('wasm');
     for (const n of r.packages) expect(n).toBeGreaterThan(0);
     expect(r.acceptance).toBeGreaterThan(0);
@@ -231,7 +253,9 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
   });
 
   it('warns once about a second copy of TF.js and names the package a missing backend needs', () => {
-    cpSync(path.join(project, 'node_modules', '@tensorflow', 'tfjs-core'), path.join(project, 'second', 'node_modules', '@tensorflow', 'tfjs-core'), { recursive: true });
+    cpSync(path.join(project, 'node_modules', '@tensorflow', 'tfjs-core'), path.join(project, 'second', 'node_modules', '@tensorflow', 'tfjs-core'), {
+      recursive: true,
+    });
     const out = ok(run(process.execPath, ['bad-input.mjs'], project), 'node bad-input.mjs');
     const r = JSON.parse(out.slice(out.lastIndexOf('RESULT ') + 7)) as { before: number; copyWarnings: string[]; missing: string };
     expect(r.before).toBe(0);
@@ -247,7 +271,17 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
       expect(JSON.parse(readFileSync(path.join(project, 'node_modules', '@boltzflow', p, 'package.json'), 'utf8')).sideEffects).toBe(false);
     }
     writeFileSync(path.join(project, 'load-only.ts'), LOAD_ONLY);
-    await esbuild.build({ entryPoints: [path.join(project, 'load-only.ts')], absWorkingDir: project, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['@tensorflow/*'], outfile: path.join(project, 'load-only.mjs'), logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [path.join(project, 'load-only.ts')],
+      absWorkingDir: project,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['@tensorflow/*'],
+      outfile: path.join(project, 'load-only.mjs'),
+      logLevel: 'silent',
+    });
     const out = ok(run(process.execPath, ['load-only.mjs', path.join(work, 'checkpoint')], project), 'node load-only.mjs');
     expect(JSON.parse(out.slice(out.lastIndexOf('RESULT ') + 7))).toEqual({ step: 20, type: 'TransformedDistribution' });
   });
@@ -281,7 +315,9 @@ describe.skipIf(skip !== '')('published packages outside the workspace', () => {
     expect(inputs.filter((f) => /^node:|platform\.node/.test(f))).toEqual([]);
     expect(inputs.some((f) => f.includes('@boltzflow/training/dist/platform.browser.js'))).toBe(true);
     expect(inputs.some((f) => f.includes('@boltzflow/core/dist/platform.browser.js'))).toBe(true);
-    const builtins = Object.entries(result.metafile.inputs).flatMap(([file, i]) => i.imports.filter((im) => im.external && /^node:|^(fs|os|path|crypto|module|buffer)$/.test(im.path)).map((im) => `${file} → ${im.path}`));
+    const builtins = Object.entries(result.metafile.inputs).flatMap(([file, i]) =>
+      i.imports.filter((im) => im.external && /^node:|^(fs|os|path|crypto|module|buffer)$/.test(im.path)).map((im) => `${file} → ${im.path}`),
+    );
     expect(builtins.filter((b) => !/random-js[\\/]dist[\\/]random-js\.esm\.js → crypto$/.test(b))).toEqual([]);
   });
 });

@@ -31,18 +31,26 @@ function sourceFiles(dir: string): string[] {
 }
 
 const NODE_BUILTINS = /^(node:|(assert|buffer|child_process|crypto|fs|fs\/promises|module|os|path|process|stream|url|util|worker_threads|zlib)$)/;
-const importsOf = (text: string): string[] => [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
+const importsOf = (text: string): string[] =>
+  [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
 
 describe.each(packages)('@boltzflow/%s package.json', (p) => {
   const pkg = readPkg(p);
   const src = path.join(root, 'packages', p, 'src');
 
   it('exports sources under @boltzflow/source and dist otherwise, ships dist + src without tests, builds on prepack', () => {
-    expect(pkg.exports?.['.']).toEqual({ '@boltzflow/source': './src/index.ts', types: './dist/index.d.ts', import: './dist/index.js', default: './dist/index.js' });
+    expect(pkg.exports?.['.']).toEqual({
+      '@boltzflow/source': './src/index.ts',
+      types: './dist/index.d.ts',
+      import: './dist/index.js',
+      default: './dist/index.js',
+    });
     expect(pkg.files).toEqual(['dist', 'src', '!src/**/*.test.ts', 'README.md']);
     expect(pkg.scripts?.prepack).toBe('npm run build');
     expect(pkg.scripts?.build).toBe('tsc -p tsconfig.build.json');
-    const build = JSON.parse(readFileSync(path.join(root, 'packages', p, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { customConditions?: string[] } };
+    const build = JSON.parse(readFileSync(path.join(root, 'packages', p, 'tsconfig.build.json'), 'utf8')) as {
+      compilerOptions: { customConditions?: string[] };
+    };
     expect(build.compilerOptions.customConditions).toEqual([]);
   });
 
@@ -55,7 +63,14 @@ describe.each(packages)('@boltzflow/%s package.json', (p) => {
   it('lists every self-registering module in sideEffects (tree-shaking must keep the registries filled)', () => {
     const registering = sourceFiles(src)
       .filter((f) => /^register[A-Za-z]*\(/m.test(readFileSync(f, 'utf8')))
-      .map((f) => './' + path.relative(path.join(root, 'packages', p), f).split(path.sep).join('/'));
+      .map(
+        (f) =>
+          './' +
+          path
+            .relative(path.join(root, 'packages', p), f)
+            .split(path.sep)
+            .join('/'),
+      );
     if (registering.length === 0) {
       expect(pkg.sideEffects).toBe(false);
       return;
@@ -73,7 +88,10 @@ describe.each(packages)('@boltzflow/%s package.json', (p) => {
     for (const f of sourceFiles(src)) {
       if (/platform\.node\.ts$/.test(f)) continue;
       const text = readFileSync(f, 'utf8');
-      expect(importsOf(text).filter((s) => NODE_BUILTINS.test(s)), path.relative(root, f)).toEqual([]);
+      expect(
+        importsOf(text).filter((s) => NODE_BUILTINS.test(s)),
+        path.relative(root, f),
+      ).toEqual([]);
       expect(/\bprocess\.(env|argv|cwd|exit)/.test(text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')), `${path.relative(root, f)} uses process`).toBe(false);
     }
     if (existsSync(path.join(src, 'platform.node.ts'))) {

@@ -15,13 +15,38 @@ export const BACKEND_LIST = 'wasm|cpu|node|node-gpu|webgpu';
  * needs no import; a test keeps the two equal.
  */
 export const EXPERIMENT_CATALOG: ReadonlyArray<{ name: string; description: string }> = [
-  { name: 'double-well', description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature' },
-  { name: 'mueller-brown', description: 'Müller–Brown potential (k = 0.1, as in the Boltzmann-generator paper): the same sampler comparison, ΔF between basin A and basins B+C against 2D quadrature' },
-  { name: 'gmm-40', description: 'GMM-40 (FAB): 40 equal-weight Gaussians (σ = 1.3133) with means in [−40, 40]²; ΔF = F(x₁>0) − F(x₁<0) against its closed form' },
-  { name: 'many-well-32', description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value' },
-  { name: 'two-moons', description: 'Density estimation on two moons (noise 0.05): MAF vs RealNVP vs neural spline flow trained by maximum likelihood, held-out NLL' },
-  { name: 'dw4', description: 'DW4 (4 particles, 2D, pair double well): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS' },
-  { name: 'lj13', description: 'LJ13 (13 Lennard-Jones particles, 3D, harmonic confinement): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS' },
+  {
+    name: 'double-well',
+    description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
+  },
+  {
+    name: 'mueller-brown',
+    description:
+      'Müller–Brown potential (k = 0.1, as in the Boltzmann-generator paper): the same sampler comparison, ΔF between basin A and basins B+C against 2D quadrature',
+  },
+  {
+    name: 'gmm-40',
+    description: 'GMM-40 (FAB): 40 equal-weight Gaussians (σ = 1.3133) with means in [−40, 40]²; ΔF = F(x₁>0) − F(x₁<0) against its closed form',
+  },
+  {
+    name: 'many-well-32',
+    description:
+      'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
+  },
+  {
+    name: 'two-moons',
+    description: 'Density estimation on two moons (noise 0.05): MAF vs RealNVP vs neural spline flow trained by maximum likelihood, held-out NLL',
+  },
+  {
+    name: 'dw4',
+    description:
+      'DW4 (4 particles, 2D, pair double well): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS',
+  },
+  {
+    name: 'lj13',
+    description:
+      'LJ13 (13 Lennard-Jones particles, 3D, harmonic confinement): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS',
+  },
 ];
 
 export const USAGE = `usage:
@@ -113,7 +138,8 @@ function oneLine(e: unknown): string {
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
   // Sweeps parse their own options; loaded only when asked for (BullMQ, tinypool).
-  if ((argv[0] === 'sweep' || argv[0] === 'worker') && !argv.includes('--help') && !argv.includes('-h')) return (await import('./sweep/command.js')).sweepMain(argv, io);
+  if ((argv[0] === 'sweep' || argv[0] === 'worker') && !argv.includes('--help') && !argv.includes('-h'))
+    return (await import('./sweep/command.js')).sweepMain(argv, io);
   let parsed;
   try {
     parsed = parseArgs({ args: joinValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
@@ -139,7 +165,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'run': {
-      if (rest.length !== 1) throw new UsageError(`run expects one experiment name or config file, received ${rest.length === 0 ? 'none' : rest.join(' ')} (try boltzflow list)`);
+      if (rest.length !== 1)
+        throw new UsageError(`run expects one experiment name or config file, received ${rest.length === 0 ? 'none' : rest.join(' ')} (try boltzflow list)`);
       const seed = values.seed !== undefined ? parseSeed(values.seed) : undefined;
       const [{ SEED_MAX }, { BACKEND_NAMES }] = await Promise.all([import('./config.js'), import('@boltzflow/core')]);
       if (seed !== undefined && seed > SEED_MAX) throw new UsageError(`--seed: expected an integer in [0, ${SEED_MAX}], received ${values.seed}`);

@@ -82,7 +82,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, prefix: string):
     }
     case 'unrecognized_keys': {
       const keys = (i.keys as string[] | undefined) ?? [];
-      return keys.map((k) => ({ path: joinPath(prefix, [...issue.path, k]), expected: 'no such field (unknown key; check the spelling)', received: describeValue(valueAt(input, [...issue.path, k])) }));
+      return keys.map((k) => ({
+        path: joinPath(prefix, [...issue.path, k]),
+        expected: 'no such field (unknown key; check the spelling)',
+        received: describeValue(valueAt(input, [...issue.path, k])),
+      }));
     }
     case 'invalid_format':
       return [{ path, expected: `a string in ${String(i.format)} format`, received }];
@@ -153,7 +157,11 @@ export async function readConfigJson(file: string): Promise<unknown> {
     throw new BoltzflowError('IO', `Cannot read config file ${file}: ${(e as Error).message}`);
   }
   if (size > MAX_CONFIG_BYTES) {
-    throw new BoltzflowError('INVALID_CONFIG', `Config file ${file} is too large`, { argument: 'config', expected: `at most ${MAX_CONFIG_BYTES} bytes`, received: `${size} bytes` });
+    throw new BoltzflowError('INVALID_CONFIG', `Config file ${file} is too large`, {
+      argument: 'config',
+      expected: `at most ${MAX_CONFIG_BYTES} bytes`,
+      received: `${size} bytes`,
+    });
   }
   const text = await readFile(file, 'utf8');
   let json: unknown;
@@ -164,7 +172,11 @@ export async function readConfigJson(file: string): Promise<unknown> {
   }
   const proto = protoKeys(json, '');
   if (proto.length > 0) {
-    throw new BoltzflowError('INVALID_CONFIG', `Invalid config file ${file}: ${proto.map((p) => `'${p}'`).join(', ')}: '__proto__' is not allowed as a key`, { field: proto[0], expected: 'no __proto__ keys', received: proto.join(', ') });
+    throw new BoltzflowError('INVALID_CONFIG', `Invalid config file ${file}: ${proto.map((p) => `'${p}'`).join(', ')}: '__proto__' is not allowed as a key`, {
+      field: proto[0],
+      expected: 'no __proto__ keys',
+      received: proto.join(', '),
+    });
   }
   return json;
 }

@@ -83,12 +83,8 @@ export const ArtifactsSchema = z
     samples: z.array(z.object({ sampler: z.string(), points: z.array(point) }).strict()).optional(),
     /** What the two columns of the sample points are (default x₁, x₂), e.g. energy and mean pair distance. */
     sampleAxes: z.tuple([z.string(), z.string()]).optional(),
-    traces: z
-      .array(z.object({ sampler: z.string(), coordinate: z.string(), evaluationsPerPoint: nonNeg, values: numArray }).strict())
-      .optional(),
-    autocorrelation: z
-      .array(z.object({ sampler: z.string(), evaluationsPerLag: nonNeg, values: numArray }).strict())
-      .optional(),
+    traces: z.array(z.object({ sampler: z.string(), coordinate: z.string(), evaluationsPerPoint: nonNeg, values: numArray }).strict()).optional(),
+    autocorrelation: z.array(z.object({ sampler: z.string(), evaluationsPerLag: nonNeg, values: numArray }).strict()).optional(),
     profiles: z
       .object({
         coordinate: z.string(),
@@ -127,10 +123,7 @@ export const ResultsSchema = z
     nodeVersion: z.string().optional(),
     startedAt: z.string(),
     wallSeconds: nonNeg,
-    reference: z
-      .object({ deltaF: finite.optional(), logZ: finite.optional(), method: z.string(), definition: z.string().optional() })
-      .strict()
-      .nullable(),
+    reference: z.object({ deltaF: finite.optional(), logZ: finite.optional(), method: z.string(), definition: z.string().optional() }).strict().nullable(),
     samplers: z.array(SamplerResultSchema),
     /** Samplers the experiment would run but could not (e.g. a package not available yet), with why. */
     skipped: z.array(z.object({ sampler: z.string(), reason: z.string() }).strict()),
@@ -202,7 +195,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 export async function writeResults(dir: string, results: Results): Promise<string> {
   const checked = parseWith(ResultsSchema, results, '', 'results (internal error: the experiment produced an invalid result)');
   const file = path.join(dir, 'results.json');
-  await writeFileAtomic(file, JSON.stringify(checked, null, 1) + '\n');
+  await writeFileAtomic(file, `${JSON.stringify(checked, null, 1)}\n`);
   return file;
 }
 
@@ -215,7 +208,11 @@ export async function readResults(dir: string): Promise<Results> {
     const st = await stat(file);
     if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > MAX_RESULTS_BYTES) {
-      throw new BoltzflowError('INVALID_CONFIG', `${file} is too large`, { argument: 'results.json', expected: `at most ${MAX_RESULTS_BYTES} bytes`, received: `${st.size} bytes` });
+      throw new BoltzflowError('INVALID_CONFIG', `${file} is too large`, {
+        argument: 'results.json',
+        expected: `at most ${MAX_RESULTS_BYTES} bytes`,
+        received: `${st.size} bytes`,
+      });
     }
     text = await readFile(file, 'utf8');
   } catch (e) {

@@ -72,7 +72,11 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   const name = envelope.success ? envelope.data.experiment : typeof r.experiment === 'string' ? r.experiment : undefined;
   const experiment = name !== undefined ? findExperiment(name) : undefined;
   let params: unknown;
-  const userParams = envelope.success ? envelope.data.params : r.params !== null && typeof r.params === 'object' && !Array.isArray(r.params) ? r.params : undefined;
+  const userParams = envelope.success
+    ? envelope.data.params
+    : r.params !== null && typeof r.params === 'object' && !Array.isArray(r.params)
+      ? r.params
+      : undefined;
   const quick = opts.quick ?? (envelope.success ? envelope.data.quick : undefined) ?? false;
   if (experiment) {
     const merged = deepMerge(deepMerge(experiment.baseParams ?? {}, quick ? (experiment.quickParams ?? {}) : {}), userParams ?? {});
@@ -88,7 +92,10 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
 }
 
 function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[:]/g, '-');
 }
 
 export interface RunOutcome {
@@ -100,7 +107,7 @@ export interface RunOutcome {
 /** Runs one experiment end to end: validate, init backend, run, write results.json and the report. */
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const prepared = await prepareRun(opts);
-  const { experiment, params, seed, quick } = prepared;
+  const { experiment, seed, quick } = prepared;
   const reporter = opts.reporter ?? defaultReporter();
   await initBackend(prepared.backend);
   const backend = backendInfo();
@@ -109,7 +116,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const dir = plan.final;
   active = plan;
   try {
-    reporter.log(`boltzflow: ${experiment.name}${quick ? ' (quick)' : ''}, seed ${seed}, backend ${backend.active}${backend.fallback ? ` (fallback: ${backend.reason})` : ''} → ${dir}`);
+    reporter.log(
+      `boltzflow: ${experiment.name}${quick ? ' (quick)' : ''}, seed ${seed}, backend ${backend.active}${backend.fallback ? ` (fallback: ${backend.reason})` : ''} → ${dir}`,
+    );
     const outcome = await runInto(plan.staging, prepared, opts, reporter, backend, started);
     await finishOutput(plan);
     const rel = (f: string): string => path.join(dir, path.relative(plan.staging, f));
@@ -126,7 +135,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   }
 }
 
-async function runInto(dir: string, prepared: PreparedRun, opts: RunOptions, reporter: Reporter, backend: ReturnType<typeof backendInfo>, started: Date): Promise<{ results: Results; report?: ReportFiles }> {
+async function runInto(
+  dir: string,
+  prepared: PreparedRun,
+  opts: RunOptions,
+  reporter: Reporter,
+  backend: ReturnType<typeof backendInfo>,
+  started: Date,
+): Promise<{ results: Results; report?: ReportFiles }> {
   const { experiment, params, seed, quick } = prepared;
   const t0 = performance.now();
   const output = await experiment.run(params, { seed, quick, rng: createRng(seed), progress: reporter });

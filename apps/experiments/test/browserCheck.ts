@@ -47,7 +47,9 @@ export async function checkReportInBrowser(executablePath: string, htmlFile: str
       els.map((el) => {
         const svg = el.querySelector('svg');
         const box = svg?.getBoundingClientRect();
-        const marks = svg ? Array.from(svg.querySelectorAll('g[class*="mark-"]')).reduce((n, g) => n + g.querySelectorAll('path, line, rect, text').length, 0) : 0;
+        const marks = svg
+          ? Array.from(svg.querySelectorAll('g[class*="mark-"]')).reduce((n, g) => n + g.querySelectorAll('path, line, rect, text').length, 0)
+          : 0;
         return { id: el.getAttribute('data-figure-id') ?? '', width: box?.width ?? 0, height: box?.height ?? 0, marks };
       }),
     );

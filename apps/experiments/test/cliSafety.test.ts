@@ -74,7 +74,10 @@ describe('command-line messages', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bf-cli-out-'));
     const file = path.join(dir, 'a-file');
     await writeFile(file, 'x');
-    for (const [out, reason] of [[path.join(file, 'sub'), /not a directory/], ['/proc/boltzflow-test/x', /cannot be created/]] as const) {
+    for (const [out, reason] of [
+      [path.join(file, 'sub'), /not a directory/],
+      ['/proc/boltzflow-test/x', /cannot be created/],
+    ] as const) {
       const r = await cli(['run', 'double-well', '--quick', '--backend', backend, '--out', out]);
       expect(r.code, out).toBe(2);
       expect(r.err[0], out).toContain(`--out ${out}`);
@@ -96,11 +99,17 @@ describe('command-line messages', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bf-cli-cfg-'));
     const file = path.join(dir, 'c.json');
     await writeFile(file, JSON.stringify({ experiment: 'double-well', colour: 1, params: { budgett: 5, training: { stepz: 3 } } }));
-    const e = await prepareRun({ target: file }).then(() => undefined, (x: unknown) => x);
+    const e = await prepareRun({ target: file }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(isBoltzflowError(e)).toBe(true);
     for (const f of ["'colour'", "'params.budgett'", "'params.training.stepz'"]) expect((e as Error).message).toContain(f);
     await writeFile(file, '{"experiment": "double-well", "params": {"training": {"__proto__": {"steps": 1}}}}');
-    const p = await prepareRun({ target: file }).then(() => undefined, (x: unknown) => x);
+    const p = await prepareRun({ target: file }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(isBoltzflowError(p) && p.code).toBe('INVALID_CONFIG');
     expect((p as Error).message).toContain('params.training.__proto__');
   });
@@ -108,7 +117,10 @@ describe('command-line messages', () => {
   it('--help and list do not load TensorFlow.js (the experiments are imported lazily)', async () => {
     const probe = (args: string[]): Promise<{ code: number; tfLoaded: boolean }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'loadProbe.ts'), ...args], { cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'loadProbe.ts'), ...args], {
+          cwd: path.join(here, '..'),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d));
         child.on('close', () => {
@@ -208,7 +220,10 @@ describe('results files', () => {
     await writeFile(path.join(dir, 'results.json'), '');
     await truncate(path.join(dir, 'results.json'), 300 * 2 ** 20); // sparse: no disk used
     const before = process.memoryUsage().rss;
-    const e = await readResults(dir).then(() => undefined, (x: unknown) => x);
+    const e = await readResults(dir).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     const grown = process.memoryUsage().rss - before;
     expect(isBoltzflowError(e) && e.code).toBe('INVALID_CONFIG');
     expect((e as Error).message).toMatch(/too large/);

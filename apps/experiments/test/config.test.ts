@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BoltzflowError } from '@boltzflow/core';
 import { MAX_CONFIG_BYTES, readConfigFile } from '../src/config.js';
 import { prepareRun } from '../src/run.js';
-import { DoubleWellParams } from '../src/experiments/doubleWell.js';
+import type { DoubleWellParams } from '../src/experiments/doubleWell.js';
 
 async function tmpConfig(content: unknown): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bf-config-'));

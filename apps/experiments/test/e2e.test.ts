@@ -28,7 +28,10 @@ describe('boltzflow run double-well --quick (end to end)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bf-e2e-'));
-    const code = await main(['run', 'double-well', '--quick', '--seed', '11', '--out', dir, '--backend', process.env.BOLTZFLOW_BACKEND ?? 'wasm'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await main(['run', 'double-well', '--quick', '--seed', '11', '--out', dir, '--backend', process.env.BOLTZFLOW_BACKEND ?? 'wasm'], {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
     expect(err).toEqual([]);
     expect(code).toBe(0);
     results = ResultsSchema.parse(JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')));
@@ -69,7 +72,14 @@ describe('boltzflow run double-well --quick (end to end)', () => {
   });
 
   it('writes the report and its figures', async () => {
-    for (const f of ['report.html', 'figures/samples.svg', 'figures/samples.png', 'figures/profiles.svg', 'figures/traces.svg', 'figures/autocorrelation.svg']) {
+    for (const f of [
+      'report.html',
+      'figures/samples.svg',
+      'figures/samples.png',
+      'figures/profiles.svg',
+      'figures/traces.svg',
+      'figures/autocorrelation.svg',
+    ]) {
       expect((await stat(path.join(dir, f))).size, f).toBeGreaterThan(1000);
     }
   });

@@ -7,7 +7,14 @@ describe('ESS chart', () => {
   it('draws ESS-0 samplers at the axis floor with a label and marks degenerate importance weights', async () => {
     const r = syntheticResults();
     r.samplers[0] = { ...r.samplers[0], sampler: 'rwm', ess: 0, essPerEnergyEvaluation: 0, essPerTotalEnergyEvaluation: 0, flags: [] };
-    r.samplers[2] = { ...r.samplers[2], sampler: 'flow-is', ess: 3.3, essPerEnergyEvaluation: 3.3e-4, essPerTotalEnergyEvaluation: 1e-4, flags: ['degenerate-weights'] };
+    r.samplers[2] = {
+      ...r.samplers[2],
+      sampler: 'flow-is',
+      ess: 3.3,
+      essPerEnergyEvaluation: 3.3e-4,
+      essPerTotalEnergyEvaluation: 1e-4,
+      flags: ['degenerate-weights'],
+    };
     const fig = efficiencyFigure(r)!;
     const rows = (fig.spec as unknown as { data: { values: { sampler: string; v: number; status: string; label: string; basis: string }[] } }).data.values;
     const floor = 10 ** Math.floor(Math.log10(1e-4) - 1);

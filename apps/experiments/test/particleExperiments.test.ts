@@ -35,21 +35,28 @@ describe('particle-system helpers', () => {
   });
 
   it('bundled reference data are centred (centre of mass removed) and have the right width', () => {
-    for (const [file, P, S] of [['dw4-reference.json', 4, 2], ['lj13-reference.json', 13, 3]] as const) {
+    for (const [file, P, S] of [
+      ['dw4-reference.json', 4, 2],
+      ['lj13-reference.json', 13, 3],
+    ] as const) {
       const r = loadReference(file, P * S);
       expect(r.n).toBeGreaterThan(1000);
       let worst = 0;
-      for (let i = 0; i < r.n; i++) for (let a = 0; a < S; a++) {
-        let m = 0;
-        for (let p = 0; p < P; p++) m += r.samples[i * P * S + p * S + a];
-        worst = Math.max(worst, Math.abs(m / P));
-      }
+      for (let i = 0; i < r.n; i++)
+        for (let a = 0; a < S; a++) {
+          let m = 0;
+          for (let p = 0; p < P; p++) m += r.samples[i * P * S + p * S + a];
+          worst = Math.max(worst, Math.abs(m / P));
+        }
       expect(worst).toBeLessThan(1e-3); // data rounded to 1e-3 or finer
     }
   });
 
   it('published NLLs (bgflow: unnormalised mean-free base) are shifted by exactly our base density’s log-normaliser', () => {
-    for (const [P, S] of [[4, 2], [13, 3]] as const) {
+    for (const [P, S] of [
+      [4, 2],
+      [13, 3],
+    ] as const) {
       const sys = { particles: P, spatialDim: S, published: { nll: 1.25, source: 'test' } };
       // −log N(0; 0, I) on the (P−1)·S-dim subspace, from the distribution itself.
       const zero = tf.zeros([1, P * S]) as tf.Tensor2D;
@@ -60,7 +67,11 @@ describe('particle-system helpers', () => {
   });
 
   it('the lj13 experiment uses the energy convention its bundled data were generated in', async () => {
-    const file = JSON.parse(await readFile(new URL('../data/lj13-reference.json', import.meta.url), 'utf8')) as { energy: { pairSum: string }; meanEnergy: number; samples: number[][] };
+    const file = JSON.parse(await readFile(new URL('../data/lj13-reference.json', import.meta.url), 'utf8')) as {
+      energy: { pairSum: string };
+      meanEnergy: number;
+      samples: number[][];
+    };
     expect(file.energy.pairSum).toBe(LJ13_ENERGY.pairSum);
     const u = new LennardJones(LJ13_ENERGY).energy(tf.tensor2d(file.samples));
     // The file's mean energy was computed when the data were made; recompute it with the experiment's energy.

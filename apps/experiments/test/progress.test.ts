@@ -10,6 +10,7 @@ describe('plain progress lines (non-TTY)', () => {
     bar.stop();
     expect(lines.filter((l) => /^sampling x: \d+% /.test(l)).map((l) => l.match(/(\d+)%/)![1])).toEqual(['25', '50', '75']);
     expect(lines.at(-1)).toMatch(/^sampling x: done in .* acceptance 0\.250$/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal escape codes
     expect(lines.join('')).not.toMatch(/\x1b/);
   });
 });

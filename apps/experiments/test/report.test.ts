@@ -114,11 +114,23 @@ describe('particle-system figures', () => {
     const r = syntheticResults();
     expect(particleHistogramsFigure(r)).toBeUndefined();
     const masses = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i === k ? 0.5 : 0.5 / (n - 1)));
-    r.artifacts.extra = { histograms: { energyRange: [-30, -10], energyFlow: masses(30, 3), energyReference: masses(30, 5), distanceRange: [0, 8], distanceFlow: masses(40, 9), distanceReference: masses(40, 20) } };
+    r.artifacts.extra = {
+      histograms: {
+        energyRange: [-30, -10],
+        energyFlow: masses(30, 3),
+        energyReference: masses(30, 5),
+        distanceRange: [0, 8],
+        distanceFlow: masses(40, 9),
+        distanceReference: masses(40, 20),
+      },
+    };
     const fig = particleHistogramsFigure(r)!;
     const panels = (fig.spec as unknown as { hconcat: { data: { values: { x: number; p: number; source: string }[] } }[] }).hconcat;
     expect(panels.length).toBe(2);
-    for (const [panel, width] of [[panels[0], 20 / 30], [panels[1], 8 / 40]] as const) {
+    for (const [panel, width] of [
+      [panels[0], 20 / 30],
+      [panels[1], 8 / 40],
+    ] as const) {
       for (const source of ['flow samples', 'MCMC reference']) {
         const v = panel.data.values.filter((d) => d.source === source);
         expect(v.reduce((a, d) => a + d.p * width, 0)).toBeCloseTo(1, 10);

@@ -95,7 +95,8 @@ describe.skipIf(!chromium)('built-in reports in headless Chromium', () => {
           els.map((el) => ({
             id: el.getAttribute('data-figure-id'),
             marks: el.querySelectorAll('svg g[class*="mark-"] path, svg g[class*="mark-"] text').length,
-            untitledAxes: Array.from(el.querySelectorAll('svg g.role-axis')).filter((a) => !a.querySelector('g.role-axis-title text')?.textContent?.trim()).length,
+            untitledAxes: Array.from(el.querySelectorAll('svg g.role-axis')).filter((a) => !a.querySelector('g.role-axis-title text')?.textContent?.trim())
+              .length,
           })),
         );
         expect(figs.length).toBe(report!.figures.length);

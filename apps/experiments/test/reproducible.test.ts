@@ -8,17 +8,30 @@ import type { Results } from '../src/results.js';
 
 /** Everything except timings. */
 function withoutTimings(r: Results): unknown {
-  return JSON.parse(JSON.stringify(r, (k, v) => (['wallSeconds', 'essPerSecond', 'startedAt', 'seconds', 'totalWallSeconds', 'essPerTotalSecond', 'secondsPerEpoch'].includes(k) ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(r, (k, v) =>
+      ['wallSeconds', 'essPerSecond', 'startedAt', 'seconds', 'totalWallSeconds', 'essPerTotalSecond', 'secondsPerEpoch'].includes(k) ? undefined : v,
+    ),
+  );
 }
 
 describe('reproducibility', () => {
   it('same seed and backend give the same results.json numbers (except timings)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bf-repro-'));
     const config = path.join(dir, 'tiny.json');
-    await writeFile(config, JSON.stringify({
-      experiment: 'double-well',
-      params: { budget: 2000, chains: 8, samplers: ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'], training: { steps: 4, batchSize: 32 }, flow: { dataSamples: 256, hidden: 8 } },
-    }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        experiment: 'double-well',
+        params: {
+          budget: 2000,
+          chains: 8,
+          samplers: ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'],
+          training: { steps: 4, batchSize: 32 },
+          flow: { dataSamples: 256, hidden: 8 },
+        },
+      }),
+    );
     const run = (out: string) => runExperiment({ target: config, seed: 5, out: path.join(dir, out), reporter: silentReporter, noReport: true });
     const a = await run('a');
     const b = await run('b');

@@ -33,7 +33,10 @@ describe('smoke: every registered experiment', () => {
         for (const s of out.samplers) {
           if (s.flags?.includes('off-budget')) expect(`${e.name}/${s.sampler}`).toBe('lj13/flow-is');
           // Tiny budgets (dw4, lj13: 100 evaluations over 4 chains) are finer than one step of all chains can be.
-          else expect(Math.abs(s.energyEvaluations - params.budget!), `${e.name}/${s.sampler}: ${s.energyEvaluations} vs ${params.budget}`).toBeLessThanOrEqual(Math.max(0.01 * params.budget!, 2 * (params as { chains: number }).chains));
+          else
+            expect(Math.abs(s.energyEvaluations - params.budget!), `${e.name}/${s.sampler}: ${s.energyEvaluations} vs ${params.budget}`).toBeLessThanOrEqual(
+              Math.max(0.01 * params.budget!, 2 * (params as { chains: number }).chains),
+            );
         }
       }
     }, 300_000);
@@ -45,7 +48,11 @@ describe('smoke: every registered experiment', () => {
   for (const e of EXPERIMENTS) {
     it(`${e.name}: quick and full budgets are reachable within 1 %`, () => {
       for (const extra of [{}, e.quickParams ?? {}]) {
-        const p = parseWith(e.params, deepMerge(e.baseParams ?? {}, extra), 'params') as { budget?: number; chains?: number; replicaExchange?: { temperatures?: number[]; replicas?: number } };
+        const p = parseWith(e.params, deepMerge(e.baseParams ?? {}, extra), 'params') as {
+          budget?: number;
+          chains?: number;
+          replicaExchange?: { temperatures?: number[]; replicas?: number };
+        };
         if (p.budget === undefined || p.chains === undefined) continue;
         const replicas = p.replicaExchange?.temperatures?.length ?? p.replicaExchange?.replicas ?? 1;
         const step = p.chains * replicas;

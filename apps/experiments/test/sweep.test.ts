@@ -17,7 +17,10 @@ const tmp = () => mkdtemp(path.join(tmpdir(), 'bf-sweep-'));
 
 describe('sweep spec', () => {
   it('expands experiments × grid × seeds into runs with ids that depend on the config only', () => {
-    const spec = { seeds: [1, 2, 3], experiments: [{ experiment: 'double-well', quick: true, params: { chains: 8 }, grid: { budget: [4000, 8000], 'training.steps': [10, 20] } }] };
+    const spec = {
+      seeds: [1, 2, 3],
+      experiments: [{ experiment: 'double-well', quick: true, params: { chains: 8 }, grid: { budget: [4000, 8000], 'training.steps': [10, 20] } }],
+    };
     const runs = expandSweep(spec);
     expect(runs).toHaveLength(2 * 2 * 3);
     expect(new Set(runs.map((r) => r.id)).size).toBe(12);
@@ -25,9 +28,15 @@ describe('sweep spec', () => {
     expect(r.config).toEqual({ experiment: 'double-well', seed: 2, quick: true, params: { chains: 8, budget: 8000, training: { steps: 10 } } });
     expect(r.group).toBe('double-well budget=8000 training.steps=10');
     // Key order in the file does not change an id; a changed value does.
-    const reordered = expandSweep({ experiments: [{ grid: { 'training.steps': [10, 20], budget: [4000, 8000] }, params: { chains: 8 }, quick: true, experiment: 'double-well' }], seeds: [3, 2, 1] });
+    const reordered = expandSweep({
+      experiments: [{ grid: { 'training.steps': [10, 20], budget: [4000, 8000] }, params: { chains: 8 }, quick: true, experiment: 'double-well' }],
+      seeds: [3, 2, 1],
+    });
     expect(new Set(reordered.map((x) => x.id))).toEqual(new Set(runs.map((x) => x.id)));
-    const other = expandSweep({ seeds: [2], experiments: [{ experiment: 'double-well', quick: true, params: { chains: 16, budget: 8000, training: { steps: 10 } } }] });
+    const other = expandSweep({
+      seeds: [2],
+      experiments: [{ experiment: 'double-well', quick: true, params: { chains: 16, budget: 8000, training: { steps: 10 } } }],
+    });
     expect(runs.map((x) => x.id)).not.toContain(other[0].id);
     expect(expandSweep({ seeds: { from: 5, count: 4 }, experiments: [{ experiment: 'double-well' }] }).map((x) => x.config.seed)).toEqual([5, 6, 7, 8]);
   });
@@ -56,7 +65,9 @@ describe('sweep spec', () => {
     expect(msg).toContain('grid point budget=-5');
     expect(msg).toContain(`'experiments[2].params.flow.layerz': expected no such field`);
     // Envelope errors (before any experiment lookup) also come together.
-    expect(() => expandSweep({ seeds: [], experiments: [{ experiment: 'double-well', sedes: [1] }] })).toThrow(/'seeds': expected length ≥ 1.*'experiments\[0\]\.sedes': expected no such field/);
+    expect(() => expandSweep({ seeds: [], experiments: [{ experiment: 'double-well', sedes: [1] }] })).toThrow(
+      /'seeds': expected length ≥ 1.*'experiments\[0\]\.sedes': expected no such field/,
+    );
   });
 
   it('reads YAML and JSON sweep files as data', async () => {
@@ -94,7 +105,11 @@ describe('sweep summary', () => {
     // syntheticResults: rwm ESS 100, mala ESS 200, flow-imh ESS 300, all 10000 evaluations; ΔF estimates −1.6, −1.65, −1.7 vs −1.69.
     const runs = [1, 2, 3].map((seed) => {
       const { artifacts: _a, ...r } = syntheticResults();
-      const res: RunSummary = { ...r, seed, samplers: r.samplers.map((x) => ({ ...x, ess: x.ess * seed, setupEnergyEvaluations: x.sampler === 'flow-imh' ? 6400 : 0 })) };
+      const res: RunSummary = {
+        ...r,
+        seed,
+        samplers: r.samplers.map((x) => ({ ...x, ess: x.ess * seed, setupEnergyEvaluations: x.sampler === 'flow-imh' ? 6400 : 0 })),
+      };
       return { id: `r${seed}`, group: 'double-well', results: res };
     });
     const s = summarize('t.yaml', runs, [{ id: 'r9', group: 'double-well', seed: 9, error: 'ENOSPC: <disk> full', attempts: 3 }], 4);
@@ -103,8 +118,14 @@ describe('sweep summary', () => {
     expect(g.seeds).toEqual([1, 2, 3]);
     const by = Object.fromEntries(g.samplers.map((x) => [x.sampler, x]));
     const mean3 = (f: (k: number) => number) => (f(1) + f(2) + f(3)) / 3;
-    expect(by.rwm.evalsPerEss!.mean).toBeCloseTo(mean3((k) => 10000 / (100 * k)), 9);
-    expect(by['flow-imh'].secondsPerEss!.mean).toBeCloseTo(mean3((k) => 2.5 / (300 * k)), 12);
+    expect(by.rwm.evalsPerEss!.mean).toBeCloseTo(
+      mean3((k) => 10000 / (100 * k)),
+      9,
+    );
+    expect(by['flow-imh'].secondsPerEss!.mean).toBeCloseTo(
+      mean3((k) => 2.5 / (300 * k)),
+      12,
+    );
     expect(by['flow-imh'].totalCost!.mean).toBe(16400);
     expect(by.rwm.deltaFError!.mean).toBeCloseTo(0.09, 12);
     // Best baseline in every run is mala (ESS 200k): ratios 1/3 for flow-imh, 2 for rwm, 1 for mala, the same every seed.
@@ -127,7 +148,9 @@ describe('sweep bad input', () => {
     const out = path.join(d, 'out');
     await mkdir(out);
     await writeFile(path.join(out, 'sweep.json'), JSON.stringify({ specHash: 'f'.repeat(64), file: '/elsewhere/other.yaml' }));
-    await expect(runSweep({ file, out, log: () => undefined })).rejects.toThrow(/belongs to another sweep \(\/elsewhere\/other\.yaml.*refusing without --force/);
+    await expect(runSweep({ file, out, log: () => undefined })).rejects.toThrow(
+      /belongs to another sweep \(\/elsewhere\/other\.yaml.*refusing without --force/,
+    );
     const notSweep = path.join(d, 'results');
     await mkdir(notSweep);
     await writeFile(path.join(notSweep, 'results.json'), '{}');
@@ -136,13 +159,18 @@ describe('sweep bad input', () => {
   });
 
   it('names an unreachable Redis and gives up after the connection timeout', async () => {
-    await expect(checkRedis(parseRedisUrl('redis://127.0.0.1:1/0'), 2000)).rejects.toThrow(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0: .*connection timeout 2 s/);
+    await expect(checkRedis(parseRedisUrl('redis://127.0.0.1:1/0'), 2000)).rejects.toThrow(
+      /Cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0: .*connection timeout 2 s/,
+    );
     expect(() => parseRedisUrl('http://localhost:6379')).toThrow(/--queue: expected a URL redis:\/\/host:port\/n/);
     expect(() => parseRedisUrl('redis://localhost:6379/99')).toThrow(/n in 0…15/);
     const err: string[] = [];
     const d = await tmp();
     await writeFile(path.join(d, 's.json'), JSON.stringify({ seeds: [1], experiments: [{ experiment: 'double-well' }] }));
-    const code = await main(['sweep', path.join(d, 's.json'), '--out', path.join(d, 'o'), '--queue', 'redis://127.0.0.1:1/3'], { out: () => undefined, err: (l) => err.push(l) });
+    const code = await main(['sweep', path.join(d, 's.json'), '--out', path.join(d, 'o'), '--queue', 'redis://127.0.0.1:1/3'], {
+      out: () => undefined,
+      err: (l) => err.push(l),
+    });
     expect(code).toBe(2);
     expect(err[0]).toMatch(/^boltzflow: error: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/3/);
   });
@@ -181,7 +209,20 @@ describe.skipIf(!canMount)('sweep on a full disk', () => {
     }
     try {
       const file = path.join(d, 's.json');
-      await writeFile(file, JSON.stringify({ seeds: [1], report: false, experiments: [{ experiment: 'double-well', quick: true, params: { budget: 4000, chains: 8, samplers: ['rwm', 'mala'], plot: { samplesPerSampler: 1000, tracePoints: 1500, acfLags: 200 } } }] }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          seeds: [1],
+          report: false,
+          experiments: [
+            {
+              experiment: 'double-well',
+              quick: true,
+              params: { budget: 4000, chains: 8, samplers: ['rwm', 'mala'], plot: { samplesPerSampler: 1000, tracePoints: 1500, acfLags: 200 } },
+            },
+          ],
+        }),
+      );
       const out = path.join(mnt, 'out');
       const o = await runSweep({ file, out, workers: 0, log: () => undefined });
       expect(o.executed).toEqual([]);

@@ -19,7 +19,13 @@ const hasRedis = redisServerPath() !== undefined;
 if (!hasRedis) console.warn('sweepQueue.test.ts: redis-server not found (apt-get install -y redis-server); the queue tests are skipped');
 
 const BIN = fileURLToPath(new URL('../bin/boltzflow.js', import.meta.url));
-const TINY = { budget: 4000, chains: 8, samplers: ['rwm', 'mala', 'flow-is'], training: { steps: 20, batchSize: 64 }, flow: { dataSamples: 512, layers: 2, hidden: 8 } };
+const TINY = {
+  budget: 4000,
+  chains: 8,
+  samplers: ['rwm', 'mala', 'flow-is'],
+  training: { steps: 20, batchSize: 64 },
+  flow: { dataSamples: 512, layers: 2, hidden: 8 },
+};
 const spec = (seeds: number[]) => ({ name: 'tiny', seeds, report: false, experiments: [{ experiment: 'double-well', quick: true, params: TINY }] });
 
 /** results.json without what legitimately differs between executions (timings). */
@@ -170,7 +176,10 @@ describe.skipIf(!hasRedis)('boltzflow sweep: local pool and BullMQ queue', () =>
     const victim = await waitFor(() => workers.find((w) => w.log.some((l) => l.includes(`run ${run.id} (attempt`))), 'a worker to take the run');
     const survivor = workers.find((w) => w !== victim)!;
     // Kill mid-run: once the run's staging files exist (the child is computing).
-    const staged = await waitFor(async () => (existsSync(path.join(out, '.staging')) ? (await readdir(path.join(out, '.staging'))).find((n) => n.startsWith(run.id)) : undefined), 'the run to start');
+    const staged = await waitFor(
+      async () => (existsSync(path.join(out, '.staging')) ? (await readdir(path.join(out, '.staging'))).find((n) => n.startsWith(run.id)) : undefined),
+      'the run to start',
+    );
     victim.child.kill('SIGKILL');
     const o = await sweep;
     expect(o.failed).toEqual([]);

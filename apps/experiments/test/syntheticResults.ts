@@ -41,15 +41,36 @@ export function syntheticResults(): Results {
     training: { steps: 50, energyEvaluations: 6400, wallSeconds: 2, finalLoss: 1.2, essFraction: 0.8, modeFractions: { 'x₁>0': 0.8 } },
     artifacts: {
       energyGrid: { x: grid, y: grid, values: grid.map((b) => grid.map((a) => (u(a, b) < 30 ? u(a, b) : null))) },
-      samples: names.map((sampler) => ({ sampler, points: Array.from({ length: 200 }, () => [(rand() < 0.7 ? 1.7 : -1.7) + 0.3 * gauss(), gauss()] as [number, number]) })),
-      traces: names.map((sampler) => ({ sampler, coordinate: 'x₁', evaluationsPerPoint: 10, values: Array.from({ length: 300 }, (_, i) => (Math.sin(i / 20) > 0 ? 1.7 : -1.7) + 0.2 * gauss()) })),
-      autocorrelation: names.map((sampler, k) => ({ sampler, evaluationsPerLag: 10, values: Array.from({ length: 50 }, (_, i) => Math.exp(-i / (5 * (k + 1)))) })),
+      samples: names.map((sampler) => ({
+        sampler,
+        points: Array.from({ length: 200 }, () => [(rand() < 0.7 ? 1.7 : -1.7) + 0.3 * gauss(), gauss()] as [number, number]),
+      })),
+      traces: names.map((sampler) => ({
+        sampler,
+        coordinate: 'x₁',
+        evaluationsPerPoint: 10,
+        values: Array.from({ length: 300 }, (_, i) => (Math.sin(i / 20) > 0 ? 1.7 : -1.7) + 0.2 * gauss()),
+      })),
+      autocorrelation: names.map((sampler, k) => ({
+        sampler,
+        evaluationsPerLag: 10,
+        values: Array.from({ length: 50 }, (_, i) => Math.exp(-i / (5 * (k + 1)))),
+      })),
       profiles: {
         coordinate: 'x₁',
         exact: { x: exactX, f: exactX.map((x) => x ** 4 - 6 * x * x - 0.5 * x + 10) },
-        samplers: names.map((sampler) => ({ sampler, x: exactX, f: exactX.map((x, i) => (i % 7 === 0 ? null : x ** 4 - 6 * x * x - 0.5 * x + 10 + 0.3 * gauss())) })),
+        samplers: names.map((sampler) => ({
+          sampler,
+          x: exactX,
+          f: exactX.map((x, i) => (i % 7 === 0 ? null : x ** 4 - 6 * x * x - 0.5 * x + 10 + 0.3 * gauss())),
+        })),
       },
-      training: Array.from({ length: 20 }, (_, i) => ({ step: i * 10, phase: 'kl+ml', loss: 5 / (i + 1), essFraction: i % 4 === 0 ? Math.min(1, i / 20) : null })),
+      training: Array.from({ length: 20 }, (_, i) => ({
+        step: i * 10,
+        phase: 'kl+ml',
+        loss: 5 / (i + 1),
+        essFraction: i % 4 === 0 ? Math.min(1, i / 20) : null,
+      })),
     },
   };
 }

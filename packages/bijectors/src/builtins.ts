@@ -36,7 +36,12 @@ export function ensureBuiltinBijectors(): void {
   registerBijector('AffineTriL', (c) => new AffineTriL(c as unknown as AffineTriLOptions));
   registerBijector('Chain', (c) => {
     const members = c.bijectors;
-    if (!Array.isArray(members)) throw new BoltzflowError('INVALID_CONFIG', 'Chain config needs bijectors', { argument: 'config.bijectors', expected: 'array of configs', received: String(members) });
+    if (!Array.isArray(members))
+      throw new BoltzflowError('INVALID_CONFIG', 'Chain config needs bijectors', {
+        argument: 'config.bijectors',
+        expected: 'array of configs',
+        received: String(members),
+      });
     return new Chain({ bijectors: members.map((m) => bijectorFromConfig(m as SerializedConfig)), dim: c.dim as number | undefined });
   });
   registerBijector('Invert', (c) => new Invert(bijectorFromConfig(c.bijector as SerializedConfig)));
@@ -44,7 +49,10 @@ export function ensureBuiltinBijectors(): void {
   registerBijector('Reverse', (c) => new Reverse(c as unknown as ReverseOptions));
   registerBijector('Scale', (c) => new Scale(c as unknown as ScaleOptions));
   registerBijector('Shift', (c) => new Shift(c as unknown as ShiftOptions));
-  registerBijector('ContinuousFlow', (c) => new ContinuousFlow(vectorFieldFromConfig(c.vectorField as SerializedConfig), c as unknown as ContinuousFlowOptions));
+  registerBijector(
+    'ContinuousFlow',
+    (c) => new ContinuousFlow(vectorFieldFromConfig(c.vectorField as SerializedConfig), c as unknown as ContinuousFlowOptions),
+  );
   registerVectorField('MLPVectorField', (c) => new MLPVectorField(c as unknown as MLPVectorFieldOptions));
   registerBijector('AdditiveCoupling', (c) => new AdditiveCoupling(c as unknown as AdditiveCouplingOptions));
   registerBijector('AffineCoupling', (c) => new AffineCoupling(c as unknown as AffineCouplingOptions));

@@ -17,12 +17,19 @@ export function registerBijector(type: string, factory: Factory): void {
 export function bijectorFromConfig(config: SerializedConfig): Bijector {
   ensureBuiltinBijectors();
   if (!config || typeof config !== 'object' || typeof config.type !== 'string') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Bijector config needs a string type', { argument: 'config.type', expected: 'string', received: JSON.stringify(config?.type) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Bijector config needs a string type', {
+      argument: 'config.type',
+      expected: 'string',
+      received: JSON.stringify(config?.type),
+    });
   }
   const f = factories.get(config.type);
   if (!f) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown bijector type', { argument: 'config.type', expected: `one of ${[...factories.keys()].sort().join(', ')}`, received: config.type });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown bijector type', {
+      argument: 'config.type',
+      expected: `one of ${[...factories.keys()].sort().join(', ')}`,
+      received: config.type,
+    });
   }
   return f(config);
 }
-

@@ -11,11 +11,30 @@ const rank = (o: number[]) => {
   return r;
 };
 
-runBijectorSuite('MaskedAutoregressiveFlow', () => new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], order, rng: createRng(11) }), { dim: 4, fromConfig: bijectorFromConfig, checkBadInput: true });
-runBijectorSuite('InverseAutoregressiveFlow', () => new InverseAutoregressiveFlow({ dim: 3, hidden: [12], rng: createRng(12) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
-runBijectorSuite('MaskedAutoregressiveFlow (spline)', () => new MaskedAutoregressiveFlow({ dim: 3, hidden: [12], transform: 'spline', bins: 4, bound: 3, order: [1, 2, 0], rng: createRng(14) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
-runBijectorSuite('InverseAutoregressiveFlow (spline)', () => new InverseAutoregressiveFlow({ dim: 2, hidden: [8], transform: 'spline', bins: 3, rng: createRng(15) }), { dim: 2, largeBatch: 300 });
-runBijectorSuite('MaskedAutoregressiveFlow (dim 1)', () => new MaskedAutoregressiveFlow({ dim: 1, hidden: [4], rng: createRng(13) }), { dim: 1, largeBatch: 200 });
+runBijectorSuite('MaskedAutoregressiveFlow', () => new MaskedAutoregressiveFlow({ dim: 4, hidden: [16, 16], order, rng: createRng(11) }), {
+  dim: 4,
+  fromConfig: bijectorFromConfig,
+  checkBadInput: true,
+});
+runBijectorSuite('InverseAutoregressiveFlow', () => new InverseAutoregressiveFlow({ dim: 3, hidden: [12], rng: createRng(12) }), {
+  dim: 3,
+  fromConfig: bijectorFromConfig,
+  checkBadInput: true,
+});
+runBijectorSuite(
+  'MaskedAutoregressiveFlow (spline)',
+  () => new MaskedAutoregressiveFlow({ dim: 3, hidden: [12], transform: 'spline', bins: 4, bound: 3, order: [1, 2, 0], rng: createRng(14) }),
+  { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true },
+);
+runBijectorSuite(
+  'InverseAutoregressiveFlow (spline)',
+  () => new InverseAutoregressiveFlow({ dim: 2, hidden: [8], transform: 'spline', bins: 3, rng: createRng(15) }),
+  { dim: 2, largeBatch: 300 },
+);
+runBijectorSuite('MaskedAutoregressiveFlow (dim 1)', () => new MaskedAutoregressiveFlow({ dim: 1, hidden: [4], rng: createRng(13) }), {
+  dim: 1,
+  largeBatch: 200,
+});
 
 describe('MADE', () => {
   it('output block p of dimension i depends only on inputs strictly earlier in the order', () => {
@@ -118,7 +137,10 @@ describe('MaskedAutoregressiveFlow', () => {
   });
 
   it('round-trips through toConfig/bijectorFromConfig (same architecture, fresh weights)', () => {
-    for (const b of [new MaskedAutoregressiveFlow({ dim: 3, hidden: [6], order: [2, 1, 0], maxLogScale: 2, rng: createRng(9) }), new InverseAutoregressiveFlow({ dim: 2, hidden: [4] })]) {
+    for (const b of [
+      new MaskedAutoregressiveFlow({ dim: 3, hidden: [6], order: [2, 1, 0], maxLogScale: 2, rng: createRng(9) }),
+      new InverseAutoregressiveFlow({ dim: 2, hidden: [4] }),
+    ]) {
       const cfg = b.toConfig();
       const c = bijectorFromConfig(JSON.parse(JSON.stringify(cfg)));
       expect(c.toConfig()).toEqual(cfg);

@@ -17,7 +17,13 @@ runBijectorSuite(
   () => {
     const rng = createRng(3);
     return perturbVariables(
-      new Chain([new Shift({ dim: 4 }), new AffineCoupling({ dim: 4, hidden: [8], rng }), new Reverse(4), new AffineCoupling({ dim: 4, hidden: [8], activation: 'tanh', rng }), new Scale({ dim: 4 })]),
+      new Chain([
+        new Shift({ dim: 4 }),
+        new AffineCoupling({ dim: 4, hidden: [8], rng }),
+        new Reverse(4),
+        new AffineCoupling({ dim: 4, hidden: [8], activation: 'tanh', rng }),
+        new Scale({ dim: 4 }),
+      ]),
       rng,
       0.3,
     );
@@ -26,7 +32,22 @@ runBijectorSuite(
 );
 runBijectorSuite('Chain (empty)', () => new Chain({ bijectors: [], dim: 2 }), { dim: 2, ...common });
 runBijectorSuite('AffineTriL', () => perturbVariables(new AffineTriL({ dim: 4 }), createRng(6), 0.5), { dim: 4, ...common });
-runBijectorSuite('AffineTriL (exp, fixed)', () => new AffineTriL({ dim: 3, diagonal: 'exp', trainable: false, matrix: [[2, 0, 0], [-1, 0.5, 0], [0.3, 1.2, 1.5]], shift: [1, 0, -1] }), { dim: 3, ...common });
+runBijectorSuite(
+  'AffineTriL (exp, fixed)',
+  () =>
+    new AffineTriL({
+      dim: 3,
+      diagonal: 'exp',
+      trainable: false,
+      matrix: [
+        [2, 0, 0],
+        [-1, 0.5, 0],
+        [0.3, 1.2, 1.5],
+      ],
+      shift: [1, 0, -1],
+    }),
+  { dim: 3, ...common },
+);
 runBijectorSuite('ActNorm', () => new ActNorm(3), {
   dim: 3,
   ...common,
@@ -36,11 +57,17 @@ runBijectorSuite('ActNorm', () => new ActNorm(3), {
     data.dispose();
   },
 });
-runBijectorSuite('Invert', () => perturbVariables(new Invert(new AffineCoupling({ dim: 3, hidden: [8], rng: createRng(4) })), createRng(5), 0.3), { dim: 3, ...common });
+runBijectorSuite('Invert', () => perturbVariables(new Invert(new AffineCoupling({ dim: 3, hidden: [8], rng: createRng(4) })), createRng(5), 0.3), {
+  dim: 3,
+  ...common,
+});
 
 describe('basic bijectors: closed forms', () => {
   it('Shift and Scale act elementwise with logDet Σ log scale', () => {
-    const x = tf.tensor2d([[1, 2], [-3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [-3, 4],
+    ]);
     const s = new Scale({ dim: 2, scale: [2, 0.5] });
     const r = s.forward(x);
     expect(Array.from(r.y.dataSync())).toEqual([2, 1, -6, 2]);
@@ -87,11 +114,18 @@ describe('basic bijectors: closed forms', () => {
   });
 
   it('AffineTriL: y = L x + b, logDet = Σ log diag L, inverse by forward substitution', () => {
-    const L = [[2, 0, 0], [-1, 0.5, 0], [0.3, 1.2, 1.5]];
+    const L = [
+      [2, 0, 0],
+      [-1, 0.5, 0],
+      [0.3, 1.2, 1.5],
+    ];
     const b = [1, 0, -1];
     for (const diagonal of ['softplus', 'exp'] as const) {
       const t = new AffineTriL({ dim: 3, matrix: L, shift: b, diagonal });
-      const xs = [[0.5, -1, 2], [3, 0.1, -0.7]];
+      const xs = [
+        [0.5, -1, 2],
+        [3, 0.1, -0.7],
+      ];
       const r = t.forward(tf.tensor2d(xs));
       const yv = r.y.arraySync();
       xs.forEach((x, s) => L.forEach((row, i) => expect(yv[s][i]).toBeCloseTo(row.reduce((acc, lij, j) => acc + lij * x[j], 0) + b[i], 4)));
@@ -105,11 +139,51 @@ describe('basic bijectors: closed forms', () => {
       t.lower.assign(tf.onesLike(t.lower));
       expect(t.matrix().arraySync()[0][2]).toBe(0);
     }
-    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [0, 0]] }), 'matrix[1][1]');
-    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [0, -2]] }), 'matrix[1][1]');
-    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 3], [0, 1]] }), 'matrix[0][1]');
+    expectBoltzflowError(
+      () =>
+        new AffineTriL({
+          dim: 2,
+          matrix: [
+            [1, 0],
+            [0, 0],
+          ],
+        }),
+      'matrix[1][1]',
+    );
+    expectBoltzflowError(
+      () =>
+        new AffineTriL({
+          dim: 2,
+          matrix: [
+            [1, 0],
+            [0, -2],
+          ],
+        }),
+      'matrix[1][1]',
+    );
+    expectBoltzflowError(
+      () =>
+        new AffineTriL({
+          dim: 2,
+          matrix: [
+            [1, 3],
+            [0, 1],
+          ],
+        }),
+      'matrix[0][1]',
+    );
     expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0]] }), 'matrix');
-    expectBoltzflowError(() => new AffineTriL({ dim: 2, matrix: [[1, 0], [NaN, 1]] }), 'matrix[1]');
+    expectBoltzflowError(
+      () =>
+        new AffineTriL({
+          dim: 2,
+          matrix: [
+            [1, 0],
+            [NaN, 1],
+          ],
+        }),
+      'matrix[1]',
+    );
   });
 
   it('ActNorm: data-dependent init standardises the data direction; the flag survives config and variables', () => {

@@ -17,10 +17,19 @@ function mixedInput(n: number, rng: Rng): tf.Tensor2D {
 }
 
 const make = (seed: number, mask: number[]) =>
-  perturbVariables(new SplineCoupling({ dim: 4, mask, circular: [1, 3], bins: 5, bound: 4, hidden: [12], activation: 'tanh', rng: createRng(seed) }), createRng(seed + 1), 0.3);
+  perturbVariables(
+    new SplineCoupling({ dim: 4, mask, circular: [1, 3], bins: 5, bound: 4, hidden: [12], activation: 'tanh', rng: createRng(seed) }),
+    createRng(seed + 1),
+    0.3,
+  );
 
 // Conditions on (real 0, angle 1), transforms (real 2, angle 3); then the other way round.
-runBijectorSuite('SplineCoupling (circular torsions)', () => make(1, [1, 1, 0, 0]), { dim: 4, sampleInput: mixedInput, fromConfig: bijectorFromConfig, checkBadInput: true });
+runBijectorSuite('SplineCoupling (circular torsions)', () => make(1, [1, 1, 0, 0]), {
+  dim: 4,
+  sampleInput: mixedInput,
+  fromConfig: bijectorFromConfig,
+  checkBadInput: true,
+});
 runBijectorSuite('Chain of circular SplineCouplings', () => new Chain([make(3, [1, 1, 0, 0]), make(5, [0, 0, 1, 1])]), { dim: 4, sampleInput: mixedInput });
 
 describe('circular rational-quadratic spline', () => {

@@ -182,8 +182,22 @@ function directionalCheck(loss: () => tf.Scalar, vars: tf.Variable[], seed: numb
 
 describe('ContinuousFlow log-det gradients in the weights (second-order autodiff)', () => {
   const cases: [string, () => { field: VectorField; steps: number; x: tf.Tensor2D }][] = [
-    ['MLP field, tanh', () => ({ field: new MLPVectorField({ dim: 2, hidden: [16], activation: 'tanh', rng: createRng(1) }), steps: 6, x: createRng(2).normal([8, 2]) as tf.Tensor2D })],
-    ['MLP field, silu', () => ({ field: new MLPVectorField({ dim: 2, hidden: [16], activation: 'silu', rng: createRng(3) }), steps: 6, x: createRng(4).normal([8, 2]) as tf.Tensor2D })],
+    [
+      'MLP field, tanh',
+      () => ({
+        field: new MLPVectorField({ dim: 2, hidden: [16], activation: 'tanh', rng: createRng(1) }),
+        steps: 6,
+        x: createRng(2).normal([8, 2]) as tf.Tensor2D,
+      }),
+    ],
+    [
+      'MLP field, silu',
+      () => ({
+        field: new MLPVectorField({ dim: 2, hidden: [16], activation: 'silu', rng: createRng(3) }),
+        steps: 6,
+        x: createRng(4).normal([8, 2]) as tf.Tensor2D,
+      }),
+    ],
     [
       'EGNN field (silu messages, tanh coordinate weights)',
       () => ({
@@ -213,10 +227,14 @@ describe('ContinuousFlow log-det gradients in the weights (second-order autodiff
   }
 });
 
-runBijectorSuite('ContinuousFlow (MLP field, rk4, exact trace)', () => new ContinuousFlow(new MLPVectorField({ dim: 3, hidden: [16], rng: createRng(7) }), { steps: 16 }), {
-  dim: 3,
-  largeBatch: 200,
-  jacobianSamples: 4,
-  fromConfig: bijectorFromConfig,
-  checkBadInput: true,
-});
+runBijectorSuite(
+  'ContinuousFlow (MLP field, rk4, exact trace)',
+  () => new ContinuousFlow(new MLPVectorField({ dim: 3, hidden: [16], rng: createRng(7) }), { steps: 16 }),
+  {
+    dim: 3,
+    largeBatch: 200,
+    jacobianSamples: 4,
+    fromConfig: bijectorFromConfig,
+    checkBadInput: true,
+  },
+);

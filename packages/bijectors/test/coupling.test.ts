@@ -6,13 +6,24 @@ import { perturbVariables, runBijectorSuite, expectBoltzflowError } from './bije
 
 const common = { fromConfig: bijectorFromConfig, checkBadInput: true };
 
-runBijectorSuite('AffineCoupling', () => perturbVariables(new AffineCoupling({ dim: 4, hidden: [16, 16], rng: createRng(1) }), createRng(2), 0.3), { dim: 4, ...common });
+runBijectorSuite('AffineCoupling', () => perturbVariables(new AffineCoupling({ dim: 4, hidden: [16, 16], rng: createRng(1) }), createRng(2), 0.3), {
+  dim: 4,
+  ...common,
+});
 runBijectorSuite(
   'AffineCoupling (mask, silu)',
-  () => perturbVariables(new AffineCoupling({ dim: 5, mask: [0, 1, 0, 1, 1], hidden: [8], activation: 'silu', logScaleBound: 1.5, rng: createRng(3) }), createRng(4), 0.5),
+  () =>
+    perturbVariables(
+      new AffineCoupling({ dim: 5, mask: [0, 1, 0, 1, 1], hidden: [8], activation: 'silu', logScaleBound: 1.5, rng: createRng(3) }),
+      createRng(4),
+      0.5,
+    ),
   { dim: 5, ...common },
 );
-runBijectorSuite('AdditiveCoupling', () => perturbVariables(new AdditiveCoupling({ dim: 3, split: 1, hidden: [8], rng: createRng(5) }), createRng(6), 0.5), { dim: 3, ...common });
+runBijectorSuite('AdditiveCoupling', () => perturbVariables(new AdditiveCoupling({ dim: 3, split: 1, hidden: [8], rng: createRng(5) }), createRng(6), 0.5), {
+  dim: 3,
+  ...common,
+});
 
 describe('couplings', () => {
   it('start as the identity and are deterministic for a seed', () => {
@@ -54,7 +65,10 @@ describe('couplings', () => {
 runBijectorSuite(
   'realNVP',
   () => perturbVariables(realNVP({ dim: 3, layers: 3, hidden: [8], permutation: 'random', actNorm: true, rng: createRng(11) }), createRng(12), 0.2),
-  { dim: 3, ...common, warmUp: (b, rng) => {
+  {
+    dim: 3,
+    ...common,
+    warmUp: (b, rng) => {
       // Data-dependent ActNorm init on a first data batch.
       const data = tf.tidy(() => tf.mul(rng.normal([32, 3]), 2)) as tf.Tensor2D;
       const r = b.inverse(data);
@@ -62,10 +76,15 @@ runBijectorSuite(
     },
   },
 );
-runBijectorSuite('neuralSplineFlow', () => perturbVariables(neuralSplineFlow({ dim: 3, layers: 2, bins: 4, bound: 3, hidden: [8], permutation: 'reverse', rng: createRng(13) }), createRng(14), 0.15), {
-  dim: 3,
-  ...common,
-});
+runBijectorSuite(
+  'neuralSplineFlow',
+  () =>
+    perturbVariables(neuralSplineFlow({ dim: 3, layers: 2, bins: 4, bound: 3, hidden: [8], permutation: 'reverse', rng: createRng(13) }), createRng(14), 0.15),
+  {
+    dim: 3,
+    ...common,
+  },
+);
 
 describe('flow builders', () => {
   it('realNVP alternates masks and inserts the requested extras', () => {
@@ -73,7 +92,11 @@ describe('flow builders', () => {
     const types = f.bijectors.map((b) => b.toConfig().type);
     expect(types).toEqual(['ActNorm', 'AffineCoupling', 'Reverse', 'ActNorm', 'AffineCoupling', 'Reverse', 'ActNorm', 'AffineCoupling']);
     const masks = f.bijectors.filter((b) => b instanceof AffineCoupling).map((b) => (b as AffineCoupling).mask);
-    expect(masks).toEqual([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, 1, 0, 0, 0]]);
+    expect(masks).toEqual([
+      [1, 1, 0, 0, 0],
+      [0, 0, 1, 1, 1],
+      [1, 1, 0, 0, 0],
+    ]);
     const plain = neuralSplineFlow({ dim: 4, layers: 2, bins: 5 });
     expect(plain.bijectors.map((b) => b.toConfig().type)).toEqual(['SplineCoupling', 'SplineCoupling']);
     expect(plain.bijectors[0].toConfig().bins).toBe(5);

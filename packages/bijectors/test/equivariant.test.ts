@@ -43,12 +43,16 @@ function transform(x: tf.Tensor2D, rot: tf.Tensor3D, perm: number[], shift: numb
 }
 
 function egnnFlow(seed = 3): ContinuousFlow {
-  return new ContinuousFlow(new EGNNVectorField({ particles: P, spatialDim: S, hidden: 16, layers: 2, coordinateRange: 3, rng: createRng(seed) }), { steps: 8 });
+  return new ContinuousFlow(new EGNNVectorField({ particles: P, spatialDim: S, hidden: 16, layers: 2, coordinateRange: 3, rng: createRng(seed) }), {
+    steps: 8,
+  });
 }
 
 function realNVP(seed = 3): Chain {
   const rng = createRng(seed);
-  const layers = [0, 1, 2, 3].map((k) => new AffineCoupling({ dim: D, mask: Array.from({ length: D }, (_, i) => ((i + k) % 2 === 0 ? 1 : 0)), hidden: [16], rng }));
+  const layers = [0, 1, 2, 3].map(
+    (k) => new AffineCoupling({ dim: D, mask: Array.from({ length: D }, (_, i) => ((i + k) % 2 === 0 ? 1 : 0)), hidden: [16], rng }),
+  );
   const c = new Chain(layers);
   perturbVariables(c, rng, 0.3);
   return c;
@@ -83,7 +87,8 @@ describe('particle helpers', () => {
     const rng = createRng(1);
     for (const d of [2, 3]) {
       const r = randomRotation(d, rng);
-      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) expect(Math.abs(r.reduce((s, row) => s + row[i] * row[j], 0) - (i === j ? 1 : 0))).toBeLessThan(1e-12);
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) expect(Math.abs(r.reduce((s, row) => s + row[i] * row[j], 0) - (i === j ? 1 : 0))).toBeLessThan(1e-12);
       expect(Math.abs(determinant(r) - 1)).toBeLessThan(1e-12);
     }
     const x = rng.normal([3, D]) as tf.Tensor2D;
@@ -121,7 +126,10 @@ describe('E(n)-equivariant continuous flow (EGNN)', () => {
     const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: 8, layers: 2, rng: createRng(21) });
     const flow = new ContinuousFlow(field, { steps: 4 });
     // Particles 0 and 1 coincide; so do 2 and 3 in the second row.
-    const x = tf.tensor2d([[1, 1, 1, 1, -1, 0, -1, -2], [0.5, 0, -0.5, 1, 0, -0.5, 0, -0.5]]);
+    const x = tf.tensor2d([
+      [1, 1, 1, 1, -1, 0, -1, -2],
+      [0.5, 0, -0.5, 1, 0, -0.5, 0, -0.5],
+    ]);
     const lq = flowLogProb(flow, x);
     expect(Array.from(lq.dataSync()).every(Number.isFinite)).toBe(true);
     const gx = tf.grad((xx: tf.Tensor) => tf.sum(flowLogProb(flow, xx as tf.Tensor2D)))(x);
@@ -174,10 +182,14 @@ describe('E(n)-equivariant continuous flow (EGNN)', () => {
   });
 });
 
-runBijectorSuite('ContinuousFlow(EGNNVectorField)', () => new ContinuousFlow(new EGNNVectorField({ particles: P, spatialDim: S, hidden: 8, layers: 1, coordinateRange: 2, rng: createRng(6) }), { steps: 4 }), {
-  dim: D,
-  largeBatch: 50,
-  jacobianSamples: 2,
-  fromConfig: bijectorFromConfig,
-  checkBadInput: true,
-});
+runBijectorSuite(
+  'ContinuousFlow(EGNNVectorField)',
+  () => new ContinuousFlow(new EGNNVectorField({ particles: P, spatialDim: S, hidden: 8, layers: 1, coordinateRange: 2, rng: createRng(6) }), { steps: 4 }),
+  {
+    dim: D,
+    largeBatch: 50,
+    jacobianSamples: 2,
+    fromConfig: bijectorFromConfig,
+    checkBadInput: true,
+  },
+);

@@ -4,7 +4,11 @@ import { createRng } from '@boltzflow/core';
 import { bijectorFromConfig, LogisticMixtureCDF } from '../src/index.js';
 import { runBijectorSuite, expectBoltzflowError } from './bijectorSuite.js';
 
-runBijectorSuite('LogisticMixtureCDF', () => new LogisticMixtureCDF({ dim: 3, components: 4, rng: createRng(21) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
+runBijectorSuite('LogisticMixtureCDF', () => new LogisticMixtureCDF({ dim: 3, components: 4, rng: createRng(21) }), {
+  dim: 3,
+  fromConfig: bijectorFromConfig,
+  checkBadInput: true,
+});
 
 /** Independent float64 reference of y = logit(Σ π σ((x − μ)/s)) for one dimension, from the raw parameters. */
 function reference(x: number, logits: number[], means: number[], logScales: number[]): number {
@@ -15,8 +19,8 @@ function reference(x: number, logits: number[], means: number[], logScales: numb
   let v = 0; // 1 − u, accumulated separately for the right tail
   for (let k = 0; k < logits.length; k++) {
     const z = (x - means[k]) / Math.exp(logScales[k]);
-    u += (w[k] / tot) / (1 + Math.exp(-z));
-    v += (w[k] / tot) / (1 + Math.exp(z));
+    u += w[k] / tot / (1 + Math.exp(-z));
+    v += w[k] / tot / (1 + Math.exp(z));
   }
   return Math.log(u) - Math.log(v);
 }
@@ -36,7 +40,9 @@ describe('LogisticMixtureCDF', () => {
     const p = params(b);
     const xv = x.arraySync();
     const yv = y.arraySync();
-    xv.forEach((row, r) => row.forEach((xi, i) => expect(Math.abs(yv[r][i] - reference(xi, p.l[i], p.m[i], p.s[i]))).toBeLessThan(1e-5 * (1 + Math.abs(yv[r][i])))));
+    xv.forEach((row, r) =>
+      row.forEach((xi, i) => expect(Math.abs(yv[r][i] - reference(xi, p.l[i], p.m[i], p.s[i]))).toBeLessThan(1e-5 * (1 + Math.abs(yv[r][i])))),
+    );
     tf.dispose([x, y, logDet, dydx, ref]);
     b.dispose();
   });
@@ -44,7 +50,10 @@ describe('LogisticMixtureCDF', () => {
   it('inverse brackets the float64 root within 1e-6·max(1,|x|) plus float32 rounding, including the tails', () => {
     const b = new LogisticMixtureCDF({ dim: 2, components: 5, rng: createRng(3) });
     const yv = [-30, -12, -4, -1, -0.1, 0, 0.3, 2, 7, 15, 30];
-    const y = tf.tensor2d(yv.flatMap((t) => [t, -t]), [yv.length, 2]);
+    const y = tf.tensor2d(
+      yv.flatMap((t) => [t, -t]),
+      [yv.length, 2],
+    );
     const x = b.inverse(y).x.arraySync();
     const p = params(b);
     x.forEach((row, r) =>
@@ -62,9 +71,17 @@ describe('LogisticMixtureCDF', () => {
 
   it('the implicit gradient of the inverse w.r.t. y and every parameter matches central finite differences', () => {
     const b = new LogisticMixtureCDF({ dim: 2, components: 3, rng: createRng(5) });
-    const y = tf.tensor2d([[0.7, -1.3], [2.5, 0.2], [-4, 6]]);
+    const y = tf.tensor2d([
+      [0.7, -1.3],
+      [2.5, 0.2],
+      [-4, 6],
+    ]);
     // Scalar objective with distinct weights per element so that every entry matters.
-    const wts = tf.tensor2d([[1, -0.5], [0.3, 2], [-1.2, 0.8]]);
+    const wts = tf.tensor2d([
+      [1, -0.5],
+      [0.3, 2],
+      [-1.2, 0.8],
+    ]);
     const objective = (yy: tf.Tensor2D) => tf.tidy(() => tf.sum(tf.mul(b.inverse(yy).x, wts)));
     const { grads } = tf.variableGrads(() => objective(y) as tf.Scalar, b.trainableVariables);
     const gy = tf.grad((yy: tf.Tensor) => objective(yy as tf.Tensor2D))(y);

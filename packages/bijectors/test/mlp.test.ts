@@ -19,8 +19,14 @@ describe('MLP', () => {
   it('respects masks: output j does not depend on masked-out inputs', () => {
     // Output 0 sees only input 0; output 1 sees inputs 0 and 1.
     const masks = [
-      [[1, 1], [0, 1]],
-      [[1, 0], [0, 1]],
+      [
+        [1, 1],
+        [0, 1],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
     ];
     const net = new MLP({ inputDim: 2, outputDim: 2, hidden: [2], masks, rng: createRng(3) });
     const x = createRng(4).normal([3, 2]) as tf.Tensor2D;

@@ -4,8 +4,16 @@ import { createRng } from '@boltzflow/core';
 import { bijectorFromConfig, ResidualFlow, residualSeriesBound } from '../src/index.js';
 import { denseJacobian, logAbsDet, runBijectorSuite, expectBoltzflowError } from './bijectorSuite.js';
 
-runBijectorSuite('ResidualFlow', () => new ResidualFlow({ dim: 3, hidden: [16, 16], rng: createRng(31) }), { dim: 3, fromConfig: bijectorFromConfig, checkBadInput: true });
-runBijectorSuite('ResidualFlow (c = 0.5, K = 20, tanh)', () => new ResidualFlow({ dim: 2, hidden: [8], coefficient: 0.5, seriesTerms: 20, activation: 'tanh', rng: createRng(32) }), { dim: 2, largeBatch: 300 });
+runBijectorSuite('ResidualFlow', () => new ResidualFlow({ dim: 3, hidden: [16, 16], rng: createRng(31) }), {
+  dim: 3,
+  fromConfig: bijectorFromConfig,
+  checkBadInput: true,
+});
+runBijectorSuite(
+  'ResidualFlow (c = 0.5, K = 20, tanh)',
+  () => new ResidualFlow({ dim: 2, hidden: [8], coefficient: 0.5, seriesTerms: 20, activation: 'tanh', rng: createRng(32) }),
+  { dim: 2, largeBatch: 300 },
+);
 
 /** Exact log|det(I + J_g)| per sample from the dense autodiff Jacobian of g, by LU in float64. */
 function exactLogDet(b: ResidualFlow, x: tf.Tensor2D): number[] {
@@ -63,34 +71,43 @@ describe('ResidualFlow', () => {
     expect(residualSeriesBound(3, 0.5, 20)).toBeLessThan(1e-6);
     const x = tf.mul(createRng(6).normal([5, 3]), 1.5) as tf.Tensor2D;
     const exact = exactLogDet(b, x);
-    b.forward(x).logDet.arraySync().forEach((v, s) => expect(Math.abs(v - exact[s])).toBeLessThan(1e-5 + 1e-5 * Math.abs(exact[s])));
+    b.forward(x)
+      .logDet.arraySync()
+      .forEach((v, s) => expect(Math.abs(v - exact[s])).toBeLessThan(1e-5 + 1e-5 * Math.abs(exact[s])));
     x.dispose();
     b.dispose();
   });
 
-  it.each(['softplus', 'tanh', 'elu'] as const)('logDet is differentiable w.r.t. the weights with %s (second-order autodiff through the Jacobian)', (activation) => {
-    const b = new ResidualFlow({ dim: 2, hidden: [6], coefficient: 0.8, seriesTerms: 15, activation, rng: createRng(7) });
-    const x = createRng(8).normal([4, 2]) as tf.Tensor2D;
-    const w = b.trainableVariables[0];
-    const loss = () => tf.sum(b.forward(x).logDet) as tf.Scalar;
-    const { grads } = tf.variableGrads(loss, [w]);
-    const g = grads[w.name].arraySync() as number[][];
-    const base = w.arraySync() as number[][];
-    const h = 1e-2;
-    for (const [r, c] of [[0, 0], [1, 3], [0, 5]]) {
-      const at = (e: number) => {
-        const m = base.map((row) => row.slice());
-        m[r][c] += e;
-        w.assign(tf.tensor2d(m));
-        return tf.tidy(() => loss().dataSync()[0]);
-      };
-      const num = (at(h) - at(-h)) / (2 * h);
-      w.assign(tf.tensor2d(base));
-      expect(Math.abs(g[r][c] - num)).toBeLessThan(2e-3 * (1 + Math.abs(num)));
-    }
-    tf.dispose([x, ...Object.values(grads)]);
-    b.dispose();
-  });
+  it.each(['softplus', 'tanh', 'elu'] as const)(
+    'logDet is differentiable w.r.t. the weights with %s (second-order autodiff through the Jacobian)',
+    (activation) => {
+      const b = new ResidualFlow({ dim: 2, hidden: [6], coefficient: 0.8, seriesTerms: 15, activation, rng: createRng(7) });
+      const x = createRng(8).normal([4, 2]) as tf.Tensor2D;
+      const w = b.trainableVariables[0];
+      const loss = () => tf.sum(b.forward(x).logDet) as tf.Scalar;
+      const { grads } = tf.variableGrads(loss, [w]);
+      const g = grads[w.name].arraySync() as number[][];
+      const base = w.arraySync() as number[][];
+      const h = 1e-2;
+      for (const [r, c] of [
+        [0, 0],
+        [1, 3],
+        [0, 5],
+      ]) {
+        const at = (e: number) => {
+          const m = base.map((row) => row.slice());
+          m[r][c] += e;
+          w.assign(tf.tensor2d(m));
+          return tf.tidy(() => loss().dataSync()[0]);
+        };
+        const num = (at(h) - at(-h)) / (2 * h);
+        w.assign(tf.tensor2d(base));
+        expect(Math.abs(g[r][c] - num)).toBeLessThan(2e-3 * (1 + Math.abs(num)));
+      }
+      tf.dispose([x, ...Object.values(grads)]);
+      b.dispose();
+    },
+  );
 
   it('inverse throws NOT_CONVERGED when the iteration cap is too small; bad options name the argument', () => {
     const b = new ResidualFlow({ dim: 2, hidden: [8], maxInverseIterations: 2, rng: createRng(9) });

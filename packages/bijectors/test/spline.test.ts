@@ -11,7 +11,12 @@ runBijectorSuite(
 );
 runBijectorSuite(
   'SplineCoupling (mask, tails hit)',
-  () => perturbVariables(new SplineCoupling({ dim: 3, mask: [0, 1, 0], bins: 4, bound: 1.5, hidden: [8], activation: 'tanh', rng: createRng(3) }), createRng(4), 0.2),
+  () =>
+    perturbVariables(
+      new SplineCoupling({ dim: 3, mask: [0, 1, 0], bins: 4, bound: 1.5, hidden: [8], activation: 'tanh', rng: createRng(3) }),
+      createRng(4),
+      0.2,
+    ),
   { dim: 3, fromConfig: bijectorFromConfig },
 );
 
@@ -152,7 +157,10 @@ describe('rationalQuadraticSpline', () => {
 
   it('SplineCoupling starts as the identity', () => {
     const c = new SplineCoupling({ dim: 3, hidden: [8], rng: createRng(1) });
-    const x = tf.tensor2d([[0.1, -2, 3], [6, 0.5, -0.7]]);
+    const x = tf.tensor2d([
+      [0.1, -2, 3],
+      [6, 0.5, -0.7],
+    ]);
     const r = c.forward(x);
     expect(tf.max(tf.abs(tf.sub(r.y, x))).dataSync()[0]).toBeLessThan(1e-5);
     expect(tf.max(tf.abs(r.logDet)).dataSync()[0]).toBeLessThan(1e-5);

@@ -97,7 +97,11 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
       try {
         await importModule(pkg);
       } catch (e) {
-        throw new BoltzflowError('BACKEND_UNAVAILABLE', `Backend '${requested}' needs the optional package ${pkg}, which could not be loaded: ${(e as Error).message}. Install it with 'npm install ${pkg}' (its installer downloads libtensorflow; see the core README for an offline mirror), or choose wasm/cpu`, { argument: 'backend', expected: 'an installed backend', received: requested });
+        throw new BoltzflowError(
+          'BACKEND_UNAVAILABLE',
+          `Backend '${requested}' needs the optional package ${pkg}, which could not be loaded: ${(e as Error).message}. Install it with 'npm install ${pkg}' (its installer downloads libtensorflow; see the core README for an offline mirror), or choose wasm/cpu`,
+          { argument: 'backend', expected: 'an installed backend', received: requested },
+        );
       }
       await setOrThrow('tensorflow');
       return { ...base, active: 'tensorflow', fallback: false };
@@ -106,7 +110,12 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
       await setupWebGpu();
       await setOrThrow('webgpu');
       typeSyncReadFailures();
-      return { ...base, active: 'webgpu', fallback: false, reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data()' };
+      return {
+        ...base,
+        active: 'webgpu',
+        fallback: false,
+        reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data()',
+      };
     }
   }
 }
@@ -149,7 +158,9 @@ function warnOnSecondTfjsCopy(): void {
   if (copies) found.push(`@tensorflow/tfjs-core resolves to ${copies.library} from @boltzflow/core but to ${copies.application} from the application`);
   if (found.length === 0) return;
   secondCopyWarned = true;
-  console.warn(`boltzflow: a second copy of TF.js was detected (${found.join('; ')}). Tensors and kernels of one copy are not seen by the other. Install a single @tensorflow/tfjs matching the peer range of the @boltzflow packages (check with 'npm ls @tensorflow/tfjs-core', fix with 'npm dedupe').`);
+  console.warn(
+    `boltzflow: a second copy of TF.js was detected (${found.join('; ')}). Tensors and kernels of one copy are not seen by the other. Install a single @tensorflow/tfjs matching the peer range of the @boltzflow packages (check with 'npm ls @tensorflow/tfjs-core', fix with 'npm dedupe').`,
+  );
 }
 
 /**
@@ -161,7 +172,11 @@ async function setupWebGpu(): Promise<void> {
   try {
     dawn = (await importModule('webgpu')) as typeof dawn;
   } catch (e) {
-    throw new BoltzflowError('BACKEND_UNAVAILABLE', `Backend 'webgpu' needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu: ${(e as Error).message}`, { argument: 'backend', received: 'webgpu' });
+    throw new BoltzflowError(
+      'BACKEND_UNAVAILABLE',
+      `Backend 'webgpu' needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu: ${(e as Error).message}`,
+      { argument: 'backend', received: 'webgpu' },
+    );
   }
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   Object.assign(globalThis, dawn.globals);
@@ -171,12 +186,19 @@ async function setupWebGpu(): Promise<void> {
   g.navigator!.gpu = dawn.create(flags);
   const adapter = await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter();
   if (!adapter) {
-    throw new BoltzflowError('BACKEND_UNAVAILABLE', "Backend 'webgpu' found no GPU adapter: Dawn needs a Vulkan driver (libvulkan.so.1 plus an ICD: NVIDIA's, or Mesa lavapipe >= 25)", { argument: 'backend', received: 'webgpu' });
+    throw new BoltzflowError(
+      'BACKEND_UNAVAILABLE',
+      "Backend 'webgpu' found no GPU adapter: Dawn needs a Vulkan driver (libvulkan.so.1 plus an ICD: NVIDIA's, or Mesa lavapipe >= 25)",
+      { argument: 'backend', received: 'webgpu' },
+    );
   }
   try {
     await importModule('@tensorflow/tfjs-backend-webgpu');
   } catch (e) {
-    throw new BoltzflowError('BACKEND_UNAVAILABLE', `Backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${(e as Error).message}`, { argument: 'backend', received: 'webgpu' });
+    throw new BoltzflowError('BACKEND_UNAVAILABLE', `Backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu: ${(e as Error).message}`, {
+      argument: 'backend',
+      received: 'webgpu',
+    });
   }
 }
 
@@ -192,7 +214,11 @@ function typeSyncReadFailures(): void {
       return original(dataId);
     } catch (e) {
       if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
-        throw new BoltzflowError('BACKEND_UNAVAILABLE', 'The WebGPU backend cannot read tensors synchronously in Node (tfjs needs OffscreenCanvas for dataSync/arraySync); use `await tensor.data()`, or the wasm backend for code that reads synchronously (MCMC loops, training logs)', { argument: 'backend', received: 'webgpu' });
+        throw new BoltzflowError(
+          'BACKEND_UNAVAILABLE',
+          'The WebGPU backend cannot read tensors synchronously in Node (tfjs needs OffscreenCanvas for dataSync/arraySync); use `await tensor.data()`, or the wasm backend for code that reads synchronously (MCMC loops, training logs)',
+          { argument: 'backend', received: 'webgpu' },
+        );
       }
       throw e;
     }

@@ -97,5 +97,7 @@ export function kabsch(a: readonly (readonly number[])[], b: readonly (readonly 
   const sign = allowReflection || determinant(vut) >= 0 ? 1 : -1;
   let kmin = 0;
   for (let k = 1; k < d; k++) if (s[k] < s[kmin]) kmin = k;
-  return Array.from({ length: d }, (_, r) => Array.from({ length: d }, (__, c) => v[r].reduce((acc, vr, k) => acc + vr * u[c][k] * (k === kmin ? sign : 1), 0)));
+  return Array.from({ length: d }, (_, r) =>
+    Array.from({ length: d }, (__, c) => v[r].reduce((acc, vr, k) => acc + vr * u[c][k] * (k === kmin ? sign : 1), 0)),
+  );
 }

@@ -86,13 +86,21 @@ export function rotateParticles(x: tf.Tensor2D, rotation: number[][] | tf.Tensor
     const r = toParticles(x, particles, spatialDim);
     if (Array.isArray(rotation)) {
       if (rotation.length !== spatialDim || rotation.some((row) => row.length !== spatialDim)) {
-        throw new BoltzflowError('INVALID_SHAPE', 'Rotation must be spatialDim × spatialDim', { argument: 'rotation', expected: `${spatialDim}×${spatialDim}`, received: `${rotation.length} rows` });
+        throw new BoltzflowError('INVALID_SHAPE', 'Rotation must be spatialDim × spatialDim', {
+          argument: 'rotation',
+          expected: `${spatialDim}×${spatialDim}`,
+          received: `${rotation.length} rows`,
+        });
       }
       const m = tf.tensor2d(rotation);
       return fromParticles(tf.reshape(tf.matMul(tf.reshape(r, [-1, spatialDim]), m, false, true), r.shape) as tf.Tensor3D);
     }
     if (rotation.rank !== 3 || rotation.shape[0] !== r.shape[0] || rotation.shape[1] !== spatialDim || rotation.shape[2] !== spatialDim) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Per-sample rotations must be [n, S, S]', { argument: 'rotation', expected: `[${r.shape[0]}, ${spatialDim}, ${spatialDim}]`, received: describeShape(rotation.shape) });
+      throw new BoltzflowError('INVALID_SHAPE', 'Per-sample rotations must be [n, S, S]', {
+        argument: 'rotation',
+        expected: `[${r.shape[0]}, ${spatialDim}, ${spatialDim}]`,
+        received: describeShape(rotation.shape),
+      });
     }
     return fromParticles(tf.matMul(r, rotation, false, true) as tf.Tensor3D);
   });
@@ -102,7 +110,11 @@ export function rotateParticles(x: tf.Tensor2D, rotation: number[][] | tf.Tensor
 export function permuteParticles(x: tf.Tensor2D, perm: ArrayLike<number>, particles: number, spatialDim: number): tf.Tensor2D {
   const sorted = Array.from(perm).sort((a, b) => a - b);
   if (sorted.length !== particles || sorted.some((v, i) => v !== i)) {
-    throw new BoltzflowError('INVALID_VALUE', 'Not a permutation of the particles', { argument: 'perm', expected: `a permutation of 0..${particles - 1}`, received: JSON.stringify(Array.from(perm)) });
+    throw new BoltzflowError('INVALID_VALUE', 'Not a permutation of the particles', {
+      argument: 'perm',
+      expected: `a permutation of 0..${particles - 1}`,
+      received: JSON.stringify(Array.from(perm)),
+    });
   }
   return tf.tidy(() => fromParticles(tf.gather(toParticles(x, particles, spatialDim), tf.tensor1d(Array.from(perm), 'int32'), 1) as tf.Tensor3D));
 }

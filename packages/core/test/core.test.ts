@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BoltzflowError, assertBatch, assertPositive, assertFiniteTensor, createRng, Rng, backendInfo, initBackend, logSumExp, requestedBackend } from '../src/index.js';
+import {
+  BoltzflowError,
+  assertBatch,
+  assertPositive,
+  assertFiniteTensor,
+  createRng,
+  Rng,
+  backendInfo,
+  initBackend,
+  logSumExp,
+  requestedBackend,
+} from '../src/index.js';
 
 describe('errors and guards', () => {
   it('names the argument, expected and received shape', () => {

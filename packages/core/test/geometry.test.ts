@@ -17,11 +17,40 @@ describe('molecular geometry', () => {
     expect(distance(v([1, 2, 2]), v([0, 0, 0])).dataSync()[0]).toBeCloseTo(3, 6);
     expect(bondAngle(v([1, 0, 0]), v([0, 0, 0]), v([1, 1, 0])).dataSync()[0]).toBeCloseTo(Math.PI / 4, 6);
     expect(bondAngle(v([1, 0, 0]), v([0, 0, 0]), v([-2, 0, 0])).dataSync()[0]).toBeCloseTo(Math.PI, 6);
-    const x = tf.tensor2d([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]); // 2 conformations of 2 atoms
+    const x = tf.tensor2d([
+      [0, 1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10, 11],
+    ]); // 2 conformations of 2 atoms
     const g = gatherCoordinates(x, coordinateSelectors([1, 0, 1], 2)).map((t) => t.arraySync());
-    expect(g).toEqual([[[3, 0, 3], [9, 6, 9]], [[4, 1, 4], [10, 7, 10]], [[5, 2, 5], [11, 8, 11]]]);
+    expect(g).toEqual([
+      [
+        [3, 0, 3],
+        [9, 6, 9],
+      ],
+      [
+        [4, 1, 4],
+        [10, 7, 10],
+      ],
+      [
+        [5, 2, 5],
+        [11, 8, 11],
+      ],
+    ]);
     const d = gatherCoordinates(x, displacementSelectors([0, 1], [1, 1], 2)).map((t) => t.arraySync());
-    expect(d).toEqual([[[3, 0], [3, 0]], [[3, 0], [3, 0]], [[3, 0], [3, 0]]]);
+    expect(d).toEqual([
+      [
+        [3, 0],
+        [3, 0],
+      ],
+      [
+        [3, 0],
+        [3, 0],
+      ],
+      [
+        [3, 0],
+        [3, 0],
+      ],
+    ]);
   });
 
   it('has finite gradients for coincident and collinear atoms', () => {

@@ -8,7 +8,11 @@ const fixture = fileURLToPath(new URL('./fixtures/backendCheck.ts', import.meta.
 
 function runOn(backend: string): { ok: boolean; code?: string; message?: string; info?: { active: string }; y?: number[]; g?: number[]; syncRead?: string } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', fixture, backend], { encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   return JSON.parse(line ?? '{"ok":false,"message":"no output"}');
 }
 
@@ -24,7 +28,9 @@ describe('optional WebGPU backend (Dawn)', () => {
     const a = rng.normal([64, 32]);
     const w = rng.normal([32, 16]);
     const y = tf.sum(tf.tanh(tf.matMul(a, w)), 1).dataSync();
-    const g = tf.grad((ww: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(a, ww))))(w).dataSync();
+    const g = tf
+      .grad((ww: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(a, ww))))(w)
+      .dataSync();
     for (let i = 0; i < y.length; i++) expect(Math.abs(r.y![i] - y[i])).toBeLessThan(1e-3 * (1 + Math.abs(y[i])));
     for (let i = 0; i < g.length; i++) expect(Math.abs(r.g![i] - g[i])).toBeLessThan(1e-3 * (1 + Math.abs(g[i])));
   });

@@ -10,7 +10,7 @@ import { Mixture } from './mixture.js';
 import { MultivariateNormal, type MultivariateNormalOptions } from './multivariateNormal.js';
 import { Normal, type NormalOptions } from './normal.js';
 import { ProductDistribution } from './productDistribution.js';
-import { distributionFromConfig, nestedConfig, registerDistribution } from './registry.js';
+import { nestedConfig, registerDistribution } from './registry.js';
 import { TransformedDistribution } from './transformedDistribution.js';
 import { Uniform, type UniformOptions } from './uniform.js';
 import { VonMises, type VonMisesOptions } from './vonMises.js';
@@ -28,16 +28,28 @@ export function ensureBuiltinDistributions(): void {
   registerDistribution('VonMises', (c) => new VonMises(c as unknown as VonMisesOptions));
   registerDistribution('Mixture', (c, ctx) => {
     if (!Array.isArray(c.components)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Mixture config needs components', {
+        argument: 'config.components',
+        expected: 'array of configs',
+        received: JSON.stringify(c.components),
+      });
     }
-    const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)));
+    const comps = (c.components as SerializedConfig[]).map((cc, i) =>
+      ctx.distributionFromConfig(nestedConfig({ type: 'Mixture', [`components[${i}]`]: cc }, `components[${i}]`)),
+    );
     return new Mixture(comps, c.weights as number[] | undefined);
   });
   registerDistribution('ProductDistribution', (c, ctx) => {
     if (!Array.isArray(c.components)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', { argument: 'config.components', expected: 'array of configs', received: JSON.stringify(c.components) });
+      throw new BoltzflowError('INVALID_CONFIG', 'ProductDistribution config needs components', {
+        argument: 'config.components',
+        expected: 'array of configs',
+        received: JSON.stringify(c.components),
+      });
     }
-    const comps = (c.components as SerializedConfig[]).map((cc, i) => ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)));
+    const comps = (c.components as SerializedConfig[]).map((cc, i) =>
+      ctx.distributionFromConfig(nestedConfig({ type: 'ProductDistribution', [`components[${i}]`]: cc }, `components[${i}]`)),
+    );
     return new ProductDistribution(comps);
   });
   registerDistribution('TransformedDistribution', (c, ctx) => {

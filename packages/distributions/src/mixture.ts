@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteArray, assertInteger, BoltzflowError, type Distribution, type Rng, type SerializedConfig, MAX_SAMPLES } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertFiniteArray,
+  assertInteger,
+  BoltzflowError,
+  type Distribution,
+  type Rng,
+  type SerializedConfig,
+  MAX_SAMPLES,
+} from '@boltzflow/core';
 
 /** log Σ_k exp(a[:, k]) along axis 1 that returns −Infinity (not NaN) for rows that are all −Infinity. */
 export function logSumExpRows(a: tf.Tensor2D): tf.Tensor1D {
@@ -25,18 +34,27 @@ export class Mixture implements Distribution {
   /** `weights` (positive, any scale) default to equal weights. */
   constructor(components: Distribution[], weights?: ArrayLike<number>) {
     if (!Array.isArray(components) || components.length === 0) {
-      throw new BoltzflowError('INVALID_VALUE', 'Mixture needs at least one component', { argument: 'components', expected: 'non-empty Distribution[]', received: String(components) });
+      throw new BoltzflowError('INVALID_VALUE', 'Mixture needs at least one component', {
+        argument: 'components',
+        expected: 'non-empty Distribution[]',
+        received: String(components),
+      });
     }
     const dim = components[0].dim;
     components.forEach((c, i) => {
       if (!c || typeof c.logProb !== 'function' || c.dim !== dim) {
-        throw new BoltzflowError('INVALID_SHAPE', 'Mixture components must share one dimension', { argument: `components[${i}]`, expected: `dim ${dim}`, received: `dim ${c?.dim}` });
+        throw new BoltzflowError('INVALID_SHAPE', 'Mixture components must share one dimension', {
+          argument: `components[${i}]`,
+          expected: `dim ${dim}`,
+          received: `dim ${c?.dim}`,
+        });
       }
     });
     const w = weights === undefined ? new Array<number>(components.length).fill(1) : Array.from(weights);
     assertFiniteArray(w, 'weights', components.length);
     w.forEach((v, i) => {
-      if (!(v > 0)) throw new BoltzflowError('INVALID_VALUE', 'Mixture weights must be positive', { argument: 'weights', expected: '> 0', received: `${v} at index ${i}` });
+      if (!(v > 0))
+        throw new BoltzflowError('INVALID_VALUE', 'Mixture weights must be positive', { argument: 'weights', expected: '> 0', received: `${v} at index ${i}` });
     });
     const total = w.reduce((s, v) => s + v, 0);
     this.dim = dim;

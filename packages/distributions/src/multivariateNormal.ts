@@ -18,7 +18,11 @@ function matrixDim(m: ArrayLike<ArrayLike<number>>, argument: string): number {
   for (let i = 0; i < d; i++) {
     const row = m[i];
     if (!row || row.length !== d) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Expected a square matrix', { argument, expected: `[${d}][${d}]`, received: `row ${i} of length ${row?.length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Expected a square matrix', {
+        argument,
+        expected: `[${d}][${d}]`,
+        received: `row ${i} of length ${row?.length}`,
+      });
     }
     for (let j = 0; j < d; j++) {
       if (!Number.isFinite(row[j])) {
@@ -37,7 +41,11 @@ export function cholesky(cov: ArrayLike<ArrayLike<number>>, argument = 'covarian
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < i; j++) {
       if (Math.abs(cov[i][j] - cov[j][i]) > 1e-10 * scale) {
-        throw new BoltzflowError('INVALID_VALUE', 'Covariance is not symmetric', { argument, expected: 'symmetric matrix', received: `[${i}][${j}] = ${cov[i][j]} vs [${j}][${i}] = ${cov[j][i]}` });
+        throw new BoltzflowError('INVALID_VALUE', 'Covariance is not symmetric', {
+          argument,
+          expected: 'symmetric matrix',
+          received: `[${i}][${j}] = ${cov[i][j]} vs [${j}][${i}] = ${cov[j][i]}`,
+        });
       }
     }
   }
@@ -46,7 +54,11 @@ export function cholesky(cov: ArrayLike<ArrayLike<number>>, argument = 'covarian
     let s = cov[j][j];
     for (let k = 0; k < j; k++) s -= L[j][k] * L[j][k];
     if (!(s > 1e-14 * scale)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Covariance is not positive definite', { argument, expected: 'symmetric positive-definite matrix', received: `pivot ${s} at ${j}` });
+      throw new BoltzflowError('INVALID_VALUE', 'Covariance is not positive definite', {
+        argument,
+        expected: 'symmetric positive-definite matrix',
+        received: `pivot ${s} at ${j}`,
+      });
     }
     L[j][j] = Math.sqrt(s);
     for (let i = j + 1; i < d; i++) {
@@ -99,8 +111,12 @@ export class MultivariateNormal implements Distribution {
   private readonly LinvT: tf.Tensor2D;
 
   constructor(options: MultivariateNormalOptions) {
-    if (!options || !options.scaleTril) {
-      throw new BoltzflowError('INVALID_VALUE', 'MultivariateNormal needs a Cholesky factor', { argument: 'scaleTril', expected: 'lower-triangular [dim][dim]', received: 'undefined' });
+    if (!options?.scaleTril) {
+      throw new BoltzflowError('INVALID_VALUE', 'MultivariateNormal needs a Cholesky factor', {
+        argument: 'scaleTril',
+        expected: 'lower-triangular [dim][dim]',
+        received: 'undefined',
+      });
     }
     const tril = options.scaleTril;
     const d = matrixDim(tril, 'scaleTril');
@@ -109,7 +125,11 @@ export class MultivariateNormal implements Distribution {
     for (let i = 0; i < d; i++) {
       for (let j = i + 1; j < d; j++) {
         if (tril[i][j] !== 0) {
-          throw new BoltzflowError('INVALID_VALUE', 'Cholesky factor must be lower triangular', { argument: 'scaleTril', expected: 'zeros above the diagonal', received: `${tril[i][j]} at [${i}][${j}]` });
+          throw new BoltzflowError('INVALID_VALUE', 'Cholesky factor must be lower triangular', {
+            argument: 'scaleTril',
+            expected: 'zeros above the diagonal',
+            received: `${tril[i][j]} at [${i}][${j}]`,
+          });
         }
       }
       if (!(tril[i][i] > 1e-10 * maxAbs)) {

@@ -16,7 +16,11 @@ export function broadcastParam(v: ScalarOrArray | undefined, dim: number, argume
     return new Array<number>(dim).fill(v);
   }
   if (v === null || typeof v !== 'object' || typeof v.length !== 'number') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a number or an array of numbers', { argument, expected: `number or length-${dim} array`, received: String(v) });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a number or an array of numbers', {
+      argument,
+      expected: `number or length-${dim} array`,
+      received: String(v),
+    });
   }
   assertFiniteArray(v, argument, dim);
   return Array.from(v);
@@ -33,11 +37,19 @@ export function resolveDim(explicit: number | undefined, params: Record<string, 
       assertInteger(len, `${name}.length`, 1);
       dim = len;
     } else if (len !== dim) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Parameter length does not match dim', { argument: name, expected: `length ${dim}`, received: `length ${len}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Parameter length does not match dim', {
+        argument: name,
+        expected: `length ${dim}`,
+        received: `length ${len}`,
+      });
     }
   }
   if (dim === undefined) {
-    throw new BoltzflowError('INVALID_VALUE', 'Cannot infer the dimension', { argument: 'dim', expected: 'dim or an array parameter', received: 'scalars only' });
+    throw new BoltzflowError('INVALID_VALUE', 'Cannot infer the dimension', {
+      argument: 'dim',
+      expected: 'dim or an array parameter',
+      received: 'scalars only',
+    });
   }
   return dim;
 }

@@ -13,11 +13,19 @@ export class ProductDistribution implements Distribution {
 
   constructor(components: Distribution[]) {
     if (!Array.isArray(components) || components.length === 0) {
-      throw new BoltzflowError('INVALID_VALUE', 'ProductDistribution needs at least one component', { argument: 'components', expected: 'non-empty Distribution[]', received: String(components) });
+      throw new BoltzflowError('INVALID_VALUE', 'ProductDistribution needs at least one component', {
+        argument: 'components',
+        expected: 'non-empty Distribution[]',
+        received: String(components),
+      });
     }
     components.forEach((c, i) => {
       if (!c || typeof c.logProb !== 'function' || !Number.isInteger(c.dim) || c.dim < 1) {
-        throw new BoltzflowError('INVALID_VALUE', 'Component is not a distribution', { argument: `components[${i}]`, expected: 'a Distribution', received: String(c) });
+        throw new BoltzflowError('INVALID_VALUE', 'Component is not a distribution', {
+          argument: `components[${i}]`,
+          expected: 'a Distribution',
+          received: String(c),
+        });
       }
     });
     this.components = [...components];
@@ -51,7 +59,10 @@ export class ProductDistribution implements Distribution {
   sampleWithLogProb(n: number, rng: Rng): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
     assertInteger(n, 'n', 0, MAX_SAMPLES);
     const parts = this.components.map((c) => c.sampleWithLogProb(n, rng));
-    const x = tf.concat(parts.map((p) => p.x), 1) as tf.Tensor2D;
+    const x = tf.concat(
+      parts.map((p) => p.x),
+      1,
+    ) as tf.Tensor2D;
     const logProb = tf.addN(parts.map((p) => p.logProb)) as tf.Tensor1D;
     tf.dispose(parts.flatMap((p) => [p.x, p.logProb]));
     return { x, logProb };

@@ -1,11 +1,4 @@
 import { BoltzflowError, type Bijector, type Distribution, type SerializedConfig } from '@boltzflow/core';
-import { Normal, type NormalOptions } from './normal.js';
-import { TransformedDistribution } from './transformedDistribution.js';
-import { MultivariateNormal, type MultivariateNormalOptions } from './multivariateNormal.js';
-import { Uniform, type UniformOptions } from './uniform.js';
-import { Mixture } from './mixture.js';
-import { VonMises, type VonMisesOptions } from './vonMises.js';
-import { ProductDistribution } from './productDistribution.js';
 import { ensureBuiltinDistributions } from './builtins.js';
 
 /** Options of {@link distributionFromConfig}: hooks for configs that nest other kinds of objects. */
@@ -29,10 +22,18 @@ const factories = new Map<string, DistributionFactory>();
 export function registerDistribution(type: string, factory: DistributionFactory): void {
   ensureBuiltinDistributions();
   if (typeof type !== 'string' || type === '') {
-    throw new BoltzflowError('INVALID_VALUE', 'Distribution type must be a non-empty string', { argument: 'type', expected: 'non-empty string', received: String(type) });
+    throw new BoltzflowError('INVALID_VALUE', 'Distribution type must be a non-empty string', {
+      argument: 'type',
+      expected: 'non-empty string',
+      received: String(type),
+    });
   }
   if (typeof factory !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Factory must be a function', { argument: 'factory', expected: '(config, context) => Distribution', received: typeof factory });
+    throw new BoltzflowError('INVALID_VALUE', 'Factory must be a function', {
+      argument: 'factory',
+      expected: '(config, context) => Distribution',
+      received: typeof factory,
+    });
   }
   factories.set(type, factory);
 }
@@ -50,7 +51,11 @@ export function registeredDistributions(): string[] {
 export function distributionFromConfig(config: SerializedConfig, options: DistributionFromConfigOptions = {}): Distribution {
   ensureBuiltinDistributions();
   if (!config || typeof config !== 'object' || typeof config.type !== 'string') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Distribution config needs a string type', { argument: 'config.type', expected: 'string', received: JSON.stringify(config?.type) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Distribution config needs a string type', {
+      argument: 'config.type',
+      expected: 'string',
+      received: JSON.stringify(config?.type),
+    });
   }
   const factory = factories.get(config.type);
   if (!factory) {
@@ -68,7 +73,11 @@ export function distributionFromConfig(config: SerializedConfig, options: Distri
 export function nestedConfig(config: SerializedConfig, field: string): SerializedConfig {
   const v = config[field];
   if (!v || typeof v !== 'object' || typeof (v as SerializedConfig).type !== 'string') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Missing nested config', { argument: `config.${field}`, expected: '{ type, ... }', received: JSON.stringify(v) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Missing nested config', {
+      argument: `config.${field}`,
+      expected: '{ type, ... }',
+      received: JSON.stringify(v),
+    });
   }
   return v as SerializedConfig;
 }

@@ -28,7 +28,11 @@ export class Uniform implements Distribution {
     this.high = broadcastParam(options.high, this.dim, 'high', 1);
     this.high.forEach((h, i) => {
       if (!(h > this.low[i])) {
-        throw new BoltzflowError('INVALID_VALUE', 'Upper bound must exceed the lower bound', { argument: 'high', expected: `> low (${this.low[i]}) at index ${i}`, received: String(h) });
+        throw new BoltzflowError('INVALID_VALUE', 'Upper bound must exceed the lower bound', {
+          argument: 'high',
+          expected: `> low (${this.low[i]}) at index ${i}`,
+          received: String(h),
+        });
       }
     });
     this.logVolume = this.high.reduce((s, h, i) => s + Math.log(h - this.low[i]), 0);

@@ -23,7 +23,9 @@ export function logBesselI0(kappa: number): number {
     return Math.log(1 + t * (3.5156229 + t * (3.0899424 + t * (1.2067492 + t * (0.2659732 + t * (0.0360768 + t * 0.0045813))))));
   }
   const t = 3.75 / k;
-  const p = 0.39894228 + t * (0.01328592 + t * (0.00225319 + t * (-0.00157565 + t * (0.00916281 + t * (-0.02057706 + t * (0.02635537 + t * (-0.01647633 + t * 0.00392377)))))));
+  const p =
+    0.39894228 +
+    t * (0.01328592 + t * (0.00225319 + t * (-0.00157565 + t * (0.00916281 + t * (-0.02057706 + t * (0.02635537 + t * (-0.01647633 + t * 0.00392377)))))));
   return k - 0.5 * Math.log(k) + Math.log(p);
 }
 
@@ -47,7 +49,11 @@ export class VonMises implements Distribution {
     this.concentration = broadcastParam(options.concentration, this.dim, 'concentration', 0);
     this.concentration.forEach((k, i) => {
       if (!(k >= 0) || !Number.isFinite(k)) {
-        throw new BoltzflowError('INVALID_VALUE', 'Concentration must be finite and ≥ 0', { argument: 'concentration', expected: `≥ 0 at index ${i}`, received: String(k) });
+        throw new BoltzflowError('INVALID_VALUE', 'Concentration must be finite and ≥ 0', {
+          argument: 'concentration',
+          expected: `≥ 0 at index ${i}`,
+          received: String(k),
+        });
       }
     });
     this.logNorm = this.concentration.reduce((s, k) => s + Math.log(2 * Math.PI) + logBesselI0(k), 0);

@@ -83,7 +83,7 @@ describe('MeanFreeNormal', () => {
     const sq = tf.tidy(() => tf.sum(tf.square(x), 1).arraySync() as number[]);
     const mean = sq.reduce((a, b) => a + b, 0) / sq.length;
     // ‖x‖²/σ² ~ χ²_k with k = 9: variance 2k σ⁴.
-    const se = Math.sqrt(2 * 9) * 1.5 ** 2 / Math.sqrt(sq.length);
+    const se = (Math.sqrt(2 * 9) * 1.5 ** 2) / Math.sqrt(sq.length);
     expect(Math.abs(mean - 9 * 1.5 ** 2)).toBeLessThan(5 * se);
     expect(logProb.shape).toEqual([3000]);
     tf.dispose([x, logProb]);
@@ -94,7 +94,11 @@ describe('MeanFreeNormal', () => {
     const c = distributionFromConfig(JSON.parse(JSON.stringify(d.toConfig())));
     expect(c.toConfig()).toEqual(d.toConfig());
     expect(c.dim).toBe(8);
-    for (const bad of [() => new MeanFreeNormal({ particles: 1, spatialDim: 2 }), () => new MeanFreeNormal({ particles: 3, spatialDim: 2, scale: -1 }), () => d.logProb(tf.zeros([2, 7]) as tf.Tensor2D)]) {
+    for (const bad of [
+      () => new MeanFreeNormal({ particles: 1, spatialDim: 2 }),
+      () => new MeanFreeNormal({ particles: 3, spatialDim: 2, scale: -1 }),
+      () => d.logProb(tf.zeros([2, 7]) as tf.Tensor2D),
+    ]) {
       let err: unknown;
       try {
         bad();

@@ -63,7 +63,10 @@ describe('Normal', () => {
     expect(s.trainableVariables).toEqual([]);
     const t = new Normal({ dim: 2, trainable: true, scale: 2 });
     expect(t.trainableVariables.length).toBe(2);
-    const x = tf.tensor2d([[1, 2], [3, -1]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, -1],
+    ]);
     const { grads } = tf.variableGrads(() => tf.neg(tf.mean(t.logProb(x))) as tf.Scalar, t.trainableVariables);
     // d(−mean log p)/dμ = −mean((x−μ)/σ²)
     const gLoc = grads[t.trainableVariables[0].name].arraySync() as number[];
@@ -163,7 +166,10 @@ describe('TransformedDistribution', () => {
     expect(cfg.bijector.type).toBe('TestAffine');
     expect(() => distributionFromConfig(cfg)).toThrow(/bijectorFromConfig/);
     const r = distributionFromConfig(cfg, { bijectorFromConfig: testBijectorFromConfig }) as TransformedDistribution;
-    const x = tf.tensor2d([[0.3, 1.1], [-2, 4]]);
+    const x = tf.tensor2d([
+      [0.3, 1.1],
+      [-2, 4],
+    ]);
     const a = td.logProb(x).arraySync() as number[];
     const b = r.logProb(x).arraySync() as number[];
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));

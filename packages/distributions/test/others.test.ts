@@ -66,14 +66,65 @@ describe('MultivariateNormal', () => {
   });
 
   it('rejects singular, non-positive, non-triangular and non-SPD input naming the argument', () => {
-    expect(() => new MultivariateNormal({ scaleTril: [[1, 0], [2, 0]] })).toThrow(/'scaleTril'.*positive diagonal/);
-    expect(() => new MultivariateNormal({ scaleTril: [[-1, 0], [0, 1]] })).toThrow(BoltzflowError);
-    expect(() => new MultivariateNormal({ scaleTril: [[1, 0.5], [0, 1]] })).toThrow(/lower triangular/);
-    expect(() => new MultivariateNormal({ scaleTril: [[1, 0], [NaN, 1]] })).toThrow(/'scaleTril'/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          scaleTril: [
+            [1, 0],
+            [2, 0],
+          ],
+        }),
+    ).toThrow(/'scaleTril'.*positive diagonal/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          scaleTril: [
+            [-1, 0],
+            [0, 1],
+          ],
+        }),
+    ).toThrow(BoltzflowError);
+    expect(
+      () =>
+        new MultivariateNormal({
+          scaleTril: [
+            [1, 0.5],
+            [0, 1],
+          ],
+        }),
+    ).toThrow(/lower triangular/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          scaleTril: [
+            [1, 0],
+            [NaN, 1],
+          ],
+        }),
+    ).toThrow(/'scaleTril'/);
     expect(() => new MultivariateNormal({ scaleTril: [[1, 0]] as number[][] })).toThrow(/'scaleTril'/);
-    expect(() => MultivariateNormal.fromCovariance([[1, 2], [2, 1]])).toThrow(/positive definite.*'covariance'/);
-    expect(() => MultivariateNormal.fromCovariance([[1, 0.1], [0.2, 1]])).toThrow(/symmetric/);
-    expect(() => new MultivariateNormal({ loc: [0, 0, 0], scaleTril: [[1, 0], [0, 1]] })).toThrow(/'loc'/);
+    expect(() =>
+      MultivariateNormal.fromCovariance([
+        [1, 2],
+        [2, 1],
+      ]),
+    ).toThrow(/positive definite.*'covariance'/);
+    expect(() =>
+      MultivariateNormal.fromCovariance([
+        [1, 0.1],
+        [0.2, 1],
+      ]),
+    ).toThrow(/symmetric/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          loc: [0, 0, 0],
+          scaleTril: [
+            [1, 0],
+            [0, 1],
+          ],
+        }),
+    ).toThrow(/'loc'/);
     const d = MultivariateNormal.fromCovariance(C);
     const x = tf.zeros([2, 3]) as tf.Tensor2D;
     expect(() => d.logProb(x)).toThrow(/'x'/);
@@ -101,7 +152,12 @@ describe('MultivariateNormal', () => {
 describe('Uniform', () => {
   it('is −log volume inside, −Infinity (not NaN) outside, and integrates to 1', () => {
     const u = new Uniform({ low: [-1, 0], high: [1, 3] });
-    const x = tf.tensor2d([[0, 1], [1.5, 1], [0, -0.1], [NaN, 1]]);
+    const x = tf.tensor2d([
+      [0, 1],
+      [1.5, 1],
+      [0, -0.1],
+      [NaN, 1],
+    ]);
     const lp = Array.from(u.logProb(x).dataSync());
     expect(lp[0]).toBeCloseTo(-Math.log(6), 5);
     expect(lp[1]).toBe(-Infinity);

@@ -17,7 +17,8 @@ function besselI(nu: 0 | 1, kappa: number): number {
 
 describe('VonMises', () => {
   it('logBesselI0 matches the power series (relative 1e-6) up to κ = 100', () => {
-    for (const k of [0, 0.1, 1, 3.7, 3.8, 10, 30, 100]) expect(Math.abs(logBesselI0(k) - Math.log(besselI(0, k)))).toBeLessThan(1e-6 * Math.max(1, Math.log(besselI(0, k))));
+    for (const k of [0, 0.1, 1, 3.7, 3.8, 10, 30, 100])
+      expect(Math.abs(logBesselI0(k) - Math.log(besselI(0, k)))).toBeLessThan(1e-6 * Math.max(1, Math.log(besselI(0, k))));
   });
 
   it('log-density is κ cos(x − μ) − log 2πI₀(κ) and integrates to 1 (trapezoid quadrature over the circle)', () => {
@@ -38,7 +39,12 @@ describe('VonMises', () => {
     });
     // The joint density is the product.
     const joint = d.logProb(x).arraySync() as number[];
-    joint.forEach((v, j) => expect(v).toBeCloseTo(cols.reduce((s, c) => s + c[j]!, 0), 3));
+    joint.forEach((v, j) =>
+      expect(v).toBeCloseTo(
+        cols.reduce((s, c) => s + c[j]!, 0),
+        3,
+      ),
+    );
     tf.dispose(x);
     [d, ...per].forEach((p) => p.dispose());
   });
@@ -69,7 +75,15 @@ describe('VonMises', () => {
 
   it('is −Infinity outside (−π, π], rebuilds from its config and rejects κ < 0', () => {
     const d = new VonMises({ dim: 2, concentration: 1 });
-    const lp = d.logProb(tf.tensor2d([[0, 3.2], [-Math.PI, 0], [Math.PI, 0]])).arraySync() as number[];
+    const lp = d
+      .logProb(
+        tf.tensor2d([
+          [0, 3.2],
+          [-Math.PI, 0],
+          [Math.PI, 0],
+        ]),
+      )
+      .arraySync() as number[];
     expect(lp[0]).toBe(-Infinity);
     expect(lp[1]).toBe(-Infinity);
     expect(Number.isFinite(lp[2]!)).toBe(true);
@@ -84,7 +98,10 @@ describe('ProductDistribution (normal bonds/angles beside von Mises torsions)', 
   it('log-density is the sum over blocks, samples are the blocks side by side, config round-trips', () => {
     const p = new ProductDistribution([Normal.standard(2), new VonMises({ dim: 1, concentration: 3, loc: 0.5 })]);
     expect(p.dim).toBe(3);
-    const x = tf.tensor2d([[0.1, -1.2, 0.4], [2, 0.3, -3]]);
+    const x = tf.tensor2d([
+      [0.1, -1.2, 0.4],
+      [2, 0.3, -3],
+    ]);
     const lp = p.logProb(x).arraySync() as number[];
     const xv = x.arraySync() as number[][];
     xv.forEach((r, i) => {

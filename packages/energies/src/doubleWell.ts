@@ -287,7 +287,8 @@ function columnCoefficients(rows: number, k: DoubleWellCoefficients): Float32Arr
  * changes nothing that float32 could represent (|x| > 1.7e19 overflows u anyway). NaN inputs still give NaN.
  */
 export function doubleWellTerms(x: tf.Tensor2D, k: DoubleWellCoefficients, withGrad = false): { u: tf.Tensor1D; grad?: tf.Tensor2D } {
-  if (x.shape[1] !== 2) throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
+  if (x.shape[1] !== 2)
+    throw new BoltzflowError('INVALID_SHAPE', 'Expected two columns', { argument: 'x', expected: '[n, 2]', received: `[${x.shape.join(', ')}]` });
   const m = x.shape[0];
   const [ha, hb, hc, hb2, hc4] = columnCoefficients(m, k);
   const coef = (h: Float32Array) => tf.tensor2d(h, [m, 2], 'float32');

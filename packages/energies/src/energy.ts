@@ -21,7 +21,11 @@ export function energyFromFunction(fn: (x: tf.Tensor2D) => tf.Tensor1D, dim: num
         const u: unknown = fn(x);
         if (!(u instanceof tf.Tensor)) {
           const received = u === null ? 'null' : Array.isArray(u) ? 'an array' : u instanceof Promise ? 'a Promise (fn must be synchronous)' : typeof u;
-          throw new BoltzflowError('INVALID_VALUE', `User energy '${name}' did not return a tensor`, { argument: 'fn', expected: `a float32 tensor [${n}]`, received });
+          throw new BoltzflowError('INVALID_VALUE', `User energy '${name}' did not return a tensor`, {
+            argument: 'fn',
+            expected: `a float32 tensor [${n}]`,
+            received,
+          });
         }
         if (u.dtype !== 'float32' || u.rank !== 1 || u.shape[0] !== n) {
           const wrongType = u.dtype !== 'float32';

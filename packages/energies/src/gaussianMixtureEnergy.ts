@@ -41,8 +41,12 @@ export class GaussianMixtureEnergy implements Energy {
   private readonly logNorm: tf.Tensor2D;
 
   constructor(options: GaussianMixtureEnergyOptions) {
-    if (!options || !options.means || typeof options.means.length !== 'number' || options.means.length < 1) {
-      throw new BoltzflowError('INVALID_VALUE', 'Gaussian mixture needs means', { argument: 'means', expected: '[K][dim] with K >= 1', received: String(options?.means) });
+    if (!options?.means || typeof options.means.length !== 'number' || options.means.length < 1) {
+      throw new BoltzflowError('INVALID_VALUE', 'Gaussian mixture needs means', {
+        argument: 'means',
+        expected: '[K][dim] with K >= 1',
+        received: String(options?.means),
+      });
     }
     const K = options.means.length;
     const dim = options.means[0]?.length;
@@ -63,7 +67,11 @@ export class GaussianMixtureEnergy implements Energy {
     this.dim = dim;
     this.name = `gmm(${K}x${dim})`;
     this.meansT = tf.tensor3d(this.means.flat(), [1, K, dim], 'float32');
-    this.negHalfPrec = tf.tensor2d(this.scales.map((s) => -0.5 / (s * s)), [1, K], 'float32');
+    this.negHalfPrec = tf.tensor2d(
+      this.scales.map((s) => -0.5 / (s * s)),
+      [1, K],
+      'float32',
+    );
     this.logNorm = tf.tensor2d(
       this.scales.map((s, k) => Math.log(this.weights[k]) - dim * Math.log(s) - 0.5 * dim * LOG_2PI),
       [1, K],

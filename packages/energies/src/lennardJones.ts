@@ -49,13 +49,27 @@ export class LennardJones implements Energy {
   private readonly geometry: PairGeometry;
 
   constructor(options: LennardJonesOptions = {}) {
-    const o = { particles: 13, spatialDim: 3, epsilon: 1, rm: 1, tau: 1, oscillatorScale: 1, pairSum: 'i<j' as const, distanceEps: 1e-8, ...definedOnly(options) };
+    const o = {
+      particles: 13,
+      spatialDim: 3,
+      epsilon: 1,
+      rm: 1,
+      tau: 1,
+      oscillatorScale: 1,
+      pairSum: 'i<j' as const,
+      distanceEps: 1e-8,
+      ...definedOnly(options),
+    };
     assertPositive(o.epsilon, 'epsilon');
     assertPositive(o.rm, 'rm');
     assertPositive(o.tau, 'tau');
     assertNonNegative(o.oscillatorScale, 'oscillatorScale');
     if (o.pairSum !== 'i<j' && o.pairSum !== 'i!=j') {
-      throw new BoltzflowError('INVALID_VALUE', 'Unknown pair-sum convention', { argument: 'pairSum', expected: "'i<j' or 'i!=j'", received: JSON.stringify(o.pairSum) });
+      throw new BoltzflowError('INVALID_VALUE', 'Unknown pair-sum convention', {
+        argument: 'pairSum',
+        expected: "'i<j' or 'i!=j'",
+        received: JSON.stringify(o.pairSum),
+      });
     }
     const soft = options.softCore === undefined ? 0.6 * o.rm : options.softCore;
     if (soft !== false) assertPositive(soft, 'softCore');

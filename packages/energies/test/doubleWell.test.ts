@@ -57,7 +57,11 @@ describe('DoubleWell', () => {
     const [left, top, right] = r;
     expect(left).toBeCloseTo(-1.71, 1);
     expect(right).toBeCloseTo(1.75, 1);
-    const x = tf.tensor2d([[left, 0], [top, 0], [right, 0]]);
+    const x = tf.tensor2d([
+      [left, 0],
+      [top, 0],
+      [right, 0],
+    ]);
     const u = dw.energy(x).arraySync() as number[];
     const g = rows(dw.grad(x));
     for (const gi of g) expect(Math.abs(gi[0]) + Math.abs(gi[1])).toBeLessThan(2e-4 * 50);
@@ -129,7 +133,10 @@ describe('DoubleWell', () => {
   });
 
   it('does not leak tensors', () => {
-    const x = tf.tensor2d([[0.1, 0.2], [1, -1]]);
+    const x = tf.tensor2d([
+      [0.1, 0.2],
+      [1, -1],
+    ]);
     expect(leakCount(() => tf.dispose([dw.energy(x), dw.grad(x)]))).toBe(0);
     tf.dispose(x);
   });

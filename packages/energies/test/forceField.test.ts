@@ -130,7 +130,13 @@ describe.skipIf(!hasOpenMM)('ForceFieldEnergy against OpenMM (Reference platform
         expect(Math.abs(a[m]! - b[m]!)).toBeLessThan(1e-4 * Math.abs(b[m]!) + 1e-3);
       }
     };
-    ref.groups.forEach((g, k) => check(g, ours[g]!, ref.energies.map((e) => e[k]!)));
+    ref.groups.forEach((g, k) =>
+      check(
+        g,
+        ours[g]!,
+        ref.energies.map((e) => e[k]!),
+      ),
+    );
     check('total', oursTotal, refTotal);
     expect(worst).toBeLessThan(1);
     tf.dispose([terms.HarmonicAngleForce, terms.HarmonicBondForce, terms.NonbondedForce, terms.PeriodicTorsionForce, total]);
@@ -200,7 +206,9 @@ describe('bad input', () => {
     const xml = AMBER99SBILDN_ALANINE_DIPEPTIDE_XML.replace('</ForceField>', '<GBSAOBCForce/></ForceField>');
     expect(() => ForceFieldEnergy.fromOpenMM({ pdb: ALANINE_DIPEPTIDE_PDB, forceField: xml })).toThrow(/GBSAOBCForce/);
     expect(() => ForceFieldEnergy.fromOpenMM({ pdb: ALANINE_DIPEPTIDE_PDB, forceField: '<ForceField><AtomTypes></ForceField>' })).toThrow(BoltzflowError);
-    expect(() => ForceFieldEnergy.fromOpenMM({ pdb: ALANINE_DIPEPTIDE_PDB, forceField: AMBER99SBILDN_ALANINE_DIPEPTIDE_XML, temperature: -1 })).toThrow(BoltzflowError);
+    expect(() => ForceFieldEnergy.fromOpenMM({ pdb: ALANINE_DIPEPTIDE_PDB, forceField: AMBER99SBILDN_ALANINE_DIPEPTIDE_XML, temperature: -1 })).toThrow(
+      BoltzflowError,
+    );
   });
 
   it('overlapping atoms give large finite energies and finite gradients', () => {

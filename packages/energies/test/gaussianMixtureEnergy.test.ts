@@ -21,13 +21,26 @@ function massOf(e: GaussianMixtureEnergy, lo: number, hi: number, h: number): nu
 }
 
 describe('GaussianMixtureEnergy', () => {
-  const small = () => new GaussianMixtureEnergy({ means: [[-2, 0], [1, 1], [3, -2]], scale: [0.7, 1, 0.5], weights: [1, 2, 1] });
+  const small = () =>
+    new GaussianMixtureEnergy({
+      means: [
+        [-2, 0],
+        [1, 1],
+        [3, -2],
+      ],
+      scale: [0.7, 1, 0.5],
+      weights: [1, 2, 1],
+    });
 
   it('matches −log Σ w N(x; μ, σ²I) computed in the test, and exp(−u) integrates to 1', () => {
     const e = small();
     const ref = (p: number[]): number => {
       let s = 0;
-      const mus = [[-2, 0], [1, 1], [3, -2]];
+      const mus = [
+        [-2, 0],
+        [1, 1],
+        [3, -2],
+      ];
       const sds = [0.7, 1, 0.5];
       const ws = [0.25, 0.5, 0.25];
       for (let k = 0; k < 3; k++) {
@@ -67,7 +80,11 @@ describe('GaussianMixtureEnergy', () => {
     const v = s.arraySync() as number[][];
     const mean = [0, 1].map((d) => v.reduce((acc, r) => acc + r[d], 0) / n);
     const ws = [0.25, 0.5, 0.25];
-    const mus = [[-2, 0], [1, 1], [3, -2]];
+    const mus = [
+      [-2, 0],
+      [1, 1],
+      [3, -2],
+    ];
     const sds = [0.7, 1, 0.5];
     for (let d = 0; d < 2; d++) {
       const mu = ws.reduce((acc, w, k) => acc + w * mus[k][d], 0);

@@ -46,7 +46,13 @@ function minimise(f: (p: number[]) => number, start: number[]): number[] {
 
 describe('MuellerBrown', () => {
   it('matches the published formula, and k scales it', () => {
-    const pts = [[-0.5, 1.5], [0.6, 0.03], [0, 0.5], [-1, 1], [0.3, 0.3]];
+    const pts = [
+      [-0.5, 1.5],
+      [0.6, 0.03],
+      [0, 0.5],
+      [-1, 1],
+      [0.3, 0.3],
+    ];
     const x = tf.tensor2d(pts);
     const u1 = new MuellerBrown().energy(x).arraySync() as number[];
     const u01 = MuellerBrown.boltzmannGenerator().energy(x).arraySync() as number[];
@@ -59,7 +65,11 @@ describe('MuellerBrown', () => {
 
   it('has the three known minima (found by Newton in the test) with vanishing gradient', () => {
     const e = new MuellerBrown();
-    const starts = [[-0.55, 1.45], [0.62, 0.03], [-0.05, 0.47]];
+    const starts = [
+      [-0.55, 1.45],
+      [0.62, 0.03],
+      [-0.05, 0.47],
+    ];
     const published = [-146.7, -108.17, -80.77];
     const minima = starts.map((s) => minimise(mb, s));
     minima.forEach((m, i) => expect(mb(m)).toBeCloseTo(published[i], 1));
@@ -76,7 +86,12 @@ describe('MuellerBrown', () => {
 
   it('autodiff gradient matches float64 finite differences', () => {
     const e = new MuellerBrown();
-    const pts = [[-0.8, 0.6], [0.2, 0.9], [0.5, 0.1], [-1.2, 1.7]];
+    const pts = [
+      [-0.8, 0.6],
+      [0.2, 0.9],
+      [0.5, 0.1],
+      [-1.2, 1.7],
+    ];
     const x = tf.tensor2d(pts);
     const g = rows(energyGrad(e, x));
     pts.forEach((p, i) => fdGrad(mb, p).forEach((v, k) => expect(Math.abs(g[i][k] - v)).toBeLessThan(2e-3 * (1 + Math.abs(v)))));

@@ -34,7 +34,10 @@ function transform(x: number[], P: number, S: number, seed: number): number[] {
   let R: number[][];
   if (S === 2) {
     const t = 2 * Math.PI * rng.nextUniform();
-    R = [[Math.cos(t), -Math.sin(t)], [Math.sin(t), Math.cos(t)]];
+    R = [
+      [Math.cos(t), -Math.sin(t)],
+      [Math.sin(t), Math.cos(t)],
+    ];
   } else {
     // rotation from a random unit quaternion
     const q = [rng.nextNormal(), rng.nextNormal(), rng.nextNormal(), rng.nextNormal()];
@@ -103,7 +106,11 @@ describe('MultiDoubleWell (DW4)', () => {
     const pair = new MultiDoubleWell({ particles: 2 });
     const delta = Math.sqrt(4 / (2 * 0.9));
     for (const r of [4 - delta, 4 + delta]) {
-      const x = tf.tensor2d([[0, 0, r, 0], [0, 0, r - 0.05, 0], [0, 0, r + 0.05, 0]]);
+      const x = tf.tensor2d([
+        [0, 0, r, 0],
+        [0, 0, r - 0.05, 0],
+        [0, 0, r + 0.05, 0],
+      ]);
       const u = Array.from(pair.energy(x).dataSync());
       expect(u[0]).toBeCloseTo(-16 / (4 * 0.9), 3);
       expect(u[0]).toBeLessThan(u[1]);
@@ -125,7 +132,10 @@ describe('MultiDoubleWell (DW4)', () => {
   });
 
   it('coincident particles give finite energy and gradient; width mismatch throws', () => {
-    const x = tf.tensor2d([[1, 1, 1, 1, 0, 0, 3, 3], [0, 0, 0, 0, 0, 0, 0, 0]]);
+    const x = tf.tensor2d([
+      [1, 1, 1, 1, 0, 0, 3, 3],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+    ]);
     const u = Array.from(e.energy(x).dataSync());
     const g = energyGrad(e, x).dataSync();
     expect(u.every(Number.isFinite)).toBe(true);

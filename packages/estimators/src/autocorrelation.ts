@@ -45,7 +45,11 @@ export function autocorrelationOf(x: Float64Array, argument: string): Float64Arr
   const acov = autocovarianceOf(x);
   const v = acov[0];
   if (!(v > 0)) {
-    throw new BoltzflowError('INVALID_VALUE', 'Series is constant; its autocorrelation is undefined', { argument, expected: 'non-zero variance', received: 'variance 0' });
+    throw new BoltzflowError('INVALID_VALUE', 'Series is constant; its autocorrelation is undefined', {
+      argument,
+      expected: 'non-zero variance',
+      received: 'variance 0',
+    });
   }
   for (let t = 0; t < acov.length; t++) acov[t] /= v;
   return acov;

@@ -46,12 +46,17 @@ function combinedAutocorrelation(chains: readonly Float64Array[]): (t: number) =
 function checkNotConstant(chains: readonly Float64Array[], argument: string): void {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const ch of chains) for (let i = 0; i < ch.length; i++) {
-    if (ch[i] < lo) lo = ch[i];
-    if (ch[i] > hi) hi = ch[i];
-  }
+  for (const ch of chains)
+    for (let i = 0; i < ch.length; i++) {
+      if (ch[i] < lo) lo = ch[i];
+      if (ch[i] > hi) hi = ch[i];
+    }
   if (hi - lo < 1e-15) {
-    throw new BoltzflowError('INVALID_VALUE', 'Chains are constant; their effective sample size is undefined', { argument, expected: 'non-zero variance', received: `all draws equal ${lo}` });
+    throw new BoltzflowError('INVALID_VALUE', 'Chains are constant; their effective sample size is undefined', {
+      argument,
+      expected: 'non-zero variance',
+      received: `all draws equal ${lo}`,
+    });
   }
 }
 
@@ -149,11 +154,18 @@ export function effectiveSampleSize(chains: ChainsLike, options: EffectiveSample
       const split = splitChains(c);
       const essAt = (p: number): number => {
         const q = quantileLinear(sorted, p);
-        return essOfChains(split.map((ch) => ch.map((x) => (x <= q ? 1 : 0))), 'chains');
+        return essOfChains(
+          split.map((ch) => ch.map((x) => (x <= q ? 1 : 0))),
+          'chains',
+        );
       };
       return Math.min(essAt(0.05), essAt(0.95));
     }
     default:
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown ESS method', { argument: 'options.method', expected: "'bulk' | 'tail' | 'mean' | 'basic'", received: String(method) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown ESS method', {
+        argument: 'options.method',
+        expected: "'bulk' | 'tail' | 'mean' | 'basic'",
+        received: String(method),
+      });
   }
 }

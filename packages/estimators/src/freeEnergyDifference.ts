@@ -20,7 +20,11 @@ export interface FreeEnergyDifferenceOptions {
 export function freeEnergyDifference(work: SeriesLike, options: FreeEnergyDifferenceOptions = {}): { deltaF: number; stderr: number } {
   const direction = options.direction ?? 'forward';
   if (direction !== 'forward' && direction !== 'reverse') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown direction', { argument: 'options.direction', expected: "'forward' | 'reverse'", received: String(direction) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown direction', {
+      argument: 'options.direction',
+      expected: "'forward' | 'reverse'",
+      received: String(direction),
+    });
   }
   const w = toFloat64(work, 'work');
   const { logZ, stderr } = logPartition(w.map((x) => -x));

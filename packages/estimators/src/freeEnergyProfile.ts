@@ -47,7 +47,12 @@ function binEdges(x: Float64Array, options: FreeEnergyProfileOptions): Float64Ar
     }
     const e = toFloat64(options.edges, 'options.edges', { minLength: 2 });
     for (let i = 1; i < e.length; i++) {
-      if (!(e[i] > e[i - 1])) throw new BoltzflowError('INVALID_CONFIG', 'Edges must be strictly increasing', { argument: 'options.edges', expected: `> ${e[i - 1]} at index ${i}`, received: String(e[i]) });
+      if (!(e[i] > e[i - 1]))
+        throw new BoltzflowError('INVALID_CONFIG', 'Edges must be strictly increasing', {
+          argument: 'options.edges',
+          expected: `> ${e[i - 1]} at index ${i}`,
+          received: String(e[i]),
+        });
     }
     return e;
   }
@@ -58,7 +63,11 @@ function binEdges(x: Float64Array, options: FreeEnergyProfileOptions): Float64Ar
   if (options.range !== undefined) {
     [lo, hi] = options.range;
     if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Range must be finite with lo < hi', { argument: 'options.range', expected: '[lo, hi], lo < hi', received: `[${lo}, ${hi}]` });
+      throw new BoltzflowError('INVALID_CONFIG', 'Range must be finite with lo < hi', {
+        argument: 'options.range',
+        expected: '[lo, hi], lo < hi',
+        received: `[${lo}, ${hi}]`,
+      });
     }
   } else {
     lo = Infinity;
@@ -121,7 +130,11 @@ export function freeEnergyProfile(coordinate: SeriesLike, options: FreeEnergyPro
     const { reducedEnergies, counts, targetReducedEnergies } = options.mbar;
     const fit = mbar(reducedEnergies, counts, { skipCovariance: true });
     if (fit.logDenominator.length !== n) {
-      throw new BoltzflowError('INVALID_SHAPE', 'MBAR samples must be the coordinate samples', { argument: 'options.mbar.counts', expected: `Σ counts = ${n}`, received: String(fit.logDenominator.length) });
+      throw new BoltzflowError('INVALID_SHAPE', 'MBAR samples must be the coordinate samples', {
+        argument: 'options.mbar.counts',
+        expected: `Σ counts = ${n}`,
+        received: String(fit.logDenominator.length),
+      });
     }
     const lw = mbarReweight(fit, targetReducedEnergies ?? new Float64Array(n)).logWeights;
     let m = -Infinity;
@@ -163,7 +176,11 @@ export function freeEnergyProfile(coordinate: SeriesLike, options: FreeEnergyPro
     totalW2 += w[i] * w[i];
   }
   if (!(totalW > 0)) {
-    throw new BoltzflowError('INVALID_VALUE', 'No weighted sample falls inside the bins', { argument: 'coordinate', expected: 'samples within the edges', received: `${outside} of ${n} outside` });
+    throw new BoltzflowError('INVALID_VALUE', 'No weighted sample falls inside the bins', {
+      argument: 'coordinate',
+      expected: 'samples within the edges',
+      received: `${outside} of ${n} outside`,
+    });
   }
   const raw = negLogDensity(sums, widths);
   let fmin = Infinity;
@@ -175,7 +192,11 @@ export function freeEnergyProfile(coordinate: SeriesLike, options: FreeEnergyPro
     const { samples, rng } = options.bootstrap;
     assertInteger(samples, 'options.bootstrap.samples', 2);
     if (!rng || typeof rng.nextInt !== 'function') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Bootstrap needs an Rng', { argument: 'options.bootstrap.rng', expected: 'Rng from createRng', received: typeof rng });
+      throw new BoltzflowError('INVALID_CONFIG', 'Bootstrap needs an Rng', {
+        argument: 'options.bootstrap.rng',
+        expected: 'Rng from createRng',
+        received: typeof rng,
+      });
     }
     const s1 = new Float64Array(k);
     const s2 = new Float64Array(k);
@@ -210,7 +231,7 @@ export function freeEnergyProfile(coordinate: SeriesLike, options: FreeEnergyPro
       const a2 = sums2[j] / n;
       // E[ψ²] with ψ = w·1_k/a − w·1_in/mw, whose in-sample mean is 0
       const e2 = a2 / (a * a) - (2 * a2) / (a * mw) + mw2 / (mw * mw);
-      stderr[j] = Math.sqrt(Math.max(0, e2) * (n / (n - 1)) / n);
+      stderr[j] = Math.sqrt((Math.max(0, e2) * (n / (n - 1))) / n);
     }
   }
   return { centers, edges, F, stderr, counts, probabilities, outside, stderrMethod: options.bootstrap ? 'bootstrap' : 'delta' };

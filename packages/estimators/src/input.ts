@@ -24,11 +24,7 @@ function isSeries(v: unknown): v is Series {
  * Copies a 1-D input into float64. `allow` relaxes the finiteness check:
  * 'finite' (default) rejects NaN/±Inf, 'logWeights' allows -Infinity (zero weight) but not NaN/+Inf.
  */
-export function toFloat64(
-  v: unknown,
-  argument: string,
-  opts: { allow?: 'finite' | 'logWeights'; minLength?: number } = {},
-): Float64Array {
+export function toFloat64(v: unknown, argument: string, opts: { allow?: 'finite' | 'logWeights'; minLength?: number } = {}): Float64Array {
   let out: Float64Array;
   if (v instanceof tf.Tensor) {
     if (v.rank !== 1) {
@@ -77,7 +73,11 @@ export function assertSameLength(a: ArrayLike<number>, b: ArrayLike<number>, arg
 export function toLogWeights(v: unknown, argument: string): Float64Array {
   const lw = toFloat64(v, argument, { allow: 'logWeights' });
   if (!lw.some((x) => Number.isFinite(x))) {
-    throw new BoltzflowError('INVALID_VALUE', 'All log weights are -Infinity', { argument, expected: 'at least one finite log weight', received: 'all -Infinity' });
+    throw new BoltzflowError('INVALID_VALUE', 'All log weights are -Infinity', {
+      argument,
+      expected: 'at least one finite log weight',
+      received: 'all -Infinity',
+    });
   }
   return lw;
 }
@@ -96,7 +96,11 @@ export function toChains(v: unknown, argument: string, minDraws = 1): Float64Arr
       chains = [];
       for (let c = 0; c < m; c++) chains.push(Float64Array.from(data.subarray(c * n, (c + 1) * n)));
     } else {
-      throw new BoltzflowError('INVALID_SHAPE', 'Expected a chain or chains', { argument, expected: '[draws] or [chains, draws]', received: `[${v.shape.join(', ')}]` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Expected a chain or chains', {
+        argument,
+        expected: '[draws] or [chains, draws]',
+        received: `[${v.shape.join(', ')}]`,
+      });
     }
   } else if (isSeries(v)) {
     chains = [toFloat64(v, argument, { minLength: minDraws })];
@@ -116,14 +120,26 @@ export function toChains(v: unknown, argument: string, minDraws = 1): Float64Arr
   for (let c = 0; c < chains.length; c++) {
     const ch = chains[c];
     if (ch.length !== n) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Chains must all have the same length', { argument: `${argument}[${c}]`, expected: `length ${n}`, received: `length ${ch.length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Chains must all have the same length', {
+        argument: `${argument}[${c}]`,
+        expected: `length ${n}`,
+        received: `length ${ch.length}`,
+      });
     }
     if (ch.length < minDraws) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Chain is too short', { argument: `${argument}[${c}]`, expected: `length >= ${minDraws}`, received: `length ${ch.length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Chain is too short', {
+        argument: `${argument}[${c}]`,
+        expected: `length >= ${minDraws}`,
+        received: `length ${ch.length}`,
+      });
     }
     for (let i = 0; i < ch.length; i++) {
       if (!Number.isFinite(ch[i])) {
-        throw new BoltzflowError('NON_FINITE', 'Chain contains NaN or Inf', { argument: `${argument}[${c}]`, expected: 'finite values', received: `${ch[i]} at index ${i}` });
+        throw new BoltzflowError('NON_FINITE', 'Chain contains NaN or Inf', {
+          argument: `${argument}[${c}]`,
+          expected: 'finite values',
+          received: `${ch[i]} at index ${i}`,
+        });
       }
     }
   }

@@ -11,10 +11,19 @@ export function symmetricEigen(a: readonly (readonly number[])[] | readonly Floa
   const n = a.length;
   for (let i = 0; i < n; i++) {
     if (a[i].length !== n) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Matrix must be square', { argument: 'matrix', expected: `${n} columns in row ${i}`, received: `${a[i].length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Matrix must be square', {
+        argument: 'matrix',
+        expected: `${n} columns in row ${i}`,
+        received: `${a[i].length}`,
+      });
     }
     for (let j = 0; j < n; j++) {
-      if (!Number.isFinite(a[i][j])) throw new BoltzflowError('NON_FINITE', 'Matrix has a non-finite entry', { argument: 'matrix', expected: 'finite', received: `${a[i][j]} at [${i}][${j}]` });
+      if (!Number.isFinite(a[i][j]))
+        throw new BoltzflowError('NON_FINITE', 'Matrix has a non-finite entry', {
+          argument: 'matrix',
+          expected: 'finite',
+          received: `${a[i][j]} at [${i}][${j}]`,
+        });
     }
   }
   const m = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => 0.5 * (a[i][j] + a[j][i])));

@@ -32,9 +32,18 @@ export interface MbarResult {
 
 function readMatrix(u: readonly ArrayLike<number>[], counts: ArrayLike<number>): { K: number; N: number; logN: number[] } {
   const K = u?.length ?? 0;
-  if (K < 1) throw new BoltzflowError('INVALID_SHAPE', 'Need the reduced energies of at least one state', { argument: 'reducedEnergies', expected: '[K >= 1][N]', received: `${K} rows` });
+  if (K < 1)
+    throw new BoltzflowError('INVALID_SHAPE', 'Need the reduced energies of at least one state', {
+      argument: 'reducedEnergies',
+      expected: '[K >= 1][N]',
+      received: `${K} rows`,
+    });
   if (!counts || counts.length !== K) {
-    throw new BoltzflowError('INVALID_SHAPE', 'One sample count per state', { argument: 'counts', expected: `length ${K}`, received: `length ${counts?.length}` });
+    throw new BoltzflowError('INVALID_SHAPE', 'One sample count per state', {
+      argument: 'counts',
+      expected: `length ${K}`,
+      received: `length ${counts?.length}`,
+    });
   }
   let N = 0;
   const logN: number[] = [];
@@ -46,11 +55,19 @@ function readMatrix(u: readonly ArrayLike<number>[], counts: ArrayLike<number>):
   }
   for (let k = 0; k < K; k++) {
     if (u[k].length !== N) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Every state needs the reduced energy of every sample (N = Σ counts)', { argument: `reducedEnergies[${k}]`, expected: `length ${N}`, received: `length ${u[k].length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Every state needs the reduced energy of every sample (N = Σ counts)', {
+        argument: `reducedEnergies[${k}]`,
+        expected: `length ${N}`,
+        received: `length ${u[k].length}`,
+      });
     }
     for (let n = 0; n < N; n++) {
       if (!Number.isFinite(u[k][n]) && u[k][n] !== Infinity) {
-        throw new BoltzflowError('NON_FINITE', 'Reduced energies must be finite (or +Infinity: zero density)', { argument: `reducedEnergies[${k}]`, expected: 'finite or +Infinity', received: `${u[k][n]} at sample ${n}` });
+        throw new BoltzflowError('NON_FINITE', 'Reduced energies must be finite (or +Infinity: zero density)', {
+          argument: `reducedEnergies[${k}]`,
+          expected: 'finite or +Infinity',
+          received: `${u[k][n]} at sample ${n}`,
+        });
       }
     }
   }
@@ -117,9 +134,15 @@ export function mbar(reducedEnergies: readonly ArrayLike<number>[], counts: Arra
   const sampled = logN.map((l, k) => (l > -Infinity ? k : -1)).filter((k) => k >= 0);
   let f: Float64Array = new Float64Array(K);
   if (options.initialF !== undefined) {
-    if (options.initialF.length !== K) throw new BoltzflowError('INVALID_SHAPE', 'One initial free energy per state', { argument: 'initialF', expected: `length ${K}`, received: `length ${options.initialF.length}` });
+    if (options.initialF.length !== K)
+      throw new BoltzflowError('INVALID_SHAPE', 'One initial free energy per state', {
+        argument: 'initialF',
+        expected: `length ${K}`,
+        received: `length ${options.initialF.length}`,
+      });
     for (let k = 0; k < K; k++) {
-      if (!Number.isFinite(options.initialF[k])) throw new BoltzflowError('NON_FINITE', 'Initial free energies must be finite', { argument: `initialF[${k}]`, received: String(options.initialF[k]) });
+      if (!Number.isFinite(options.initialF[k]))
+        throw new BoltzflowError('NON_FINITE', 'Initial free energies must be finite', { argument: `initialF[${k}]`, received: String(options.initialF[k]) });
       f[k] = options.initialF[k];
     }
   }
@@ -222,7 +245,11 @@ export function mbar(reducedEnergies: readonly ArrayLike<number>[], counts: Arra
     for (const i of sampled) gradMax = Math.max(gradMax, Math.abs(wSum[i] - 1));
     if (gradMax < Math.max(tol, 1e-8)) converged = true;
     else {
-      throw new BoltzflowError('NOT_CONVERGED', 'MBAR did not converge', { argument: 'tolerance', expected: `weights of every sampled state summing to 1 within ${tol}`, received: `max deviation ${gradMax.toExponential(2)}` });
+      throw new BoltzflowError('NOT_CONVERGED', 'MBAR did not converge', {
+        argument: 'tolerance',
+        expected: `weights of every sampled state summing to 1 within ${tol}`,
+        received: `max deviation ${gradMax.toExponential(2)}`,
+      });
     }
   }
   // Every state (sampled or not) from the converged denominators; this also fixes f_0 = 0.
@@ -264,7 +291,8 @@ export function mbar(reducedEnergies: readonly ArrayLike<number>[], counts: Arra
         covariance[j][i] = t;
       }
     }
-    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) deltaFError[i][j] = Math.sqrt(Math.max(0, covariance[i][i] + covariance[j][j] - 2 * covariance[i][j]));
+    for (let i = 0; i < K; i++)
+      for (let j = 0; j < K; j++) deltaFError[i][j] = Math.sqrt(Math.max(0, covariance[i][i] + covariance[j][j] - 2 * covariance[i][j]));
   }
   const deltaF = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => f[j] - f[i]));
   return { f, deltaF, deltaFError, covariance, logDenominator: logD, iterations: it, newtonIterations: newton, converged };
@@ -277,12 +305,20 @@ export function mbar(reducedEnergies: readonly ArrayLike<number>[], counts: Arra
 export function mbarReweight(result: MbarResult, targetReducedEnergies: ArrayLike<number>): { logWeights: Float64Array; f: number } {
   const logD = result.logDenominator;
   if (targetReducedEnergies.length !== logD.length) {
-    throw new BoltzflowError('INVALID_SHAPE', 'One target reduced energy per pooled sample', { argument: 'targetReducedEnergies', expected: `length ${logD.length}`, received: `length ${targetReducedEnergies.length}` });
+    throw new BoltzflowError('INVALID_SHAPE', 'One target reduced energy per pooled sample', {
+      argument: 'targetReducedEnergies',
+      expected: `length ${logD.length}`,
+      received: `length ${targetReducedEnergies.length}`,
+    });
   }
   const lw = new Float64Array(logD.length);
   for (let n = 0; n < lw.length; n++) {
     const v = targetReducedEnergies[n];
-    if (Number.isNaN(v) || v === -Infinity) throw new BoltzflowError('NON_FINITE', 'Target reduced energies must be finite or +Infinity', { argument: 'targetReducedEnergies', received: `${v} at ${n}` });
+    if (Number.isNaN(v) || v === -Infinity)
+      throw new BoltzflowError('NON_FINITE', 'Target reduced energies must be finite or +Infinity', {
+        argument: 'targetReducedEnergies',
+        received: `${v} at ${n}`,
+      });
     lw[n] = -v - logD[n];
   }
   const z = logSumExp(lw);

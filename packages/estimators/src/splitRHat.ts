@@ -37,7 +37,11 @@ export function splitRHat(chains: ChainsLike): number {
   const folded = c.map((ch) => ch.map((x) => Math.abs(x - med)));
   const bulk = rHat(zScale(splitChains(c)));
   if (Number.isNaN(bulk)) {
-    throw new BoltzflowError('INVALID_VALUE', 'R-hat is undefined for constant chains', { argument: 'chains', expected: 'non-constant draws', received: 'zero within-chain variance' });
+    throw new BoltzflowError('INVALID_VALUE', 'R-hat is undefined for constant chains', {
+      argument: 'chains',
+      expected: 'non-constant draws',
+      received: 'zero within-chain variance',
+    });
   }
   const tail = rHat(zScale(splitChains(folded)));
   // the folded draws can be constant while x is not (x = median ± a); then only the bulk R̂ is defined

@@ -52,32 +52,52 @@ function toCores(states: StateDefinition): Core[] {
       const lower = s.lower ?? -Infinity;
       const upper = s.upper ?? Infinity;
       if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper)) {
-        throw new BoltzflowError('INVALID_CONFIG', 'State interval must have lower < upper', { argument: `states[${i}]`, expected: 'lower < upper', received: `[${lower}, ${upper})` });
+        throw new BoltzflowError('INVALID_CONFIG', 'State interval must have lower < upper', {
+          argument: `states[${i}]`,
+          expected: 'lower < upper',
+          received: `[${lower}, ${upper})`,
+        });
       }
       return { lower, upper, name: s.name ?? String(i) };
     });
     const sorted = [...cores].sort((a, b) => a.lower - b.lower);
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i].lower < sorted[i - 1].upper) {
-        throw new BoltzflowError('INVALID_CONFIG', 'State intervals overlap', { argument: 'states', expected: 'disjoint intervals', received: `'${sorted[i - 1].name}' and '${sorted[i].name}'` });
+        throw new BoltzflowError('INVALID_CONFIG', 'State intervals overlap', {
+          argument: 'states',
+          expected: 'disjoint intervals',
+          received: `'${sorted[i - 1].name}' and '${sorted[i].name}'`,
+        });
       }
     }
     return cores;
   }
   const spec = states as { thresholds: readonly number[]; deadZone?: number; names?: readonly string[] };
   if (!spec || !Array.isArray(spec.thresholds) || spec.thresholds.length < 1) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Expected state intervals or { thresholds }', { argument: 'states', expected: 'StateInterval[] | { thresholds: number[] }', received: String(states) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Expected state intervals or { thresholds }', {
+      argument: 'states',
+      expected: 'StateInterval[] | { thresholds: number[] }',
+      received: String(states),
+    });
   }
   const t = spec.thresholds;
   const d = spec.deadZone ?? 0;
   assertNonNegative(d, 'states.deadZone');
   for (let i = 0; i < t.length; i++) {
     if (!Number.isFinite(t[i]) || (i > 0 && !(t[i] - t[i - 1] > 2 * d))) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Thresholds must be finite, increasing and more than 2·deadZone apart', { argument: `states.thresholds[${i}]`, expected: `> ${i > 0 ? t[i - 1] + 2 * d : '-Infinity'}`, received: String(t[i]) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Thresholds must be finite, increasing and more than 2·deadZone apart', {
+        argument: `states.thresholds[${i}]`,
+        expected: `> ${i > 0 ? t[i - 1] + 2 * d : '-Infinity'}`,
+        received: String(t[i]),
+      });
     }
   }
   if (spec.names !== undefined && spec.names.length !== t.length + 1) {
-    throw new BoltzflowError('INVALID_CONFIG', 'One name per state', { argument: 'states.names', expected: `length ${t.length + 1}`, received: `length ${spec.names.length}` });
+    throw new BoltzflowError('INVALID_CONFIG', 'One name per state', {
+      argument: 'states.names',
+      expected: `length ${t.length + 1}`,
+      received: `length ${spec.names.length}`,
+    });
   }
   const cores: Core[] = [];
   for (let k = 0; k <= t.length; k++) {
@@ -138,7 +158,10 @@ function resolve(input: StateSequenceLike, state: number | string, argument: str
   const isCounts = typeof input === 'object' && input !== null && 'stateSequence' in input;
   const seq = isCounts ? (input as TransitionCounts).stateSequence : (input as ArrayLike<number>);
   if (!seq || typeof seq.length !== 'number') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a countTransitions result or a committed state sequence', { argument: 'transitions', received: typeof input });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a countTransitions result or a committed state sequence', {
+      argument: 'transitions',
+      received: typeof input,
+    });
   }
   let index: number;
   if (typeof state === 'string') {
@@ -147,7 +170,11 @@ function resolve(input: StateSequenceLike, state: number | string, argument: str
   } else index = state;
   const known = isCounts ? (input as TransitionCounts).names.length : Infinity;
   if (!Number.isInteger(index) || index < 0 || index >= known) {
-    throw new BoltzflowError('INVALID_VALUE', 'Unknown state', { argument, expected: isCounts ? `index in [0, ${known - 1}] or a state name` : 'state index >= 0', received: String(state) });
+    throw new BoltzflowError('INVALID_VALUE', 'Unknown state', {
+      argument,
+      expected: isCounts ? `index in [0, ${known - 1}] or a state name` : 'state index >= 0',
+      received: String(state),
+    });
   }
   return { seq, index };
 }
@@ -169,7 +196,12 @@ function summarise(times: number[]): PassageTimeResult {
  * after the previous arrival in `to` (re-entering `from` via a third state does not restart it) and stops on
  * arrival in `to`. A series that starts inside the core of `from` starts the clock at step 0. Times are in steps × `dt`.
  */
-export function meanFirstPassageTime(transitions: StateSequenceLike, from: number | string, to: number | string, options: { dt?: number } = {}): PassageTimeResult {
+export function meanFirstPassageTime(
+  transitions: StateSequenceLike,
+  from: number | string,
+  to: number | string,
+  options: { dt?: number } = {},
+): PassageTimeResult {
   const a = resolve(transitions, from, 'from');
   const b = resolve(transitions, to, 'to');
   if (a.index === b.index) throw new BoltzflowError('INVALID_VALUE', "'from' and 'to' must differ", { argument: 'to', received: String(to) });

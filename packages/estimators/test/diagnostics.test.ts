@@ -98,7 +98,7 @@ describe('effectiveSampleSize (Stan/ArviZ)', () => {
     const essT = effectiveSampleSize(t);
     t.dispose();
     expect(essT).toBeGreaterThan(2000 / 3 / 2);
-    expect(essT).toBeLessThan(2000 / 3 * 2);
+    expect(essT).toBeLessThan((2000 / 3) * 2);
     const tail = effectiveSampleSize([ar1(2000, 0.5, 8), ar1(2000, 0.5, 9)], { method: 'tail' });
     expect(tail).toBeGreaterThan(100);
     expect(tail).toBeLessThan(4000 * 1.5);
@@ -140,7 +140,12 @@ describe('splitRHat (rank-normalised)', () => {
   it('matches R̂ = √((B/W + N − 1)/N) on rank-normalised split chains computed here', () => {
     // split → [1,2], [5,6], [3,4], [7,8]; ranks equal the values (S = 8)
     const z = (r: number): number => normalQuantile((r - 0.375) / 8.25);
-    const halves = [[1, 2], [5, 6], [3, 4], [7, 8]].map((h) => h.map(z));
+    const halves = [
+      [1, 2],
+      [5, 6],
+      [3, 4],
+      [7, 8],
+    ].map((h) => h.map(z));
     const means = halves.map((h) => (h[0] + h[1]) / 2);
     const w = sampleMean(halves.map((h) => sampleSd(h) ** 2));
     const b = 2 * sampleSd(means) ** 2;

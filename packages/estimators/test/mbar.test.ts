@@ -112,7 +112,9 @@ describe('mbar', () => {
     const pb = [Phi(-0.5) - Phi(-1.5), Phi(0.5) - Phi(-0.5), Phi(1.5) - Phi(0.5)];
     const F = pb.map((q) => -Math.log(q / pb[1]));
     for (let b = 0; b < 3; b++) expect(Math.abs(p.F[b] - F[b])).toBeLessThan(4 * p.stderr[b] + 1e-9);
-    expect(() => freeEnergyProfile(xs, { mbar: { reducedEnergies: u, counts: nPer, targetReducedEnergies: target }, logWeights: target })).toThrow(BoltzflowError);
+    expect(() => freeEnergyProfile(xs, { mbar: { reducedEnergies: u, counts: nPer, targetReducedEnergies: target }, logWeights: target })).toThrow(
+      BoltzflowError,
+    );
   });
 
   it('rejects bad input with typed errors', () => {

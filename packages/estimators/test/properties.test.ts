@@ -55,7 +55,12 @@ describe('properties', () => {
       { numRuns: 80 },
     );
     // x = median ± 1: folded draws constant, bulk R̂ still defined
-    expect(splitRHat([[-1, 1, -1, 1], [1, -1, 1, -1]])).toBeGreaterThan(0);
+    expect(
+      splitRHat([
+        [-1, 1, -1, 1],
+        [1, -1, 1, -1],
+      ]),
+    ).toBeGreaterThan(0);
   });
 
   it('reading tensors leaks nothing and never disposes the inputs', () => {

@@ -83,7 +83,8 @@ function invalid(message: string, received: string): never {
 /** Structural check of a checkpoint (types, sizes); throws CHECKPOINT naming what is wrong. */
 export function validateChainCheckpoint(c: unknown): asserts c is ChainCheckpoint {
   const k = c as ChainCheckpoint;
-  if (!k || typeof k !== 'object' || k.format !== CHAIN_CHECKPOINT_FORMAT) invalid('Not a chain checkpoint', `format ${String((k as { format?: unknown })?.format)}`);
+  if (!k || typeof k !== 'object' || k.format !== CHAIN_CHECKPOINT_FORMAT)
+    invalid('Not a chain checkpoint', `format ${String((k as { format?: unknown })?.format)}`);
   if (k.version !== CHAIN_CHECKPOINT_VERSION) invalid('Unsupported chain checkpoint version', String(k.version));
   for (const f of ['step', 'steps', 'burnIn', 'thin', 'energyEvaluations'] as const) {
     if (!Number.isInteger(k[f]) || k[f] < 0) invalid(`Bad field ${f}`, String(k[f]));
@@ -110,7 +111,11 @@ export function resumeChain<S extends ChainState>(checkpoint: ChainCheckpoint, k
   const sig = kernelSignature(kernel as unknown as Kernel<ChainState>);
   for (const [key, v] of Object.entries(checkpoint.kernel)) {
     if (sig[key] !== v) {
-      throw new BoltzflowError('CHECKPOINT', 'The kernel differs from the checkpoint’s', { argument: 'kernel', expected: `${key} = ${v}`, received: `${key} = ${sig[key]}` });
+      throw new BoltzflowError('CHECKPOINT', 'The kernel differs from the checkpoint’s', {
+        argument: 'kernel',
+        expected: `${key} = ${v}`,
+        received: `${key} = ${sig[key]}`,
+      });
     }
   }
   const state: Record<string, unknown> = { ...checkpoint.stateExtra };

@@ -23,7 +23,8 @@ function fromB64(s: string, dtype: 'float32' | 'int32'): Float32Array | Int32Arr
     throw new BoltzflowError('CHECKPOINT', 'Corrupt array in chain checkpoint', { argument: 'file', received: 'invalid base64' });
   }
   const copy = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  if (copy.length % 4 !== 0) throw new BoltzflowError('CHECKPOINT', 'Corrupt array in chain checkpoint', { argument: 'file', received: `${copy.length} bytes` });
+  if (copy.length % 4 !== 0)
+    throw new BoltzflowError('CHECKPOINT', 'Corrupt array in chain checkpoint', { argument: 'file', received: `${copy.length} bytes` });
   return dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
 }
 
@@ -60,7 +61,12 @@ export async function loadChainCheckpoint(file: string): Promise<ChainCheckpoint
     throw new BoltzflowError('CHECKPOINT', 'Not a chain checkpoint file', { argument: 'file', expected: FILE_FORMAT, received: String(outer.format) });
   }
   const sha = sha256Hex(outer.payload);
-  if (sha !== outer.sha256) throw new BoltzflowError('CHECKPOINT', 'Chain checkpoint checksum mismatch (corrupted file)', { argument: 'file', expected: String(outer.sha256), received: sha });
+  if (sha !== outer.sha256)
+    throw new BoltzflowError('CHECKPOINT', 'Chain checkpoint checksum mismatch (corrupted file)', {
+      argument: 'file',
+      expected: String(outer.sha256),
+      received: sha,
+    });
   const p = JSON.parse(outer.payload);
   const state: Record<string, CheckpointTensor> = {};
   for (const [k, t] of Object.entries(p.state as Record<string, { shape: number[]; dtype: 'float32' | 'int32' | 'bool'; data: string }>)) {

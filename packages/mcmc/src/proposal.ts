@@ -90,7 +90,11 @@ export function drawLogUniform(rng: Rng, n: number): tf.Tensor1D {
  * ratio is u(x) − u(x′) + finite terms and the current state is finite, as a kernel's state always is).
  * Returns the cleaned log ratio, the boolean mask and the 0/1 float vector. Call inside a tidy.
  */
-export function mhDecision(logRatio: tf.Tensor1D, logU: tf.Tensor1D, valid?: tf.Tensor1D): { logAcceptRatio: tf.Tensor1D; mask: tf.Tensor1D; accepted: tf.Tensor1D } {
+export function mhDecision(
+  logRatio: tf.Tensor1D,
+  logU: tf.Tensor1D,
+  valid?: tf.Tensor1D,
+): { logAcceptRatio: tf.Tensor1D; mask: tf.Tensor1D; accepted: tf.Tensor1D } {
   const ok = valid ? tf.logicalAnd(valid, tf.logicalNot(tf.isNaN(logRatio))) : tf.isFinite(logRatio);
   const clean = selectKernel(ok, logRatio, tf.fill(logRatio.shape, -Infinity)) as tf.Tensor1D;
   const mask = tf.less(logU, clean) as tf.Tensor1D;

@@ -20,7 +20,14 @@ describe('resumable chains', () => {
     const x0 = tf.zeros([4, 2]) as tf.Tensor2D;
     const full = sampleChain(kernel, x0, { steps: 900, burnIn: 100, thin: 3, rng: createRng(42) });
     const checkpoints: ChainCheckpoint[] = [];
-    const cut = sampleChain(kernel, x0, { steps: 900, burnIn: 100, thin: 3, rng: createRng(42), checkpointEvery: 500, onCheckpoint: (c) => checkpoints.push(c) });
+    const cut = sampleChain(kernel, x0, {
+      steps: 900,
+      burnIn: 100,
+      thin: 3,
+      rng: createRng(42),
+      checkpointEvery: 500,
+      onCheckpoint: (c) => checkpoints.push(c),
+    });
     expect(checkpoints.map((c) => c.step)).toEqual([500]);
     // Same run with or without the hook.
     expect(bits(cut.samples.data)).toBe(bits(full.samples.data));

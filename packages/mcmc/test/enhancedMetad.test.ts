@@ -41,7 +41,17 @@ describe('well-tempered metadynamics on the 1D double well u = x⁴ − 6x² −
   });
   it('rejects bad options', () => {
     const x0 = tf.zeros([2, 1]) as tf.Tensor2D;
-    const base = { cv: coordinateCV(0), hillHeight: 1, hillWidth: 0.1, depositEvery: 5, kernel: (e: Energy) => randomWalkMetropolis(e, { stepSize: 0.1 }), steps: 10, grid: { min: -1, max: 1, count: 10 }, x0, rng: createRng(1) };
+    const base = {
+      cv: coordinateCV(0),
+      hillHeight: 1,
+      hillWidth: 0.1,
+      depositEvery: 5,
+      kernel: (e: Energy) => randomWalkMetropolis(e, { stepSize: 0.1 }),
+      steps: 10,
+      grid: { min: -1, max: 1, count: 10 },
+      x0,
+      rng: createRng(1),
+    };
     expect(() => metadynamics(doubleWell1d(1), { ...base, biasFactor: 1 })).toThrow(BoltzflowError);
     expect(() => metadynamics(doubleWell1d(1), { ...base, hillWidth: 0 })).toThrow(BoltzflowError);
     x0.dispose();

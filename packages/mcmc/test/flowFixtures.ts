@@ -118,7 +118,11 @@ export function flowEnergy(f: FlowLike, c = 0): Energy {
 export function gaussianEnergy(m: number[], s: number[], c = 0): { energy: Energy; logZ: number } {
   const mt = tf.keep(tf.tensor1d(m));
   const st = tf.keep(tf.tensor1d(s));
-  const energy = energyFromFunction((x) => tf.tidy(() => tf.add(tf.mul(tf.sum(tf.square(tf.div(tf.sub(x, mt), st)), 1), 0.5), c) as tf.Tensor1D), m.length, 'gauss');
+  const energy = energyFromFunction(
+    (x) => tf.tidy(() => tf.add(tf.mul(tf.sum(tf.square(tf.div(tf.sub(x, mt), st)), 1), 0.5), c) as tf.Tensor1D),
+    m.length,
+    'gauss',
+  );
   const logZ = (m.length / 2) * Math.log(2 * Math.PI) + s.reduce((a, v) => a + Math.log(v), 0) - c;
   return { energy, logZ };
 }

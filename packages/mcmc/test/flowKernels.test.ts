@@ -58,7 +58,11 @@ describe('mixtureKernel with package kernels (flowMC-style local + global moves)
     const exact = doubleWellDeltaF();
     const f = flow(new AffineBijector([0, 0], [2.0, 1.2]));
     const mix = mixtureKernel(
-      [latentMetropolis(f, doubleWell, (t) => mala(t, { stepSize: 0.005 })), randomWalkMetropolis(doubleWell, { stepSize: 0.2 }), flowIndependenceProposal(f, doubleWell)],
+      [
+        latentMetropolis(f, doubleWell, (t) => mala(t, { stepSize: 0.005 })),
+        randomWalkMetropolis(doubleWell, { stepSize: 0.2 }),
+        flowIndependenceProposal(f, doubleWell),
+      ],
       [0.4, 0.3, 0.3],
     );
     const rng = createRng(42);

@@ -3,7 +3,18 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { energyFromFunction, energyGrad } from '@boltzflow/energies';
 import { latentEnergy, latentMetropolis } from '../src/flow/index.js';
-import { AffineBijector, ChainBijector, SinhBijector, chainMeanAndSe, disposeState, flow, flowEnergy, gaussianEnergy, runChain, testRwm } from './flowFixtures.js';
+import {
+  AffineBijector,
+  ChainBijector,
+  SinhBijector,
+  chainMeanAndSe,
+  disposeState,
+  flow,
+  flowEnergy,
+  gaussianEnergy,
+  runChain,
+  testRwm,
+} from './flowFixtures.js';
 
 // Nonlinear flow x = shift + scale ⊙ sinh(z): the Jacobian term of the latent energy matters.
 const makeFlow = () => flow(new ChainBijector([new SinhBijector(2), new AffineBijector([0.5, -1], [0.8, 1.5])]));
@@ -73,7 +84,11 @@ describe('latentMetropolis', () => {
     expect(tf.memory().numTensors).toBe(before);
     const check = tf.tidy(() => {
       const fx = f.bijector.forward(state.z).y;
-      return [tf.max(tf.abs(tf.sub(fx, state.x))), tf.max(tf.abs(tf.sub(energy.energy(state.x), state.energy))), tf.max(tf.abs(tf.sub(state.inner.x, state.z)))];
+      return [
+        tf.max(tf.abs(tf.sub(fx, state.x))),
+        tf.max(tf.abs(tf.sub(energy.energy(state.x), state.energy))),
+        tf.max(tf.abs(tf.sub(state.inner.x, state.z))),
+      ];
     });
     for (const c of check) expect(c.dataSync()[0]).toBeLessThan(1e-4);
     tf.dispose(check);

@@ -20,7 +20,27 @@ describe('StochasticNormalizingFlow', () => {
   it('with deterministic layers only and u = −log q + c, log-weights are uniform (= −c) and ΔS are the log-dets', () => {
     const sinh = new SinhBijector(2);
     const aff = new AffineBijector([0.5, -1], [0.8, 1.5]);
-    const f = flow({ ...sinh, dim: 2, trainableVariables: [], forward: (x) => { const a = sinh.forward(x); const b = aff.forward(a.y); const r = { y: b.y, logDet: tf.add(a.logDet, b.logDet) as tf.Tensor1D }; tf.dispose([a.y, a.logDet, b.logDet]); return r; }, inverse: (y) => { const b = aff.inverse(y); const a = sinh.inverse(b.x); const r = { x: a.x, logDet: tf.add(a.logDet, b.logDet) as tf.Tensor1D }; tf.dispose([b.x, b.logDet, a.logDet]); return r; }, toConfig: () => ({ type: 'x' }), dispose: () => {} });
+    const f = flow({
+      ...sinh,
+      dim: 2,
+      trainableVariables: [],
+      forward: (x) => {
+        const a = sinh.forward(x);
+        const b = aff.forward(a.y);
+        const r = { y: b.y, logDet: tf.add(a.logDet, b.logDet) as tf.Tensor1D };
+        tf.dispose([a.y, a.logDet, b.logDet]);
+        return r;
+      },
+      inverse: (y) => {
+        const b = aff.inverse(y);
+        const a = sinh.inverse(b.x);
+        const r = { x: a.x, logDet: tf.add(a.logDet, b.logDet) as tf.Tensor1D };
+        tf.dispose([b.x, b.logDet, a.logDet]);
+        return r;
+      },
+      toConfig: () => ({ type: 'x' }),
+      dispose: () => {},
+    });
     const snf = new StochasticNormalizingFlow({ base: Normal.standard(2), target: flowEnergy(f, 0.7), layers: [sinh, aff] });
     const s = snf.sample(64, createRng(31), { perLayer: true });
     for (const l of s.logWeights.dataSync()) expect(l).toBeCloseTo(-0.7, 3);
@@ -174,7 +194,9 @@ describe('StochasticNormalizingFlow', () => {
 
   it('validates dimensions and block options', () => {
     const e3 = energyFromFunction((x) => tf.sum(x, 1), 3);
-    expect(() => new StochasticNormalizingFlow({ base: Normal.standard(2), target: e3, layers: [] })).toThrowError(expect.objectContaining({ code: 'INVALID_SHAPE' }));
+    expect(() => new StochasticNormalizingFlow({ base: Normal.standard(2), target: e3, layers: [] })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_SHAPE' }),
+    );
     const e2 = energyFromFunction((x) => tf.sum(x, 1), 2);
     expect(() => new StochasticNormalizingFlow({ base: Normal.standard(2), target: e2, layers: [new SinhBijector(3)] })).toThrowError(
       expect.objectContaining({ code: 'INVALID_SHAPE' }),
@@ -182,6 +204,8 @@ describe('StochasticNormalizingFlow', () => {
     expect(() => metropolisBlock({ lambda: 1.5, stepSize: 0.1 })).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE' }));
     expect(() => langevinBlock({ lambda: 0.5, stepSize: -1 })).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE' }));
     expect(() => metropolisBlock({ lambda: 0.5, stepSize: 0.1, steps: 0 })).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE' }));
-    expect(() => new StochasticNormalizingFlow({ base: Normal.standard(2), target: e2, layers: [{} as SnfLayer] })).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE' }));
+    expect(() => new StochasticNormalizingFlow({ base: Normal.standard(2), target: e2, layers: [{} as SnfLayer] })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_VALUE' }),
+    );
   });
 });

@@ -115,7 +115,13 @@ describe('kernels reproduce the 1D double-well density (u = (x⁴ − 6x² − 0
 
 describe('acceptance and robustness', () => {
   const target = correlatedGaussian();
-  const x0 = () => tf.tensor2d([[1, -0.5], [0, 0], [2, 0], [1.5, -1]]);
+  const x0 = () =>
+    tf.tensor2d([
+      [1, -0.5],
+      [0, 0],
+      [2, 0],
+      [1.5, -1],
+    ]);
   it('MALA and HMC accept almost always with tiny steps', () => {
     for (const k of [mala(target, { stepSize: 1e-5 }), hmc(target, { stepSize: 1e-3, numLeapfrogSteps: 5 })] as Kernel<ChainState>[]) {
       const x = x0();
@@ -182,7 +188,7 @@ describe('acceptance and robustness', () => {
       },
     });
     expect(res.samples.shape).toEqual([5000, 4, 2]);
-    expect(Math.max(...counts) - Math.min(...counts), counts.join(",")).toBe(0);
+    expect(Math.max(...counts) - Math.min(...counts), counts.join(',')).toBe(0);
     disposeTree(res.finalState);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -8,17 +8,20 @@ import { correlatedGaussian, GAUSS_MU, meanWithError, observable } from './helpe
 // 10-D Gaussian with scales 0.5…1.5: in 2D the leapfrog acceptance is ≈1 right up to the stability cliff, so no step
 // size gives 0.65; with several scales the acceptance falls off gradually, as in real problems.
 const SCALES = Array.from({ length: 10 }, (_, i) => 0.5 + i / 9);
-const gauss10 = energyFromFunction(
-  (x) => tf.tidy(() => tf.mul(tf.sum(tf.square(tf.div(x, tf.tensor1d(SCALES))), 1), 0.5) as tf.Tensor1D),
-  10,
-);
+const gauss10 = energyFromFunction((x) => tf.tidy(() => tf.mul(tf.sum(tf.square(tf.div(x, tf.tensor1d(SCALES))), 1), 0.5) as tf.Tensor1D), 10);
 
 describe('adaptStepSize (dual averaging)', () => {
   const target2 = correlatedGaussian();
   const cases: [string, StepSizeKernelFactory<ChainState>, number, Energy, number[]][] = [
     ['rwm', randomWalkMetropolis as StepSizeKernelFactory<ChainState>, DEFAULT_TARGET_ACCEPTANCE.rwm, target2, GAUSS_MU],
     ['mala', mala as StepSizeKernelFactory<ChainState>, DEFAULT_TARGET_ACCEPTANCE.mala, target2, GAUSS_MU],
-    ['hmc', ((t: Energy, o: { stepSize: number }) => hmc(t, { ...o, numLeapfrogSteps: 5 })) as StepSizeKernelFactory<ChainState>, DEFAULT_TARGET_ACCEPTANCE.hmc, gauss10, new Array(10).fill(0)],
+    [
+      'hmc',
+      ((t: Energy, o: { stepSize: number }) => hmc(t, { ...o, numLeapfrogSteps: 5 })) as StepSizeKernelFactory<ChainState>,
+      DEFAULT_TARGET_ACCEPTANCE.hmc,
+      gauss10,
+      new Array(10).fill(0),
+    ],
   ];
   for (const [name, factory, delta, target, mu] of cases) {
     it(`${name}: post-warm-up acceptance hits the default target ${delta}, the step size then stays frozen and sampling is correct`, () => {

@@ -1,16 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { BoltzflowError, createRng, disposeTree } from '@boltzflow/core';
-import { energyFromFunction } from '@boltzflow/energies';
-import { hmc, nuts, sampleChain, windowAdaptation, stanWindows, mala, type NutsInfo } from '../src/kernels/index.js';
-import { correlatedGaussian, GAUSS_COV, GAUSS_MU, iat, meanWithError, observable } from './helpersKernels.js';
+import { nuts, stanWindows, type NutsInfo } from '../src/kernels/index.js';
+import { correlatedGaussian, GAUSS_COV, GAUSS_MU, meanWithError } from './helpersKernels.js';
 
-/** Diagonal Gaussian with standard deviations `sd` (u = Σ x²/(2σ²)), analytic gradient. */
-function diagGaussian(sd: number[]) {
-  const prec = tf.tensor1d(sd.map((s) => 1 / (s * s)));
-  const e = energyFromFunction((x) => tf.tidy(() => tf.mul(tf.sum(tf.mul(tf.square(x), prec), 1), 0.5) as tf.Tensor1D), sd.length, 'diag-gauss');
-  return e;
-}
 
 describe('nuts', () => {
   it('samples a correlated 2D Gaussian: means and covariance within MC error, no divergences', () => {
@@ -37,7 +30,7 @@ describe('nuts', () => {
       state = next;
       if (i >= 50) {
         const v = state.x.dataSync();
-        for (let c = 0; c < 8; c++) (xs[c].push(v[2 * c]), ys[c].push(v[2 * c + 1]));
+        for (let c = 0; c < 8; c++) xs[c].push(v[2 * c]), ys[c].push(v[2 * c + 1]);
       }
     }
     disposeTree(state);
@@ -61,12 +54,34 @@ describe('nuts', () => {
     expect(() => nuts(u, { stepSize: -1 })).toThrow(BoltzflowError);
     expect(() => nuts(u, { stepSize: 0.1, maxTreeDepth: 0 })).toThrow(/maxTreeDepth/);
     expect(() => nuts(u, { stepSize: 0.1, massMatrix: [1] })).toThrow(/massMatrix/);
-    expect(() => nuts(u, { stepSize: 0.1, massMatrix: [[1, 2], [0, 1]] })).toThrow(/symmetric/);
-    expect(() => nuts(u, { stepSize: 0.1, massMatrix: [[1, 2], [2, 1]] })).toThrow(/positive definite/);
+    expect(() =>
+      nuts(u, {
+        stepSize: 0.1,
+        massMatrix: [
+          [1, 2],
+          [0, 1],
+        ],
+      }),
+    ).toThrow(/symmetric/);
+    expect(() =>
+      nuts(u, {
+        stepSize: 0.1,
+        massMatrix: [
+          [1, 2],
+          [2, 1],
+        ],
+      }),
+    ).toThrow(/positive definite/);
   });
 
   it('stanWindows reproduces Stan’s schedule for 1000 warm-up steps', () => {
     // Stan: init 75, slow windows 25, 50, 100, 200, 500 (last stretched to 950), term 50.
-    expect(stanWindows(1000).slow).toEqual([[75, 100], [100, 150], [150, 250], [250, 450], [450, 950]]);
+    expect(stanWindows(1000).slow).toEqual([
+      [75, 100],
+      [100, 150],
+      [150, 250],
+      [250, 450],
+      [450, 950],
+    ]);
   });
 });

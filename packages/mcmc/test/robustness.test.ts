@@ -82,7 +82,10 @@ describe('gradient kernels and non-finite gradients', () => {
     for (const [name, k] of kernels) {
       const x0 = tf.fill([16, 1], 0.3) as tf.Tensor2D;
       const res = sampleChain(k as never, x0, { steps: 100, rng: createRng(3) });
-      expect(Array.from(res.samples.data).every((v) => v >= 0), name).toBe(true);
+      expect(
+        Array.from(res.samples.data).every((v) => v >= 0),
+        name,
+      ).toBe(true);
       const g = (res.finalState as unknown as { grad: tf.Tensor2D }).grad;
       expect(Array.from(g.dataSync()).every(Number.isFinite), name).toBe(true);
       expect(res.overallAcceptanceRate, name).toBeGreaterThan(0);

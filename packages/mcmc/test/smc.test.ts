@@ -16,7 +16,9 @@ function gaussPath(d: number, s0: number, s1: number, mu: number) {
     const lam = (1 - beta) / (s0 * s0) + beta / (s1 * s1);
     const m = (beta * mu) / (s1 * s1 * lam);
     // log ∫ (2πs0²)^{−(1−β)d/2} exp(−(1−β)|x|²/2s0² − β|x−μ|²/2s1²) dx
-    return d * (-(1 - beta) * 0.5 * Math.log(2 * Math.PI * s0 * s0) - (beta * mu * mu) / (2 * s1 * s1) + 0.5 * lam * m * m + 0.5 * Math.log((2 * Math.PI) / lam));
+    return (
+      d * (-(1 - beta) * 0.5 * Math.log(2 * Math.PI * s0 * s0) - (beta * mu * mu) / (2 * s1 * s1) + 0.5 * lam * m * m + 0.5 * Math.log((2 * Math.PI) / lam))
+    );
   };
   return { u, logZ, prior: new Normal({ dim: d, loc: 0, scale: s0 }) };
 }
@@ -41,7 +43,14 @@ describe('annealedImportanceSampling', () => {
     const ratios: number[] = [];
     let evals = 0;
     for (let s = 0; s < 8; s++) {
-      const r = annealedImportanceSampling(u, { prior, particles: 300, kernel, schedule: Array.from({ length: 11 }, (_, i) => i / 10), rng: createRng(10 + s), mcmcSteps: 2 });
+      const r = annealedImportanceSampling(u, {
+        prior,
+        particles: 300,
+        kernel,
+        schedule: Array.from({ length: 11 }, (_, i) => i / 10),
+        rng: createRng(10 + s),
+        mcmcSteps: 2,
+      });
       ratios.push(Math.exp(r.logZ - logZ(1)));
       expect(Math.abs(r.logZ - logZ(1))).toBeLessThan(4 * r.logZError);
       evals = r.energyEvaluations;
@@ -76,8 +85,18 @@ describe('smcSampler', () => {
     w.forEach((p, i) => expect(Math.abs(counts[i] - 4 * p)).toBeLessThan(1));
   });
 
-  it('log Z of a Gaussian mixture (exact 0) and of ManyWell d = 8 (quadrature) within 3 standard errors; errors calibrated over seeds', { timeout: 300_000 }, () => {
-    const gmm = new GaussianMixtureEnergy({ means: [[-3, 0], [2, 2], [1, -3]], scale: [0.6, 0.8, 0.5], weights: [0.5, 0.3, 0.2] });
+  it('log Z of a Gaussian mixture (exact 0) and of ManyWell d = 8 (quadrature) within 3 standard errors; errors calibrated over seeds', {
+    timeout: 300_000,
+  }, () => {
+    const gmm = new GaussianMixtureEnergy({
+      means: [
+        [-3, 0],
+        [2, 2],
+        [1, -3],
+      ],
+      scale: [0.6, 0.8, 0.5],
+      weights: [0.5, 0.3, 0.2],
+    });
     const rw = (e: Parameters<typeof randomWalkMetropolis>[0], o: { stepSize: number }) => randomWalkMetropolis(e, o);
     const g = smcSampler(gmm, { prior: new Normal({ dim: 2, scale: 4 }), particles: 1000, kernel: rw, rng: createRng(5), mcmcSteps: 5, initialStepSize: 0.5 });
     g.samples.dispose();
@@ -95,7 +114,14 @@ describe('smcSampler', () => {
     const z: number[] = [];
     const seeds = 16;
     for (let seed = 0; seed < seeds; seed++) {
-      const r = smcSampler(mw, { prior: new Normal({ dim: 8, scale: 2 }), particles: 800, kernel: malaK, rng: createRng(100 + seed), mcmcSteps: 4, initialStepSize: 0.1 });
+      const r = smcSampler(mw, {
+        prior: new Normal({ dim: 8, scale: 2 }),
+        particles: 800,
+        kernel: malaK,
+        rng: createRng(100 + seed),
+        mcmcSteps: 4,
+        initialStepSize: 0.1,
+      });
       r.samples.dispose();
       if (seed === 0) expect(Math.abs(r.logZ - exact), `logZ ${r.logZ} ± ${r.logZError}, exact ${exact}`).toBeLessThan(3 * r.logZError);
       z.push((r.logZ - exact) / r.logZError);
@@ -108,7 +134,14 @@ describe('smcSampler', () => {
     expect(meanZ2).toBeGreaterThan(0.36);
     expect(meanZ2).toBeLessThan(3.5);
     // With systematic resampling the same estimator is only a rough guide (documented): it still runs.
-    const sys = smcSampler(mw, { prior: new Normal({ dim: 8, scale: 2 }), particles: 100, kernel: malaK, rng: createRng(1), mcmcSteps: 1, resampling: 'systematic' });
+    const sys = smcSampler(mw, {
+      prior: new Normal({ dim: 8, scale: 2 }),
+      particles: 100,
+      kernel: malaK,
+      rng: createRng(1),
+      mcmcSteps: 1,
+      resampling: 'systematic',
+    });
     sys.samples.dispose();
     expect(Number.isFinite(sys.logZ)).toBe(true);
   });

@@ -52,7 +52,9 @@ describe('umbrellaSampling with MBAR on the 1D double well u = x⁴ − 6x² −
     expect(chi2 / 24).toBeLessThan(3);
     // MBAR's window free energies agree with WHAM's f_k (both f_0 = 0) within MBAR's asymptotic error.
     for (let k = 1; k < centers.length; k++) {
-      expect(Math.abs((m.mbar as NonNullable<typeof m.mbar>).f[k] - w.wham.f[k])).toBeLessThan(4 * (m.mbar as NonNullable<typeof m.mbar>).deltaFError[0][k] + 0.05);
+      expect(Math.abs((m.mbar as NonNullable<typeof m.mbar>).f[k] - w.wham.f[k])).toBeLessThan(
+        4 * (m.mbar as NonNullable<typeof m.mbar>).deltaFError[0][k] + 0.05,
+      );
     }
     expect(() => umbrellaSampling(doubleWell1d(1), { ...common, rng: createRng(1), estimator: 'bogus' as 'mbar' })).toThrow(BoltzflowError);
   });

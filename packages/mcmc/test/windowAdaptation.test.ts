@@ -5,11 +5,6 @@ import { energyFromFunction } from '@boltzflow/energies';
 import { adaptStepSize, hmc, mala, nuts, sampleChain, windowAdaptation, type NutsInfo } from '../src/kernels/index.js';
 import { iat, meanWithError } from './helpersKernels.js';
 
-function gaussian(dim: number, cov: (i: number, j: number) => number, name: string) {
-  const c = Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => cov(i, j)));
-  return { c, name };
-}
-
 /** Runs a kernel from a state for `steps`, returning per-chain series of every coordinate and the gradient count. */
 function run<S extends ChainState>(kernel: Kernel<S>, state: S, steps: number, seed: number) {
   const res = sampleChain(kernel, state, { steps, rng: createRng(seed) });
@@ -25,7 +20,9 @@ function minEss(series: Float64Array[][]): number {
 }
 
 describe('windowAdaptation', () => {
-  it('NUTS on a 100-dim Gaussian with condition number 1e4: moments within MC error, ≥ 5× HMC in ESS per gradient, no divergences', { timeout: 300_000 }, () => {
+  it('NUTS on a 100-dim Gaussian with condition number 1e4: moments within MC error, ≥ 5× HMC in ESS per gradient, no divergences', {
+    timeout: 300_000,
+  }, () => {
     const dim = 100;
     const sd = Array.from({ length: dim }, (_, i) => Math.pow(10, -2 + (2 * i) / (dim - 1)));
     const prec = tf.tensor1d(sd.map((s) => 1 / (s * s)));
@@ -33,7 +30,13 @@ describe('windowAdaptation', () => {
     const chains = 4;
     const x0 = tf.tidy(() => tf.mul(createRng(1).normal([chains, dim]), tf.tensor1d(sd))) as tf.Tensor2D;
     const before = tf.memory().numTensors;
-    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 6 }), x0, { steps: 300, rng: createRng(2), initBuffer: 40, baseWindow: 20, termBuffer: 40 });
+    const warm = windowAdaptation((p) => nuts(u, { ...p, maxTreeDepth: 6 }), x0, {
+      steps: 300,
+      rng: createRng(2),
+      initBuffer: 40,
+      baseWindow: 20,
+      termBuffer: 40,
+    });
     // The adapted inverse mass tracks the variances (within the window's sampling error, here a loose factor 2).
     const inv = warm.inverseMassMatrix as number[];
     for (let i = 0; i < dim; i += 11) expect(Math.abs(Math.log(inv[i] / sd[i] ** 2))).toBeLessThan(Math.log(2));
@@ -74,7 +77,9 @@ describe('windowAdaptation', () => {
     const hmcEss = minEss(h.series) / h.grads;
     x0.dispose();
     expect(tf.memory().numTensors).toBe(before - 1);
-    console.log(`ESS/grad: NUTS ${nutsEss.toExponential(2)} (ε ${warm.stepSize.toFixed(3)}), HMC ${hmcEss.toExponential(2)} (ε ${ad.stepSize.toFixed(4)}), ratio ${(nutsEss / hmcEss).toFixed(1)}`);
+    console.log(
+      `ESS/grad: NUTS ${nutsEss.toExponential(2)} (ε ${warm.stepSize.toFixed(3)}), HMC ${hmcEss.toExponential(2)} (ε ${ad.stepSize.toFixed(4)}), ratio ${(nutsEss / hmcEss).toFixed(1)}`,
+    );
     expect(nutsEss).toBeGreaterThan(5 * hmcEss);
   });
 

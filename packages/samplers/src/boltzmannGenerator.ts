@@ -35,7 +35,15 @@ export interface BgOptions {
  * Trains a Boltzmann generator by reverse KL plus maximum likelihood on MCMC samples (KL alone collapses onto the
  * deeper well on this system). The ML data come from a large-step random-walk run whose cost is counted as training.
  */
-export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng: Rng, progress: Progress, coordinate = 0, threshold = 0, coordinateName = 'x₁'): Promise<BoltzmannGenerator> {
+export async function trainBoltzmannGenerator(
+  energy: Energy,
+  o: BgOptions,
+  rng: Rng,
+  progress: Progress,
+  coordinate = 0,
+  threshold = 0,
+  coordinateName = 'x₁',
+): Promise<BoltzmannGenerator> {
   const t0 = performance.now();
   // Training data: a large-step random walk that crosses the barrier often; burn-in dropped, then thinned.
   const perChain = Math.ceil(o.dataSamples / o.dataChains);
@@ -48,7 +56,8 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
   x0.dispose();
   const [kept, chains, dim] = run.draws.shape;
   const rows: number[] = [];
-  for (let i = burn; i < kept; i += thinBy) for (let c = 0; c < chains; c++) for (let j = 0; j < dim; j++) rows.push(run.draws.data[(i * chains + c) * dim + j]);
+  for (let i = burn; i < kept; i += thinBy)
+    for (let c = 0; c < chains; c++) for (let j = 0; j < dim; j++) rows.push(run.draws.data[(i * chains + c) * dim + j]);
   const data = tf.tensor2d(rows, [rows.length / dim, dim]);
   disposeTree(run.finalState);
 
@@ -69,7 +78,12 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
     rng,
     progressEvery: Math.max(1, Math.floor(o.steps / 100)),
     onProgress: (p) => {
-      curve.push({ step: p.step, phase: o.klWeight > 0 && o.mlWeight > 0 ? 'KL + ML' : o.klWeight > 0 ? 'KL' : 'ML', loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null, essFraction: p.essFraction !== undefined && Number.isFinite(p.essFraction) ? round(p.essFraction, 5) : null });
+      curve.push({
+        step: p.step,
+        phase: o.klWeight > 0 && o.mlWeight > 0 ? 'KL + ML' : o.klWeight > 0 ? 'KL' : 'ML',
+        loss: Number.isFinite(p.loss) ? round(p.loss, 5) : null,
+        essFraction: p.essFraction !== undefined && Number.isFinite(p.essFraction) ? round(p.essFraction, 5) : null,
+      });
       bar.update(p.step, { loss: p.loss, ...(p.essFraction !== undefined ? { 'ESS/N': p.essFraction } : {}) });
     },
   });
@@ -79,7 +93,13 @@ export async function trainBoltzmannGenerator(energy: Energy, o: BgOptions, rng:
   // Mode coverage: a high ESS alone does not show that both wells are covered.
   const probe = 4096;
   const s = flow.sample(probe, rng);
-  const col = tf.tidy(() => tf.greater(s.slice([0, coordinate], [probe, 1]), threshold).sum().dataSync()[0]);
+  const col = tf.tidy(
+    () =>
+      tf
+        .greater(s.slice([0, coordinate], [probe, 1]), threshold)
+        .sum()
+        .dataSync()[0],
+  );
   s.dispose();
   const klEvals = o.klWeight > 0 ? result.steps * o.batchSize : 0;
   return {

@@ -50,7 +50,12 @@ export function samplerStreams(rng: Rng, layout: readonly string[]): (name: stri
     const i = layout.indexOf(name);
     if (i >= 0) return children[i];
     const r = names.indexOf(name);
-    if (r < 0) throw new BoltzflowError('INVALID_CONFIG', `No random stream named '${name}'`, { argument: 'streams', expected: `one of ${[...layout, ...names].join(', ')}`, received: JSON.stringify(name) });
+    if (r < 0)
+      throw new BoltzflowError('INVALID_CONFIG', `No random stream named '${name}'`, {
+        argument: 'streams',
+        expected: `one of ${[...layout, ...names].join(', ')}`,
+        received: JSON.stringify(name),
+      });
     return children[layout.length + r];
   };
 }
@@ -60,7 +65,11 @@ export function samplerBudget(b: number | SamplerBudget): SamplerBudget {
   const full = typeof b === 'number' ? { evaluations: b, chains: 64, warmup: Math.max(50, Math.round(b / 64 / 10)) } : b;
   for (const [k, v] of Object.entries(full)) {
     if (!Number.isInteger(v) || v < (k === 'warmup' ? 0 : 1)) {
-      throw new BoltzflowError('INVALID_CONFIG', `Invalid sampler budget`, { argument: `budget.${k}`, expected: k === 'warmup' ? 'an integer ≥ 0' : 'an integer ≥ 1', received: String(v) });
+      throw new BoltzflowError('INVALID_CONFIG', `Invalid sampler budget`, {
+        argument: `budget.${k}`,
+        expected: k === 'warmup' ? 'an integer ≥ 0' : 'an integer ≥ 1',
+        received: String(v),
+      });
     }
   }
   return full;
@@ -86,7 +95,11 @@ function defaultTarget(energy: Energy, t: Partial<SamplerTarget> = {}): SamplerT
   };
 }
 
-function parseParams(name: string, schema: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, params: unknown): unknown {
+function parseParams(
+  name: string,
+  schema: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } },
+  params: unknown,
+): unknown {
   const r = schema.safeParse(params ?? {});
   if (!r.success) {
     const issues = r.error!.issues.map((i) => `'${[name, ...i.path.map(String)].join('.')}': ${i.message}`).join('; ');
@@ -112,7 +125,19 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
   const makeFlow =
     options.flow ??
     (async (): Promise<FlowSetup> => {
-      const o: BgOptions = { layers: 4, hidden: 32, steps: 600, batchSize: 256, learningRate: 1e-3, klWeight: 1, mlWeight: 1, dataChains: budget.chains, dataStepSize: 2.5, dataSamples: 4096, ...options.flowOptions };
+      const o: BgOptions = {
+        layers: 4,
+        hidden: 32,
+        steps: 600,
+        batchSize: 256,
+        learningRate: 1e-3,
+        klWeight: 1,
+        mlWeight: 1,
+        dataChains: budget.chains,
+        dataStepSize: 2.5,
+        dataSamples: 4096,
+        ...options.flowOptions,
+      };
       const bg = await trainBoltzmannGenerator(energy, o, streams('flow'), progress, target.spec.index, target.spec.threshold, target.spec.name);
       return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
     });
@@ -165,7 +190,9 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
       // Chains move in whole steps: a budget below ~50 steps per chain cannot be met closer than a step of all chains.
       if (Math.abs(run.energyEvaluations - budget.evaluations) > Math.max(BUDGET_TOLERANCE * budget.evaluations, 2 * budget.chains)) {
         addFlag(outcome.result, 'off-budget');
-        (outcome.result.notes ??= []).push(`Off budget: ${run.energyEvaluations} sampling evaluations against the equal budget of ${budget.evaluations} (compare its ESS per evaluation, not its ESS).`);
+        (outcome.result.notes ??= []).push(
+          `Off budget: ${run.energyEvaluations} sampling evaluations against the equal budget of ${budget.evaluations} (compare its ESS per evaluation, not its ESS).`,
+        );
       }
       // The flow's own samples (unweighted proposals) are free here; otherwise the flow is sampled once below.
       if (recipe.needsFlow && run.kind === 'weighted' && flowModes === undefined) flowModes = modeFraction(projected, target.spec);
@@ -176,6 +203,12 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
   } finally {
     flow?.dispose();
   }
-  if (flowModes) checkModeCoverage(flowRows, flowModes, outcomes.map((o) => o.result), target.spec);
+  if (flowModes)
+    checkModeCoverage(
+      flowRows,
+      flowModes,
+      outcomes.map((o) => o.result),
+      target.spec,
+    );
   return outcomes;
 }

@@ -33,7 +33,14 @@ export async function trainEquivariantFlow(o: EquivariantFlowOptions, data: Floa
   const dim = P * S;
   const nTrain = data.length / dim;
   const base = new MeanFreeNormal({ particles: P, spatialDim: S });
-  const field = new EGNNVectorField({ particles: P, spatialDim: S, hidden: o.flow.hidden, layers: o.flow.layers, coordinateRange: o.flow.coordinateRange, rng });
+  const field = new EGNNVectorField({
+    particles: P,
+    spatialDim: S,
+    hidden: o.flow.hidden,
+    layers: o.flow.layers,
+    coordinateRange: o.flow.coordinateRange,
+    rng,
+  });
   const cnf = new ContinuousFlow(field, { solver: 'rk4', steps: o.flow.odeSteps, trace: 'exact' });
   const flow = new TransformedDistribution(base, cnf);
   const x = tf.tensor2d(data, [nTrain, dim]);
@@ -61,7 +68,10 @@ export async function trainEquivariantFlow(o: EquivariantFlowOptions, data: Floa
   const lik = t.likelihood;
   if (lik.steps > 0) {
     // The same field, integrated with fewer RK4 steps and the Hutchinson trace for the second-order backward pass.
-    const trainingFlow = new TransformedDistribution(base, new ContinuousFlow(field, { solver: 'rk4', steps: lik.odeSteps, trace: 'hutchinson', rng: rng.fork() }));
+    const trainingFlow = new TransformedDistribution(
+      base,
+      new ContinuousFlow(field, { solver: 'rk4', steps: lik.odeSteps, trace: 'hutchinson', rng: rng.fork() }),
+    );
     const phase = lik.klWeight > 0 ? 'maximum likelihood + reverse KL (Hutchinson trace)' : 'maximum likelihood (Hutchinson trace)';
     const lbar = progress.bar(`training ${phase}`, lik.steps);
     await train(trainingFlow, {

@@ -32,7 +32,8 @@ export function buildFlow(dim: number, spec: FlowSpec, rng: Rng): TransformedDis
   const hidden = [spec.hidden, spec.hidden];
   const parts: Bijector[] = [];
   if (spec.kind === 'realnvp') parts.push(realNVP({ dim, layers: spec.layers, hidden, activation: 'tanh', rng }));
-  else if (spec.kind === 'spline') parts.push(neuralSplineFlow({ dim, layers: spec.layers, hidden, activation: 'tanh', bins: spec.bins ?? 8, bound: spec.bound ?? 5, rng }));
+  else if (spec.kind === 'spline')
+    parts.push(neuralSplineFlow({ dim, layers: spec.layers, hidden, activation: 'tanh', bins: spec.bins ?? 8, bound: spec.bound ?? 5, rng }));
   else {
     for (let l = 0; l < spec.layers; l++) {
       const order = Array.from({ length: dim }, (_, i) => (l % 2 === 0 ? i : dim - 1 - i));

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, disposeTree, type ChainState, type Distribution, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  disposeTree,
+  type ChainState,
+  type Distribution,
+  type Energy,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
 import {
   flowIndependenceProposal,
   latentMetropolis,
@@ -80,9 +90,18 @@ export interface GlobalLocalResult {
  * leaves the target invariant). With `globalMove: 'latent-metropolis'` the global move is MCMC in the flow's latent
  * space instead — the iterative Boltzmann-generator loop. Needs only the energy; every evaluation is counted.
  */
-export async function globalLocalSampler(flow: Distribution & FlowLike, energy: Energy, x0: tf.Tensor2D, options: GlobalLocalOptions): Promise<GlobalLocalResult> {
+export async function globalLocalSampler(
+  flow: Distribution & FlowLike,
+  energy: Energy,
+  x0: tf.Tensor2D,
+  options: GlobalLocalOptions,
+): Promise<GlobalLocalResult> {
   if (flow?.dim !== energy?.dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', { argument: 'flow.dim', expected: String(energy?.dim), received: String(flow?.dim) });
+    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
+      argument: 'flow.dim',
+      expected: String(energy?.dim),
+      received: String(flow?.dim),
+    });
   }
   assertPositive(options?.localStepSize, 'localStepSize');
   const localSteps = options.localSteps ?? 100;
@@ -100,11 +119,17 @@ export async function globalLocalSampler(flow: Distribution & FlowLike, energy: 
   assertInteger(maxTraining, 'maxTrainingSamples', 1);
   const globalMove = options.globalMove ?? 'flow-imh';
   if (globalMove !== 'flow-imh' && globalMove !== 'latent-metropolis') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown global move', { argument: 'globalMove', expected: "'flow-imh' | 'latent-metropolis'", received: String(globalMove) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown global move', {
+      argument: 'globalMove',
+      expected: "'flow-imh' | 'latent-metropolis'",
+      received: String(globalMove),
+    });
   }
   const rng = options.rng;
   const local: Kernel<ChainState> =
-    (options.localKernel ?? 'mala') === 'mala' ? mala(energy, { stepSize: options.localStepSize }) : randomWalkMetropolis(energy, { stepSize: options.localStepSize });
+    (options.localKernel ?? 'mala') === 'mala'
+      ? mala(energy, { stepSize: options.localStepSize })
+      : randomWalkMetropolis(energy, { stepSize: options.localStepSize });
   const global: Kernel<ChainState> =
     globalMove === 'flow-imh'
       ? flowIndependenceProposal(flow, energy)

@@ -1,4 +1,17 @@
-export type { Draws, CoordinateSpec, PlotLimits, DeltaF, SamplerResult, TrainingData, SamplerArtifacts, SamplerOutcome, TrainingSummary, TrainingCurvePoint, Progress, ProgressBar } from './types.js';
+export type {
+  Draws,
+  CoordinateSpec,
+  PlotLimits,
+  DeltaF,
+  SamplerResult,
+  TrainingData,
+  SamplerArtifacts,
+  SamplerOutcome,
+  TrainingSummary,
+  TrainingCurvePoint,
+  Progress,
+  ProgressBar,
+} from './types.js';
 export { silentProgress, SAMPLER_FLAGS } from './types.js';
 export { comparisonVerdicts, ineligibility, verdictLine, type Verdict } from './verdict.js';
 export { BASELINE_SAMPLERS, checkModeCoverage, flowModeFraction, modeFraction, type ModeFraction } from './modes.js';
@@ -7,7 +20,19 @@ export { defineRecipe } from './recipe.js';
 export { RECIPES, recipeNames, getRecipe } from './registry.js';
 export { compareSamplers, BUDGET_TOLERANCE, samplerStreams, samplerBudget, type CompareOptions, type SamplerSpec } from './compare.js';
 export { runToBudget, type BudgetRun } from './runToBudget.js';
-export { mcmcOutcome, importanceOutcome, collectArtifacts, accountCosts, addFlag, betweenChainStderr, pointsOf, MIN_TRANSITIONS, MIN_KISH_ESS, type OutcomeOptions, type ArtifactLists } from './metrics.js';
+export {
+  mcmcOutcome,
+  importanceOutcome,
+  collectArtifacts,
+  accountCosts,
+  addFlag,
+  betweenChainStderr,
+  pointsOf,
+  MIN_TRANSITIONS,
+  MIN_KISH_ESS,
+  type OutcomeOptions,
+  type ArtifactLists,
+} from './metrics.js';
 export { chainColumns, mapDraws, energiesOf } from './draws.js';
 export { trainEquivariantFlow, heldOutNLL, type EquivariantFlowOptions } from './equivariantFlow.js';
 export { buildFlow, standardisation, trainFlow, type FlowKind, type FlowSpec, type TrainSpec, type TrainedFlow } from './flows.js';

@@ -11,7 +11,6 @@ import type { CoordinateSpec, Draws, PlotLimits, SamplerArtifacts, SamplerOutcom
 import { round } from './util.js';
 import { chainColumns } from './draws.js';
 
-
 /**
  * The multi-chain autocorrelation (estimators' multiChainAutocorrelation, the ρ̂_t Stan's ESS sums) at lags 0, stride,
  * 2·stride, … (at most `count` + 1 values), so that chains stuck in different wells show up as correlation that does
@@ -57,12 +56,13 @@ export function pointsOf(d: Draws, max: number): [number, number][] {
   const out: [number, number][] = [];
   const usedChains = Math.min(chains, max);
   const perChain = Math.min(kept, Math.floor(max / usedChains));
-  for (let k = 0; k < perChain; k++) for (let j = 0; j < usedChains; j++) {
-    const c = Math.floor((j * chains) / usedChains);
-    const i = Math.floor(((k + 0.5) * kept) / perChain);
-    const o = (i * chains + c) * dim;
-    out.push([round(d.data[o], 4), round(d.data[o + (dim > 1 ? 1 : 0)], 4)]);
-  }
+  for (let k = 0; k < perChain; k++)
+    for (let j = 0; j < usedChains; j++) {
+      const c = Math.floor((j * chains) / usedChains);
+      const i = Math.floor(((k + 0.5) * kept) / perChain);
+      const o = (i * chains + c) * dim;
+      out.push([round(d.data[o], 4), round(d.data[o + (dim > 1 ? 1 : 0)], 4)]);
+    }
   return out;
 }
 
@@ -251,7 +251,8 @@ export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights:
   let deltaF: SamplerResult['deltaF'] = null;
   try {
     const df = stateFreeEnergyDifference(coord, opts.logWeights, spec.threshold);
-    if (Number.isFinite(df.deltaF) && Number.isFinite(df.stderr)) deltaF = { estimate: df.deltaF, stderr: df.stderr, ...(spec.referenceDeltaF !== undefined ? { reference: spec.referenceDeltaF } : {}) };
+    if (Number.isFinite(df.deltaF) && Number.isFinite(df.stderr))
+      deltaF = { estimate: df.deltaF, stderr: df.stderr, ...(spec.referenceDeltaF !== undefined ? { reference: spec.referenceDeltaF } : {}) };
   } catch {
     // left null below
   }

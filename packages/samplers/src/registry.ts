@@ -16,7 +16,20 @@ import { fabImh, fabIs } from './recipes/fab.js';
  * Every built-in sampler recipe. Add a sampler by writing its file in src/recipes/ and listing it here; every experiment
  * whose config lists its name can then run it.
  */
-export const RECIPES: readonly SamplerRecipe<any>[] = [rwm, rwmScan, mala, replicaExchange, flowIs, latentMetropolis, flowImh, flowMc, bgLoop, fabIs, fabImh, snf];
+export const RECIPES: readonly SamplerRecipe<any>[] = [
+  rwm,
+  rwmScan,
+  mala,
+  replicaExchange,
+  flowIs,
+  latentMetropolis,
+  flowImh,
+  flowMc,
+  bgLoop,
+  fabIs,
+  fabImh,
+  snf,
+];
 
 /** The names of the built-in recipes, in registry order. */
 export function recipeNames(): string[] {
@@ -26,7 +39,11 @@ export function recipeNames(): string[] {
 export function getRecipe(name: string): SamplerRecipe<any> {
   const r = RECIPES.find((x) => x.name === name);
   if (!r) {
-    throw new BoltzflowError('INVALID_CONFIG', `Unknown sampler '${name}'`, { argument: 'samplers', expected: `one of ${recipeNames().join(', ')}`, received: JSON.stringify(name) });
+    throw new BoltzflowError('INVALID_CONFIG', `Unknown sampler '${name}'`, {
+      argument: 'samplers',
+      expected: `one of ${recipeNames().join(', ')}`,
+      received: JSON.stringify(name),
+    });
   }
   return r;
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { ChainState, Kernel, Rng } from '@boltzflow/core';
 import { disposeStateExcept, sampleChain } from '@boltzflow/mcmc';
 import type { Draws, ProgressBar } from './types.js';
@@ -19,7 +19,14 @@ export interface BudgetRun<S extends ChainState> {
  * moves between chunks. Chunks are sized from the measured cost per step; the total lands within half a step (all
  * chains) of `budget`.
  */
-export function runToBudget<S extends ChainState>(kernel: Kernel<S>, start: tf.Tensor2D | S, budget: number, rng: Rng, bar?: ProgressBar, burnIn = 0): BudgetRun<S> {
+export function runToBudget<S extends ChainState>(
+  kernel: Kernel<S>,
+  start: tf.Tensor2D | S,
+  budget: number,
+  rng: Rng,
+  bar?: ProgressBar,
+  burnIn = 0,
+): BudgetRun<S> {
   const t0 = performance.now();
   const blocks: Float32Array[] = [];
   let kept = 0;

@@ -22,7 +22,8 @@ export function ineligibility(r: SamplerResult, basis: Verdict['basis'], referen
   if (r.flags.includes('mode-mismatch')) return 'mode mismatch';
   if (basis === 'total' && (r.trainingData === 'exact' || r.trainingData === 'bundled')) return `oracle (trained on ${r.trainingData} data)`;
   const d = r.deltaF;
-  if (d && d.reference !== undefined && Math.abs(d.estimate - d.reference) > 3 * d.stderr) return `ΔF ${((d.estimate - d.reference) / Math.max(d.stderr, 1e-300)).toFixed(1)} stderr from exact`;
+  if (d && d.reference !== undefined && Math.abs(d.estimate - d.reference) > 3 * d.stderr)
+    return `ΔF ${((d.estimate - d.reference) / Math.max(d.stderr, 1e-300)).toFixed(1)} stderr from exact`;
   if (!d && referenceDeltaF !== undefined) return 'ΔF not estimable';
   return null;
 }

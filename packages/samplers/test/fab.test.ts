@@ -20,7 +20,7 @@ describe('fab-is and fab-imh recipes', () => {
       const [o] = await compareSamplers(u, [{ name, params }], { budget: { evaluations: 6000, chains: 16, warmup: 20 }, seed: 5 });
       const r = o.result;
       expect(r.energyEvaluations + (r.setupEnergyEvaluations ?? 0)).toBe(u.counts.energy + u.counts.gradient);
-      expect(r.setupEnergyEvaluations).toBeGreaterThan(60 * 64 / 4);
+      expect(r.setupEnergyEvaluations).toBeGreaterThan((60 * 64) / 4);
       expect(Math.abs(r.deltaF!.estimate - exact)).toBeLessThan(4 * r.deltaF!.stderr);
       if (name === 'fab-is') expect(Math.abs((r.metrics!.logZ as number) - 0)).toBeLessThan(4 * (r.metrics!.logZStderr as number) + 0.01);
     }

@@ -8,7 +8,17 @@ import { compareSamplers, globalLocalSampler } from '../src/index.js';
 
 describe('globalLocalSampler (flowMC)', () => {
   // Two modes 8 apart (σ = 0.7): no local move crosses; weights 0.3 / 0.7.
-  const target = () => countingEnergy(new GaussianMixtureEnergy({ means: [[-4, 0], [4, 0]], scale: 0.7, weights: [0.3, 0.7] }));
+  const target = () =>
+    countingEnergy(
+      new GaussianMixtureEnergy({
+        means: [
+          [-4, 0],
+          [4, 0],
+        ],
+        scale: 0.7,
+        weights: [0.3, 0.7],
+      }),
+    );
   const start = (chains: number) => tf.tensor2d(Array.from({ length: chains }, (_, c) => [c % 2 === 0 ? -4 : 4, 0]).flat(), [chains, 2]);
 
   for (const globalMove of ['flow-imh', 'latent-metropolis'] as const) {

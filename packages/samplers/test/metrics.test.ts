@@ -48,7 +48,17 @@ describe('sampler metrics', () => {
     const d = draws(n, 1, () => [(rng.nextUniform() < 0.5 ? 1.7 : -1.7) + 0.2 * rng.nextNormal(), rng.nextNormal()]);
     const logW = new Float64Array(n);
     for (let i = 0; i < n; i++) logW[i] = Math.log(d.data[2 * i] > 0 ? 1.6 : 0.4);
-    const o = importanceOutcome({ sampler: 'is', description: '', x: d, logWeights: logW, energyEvaluations: n, wallSeconds: 1, acceptanceRate: null, spec, plot });
+    const o = importanceOutcome({
+      sampler: 'is',
+      description: '',
+      x: d,
+      logWeights: logW,
+      energyEvaluations: n,
+      wallSeconds: 1,
+      acceptanceRate: null,
+      spec,
+      plot,
+    });
     // Kish ESS (Σw)²/Σw², computed directly from the weights.
     let s1 = 0;
     let s2 = 0;

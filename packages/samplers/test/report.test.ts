@@ -67,7 +67,12 @@ describe('report numbers of @boltzflow/samplers', () => {
 
   it('runToBudget lands within half a step of the budget (1 % for ≥ 50 steps), small budgets included', () => {
     const u = new Gaussian();
-    for (const [budget, chains] of [[1280, 64], [1000, 4], [6400, 16], [24_000, 16]] as const) {
+    for (const [budget, chains] of [
+      [1280, 64],
+      [1000, 4],
+      [6400, 16],
+      [24_000, 16],
+    ] as const) {
       const x0 = tf.zeros([chains, 2]) as tf.Tensor2D;
       const r = runToBudget(randomWalkMetropolis(u, { stepSize: 0.5 }), x0, budget, createRng(1));
       // rwm: one evaluation per chain per step, so the closest reachable count is a multiple of `chains`.
@@ -82,7 +87,7 @@ describe('report numbers of @boltzflow/samplers', () => {
     // 4 chains always right, 12 always left: p = 1/4, sd of fractions = √(16/15 · p(1 − p)).
     const ind = Array.from({ length: 16 }, (_, c) => new Float64Array(100).fill(c < 4 ? 1 : 0));
     const p = 0.25;
-    const expected = Math.sqrt((16 / 15) * p * (1 - p) / 16) / (p * (1 - p));
+    const expected = Math.sqrt(((16 / 15) * p * (1 - p)) / 16) / (p * (1 - p));
     expect(betweenChainStderr(ind)).toBeCloseTo(expected, 10);
     // Chains that all mix equally have no between-chain spread.
     const mixed = Array.from({ length: 8 }, () => Float64Array.from({ length: 100 }, (_, i) => i % 2));
@@ -90,11 +95,18 @@ describe('report numbers of @boltzflow/samplers', () => {
   });
 
   it('mode coverage flags a collapsed flow (P = 0.001 vs exact 0.0329) and not a flow within its error', () => {
-    const spec: CoordinateSpec = { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: [-1, 0, 1], referenceDeltaF: -Math.log(0.0329 / (1 - 0.0329)) };
+    const spec: CoordinateSpec = {
+      index: 0,
+      name: 'x₁',
+      threshold: 0,
+      deadZone: 1,
+      profileEdges: [-1, 0, 1],
+      referenceDeltaF: -Math.log(0.0329 / (1 - 0.0329)),
+    };
     const collapsed = row('flow-imh');
     const fine = row('flow-is');
-    checkModeCoverage([collapsed], { p: 0.00098, stderr: Math.sqrt(0.00098 * (1 - 0.00098) / 2048), n: 2048 }, [collapsed], spec);
-    checkModeCoverage([fine], { p: 0.031, stderr: Math.sqrt(0.031 * 0.969 / 2048), n: 2048 }, [fine], spec);
+    checkModeCoverage([collapsed], { p: 0.00098, stderr: Math.sqrt((0.00098 * (1 - 0.00098)) / 2048), n: 2048 }, [collapsed], spec);
+    checkModeCoverage([fine], { p: 0.031, stderr: Math.sqrt((0.031 * 0.969) / 2048), n: 2048 }, [fine], spec);
     expect(collapsed.flags).toContain('mode-mismatch');
     expect(collapsed.metrics!.referenceModeFraction).toBeCloseTo(0.0329, 6);
     expect(fine.flags).not.toContain('mode-mismatch');
@@ -124,7 +136,9 @@ describe('report numbers of @boltzflow/samplers', () => {
       expect(v.excluded.join(' ')).toMatch(/snf: mode mismatch/);
       expect(v.excluded.join(' ')).toMatch(/rwm-scan: ESS 0/);
     }
-    expect(verdictLine([total, sampling])).toMatch(/^verdict — total cost: best flow-imh, 1\.3× the ESS per evaluation of mala; sampling cost: best flow-imh, 5\.0×/);
+    expect(verdictLine([total, sampling])).toMatch(
+      /^verdict — total cost: best flow-imh, 1\.3× the ESS per evaluation of mala; sampling cost: best flow-imh, 5\.0×/,
+    );
   });
 
   it('compareSamplers rows: totals are setup + sampling, flow rows name their training data and report the flow mode fraction', async () => {

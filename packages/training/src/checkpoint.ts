@@ -74,17 +74,19 @@ export interface CheckpointManifest {
   backend: string;
   architecture: CheckpointFileEntry;
   weights: CheckpointFileEntry & { dtype: 'float32'; byteOrder: 'little'; tensors: CheckpointTensorEntry[] };
-  optimizer: null | (CheckpointFileEntry & {
-    className: string;
-    config: Record<string, number | string | boolean | null>;
-    iterations: number;
-    /** Adam's running β₁ᵗ, β₂ᵗ products, saved so that a resumed run matches an uninterrupted one bit for bit. */
-    accBeta1?: number;
-    accBeta2?: number;
-    dtype: 'float32';
-    byteOrder: 'little';
-    tensors: CheckpointTensorEntry[];
-  });
+  optimizer:
+    | null
+    | (CheckpointFileEntry & {
+        className: string;
+        config: Record<string, number | string | boolean | null>;
+        iterations: number;
+        /** Adam's running β₁ᵗ, β₂ᵗ products, saved so that a resumed run matches an uninterrupted one bit for bit. */
+        accBeta1?: number;
+        accBeta2?: number;
+        dtype: 'float32';
+        byteOrder: 'little';
+        tensors: CheckpointTensorEntry[];
+      });
   rng: RngState | null;
   extra: unknown;
   /** SHA-256 of `JSON.stringify(manifest without this field, null, 1)`: catches bit flips and hand edits. */
@@ -221,7 +223,8 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       return () => fs.unlink(file).catch(() => undefined);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new BoltzflowError('IO', `Checkpoint directory is not writable: ${(e as Error).message}`, { argument: 'dir', received: dir });
+      if (code !== 'EEXIST')
+        throw new BoltzflowError('IO', `Checkpoint directory is not writable: ${(e as Error).message}`, { argument: 'dir', received: dir });
     }
     const [owner, st] = await Promise.all([fs.readFile(file, 'utf8').catch(() => ''), fs.stat(file).catch(() => undefined)]);
     if (st && (Date.now() - st.mtimeMs > LOCK_STALE_MS || (owner !== '' && !ownerAlive(owner)))) {
@@ -285,7 +288,8 @@ async function refuseForeignManifest(dir: string): Promise<void> {
  * rather than at the first save.
  */
 export async function checkCheckpointDir(dir: string): Promise<void> {
-  if (typeof dir !== 'string' || dir === '') throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
+  if (typeof dir !== 'string' || dir === '')
+    throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
   await (await openForSave(dir))();
 }
 
@@ -332,9 +336,11 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
   if (!flow || typeof flow.toConfig !== 'function') {
     throw new BoltzflowError('INVALID_VALUE', 'Expected a Distribution with toConfig()', { argument: 'flow', expected: 'Distribution', received: typeof flow });
   }
-  if (typeof dir !== 'string' || dir === '') throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
+  if (typeof dir !== 'string' || dir === '')
+    throw new BoltzflowError('INVALID_VALUE', 'Checkpoint directory must be a path', { argument: 'dir', expected: 'non-empty string', received: String(dir) });
   const step = options.step ?? 0;
-  if (!Number.isInteger(step) || step < 0) throw new BoltzflowError('INVALID_VALUE', 'step must be an integer ≥ 0', { argument: 'step', expected: 'integer ≥ 0', received: String(step) });
+  if (!Number.isInteger(step) || step < 0)
+    throw new BoltzflowError('INVALID_VALUE', 'step must be an integer ≥ 0', { argument: 'step', expected: 'integer ≥ 0', received: String(step) });
   const extra = jsonValue(options.extra, 'extra');
   const config = jsonValue(flow.toConfig(), 'flow.toConfig()') as SerializedConfig;
 
@@ -342,7 +348,10 @@ export async function saveFlow(flow: Distribution, dir: string, options: SaveFlo
   const entries: CheckpointTensorEntry[] = [];
   const arrays: Float32Array[] = [];
   let offset = 0;
-  for (const [group, vars] of [['trainable', trainable], ['nonTrainable', nonTrainable]] as const) {
+  for (const [group, vars] of [
+    ['trainable', trainable],
+    ['nonTrainable', nonTrainable],
+  ] as const) {
     for (const v of vars) {
       if (v.dtype !== 'float32') fail('Only float32 variables can be checkpointed', { argument: v.name, received: v.dtype });
       const data = (await v.data()) as Float32Array;
@@ -405,12 +414,17 @@ function manifestChecksum(manifest: Record<string, unknown>): string {
   return sha256(Buffer.from(JSON.stringify(rest, null, 1)));
 }
 
-async function optimizerState(optimizer: tf.Optimizer): Promise<{ bytes: Buffer; meta: Omit<NonNullable<CheckpointManifest['optimizer']>, 'file' | 'bytes' | 'sha256'> }> {
+async function optimizerState(
+  optimizer: tf.Optimizer,
+): Promise<{ bytes: Buffer; meta: Omit<NonNullable<CheckpointManifest['optimizer']>, 'file' | 'bytes' | 'sha256'> }> {
   let named: Array<{ name: string; tensor: tf.Tensor }>;
   try {
     named = await optimizer.getWeights();
   } catch (e) {
-    throw new BoltzflowError('CHECKPOINT', `Optimizer state cannot be saved: ${(e as Error).message}`, { argument: 'optimizer', received: optimizer.getClassName() });
+    throw new BoltzflowError('CHECKPOINT', `Optimizer state cannot be saved: ${(e as Error).message}`, {
+      argument: 'optimizer',
+      received: optimizer.getClassName(),
+    });
   }
   // The first entry is a fresh 'iter' scalar owned by us; the rest are the optimizer's own slot variables.
   const iterTensor = named[0];
@@ -449,12 +463,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function checkInt(v: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(`Invalid manifest field ${what}`, { argument: what, expected: `integer in [${min}, ${max}]`, received: JSON.stringify(v) });
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    fail(`Invalid manifest field ${what}`, { argument: what, expected: `integer in [${min}, ${max}]`, received: JSON.stringify(v) });
   return v;
 }
 
 function checkShortString(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length > MAX_SHORT_STRING) fail(`Invalid manifest field ${what}`, { argument: what, expected: `a string of at most ${MAX_SHORT_STRING} characters`, received: JSON.stringify(v)?.slice(0, 80) });
+  if (typeof v !== 'string' || v.length > MAX_SHORT_STRING)
+    fail(`Invalid manifest field ${what}`, {
+      argument: what,
+      expected: `a string of at most ${MAX_SHORT_STRING} characters`,
+      received: JSON.stringify(v)?.slice(0, 80),
+    });
   return v;
 }
 
@@ -463,14 +483,16 @@ function checkShortString(v: unknown, what: string): string {
  * replayed: seed words are uint32, and the use count is bounded so that replaying it cannot hang.
  */
 export function checkRngState(v: unknown, what: string): RngState {
-  if (!isObject(v) || !Array.isArray(v.seed) || v.seed.length === 0 || v.seed.length > 64) fail('Invalid RNG state', { argument: what, expected: '{ seed: uint32[1..64], useCount }' });
+  if (!isObject(v) || !Array.isArray(v.seed) || v.seed.length === 0 || v.seed.length > 64)
+    fail('Invalid RNG state', { argument: what, expected: '{ seed: uint32[1..64], useCount }' });
   const seed = (v.seed as unknown[]).map((s, i) => checkInt(s, `${what}.seed[${i}]`, 0, 0xffffffff));
   return { seed, useCount: checkInt(v.useCount, `${what}.useCount`, 0, MAX_RNG_USE_COUNT) };
 }
 
 function checkFileEntry(v: unknown, what: string): CheckpointFileEntry {
   if (!isObject(v)) fail(`Manifest lacks ${what}`, { argument: what });
-  if (typeof v.file !== 'string' || !isPlainFileName(v.file)) fail(`Invalid file name in manifest ${what}`, { argument: `${what}.file`, received: JSON.stringify(v.file) });
+  if (typeof v.file !== 'string' || !isPlainFileName(v.file))
+    fail(`Invalid file name in manifest ${what}`, { argument: `${what}.file`, received: JSON.stringify(v.file) });
   checkInt(v.bytes, `${what}.bytes`);
   if (typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256)) fail(`Invalid checksum in manifest ${what}`, { argument: `${what}.sha256` });
   return v as unknown as CheckpointFileEntry;
@@ -485,8 +507,10 @@ function checkTensorTable(v: unknown, what: string, totalFloats: number, withGro
     if (typeof t.name !== 'string' || t.name.length > 1000) fail(`Invalid tensor name ${what}[${i}]`);
     if (!Array.isArray(t.shape) || t.shape.length > 8) fail(`Invalid tensor shape ${what}[${i}]`, { received: JSON.stringify(t.shape) });
     (t.shape as unknown[]).forEach((s, k) => checkInt(s, `${what}[${i}].shape[${k}]`, 0, MAX_DIMENSION));
-    if (sizeOf(t.shape as number[]) > totalFloats) fail(`Tensor ${what}[${i}] is larger than its file`, { expected: `≤ ${totalFloats} floats`, received: JSON.stringify(t.shape) });
-    if (checkInt(t.offset, `${what}[${i}].offset`) !== offset) fail(`Tensor table ${what} is not contiguous`, { argument: `${what}[${i}].offset`, expected: String(offset), received: String(t.offset) });
+    if (sizeOf(t.shape as number[]) > totalFloats)
+      fail(`Tensor ${what}[${i}] is larger than its file`, { expected: `≤ ${totalFloats} floats`, received: JSON.stringify(t.shape) });
+    if (checkInt(t.offset, `${what}[${i}].offset`) !== offset)
+      fail(`Tensor table ${what} is not contiguous`, { argument: `${what}[${i}].offset`, expected: String(offset), received: String(t.offset) });
     if (withGroup && t.group !== 'trainable' && t.group !== 'nonTrainable') fail(`Invalid tensor group ${what}[${i}]`, { received: JSON.stringify(t.group) });
     offset += sizeOf(t.shape as number[]);
   }
@@ -504,7 +528,8 @@ async function readVerified(dir: string, entry: CheckpointFileEntry, limit: numb
 function finiteFloats(buf: Buffer, what: string): Float32Array {
   if (buf.length % 4 !== 0) fail(`Checkpoint ${what} is not a float32 array`, { received: `${buf.length} bytes` });
   const f = bytesToFloat32(buf);
-  for (let i = 0; i < f.length; i++) if (!Number.isFinite(f[i])) fail(`Checkpoint ${what} holds non-finite numbers`, { argument: what, received: `index ${i}` });
+  for (let i = 0; i < f.length; i++)
+    if (!Number.isFinite(f[i])) fail(`Checkpoint ${what} holds non-finite numbers`, { argument: what, received: `index ${i}` });
   return f;
 }
 
@@ -521,8 +546,18 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
   } catch (e) {
     fail(`Checkpoint manifest is not valid JSON: ${(e as Error).message}`, { argument: path.join(dir, MANIFEST) });
   }
-  if (!isObject(m) || m.format !== CHECKPOINT_FORMAT) fail('Not a boltzflow checkpoint (foreign manifest)', { argument: 'manifest.format', expected: CHECKPOINT_FORMAT, received: JSON.stringify(isObject(m) ? m.format : m) });
-  if (m.version !== CHECKPOINT_VERSION) fail('Unsupported checkpoint version (version 1 manifests carry no checksum; re-save with this version)', { argument: 'manifest.version', expected: String(CHECKPOINT_VERSION), received: JSON.stringify(m.version) });
+  if (!isObject(m) || m.format !== CHECKPOINT_FORMAT)
+    fail('Not a boltzflow checkpoint (foreign manifest)', {
+      argument: 'manifest.format',
+      expected: CHECKPOINT_FORMAT,
+      received: JSON.stringify(isObject(m) ? m.format : m),
+    });
+  if (m.version !== CHECKPOINT_VERSION)
+    fail('Unsupported checkpoint version (version 1 manifests carry no checksum; re-save with this version)', {
+      argument: 'manifest.version',
+      expected: String(CHECKPOINT_VERSION),
+      received: JSON.stringify(m.version),
+    });
   // Before any field is trusted: a single flipped bit or a hand edit anywhere in the manifest changes this sum.
   if (typeof m.manifestSha256 !== 'string' || manifestChecksum(m) !== m.manifestSha256) {
     fail('Checkpoint manifest fails its checksum (corrupted or edited by hand)', { argument: 'manifest.manifestSha256', received: path.join(dir, MANIFEST) });
@@ -544,7 +579,8 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
 
   const wEntry = checkFileEntry(m.weights, 'weights');
   const w = m.weights as Record<string, unknown>;
-  if (w.dtype !== 'float32' || w.byteOrder !== 'little') fail('Unsupported weight encoding', { expected: 'float32 little-endian', received: `${String(w.dtype)} ${String(w.byteOrder)}` });
+  if (w.dtype !== 'float32' || w.byteOrder !== 'little')
+    fail('Unsupported weight encoding', { expected: 'float32 little-endian', received: `${String(w.dtype)} ${String(w.byteOrder)}` });
   if (wEntry.bytes % 4 !== 0) fail('Weight file size is not a multiple of 4', { received: String(wEntry.bytes) });
   const wTable = checkTensorTable(w.tensors, 'weights.tensors', wEntry.bytes / 4, true);
   const wValues = finiteFloats(await readVerified(dir, wEntry, limit, 'weights'), 'weights');
@@ -559,13 +595,20 @@ export async function readCheckpoint(dir: string, options: { maxBytes?: number }
     optimizerClass(className);
     if (o.dtype !== 'float32' || o.byteOrder !== 'little' || oEntry.bytes % 4 !== 0) fail('Unsupported optimizer encoding');
     for (const [k, v] of Object.entries(o.config)) {
-      const ok = v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_SHORT_STRING);
-      if (!ok) fail('Invalid optimizer config', { argument: `optimizer.config.${k}`, expected: 'a finite number, boolean, null or short string', received: JSON.stringify(v)?.slice(0, 80) });
+      const ok =
+        v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_SHORT_STRING);
+      if (!ok)
+        fail('Invalid optimizer config', {
+          argument: `optimizer.config.${k}`,
+          expected: 'a finite number, boolean, null or short string',
+          received: JSON.stringify(v)?.slice(0, 80),
+        });
     }
     const iterations = checkInt(o.iterations, 'optimizer.iterations', 0, MAX_ITERATIONS);
     for (const k of ['accBeta1', 'accBeta2'] as const) {
       // Adam's running products β^t lie in [0, 1].
-      if (o[k] !== undefined && (typeof o[k] !== 'number' || !(o[k] >= 0 && o[k] <= 1))) fail('Invalid optimizer field', { argument: `optimizer.${k}`, expected: 'a number in [0, 1]', received: JSON.stringify(o[k]) });
+      if (o[k] !== undefined && (typeof o[k] !== 'number' || !(o[k] >= 0 && o[k] <= 1)))
+        fail('Invalid optimizer field', { argument: `optimizer.${k}`, expected: 'a number in [0, 1]', received: JSON.stringify(o[k]) });
     }
     const oTable = checkTensorTable(o.tensors, 'optimizer.tensors', oEntry.bytes / 4, false);
     const oValues = finiteFloats(await readVerified(dir, oEntry, limit, 'optimizer state'), 'optimizer state');
@@ -593,12 +636,20 @@ export function assignCheckpointWeights(flow: Distribution, data: CheckpointData
     trainable: data.weights.filter((w) => w.group === 'trainable'),
     nonTrainable: data.weights.filter((w) => w.group === 'nonTrainable'),
   };
-  for (const [group, vars] of [['trainable', trainable], ['nonTrainable', nonTrainable]] as const) {
+  for (const [group, vars] of [
+    ['trainable', trainable],
+    ['nonTrainable', nonTrainable],
+  ] as const) {
     const s = stored[group];
-    if (s.length !== vars.length) fail(`Checkpoint does not match the flow: ${group} variable count differs`, { expected: String(vars.length), received: String(s.length) });
+    if (s.length !== vars.length)
+      fail(`Checkpoint does not match the flow: ${group} variable count differs`, { expected: String(vars.length), received: String(s.length) });
     vars.forEach((v, i) => {
       if (v.shape.length !== s[i].shape.length || v.shape.some((d, k) => d !== s[i].shape[k])) {
-        fail(`Checkpoint does not match the flow: shape of ${group} variable ${i} differs`, { argument: s[i].name, expected: `[${v.shape.join(', ')}]`, received: `[${s[i].shape.join(', ')}]` });
+        fail(`Checkpoint does not match the flow: shape of ${group} variable ${i} differs`, {
+          argument: s[i].name,
+          expected: `[${v.shape.join(', ')}]`,
+          received: `[${s[i].shape.join(', ')}]`,
+        });
       }
     });
   }
@@ -616,15 +667,24 @@ export async function restoreOptimizer(data: CheckpointData, trainable: readonly
   const o = data.optimizer;
   if (!o) return undefined;
   if (o.slots.length > 0) {
-    if (trainable.length === 0 || o.slots.length % trainable.length !== 0) fail('Optimizer state does not match the flow: slot count', { expected: `a multiple of ${trainable.length}`, received: String(o.slots.length) });
+    if (trainable.length === 0 || o.slots.length % trainable.length !== 0)
+      fail('Optimizer state does not match the flow: slot count', { expected: `a multiple of ${trainable.length}`, received: String(o.slots.length) });
     o.slots.forEach((s, j) => {
       const v = trainable[j % trainable.length];
-      if (v.shape.length !== s.shape.length || v.shape.some((d, k) => d !== s.shape[k])) fail('Optimizer state does not match the flow: slot shape', { argument: s.name, expected: `[${v.shape.join(', ')}]`, received: `[${s.shape.join(', ')}]` });
+      if (v.shape.length !== s.shape.length || v.shape.some((d, k) => d !== s.shape[k]))
+        fail('Optimizer state does not match the flow: slot shape', {
+          argument: s.name,
+          expected: `[${v.shape.join(', ')}]`,
+          received: `[${s.shape.join(', ')}]`,
+        });
     });
   }
   const [cls, fromConfig] = optimizerClass(o.className);
   const optimizer = fromConfig(cls, o.config as tf.serialization.ConfigDict) as unknown as tf.Optimizer;
-  const tensors: Array<{ name: string; tensor: tf.Tensor }> = [{ name: 'iter', tensor: tf.scalar(o.iterations, 'int32') }, ...o.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, 'float32') }))];
+  const tensors: Array<{ name: string; tensor: tf.Tensor }> = [
+    { name: 'iter', tensor: tf.scalar(o.iterations, 'int32') },
+    ...o.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, 'float32') })),
+  ];
   try {
     await optimizer.setWeights(tensors);
   } catch (e) {
@@ -647,9 +707,16 @@ export async function restoreOptimizer(data: CheckpointData, trainable: readonly
 }
 
 /** The registered tfjs class of a saved optimizer, looked up among own properties only (no `__proto__`, `toString`). */
-function optimizerClass(className: string): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] {
+function optimizerClass(
+  className: string,
+): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  if (!Object.prototype.hasOwnProperty.call(map, className)) fail('Unknown optimizer class in checkpoint', { argument: 'optimizer.className', expected: `one of ${Object.keys(map).join(', ')}`, received: JSON.stringify(className) });
+  if (!Object.hasOwn(map, className))
+    fail('Unknown optimizer class in checkpoint', {
+      argument: 'optimizer.className',
+      expected: `one of ${Object.keys(map).join(', ')}`,
+      received: JSON.stringify(className),
+    });
   return map[className];
 }
 
@@ -699,7 +766,11 @@ export async function loadFlow(dir: string, options: LoadFlowOptions = {}): Prom
   const stored = data.weights.reduce((n, w) => n + w.values.length, 0);
   const needed = minimumParameterCount(data.config);
   if (needed > stored) {
-    fail('Checkpoint architecture needs more weights than the checkpoint holds (checked before building the flow)', { argument: 'architecture', expected: `≤ ${stored} weights (stored)`, received: `≥ ${needed} weights implied by the hidden-layer widths` });
+    fail('Checkpoint architecture needs more weights than the checkpoint holds (checked before building the flow)', {
+      argument: 'architecture',
+      expected: `≤ ${stored} weights (stored)`,
+      received: `≥ ${needed} weights implied by the hidden-layer widths`,
+    });
   }
   let flow: Distribution;
   try {

@@ -27,7 +27,7 @@ function dedupe(vars: readonly tf.Variable[]): tf.Variable[] {
 export function flowVariables(flow: Distribution): { trainable: tf.Variable[]; nonTrainable: tf.Variable[] } {
   const f = flow as FlowLike;
   const trainable = dedupe(f.trainableVariables ?? []);
-  const fromParts = [...(f.base as FlowLike | undefined)?.nonTrainableVariables ?? [], ...(f.bijector?.nonTrainableVariables ?? [])];
+  const fromParts = [...((f.base as FlowLike | undefined)?.nonTrainableVariables ?? []), ...(f.bijector?.nonTrainableVariables ?? [])];
   const candidates = f.nonTrainableVariables ?? fromParts;
   const t = new Set(trainable);
   return { trainable, nonTrainable: dedupe(candidates).filter((v) => !t.has(v)) };

@@ -9,7 +9,7 @@ export * from './flowMatching/index.js';
 export { trainML, type TrainMLOptions } from './trainML.js';
 export { trainKL, type TrainKLOptions } from './trainKL.js';
 export { train, type TrainOptions } from './train.js';
-export { type CommonTrainOptions, type TrainingProgress, type TrainResult } from './trainer.js';
+export type { CommonTrainOptions, TrainingProgress, TrainResult } from './trainer.js';
 export {
   learningRateAt,
   temperatureAt,
@@ -41,7 +41,16 @@ export {
 export { flowVariables, spectralNormOwners, reparameterizedSample } from './flowParts.js';
 export { importanceSummary } from './importanceSampling.js';
 export { PrioritizedReplayBuffer, type PrioritizedReplayBufferOptions, type ReplayBatch } from './fab/prioritizedReplayBuffer.js';
-export { trainFAB, pSquaredOverQ, fabReplayLoss, replayWeightAdjustment, type TrainFABOptions, type TrainFABResult, type AisRunner, type AisBatch } from './fab/trainFAB.js';
+export {
+  trainFAB,
+  pSquaredOverQ,
+  fabReplayLoss,
+  replayWeightAdjustment,
+  type TrainFABOptions,
+  type TrainFABResult,
+  type AisRunner,
+  type AisBatch,
+} from './fab/trainFAB.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
 export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';

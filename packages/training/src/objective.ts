@@ -71,11 +71,26 @@ export class MixtureObjective implements TrainingObjective {
     this.config = config;
     this.dim = flow.dim;
     const { data, energy, validationData } = config;
-    if (!(config.weightML >= 0) || !(config.weightKL >= 0) || !Number.isFinite(config.weightML) || !Number.isFinite(config.weightKL) || config.weightML + config.weightKL <= 0) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Loss weights must be finite, ≥ 0 and not both 0', { argument: 'weights', expected: '{ ml ≥ 0, kl ≥ 0 }, sum > 0', received: JSON.stringify({ ml: config.weightML, kl: config.weightKL }) });
+    if (
+      !(config.weightML >= 0) ||
+      !(config.weightKL >= 0) ||
+      !Number.isFinite(config.weightML) ||
+      !Number.isFinite(config.weightKL) ||
+      config.weightML + config.weightKL <= 0
+    ) {
+      throw new BoltzflowError('INVALID_CONFIG', 'Loss weights must be finite, ≥ 0 and not both 0', {
+        argument: 'weights',
+        expected: '{ ml ≥ 0, kl ≥ 0 }, sum > 0',
+        received: JSON.stringify({ ml: config.weightML, kl: config.weightKL }),
+      });
     }
     if (config.weightML > 0) {
-      if (!data) throw new BoltzflowError('INVALID_CONFIG', 'Maximum-likelihood term needs data', { argument: 'data', expected: '[N, dim] tensor', received: 'undefined' });
+      if (!data)
+        throw new BoltzflowError('INVALID_CONFIG', 'Maximum-likelihood term needs data', {
+          argument: 'data',
+          expected: '[N, dim] tensor',
+          received: 'undefined',
+        });
       const [n] = assertBatchDim(data, 'data', this.dim);
       assertFiniteTensor(data, 'data');
       assertInteger(config.mlBatchSize, 'batchSize', 1);
@@ -83,18 +98,31 @@ export class MixtureObjective implements TrainingObjective {
         assertBatchDim(validationData, 'validationData', this.dim);
         assertFiniteTensor(validationData, 'validationData');
       } else if (!(config.validationFraction >= 0 && config.validationFraction < 1)) {
-        throw new BoltzflowError('INVALID_CONFIG', 'validationFraction must lie in [0, 1)', { argument: 'validationFraction', expected: '[0, 1)', received: String(config.validationFraction) });
+        throw new BoltzflowError('INVALID_CONFIG', 'validationFraction must lie in [0, 1)', {
+          argument: 'validationFraction',
+          expected: '[0, 1)',
+          received: String(config.validationFraction),
+        });
       }
       this.nData = n;
       this.dataHost = data.dataSync() as Float32Array;
       this.nValidation = validationData ? validationData.shape[0] : Math.floor(n * config.validationFraction);
       this.nTrain = validationData ? n : n - this.nValidation;
-      if (this.nTrain < 1) throw new BoltzflowError('INVALID_CONFIG', 'No training samples left after the validation split', { argument: 'validationFraction', received: String(config.validationFraction) });
+      if (this.nTrain < 1)
+        throw new BoltzflowError('INVALID_CONFIG', 'No training samples left after the validation split', {
+          argument: 'validationFraction',
+          received: String(config.validationFraction),
+        });
     }
     if (config.weightKL > 0) {
-      if (!energy) throw new BoltzflowError('INVALID_CONFIG', 'Reverse-KL term needs an energy', { argument: 'energy', expected: 'Energy', received: 'undefined' });
+      if (!energy)
+        throw new BoltzflowError('INVALID_CONFIG', 'Reverse-KL term needs an energy', { argument: 'energy', expected: 'Energy', received: 'undefined' });
       if (energy.dim !== this.dim) {
-        throw new BoltzflowError('INVALID_SHAPE', 'Energy and flow dimensions differ', { argument: 'energy', expected: `dim ${this.dim} (flow.dim)`, received: `dim ${energy.dim}` });
+        throw new BoltzflowError('INVALID_SHAPE', 'Energy and flow dimensions differ', {
+          argument: 'energy',
+          expected: `dim ${this.dim} (flow.dim)`,
+          received: `dim ${energy.dim}`,
+        });
       }
       assertInteger(config.klBatchSize, 'klBatchSize', 1);
       if (config.temperatureSchedule) validateTemperatureSchedule(config.temperatureSchedule);
@@ -130,11 +158,17 @@ export class MixtureObjective implements TrainingObjective {
   setState(state: unknown): void {
     if (!this.usesData) return;
     const s = state as Partial<ObjectiveState> | null;
-    if (!s || s.kind !== 'boltzflow-training' || s.version !== 1) {
-      throw new BoltzflowError('CHECKPOINT', 'Checkpoint holds no training-loop state to resume from (was it written by saveFlow directly?)', { argument: 'resumeFrom' });
+    if (s?.kind !== 'boltzflow-training' || s.version !== 1) {
+      throw new BoltzflowError('CHECKPOINT', 'Checkpoint holds no training-loop state to resume from (was it written by saveFlow directly?)', {
+        argument: 'resumeFrom',
+      });
     }
     if (s.nTrain !== this.nTrain || s.nValidation !== this.nValidation) {
-      throw new BoltzflowError('CHECKPOINT', 'Resumed run has different data sizes than the checkpointed one', { argument: 'data', expected: `${s.nTrain} train / ${s.nValidation} validation`, received: `${this.nTrain} / ${this.nValidation}` });
+      throw new BoltzflowError('CHECKPOINT', 'Resumed run has different data sizes than the checkpointed one', {
+        argument: 'data',
+        expected: `${s.nTrain} train / ${s.nValidation} validation`,
+        received: `${this.nTrain} / ${this.nValidation}`,
+      });
     }
     const validInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
     if (!validInt(s.epoch) || !validInt(s.batchInEpoch) || s.batchInEpoch > this.stepsPerEpoch) {
@@ -149,7 +183,16 @@ export class MixtureObjective implements TrainingObjective {
   }
 
   getState(): ObjectiveState {
-    return { kind: 'boltzflow-training', version: 1, nTrain: this.nTrain, nValidation: this.nValidation, epoch: this.epoch, batchInEpoch: this.batchInEpoch, splitState: this.splitState, permState: this.permState };
+    return {
+      kind: 'boltzflow-training',
+      version: 1,
+      nTrain: this.nTrain,
+      nValidation: this.nValidation,
+      epoch: this.epoch,
+      batchInEpoch: this.batchInEpoch,
+      splitState: this.splitState,
+      permState: this.permState,
+    };
   }
 
   private buildSplit(): void {
@@ -281,7 +324,11 @@ export class MixtureObjective implements TrainingObjective {
 function assertBatchDim(x: tf.Tensor2D, argument: string, dim: number): [number, number] {
   assertBatch(x, argument);
   if (x.shape[1] !== dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Data and flow dimensions differ', { argument, expected: `[n, ${dim}] (flow.dim = ${dim})`, received: `[${x.shape.join(', ')}]` });
+    throw new BoltzflowError('INVALID_SHAPE', 'Data and flow dimensions differ', {
+      argument,
+      expected: `[n, ${dim}] (flow.dim = ${dim})`,
+      received: `[${x.shape.join(', ')}]`,
+    });
   }
   return [x.shape[0], x.shape[1]];
 }

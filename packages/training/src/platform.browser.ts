@@ -7,11 +7,15 @@
 import { BoltzflowError } from '@boltzflow/core';
 
 function unavailable(what: string): never {
-  throw new BoltzflowError('IO', `Checkpoint files need Node.js file-system access (${what}), which this platform lacks. In a browser, store flow.toConfig() and the values of the flow's variables with your own storage`, {
-    argument: 'platform',
-    expected: 'Node.js (node:fs)',
-    received: 'a browser or other non-Node runtime',
-  });
+  throw new BoltzflowError(
+    'IO',
+    `Checkpoint files need Node.js file-system access (${what}), which this platform lacks. In a browser, store flow.toConfig() and the values of the flow's variables with your own storage`,
+    {
+      argument: 'platform',
+      expected: 'Node.js (node:fs)',
+      received: 'a browser or other non-Node runtime',
+    },
+  );
 }
 
 const stub = (what: string) => (): never => unavailable(what);
@@ -23,7 +27,16 @@ export const createHash = stub('node:crypto');
 /** Random ids only name checkpoint files; the Web Crypto API has them where available. */
 export const randomUUID = (): string => (globalThis.crypto?.randomUUID ? globalThis.crypto.randomUUID() : unavailable('crypto.randomUUID'));
 /** Stub of `node:fs` promises. */
-export const fs = { open: stub('node:fs'), rename: stub('node:fs'), unlink: stub('node:fs'), stat: stub('node:fs'), readFile: stub('node:fs'), readdir: stub('node:fs'), mkdir: stub('node:fs'), writeFile: stub('node:fs') };
+export const fs = {
+  open: stub('node:fs'),
+  rename: stub('node:fs'),
+  unlink: stub('node:fs'),
+  stat: stub('node:fs'),
+  readFile: stub('node:fs'),
+  readdir: stub('node:fs'),
+  mkdir: stub('node:fs'),
+  writeFile: stub('node:fs'),
+};
 /** Stands in for `node:fs/promises` FileHandle (never created here). */
 export type FileHandle = never;
 /** Byte order is known without Node; the module reads it at load, so it must not throw. */

@@ -24,7 +24,11 @@ export function validateLearningRateSchedule(schedule: LearningRateSchedule, arg
     return;
   }
   if (!schedule || typeof schedule !== 'object') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown learning-rate schedule', { argument, expected: 'number, { type: constant | cosine | exponential } or function', received: String(schedule) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown learning-rate schedule', {
+      argument,
+      expected: 'number, { type: constant | cosine | exponential } or function',
+      received: String(schedule),
+    });
   }
   switch (schedule.type) {
     case 'constant':
@@ -33,7 +37,11 @@ export function validateLearningRateSchedule(schedule: LearningRateSchedule, arg
     case 'cosine':
       assertPositive(schedule.initial, `${argument}.initial`);
       if (schedule.final !== undefined && !(schedule.final >= 0 && Number.isFinite(schedule.final))) {
-        throw new BoltzflowError('INVALID_CONFIG', 'Final learning rate must be ≥ 0', { argument: `${argument}.final`, expected: '≥ 0', received: String(schedule.final) });
+        throw new BoltzflowError('INVALID_CONFIG', 'Final learning rate must be ≥ 0', {
+          argument: `${argument}.final`,
+          expected: '≥ 0',
+          received: String(schedule.final),
+        });
       }
       if (schedule.warmupSteps !== undefined) assertInteger(schedule.warmupSteps, `${argument}.warmupSteps`, 0);
       if (schedule.steps !== undefined) assertInteger(schedule.steps, `${argument}.steps`, 1);
@@ -72,7 +80,11 @@ export function learningRateAt(schedule: LearningRateSchedule, step: number, tot
     lr = Math.max(schedule.min ?? 0, schedule.initial * Math.pow(schedule.decayRate, e));
   }
   if (!Number.isFinite(lr) || lr < 0) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Learning-rate schedule produced an invalid value', { argument: 'learningRate', expected: 'finite ≥ 0', received: `${lr} at step ${step}` });
+    throw new BoltzflowError('INVALID_CONFIG', 'Learning-rate schedule produced an invalid value', {
+      argument: 'learningRate',
+      expected: 'finite ≥ 0',
+      received: `${lr} at step ${step}`,
+    });
   }
   return lr;
 }
@@ -82,21 +94,27 @@ export function learningRateAt(schedule: LearningRateSchedule, step: number, tot
  * `{ from, to = 1, steps, type = 'geometric' | 'linear' }` goes from `from` to `to` over `steps` steps and then stays at
  * `to`; a function `(step, totalSteps) => T` is used as is.
  */
-export type TemperatureSchedule =
-  | { from: number; to?: number; steps: number; type?: 'geometric' | 'linear' }
-  | ((step: number, totalSteps: number) => number);
+export type TemperatureSchedule = { from: number; to?: number; steps: number; type?: 'geometric' | 'linear' } | ((step: number, totalSteps: number) => number);
 
 /** Checks a temperature schedule up front. */
 export function validateTemperatureSchedule(schedule: TemperatureSchedule, argument = 'temperatureSchedule'): void {
   if (typeof schedule === 'function') return;
   if (!schedule || typeof schedule !== 'object') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown temperature schedule', { argument, expected: '{ from, to, steps } or function', received: String(schedule) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown temperature schedule', {
+      argument,
+      expected: '{ from, to, steps } or function',
+      received: String(schedule),
+    });
   }
   assertPositive(schedule.from, `${argument}.from`);
   if (schedule.to !== undefined) assertPositive(schedule.to, `${argument}.to`);
   assertInteger(schedule.steps, `${argument}.steps`, 1);
   if (schedule.type !== undefined && schedule.type !== 'geometric' && schedule.type !== 'linear') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown temperature schedule type', { argument: `${argument}.type`, expected: 'geometric | linear', received: JSON.stringify(schedule.type) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown temperature schedule type', {
+      argument: `${argument}.type`,
+      expected: 'geometric | linear',
+      received: JSON.stringify(schedule.type),
+    });
   }
 }
 

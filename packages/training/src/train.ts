@@ -30,7 +30,7 @@ export interface TrainOptions extends CommonTrainOptions {
  * optional temperature annealing of the KL target. trainML and trainKL are this function with one weight set to 0.
  */
 export function train(flow: Distribution, options: TrainOptions): Promise<TrainResult> {
-  if (!options || !options.weights || typeof options.weights !== 'object') {
+  if (!options?.weights || typeof options.weights !== 'object') {
     throw new BoltzflowError('INVALID_CONFIG', 'train needs loss weights', { argument: 'weights', expected: '{ ml, kl }', received: String(options?.weights) });
   }
   const batchSize = options.batchSize ?? 256;

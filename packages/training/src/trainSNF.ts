@@ -55,18 +55,30 @@ class SnfPathKlObjective implements TrainingObjective {
  */
 export async function trainSNF(snf: StochasticNormalizingFlow, options: TrainSNFOptions = {}): Promise<TrainSNFResult> {
   if (!(snf instanceof StochasticNormalizingFlow)) {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a StochasticNormalizingFlow', { argument: 'snf', expected: 'StochasticNormalizingFlow', received: typeof snf });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a StochasticNormalizingFlow', {
+      argument: 'snf',
+      expected: 'StochasticNormalizingFlow',
+      received: typeof snf,
+    });
   }
   const batchSize = options.batchSize ?? 256;
   assertInteger(batchSize, 'batchSize', 1);
   const trainable = snf.trainableVariables;
   if (trainable.length === 0) {
-    throw new BoltzflowError('INVALID_VALUE', 'The stochastic normalizing flow has no trainable layers', { argument: 'snf.trainableVariables', expected: 'at least one variable' });
+    throw new BoltzflowError('INVALID_VALUE', 'The stochastic normalizing flow has no trainable layers', {
+      argument: 'snf.trainableVariables',
+      expected: 'at least one variable',
+    });
   }
   // The same layers (and so the same variables) around a counted target: training updates `snf` itself.
   const counted = countingEnergy(snf.target);
   const view = new StochasticNormalizingFlow({ base: snf.base, target: counted, layers: snf.layers });
   const { steps, batchSize: _b, ...loop } = options;
-  const result = await runObjective(new SnfPathKlObjective(view, batchSize), { trainable, nonTrainable: [] }, { steps: steps ?? 1000 }, { ...loop, updateSpectralNorm: false });
+  const result = await runObjective(
+    new SnfPathKlObjective(view, batchSize),
+    { trainable, nonTrainable: [] },
+    { steps: steps ?? 1000 },
+    { ...loop, updateSpectralNorm: false },
+  );
   return { ...result, energyEvaluations: counted.counts.energy + counted.counts.gradient };
 }

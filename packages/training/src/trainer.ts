@@ -165,11 +165,18 @@ export interface TrainingModel {
  */
 export async function runTraining(flow: Distribution, config: ObjectiveConfig, budget: StepBudget, options: CommonTrainOptions): Promise<TrainResult> {
   if (!flow || typeof flow.logProb !== 'function' || typeof flow.toConfig !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution with trainableVariables', received: typeof flow });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', {
+      argument: 'flow',
+      expected: 'Distribution with trainableVariables',
+      received: typeof flow,
+    });
   }
   const { trainable, nonTrainable } = flowVariables(flow);
   if (trainable.length === 0) {
-    throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', { argument: 'flow.trainableVariables', expected: 'at least one variable' });
+    throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', {
+      argument: 'flow.trainableVariables',
+      expected: 'at least one variable',
+    });
   }
   return runObjective(new MixtureObjective(flow, config), { trainable, nonTrainable, flow }, budget, options);
 }
@@ -209,10 +216,18 @@ export async function runObjective(objective: TrainingObjective, model: Training
     if (options.resumeFrom && flow) {
       const data = await readCheckpoint(options.resumeFrom);
       if (data.step >= totalSteps) {
-        throw new BoltzflowError('INVALID_CONFIG', `The checkpoint to resume from is already at step ${data.step}; the step budget must exceed it`, { argument: 'steps', expected: `> ${data.step} (steps or epochs × steps per epoch)`, received: String(totalSteps) });
+        throw new BoltzflowError('INVALID_CONFIG', `The checkpoint to resume from is already at step ${data.step}; the step budget must exceed it`, {
+          argument: 'steps',
+          expected: `> ${data.step} (steps or epochs × steps per epoch)`,
+          received: String(totalSteps),
+        });
       }
       if (canonicalJson(data.config) !== canonicalJson(flow.toConfig())) {
-        throw new BoltzflowError('CHECKPOINT', 'Checkpoint architecture differs from the flow being trained', { argument: 'resumeFrom', expected: String(flow.toConfig().type), received: String(data.config.type) });
+        throw new BoltzflowError('CHECKPOINT', 'Checkpoint architecture differs from the flow being trained', {
+          argument: 'resumeFrom',
+          expected: String(flow.toConfig().type),
+          received: String(data.config.type),
+        });
       }
       // Everything is validated (optimizer slots, training state, weight shapes) before the flow is written.
       const restored = await restoreOptimizer(data, trainable);
@@ -339,7 +354,8 @@ export async function runObjective(objective: TrainingObjective, model: Training
       for (const o of spectral) o.updateSpectralNorm();
       options.afterStep?.(step);
 
-      const validate = objective.hasValidation && (endsEpoch || step === totalSteps || (options.validateEvery !== undefined && step % options.validateEvery === 0));
+      const validate =
+        objective.hasValidation && (endsEpoch || step === totalSteps || (options.validateEvery !== undefined && step % options.validateEvery === 0));
       if (validate) {
         lastValidation = objective.validationNLL();
         progress.validationNLL = lastValidation;
@@ -401,7 +417,10 @@ function loopSettings(objective: TrainingObjective, model: TrainingModel, budget
     assertInteger(options.checkpoint.every, 'checkpoint.every', 1);
   }
   if ((options.checkpoint || options.resumeFrom) && !model.flow) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Checkpoints need a flow (Distribution) to save and restore', { argument: options.checkpoint ? 'checkpoint' : 'resumeFrom', expected: 'unset for this objective' });
+    throw new BoltzflowError('INVALID_CONFIG', 'Checkpoints need a flow (Distribution) to save and restore', {
+      argument: options.checkpoint ? 'checkpoint' : 'resumeFrom',
+      expected: 'unset for this objective',
+    });
   }
   let totalSteps: number;
   if (budget.steps !== undefined) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Bijector, type Distribution, type SerializedConfig } from '@boltzflow/core';
+import type { Bijector, Distribution, SerializedConfig } from '@boltzflow/core';
 import { registerBijector } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 

@@ -31,10 +31,21 @@ async function expectCheckpointError(p: Promise<unknown>): Promise<void> {
 describe('checkpoints', () => {
   it('round-trips architecture, weights, non-trainable state, optimizer, RNG, step and extra', async () => {
     const dir = freshDir();
-    const flow = affineFlow(2, { shift: [0.3, -0.2], logDiag: [0.1, -0.3], offDiag: [[0, 0], [0.4, 0]] });
+    const flow = affineFlow(2, {
+      shift: [0.3, -0.2],
+      logDiag: [0.1, -0.3],
+      offDiag: [
+        [0, 0],
+        [0.4, 0],
+      ],
+    });
     affineOf(flow).updateSpectralNorm();
     const optimizer = tf.train.adam(0.01);
-    const x = tf.tensor2d([[0.5, 1], [-1, 2], [0.1, 0.1]]);
+    const x = tf.tensor2d([
+      [0.5, 1],
+      [-1, 2],
+      [0.1, 0.1],
+    ]);
     for (let i = 0; i < 3; i++) {
       optimizer.minimize(() => tf.neg(tf.mean(flow.logProb(x))) as tf.Scalar, false, flow.trainableVariables);
     }
@@ -66,7 +77,15 @@ describe('checkpoints', () => {
 
   it('a resumed run (train, crash after a checkpoint, resume) ends with exactly the weights of an uninterrupted run', async () => {
     const rng = createRng(8);
-    const data = gaussianData(200, [1, -1], [[1, 0.3], [0.3, 0.5]], rng);
+    const data = gaussianData(
+      200,
+      [1, -1],
+      [
+        [1, 0.3],
+        [0.3, 0.5],
+      ],
+      rng,
+    );
     // ML minibatches (epochs of 5 steps: checkpoint at step 6 is mid-epoch) + KL with annealing + cosine schedule.
     const options = (extra: Partial<TrainOptions>): TrainOptions => ({
       data: data.x,
@@ -88,9 +107,15 @@ describe('checkpoints', () => {
     const dir = freshDir();
     const crashed = affineFlow(2);
     await expect(
-      train(crashed, options({ checkpoint: { dir, every: 3 }, onProgress: (p) => {
-        if (p.step === 8) throw new Error('simulated crash');
-      } })),
+      train(
+        crashed,
+        options({
+          checkpoint: { dir, every: 3 },
+          onProgress: (p) => {
+            if (p.step === 8) throw new Error('simulated crash');
+          },
+        }),
+      ),
     ).rejects.toThrow('simulated crash');
     expect((await readCheckpoint(dir)).step).toBe(6);
 
@@ -143,7 +168,10 @@ describe('checkpoints', () => {
     await expectCheckpointError(loadFlow(dir));
     await fs.writeFile(weightsFile, original);
     // Shapes table not matching the file, and path traversal in file names.
-    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, weights: { ...manifest.weights, tensors: manifest.weights.tensors.slice(1) } }));
+    await fs.writeFile(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({ ...manifest, weights: { ...manifest.weights, tensors: manifest.weights.tensors.slice(1) } }),
+    );
     await expectCheckpointError(loadFlow(dir));
     await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, weights: { ...manifest.weights, file: '../x.bin' } }));
     await expectCheckpointError(loadFlow(dir));
@@ -163,7 +191,13 @@ describe('checkpoints', () => {
     // A different architecture cannot resume from it, and its weights stay untouched.
     const other = affineFlow(1);
     const otherBefore = weightsOf(other);
-    await expectCheckpointError(trainKL(other, energyFromFunction((x) => tf.sum(tf.square(x), 1) as tf.Tensor1D, 1), { steps: 6, resumeFrom: dir }));
+    await expectCheckpointError(
+      trainKL(
+        other,
+        energyFromFunction((x) => tf.sum(tf.square(x), 1) as tf.Tensor1D, 1),
+        { steps: 6, resumeFrom: dir },
+      ),
+    );
     expect(weightsOf(other)).toEqual(otherBefore);
     [flow, target, other].forEach((f) => f.dispose());
   });

@@ -8,7 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng, isBoltzflowError, type SerializedConfig } from '@boltzflow/core';
-import { AffineCoupling, Chain, ContinuousFlow, EGNNVectorField, MaskedAutoregressiveFlow, MLPVectorField, neuralSplineFlow, realNVP, ResidualFlow } from '@boltzflow/bijectors';
+import {
+  AffineCoupling,
+  Chain,
+  ContinuousFlow,
+  EGNNVectorField,
+  MaskedAutoregressiveFlow,
+  MLPVectorField,
+  neuralSplineFlow,
+  realNVP,
+  ResidualFlow,
+} from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { energyFromFunction } from '@boltzflow/energies';
 import { CHECKPOINT_TMP_PREFIX, loadFlow, minimumParameterCount, readCheckpoint, saveFlow, train, trainKL, type TrainOptions } from '../src/index.js';
@@ -49,7 +59,11 @@ async function savedCheckpoint(): Promise<{ dir: string; dispose: () => void }> 
   const dir = freshDir();
   const flow = affineFlow(2, { shift: [0.3, -0.2], logDiag: [0.1, -0.3] });
   const optimizer = tf.train.adam(0.01);
-  const x = tf.tensor2d([[0.5, 1], [-1, 2], [0.1, 0.1]]);
+  const x = tf.tensor2d([
+    [0.5, 1],
+    [-1, 2],
+    [0.1, 0.1],
+  ]);
   for (let i = 0; i < 3; i++) optimizer.minimize(() => tf.neg(tf.mean(flow.logProb(x))) as tf.Scalar, false, flow.trainableVariables);
   const rng = createRng(42);
   rng.normalArray(17);
@@ -68,7 +82,9 @@ async function fingerprint(dir: string): Promise<string> {
     weights: weightsOf(l.flow),
     rng: l.rng?.getState(),
     extra: l.extra,
-    optimizer: l.optimizer ? { cls: l.optimizer.getClassName(), config: l.optimizer.getConfig(), slots: opt.map((w) => Array.from(w.tensor.dataSync())) } : null,
+    optimizer: l.optimizer
+      ? { cls: l.optimizer.getClassName(), config: l.optimizer.getConfig(), slots: opt.map((w) => Array.from(w.tensor.dataSync())) }
+      : null,
     names: l.manifest.weights.tensors.map((t) => t.name),
   };
   tf.dispose(opt.map((w) => w.tensor));
@@ -162,7 +178,10 @@ describe('checkpoint manifest integrity', () => {
 
   it('checks the weight count an architecture implies before building it', async () => {
     const dir = freshDir();
-    const flow = new TransformedDistribution(new Normal({ dim: 2 }), new Chain([new AffineCoupling({ dim: 2, mask: [1, 0], hidden: [8, 8], activation: 'tanh', rng: createRng(1) })]));
+    const flow = new TransformedDistribution(
+      new Normal({ dim: 2 }),
+      new Chain([new AffineCoupling({ dim: 2, mask: [1, 0], hidden: [8, 8], activation: 'tanh', rng: createRng(1) })]),
+    );
     await saveFlow(flow, dir, { step: 1 });
     const m = await readManifest(dir);
     const archFile = path.join(dir, m.architecture.file);
@@ -173,10 +192,14 @@ describe('checkpoint manifest integrity', () => {
     m.architecture = { ...m.architecture, bytes: Buffer.byteLength(text), sha256: sha(text) };
     await writeResealed(dir, m);
     let built = 0;
-    const e = await errorOf(loadFlow(dir, { fromConfig: (c: SerializedConfig) => {
-      built++;
-      throw new Error(`must not build ${c.type}`);
-    } }));
+    const e = await errorOf(
+      loadFlow(dir, {
+        fromConfig: (c: SerializedConfig) => {
+          built++;
+          throw new Error(`must not build ${c.type}`);
+        },
+      }),
+    );
     expect(e?.code).toBe('CHECKPOINT');
     expect(e?.message).toMatch(/weights/);
     expect(built).toBe(0);
@@ -210,9 +233,11 @@ describe('checkpoint directories are swept of orphans', () => {
     const dir = freshDir();
     const flows = [affineFlow(2), affineFlow(2, { shift: [1, 1] })];
     // Two writers interleaving saves (each saveFlow awaits file I/O, so their steps overlap).
-    await Promise.all(flows.map(async (f, w) => {
-      for (let s = 1; s <= 6; s++) await saveFlow(f, dir, { step: 10 * w + s });
-    }));
+    await Promise.all(
+      flows.map(async (f, w) => {
+        for (let s = 1; s <= 6; s++) await saveFlow(f, dir, { step: 10 * w + s });
+      }),
+    );
     const m = await readManifest(dir);
     const files = (await fs.readdir(dir)).sort();
     expect(files).toEqual(['manifest.json', m.architecture.file, m.weights.file].sort());
@@ -243,10 +268,15 @@ describe('checkpoint directories are swept of orphans', () => {
 describe('training-loop errors', () => {
   it('DIVERGED names the gradient when the loss is finite and the gradient is not', async () => {
     // Finite energy 0.5|x|², gradient NaN: the loss stays finite, only the gradient diverges.
-    const nanGrad = energyFromFunction((x) => tf.customGrad(((xx: tf.Tensor) => ({
-      value: tf.mul(tf.sum(tf.square(xx), 1), 0.5),
-      gradFunc: () => tf.mul(tf.onesLike(xx), NaN),
-    })) as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor1D, 2, 'nan-gradient');
+    const nanGrad = energyFromFunction(
+      (x) =>
+        tf.customGrad(((xx: tf.Tensor) => ({
+          value: tf.mul(tf.sum(tf.square(xx), 1), 0.5),
+          gradFunc: () => tf.mul(tf.onesLike(xx), NaN),
+        })) as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor1D,
+      2,
+      'nan-gradient',
+    );
     const flow = affineFlow(2);
     const e = await errorOf(trainKL(flow, nanGrad, { steps: 10, batchSize: 8, maxNonFiniteSteps: 2 }));
     expect(e?.code).toBe('DIVERGED');
@@ -281,7 +311,15 @@ describe('training-loop errors', () => {
 
   it('a bad split state in the training state of a checkpoint is a typed CHECKPOINT error', async () => {
     const dir = freshDir();
-    const data = gaussianData(100, [1, -1], [[1, 0], [0, 1]], createRng(3));
+    const data = gaussianData(
+      100,
+      [1, -1],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      createRng(3),
+    );
     const opts = (extra: Partial<TrainOptions>): TrainOptions => ({ data: data.x, weights: { ml: 1, kl: 0 }, batchSize: 20, steps: 4, seed: 2, ...extra });
     const flow = affineFlow(2);
     await train(flow, opts({ checkpoint: { dir, every: 2 } }));

@@ -39,7 +39,10 @@ describe('FAB', () => {
     const n = 100_000;
     const rng = createRng(5);
     const z = rng.normalArray(n);
-    const x = tf.tensor2d(Float32Array.from(z, (zi) => m + Math.sqrt(v) * zi), [n, 1]);
+    const x = tf.tensor2d(
+      Float32Array.from(z, (zi) => m + Math.sqrt(v) * zi),
+      [n, 1],
+    );
     const ones = new Float32Array(n).fill(1);
     const vars = flow.trainableVariables;
     const { grads } = tf.variableGrads(() => fabReplayLoss(flow, x, ones), vars);
@@ -49,11 +52,17 @@ describe('FAB', () => {
     tf.dispose(grads);
     // Per-sample ∇ log q in (μ, log s), for the Monte-Carlo standard error of the mean.
     const xs = x.dataSync();
-    let sm = 0, sm2 = 0, ss = 0, ss2 = 0;
+    let sm = 0,
+      sm2 = 0,
+      ss = 0,
+      ss2 = 0;
     for (const xi of xs) {
       const a = (xi - mu) / (s * s);
       const b = ((xi - mu) / s) ** 2 - 1;
-      sm += a; sm2 += a * a; ss += b; ss2 += b * b;
+      sm += a;
+      sm2 += a * a;
+      ss += b;
+      ss2 += b * b;
     }
     const seMu = Math.sqrt((sm2 / n - (sm / n) ** 2) / n);
     const seS = Math.sqrt((ss2 / n - (ss / n) ** 2) / n);
@@ -85,7 +94,14 @@ describe('FAB', () => {
     const counted = countingEnergy(target);
     const flow = affineFlow(2);
     const before = tf.memory().numTensors;
-    const result = await trainFAB(flow, counted, { ais: importanceOnly, steps: 400, batchSize: 128, buffer: { maxLength: 4096, minSampleLength: 512 }, learningRate: 0.02, seed: 3 });
+    const result = await trainFAB(flow, counted, {
+      ais: importanceOnly,
+      steps: 400,
+      batchSize: 128,
+      buffer: { maxLength: 4096, minSampleLength: 512 },
+      learningRate: 0.02,
+      seed: 3,
+    });
     expect(tf.memory().numTensors).toBe(before);
     const { mean, cov } = gaussianOf(flow);
     expect(mean[0]).toBeCloseTo(1, 1);
@@ -102,13 +118,23 @@ describe('FAB', () => {
     const flow = affineFlow(2);
     const u2 = energyFromFunction((x) => tf.tidy(() => tf.sum(tf.square(x), 1) as tf.Tensor1D), 2);
     const u1 = energyFromFunction((x) => tf.tidy(() => tf.sum(tf.square(x), 1) as tf.Tensor1D), 1);
-    const err = async (p: Promise<unknown>) => p.then(() => undefined, (e) => e);
+    const err = async (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e) => e,
+      );
     const e1 = await err(trainFAB(flow, u1, { ais: importanceOnly, steps: 2 }));
     expect(isBoltzflowError(e1) && (e1 as Error).message).toMatch(/different dimensions/);
     const e2 = await err(trainFAB(flow, u2, { ais: importanceOnly, steps: 2, batchSize: 64, buffer: { minSampleLength: 32 } }));
     expect(isBoltzflowError(e2) && (e2 as Error).message).toMatch(/smaller than a batch/);
     // u = −∞ beyond x₁ > 1.5: AIS weights become +∞; the run stops naming the energy there, weights untouched.
-    const wall = energyFromFunction((x) => tf.tidy(() => tf.where(tf.greater(x.slice([0, 0], [-1, 1]).reshape([-1]), 1.5), tf.fill([x.shape[0]], -Infinity), tf.sum(tf.square(x), 1)) as tf.Tensor1D), 2);
+    const wall = energyFromFunction(
+      (x) =>
+        tf.tidy(
+          () => tf.where(tf.greater(x.slice([0, 0], [-1, 1]).reshape([-1]), 1.5), tf.fill([x.shape[0]], -Infinity), tf.sum(tf.square(x), 1)) as tf.Tensor1D,
+        ),
+      2,
+    );
     const w0 = flow.trainableVariables.map((v) => Array.from(v.dataSync()));
     const e3 = await err(trainFAB(flow, wall, { ais: importanceOnly, steps: 5, batchSize: 64, buffer: { maxLength: 1024, minSampleLength: 128 } }));
     expect(isBoltzflowError(e3) && (e3 as Error).message).toMatch(/unbounded below/);

@@ -134,7 +134,9 @@ describe('trainFlowMatching', () => {
     const field = new MLPVectorField({ dim: 2, hidden: [4] });
     const data = tf.zeros([8, 3]) as tf.Tensor2D;
     await expect(trainFlowMatching(field, data, { base: Normal.standard(2) })).rejects.toSatisfy(isBoltzflowError);
-    await expect(trainFlowMatching(field, tf.zeros([8, 2]) as tf.Tensor2D, { base: Normal.standard(2), alignment: 'equivariant-ot' })).rejects.toSatisfy(isBoltzflowError);
+    await expect(trainFlowMatching(field, tf.zeros([8, 2]) as tf.Tensor2D, { base: Normal.standard(2), alignment: 'equivariant-ot' })).rejects.toSatisfy(
+      isBoltzflowError,
+    );
     data.dispose();
     field.dispose();
   });

@@ -86,8 +86,13 @@ export function gaussianKL(m1: number[], s1: number[][], m2: number[], s2: numbe
 export function gaussianEnergy(mu: number[], sigma: number[][]): Energy {
   const P = tf.keep(tf.tensor2d(inverse(sigma)));
   const m = tf.keep(tf.tensor1d(mu));
-  return energyFromFunction((x) => tf.tidy(() => {
-    const e = tf.sub(x, m);
-    return tf.mul(tf.sum(tf.mul(tf.matMul(e, P), e), 1), 0.5) as tf.Tensor1D;
-  }), mu.length, 'gaussian');
+  return energyFromFunction(
+    (x) =>
+      tf.tidy(() => {
+        const e = tf.sub(x, m);
+        return tf.mul(tf.sum(tf.mul(tf.matMul(e, P), e), 1), 0.5) as tf.Tensor1D;
+      }),
+    mu.length,
+    'gaussian',
+  );
 }

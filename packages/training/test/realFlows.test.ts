@@ -43,9 +43,18 @@ describe('training library flows (AffineCoupling, Chain, ResidualFlow)', () => {
     expect(Array.from(flowVariables(straight).nonTrainable[0].dataSync())).not.toEqual(u0);
 
     const crashed = makeFlow(1);
-    await expect(trainKL(crashed, energy, opts({ checkpoint: { dir, every: 3 }, onProgress: (p) => {
-      if (p.step === 5) throw new Error('crash');
-    } }))).rejects.toThrow('crash');
+    await expect(
+      trainKL(
+        crashed,
+        energy,
+        opts({
+          checkpoint: { dir, every: 3 },
+          onProgress: (p) => {
+            if (p.step === 5) throw new Error('crash');
+          },
+        }),
+      ),
+    ).rejects.toThrow('crash');
     const resumed = makeFlow(9);
     await trainKL(resumed, energy, opts({ resumeFrom: dir }));
     expect(values(resumed)).toEqual(values(straight));

@@ -9,7 +9,10 @@ const CHI2_7_999 = 24.322;
 function filled(withReplacement: boolean): { buffer: PrioritizedReplayBuffer; weights: number[] } {
   const weights = [1, 2, 3, 4, 5, 6, 7, 8];
   const buffer = new PrioritizedReplayBuffer({ dim: 2, maxLength: 8, minSampleLength: 4, withReplacement });
-  const x = tf.tensor2d(weights.flatMap((w) => [w, -w]), [8, 2]);
+  const x = tf.tensor2d(
+    weights.flatMap((w) => [w, -w]),
+    [8, 2],
+  );
   buffer.add(x, weights.map(Math.log), new Array(8).fill(0));
   x.dispose();
   return { buffer, weights };
@@ -69,7 +72,11 @@ describe('PrioritizedReplayBuffer', () => {
     const rng = createRng(0);
     const add = (vals: number[]) => {
       const x = tf.tensor2d(vals, [vals.length, 1]);
-      buffer.add(x, vals.map(() => 0), vals.map(() => 0));
+      buffer.add(
+        x,
+        vals.map(() => 0),
+        vals.map(() => 0),
+      );
       x.dispose();
     };
     add([1]);

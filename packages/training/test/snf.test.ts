@@ -26,13 +26,16 @@ describe('trainSNF', () => {
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const losses = result.history.map((h) => h.loss);
     expect(mean(losses.slice(-15))).toBeLessThan(mean(losses.slice(0, 15)) - 1);
-
   });
 
   it('counts exactly what a counting wrapper sees', async () => {
     const target = countingEnergy(new DoubleWell());
     const couplings = realNVP({ dim: 2, layers: 1, hidden: [8], rng: createRng(4) });
-    const snf = new StochasticNormalizingFlow({ base: Normal.standard(2), target, layers: [couplings, metropolisBlock({ lambda: 1, steps: 2, stepSize: 0.3 })] });
+    const snf = new StochasticNormalizingFlow({
+      base: Normal.standard(2),
+      target,
+      layers: [couplings, metropolisBlock({ lambda: 1, steps: 2, stepSize: 0.3 })],
+    });
     const r = await trainSNF(snf, { steps: 3, batchSize: 16, seed: 1 });
     expect(r.energyEvaluations).toBe(target.counts.energy + target.counts.gradient);
     expect(r.energyEvaluations).toBeGreaterThan(0);

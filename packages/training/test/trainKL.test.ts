@@ -15,7 +15,12 @@ const SIGMA = [
 describe('trainKL', () => {
   it('fits a Gaussian energy with an affine flow: closed-form KL ≈ 0 and ESS fraction ≈ 1', async () => {
     const flow = affineFlow(2);
-    const res = await trainKL(flow, gaussianEnergy(MU, SIGMA), { batchSize: 256, steps: 400, learningRate: { type: 'cosine', initial: 0.05, final: 1e-4 }, seed: 7 });
+    const res = await trainKL(flow, gaussianEnergy(MU, SIGMA), {
+      batchSize: 256,
+      steps: 400,
+      learningRate: { type: 'cosine', initial: 0.05, final: 1e-4 },
+      seed: 7,
+    });
     const fit = gaussianOf(flow);
     expect(gaussianKL(fit.mean, fit.cov, MU, SIGMA)).toBeLessThan(1e-3);
     expect(res.essFraction).toBeGreaterThan(0.98);
@@ -76,7 +81,19 @@ describe('trainKL', () => {
 
   it('rejects an energy whose dimension differs from the flow', async () => {
     const flow = affineFlow(2);
-    await expect(trainKL(flow, gaussianEnergy([0, 0, 0], [[1, 0], [0, 1]]), { steps: 1 })).rejects.toMatchObject({ code: 'INVALID_SHAPE' });
+    await expect(
+      trainKL(
+        flow,
+        gaussianEnergy(
+          [0, 0, 0],
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ),
+        { steps: 1 },
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_SHAPE' });
     flow.dispose();
   });
 

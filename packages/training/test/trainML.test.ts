@@ -8,8 +8,24 @@ import { gaussianData, gaussianMLE, gaussianNLL } from './gaussian.js';
 describe('trainML', () => {
   it('recovers the closed-form MLE of a 2D Gaussian with an affine flow, and reports the held-out NLL', async () => {
     const rng = createRng(1);
-    const train = gaussianData(300, [1, -2], [[2, 0.8], [0.8, 1]], rng);
-    const val = gaussianData(200, [1, -2], [[2, 0.8], [0.8, 1]], rng);
+    const train = gaussianData(
+      300,
+      [1, -2],
+      [
+        [2, 0.8],
+        [0.8, 1],
+      ],
+      rng,
+    );
+    const val = gaussianData(
+      200,
+      [1, -2],
+      [
+        [2, 0.8],
+        [0.8, 1],
+      ],
+      rng,
+    );
     const flow = affineFlow(2);
     const reports: number[] = [];
     const res = await trainML(flow, train.x, {
@@ -42,7 +58,13 @@ describe('trainML', () => {
     const rng = createRng(2);
     const data = gaussianData(500, [0.5], [[0.25]], rng);
     const flow = affineFlow(1);
-    const res = await trainML(flow, data.x, { batchSize: 100, epochs: 80, learningRate: { type: 'cosine', initial: 0.05, final: 0 }, validationFraction: 0.2, seed: 4 });
+    const res = await trainML(flow, data.x, {
+      batchSize: 100,
+      epochs: 80,
+      learningRate: { type: 'cosine', initial: 0.05, final: 0 },
+      validationFraction: 0.2,
+      seed: 4,
+    });
     expect(res.epochs).toBe(80);
     expect(res.steps).toBe(80 * 4);
     // Minibatch noise vanishes as the cosine schedule goes to 0; compare with the MLE of all data within its standard error.
@@ -66,7 +88,15 @@ describe('trainML', () => {
 
   it('stops with DIVERGED at learning rate 1e3 and keeps finite last good weights', async () => {
     const rng = createRng(5);
-    const data = gaussianData(200, [0, 0], [[1, 0], [0, 1]], rng);
+    const data = gaussianData(
+      200,
+      [0, 0],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      rng,
+    );
     const flow = affineFlow(2);
     let err: unknown;
     try {

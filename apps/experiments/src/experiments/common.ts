@@ -8,10 +8,11 @@ export function energyGrid(energy: Energy, xRange: [number, number], yRange: [nu
   const xs = linspace(xRange[0], xRange[1], n);
   const ys = linspace(yRange[0], yRange[1], n);
   const pts = new Float32Array(n * n * 2);
-  for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) {
-    pts[2 * (j * n + i)] = xs[i];
-    pts[2 * (j * n + i) + 1] = ys[j];
-  }
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < n; i++) {
+      pts[2 * (j * n + i)] = xs[i];
+      pts[2 * (j * n + i) + 1] = ys[j];
+    }
   const x = tf.tensor2d(pts, [n * n, 2]);
   const u = energy.energy(x);
   const data = u.dataSync();

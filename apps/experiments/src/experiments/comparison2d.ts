@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Energy } from '@boltzflow/core';
-import { collectArtifacts, compareSamplers, recipeNames, replicaExchangeRecipe, round, samplerStreams, snfRecipe, trainBoltzmannGenerator, type CoordinateSpec } from '@boltzflow/samplers';
+import {
+  collectArtifacts,
+  compareSamplers,
+  recipeNames,
+  replicaExchangeRecipe,
+  round,
+  samplerStreams,
+  snfRecipe,
+  trainBoltzmannGenerator,
+  type CoordinateSpec,
+} from '@boltzflow/samplers';
 import type { Artifacts } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import { energyGrid } from './common.js';
@@ -14,57 +24,63 @@ export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange
 /** The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section). */
 export function comparisonFields() {
   return {
-      /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
-      budget: positiveInt(1_000, 100_000_000, 192_000),
-      chains: positiveInt(1, 1024, 64),
-      /**
-       * Default: plain MCMC and the flow-assisted samplers that share one trained flow. Any registered recipe may be
-       * listed, e.g. the energy-only 'flowmc', 'bg-loop', 'fab-is', 'fab-imh' (each trains its own flow, counted as setup).
-       */
-      samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default([...DEFAULT_2D_SAMPLERS]),
-      rwm: z
-        .object({
-          targetAcceptance: z.number().gt(0).lt(1).default(0.3),
-          scan: z.array(z.number().positive()).min(1).max(32).default([0.1, 0.25, 0.5, 1, 1.5, 2, 3]),
-        })
-        .strict()
-        .prefault({}),
-      mala: z.object({ targetAcceptance: z.number().gt(0).lt(1).default(0.57) }).strict().prefault({}),
-      replicaExchange: replicaExchangeRecipe.schema.prefault({}),
-      flow: z
-        .object({
-          layers: positiveInt(2, 16, 4),
-          hidden: positiveInt(4, 256, 32),
-          /** Samples for the maximum-likelihood term, from a large-step random walk (cost counted as training). */
-          dataSamples: positiveInt(64, 200_000, 4096),
-          dataStepSize: z.number().positive().default(2.5),
-        })
-        .strict()
-        .prefault({}),
-      training: z
-        .object({
-          steps: positiveInt(1, 100_000, 600),
-          batchSize: positiveInt(8, 8192, 256),
-          learningRate: z.number().positive().max(1).default(1e-3),
-          klWeight: z.number().min(0).default(1),
-          mlWeight: z.number().min(0).default(1),
-        })
-        .strict()
-        .prefault({}),
-      flowMcmc: z
-        .object({
-          /** Probability of a flow (independence / latent) move in the mixture; the rest are local moves. */
-          flowProbability: z.number().min(0).max(1).default(0.5),
-          localStepSize: z.number().positive().default(0.5),
-        })
-        .strict()
-        .prefault({}),
-      /** The SNF recipe's parameters (blocks, Metropolis steps and size, optional path-KL fine-tuning). */
-      snf: snfRecipe.schema.prefault({}),
-      plot: z
-        .object({ samplesPerSampler: positiveInt(10, 20_000, 1000), tracePoints: positiveInt(10, 20_000, 1500), acfLags: positiveInt(5, 5_000, 200) })
-        .strict()
-        .prefault({}),
+    /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
+    budget: positiveInt(1_000, 100_000_000, 192_000),
+    chains: positiveInt(1, 1024, 64),
+    /**
+     * Default: plain MCMC and the flow-assisted samplers that share one trained flow. Any registered recipe may be
+     * listed, e.g. the energy-only 'flowmc', 'bg-loop', 'fab-is', 'fab-imh' (each trains its own flow, counted as setup).
+     */
+    samplers: z
+      .array(z.enum(recipeNames() as [string, ...string[]]))
+      .min(1)
+      .default([...DEFAULT_2D_SAMPLERS]),
+    rwm: z
+      .object({
+        targetAcceptance: z.number().gt(0).lt(1).default(0.3),
+        scan: z.array(z.number().positive()).min(1).max(32).default([0.1, 0.25, 0.5, 1, 1.5, 2, 3]),
+      })
+      .strict()
+      .prefault({}),
+    mala: z
+      .object({ targetAcceptance: z.number().gt(0).lt(1).default(0.57) })
+      .strict()
+      .prefault({}),
+    replicaExchange: replicaExchangeRecipe.schema.prefault({}),
+    flow: z
+      .object({
+        layers: positiveInt(2, 16, 4),
+        hidden: positiveInt(4, 256, 32),
+        /** Samples for the maximum-likelihood term, from a large-step random walk (cost counted as training). */
+        dataSamples: positiveInt(64, 200_000, 4096),
+        dataStepSize: z.number().positive().default(2.5),
+      })
+      .strict()
+      .prefault({}),
+    training: z
+      .object({
+        steps: positiveInt(1, 100_000, 600),
+        batchSize: positiveInt(8, 8192, 256),
+        learningRate: z.number().positive().max(1).default(1e-3),
+        klWeight: z.number().min(0).default(1),
+        mlWeight: z.number().min(0).default(1),
+      })
+      .strict()
+      .prefault({}),
+    flowMcmc: z
+      .object({
+        /** Probability of a flow (independence / latent) move in the mixture; the rest are local moves. */
+        flowProbability: z.number().min(0).max(1).default(0.5),
+        localStepSize: z.number().positive().default(0.5),
+      })
+      .strict()
+      .prefault({}),
+    /** The SNF recipe's parameters (blocks, Metropolis steps and size, optional path-KL fine-tuning). */
+    snf: snfRecipe.schema.prefault({}),
+    plot: z
+      .object({ samplesPerSampler: positiveInt(10, 20_000, 1000), tracePoints: positiveInt(10, 20_000, 1500), acfLags: positiveInt(5, 5_000, 200) })
+      .strict()
+      .prefault({}),
   };
 }
 
@@ -110,7 +126,11 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
   const spec = cfg.spec;
   const artifacts: Artifacts = {
     ...(cfg.gridX && cfg.gridY && energy.dim === 2 ? { energyGrid: energyGrid(energy, cfg.gridX, cfg.gridY, 61) } : {}),
-    profiles: { coordinate: spec.name, ...(cfg.exactProfile ? { exact: { x: cfg.exactProfile.x.map((v) => round(v, 6)), f: cfg.exactProfile.f.map((v) => round(v, 6)) } } : {}), samplers: [] },
+    profiles: {
+      coordinate: spec.name,
+      ...(cfg.exactProfile ? { exact: { x: cfg.exactProfile.x.map((v) => round(v, 6)), f: cfg.exactProfile.f.map((v) => round(v, 6)) } } : {}),
+      samplers: [],
+    },
   };
   const { budget, chains } = params;
   const streams = samplerStreams(ctx.rng, STREAMS);
@@ -143,7 +163,9 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
         );
         training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) } };
         artifacts.training = bg.curve;
-        ctx.progress.log(`  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`);
+        ctx.progress.log(
+          `  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`,
+        );
         return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
       },
     },
@@ -151,7 +173,9 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
   for (const o of outcomes) {
     collectArtifacts(artifacts, o);
     const d = o.result.deltaF;
-    ctx.progress.log(`  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}${o.result.transitions !== null ? `, transitions ${o.result.transitions}` : ''}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`);
+    ctx.progress.log(
+      `  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}${o.result.transitions !== null ? `, transitions ${o.result.transitions}` : ''}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`,
+    );
   }
   return {
     reference: cfg.reference,

@@ -60,10 +60,25 @@ const PROFILE_RANGE: [number, number] = [-2.75, 2.75];
 
 export const doubleWell = defineExperiment<DoubleWellParamsT>({
   name: 'double-well',
-  description: '2D double well u = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂² (preset snf: x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²; bg-paper: + x₁): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
+  description:
+    '2D double well u = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂² (preset snf: x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²; bg-paper: + x₁): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   params: DoubleWellParams as z.ZodType<DoubleWellParamsT>,
-  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: {
+    budget: 24_000,
+    chains: 16,
+    training: { steps: 80, batchSize: 128 },
+    flow: { dataSamples: 2048 },
+    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
+  },
+  tinyParams: {
+    budget: 1_000,
+    chains: 4,
+    rwm: { scan: [0.5, 1] },
+    flow: { layers: 2, hidden: 4, dataSamples: 64 },
+    training: { steps: 3, batchSize: 16 },
+    snf: { metropolisSteps: 2 },
+    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
+  },
   async run(params, ctx) {
     const coefficients = doubleWellCoefficients(params.energy);
     const energy = new DoubleWell(coefficients);
@@ -87,6 +102,9 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       gridY: [-3.5, 3.5],
       start: { center: [0, 0], scale: 1.5 },
     });
-    return { ...out, description: `2D double well u = ${doubleWellFormula(coefficients)} (preset ${params.energy.preset}${Object.keys(params.energy).some((k) => k.length === 1) ? ', with overrides' : ''}): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature` };
+    return {
+      ...out,
+      description: `2D double well u = ${doubleWellFormula(coefficients)} (preset ${params.energy.preset}${Object.keys(params.energy).some((k) => k.length === 1) ? ', with overrides' : ''}): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature`,
+    };
   },
 });

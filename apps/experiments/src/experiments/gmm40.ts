@@ -9,7 +9,12 @@ export const Gmm40Params = z
     energy: z
       .object({
         /** Seed of the component means (fixed by default, so every run seed samples the same problem). */
-        meansSeed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+        meansSeed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1)
+          .default(0),
         modes: z.number().int().min(2).max(200).default(40),
         bound: z.number().positive().default(40),
       })
@@ -40,8 +45,22 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     flowMcmc: { localStepSize: 1.5 },
     snf: { stepSize: 1 },
   },
-  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: {
+    budget: 24_000,
+    chains: 16,
+    training: { steps: 80, batchSize: 128 },
+    flow: { dataSamples: 2048 },
+    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
+  },
+  tinyParams: {
+    budget: 1_000,
+    chains: 4,
+    rwm: { scan: [0.5, 1] },
+    flow: { layers: 2, hidden: 4, dataSamples: 64 },
+    training: { steps: 3, batchSize: 16 },
+    snf: { metropolisSteps: 2 },
+    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
+  },
   async run(params, ctx) {
     const energy = GaussianMixtureEnergy.gmm40(params.energy.meansSeed, { modes: params.energy.modes, bound: params.energy.bound });
     const wSum = energy.weights.reduce((a, b) => a + b, 0);
@@ -52,7 +71,9 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     const deltaF = -Math.log(pAbove / (1 - pAbove));
     const b = params.energy.bound + 5;
     const profileX = linspace(-b, b, 181);
-    const f = profileX.map((x) => -Math.log(energy.means.reduce((acc, m, k) => acc + (w[k] * Math.exp(-0.5 * ((x - m[0]) / sd[k]) ** 2)) / (sd[k] * Math.sqrt(2 * Math.PI)), 0)));
+    const f = profileX.map(
+      (x) => -Math.log(energy.means.reduce((acc, m, k) => acc + (w[k] * Math.exp(-0.5 * ((x - m[0]) / sd[k]) ** 2)) / (sd[k] * Math.sqrt(2 * Math.PI)), 0)),
+    );
     const keep = f.map(Number.isFinite);
     const exact = { x: profileX.filter((_, i) => keep[i]), f: f.filter((_, i) => keep[i]) };
     ctx.progress.log(`exact ΔF = ${deltaF.toFixed(4)} kT (closed form)`);

@@ -3,7 +3,24 @@ import { z } from 'zod';
 import type { Rng } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { countTransitions, effectiveSampleSize } from '@boltzflow/estimators';
-import { accountCosts, addFlag, MIN_TRANSITIONS, buildFlow, chainColumns, collectArtifacts, compareSamplers, linspace, recipeNames, round, samplerStreams, standardisation, trainFlow, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
+import {
+  accountCosts,
+  addFlag,
+  MIN_TRANSITIONS,
+  buildFlow,
+  chainColumns,
+  collectArtifacts,
+  compareSamplers,
+  linspace,
+  recipeNames,
+  round,
+  samplerStreams,
+  standardisation,
+  trainFlow,
+  type CoordinateSpec,
+  type Draws,
+  type SamplerOutcome,
+} from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid } from './common.js';
@@ -15,11 +32,20 @@ const int = (min: number, max: number, def: number) => z.number().int().min(min)
 
 export const ManyWellParams = z
   .object({
-    dim: z.number().int().min(2).max(64).refine((d) => d % 2 === 0, { message: 'even' }).default(32),
+    dim: z
+      .number()
+      .int()
+      .min(2)
+      .max(64)
+      .refine((d) => d % 2 === 0, { message: 'even' })
+      .default(32),
     /** Energy evaluations per sampler (all chains together). */
     budget: int(1_000, 100_000_000, 200_000),
     chains: int(2, 1024, 32),
-    samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default(['rwm', 'mala', 'flow-imh', 'flow-is']),
+    samplers: z
+      .array(z.enum(recipeNames() as [string, ...string[]]))
+      .min(1)
+      .default(['rwm', 'mala', 'flow-imh', 'flow-is']),
     rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
     malaTargetAcceptance: z.number().gt(0).lt(1).default(0.57),
     flow: z
@@ -37,10 +63,16 @@ export const ManyWellParams = z
       })
       .strict()
       .prefault({}),
-    flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.2) }).strict().prefault({}),
+    flowMcmc: z
+      .object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.2) })
+      .strict()
+      .prefault({}),
     /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
     isSamples: z.number().int().min(100).max(10_000_000).optional(),
-    plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
+    plot: z
+      .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -63,19 +95,20 @@ export function exactManyWellSamples(energy: ManyWell, n: number, rng: Rng, cell
   const total = cdf[cells];
   const sd2 = 1 / Math.sqrt(d);
   const out = new Float32Array(n * energy.dim);
-  for (let s = 0; s < n; s++) for (let w = 0; w < energy.wells; w++) {
-    const t = rng.nextUniform() * total;
-    let lo = 0;
-    let hi = cells;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] <= t) lo = mid;
-      else hi = mid;
+  for (let s = 0; s < n; s++)
+    for (let w = 0; w < energy.wells; w++) {
+      const t = rng.nextUniform() * total;
+      let lo = 0;
+      let hi = cells;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid] <= t) lo = mid;
+        else hi = mid;
+      }
+      const frac = cdf[hi] > cdf[lo] ? (t - cdf[lo]) / (cdf[hi] - cdf[lo]) : 0.5;
+      out[s * energy.dim + 2 * w] = grid[lo] + frac * h;
+      out[s * energy.dim + 2 * w + 1] = sd2 * rng.nextNormal();
     }
-    const frac = cdf[hi] > cdf[lo] ? (t - cdf[lo]) / (cdf[hi] - cdf[lo]) : 0.5;
-    out[s * energy.dim + 2 * w] = grid[lo] + frac * h;
-    out[s * energy.dim + 2 * w + 1] = sd2 * rng.nextNormal();
-  }
   return out;
 }
 
@@ -107,10 +140,23 @@ function ess(series: Float64Array[]): number | null {
 
 export const manyWell32 = defineExperiment<ManyWellParamsT>({
   name: 'many-well-32',
-  description: 'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
+  description:
+    'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
-  quickParams: { budget: 8_000, chains: 16, training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { dim: 4, budget: 1_000, chains: 4, flow: { layers: 2, hidden: 4, bins: 4 }, training: { samples: 256, steps: 3, batchSize: 32 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: {
+    budget: 8_000,
+    chains: 16,
+    training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 },
+    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
+  },
+  tinyParams: {
+    dim: 4,
+    budget: 1_000,
+    chains: 4,
+    flow: { layers: 2, hidden: 4, bins: 4 },
+    training: { samples: 256, steps: 3, batchSize: 32 },
+    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
+  },
   async run(params, ctx): Promise<ExperimentOutput> {
     const energy = new ManyWell({ dim: params.dim });
     const well = new DoubleWell();
@@ -136,7 +182,11 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     const artifacts: Artifacts = {
       energyGrid: energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
       sampleAxes: ['x₁ (first well)', 'x₂ (first well)'],
-      profiles: { coordinate: 'x₁ (first well)', exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) }, samplers: [] },
+      profiles: {
+        coordinate: 'x₁ (first well)',
+        exact: { x: Array.from(exact.x, (v) => round(v, 6)), f: Array.from(exact.f, (v) => round(v, 6)) },
+        samplers: [],
+      },
     };
     // Every chain starts at the same exact sample (in equilibrium, so no burn-in; one start, so the starting points
     // carry no information about the well populations: what the ESS counts comes from the sampler's own moves).
@@ -170,10 +220,16 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       r.notes = [
         ...(r.notes ?? []),
         'ess / iact: multi-chain ESS of the fraction of wells with x₁ > 0 (all chains start at one common exact sample); transitions: well switches of all d/2 wells summed (cores |x₁| > 1); ΔF, profile and traces: x₁ of the first well.',
-        ...(capped ? [`Only ${stats.transitions} well flips: the autocorrelation ESS (${essStan.toFixed(1)}) is unreliable; ESS capped at flips per well (${flipsPerWell.toFixed(3)}).`] : []),
+        ...(capped
+          ? [
+              `Only ${stats.transitions} well flips: the autocorrelation ESS (${essStan.toFixed(1)}) is unreliable; ESS capped at flips per well (${flipsPerWell.toFixed(3)}).`,
+            ]
+          : []),
         ...(essFrac === 0 ? ['No well flipped in any chain: the well populations are not estimable from this run (ESS 0).'] : []),
       ];
-      ctx.progress.log(`  ${r.sampler}: ESS ${r.ess.toFixed(1)} (${r.essPerEnergyEvaluation.toExponential(2)}/eval), transitions ${r.transitions}, acceptance ${r.acceptanceRate?.toFixed(3)}`);
+      ctx.progress.log(
+        `  ${r.sampler}: ESS ${r.ess.toFixed(1)} (${r.essPerEnergyEvaluation.toExponential(2)}/eval), transitions ${r.transitions}, acceptance ${r.acceptanceRate?.toFixed(3)}`,
+      );
     };
 
     let training: ExperimentOutput['training'];
@@ -194,7 +250,11 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         flow: async () => {
           const data = exactManyWellSamples(energy, params.training.samples, dataRng);
           const std = standardisation(data, energy.dim);
-          const flow = buildFlow(energy.dim, { kind: params.flow.kind, layers: params.flow.layers, hidden: params.flow.hidden, bins: params.flow.bins, bound: 4, ...std }, flowRng);
+          const flow = buildFlow(
+            energy.dim,
+            { kind: params.flow.kind, layers: params.flow.layers, hidden: params.flow.hidden, bins: params.flow.bins, bound: 4, ...std },
+            flowRng,
+          );
           const dataT = tf.tensor2d(data, [params.training.samples, energy.dim]);
           const trained = await trainFlow(flow, dataT, energy, params.training, flowRng, ctx, params.training.klWeight > 0 ? 'ML + KL' : 'ML (exact samples)');
           dataT.dispose();
@@ -209,7 +269,9 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       const r = o.result;
       if (o.logWeights) {
         r.notes = [...(r.notes ?? []), 'ESS: Kish ESS of the weights (all coordinates at once).'];
-        ctx.progress.log(`  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, log Z ${r.metrics?.logZ} ± ${r.metrics?.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics?.logZError})`);
+        ctx.progress.log(
+          `  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, log Z ${r.metrics?.logZ} ± ${r.metrics?.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics?.logZError})`,
+        );
       } else recordChain(o);
       samplers.push(r);
       collectArtifacts(artifacts, o);

@@ -6,7 +6,10 @@ import { comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const MuellerBrownParams = z
   .object({
-    energy: z.object({ k: z.number().positive().default(0.1) }).strict().prefault({}),
+    energy: z
+      .object({ k: z.number().positive().default(0.1) })
+      .strict()
+      .prefault({}),
     ...comparisonFields(),
   })
   .strict();
@@ -20,7 +23,8 @@ const THRESHOLD = -0.3;
 
 export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
   name: 'mueller-brown',
-  description: 'Müller–Brown potential (k = 0.1, as in the Boltzmann-generator paper): the same sampler comparison, ΔF between basin A and basins B+C against 2D quadrature',
+  description:
+    'Müller–Brown potential (k = 0.1, as in the Boltzmann-generator paper): the same sampler comparison, ΔF between basin A and basins B+C against 2D quadrature',
   params: MuellerBrownParams as z.ZodType<MuellerBrownParamsT>,
   // Length scale ~0.5 instead of the double well's ~2: smaller steps everywhere.
   baseParams: {
@@ -30,8 +34,22 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     flowMcmc: { localStepSize: 0.1 },
     snf: { stepSize: 0.05 },
   },
-  quickParams: { budget: 24_000, chains: 16, training: { steps: 80, batchSize: 128 }, flow: { dataSamples: 2048 }, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
-  tinyParams: { budget: 1_000, chains: 4, rwm: { scan: [0.5, 1] }, flow: { layers: 2, hidden: 4, dataSamples: 64 }, training: { steps: 3, batchSize: 16 }, snf: { metropolisSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  quickParams: {
+    budget: 24_000,
+    chains: 16,
+    training: { steps: 80, batchSize: 128 },
+    flow: { dataSamples: 2048 },
+    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
+  },
+  tinyParams: {
+    budget: 1_000,
+    chains: 4,
+    rwm: { scan: [0.5, 1] },
+    flow: { layers: 2, hidden: 4, dataSamples: 64 },
+    training: { steps: 3, batchSize: 16 },
+    snf: { metropolisSteps: 2 },
+    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
+  },
   async run(params, ctx) {
     const energy = new MuellerBrown(params.energy);
     const profileX = linspace(X[0], X[1], 111);

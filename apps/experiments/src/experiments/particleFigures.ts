@@ -43,10 +43,14 @@ export function particleHistogramsFigure(results: Results): Figure | undefined {
   return {
     id: 'particle-histograms',
     title: 'Energy and pair-distance histograms',
-    caption: 'Flow samples (the flow-is sampler’s draws, unweighted) against the held-out MCMC reference: the energy u(x) and all interatomic distances ‖xᵢ − xⱼ‖; values outside the plotted range are counted in the end bins. Total-variation distances are in the flow-is row’s metrics.',
+    caption:
+      'Flow samples (the flow-is sampler’s draws, unweighted) against the held-out MCMC reference: the energy u(x) and all interatomic distances ‖xᵢ − xⱼ‖; values outside the plotted range are counted in the end bins. Total-variation distances are in the flow-is row’s metrics.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      hconcat: [panel('energy', 'u(x) (kT)', h.energyRange, h.energyFlow, h.energyReference), panel('pair distances', '‖xᵢ − xⱼ‖', h.distanceRange, h.distanceFlow, h.distanceReference)],
+      hconcat: [
+        panel('energy', 'u(x) (kT)', h.energyRange, h.energyFlow, h.energyReference),
+        panel('pair distances', '‖xᵢ − xⱼ‖', h.distanceRange, h.distanceFlow, h.distanceReference),
+      ],
     } as TopLevelSpec,
   };
 }

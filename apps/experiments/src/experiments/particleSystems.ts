@@ -3,7 +3,21 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError, type Energy } from '@boltzflow/core';
-import { collectArtifacts, compareSamplers, energiesOf, getRecipe, heldOutNLL, mapDraws, trainEquivariantFlow, recipeNames, round, samplerStreams, type CoordinateSpec, type Draws, type SamplerOutcome } from '@boltzflow/samplers';
+import {
+  collectArtifacts,
+  compareSamplers,
+  energiesOf,
+  getRecipe,
+  heldOutNLL,
+  mapDraws,
+  trainEquivariantFlow,
+  recipeNames,
+  round,
+  samplerStreams,
+  type CoordinateSpec,
+  type Draws,
+  type SamplerOutcome,
+} from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import type { ParticleHistograms } from './particleFigures.js';
@@ -21,16 +35,37 @@ const STREAMS = ['rwm', 'flow-imh', 'flow-is', 'flow', 'start'];
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 /** Params common to dw4 and lj13; the defaults differ per system (see `particleParams`). */
-export function particleParams(d: { budget: number; chains: number; hidden: number; layers: number; odeSteps: number; steps: number; batchSize: number; learningRate: number; localStepSize: number; trainSamples: number; testSamples: number; isSamples?: number }) {
+export function particleParams(d: {
+  budget: number;
+  chains: number;
+  hidden: number;
+  layers: number;
+  odeSteps: number;
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  localStepSize: number;
+  trainSamples: number;
+  testSamples: number;
+  isSamples?: number;
+}) {
   return z
     .object({
       /** Energy evaluations per sampler (all chains together). */
       budget: int(100, 100_000_000, d.budget),
       chains: int(2, 1024, d.chains),
-      samplers: z.array(z.enum(recipeNames() as [string, ...string[]])).min(1).default(['rwm', 'flow-imh', 'flow-is']),
+      samplers: z
+        .array(z.enum(recipeNames() as [string, ...string[]]))
+        .min(1)
+        .default(['rwm', 'flow-imh', 'flow-is']),
       rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
       flow: z
-        .object({ hidden: int(2, 512, d.hidden), layers: int(1, 12, d.layers), odeSteps: int(1, 200, d.odeSteps), coordinateRange: z.number().positive().default(10) })
+        .object({
+          hidden: int(2, 512, d.hidden),
+          layers: int(1, 12, d.layers),
+          odeSteps: int(1, 200, d.odeSteps),
+          coordinateRange: z.number().positive().default(10),
+        })
         .strict()
         .prefault({}),
       training: z
@@ -62,13 +97,19 @@ export function particleParams(d: { budget: number; chains: number; hidden: numb
         .prefault({}),
       /** Held-out reference samples for the exact-trace test NLL. */
       testSamples: int(10, 100_000, d.testSamples),
-      flowMcmc: z.object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(d.localStepSize) }).strict().prefault({}),
+      flowMcmc: z
+        .object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(d.localStepSize) })
+        .strict()
+        .prefault({}),
       /**
        * Flow samples for importance sampling (exact-trace log q each); default: the equal budget. Fewer samples make
        * the flow-is row 'off-budget' (flagged in the report).
        */
       isSamples: d.isSamples !== undefined ? int(10, 10_000_000, d.isSamples) : z.number().int().min(10).max(10_000_000).optional(),
-      plot: z.object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) }).strict().prefault({}),
+      plot: z
+        .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
+        .strict()
+        .prefault({}),
     })
     .strict();
 }
@@ -117,7 +158,12 @@ export function loadReference(file: string, dim: number): ReferenceData {
   const n = json.samples.length;
   const samples = new Float32Array(n * dim);
   json.samples.forEach((r, i) => {
-    if (r.length !== dim) throw new BoltzflowError('INVALID_SHAPE', `Reference row ${i} has the wrong width`, { argument: file, expected: String(dim), received: String(r.length) });
+    if (r.length !== dim)
+      throw new BoltzflowError('INVALID_SHAPE', `Reference row ${i} has the wrong width`, {
+        argument: file,
+        expected: String(dim),
+        received: String(r.length),
+      });
     samples.set(r, i * dim);
   });
   return { samples, n, sampler: json.sampler ?? {} };
@@ -154,7 +200,16 @@ function observables(sys: ParticleSystem): (d: Draws) => Draws {
 }
 
 /** The flow-is row's particle metrics (histograms against the reference, TVDs, entropy and KL estimates); returns the Kish ESS fraction. */
-function flowIsMetrics(o: SamplerOutcome, sys: ParticleSystem, refU: Float64Array, heldOut: Float32Array, eLo: number, eHi: number, nll: number, extra: Record<string, unknown>): number {
+function flowIsMetrics(
+  o: SamplerOutcome,
+  sys: ParticleSystem,
+  refU: Float64Array,
+  heldOut: Float32Array,
+  eLo: number,
+  eHi: number,
+  nll: number,
+  extra: Record<string, unknown>,
+): number {
   const P = sys.particles;
   const S = sys.spatialDim;
   const r = o.result;
@@ -230,7 +285,11 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
 
   let training: ExperimentOutput['training'];
   let trained: { steps: number; seconds: number; loss: number; setup: number; nll: { nll: number; stderr: number } } | undefined;
-  const extra: Record<string, unknown> = { referenceSampler: ref.sampler, referenceSamples: ref.n, published: { ...sys.published, normalisedNLL: round(publishedNormalisedNLL(sys), 4) } };
+  const extra: Record<string, unknown> = {
+    referenceSampler: ref.sampler,
+    referenceSamples: ref.n,
+    published: { ...sys.published, normalisedNLL: round(publishedNormalisedNLL(sys), 4) },
+  };
   const perRecipe: Record<string, unknown> = {
     rwm: { targetAcceptance: params.rwmTargetAcceptance, initialStepSize: params.flowMcmc.localStepSize },
     'flow-imh': { ...params.flowMcmc, burnIn: false },
@@ -245,11 +304,19 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
       target: { spec, plot, start: starts, project: observables(sys) },
       progress: ctx.progress,
       flow: async () => {
-        const f = await trainEquivariantFlow({ particles: P, spatialDim: S, flow: params.flow, training: params.training }, trainX, sys.energy, flowRng, ctx.progress);
+        const f = await trainEquivariantFlow(
+          { particles: P, spatialDim: S, flow: params.flow, training: params.training },
+          trainX,
+          sys.energy,
+          flowRng,
+          ctx.progress,
+        );
         artifacts.training = f.curve;
         const nll = heldOutNLL(f.flow, testX, dim);
         trained = { steps: f.steps, seconds: f.seconds, loss: f.loss, setup: f.setupEnergyEvaluations, nll };
-        ctx.progress.log(`  flow trained: ${f.steps} training steps in ${f.seconds.toFixed(1)} s, loss ${f.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`);
+        ctx.progress.log(
+          `  flow trained: ${f.steps} training steps in ${f.seconds.toFixed(1)} s, loss ${f.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`,
+        );
         extra.testNLL = round(nll.nll, 4);
         extra.testNLLStderr = round(nll.stderr, 4);
         extra.testNLLSamples = nTest;
@@ -264,17 +331,31 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
     const r = o.result;
     if (o.logWeights) {
       kish = flowIsMetrics(o, sys, refU, heldOut, eLo, eHi, trained!.nll.nll, extra);
-      ctx.progress.log(`  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, energy TVD ${r.metrics!.energyHistogramTVD}, distance TVD ${r.metrics!.distanceHistogramTVD}`);
+      ctx.progress.log(
+        `  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, energy TVD ${r.metrics!.energyHistogramTVD}, distance TVD ${r.metrics!.distanceHistogramTVD}`,
+      );
     } else {
       if (trained && getRecipe(r.sampler).needsFlow) r.metrics = { ...(r.metrics ?? {}), testNLL: round(trained.nll.nll, 4) };
       r.metrics = { ...(r.metrics ?? {}), evaluationsPerEffectiveSample: r.ess > 0 ? round(r.energyEvaluations / r.ess, 3) : null };
-      r.notes = [...(r.notes ?? []), 'ESS / IACT: of the energy u(x); ΔF: between energies above and below the reference median (a consistency check, reference from the replica-exchange data); scatter: energy vs mean pair distance.'];
-      ctx.progress.log(`  ${r.sampler}: acceptance ${r.acceptanceRate?.toFixed(3)}, ESS(u) ${r.ess.toFixed(1)}, ${r.metrics.evaluationsPerEffectiveSample ?? '∞'} evaluations per effective sample`);
+      r.notes = [
+        ...(r.notes ?? []),
+        'ESS / IACT: of the energy u(x); ΔF: between energies above and below the reference median (a consistency check, reference from the replica-exchange data); scatter: energy vs mean pair distance.',
+      ];
+      ctx.progress.log(
+        `  ${r.sampler}: acceptance ${r.acceptanceRate?.toFixed(3)}, ESS(u) ${r.ess.toFixed(1)}, ${r.metrics.evaluationsPerEffectiveSample ?? '∞'} evaluations per effective sample`,
+      );
     }
     samplers.push(r);
     collectArtifacts(artifacts, o);
   }
-  if (trained) training = { steps: trained.steps, energyEvaluations: trained.setup, wallSeconds: trained.seconds, finalLoss: Number.isFinite(trained.loss) ? trained.loss : null, essFraction: kish };
+  if (trained)
+    training = {
+      steps: trained.steps,
+      energyEvaluations: trained.setup,
+      wallSeconds: trained.seconds,
+      finalLoss: Number.isFinite(trained.loss) ? trained.loss : null,
+      essFraction: kish,
+    };
   const byName = new Map(samplers.map((s) => [s.sampler, s] as const));
   const a = byName.get('flow-imh')?.essPerEnergyEvaluation;
   const b = byName.get('rwm')?.essPerEnergyEvaluation;
@@ -292,4 +373,3 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
     ...(training ? { training } : {}),
   };
 }
-

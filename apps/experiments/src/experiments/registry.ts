@@ -18,7 +18,11 @@ export function findExperiment(name: string): Experiment<any> | undefined {
 export function getExperiment(name: string): Experiment<any> {
   const e = findExperiment(name);
   if (!e) {
-    throw new BoltzflowError('INVALID_CONFIG', `Unknown experiment '${name}'`, { argument: 'experiment', expected: `one of ${EXPERIMENTS.map((x) => x.name).join(', ')}`, received: JSON.stringify(name) });
+    throw new BoltzflowError('INVALID_CONFIG', `Unknown experiment '${name}'`, {
+      argument: 'experiment',
+      expected: `one of ${EXPERIMENTS.map((x) => x.name).join(', ')}`,
+      received: JSON.stringify(name),
+    });
   }
   return e;
 }

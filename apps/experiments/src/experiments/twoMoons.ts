@@ -16,7 +16,10 @@ export const TwoMoonsParams = z
     samples: int(100, 1_000_000, 10_000),
     heldOut: int(100, 1_000_000, 2_000),
     noise: z.number().min(0).default(0.05),
-    models: z.array(z.enum(TWO_MOONS_MODELS)).min(1).default([...TWO_MOONS_MODELS]),
+    models: z
+      .array(z.enum(TWO_MOONS_MODELS))
+      .min(1)
+      .default([...TWO_MOONS_MODELS]),
     layers: int(2, 16, 6),
     hidden: int(4, 256, 64),
     steps: int(1, 100_000, 1500),
@@ -36,7 +39,11 @@ export function logDensityFigure(results: Results): Figure | undefined {
   if (!grids || grids.length === 0) return undefined;
   const panels = grids.map((g) => {
     const rows: { x: number; y: number; v: number }[] = [];
-    g.values.forEach((row, j) => row.forEach((v, i) => { if (v !== null) rows.push({ x: g.x[i], y: g.y[j], v }); }));
+    g.values.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (v !== null) rows.push({ x: g.x[i], y: g.y[j], v });
+      }),
+    );
     return {
       title: g.model,
       width: 220,
@@ -78,7 +85,16 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
       if (!params.models.includes(model)) continue;
       const rng = modelRngs[i];
       const flow = buildFlow(2, { kind: model as FlowKind, layers: params.layers, hidden: params.hidden, bins: 8, bound: 4 }, rng);
-      const t = await trainFlow(flow, train, undefined, { steps: params.steps, batchSize: params.batchSize, learningRate: params.learningRate, klWeight: 0 }, rng, ctx, model, { validationData: held });
+      const t = await trainFlow(
+        flow,
+        train,
+        undefined,
+        { steps: params.steps, batchSize: params.batchSize, learningRate: params.learningRate, klWeight: 0 },
+        rng,
+        ctx,
+        model,
+        { validationData: held },
+      );
       curve.push(...t.curve);
       const lp = tf.tidy(() => flow.logProb(held));
       const lpv = lp.dataSync();
@@ -93,14 +109,25 @@ export const twoMoonsExperiment = defineExperiment<TwoMoonsParamsT>({
       const lq = tf.tidy(() => flow.logProb(gridT));
       const v = lq.dataSync();
       lq.dispose();
-      const values = gy.map((_, j) => gx.map((_, k) => {
-        const a = v[j * gx.length + k];
-        return Number.isFinite(a) ? round(Math.max(a, -8), 4) : null;
-      }));
+      const values = gy.map((_, j) =>
+        gx.map((_, k) => {
+          const a = v[j * gx.length + k];
+          return Number.isFinite(a) ? round(Math.max(a, -8), 4) : null;
+        }),
+      );
       logDensity.push({ model, x: gx.map((x) => round(x, 5)), y: gy.map((y) => round(y, 5)), values });
       const parameters = flow.trainableVariables.reduce((s, w) => s + w.size, 0);
       const epochs = (t.training.steps * params.batchSize) / params.samples;
-      models.push({ model, heldOutNLL: round(nll, 5), heldOutNLLStderr: round(nllStderr, 5), secondsPerEpoch: epochs > 0 ? round(t.training.wallSeconds / epochs, 4) : null, parameters, steps: t.training.steps, wallSeconds: round(t.training.wallSeconds, 3), finalTrainLoss: t.training.finalLoss });
+      models.push({
+        model,
+        heldOutNLL: round(nll, 5),
+        heldOutNLLStderr: round(nllStderr, 5),
+        secondsPerEpoch: epochs > 0 ? round(t.training.wallSeconds / epochs, 4) : null,
+        parameters,
+        steps: t.training.steps,
+        wallSeconds: round(t.training.wallSeconds, 3),
+        finalTrainLoss: t.training.finalLoss,
+      });
       ctx.progress.log(`  ${model}: held-out NLL ${nll.toFixed(4)} nats (${parameters} parameters, ${t.training.wallSeconds.toFixed(1)} s)`);
       flow.dispose();
     }

@@ -28,17 +28,47 @@ export function contourSegments(x: readonly number[], y: readonly number[], valu
       };
       const centerAbove = (v00 + v10 + v11 + v01) / 4 > level;
       switch (c) {
-        case 1: case 14: seg(left, bottom); break;
-        case 2: case 13: seg(bottom, right); break;
-        case 3: case 12: seg(left, right); break;
-        case 4: case 11: seg(right, top); break;
-        case 6: case 9: seg(bottom, top); break;
-        case 7: case 8: seg(left, top); break;
+        case 1:
+        case 14:
+          seg(left, bottom);
+          break;
+        case 2:
+        case 13:
+          seg(bottom, right);
+          break;
+        case 3:
+        case 12:
+          seg(left, right);
+          break;
+        case 4:
+        case 11:
+          seg(right, top);
+          break;
+        case 6:
+        case 9:
+          seg(bottom, top);
+          break;
+        case 7:
+        case 8:
+          seg(left, top);
+          break;
         case 5:
-          if (centerAbove) { seg(left, top); seg(bottom, right); } else { seg(left, bottom); seg(right, top); }
+          if (centerAbove) {
+            seg(left, top);
+            seg(bottom, right);
+          } else {
+            seg(left, bottom);
+            seg(right, top);
+          }
           break;
         case 10:
-          if (centerAbove) { seg(left, bottom); seg(right, top); } else { seg(left, top); seg(bottom, right); }
+          if (centerAbove) {
+            seg(left, bottom);
+            seg(right, top);
+          } else {
+            seg(left, top);
+            seg(bottom, right);
+          }
           break;
       }
     }
@@ -86,7 +116,10 @@ export function contourPolylines(segments: readonly Segment[]): [number, number]
   segments.forEach(([x1, y1, x2, y2], i) => {
     if (used[i]) return;
     used[i] = 1;
-    const forward: [number, number][] = [[x1, y1], [x2, y2]];
+    const forward: [number, number][] = [
+      [x1, y1],
+      [x2, y2],
+    ];
     extend(forward);
     const backward: [number, number][] = [[x1, y1]];
     extend(backward);

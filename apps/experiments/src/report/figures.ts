@@ -185,7 +185,8 @@ export function autocorrelationFigure(results: Results): Figure | undefined {
   return {
     id: 'autocorrelation',
     title: 'Autocorrelation of the reaction coordinate',
-    caption: 'Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan\'s combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly.' +
+    caption:
+      "Multi-chain autocorrelation ρ(lag) of the reaction coordinate (Stan's combination of within- and between-chain variance, so chains stuck in different wells keep ρ high), with the lag in energy evaluations per chain (log scale) so that samplers with different costs per step compare fairly." +
       (hidden.length > 0 ? ` Not shown (ESS 0 in the table: their chains never switched state): ${hidden.join(', ')}.` : ''),
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -236,7 +237,13 @@ export function trainingFigure(results: Results): Figure | undefined {
       // Raw values faint, a centred moving average (9 points) on top: step-to-step Kish ESS is mostly noise.
       transform: [{ window: [{ op: 'mean', field: 'ess', as: 'smoothed' }], frame: [-4, 4], sort: [{ field: 'step' }] }],
       layer: [
-        { mark: { type: 'line', strokeWidth: 1, opacity: 0.25 }, encoding: { x: { field: 'step', type: 'quantitative', title: 'training step' }, y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' } } },
+        {
+          mark: { type: 'line', strokeWidth: 1, opacity: 0.25 },
+          encoding: {
+            x: { field: 'step', type: 'quantitative', title: 'training step' },
+            y: { field: 'ess', type: 'quantitative', scale: { domain: [0, 1] }, title: 'ESS / N' },
+          },
+        },
         { mark: { type: 'line', strokeWidth: 2 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'smoothed', type: 'quantitative' } } },
       ],
     });
@@ -276,14 +283,19 @@ export function efficiencyFigure(results: Results): Figure | undefined {
     const label = status === 'ok' ? '' : status.replace(' (drawn at the axis floor)', '');
     return [
       { sampler: s.sampler, basis: 'sampling budget', v: s.essPerEnergyEvaluation > 0 ? s.essPerEnergyEvaluation : floor, status, label },
-      ...(s.essPerTotalEnergyEvaluation !== undefined ? [{ sampler: s.sampler, basis: 'total cost', v: s.essPerTotalEnergyEvaluation > 0 ? s.essPerTotalEnergyEvaluation : floor, status, label: '' }] : []),
+      ...(s.essPerTotalEnergyEvaluation !== undefined
+        ? [{ sampler: s.sampler, basis: 'total cost', v: s.essPerTotalEnergyEvaluation > 0 ? s.essPerTotalEnergyEvaluation : floor, status, label: '' }]
+        : []),
     ];
   });
   const y = { field: 'sampler', type: 'nominal', sort: results.samplers.map((s) => s.sampler), title: null };
   const color = {
     field: 'status',
     type: 'nominal',
-    scale: { domain: ['ok', 'degenerate weights (Kish ESS < 50)', 'mode mismatch', 'few transitions (unreliable)', 'ESS 0 (drawn at the axis floor)'], range: ['#4c78a8', '#e45756', '#b279a2', '#f58518', '#7f7f7f'] },
+    scale: {
+      domain: ['ok', 'degenerate weights (Kish ESS < 50)', 'mode mismatch', 'few transitions (unreliable)', 'ESS 0 (drawn at the axis floor)'],
+      range: ['#4c78a8', '#e45756', '#b279a2', '#f58518', '#7f7f7f'],
+    },
     legend: { title: '● sampling budget, ◇ total cost', titleLimit: 400, orient: 'bottom', columns: 2, labelLimit: 400 },
   };
   const x = { field: 'v', type: 'quantitative', scale: { type: 'log', domainMin: floor }, title: 'ESS / energy evaluation' };
@@ -300,7 +312,13 @@ export function efficiencyFigure(results: Results): Figure | undefined {
       layer: [
         ...(['sampling budget', 'total cost'] as const).map((basis) => ({
           transform: [{ filter: { field: 'basis', equal: basis } }],
-          mark: { type: 'point' as const, size: 90, strokeWidth: 2, filled: basis === 'sampling budget', shape: basis === 'sampling budget' ? 'circle' : 'diamond' },
+          mark: {
+            type: 'point' as const,
+            size: 90,
+            strokeWidth: 2,
+            filled: basis === 'sampling budget',
+            shape: basis === 'sampling budget' ? 'circle' : 'diamond',
+          },
           encoding: { y, x, color },
         })),
         {

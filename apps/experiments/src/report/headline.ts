@@ -39,7 +39,12 @@ function particleTable(results: Results): string {
   const is = results.samplers.find((s) => s.sampler === 'flow-is');
   const rows: [string, string][] = [
     ['test NLL (ours)', pm(x.testNLL, x.testNLLStderr)],
-    ...(pub ? ([[`published NLL (${escapeHtml(pub.source ?? '')}), their scale`, fmt(pub.nll)], ['published NLL on our scale', fmt(pub.normalisedNLL)]] as [string, string][]) : []),
+    ...(pub
+      ? ([
+          [`published NLL (${escapeHtml(pub.source ?? '')}), their scale`, fmt(pub.nll)],
+          ['published NLL on our scale', fmt(pub.normalisedNLL)],
+        ] as [string, string][])
+      : []),
     ['entropy estimate of the flow', fmt(x.entropyEstimate as number)],
     ['KL(p‖q) estimate', fmt(x.klDataToFlowEstimate as number)],
     ...(is ? ([[`Kish ESS of flow-is (of ${fmt(is.energyEvaluations)})`, fmt(is.ess)]] as [string, string][]) : []),

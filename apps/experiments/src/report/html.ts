@@ -72,7 +72,10 @@ export function comparisonTable(results: Results): string {
   });
   const ref = results.reference?.deltaF;
   // One cell across the table for the label, so that long method names (e.g. "quadrature (2D grid, 801²)") never wrap a column.
-  const refRow = ref !== undefined ? `<tr class="reference"><th scope="row" colspan="${header.length - 1}">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)}</td></tr>` : '';
+  const refRow =
+    ref !== undefined
+      ? `<tr class="reference"><th scope="row" colspan="${header.length - 1}">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)}</td></tr>`
+      : '';
   const note =
     '<p class="meta">Sampling evals: the equal budget. Setup: step-size warm-up, burn-in, pilot scans, and for flow-based rows the flow\'s training and its training data. Total = setup + sampling; ESS / total eval and ESS / total s count everything. * oracle rows: the flow was trained on exact or bundled samples whose generation is not counted; they never win on total cost. ΔF: estimate ± standard error (the larger of the autocorrelation and the between-chain estimate), with (estimate − exact)/stderr.</p>';
   return `${note}<div class="table-wrap"><table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table></div>`;
@@ -104,7 +107,11 @@ function settingsList(results: Results): string {
   const items = results.samplers
     .filter((s) => s.settings || s.notes || s.description)
     .map((s) => {
-      const settings = s.settings ? Object.entries(s.settings).map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(typeof v === 'number' ? fmt(v) : String(v))}`).join(', ') : '';
+      const settings = s.settings
+        ? Object.entries(s.settings)
+            .map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(typeof v === 'number' ? fmt(v) : String(v))}`)
+            .join(', ')
+        : '';
       const notes = (s.notes ?? []).map((n) => escapeHtml(n)).join(' ');
       return `<li><b>${escapeHtml(s.sampler)}</b>${s.description ? ` — ${escapeHtml(s.description)}` : ''}${settings ? `. <span class="settings">${settings}</span>` : ''}${notes ? `. ${notes}` : ''}</li>`;
     });
@@ -114,10 +121,19 @@ function settingsList(results: Results): string {
 /** The self-contained report page: no scripts, no external resources, figures inlined as SVG. */
 export function reportHtml(results: Results, figures: RenderedFigure[]): string {
   const b = results.backend;
-  const skipped = results.skipped.length > 0 ? `<div class="skipped"><b>Not run:</b><ul>${results.skipped.map((s) => `<li>${escapeHtml(s.sampler)}: ${escapeHtml(s.reason)}</li>`).join('')}</ul></div>` : '';
+  const skipped =
+    results.skipped.length > 0
+      ? `<div class="skipped"><b>Not run:</b><ul>${results.skipped.map((s) => `<li>${escapeHtml(s.sampler)}: ${escapeHtml(s.reason)}</li>`).join('')}</ul></div>`
+      : '';
   const t = results.training;
   const training = t
-    ? `<p class="training">Flow training: ${fmt(t.steps)} steps, ${fmt(t.energyEvaluations)} energy evaluations, ${fmt(t.wallSeconds, 3)} s; final loss ${fmt(t.finalLoss)}, Kish ESS fraction ${fmt(t.essFraction, 3)}${t.modeFractions ? `; mode fractions ${Object.entries(t.modeFractions).map(([k, v]) => `${escapeHtml(k)}: ${fmt(v, 3)}`).join(', ')}` : ''}.</p>`
+    ? `<p class="training">Flow training: ${fmt(t.steps)} steps, ${fmt(t.energyEvaluations)} energy evaluations, ${fmt(t.wallSeconds, 3)} s; final loss ${fmt(t.finalLoss)}, Kish ESS fraction ${fmt(t.essFraction, 3)}${
+        t.modeFractions
+          ? `; mode fractions ${Object.entries(t.modeFractions)
+              .map(([k, v]) => `${escapeHtml(k)}: ${fmt(v, 3)}`)
+              .join(', ')}`
+          : ''
+      }.</p>`
     : '';
   const refDef = results.reference?.definition ? `<p>${escapeHtml(results.reference.definition)}</p>` : '';
   const figs = figures

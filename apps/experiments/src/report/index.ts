@@ -41,7 +41,11 @@ export async function writeReport(dir: string, results: Results, figures: Figure
 /** Rebuilds the report of a finished run from its results.json (validated on read). */
 export async function rebuildReport(dir: string, figuresFor?: (r: Results) => Figure[]): Promise<ReportFiles> {
   if (existsSync(path.join(dir, INCOMPLETE_MARKER))) {
-    throw new BoltzflowError('INVALID_CONFIG', `${dir} holds an incomplete run (it has an ${INCOMPLETE_MARKER} marker: the run was killed before it finished); run the experiment again`, { argument: 'DIR', received: dir });
+    throw new BoltzflowError(
+      'INVALID_CONFIG',
+      `${dir} holds an incomplete run (it has an ${INCOMPLETE_MARKER} marker: the run was killed before it finished); run the experiment again`,
+      { argument: 'DIR', received: dir },
+    );
   }
   const results = await readResults(dir);
   return writeReport(dir, results, figuresFor ? figuresFor(results) : standardFigures(results));

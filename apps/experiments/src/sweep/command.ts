@@ -17,7 +17,11 @@ function usage(message: string): BoltzflowError {
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
-    throw new BoltzflowError('INVALID_VALUE', `--${name}: expected an integer in [${min}, ${max}], received ${JSON.stringify(v)}`, { argument: `--${name}`, expected: `integer in [${min}, ${max}]`, received: v });
+    throw new BoltzflowError('INVALID_VALUE', `--${name}: expected an integer in [${min}, ${max}], received ${JSON.stringify(v)}`, {
+      argument: `--${name}`,
+      expected: `integer in [${min}, ${max}]`,
+      received: v,
+    });
   }
   return Number(v);
 }
@@ -36,18 +40,25 @@ export async function sweepMain(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'sweep') {
     const { values, positionals } = parse(() =>
-      parseArgs({ args: rest, allowPositionals: true, strict: true, options: {
-      out: { type: 'string' },
-      workers: { type: 'string' },
-      queue: { type: 'string' },
-      'queue-name': { type: 'string' },
-      force: { type: 'boolean' },
-      attempts: { type: 'string' },
-      'backoff-ms': { type: 'string' },
-    } }));
+      parseArgs({
+        args: rest,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          out: { type: 'string' },
+          workers: { type: 'string' },
+          queue: { type: 'string' },
+          'queue-name': { type: 'string' },
+          force: { type: 'boolean' },
+          attempts: { type: 'string' },
+          'backoff-ms': { type: 'string' },
+        },
+      }),
+    );
     if (positionals.length !== 1) throw usage(`sweep expects one sweep file, received ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
     if (!values.out) throw usage('sweep: --out DIR is required');
-    if (values.queue !== undefined && values.workers !== undefined) throw usage('sweep: --workers and --queue exclude each other (queue workers are started with boltzflow worker)');
+    if (values.queue !== undefined && values.workers !== undefined)
+      throw usage('sweep: --workers and --queue exclude each other (queue workers are started with boltzflow worker)');
     const { runSweep } = await import('./sweep.js');
     const outcome = await runSweep({
       file: positionals[0],
@@ -63,12 +74,18 @@ export async function sweepMain(argv: string[], io: Io): Promise<number> {
     return outcome.failed.length ? 1 : 0;
   }
   const { values, positionals } = parse(() =>
-    parseArgs({ args: rest, allowPositionals: true, strict: true, options: {
-    queue: { type: 'string' },
-    'queue-name': { type: 'string' },
-    concurrency: { type: 'string' },
-    'lock-ms': { type: 'string' },
-  } }));
+    parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        queue: { type: 'string' },
+        'queue-name': { type: 'string' },
+        concurrency: { type: 'string' },
+        'lock-ms': { type: 'string' },
+      },
+    }),
+  );
   if (positionals.length) throw usage(`worker takes no positional arguments, received ${positionals.join(' ')}`);
   if (!values.queue) throw usage('worker: --queue redis://host:port/n is required');
   const { parseRedisUrl, startWorker } = await import('./queue.js');

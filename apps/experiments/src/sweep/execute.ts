@@ -78,10 +78,23 @@ export async function completedRun(sweepDir: string, id: string, configHash: str
     }
   }
   if (!marker || marker.id !== id || marker.configHash !== configHash) {
-    throw new BoltzflowError('IO', `${dir} exists but is not a completed run of this config (expected ${RUN_MARKER} with configHash ${configHash.slice(0, 12)}…); move it away to rerun`, { argument: 'out', received: dir });
+    throw new BoltzflowError(
+      'IO',
+      `${dir} exists but is not a completed run of this config (expected ${RUN_MARKER} with configHash ${configHash.slice(0, 12)}…); move it away to rerun`,
+      { argument: 'out', received: dir },
+    );
   }
   const results = await readResults(dir);
-  return { id, dir, skipped: true, discarded: false, results: stripArtifacts(results), files: await listFiles(dir), host: marker.host ?? '', seconds: marker.seconds ?? 0 };
+  return {
+    id,
+    dir,
+    skipped: true,
+    discarded: false,
+    results: stripArtifacts(results),
+    files: await listFiles(dir),
+    host: marker.host ?? '',
+    seconds: marker.seconds ?? 0,
+  };
 }
 
 /**
@@ -100,12 +113,15 @@ export async function executeRun(task: RunTask): Promise<RunDone> {
   const configFile = `${staging}.config.json`;
   const log: string[] = [];
   try {
-    await writeFileAtomic(configFile, JSON.stringify(task.config, null, 1) + '\n');
+    await writeFileAtomic(configFile, `${JSON.stringify(task.config, null, 1)}\n`);
     const { results } = await runExperiment({ target: configFile, out: staging, noReport: !task.report, reporter: lineReporter((l) => log.push(l)) });
     const seconds = (performance.now() - t0) / 1000;
-    await writeFileAtomic(path.join(staging, 'config.json'), JSON.stringify(task.config, null, 1) + '\n');
-    await writeFileAtomic(path.join(staging, 'run.log'), log.join('\n') + '\n');
-    await writeFileAtomic(path.join(staging, RUN_MARKER), JSON.stringify({ id: task.id, configHash: task.configHash, host, pid: process.pid, seconds, finishedAt: new Date().toISOString() }, null, 1) + '\n');
+    await writeFileAtomic(path.join(staging, 'config.json'), `${JSON.stringify(task.config, null, 1)}\n`);
+    await writeFileAtomic(path.join(staging, 'run.log'), `${log.join('\n')}\n`);
+    await writeFileAtomic(
+      path.join(staging, RUN_MARKER),
+      `${JSON.stringify({ id: task.id, configHash: task.configHash, host, pid: process.pid, seconds, finishedAt: new Date().toISOString() }, null, 1)}\n`,
+    );
     // A pool child whose parent died (SIGKILL) has had its job taken back by the queue: it must not publish.
     if (process.send && !process.connected) throw new BoltzflowError('IO', `run ${task.id}: the worker that started it is gone; output discarded`);
     await mkdir(runsDir(task.sweepDir), { recursive: true });

@@ -20,11 +20,19 @@ export function parseRedisUrl(url: string): RedisTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new BoltzflowError('INVALID_VALUE', `--queue: expected a URL redis://host:port/n, received ${JSON.stringify(url)}`, { argument: '--queue', expected: 'redis://host:port/n', received: url });
+    throw new BoltzflowError('INVALID_VALUE', `--queue: expected a URL redis://host:port/n, received ${JSON.stringify(url)}`, {
+      argument: '--queue',
+      expected: 'redis://host:port/n',
+      received: url,
+    });
   }
   const db = u.pathname === '' || u.pathname === '/' ? 0 : Number(u.pathname.slice(1));
   if (u.protocol !== 'redis:' || !u.hostname || !Number.isInteger(db) || db < 0 || db > 15) {
-    throw new BoltzflowError('INVALID_VALUE', `--queue: expected a URL redis://host:port/n with n in 0…15, received ${JSON.stringify(url)}`, { argument: '--queue', expected: 'redis://host:port/n', received: url });
+    throw new BoltzflowError('INVALID_VALUE', `--queue: expected a URL redis://host:port/n with n in 0…15, received ${JSON.stringify(url)}`, {
+      argument: '--queue',
+      expected: 'redis://host:port/n',
+      received: url,
+    });
   }
   const connection = {
     host: u.hostname.replace(/^\[|\]$/g, ''),
@@ -44,7 +52,14 @@ export function parseRedisUrl(url: string): RedisTarget {
  */
 export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise<void> {
   const { Redis } = await import('ioredis');
-  const client = new Redis({ ...target.connection, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis({
+    ...target.connection,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -55,7 +70,10 @@ export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise
       }),
     ]);
   } catch (e) {
-    throw new BoltzflowError('IO', `Cannot reach Redis at ${target.url}: ${(e as Error).message || String(e)} (connection timeout ${timeoutMs / 1000} s)`, { argument: '--queue', received: target.url });
+    throw new BoltzflowError('IO', `Cannot reach Redis at ${target.url}: ${(e as Error).message || String(e)} (connection timeout ${timeoutMs / 1000} s)`, {
+      argument: '--queue',
+      received: target.url,
+    });
   } finally {
     clearTimeout(timer);
     client.disconnect();
@@ -117,13 +135,20 @@ export async function enqueueRuns(h: QueueSweepHandle, sweepId: string, tasks: R
       await job.remove();
       await h.dead.remove(jobId).catch(() => undefined);
     }
-    await h.queue.add(task.id, { task, sweepId }, { jobId, attempts: opts.attempts, backoff: { type: 'exponential', delay: opts.backoffMs }, removeOnComplete: false, removeOnFail: false });
+    await h.queue.add(
+      task.id,
+      { task, sweepId },
+      { jobId, attempts: opts.attempts, backoff: { type: 'exponential', delay: opts.backoffMs }, removeOnComplete: false, removeOnFail: false },
+    );
     added++;
   }
   return { added, attached };
 }
 
-export type JobOutcome = { id: string; state: 'completed'; done: RunDone } | { id: string; state: 'failed'; error: string; attempts: number } | { id: string; state: 'pending'; active: boolean };
+export type JobOutcome =
+  | { id: string; state: 'completed'; done: RunDone }
+  | { id: string; state: 'failed'; error: string; attempts: number }
+  | { id: string; state: 'pending'; active: boolean };
 
 /** The state of every run's job (polled by the sweep; BullMQ keeps finished jobs, so nothing is missed). */
 export async function pollRuns(h: QueueSweepHandle, sweepId: string, runIds: string[]): Promise<JobOutcome[]> {
@@ -140,7 +165,10 @@ export async function pollRuns(h: QueueSweepHandle, sweepId: string, runIds: str
 }
 
 /** Entries of the dead-letter list: runs that failed on every attempt, with their last error. */
-export async function deadLetters(h: QueueSweepHandle, sweepId?: string): Promise<{ jobId: string; runId: string; error: string; attempts: number; host: string }[]> {
+export async function deadLetters(
+  h: QueueSweepHandle,
+  sweepId?: string,
+): Promise<{ jobId: string; runId: string; error: string; attempts: number; host: string }[]> {
   const jobs = await h.dead.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1);
   return jobs
     .filter((j) => !sweepId || (j.id ?? '').startsWith(`${sweepId}.`))
@@ -191,7 +219,13 @@ export async function startWorker(target: RedisTarget, opts: WorkerOptions = {})
         throw new Error(err.message || String(e));
       }
     },
-    { connection: target.connection, concurrency, lockDuration: lockMs, stalledInterval: opts.stalledCheckMs ?? Math.max(1000, Math.round(lockMs / 2)), maxStalledCount: 2 },
+    {
+      connection: target.connection,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: opts.stalledCheckMs ?? Math.max(1000, Math.round(lockMs / 2)),
+      maxStalledCount: 2,
+    },
   );
   worker.on('failed', (job, err) => {
     if (!job) return;
@@ -199,11 +233,19 @@ export async function startWorker(target: RedisTarget, opts: WorkerOptions = {})
     log(`worker ${host}/${process.pid}: run ${job.data.task.id} failed${final ? ' for good' : ', will retry'}: ${err.message}`);
     if (final) {
       void dead
-        .add(job.data.task.id, { runId: job.data.task.id, sweepDir: job.data.task.sweepDir, error: err.message, attempts: job.attemptsMade, host }, { jobId: job.id })
+        .add(
+          job.data.task.id,
+          { runId: job.data.task.id, sweepDir: job.data.task.sweepDir, error: err.message, attempts: job.attemptsMade, host },
+          { jobId: job.id },
+        )
         .catch((e: Error) => log(`worker: cannot write the dead-letter entry of ${job.id}: ${e.message}`));
     }
   });
-  worker.on('completed', (job, done) => log(`worker ${host}/${process.pid}: run ${job.data.task.id} ${done.skipped ? 'was already done' : done.discarded ? 'finished; another execution was first (output discarded)' : `done in ${done.seconds.toFixed(1)} s`}`));
+  worker.on('completed', (job, done) =>
+    log(
+      `worker ${host}/${process.pid}: run ${job.data.task.id} ${done.skipped ? 'was already done' : done.discarded ? 'finished; another execution was first (output discarded)' : `done in ${done.seconds.toFixed(1)} s`}`,
+    ),
+  );
   worker.on('error', (e) => log(`worker: ${e.message}`));
   return {
     worker,

@@ -37,7 +37,9 @@ export async function startPrivateRedis(maxLifeSeconds = 900): Promise<PrivateRe
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server not found (apt-get install -y redis-server, or set REDIS_SERVER)');
   const port = await freeLoopbackPort();
-  const proc = spawn('timeout', [String(maxLifeSeconds), bin, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('timeout', [String(maxLifeSeconds), bin, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`redis-server did not start within 30 s: ${log.slice(-3).join(' | ')}`)), 30_000);

@@ -16,7 +16,9 @@ export const SweepEntrySchema = z
     name: z.string().min(1).max(80).optional(),
     quick: z.boolean().optional(),
     params: z.record(z.string(), z.unknown()).optional(),
-    grid: z.record(z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'a dotted parameter path such as training.steps'), z.array(z.unknown()).min(1)).optional(),
+    grid: z
+      .record(z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'a dotted parameter path such as training.steps'), z.array(z.unknown()).min(1))
+      .optional(),
     seeds: Seeds.optional(),
   })
   .strict();
@@ -126,7 +128,13 @@ export function expandSweep(input: unknown, source = 'sweep file'): SweepRun[] {
       }
       const group = [entry.name ?? entry.experiment, describePoint(point)].filter(Boolean).join(' ');
       for (const s of seedList(entry.seeds ?? spec.seeds)) {
-        const config: RunConfig = { experiment: entry.experiment, seed: s, quick, ...(spec.backend ? { backend: spec.backend } : {}), params: params as Record<string, unknown> };
+        const config: RunConfig = {
+          experiment: entry.experiment,
+          seed: s,
+          quick,
+          ...(spec.backend ? { backend: spec.backend } : {}),
+          params: params as Record<string, unknown>,
+        };
         // The envelope must be a valid `boltzflow run` config file too.
         const env = ConfigFileSchema.safeParse(config);
         if (!env.success) {
@@ -162,7 +170,11 @@ export async function readSweepFile(file: string): Promise<unknown> {
     throw new BoltzflowError('IO', `Cannot read sweep file ${file}: ${(e as Error).message}`, { argument: 'sweep file' });
   }
   if (size > MAX_CONFIG_BYTES) {
-    throw new BoltzflowError('INVALID_CONFIG', `Sweep file ${file} is too large`, { argument: 'sweep file', expected: `at most ${MAX_CONFIG_BYTES} bytes`, received: `${size} bytes` });
+    throw new BoltzflowError('INVALID_CONFIG', `Sweep file ${file} is too large`, {
+      argument: 'sweep file',
+      expected: `at most ${MAX_CONFIG_BYTES} bytes`,
+      received: `${size} bytes`,
+    });
   }
   const text = await readFile(file, 'utf8');
   try {
@@ -173,6 +185,9 @@ export async function readSweepFile(file: string): Promise<unknown> {
     }
     return JSON.parse(text);
   } catch (e) {
-    throw new BoltzflowError('INVALID_CONFIG', `Sweep file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new BoltzflowError(
+      'INVALID_CONFIG',
+      `Sweep file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }

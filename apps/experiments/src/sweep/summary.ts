@@ -113,11 +113,17 @@ function intervalText(i: Interval | null, digits = 3): string {
 
 function verdictFor(group: string, samplers: SamplerSummary[]): string {
   const challengers = samplers.filter((s) => !(BASELINE_SAMPLERS as readonly string[]).includes(s.sampler) && s.ratioToBestBaseline);
-  if (!samplers.some((s) => (BASELINE_SAMPLERS as readonly string[]).includes(s.sampler) && s.evalsPerEss)) return `${group}: no plain-MCMC baseline with a finite ESS ran; no verdict.`;
+  if (!samplers.some((s) => (BASELINE_SAMPLERS as readonly string[]).includes(s.sampler) && s.evalsPerEss))
+    return `${group}: no plain-MCMC baseline with a finite ESS ran; no verdict.`;
   if (challengers.length === 0) return `${group}: only plain-MCMC samplers ran; no verdict.`;
   const best = challengers.reduce((a, b) => (b.ratioToBestBaseline!.mean < a.ratioToBestBaseline!.mean ? b : a));
   const r = best.ratioToBestBaseline!;
-  const call = r.hi < 1 ? 'beats the best plain-MCMC baseline' : r.lo > 1 ? 'loses to the best plain-MCMC baseline' : 'is not distinguishable from the best plain-MCMC baseline';
+  const call =
+    r.hi < 1
+      ? 'beats the best plain-MCMC baseline'
+      : r.lo > 1
+        ? 'loses to the best plain-MCMC baseline'
+        : 'is not distinguishable from the best plain-MCMC baseline';
   return `${group}: ${best.sampler} ${call}: it needs ${fmt(r.mean, 3)}× the energy evaluations per ESS (95 % interval ${fmt(r.lo, 3)}–${fmt(r.hi, 3)}, ${r.n} seed${r.n === 1 ? '' : 's'}; < 1 is better).`;
 }
 
@@ -191,7 +197,7 @@ ${failed}
 export async function writeSummary(dir: string, s: SweepSummary): Promise<{ json: string; html: string }> {
   const json = path.join(dir, 'sweep-summary.json');
   const html = path.join(dir, 'sweep-report.html');
-  await writeFileAtomic(json, JSON.stringify(s, null, 1) + '\n');
+  await writeFileAtomic(json, `${JSON.stringify(s, null, 1)}\n`);
   await writeFileAtomic(html, summaryHtml(s));
   return { json, html };
 }

@@ -58,13 +58,21 @@ async function claimDirectory(dir: string, specHash: string, file: string, force
     } catch {
       manifest = undefined;
     }
-    if (!manifest) throw new BoltzflowError('IO', `--out ${dir} is not empty and holds no ${MANIFEST}: refusing to write a sweep into it (use --force)`, { argument: '--out', received: dir });
+    if (!manifest)
+      throw new BoltzflowError('IO', `--out ${dir} is not empty and holds no ${MANIFEST}: refusing to write a sweep into it (use --force)`, {
+        argument: '--out',
+        received: dir,
+      });
     if (manifest.specHash !== specHash) {
-      throw new BoltzflowError('IO', `--out ${dir} belongs to another sweep (${manifest.file ?? 'unknown file'}, spec ${String(manifest.specHash).slice(0, 12)}…; this one is ${specHash.slice(0, 12)}…): refusing without --force`, { argument: '--out', received: dir });
+      throw new BoltzflowError(
+        'IO',
+        `--out ${dir} belongs to another sweep (${manifest.file ?? 'unknown file'}, spec ${String(manifest.specHash).slice(0, 12)}…; this one is ${specHash.slice(0, 12)}…): refusing without --force`,
+        { argument: '--out', received: dir },
+      );
     }
   }
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify({ specHash, file: path.resolve(file), updatedAt: new Date().toISOString() }, null, 1) + '\n');
+  await writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify({ specHash, file: path.resolve(file), updatedAt: new Date().toISOString() }, null, 1)}\n`);
 }
 
 /** Progress lines: done, failed, running and an ETA from the throughput so far. */
@@ -140,13 +148,19 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const skipped = [...done.keys()];
   log(`sweep: ${runs.length} runs (${skipped.length} already complete, ${todo.length} to run) → ${dir}`);
   const progress = new SweepProgress(runs.length, skipped.length, log);
-  const failRun = (r: SweepRun, error: string, attempts?: number) => failures.set(r.id, { id: r.id, group: r.group, seed: r.config.seed, error, ...(attempts !== undefined ? { attempts } : {}) });
+  const failRun = (r: SweepRun, error: string, attempts?: number) =>
+    failures.set(r.id, { id: r.id, group: r.group, seed: r.config.seed, error, ...(attempts !== undefined ? { attempts } : {}) });
 
   if (todo.length && target) {
     const h = await openQueue(target, opts.queueName ?? DEFAULT_QUEUE_NAME);
     try {
       const sweepId = `bf${sha256(dir).slice(0, 10)}`;
-      const { added, attached } = await enqueueRuns(h, sweepId, todo.map((r) => toTask(r, dir)), { attempts: opts.attempts ?? 3, backoffMs: opts.backoffMs ?? 10_000 });
+      const { added, attached } = await enqueueRuns(
+        h,
+        sweepId,
+        todo.map((r) => toTask(r, dir)),
+        { attempts: opts.attempts ?? 3, backoffMs: opts.backoffMs ?? 10_000 },
+      );
       log(`sweep: queued ${added} runs on ${target.url} (${attached} already queued); start workers with: boltzflow worker --queue ${target.url}`);
       const ids = todo.map((r) => r.id);
       for (;;) {

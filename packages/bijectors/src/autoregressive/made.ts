@@ -26,7 +26,11 @@ export function checkOrder(order: number[] | undefined, dim: number, argument = 
   if (order === undefined) return Array.from({ length: dim }, (_, i) => i);
   const ok = Array.isArray(order) && order.length === dim && order.every((o) => Number.isInteger(o) && o >= 0 && o < dim) && new Set(order).size === dim;
   if (!ok) {
-    throw new BoltzflowError('INVALID_CONFIG', 'order must be a permutation of 0..dim-1', { argument, expected: `permutation of 0..${dim - 1}`, received: JSON.stringify(order) });
+    throw new BoltzflowError('INVALID_CONFIG', 'order must be a permutation of 0..dim-1', {
+      argument,
+      expected: `permutation of 0..${dim - 1}`,
+      received: JSON.stringify(order),
+    });
   }
   return [...order];
 }

@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig, MAX_DIM } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  type Bijector,
+  type ForwardResult,
+  type InverseResult,
+  type Rng,
+  type SerializedConfig,
+  MAX_DIM,
+} from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js';
 
@@ -56,7 +67,11 @@ export class MaskedAutoregressiveFlow implements Bijector {
     assertPositive(maxLogScale, 'maxLogScale');
     const transform = options.transform ?? 'affine';
     if (transform !== 'affine' && transform !== 'spline') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown autoregressive transform', { argument: 'transform', expected: "'affine' | 'spline'", received: String(transform) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown autoregressive transform', {
+        argument: 'transform',
+        expected: "'affine' | 'spline'",
+        received: String(transform),
+      });
     }
     const bins = options.bins ?? 8;
     assertInteger(bins, 'bins', 1);
@@ -68,7 +83,15 @@ export class MaskedAutoregressiveFlow implements Bijector {
     this.bins = bins;
     this.bound = bound;
     const paramsPerDim = transform === 'affine' ? 2 : 3 * bins - 1;
-    this.made = new MADE({ dim: options.dim, hidden: options.hidden, order: options.order, activation: options.activation ?? 'tanh', outputScale: options.outputScale, rng: options.rng, paramsPerDim });
+    this.made = new MADE({
+      dim: options.dim,
+      hidden: options.hidden,
+      order: options.order,
+      activation: options.activation ?? 'tanh',
+      outputScale: options.outputScale,
+      rng: options.rng,
+      paramsPerDim,
+    });
     this.options = {
       dim: options.dim,
       hidden: options.hidden ?? [32, 32],
@@ -82,7 +105,11 @@ export class MaskedAutoregressiveFlow implements Bijector {
   /** Shift μ and bounded log-scale α, each `[n, dim]`, conditioned on `x` (autoregressively; affine transform only). */
   shiftAndLogScale(x: tf.Tensor2D): { shift: tf.Tensor2D; logScale: tf.Tensor2D } {
     if (this.transform !== 'affine') {
-      throw new BoltzflowError('INVALID_CONFIG', 'shiftAndLogScale needs the affine transform', { argument: 'transform', expected: "'affine'", received: this.transform });
+      throw new BoltzflowError('INVALID_CONFIG', 'shiftAndLogScale needs the affine transform', {
+        argument: 'transform',
+        expected: "'affine'",
+        received: this.transform,
+      });
     }
     return tf.tidy(() => {
       const [shift, raw] = this.made.params(x);

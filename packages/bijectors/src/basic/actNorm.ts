@@ -60,7 +60,11 @@ export class ActNorm implements Bijector {
   private moments(v: tf.Tensor2D, argument: string): { mean: tf.Tensor1D; std: tf.Tensor1D } {
     const [n] = assertBatch(v, argument, this.dim);
     if (n < 2) {
-      throw new BoltzflowError('INVALID_SHAPE', 'ActNorm data-dependent initialisation needs at least 2 samples', { argument, expected: `[n >= 2, ${this.dim}]`, received: `[${n}, ${this.dim}]` });
+      throw new BoltzflowError('INVALID_SHAPE', 'ActNorm data-dependent initialisation needs at least 2 samples', {
+        argument,
+        expected: `[n >= 2, ${this.dim}]`,
+        received: `[${n}, ${this.dim}]`,
+      });
     }
     const { mean, variance } = tf.moments(v, 0);
     return { mean: mean as tf.Tensor1D, std: tf.sqrt(tf.add(variance, VARIANCE_FLOOR)) as tf.Tensor1D };
@@ -91,13 +95,19 @@ export class ActNorm implements Bijector {
   forward(x: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
     const [n] = assertBatch(x, 'x', this.dim);
     if (!this.initialized) this.initializeFromLatent(x);
-    return tf.tidy(() => ({ y: tf.add(tf.mul(x, tf.exp(this.logScale)), this.shift) as tf.Tensor2D, logDet: tf.add(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D }));
+    return tf.tidy(() => ({
+      y: tf.add(tf.mul(x, tf.exp(this.logScale)), this.shift) as tf.Tensor2D,
+      logDet: tf.add(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D,
+    }));
   }
 
   inverse(y: tf.Tensor2D): { x: tf.Tensor2D; logDet: tf.Tensor1D } {
     const [n] = assertBatch(y, 'y', this.dim);
     if (!this.initialized) this.initialize(y, 'y');
-    return tf.tidy(() => ({ x: tf.mul(tf.sub(y, this.shift), tf.exp(tf.neg(this.logScale))) as tf.Tensor2D, logDet: tf.sub(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D }));
+    return tf.tidy(() => ({
+      x: tf.mul(tf.sub(y, this.shift), tf.exp(tf.neg(this.logScale))) as tf.Tensor2D,
+      logDet: tf.sub(tf.zeros([n]), tf.sum(this.logScale)) as tf.Tensor1D,
+    }));
   }
 
   /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */

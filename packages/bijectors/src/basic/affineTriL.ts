@@ -45,20 +45,37 @@ export class AffineTriL implements Bijector {
     const d = this.dim;
     this.diagonal = options.diagonal ?? 'softplus';
     if (this.diagonal !== 'softplus' && this.diagonal !== 'exp') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown diagonal parameterisation', { argument: 'diagonal', expected: "'softplus' or 'exp'", received: String(this.diagonal) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown diagonal parameterisation', {
+        argument: 'diagonal',
+        expected: "'softplus' or 'exp'",
+        received: String(this.diagonal),
+      });
     }
     this.trainable = options.trainable ?? true;
     const m = options.matrix ?? Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 : 0)));
     if (!Array.isArray(m) || m.length !== d || m.some((r) => !Array.isArray(r) || r.length !== d)) {
-      throw new BoltzflowError('INVALID_SHAPE', 'matrix must be dim × dim', { argument: 'matrix', expected: `[${d}, ${d}]`, received: Array.isArray(m) ? `${m.length} rows` : String(m) });
+      throw new BoltzflowError('INVALID_SHAPE', 'matrix must be dim × dim', {
+        argument: 'matrix',
+        expected: `[${d}, ${d}]`,
+        received: Array.isArray(m) ? `${m.length} rows` : String(m),
+      });
     }
     m.forEach((r, i) => assertFiniteArray(r, `matrix[${i}]`));
     for (let i = 0; i < d; i++) {
       if (!(m[i][i] > 0)) {
-        throw new BoltzflowError('INVALID_VALUE', 'matrix must have a positive diagonal (a singular or sign-flipped factor is not allowed)', { argument: `matrix[${i}][${i}]`, expected: '> 0', received: String(m[i][i]) });
+        throw new BoltzflowError('INVALID_VALUE', 'matrix must have a positive diagonal (a singular or sign-flipped factor is not allowed)', {
+          argument: `matrix[${i}][${i}]`,
+          expected: '> 0',
+          received: String(m[i][i]),
+        });
       }
       for (let j = i + 1; j < d; j++) {
-        if (m[i][j] !== 0) throw new BoltzflowError('INVALID_VALUE', 'matrix must be lower-triangular', { argument: `matrix[${i}][${j}]`, expected: '0', received: String(m[i][j]) });
+        if (m[i][j] !== 0)
+          throw new BoltzflowError('INVALID_VALUE', 'matrix must be lower-triangular', {
+            argument: `matrix[${i}][${j}]`,
+            expected: '0',
+            received: String(m[i][j]),
+          });
       }
     }
     const raw = m.map((r, i) => (this.diagonal === 'exp' ? Math.log(r[i]) : inverseSoftplus(r[i])));
@@ -66,7 +83,10 @@ export class AffineTriL implements Bijector {
     this.rawDiagonal = tf.variable(tf.tensor1d(raw), this.trainable);
     this.lower = tf.variable(tf.tensor2d(strict, [d, d]), this.trainable);
     this.shift = tf.variable(tf.tensor1d(vectorParam(options.shift, d, 'shift', 0)), this.trainable);
-    this.strictLowerMask = tf.tensor2d(Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (j < i ? 1 : 0))), [d, d]);
+    this.strictLowerMask = tf.tensor2d(
+      Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (j < i ? 1 : 0))),
+      [d, d],
+    );
     this.eye = tf.eye(d) as tf.Tensor2D;
   }
 

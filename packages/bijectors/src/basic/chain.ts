@@ -32,21 +32,36 @@ export class Chain implements Bijector {
   constructor(options: Bijector[] | ChainOptions) {
     const o: ChainOptions = Array.isArray(options) ? { bijectors: options } : options;
     if (!o || !Array.isArray(o.bijectors)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Chain needs an array of bijectors', { argument: 'bijectors', expected: 'Bijector[]', received: String(o?.bijectors) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Chain needs an array of bijectors', {
+        argument: 'bijectors',
+        expected: 'Bijector[]',
+        received: String(o?.bijectors),
+      });
     }
     o.bijectors.forEach((b, i) => {
-      if (!isBijector(b)) throw new BoltzflowError('INVALID_CONFIG', 'Chain member is not a bijector', { argument: `bijectors[${i}]`, expected: 'Bijector', received: typeof b });
+      if (!isBijector(b))
+        throw new BoltzflowError('INVALID_CONFIG', 'Chain member is not a bijector', { argument: `bijectors[${i}]`, expected: 'Bijector', received: typeof b });
     });
     if (o.bijectors.length === 0) {
-      if (o.dim === undefined) throw new BoltzflowError('INVALID_CONFIG', 'An empty Chain needs dim', { argument: 'dim', expected: 'integer >= 1', received: 'undefined' });
+      if (o.dim === undefined)
+        throw new BoltzflowError('INVALID_CONFIG', 'An empty Chain needs dim', { argument: 'dim', expected: 'integer >= 1', received: 'undefined' });
       this.dim = checkDim(o.dim);
     } else {
       this.dim = o.bijectors[0].dim;
       if (o.dim !== undefined && o.dim !== this.dim) {
-        throw new BoltzflowError('INVALID_CONFIG', 'Chain dim does not match its members', { argument: 'dim', expected: String(this.dim), received: String(o.dim) });
+        throw new BoltzflowError('INVALID_CONFIG', 'Chain dim does not match its members', {
+          argument: 'dim',
+          expected: String(this.dim),
+          received: String(o.dim),
+        });
       }
       o.bijectors.forEach((b, i) => {
-        if (b.dim !== this.dim) throw new BoltzflowError('INVALID_CONFIG', 'Chain members must share one dim', { argument: `bijectors[${i}].dim`, expected: String(this.dim), received: String(b.dim) });
+        if (b.dim !== this.dim)
+          throw new BoltzflowError('INVALID_CONFIG', 'Chain members must share one dim', {
+            argument: `bijectors[${i}].dim`,
+            expected: String(this.dim),
+            received: String(b.dim),
+          });
       });
     }
     this.bijectors = [...o.bijectors];

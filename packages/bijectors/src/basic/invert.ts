@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { assertBatch, BoltzflowError, type Bijector, type SerializedConfig } from '@boltzflow/core';
 
 /** Options of {@link Invert}. */

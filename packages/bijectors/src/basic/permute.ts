@@ -20,12 +20,20 @@ export function checkPermutation(p: unknown, argument = 'permutation', dim?: num
   }
   const arr = Array.from(p as ArrayLike<number>);
   if (arr.length === 0 || (dim !== undefined && arr.length !== dim)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Permutation has the wrong length', { argument, expected: dim === undefined ? 'length >= 1' : `length ${dim}`, received: `length ${arr.length}` });
+    throw new BoltzflowError('INVALID_CONFIG', 'Permutation has the wrong length', {
+      argument,
+      expected: dim === undefined ? 'length >= 1' : `length ${dim}`,
+      received: `length ${arr.length}`,
+    });
   }
   const seen = new Array<boolean>(arr.length).fill(false);
   for (const v of arr) {
     if (!Number.isInteger(v) || v < 0 || v >= arr.length || seen[v]) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Not a permutation', { argument, expected: `each of 0..${arr.length - 1} exactly once`, received: JSON.stringify(arr) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Not a permutation', {
+        argument,
+        expected: `each of 0..${arr.length - 1} exactly once`,
+        received: JSON.stringify(arr),
+      });
     }
     seen[v] = true;
   }

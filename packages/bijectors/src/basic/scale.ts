@@ -25,7 +25,11 @@ export class Scale implements Bijector {
     this.dim = checkDim(options.dim);
     this.trainable = options.trainable ?? true;
     if (options.scale !== undefined && options.logScale !== undefined) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Give either scale or logScale, not both', { argument: 'scale', expected: 'only one of scale, logScale', received: 'both' });
+      throw new BoltzflowError('INVALID_CONFIG', 'Give either scale or logScale, not both', {
+        argument: 'scale',
+        expected: 'only one of scale, logScale',
+        received: 'both',
+      });
     }
     let s: number[];
     if (options.scale !== undefined) {

@@ -11,7 +11,11 @@ export function vectorParam(value: number | readonly number[] | undefined, dim: 
     return new Array<number>(dim).fill(value);
   }
   if (!Array.isArray(value)) {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a number or an array of numbers', { argument, expected: `number or number[${dim}]`, received: String(value) });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a number or an array of numbers', {
+      argument,
+      expected: `number or number[${dim}]`,
+      received: String(value),
+    });
   }
   assertFiniteArray(value, argument, dim);
   return [...value];

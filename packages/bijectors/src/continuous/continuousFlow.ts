@@ -1,7 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  createRng,
+  type Bijector,
+  type ForwardResult,
+  type InverseResult,
+  type Rng,
+  type SerializedConfig,
+} from '@boltzflow/core';
 
-import { type VectorField } from './vectorField.js';
+import type { VectorField } from './vectorField.js';
 
 /** ODE integrator of {@link ContinuousFlow}. */
 export type OdeSolver = 'rk4' | 'dopri5';
@@ -75,7 +86,11 @@ export class ContinuousFlow implements Bijector {
 
   constructor(field: VectorField, options: ContinuousFlowOptions = {}) {
     if (!field || typeof field.apply !== 'function') {
-      throw new BoltzflowError('INVALID_VALUE', 'Expected a vector field', { argument: 'vectorField', expected: '{ dim, apply(x, t) }', received: typeof field });
+      throw new BoltzflowError('INVALID_VALUE', 'Expected a vector field', {
+        argument: 'vectorField',
+        expected: '{ dim, apply(x, t) }',
+        received: typeof field,
+      });
     }
     assertInteger(field.dim, 'vectorField.dim', 1);
     this.field = field;
@@ -94,11 +109,19 @@ export class ContinuousFlow implements Bijector {
     assertPositive(this.initialStep, 'initialStep');
     this.trace = options.trace ?? 'exact';
     if (this.trace !== 'exact' && this.trace !== 'hutchinson') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown trace estimator', { argument: 'trace', expected: "'exact' | 'hutchinson'", received: String(this.trace) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown trace estimator', {
+        argument: 'trace',
+        expected: "'exact' | 'hutchinson'",
+        received: String(this.trace),
+      });
     }
     this.probe = options.probe ?? 'rademacher';
     if (this.probe !== 'rademacher' && this.probe !== 'gaussian') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown probe distribution', { argument: 'probe', expected: "'rademacher' | 'gaussian'", received: String(this.probe) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown probe distribution', {
+        argument: 'probe',
+        expected: "'rademacher' | 'gaussian'",
+        received: String(this.probe),
+      });
     }
     this.rng = options.rng ?? createRng(0);
     this.maxTraceBatch = options.maxTraceBatch ?? 256;
@@ -251,7 +274,11 @@ export class ContinuousFlow implements Bijector {
         trial.errNorm.dispose();
         if (!Number.isFinite(errNorm)) {
           tf.dispose([trial.x, trial.l, trial.k7.f, trial.k7.tr]);
-          throw new BoltzflowError('NON_FINITE', `dopri5 produced a non-finite state at t = ${t.toPrecision(6)}`, { argument: 'x', expected: 'finite trajectory', received: String(errNorm) });
+          throw new BoltzflowError('NON_FINITE', `dopri5 produced a non-finite state at t = ${t.toPrecision(6)}`, {
+            argument: 'x',
+            expected: 'finite trajectory',
+            received: String(errNorm),
+          });
         }
         if (errNorm <= 1) {
           tf.dispose([x, l, k1.f, k1.tr]);

@@ -26,19 +26,36 @@ export interface CouplingOptions {
 /** Normalises `mask`/`split` into a validated 0/1 mask. */
 export function couplingMask(dim: number, mask?: number[], split?: number): number[] {
   if (mask !== undefined && split !== undefined) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Give either mask or split, not both', { argument: 'mask', expected: 'only one of mask, split', received: 'both' });
+    throw new BoltzflowError('INVALID_CONFIG', 'Give either mask or split, not both', {
+      argument: 'mask',
+      expected: 'only one of mask, split',
+      received: 'both',
+    });
   }
-  if (dim < 2) throw new BoltzflowError('INVALID_CONFIG', 'A coupling needs at least 2 features', { argument: 'dim', expected: 'integer >= 2', received: String(dim) });
+  if (dim < 2)
+    throw new BoltzflowError('INVALID_CONFIG', 'A coupling needs at least 2 features', { argument: 'dim', expected: 'integer >= 2', received: String(dim) });
   if (mask !== undefined) {
     if (!Array.isArray(mask) || mask.length !== dim) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Mask has the wrong length', { argument: 'mask', expected: `0/1 array of length ${dim}`, received: Array.isArray(mask) ? `length ${mask.length}` : String(mask) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Mask has the wrong length', {
+        argument: 'mask',
+        expected: `0/1 array of length ${dim}`,
+        received: Array.isArray(mask) ? `length ${mask.length}` : String(mask),
+      });
     }
     if (mask.some((m) => m !== 0 && m !== 1)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Mask entries must be 0 or 1', { argument: 'mask', expected: 'entries in {0, 1}', received: JSON.stringify(mask) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Mask entries must be 0 or 1', {
+        argument: 'mask',
+        expected: 'entries in {0, 1}',
+        received: JSON.stringify(mask),
+      });
     }
     const ones = mask.filter((m) => m === 1).length;
     if (ones === 0 || ones === dim) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Mask must condition on at least one feature and transform at least one', { argument: 'mask', expected: 'both 0s and 1s', received: JSON.stringify(mask) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Mask must condition on at least one feature and transform at least one', {
+        argument: 'mask',
+        expected: 'both 0s and 1s',
+        received: JSON.stringify(mask),
+      });
     }
     return [...mask];
   }
@@ -50,7 +67,11 @@ export function couplingMask(dim: number, mask?: number[], split?: number): numb
 /** Validates a list of circular feature indices (distinct integers in [0, dim)); returns it sorted. */
 export function checkCircularFeatures(features: readonly number[], dim: number): number[] {
   if (!Array.isArray(features) || features.some((f) => !Number.isInteger(f) || f < 0 || f >= dim) || new Set(features).size !== features.length) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Circular features must be distinct feature indices', { argument: 'circular', expected: `distinct integers in [0, ${dim})`, received: JSON.stringify(features) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Circular features must be distinct feature indices', {
+      argument: 'circular',
+      expected: `distinct integers in [0, ${dim})`,
+      received: JSON.stringify(features),
+    });
   }
   return [...features].sort((p, q) => p - q);
 }
@@ -78,7 +99,8 @@ export abstract class CouplingBijector implements Bijector {
   private readonly conditionerSplit: { linear: tf.Tensor2D; circular: tf.Tensor2D } | undefined;
 
   protected constructor(options: CouplingOptions, paramsPerFeature: number, name: string, circularFeatures: readonly number[] = []) {
-    if (!options || typeof options !== 'object') throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, ... }', received: String(options) });
+    if (!options || typeof options !== 'object')
+      throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, ... }', received: String(options) });
     assertInteger(options.dim, 'dim', 1, MAX_DIM);
     this.dim = options.dim;
     this.mask = couplingMask(this.dim, options.mask, options.split);
@@ -95,7 +117,15 @@ export abstract class CouplingBijector implements Bijector {
     const circA = a.map((f, j) => (circ.has(f) ? j : -1)).filter((j) => j >= 0);
     const linA = a.map((f, j) => (circ.has(f) ? -1 : j)).filter((j) => j >= 0);
     this.conditionerSplit = circA.length > 0 ? { linear: columnSelector(this.nA, linA), circular: columnSelector(this.nA, circA) } : undefined;
-    this.conditioner = new MLP({ inputDim: this.nA + circA.length, outputDim: this.nB * paramsPerFeature, hidden: this.hidden, activation: this.activation, rng: options.rng, outputScale: this.outputScale, name });
+    this.conditioner = new MLP({
+      inputDim: this.nA + circA.length,
+      outputDim: this.nB * paramsPerFeature,
+      hidden: this.hidden,
+      activation: this.activation,
+      rng: options.rng,
+      outputScale: this.outputScale,
+      name,
+    });
     const order = [...a, ...b];
     const inv = new Array<number>(this.dim);
     order.forEach((f, j) => (inv[f] = j));
@@ -148,7 +178,15 @@ export abstract class CouplingBijector implements Bijector {
 
   /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
-    return { type: this.typeName, dim: this.dim, mask: [...this.mask], hidden: [...this.hidden], activation: this.activation, outputScale: this.outputScale, ...this.extraConfig() };
+    return {
+      type: this.typeName,
+      dim: this.dim,
+      mask: [...this.mask],
+      hidden: [...this.hidden],
+      activation: this.activation,
+      outputScale: this.outputScale,
+      ...this.extraConfig(),
+    };
   }
 
   /** Frees the variables it owns. */

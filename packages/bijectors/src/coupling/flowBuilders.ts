@@ -41,13 +41,18 @@ export interface NeuralSplineFlowOptions extends CouplingFlowOptions {
 }
 
 function buildCouplingFlow(o: CouplingFlowOptions, coupling: (mask: number[], rng: Rng) => Bijector): Chain {
-  if (!o || typeof o !== 'object') throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, layers, ... }', received: String(o) });
+  if (!o || typeof o !== 'object')
+    throw new BoltzflowError('INVALID_CONFIG', 'Expected an options object', { argument: 'options', expected: '{ dim, layers, ... }', received: String(o) });
   assertInteger(o.dim, 'dim', 2, MAX_DIM);
   const layers = o.layers ?? 4;
   assertInteger(layers, 'layers', 1);
   const permutation = o.permutation ?? 'none';
   if (!['none', 'reverse', 'random'].includes(permutation)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown permutation', { argument: 'permutation', expected: "'none', 'reverse' or 'random'", received: String(permutation) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown permutation', {
+      argument: 'permutation',
+      expected: "'none', 'reverse' or 'random'",
+      received: String(permutation),
+    });
   }
   const rng = o.rng ?? createRng(0);
   const base = couplingMask(o.dim);
@@ -67,7 +72,11 @@ function buildCouplingFlow(o: CouplingFlowOptions, coupling: (mask: number[], rn
  * Starts as the identity.
  */
 export function realNVP(options: RealNVPOptions): Chain {
-  return buildCouplingFlow(options, (mask, rng) => new AffineCoupling({ dim: options.dim, mask, hidden: options.hidden, activation: options.activation, logScaleBound: options.logScaleBound, rng }));
+  return buildCouplingFlow(
+    options,
+    (mask, rng) =>
+      new AffineCoupling({ dim: options.dim, mask, hidden: options.hidden, activation: options.activation, logScaleBound: options.logScaleBound, rng }),
+  );
 }
 
 /**
@@ -75,5 +84,9 @@ export function realNVP(options: RealNVPOptions): Chain {
  * alternating masks, optional ActNorm and permutations as in {@link realNVP}. Starts as the identity.
  */
 export function neuralSplineFlow(options: NeuralSplineFlowOptions): Chain {
-  return buildCouplingFlow(options, (mask, rng) => new SplineCoupling({ dim: options.dim, mask, hidden: options.hidden, activation: options.activation, bins: options.bins, bound: options.bound, rng }));
+  return buildCouplingFlow(
+    options,
+    (mask, rng) =>
+      new SplineCoupling({ dim: options.dim, mask, hidden: options.hidden, activation: options.activation, bins: options.bins, bound: options.bound, rng }),
+  );
 }

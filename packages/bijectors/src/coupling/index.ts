@@ -3,4 +3,11 @@ export { AdditiveCoupling, type AdditiveCouplingOptions } from './additiveCoupli
 export { AffineCoupling, type AffineCouplingOptions } from './affineCoupling.js';
 export { rationalQuadraticSpline, DEFAULT_SPLINE_BOUND, type RationalQuadraticSplineOptions } from './rationalQuadraticSpline.js';
 export { SplineCoupling, type SplineCouplingOptions } from './splineCoupling.js';
-export { realNVP, neuralSplineFlow, type RealNVPOptions, type NeuralSplineFlowOptions, type CouplingFlowOptions, type LayerPermutation } from './flowBuilders.js';
+export {
+  realNVP,
+  neuralSplineFlow,
+  type RealNVPOptions,
+  type NeuralSplineFlowOptions,
+  type CouplingFlowOptions,
+  type LayerPermutation,
+} from './flowBuilders.js';

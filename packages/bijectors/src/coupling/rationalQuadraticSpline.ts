@@ -53,19 +53,34 @@ export function rationalQuadraticSpline(
   const expectParams = (t: tf.Tensor, last: number, argument: string) => {
     const want = [...inputs.shape, last];
     if (t.rank !== want.length || t.shape.some((s, i) => s !== want[i])) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Spline parameters have the wrong shape', { argument, expected: describeShape(want), received: describeShape(t.shape) });
+      throw new BoltzflowError('INVALID_SHAPE', 'Spline parameters have the wrong shape', {
+        argument,
+        expected: describeShape(want),
+        received: describeShape(t.shape),
+      });
     }
   };
   expectParams(unnormalizedWidths, K, 'unnormalizedWidths');
   expectParams(unnormalizedHeights, K, 'unnormalizedHeights');
   expectParams(unnormalizedDerivatives, options.circular ? K : K - 1, 'unnormalizedDerivatives');
-  if (!(minW >= 0 && minW * K < 1)) throw new BoltzflowError('INVALID_VALUE', 'minBinWidth too large for the number of bins', { argument: 'minBinWidth', expected: `in [0, ${1 / K})`, received: String(minW) });
-  if (!(minH >= 0 && minH * K < 1)) throw new BoltzflowError('INVALID_VALUE', 'minBinHeight too large for the number of bins', { argument: 'minBinHeight', expected: `in [0, ${1 / K})`, received: String(minH) });
-  if (!(minD > 0 && minD < 1)) throw new BoltzflowError('INVALID_VALUE', 'minDerivative must be in (0, 1)', { argument: 'minDerivative', expected: 'in (0, 1)', received: String(minD) });
+  if (!(minW >= 0 && minW * K < 1))
+    throw new BoltzflowError('INVALID_VALUE', 'minBinWidth too large for the number of bins', {
+      argument: 'minBinWidth',
+      expected: `in [0, ${1 / K})`,
+      received: String(minW),
+    });
+  if (!(minH >= 0 && minH * K < 1))
+    throw new BoltzflowError('INVALID_VALUE', 'minBinHeight too large for the number of bins', {
+      argument: 'minBinHeight',
+      expected: `in [0, ${1 / K})`,
+      received: String(minH),
+    });
+  if (!(minD > 0 && minD < 1))
+    throw new BoltzflowError('INVALID_VALUE', 'minDerivative must be in (0, 1)', { argument: 'minDerivative', expected: 'in (0, 1)', received: String(minD) });
 
   return tf.tidy(() => {
     const axis = inputs.rank;
-    const edge = (t: tf.Tensor, v: number) => tf.fill([...inputs.shape, 1], v);
+    const edge = (_t: tf.Tensor, v: number) => tf.fill([...inputs.shape, 1], v);
     // Knot positions: −B, interior cumulative sums, B (end points set exactly so the tails join continuously).
     const knots = (u: tf.Tensor, minBin: number): tf.Tensor => {
       const frac = tf.add(minBin, tf.mul(1 - minBin * K, tf.softmax(u)));

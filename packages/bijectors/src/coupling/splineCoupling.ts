@@ -93,7 +93,11 @@ export class SplineCoupling extends CouplingBijector {
     const h = tf.slice(p, [0, 0, K], [n, this.nB, K]);
     const lin = rationalQuadraticSpline(xb, w, h, tf.slice(p, [0, 0, 2 * K], [n, this.nB, K - 1]), this.splineOptions(inverse));
     if (!this.circularMask) return { out: lin.outputs as tf.Tensor2D, logDet: tf.sum(lin.logAbsDet, 1) as tf.Tensor1D };
-    const circ = rationalQuadraticSpline(xb, w, h, tf.slice(p, [0, 0, 2 * K], [n, this.nB, K]), { ...this.splineOptions(inverse), bound: Math.PI, circular: true });
+    const circ = rationalQuadraticSpline(xb, w, h, tf.slice(p, [0, 0, 2 * K], [n, this.nB, K]), {
+      ...this.splineOptions(inverse),
+      bound: Math.PI,
+      circular: true,
+    });
     // Per-column blend with an exact 0/1 mask: each column takes one of the two results unchanged.
     const c = this.circularMask;
     const blend = (a: tf.Tensor, b: tf.Tensor) => tf.add(tf.mul(c, a), tf.mul(tf.sub(1, c), b));

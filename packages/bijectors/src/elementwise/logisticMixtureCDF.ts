@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  createRng,
+  type Bijector,
+  type ForwardResult,
+  type InverseResult,
+  type Rng,
+  type SerializedConfig,
+} from '@boltzflow/core';
 
 /** Options of {@link LogisticMixtureCDF}. */
 export interface LogisticMixtureCDFOptions {
@@ -113,7 +124,11 @@ export class LogisticMixtureCDF implements Bijector {
       const solve = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
         const [yy, l, m, s] = args as tf.Tensor[];
         const save = args[4] as tf.GradSaveFunc;
-        const xs = tf.tensor2d(Float32Array.from(this.solve(yy.dataSync(), l.dataSync(), m.dataSync(), s.dataSync(), yy.shape[0])), yy.shape as [number, number], 'float32');
+        const xs = tf.tensor2d(
+          Float32Array.from(this.solve(yy.dataSync(), l.dataSync(), m.dataSync(), s.dataSync(), yy.shape[0])),
+          yy.shape as [number, number],
+          'float32',
+        );
         save([xs, l, m, s]);
         return {
           value: xs,
@@ -171,7 +186,11 @@ export class LogisticMixtureCDF implements Bijector {
       for (let i = 0; i < d; i++) {
         const t = y[r * d + i];
         if (!Number.isFinite(t)) {
-          throw new BoltzflowError('NON_FINITE', 'LogisticMixtureCDF.inverse needs finite inputs', { argument: 'y', expected: 'finite values', received: `${t} at [${r}, ${i}]` });
+          throw new BoltzflowError('NON_FINITE', 'LogisticMixtureCDF.inverse needs finite inputs', {
+            argument: 'y',
+            expected: 'finite values',
+            received: `${t} at [${r}, ${i}]`,
+          });
         }
         let lo = Infinity;
         let hi = -Infinity;

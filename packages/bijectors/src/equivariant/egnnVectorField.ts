@@ -110,7 +110,10 @@ export class EGNNVectorField implements VectorField {
         if (!phiH) continue;
         const agg = tf.div(tf.sum(tf.mul(m, this.offDiagonal), 2), P - 1); // [n, P, H]
         const wh = phiH.layerWeight(0);
-        const hPre = tf.add(tf.add(tf.matMul(tf.reshape(h, [n * P, H]), tf.slice(wh, [0, 0], [H, -1])), tf.matMul(tf.reshape(agg, [n * P, H]), tf.slice(wh, [H, 0], [H, -1]))), phiH.biases[0]);
+        const hPre = tf.add(
+          tf.add(tf.matMul(tf.reshape(h, [n * P, H]), tf.slice(wh, [0, 0], [H, -1])), tf.matMul(tf.reshape(agg, [n * P, H]), tf.slice(wh, [H, 0], [H, -1]))),
+          phiH.biases[0],
+        );
         h = tf.add(h, tf.reshape(phiH.applyFromPreActivation(hPre), [n, P, H])) as tf.Tensor3D;
       }
       const v = tf.sub(xs, x0);
@@ -125,7 +128,15 @@ export class EGNNVectorField implements VectorField {
 
   /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
   toConfig(): SerializedConfig {
-    return { type: 'EGNNVectorField', particles: this.particles, spatialDim: this.spatialDim, hidden: this.hidden, layers: this.layers, activation: this.activation, coordinateRange: this.coordinateRange };
+    return {
+      type: 'EGNNVectorField',
+      particles: this.particles,
+      spatialDim: this.spatialDim,
+      hidden: this.hidden,
+      layers: this.layers,
+      activation: this.activation,
+      coordinateRange: this.coordinateRange,
+    };
   }
 
   /** Frees the variables it owns. */

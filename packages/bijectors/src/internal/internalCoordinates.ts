@@ -89,17 +89,32 @@ export class InternalCoordinates implements Bijector {
 
   constructor(options: InternalCoordinatesOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs options', { argument: 'options', expected: '{ atoms, zMatrix | bonds }', received: String(options) });
+      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs options', {
+        argument: 'options',
+        expected: '{ atoms, zMatrix | bonds }',
+        received: String(options),
+      });
     }
     const N = options.atoms;
     if (!Number.isInteger(N) || N < 3) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Internal coordinates need at least three atoms', { argument: 'atoms', expected: 'an integer ≥ 3', received: String(N) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Internal coordinates need at least three atoms', {
+        argument: 'atoms',
+        expected: 'an integer ≥ 3',
+        received: String(N),
+      });
     }
     if (options.zMatrix === undefined && options.bonds === undefined) {
-      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs a Z-matrix or a bond graph', { argument: 'zMatrix', expected: 'zMatrix or bonds', received: 'neither' });
+      throw new BoltzflowError('INVALID_CONFIG', 'InternalCoordinates needs a Z-matrix or a bond graph', {
+        argument: 'zMatrix',
+        expected: 'zMatrix or bonds',
+        received: 'neither',
+      });
     }
     this.atoms = N;
-    this.zMatrix = options.zMatrix !== undefined ? checkZMatrix(options.zMatrix, N) : zMatrixFromBonds(N, options.bonds!, options.root === undefined ? {} : { root: options.root });
+    this.zMatrix =
+      options.zMatrix !== undefined
+        ? checkZMatrix(options.zMatrix, N)
+        : zMatrixFromBonds(N, options.bonds!, options.root === undefined ? {} : { root: options.root });
     this.dim = 3 * N - 6;
     this.bondColumns = [0, N - 1];
     this.angleColumns = [N - 1, 2 * N - 3];
@@ -121,12 +136,19 @@ export class InternalCoordinates implements Bijector {
       // Row [atom, c, b, t]: bond vector atom − c; angle vectors atom − c and b − c; torsion bonds c − atom, b − c, t − b.
       const disp = (first: number, from: number, to: number) => {
         const rows = this.zMatrix.slice(first);
-        return displacementSelectors(rows.map((r) => r[from]!), rows.map((r) => r[to]!), N).map((t) => tf.keep(t)) as Selectors;
+        return displacementSelectors(
+          rows.map((r) => r[from]!),
+          rows.map((r) => r[to]!),
+          N,
+        ).map((t) => tf.keep(t)) as Selectors;
       };
       const bondSel = [disp(1, 1, 0)];
       const angleSel = [disp(2, 1, 0), disp(2, 1, 2)];
       const torsionSel = N > 3 ? [disp(3, 0, 1), disp(3, 1, 2), disp(3, 2, 3)] : [];
-      const allAtoms = coordinateSelectors(Array.from({ length: N }, (_, a) => a), N).map((t) => tf.keep(t)) as Selectors;
+      const allAtoms = coordinateSelectors(
+        Array.from({ length: N }, (_, a) => a),
+        N,
+      ).map((t) => tf.keep(t)) as Selectors;
       const scatter = allAtoms.map((t) => tf.keep(tf.transpose(t))) as Selectors;
       // frameSelect [3N, 3N−6] picks the kept columns; frameScatter is its transpose (puts them back, zeros elsewhere).
       const fs = new Float32Array(3 * N * this.dim);
@@ -145,7 +167,14 @@ export class InternalCoordinates implements Bijector {
       const placed = z.slice(0, 3).map((r) => r[0]!);
       const generations: Generation[] = rowsOfGen.map((rowsK) => {
         const pos = new Map(placed.map((a, i) => [a, i]));
-        const refs = [1, 2, 3].map((c) => tf.keep(selectionMatrix(rowsK.map((k) => pos.get(z[k]![c]!)!), placed.length))) as Generation['refs'];
+        const refs = [1, 2, 3].map((c) =>
+          tf.keep(
+            selectionMatrix(
+              rowsK.map((k) => pos.get(z[k]![c]!)!),
+              placed.length,
+            ),
+          ),
+        ) as Generation['refs'];
         // Columns [A of the rows, B of the rows, C of the rows] out of the stacked [A (N−3), B (N−3), C (N−3)].
         const coef = new Float32Array(3 * (N - 3) * 3 * rowsK.length);
         rowsK.forEach((k, j) => [0, 1, 2].forEach((q) => (coef[(q * (N - 3) + k - 3) * 3 * rowsK.length + q * rowsK.length + j] = 1)));
@@ -153,7 +182,12 @@ export class InternalCoordinates implements Bijector {
         return { refs, coef: tf.keep(tf.tensor2d(coef, [3 * (N - 3), 3 * rowsK.length])), size: rowsK.length };
       });
       const order = new Map(placed.map((a, i) => [a, i]));
-      const toAtomOrder = tf.keep(selectionMatrix(Array.from({ length: N }, (_, a) => order.get(a)!), N));
+      const toAtomOrder = tf.keep(
+        selectionMatrix(
+          Array.from({ length: N }, (_, a) => order.get(a)!),
+          N,
+        ),
+      );
       const p1 = tf.keep(tf.tensor2d([0, 0, 1, 1, 0, 0, 0, 1, 0], [3, 3]));
       const p2 = tf.keep(tf.tensor2d([0, 1, 0, 0, 0, 1, 1, 0, 0], [3, 3]));
       return { bondSel, angleSel, torsionSel, allAtoms, scatter, frameSelect, frameScatter, generations, toAtomOrder, p1, p2 };
@@ -215,7 +249,8 @@ export class InternalCoordinates implements Bijector {
     const logR = tf.log(tf.maximum(tf.abs(r), LOG_FLOOR));
     const logSin = tf.log(tf.maximum(tf.abs(tf.sin(theta)), LOG_FLOOR));
     const r2 = tf.slice(logR, [0, 1], [-1, 1]);
-    const rest = N > 3 ? tf.add(tf.mul(2, tf.sum(tf.slice(logR, [0, 2], [-1, N - 3]), 1)), tf.sum(tf.slice(logSin, [0, 1], [-1, N - 3]), 1)) : tf.zeros([r.shape[0]]);
+    const rest =
+      N > 3 ? tf.add(tf.mul(2, tf.sum(tf.slice(logR, [0, 2], [-1, N - 3]), 1)), tf.sum(tf.slice(logSin, [0, 1], [-1, N - 3]), 1)) : tf.zeros([r.shape[0]]);
     return tf.add(tf.squeeze(r2, [1]), rest) as tf.Tensor1D;
   }
 
@@ -251,7 +286,8 @@ export class InternalCoordinates implements Bijector {
         const rs = tf.mul(r, tf.sin(th));
         // Placement coefficients along (b̂c, m̂, n̂): (−r cos θ, r sin θ cos φ, r sin θ sin φ), stacked [n, 3(N−3)].
         const coefAll = tf.concat([tf.neg(tf.mul(r, tf.cos(th))), tf.mul(rs, tf.cos(ph)), tf.mul(rs, tf.sin(ph))], 1);
-        const crossP = (u: tf.Tensor2D, v: tf.Tensor2D) => tf.sub(tf.mul(tf.matMul(u, k.p1), tf.matMul(v, k.p2)), tf.mul(tf.matMul(u, k.p2), tf.matMul(v, k.p1))) as tf.Tensor2D;
+        const crossP = (u: tf.Tensor2D, v: tf.Tensor2D) =>
+          tf.sub(tf.mul(tf.matMul(u, k.p1), tf.matMul(v, k.p2)), tf.mul(tf.matMul(u, k.p2), tf.matMul(v, k.p1))) as tf.Tensor2D;
         const unit = (v: tf.Tensor2D) => tf.mul(v, tf.rsqrt(tf.add(tf.sum(tf.square(v), 1, true), 1e-24))) as tf.Tensor2D;
         for (const g of k.generations) {
           const placed = gens.length === 1 ? gens[0]! : (tf.concat(gens, 0) as tf.Tensor2D);
@@ -294,7 +330,19 @@ export class InternalCoordinates implements Bijector {
   dispose(): void {
     if (this.consts) {
       const c = this.consts;
-      tf.dispose([...c.bondSel.flat(), ...c.angleSel.flat(), ...c.torsionSel.flat(), ...c.allAtoms, ...c.scatter, c.frameSelect, c.frameScatter, c.toAtomOrder, c.p1, c.p2, ...c.generations.flatMap((g) => [...g.refs, g.coef])]);
+      tf.dispose([
+        ...c.bondSel.flat(),
+        ...c.angleSel.flat(),
+        ...c.torsionSel.flat(),
+        ...c.allAtoms,
+        ...c.scatter,
+        c.frameSelect,
+        c.frameScatter,
+        c.toAtomOrder,
+        c.p1,
+        c.p2,
+        ...c.generations.flatMap((g) => [...g.refs, g.coef]),
+      ]);
       this.consts = undefined;
     }
   }

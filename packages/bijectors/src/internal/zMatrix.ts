@@ -14,12 +14,20 @@ export type ZMatrix = number[][];
  */
 export function zMatrixFromBonds(atoms: number, bonds: readonly (readonly [number, number])[], options: { root?: number } = {}): ZMatrix {
   if (!Number.isInteger(atoms) || atoms < 3) {
-    throw new BoltzflowError('INVALID_VALUE', 'Internal coordinates need at least three atoms', { argument: 'atoms', expected: 'an integer ≥ 3', received: String(atoms) });
+    throw new BoltzflowError('INVALID_VALUE', 'Internal coordinates need at least three atoms', {
+      argument: 'atoms',
+      expected: 'an integer ≥ 3',
+      received: String(atoms),
+    });
   }
   const nb: number[][] = Array.from({ length: atoms }, () => []);
   for (const [i, j] of bonds) {
     if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= atoms || j >= atoms || i === j) {
-      throw new BoltzflowError('INVALID_VALUE', 'Bond refers to an atom outside the molecule', { argument: 'bonds', expected: `pairs of distinct atoms in [0, ${atoms})`, received: `[${i}, ${j}]` });
+      throw new BoltzflowError('INVALID_VALUE', 'Bond refers to an atom outside the molecule', {
+        argument: 'bonds',
+        expected: `pairs of distinct atoms in [0, ${atoms})`,
+        received: `[${i}, ${j}]`,
+      });
     }
     nb[i]!.push(j);
     nb[j]!.push(i);
@@ -31,7 +39,11 @@ export function zMatrixFromBonds(atoms: number, bonds: readonly (readonly [numbe
     for (let a = 1; a < atoms; a++) if (nb[a]!.length > nb[root]!.length) root = a;
   }
   if (!Number.isInteger(root) || root < 0 || root >= atoms) {
-    throw new BoltzflowError('INVALID_VALUE', 'Root atom outside the molecule', { argument: 'root', expected: `an integer in [0, ${atoms})`, received: String(root) });
+    throw new BoltzflowError('INVALID_VALUE', 'Root atom outside the molecule', {
+      argument: 'root',
+      expected: `an integer in [0, ${atoms})`,
+      received: String(root),
+    });
   }
   const parent = new Array<number>(atoms).fill(-1);
   const placed = new Array<boolean>(atoms).fill(false);
@@ -48,7 +60,11 @@ export function zMatrixFromBonds(atoms: number, bonds: readonly (readonly [numbe
   }
   if (order.length !== atoms) {
     const missing = placed.findIndex((p) => !p);
-    throw new BoltzflowError('INVALID_VALUE', 'Bond graph is not connected', { argument: 'bonds', expected: 'one molecule (every atom reachable by bonds)', received: `atom ${missing} not connected to atom ${root}` });
+    throw new BoltzflowError('INVALID_VALUE', 'Bond graph is not connected', {
+      argument: 'bonds',
+      expected: 'one molecule (every atom reachable by bonds)',
+      received: `atom ${missing} not connected to atom ${root}`,
+    });
   }
   const position = new Array<number>(atoms);
   order.forEach((a, k) => (position[a] = k));

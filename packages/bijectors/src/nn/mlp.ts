@@ -66,7 +66,11 @@ export class MLP {
     }
     hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1, MAX_DIM));
     if (!ACTIVATIONS.includes(activation)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown activation', { argument: 'activation', expected: `one of ${ACTIVATIONS.join(', ')}`, received: String(activation) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown activation', {
+        argument: 'activation',
+        expected: `one of ${ACTIVATIONS.join(', ')}`,
+        received: String(activation),
+      });
     }
     if (options.outputScale !== undefined) assertFiniteNumber(options.outputScale, 'outputScale');
     if (options.spectralNorm) assertPositive(options.spectralNorm.coefficient, 'spectralNorm.coefficient');
@@ -74,7 +78,11 @@ export class MLP {
     const sizes = [inputDim, ...hidden, outputDim];
     const id = `${options.name ?? 'mlp'}_${mlpCounter++}`;
     if (options.masks && options.masks.length !== sizes.length - 1) {
-      throw new BoltzflowError('INVALID_CONFIG', 'One mask per layer is required', { argument: 'masks', expected: `${sizes.length - 1} masks`, received: `${options.masks.length}` });
+      throw new BoltzflowError('INVALID_CONFIG', 'One mask per layer is required', {
+        argument: 'masks',
+        expected: `${sizes.length - 1} masks`,
+        received: `${options.masks.length}`,
+      });
     }
     // Every mask is checked before any variable exists, so that a bad one leaks nothing.
     options.masks?.forEach((m, l) => {
@@ -187,7 +195,14 @@ export class MLP {
   }
 
   /** JSON description `{ type, ...params }` without weights, from which the registry rebuilds it. */
-  toConfig(): { inputDim: number; outputDim: number; hidden: number[]; activation: Activation; masks?: number[][][]; spectralNorm?: { coefficient: number; iterations?: number } } {
+  toConfig(): {
+    inputDim: number;
+    outputDim: number;
+    hidden: number[];
+    activation: Activation;
+    masks?: number[][][];
+    spectralNorm?: { coefficient: number; iterations?: number };
+  } {
     const { inputDim, outputDim, hidden, activation, masks, spectralNorm } = this.options;
     return { inputDim, outputDim, hidden: [...hidden], activation, ...(masks ? { masks } : {}), ...(spectralNorm ? { spectralNorm } : {}) };
   }

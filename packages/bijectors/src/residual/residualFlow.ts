@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, BoltzflowError, createRng, type Bijector, type ForwardResult, type InverseResult, type Rng, type SerializedConfig } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  createRng,
+  type Bijector,
+  type ForwardResult,
+  type InverseResult,
+  type Rng,
+  type SerializedConfig,
+} from '@boltzflow/core';
 import { MLP } from '../nn/mlp.js';
 
 /** Activations allowed in a residual block: 1-Lipschitz and smooth (no kink, so the log-det series is differentiable). */
@@ -87,11 +98,19 @@ export class ResidualFlow implements Bijector {
     const hidden = options.hidden ?? [32, 32];
     const activation = options.activation ?? 'softplus';
     if (!RESIDUAL_ACTIVATIONS.includes(activation)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'ResidualFlow needs a smooth 1-Lipschitz activation', { argument: 'activation', expected: RESIDUAL_ACTIVATIONS.join(' | '), received: String(activation) });
+      throw new BoltzflowError('INVALID_CONFIG', 'ResidualFlow needs a smooth 1-Lipschitz activation', {
+        argument: 'activation',
+        expected: RESIDUAL_ACTIVATIONS.join(' | '),
+        received: String(activation),
+      });
     }
     const c = options.coefficient ?? 0.9;
     if (typeof c !== 'number' || !(c > 0 && c < 1)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Spectral-norm coefficient must lie in (0, 1) for invertibility', { argument: 'coefficient', expected: 'in (0, 1)', received: String(c) });
+      throw new BoltzflowError('INVALID_VALUE', 'Spectral-norm coefficient must lie in (0, 1) for invertibility', {
+        argument: 'coefficient',
+        expected: 'in (0, 1)',
+        received: String(c),
+      });
     }
     const powerIterations = options.powerIterations ?? 50;
     assertInteger(powerIterations, 'powerIterations', 1);
@@ -105,7 +124,11 @@ export class ResidualFlow implements Bijector {
     assertInteger(exactTraceMaxDim, 'exactTraceMaxDim', 0);
     const method = options.logDetMethod ?? (dim <= exactTraceMaxDim ? 'exact' : 'hutchinson');
     if (method !== 'exact' && method !== 'hutchinson') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown log-det method', { argument: 'logDetMethod', expected: "'exact' | 'hutchinson'", received: String(method) });
+      throw new BoltzflowError('INVALID_CONFIG', 'Unknown log-det method', {
+        argument: 'logDetMethod',
+        expected: "'exact' | 'hutchinson'",
+        received: String(method),
+      });
     }
     const hutchinsonProbes = options.hutchinsonProbes ?? 1;
     assertInteger(hutchinsonProbes, 'hutchinsonProbes', 1);
@@ -126,7 +149,15 @@ export class ResidualFlow implements Bijector {
     this.seriesTerms = K;
     this.inverseTolerance = inverseTolerance;
     this.maxInverseIterations = maxInverseIterations;
-    this.net = new MLP({ inputDim: dim, outputDim: dim, hidden, activation, rng: options.rng, spectralNorm: { coefficient: c, iterations: powerIterations }, name: 'resflow' });
+    this.net = new MLP({
+      inputDim: dim,
+      outputDim: dim,
+      hidden,
+      activation,
+      rng: options.rng,
+      spectralNorm: { coefficient: c, iterations: powerIterations },
+      name: 'resflow',
+    });
     this.config = {
       dim,
       hidden: [...hidden],
@@ -217,10 +248,14 @@ export class ResidualFlow implements Bijector {
         err.dispose();
       }
       if (!converged) {
-        throw new BoltzflowError('NOT_CONVERGED', `ResidualFlow.inverse: fixed-point iteration did not converge within ${this.maxInverseIterations} iterations`, {
-          argument: 'y',
-          expected: `max|Δx| <= ${this.inverseTolerance}·(1 + max|x|)`,
-        });
+        throw new BoltzflowError(
+          'NOT_CONVERGED',
+          `ResidualFlow.inverse: fixed-point iteration did not converge within ${this.maxInverseIterations} iterations`,
+          {
+            argument: 'y',
+            expected: `max|Δx| <= ${this.inverseTolerance}·(1 + max|x|)`,
+          },
+        );
       }
       return { x, logDet: tf.neg(this.logDet(x)) as tf.Tensor1D };
     });

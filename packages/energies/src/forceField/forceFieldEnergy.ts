@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { angleBetween, assertBatch, assertPositive, BoltzflowError, dihedralOfBonds, displacementSelectors, gatherCoordinates, vnorm, type Energy, type Vec3 } from '@boltzflow/core';
+import {
+  angleBetween,
+  assertBatch,
+  assertPositive,
+  BoltzflowError,
+  dihedralOfBonds,
+  displacementSelectors,
+  gatherCoordinates,
+  vnorm,
+  type Energy,
+  type Vec3,
+} from '@boltzflow/core';
 import { OpenMMForceField } from './openmmForceField.js';
 import { parsePDB, writePDB, type PdbStructure } from './pdb.js';
 import { buildSystem, type ForceFieldSystem } from './system.js';
@@ -65,7 +76,11 @@ export class ForceFieldEnergy implements Energy {
   /** Builds the energy from a PDB and OpenMM force-field XML, both given as text (works in a browser). */
   static fromOpenMM(options: FromOpenMMOptions): ForceFieldEnergy {
     if (options === null || typeof options !== 'object') {
-      throw new BoltzflowError('INVALID_VALUE', 'fromOpenMM needs options', { argument: 'options', expected: '{ pdb, forceField, temperature? }', received: String(options) });
+      throw new BoltzflowError('INVALID_VALUE', 'fromOpenMM needs options', {
+        argument: 'options',
+        expected: '{ pdb, forceField, temperature? }',
+        received: String(options),
+      });
     }
     const structure = parsePDB(options.pdb, 'pdb');
     const ff = new OpenMMForceField(options.forceField);
@@ -87,7 +102,11 @@ export class ForceFieldEnergy implements Energy {
   atomIndex(residue: number | string, name: string): number {
     const i = this.structure.atoms.findIndex((a) => a.name === name && (typeof residue === 'number' ? a.residueNumber === residue : a.residueName === residue));
     if (i < 0) {
-      throw new BoltzflowError('INVALID_VALUE', 'No such atom', { argument: 'name', expected: 'an atom of the structure', received: `${name} in residue ${residue}` });
+      throw new BoltzflowError('INVALID_VALUE', 'No such atom', {
+        argument: 'name',
+        expected: 'an atom of the structure',
+        received: `${name} in residue ${residue}`,
+      });
     }
     return i;
   }
@@ -100,7 +119,11 @@ export class ForceFieldEnergy implements Energy {
     const sel: Record<string, [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]> = {};
     // Bond vectors x[to] − x[from] of each term, one selector triple per vector.
     const select = (name: string, rows: readonly (readonly number[])[], from: number, to: number): void => {
-      sel[name] = displacementSelectors(rows.map((r) => r[from]!), rows.map((r) => r[to]!), N).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      sel[name] = displacementSelectors(
+        rows.map((r) => r[from]!),
+        rows.map((r) => r[to]!),
+        N,
+      ).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     };
     // Terms are laid out [n, m] (conformations × terms); per-term constants are rows [m] broadcast over conformations.
     const col = (v: number[]): tf.Tensor1D => tf.tensor1d(v);
@@ -154,9 +177,12 @@ export class ForceFieldEnergy implements Energy {
       const zero = (): tf.Tensor1D => tf.zeros([x.shape[0]]);
       const terms = {} as Record<ForceGroup, tf.Tensor1D>;
 
-      terms.HarmonicBondForce = this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(vnorm(g('bond')), c.bondR0!))), 1) as tf.Tensor1D);
+      terms.HarmonicBondForce =
+        this.system.bonds.length === 0 ? zero() : (tf.sum(tf.mul(c.bondK!, tf.square(tf.sub(vnorm(g('bond')), c.bondR0!))), 1) as tf.Tensor1D);
       terms.HarmonicAngleForce =
-        this.system.angles.length === 0 ? zero() : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(angleBetween(g('angleU'), g('angleV')), c.angleT0!))), 1) as tf.Tensor1D);
+        this.system.angles.length === 0
+          ? zero()
+          : (tf.sum(tf.mul(c.angleK!, tf.square(tf.sub(angleBetween(g('angleU'), g('angleV')), c.angleT0!))), 1) as tf.Tensor1D);
       if (this.system.torsions.length === 0) terms.PeriodicTorsionForce = zero();
       else {
         const phi = dihedralOfBonds(g('torsion0'), g('torsion1'), g('torsion2'));

@@ -8,7 +8,11 @@ import { assertBatch, assertInteger, BoltzflowError, dihedralOfBonds, displaceme
 export function dihedral(x: tf.Tensor2D, atoms: readonly [number, number, number, number]): tf.Tensor1D {
   const [, dim] = assertBatch(x, 'x');
   if (dim % 3 !== 0) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Conformations must hold 3 coordinates per atom', { argument: 'x', expected: '[n, 3N]', received: `[${x.shape.join(', ')}]` });
+    throw new BoltzflowError('INVALID_SHAPE', 'Conformations must hold 3 coordinates per atom', {
+      argument: 'x',
+      expected: '[n, 3N]',
+      received: `[${x.shape.join(', ')}]`,
+    });
   }
   const N = dim / 3;
   if (!Array.isArray(atoms) || atoms.length !== 4) {
@@ -16,7 +20,11 @@ export function dihedral(x: tf.Tensor2D, atoms: readonly [number, number, number
   }
   atoms.forEach((a, q) => assertInteger(a, `atoms[${q}]`, 0, N - 1));
   if (new Set(atoms).size !== 4) {
-    throw new BoltzflowError('INVALID_VALUE', 'Dihedral atoms must be distinct', { argument: 'atoms', expected: 'four different atom indices', received: JSON.stringify(atoms) });
+    throw new BoltzflowError('INVALID_VALUE', 'Dihedral atoms must be distinct', {
+      argument: 'atoms',
+      expected: 'four different atom indices',
+      received: JSON.stringify(atoms),
+    });
   }
   return tf.tidy(() => {
     const b = [0, 1, 2].map((q) => gatherCoordinates(x, displacementSelectors([atoms[q]!], [atoms[q + 1]!], N)));

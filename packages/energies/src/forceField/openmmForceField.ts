@@ -23,8 +23,16 @@ export interface ResidueTemplate {
  */
 export type TypeSet = ReadonlySet<string> | null;
 
-export interface BondDef { types: [TypeSet, TypeSet]; length: number; k: number }
-export interface AngleDef { types: [TypeSet, TypeSet, TypeSet]; angle: number; k: number }
+export interface BondDef {
+  types: [TypeSet, TypeSet];
+  length: number;
+  k: number;
+}
+export interface AngleDef {
+  types: [TypeSet, TypeSet, TypeSet];
+  angle: number;
+  k: number;
+}
 export interface TorsionDef {
   types: [TypeSet, TypeSet, TypeSet, TypeSet];
   periodicity: number[];
@@ -47,7 +55,11 @@ function num(el: XmlElement, key: string, what: string): number {
   const raw = el.attributes[key];
   const v = raw === undefined ? NaN : Number(raw);
   if (!Number.isFinite(v)) {
-    throw new BoltzflowError('INVALID_VALUE', `Force field ${what} lacks a numeric '${key}'`, { argument: 'forceField', expected: `${key}="<number>"`, received: JSON.stringify(el.attributes) });
+    throw new BoltzflowError('INVALID_VALUE', `Force field ${what} lacks a numeric '${key}'`, {
+      argument: 'forceField',
+      expected: `${key}="<number>"`,
+      received: JSON.stringify(el.attributes),
+    });
   }
   return v;
 }
@@ -68,19 +80,31 @@ export class OpenMMForceField {
     const texts = typeof xmlTexts === 'string' ? [xmlTexts] : xmlTexts;
     for (const text of texts) {
       if (typeof text !== 'string') {
-        throw new BoltzflowError('INVALID_VALUE', 'Force field must be XML text', { argument: 'forceField', expected: 'the ForceField XML file contents as a string', received: typeof text });
+        throw new BoltzflowError('INVALID_VALUE', 'Force field must be XML text', {
+          argument: 'forceField',
+          expected: 'the ForceField XML file contents as a string',
+          received: typeof text,
+        });
       }
       const doc = parseXml(text, 'forceField');
       const root = doc.children.find((c) => c.tag === 'ForceField');
       if (!root) {
-        throw new BoltzflowError('INVALID_VALUE', 'Not an OpenMM force field', { argument: 'forceField', expected: 'a <ForceField> root element', received: doc.children.map((c) => `<${c.tag}>`).join(', ') || 'no element' });
+        throw new BoltzflowError('INVALID_VALUE', 'Not an OpenMM force field', {
+          argument: 'forceField',
+          expected: 'a <ForceField> root element',
+          received: doc.children.map((c) => `<${c.tag}>`).join(', ') || 'no element',
+        });
       }
       // Types first: the force sections refer to them.
       for (const sec of childrenNamed(root, 'AtomTypes')) this.readTypes(sec);
       for (const sec of root.children) {
         if (sec.tag === 'AtomTypes') continue;
         if (!SUPPORTED.has(sec.tag)) {
-          throw new BoltzflowError('INVALID_VALUE', `Unsupported force-field section <${sec.tag}>`, { argument: 'forceField', expected: [...SUPPORTED].map((s) => `<${s}>`).join(', '), received: `<${sec.tag}>` });
+          throw new BoltzflowError('INVALID_VALUE', `Unsupported force-field section <${sec.tag}>`, {
+            argument: 'forceField',
+            expected: [...SUPPORTED].map((s) => `<${s}>`).join(', '),
+            received: `<${sec.tag}>`,
+          });
         }
         if (sec.tag === 'Residues') this.readResidues(sec);
         else if (sec.tag === 'HarmonicBondForce') for (const b of childrenNamed(sec, 'Bond')) this.addBond(b);
@@ -96,7 +120,11 @@ export class OpenMMForceField {
       const name = t.attributes.name;
       const atomClass = t.attributes.class ?? '';
       if (name === undefined) {
-        throw new BoltzflowError('INVALID_VALUE', 'Atom type without a name', { argument: 'forceField', expected: '<Type name=…>', received: JSON.stringify(t.attributes) });
+        throw new BoltzflowError('INVALID_VALUE', 'Atom type without a name', {
+          argument: 'forceField',
+          expected: '<Type name=…>',
+          received: JSON.stringify(t.attributes),
+        });
       }
       this.types.set(name, { name, atomClass, element: t.attributes.element ?? '', mass: Number(t.attributes.mass ?? 0) });
       if (!this.classes.has(atomClass)) this.classes.set(atomClass, new Set());
@@ -115,7 +143,11 @@ export class OpenMMForceField {
         if (el.attributes[idxKey] !== undefined) return Number(el.attributes[idxKey]);
         const k = atoms.findIndex((a) => a.name === el.attributes[nameKey]);
         if (k < 0) {
-          throw new BoltzflowError('INVALID_VALUE', `Residue template ${r.attributes.name} refers to an unknown atom`, { argument: 'forceField', expected: 'an atom of the template', received: JSON.stringify(el.attributes) });
+          throw new BoltzflowError('INVALID_VALUE', `Residue template ${r.attributes.name} refers to an unknown atom`, {
+            argument: 'forceField',
+            expected: 'an atom of the template',
+            received: JSON.stringify(el.attributes),
+          });
         }
         return k;
       };
@@ -143,7 +175,11 @@ export class OpenMMForceField {
         else if (this.classes.has(cls)) out.push(this.classes.get(cls)!);
         else return undefined;
       } else {
-        throw new BoltzflowError('INVALID_VALUE', `Force-field <${el.tag}> lacks type${i}/class${i}`, { argument: 'forceField', expected: `type${i} or class${i}`, received: JSON.stringify(el.attributes) });
+        throw new BoltzflowError('INVALID_VALUE', `Force-field <${el.tag}> lacks type${i}/class${i}`, {
+          argument: 'forceField',
+          expected: `type${i} or class${i}`,
+          received: JSON.stringify(el.attributes),
+        });
       }
     }
     return out;
@@ -162,7 +198,11 @@ export class OpenMMForceField {
   private readTorsions(sec: XmlElement): void {
     const ordering = (sec.attributes.ordering ?? 'default') as TorsionDef['ordering'];
     if (!['default', 'charmm', 'amber', 'smirnoff'].includes(ordering)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Unknown improper ordering', { argument: 'forceField', expected: "'default', 'charmm', 'amber' or 'smirnoff'", received: ordering });
+      throw new BoltzflowError('INVALID_VALUE', 'Unknown improper ordering', {
+        argument: 'forceField',
+        expected: "'default', 'charmm', 'amber' or 'smirnoff'",
+        received: ordering,
+      });
     }
     for (const el of sec.children) {
       if (el.tag !== 'Proper' && el.tag !== 'Improper') continue;
@@ -185,7 +225,11 @@ export class OpenMMForceField {
     const chargeFromResidue = fromResidue.includes('charge');
     if (!this.nonbonded) this.nonbonded = { coulomb14scale, lj14scale, params: new Map(), chargeFromResidue };
     else if (Math.abs(this.nonbonded.coulomb14scale - coulomb14scale) > 1e-8 || Math.abs(this.nonbonded.lj14scale - lj14scale) > 1e-8) {
-      throw new BoltzflowError('INVALID_VALUE', 'Force fields disagree on the 1-4 scale factors', { argument: 'forceField', expected: `coulomb14scale=${this.nonbonded.coulomb14scale}, lj14scale=${this.nonbonded.lj14scale}`, received: `${coulomb14scale}, ${lj14scale}` });
+      throw new BoltzflowError('INVALID_VALUE', 'Force fields disagree on the 1-4 scale factors', {
+        argument: 'forceField',
+        expected: `coulomb14scale=${this.nonbonded.coulomb14scale}, lj14scale=${this.nonbonded.lj14scale}`,
+        received: `${coulomb14scale}, ${lj14scale}`,
+      });
     }
     for (const a of childrenNamed(sec, 'Atom')) {
       const type = a.attributes.type;

@@ -56,7 +56,11 @@ export function parsePDB(text: string, argument = 'pdb'): PdbStructure {
       const y = Number(line.slice(38, 46));
       const z = Number(line.slice(46, 54));
       if (line.length < 54 || ![x, y, z].every(Number.isFinite)) {
-        throw new BoltzflowError('INVALID_VALUE', 'Unreadable PDB atom record', { argument, expected: 'x, y, z in columns 31–54', received: `line ${ln + 1}: '${line}'` });
+        throw new BoltzflowError('INVALID_VALUE', 'Unreadable PDB atom record', {
+          argument,
+          expected: 'x, y, z in columns 31–54',
+          received: `line ${ln + 1}: '${line}'`,
+        });
       }
       const name = line.slice(12, 16).trim();
       const residueName = line.slice(17, 20).trim();
@@ -100,7 +104,11 @@ export function parsePDB(text: string, argument = 'pdb'): PdbStructure {
     const i = bySerial.get(a);
     const j = bySerial.get(b);
     if (i === undefined || j === undefined) {
-      throw new BoltzflowError('INVALID_VALUE', 'CONECT record names an unknown atom', { argument, expected: 'serial numbers of ATOM/HETATM records', received: `CONECT ${a} ${b}` });
+      throw new BoltzflowError('INVALID_VALUE', 'CONECT record names an unknown atom', {
+        argument,
+        expected: 'serial numbers of ATOM/HETATM records',
+        received: `CONECT ${a} ${b}`,
+      });
     }
     if (i === j) continue;
     const key = i < j ? `${i}-${j}` : `${j}-${i}`;
@@ -128,7 +136,11 @@ export function writePDB(structure: Pick<PdbStructure, 'atoms'>, positions: Arra
   const multi = positions.length > 1;
   positions.forEach((pos, m) => {
     if (pos.length !== 3 * n) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Conformation has the wrong length', { argument: 'x', expected: `${3 * n} coordinates`, received: `${pos.length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Conformation has the wrong length', {
+        argument: 'x',
+        expected: `${3 * n} coordinates`,
+        received: `${pos.length}`,
+      });
     }
     if (multi) out.push(`MODEL     ${String(m + 1).padStart(4)}`);
     structure.atoms.forEach((a, i) => {
@@ -148,7 +160,12 @@ export function writePDB(structure: Pick<PdbStructure, 'atoms'>, positions: Arra
   partners.forEach((list, i) => {
     const sorted = [...list].sort((a, b) => a - b);
     for (let k = 0; k < sorted.length; k += 4) {
-      out.push(`CONECT${String(i + 1).padStart(5)}${sorted.slice(k, k + 4).map((j) => String(j + 1).padStart(5)).join('')}`);
+      out.push(
+        `CONECT${String(i + 1).padStart(5)}${sorted
+          .slice(k, k + 4)
+          .map((j) => String(j + 1).padStart(5))
+          .join('')}`,
+      );
     }
   });
   out.push('END');

@@ -32,7 +32,26 @@ export interface ForceFieldSystem {
 }
 
 /** Carbon, for OpenMM's improper-ordering rule. Masses only need the ordering between elements. */
-const ELEMENT_MASS: Record<string, number> = { H: 1.008, C: 12.011, N: 14.007, O: 15.999, F: 18.998, P: 30.974, S: 32.06, Cl: 35.45, Br: 79.904, I: 126.9, Na: 22.99, K: 39.098, Mg: 24.305, Ca: 40.078, Zn: 65.38, Fe: 55.845, Li: 6.94, Se: 78.971 };
+const ELEMENT_MASS: Record<string, number> = {
+  H: 1.008,
+  C: 12.011,
+  N: 14.007,
+  O: 15.999,
+  F: 18.998,
+  P: 30.974,
+  S: 32.06,
+  Cl: 35.45,
+  Br: 79.904,
+  I: 126.9,
+  Na: 22.99,
+  K: 39.098,
+  Mg: 24.305,
+  Ca: 40.078,
+  Zn: 65.38,
+  Fe: 55.845,
+  Li: 6.94,
+  Se: 78.971,
+};
 
 function residueLabel(pdb: PdbStructure, r: number): string {
   const res = pdb.residues[r]!;
@@ -87,7 +106,15 @@ function inferBonds(pdb: PdbStructure, ff: OpenMMForceField): [number, number][]
  * bond graph and element, as OpenMM's template matching, with atom names used first (they make the search trivial
  * when the PDB follows the template's naming) and a backtracking graph match otherwise.
  */
-function matchTemplate(atomsIdx: number[], elements: string[], neighbours: Set<number>[], external: boolean[], t: ResidueTemplate, ff: OpenMMForceField, names: string[]): number[] | undefined {
+function matchTemplate(
+  atomsIdx: number[],
+  elements: string[],
+  neighbours: Set<number>[],
+  external: boolean[],
+  t: ResidueTemplate,
+  ff: OpenMMForceField,
+  names: string[],
+): number[] | undefined {
   const n = atomsIdx.length;
   if (t.atoms.length !== n) return undefined;
   const tElem = t.atoms.map((a) => ff.types.get(a.type)?.element ?? '');
@@ -97,7 +124,8 @@ function matchTemplate(atomsIdx: number[], elements: string[], neighbours: Set<n
     tNb[q]!.add(p);
   }
   const tExt = t.atoms.map((_, k) => t.externalBonds.includes(k));
-  const compatible = (a: number, k: number): boolean => (elements[a] === '' || tElem[k] === elements[a]) && tNb[k]!.size === neighbours[a]!.size && tExt[k] === external[a];
+  const compatible = (a: number, k: number): boolean =>
+    (elements[a] === '' || tElem[k] === elements[a]) && tNb[k]!.size === neighbours[a]!.size && tExt[k] === external[a];
   const consistent = (map: number[]): boolean => {
     for (let a = 0; a < n; a++) for (const b of neighbours[a]!) if (!tNb[map[a]!]!.has(map[b]!)) return false;
     return true;
@@ -168,14 +196,22 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
       else if (absent.length > 0) detail = `template ${ref.name} also needs atom(s) ${absent.join(', ')}`;
       else detail = `atom names match template ${ref.name} but the bonds or elements do not`;
     }
-    throw new BoltzflowError('INVALID_VALUE', `No force-field template matches residue ${residueLabel(pdb, ri)}`, { argument: 'pdb', expected: 'residues the force field has templates for', received: detail });
+    throw new BoltzflowError('INVALID_VALUE', `No force-field template matches residue ${residueLabel(pdb, ri)}`, {
+      argument: 'pdb',
+      expected: 'residues the force field has templates for',
+      received: detail,
+    });
   });
 
   const label = (i: number): string => `${pdb.atoms[i]!.name} of ${residueLabel(pdb, residueOf[i]!)}`;
   const typeDef = (i: number) => ff.types.get(atomType[i]!)!;
   for (let i = 0; i < N; i++) {
     if (!ff.types.has(atomType[i]!)) {
-      throw new BoltzflowError('INVALID_VALUE', `Template atom type '${atomType[i]}' is not defined`, { argument: 'forceField', expected: 'an <AtomTypes> entry', received: `type of ${label(i)}` });
+      throw new BoltzflowError('INVALID_VALUE', `Template atom type '${atomType[i]}' is not defined`, {
+        argument: 'forceField',
+        expected: 'an <AtomTypes> entry',
+        received: `type of ${label(i)}`,
+      });
     }
   }
   const element = (i: number): string => typeDef(i).element || pdb.atoms[i]!.element;
@@ -198,7 +234,10 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
   const angleKeys = new Set<string>();
   const angleList: [number, number, number][] = [];
   for (const [a1, a2] of bondList) {
-    for (const [c, b] of [[a1, a2], [a2, a1]] as const) {
+    for (const [c, b] of [
+      [a1, a2],
+      [a2, a1],
+    ] as const) {
       for (const o of bondedTo[b]!) {
         if (o === c) continue;
         const tri: [number, number, number] = o > c ? [c, b, o] : [o, b, c];
@@ -214,7 +253,9 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
   const angles = angleList.map((tri) => {
     const t = tri.map((i) => atomType[i]!);
     const def = ff.angles.find(
-      (d) => accepts(d.types[1], t[1]!) && ((accepts(d.types[0], t[0]!) && accepts(d.types[2], t[2]!)) || (accepts(d.types[0], t[2]!) && accepts(d.types[2], t[0]!))),
+      (d) =>
+        accepts(d.types[1], t[1]!) &&
+        ((accepts(d.types[0], t[0]!) && accepts(d.types[2], t[2]!)) || (accepts(d.types[0], t[2]!) && accepts(d.types[2], t[0]!))),
     );
     if (!def) return missing('HarmonicAngleForce', tri);
     return { atoms: tri, angle: def.angle, k: def.k };
@@ -252,7 +293,8 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
       }
       if (!match) match = d;
     }
-    if (match) match.k.forEach((k, m) => k !== 0 && torsions.push({ atoms: q, periodicity: match!.periodicity[m]!, phase: match!.phase[m]!, k, improper: false }));
+    if (match)
+      match.k.forEach((k, m) => k !== 0 && torsions.push({ atoms: q, periodicity: match!.periodicity[m]!, phase: match!.phase[m]!, k, improper: false }));
   }
 
   // Impropers: central atom first, then OpenMM's ordering rules for the outer atoms.
@@ -264,7 +306,10 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
         for (let z = y + 1; z < nb.length; z++) {
           const q = [c, nb[x]!, nb[y]!, nb[z]!];
           const quad = improperMatch(q, atomType, element, ff.impropers, hasWildcard);
-          if (quad) quad.def.k.forEach((k, m) => k !== 0 && torsions.push({ atoms: quad.atoms, periodicity: quad.def.periodicity[m]!, phase: quad.def.phase[m]!, k, improper: true }));
+          if (quad)
+            quad.def.k.forEach(
+              (k, m) => k !== 0 && torsions.push({ atoms: quad.atoms, periodicity: quad.def.periodicity[m]!, phase: quad.def.phase[m]!, k, improper: true }),
+            );
         }
   }
 
@@ -279,7 +324,18 @@ export function buildSystem(pdb: PdbStructure, ff: OpenMMForceField): ForceField
     if (!p) return missing('NonbondedForce', [i]);
     const charge = nb.chargeFromResidue ? templateCharge[i] : p.charge;
     if (charge === undefined || !Number.isFinite(charge)) return missing('NonbondedForce charge', [i]);
-    return { name: a.name, residueName: a.residueName, residueIndex: residueOf[i]!, element: element(i), type: td.name, atomClass: td.atomClass, mass: td.mass, charge, sigma: p.sigma, epsilon: p.epsilon };
+    return {
+      name: a.name,
+      residueName: a.residueName,
+      residueIndex: residueOf[i]!,
+      element: element(i),
+      type: td.name,
+      atomClass: td.atomClass,
+      mass: td.mass,
+      charge,
+      sigma: p.sigma,
+      epsilon: p.epsilon,
+    };
   });
   const dist = graphDistances(bondedTo, 3);
   const pairs: ForceFieldSystem['pairs'] = [];
@@ -309,7 +365,14 @@ function improperMatch(
   hasWildcard: (d: TorsionDef) => boolean,
 ): { atoms: [number, number, number, number]; def: TorsionDef } | undefined {
   const types = q.map((i) => atomType[i]!);
-  const perms: [number, number, number][] = [[1, 2, 3], [1, 3, 2], [2, 1, 3], [2, 3, 1], [3, 1, 2], [3, 2, 1]];
+  const perms: [number, number, number][] = [
+    [1, 2, 3],
+    [1, 3, 2],
+    [2, 1, 3],
+    [2, 3, 1],
+    [3, 1, 2],
+    [3, 2, 1],
+  ];
   // As OpenMM 7.7's _matchImproper: once anything matched, wildcard entries are skipped but a later specific entry
   // still replaces the match (so the last specific entry wins, else the first wildcard one).
   let match: { atoms: [number, number, number, number]; def: TorsionDef } | undefined;
@@ -320,7 +383,11 @@ function improperMatch(
     for (const [p2, p3, p4] of perms) {
       if (!(accepts(d.types[1], types[p2]!) && accepts(d.types[2], types[p3]!) && accepts(d.types[3], types[p4]!))) continue;
       if (d.ordering !== 'default') {
-        throw new BoltzflowError('INVALID_VALUE', `Improper ordering '${d.ordering}' is not supported`, { argument: 'forceField', expected: "ordering 'default'", received: d.ordering });
+        throw new BoltzflowError('INVALID_VALUE', `Improper ordering '${d.ordering}' is not supported`, {
+          argument: 'forceField',
+          expected: "ordering 'default'",
+          received: d.ordering,
+        });
       }
       // OpenMM's 'default' rule (mimicking AMBER's choice when wildcards leave the order open).
       let a1 = q[p2]!;
@@ -343,10 +410,12 @@ function graphDistances(bondedTo: number[][], maxDepth: number): Map<number, num
     let frontier = [s];
     for (let depth = 1; depth <= maxDepth; depth++) {
       const next: number[] = [];
-      for (const a of frontier) for (const b of bondedTo[a]!) if (!d.has(b)) {
-        d.set(b, depth);
-        next.push(b);
-      }
+      for (const a of frontier)
+        for (const b of bondedTo[a]!)
+          if (!d.has(b)) {
+            d.set(b, depth);
+            next.push(b);
+          }
       frontier = next;
     }
     return d;

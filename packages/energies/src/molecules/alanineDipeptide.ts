@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ForceFieldEnergy } from '../forceField/forceFieldEnergy.js';
 import { dihedral } from '../forceField/geometry.js';
 import { ALANINE_DIPEPTIDE_PDB, AMBER99SBILDN_ALANINE_DIPEPTIDE_XML } from './alanineDipeptideData.js';
@@ -27,7 +27,11 @@ export interface AlanineDipeptide extends ForceFieldEnergy {
  * tools/molecules/build_alanine_dipeptide.py; `positions` holds the minimised structure.
  */
 export function alanineDipeptide(options: AlanineDipeptideOptions = {}): AlanineDipeptide {
-  const energy = ForceFieldEnergy.fromOpenMM({ pdb: ALANINE_DIPEPTIDE_PDB, forceField: AMBER99SBILDN_ALANINE_DIPEPTIDE_XML, temperature: options.temperature ?? 300 });
+  const energy = ForceFieldEnergy.fromOpenMM({
+    pdb: ALANINE_DIPEPTIDE_PDB,
+    forceField: AMBER99SBILDN_ALANINE_DIPEPTIDE_XML,
+    temperature: options.temperature ?? 300,
+  });
   (energy as { name: string }).name = 'alanine-dipeptide';
   return Object.assign(energy, {
     phi: (x: tf.Tensor2D) => dihedral(x, ALANINE_DIPEPTIDE_PHI),

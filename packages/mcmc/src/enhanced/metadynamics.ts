@@ -63,7 +63,8 @@ export function metadynamics(target: Energy, options: MetadynamicsOptions): Meta
     throw new BoltzflowError('INVALID_VALUE', 'Bias factor must exceed 1', { argument: 'biasFactor', expected: '> 1', received: String(gamma) });
   }
   assertInteger(options.grid?.count, 'grid.count', 2);
-  if (!(options.grid.max > options.grid.min)) throw new BoltzflowError('INVALID_VALUE', 'Empty grid', { argument: 'grid.max', expected: `> ${options.grid.min}`, received: String(options.grid.max) });
+  if (!(options.grid.max > options.grid.min))
+    throw new BoltzflowError('INVALID_VALUE', 'Empty grid', { argument: 'grid.max', expected: `> ${options.grid.min}`, received: String(options.grid.max) });
   const walkers = options.x0.shape[0];
   const h0 = options.hillHeight;
   const s2 = 2 * options.hillWidth * options.hillWidth;
@@ -88,7 +89,11 @@ export function metadynamics(target: Energy, options: MetadynamicsOptions): Meta
       cv,
       (xi) => {
         if (xi.shape[0] !== walkers) {
-          throw new BoltzflowError('INVALID_SHAPE', 'Metadynamics energies are per walker', { argument: 'x', expected: `[${walkers}, dim]`, received: `[${xi.shape[0]}, …]` });
+          throw new BoltzflowError('INVALID_SHAPE', 'Metadynamics energies are per walker', {
+            argument: 'x',
+            expected: `[${walkers}, dim]`,
+            received: `[${xi.shape[0]}, …]`,
+          });
         }
         return tf.sum(tf.mul(Hh, tf.exp(tf.div(tf.neg(tf.square(tf.sub(tf.expandDims(xi, 1), C))), s2))), 1) as tf.Tensor1D;
       },

@@ -51,14 +51,26 @@ export function temperatureLadder(t: readonly number[] | GeometricLadder): numbe
     assertPositive(g.maxTemperature, 'temperatures.maxTemperature');
     assertInteger(g.count, 'temperatures.count', 2);
     if (!(g.maxTemperature > lo)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Ladder must increase', { argument: 'temperatures.maxTemperature', expected: `> ${lo}`, received: String(g.maxTemperature) });
+      throw new BoltzflowError('INVALID_VALUE', 'Ladder must increase', {
+        argument: 'temperatures.maxTemperature',
+        expected: `> ${lo}`,
+        received: String(g.maxTemperature),
+      });
     }
     temps = Array.from({ length: g.count }, (_, k) => lo * Math.pow(g.maxTemperature / lo, k / (g.count - 1)));
   } else {
-    throw new BoltzflowError('INVALID_VALUE', 'Missing temperature ladder', { argument: 'temperatures', expected: 'number[] or { maxTemperature, count }', received: String(t) });
+    throw new BoltzflowError('INVALID_VALUE', 'Missing temperature ladder', {
+      argument: 'temperatures',
+      expected: 'number[] or { maxTemperature, count }',
+      received: String(t),
+    });
   }
   if (temps.length < 2) {
-    throw new BoltzflowError('INVALID_VALUE', 'Need at least two temperatures', { argument: 'temperatures', expected: 'length >= 2', received: `length ${temps.length}` });
+    throw new BoltzflowError('INVALID_VALUE', 'Need at least two temperatures', {
+      argument: 'temperatures',
+      expected: 'length >= 2',
+      received: `length ${temps.length}`,
+    });
   }
   temps.forEach((v, i) => assertPositive(v, `temperatures[${i}]`));
   for (let i = 1; i < temps.length; i++) {
@@ -89,13 +101,22 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
   const swapEvery = options.swapEvery ?? 1;
   assertInteger(swapEvery, 'swapEvery', 1);
   if (typeof options.kernel !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'kernel must be a factory', { argument: 'kernel', expected: '(energyAtT, T, k) => Kernel', received: typeof options.kernel });
+    throw new BoltzflowError('INVALID_VALUE', 'kernel must be a factory', {
+      argument: 'kernel',
+      expected: '(energyAtT, T, k) => Kernel',
+      received: typeof options.kernel,
+    });
   }
   const R = temps.length;
   const kernels = temps.map((T, k) => options.kernel(T === 1 ? target : withTemperature(target, T), T, k));
   const zeros = () => new Array<number>(R - 1).fill(0);
 
-  const swap = (replicas: ChainState[], round: number, rng: Rng, stats: { att: number[]; acc: number[]; prob: number[] }): { replicas: ChainState[]; evaluations: number } => {
+  const swap = (
+    replicas: ChainState[],
+    round: number,
+    rng: Rng,
+    stats: { att: number[]; acc: number[]; prob: number[] },
+  ): { replicas: ChainState[]; evaluations: number } => {
     const chains = replicas[0].x.shape[0];
     const u = replicas.map((s, k) => Array.from(s.energy.dataSync(), (v) => v * temps[k]));
     // source[k][c] = replica whose chain-c position moves into replica k
@@ -185,7 +206,15 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
         });
       }
       return {
-        state: { x: replicas[0].x, energy: replicas[0].energy, replicas, step: stepNo, swapAttempts: stats.att, swapAccepted: stats.acc, swapProbability: stats.prob },
+        state: {
+          x: replicas[0].x,
+          energy: replicas[0].energy,
+          replicas,
+          step: stepNo,
+          swapAttempts: stats.att,
+          swapAccepted: stats.acc,
+          swapProbability: stats.prob,
+        },
         info: { accepted: info0!.accepted, logAcceptRatio: info0!.logAcceptRatio, energyEvaluations: evaluations },
       };
     },

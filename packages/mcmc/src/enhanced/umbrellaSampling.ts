@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertFiniteArray, assertInteger, assertPositive, BoltzflowError, logSumExp, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  assertFiniteArray,
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  logSumExp,
+  type ChainState,
+  type Energy,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
 import { disposeStateExcept, sampleChain } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 import { wham, type WhamResult } from './wham.js';
@@ -71,10 +81,12 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
   const t0 = performance.now();
   const { cv, centers } = options;
   assertFiniteArray(centers, 'centers');
-  if (centers.length < 1) throw new BoltzflowError('INVALID_VALUE', 'Need at least one window', { argument: 'centers', expected: 'length >= 1', received: 'length 0' });
+  if (centers.length < 1)
+    throw new BoltzflowError('INVALID_VALUE', 'Need at least one window', { argument: 'centers', expected: 'length >= 1', received: 'length 0' });
   const K = centers.length;
   const kappas = typeof options.kappa === 'number' ? new Array<number>(K).fill(options.kappa) : [...options.kappa];
-  if (kappas.length !== K) throw new BoltzflowError('INVALID_SHAPE', 'One kappa per window', { argument: 'kappa', expected: `length ${K}`, received: `length ${kappas.length}` });
+  if (kappas.length !== K)
+    throw new BoltzflowError('INVALID_SHAPE', 'One kappa per window', { argument: 'kappa', expected: `length ${K}`, received: `length ${kappas.length}` });
   kappas.forEach((v, i) => assertPositive(v, typeof options.kappa === 'number' ? 'kappa' : `kappa[${i}]`));
   assertInteger(options.stepsPerWindow, 'stepsPerWindow', 10);
   const burnIn = options.burnIn ?? Math.floor(options.stepsPerWindow / 10);
@@ -87,11 +99,16 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
   const hi = Math.max(...centers);
   const spec = options.bins ?? { min: lo, max: hi, count: 50 };
   assertInteger(spec.count, 'bins.count', 1);
-  if (!(spec.max > spec.min)) throw new BoltzflowError('INVALID_VALUE', 'Empty bin range', { argument: 'bins.max', expected: `> ${spec.min}`, received: String(spec.max) });
+  if (!(spec.max > spec.min))
+    throw new BoltzflowError('INVALID_VALUE', 'Empty bin range', { argument: 'bins.max', expected: `> ${spec.min}`, received: String(spec.max) });
   const { edges, centers: coarseCenters } = binEdges(spec);
   const estimator = options.estimator ?? 'wham';
   if (estimator !== 'wham' && estimator !== 'mbar') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown umbrella-sampling estimator', { argument: 'estimator', expected: "'wham' | 'mbar'", received: String(estimator) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown umbrella-sampling estimator', {
+      argument: 'estimator',
+      expected: "'wham' | 'mbar'",
+      received: String(estimator),
+    });
   }
   const refine = options.refine ?? 5;
   assertInteger(refine, 'refine', 1);
@@ -180,7 +197,7 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
     blockXi.forEach((bl, k) => {
       const idx = pick ? pick[k] : bl.map((_, i) => i);
       let c = 0;
-      for (const i of idx) for (const v of bl[i]) (xs.push(v), c++);
+      for (const i of idx) for (const v of bl[i]) xs.push(v), c++;
       counts.push(c);
     });
     const u = centers.map((c, k) => xs.map((x) => 0.5 * kappas[k] * (x - c) ** 2));
@@ -209,7 +226,12 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
       if (estimator === 'mbar') {
         Fr = mbarProfile(blockXi.map((bl) => bl.map(() => options.rng.nextInt(0, bl.length - 1))));
       } else {
-        const counts = blockCounts.map((bl) => sumBlocks(bl, bl.map(() => options.rng.nextInt(0, bl.length - 1))));
+        const counts = blockCounts.map((bl) =>
+          sumBlocks(
+            bl,
+            bl.map(() => options.rng.nextInt(0, bl.length - 1)),
+          ),
+        );
         Fr = coarse(wham({ counts, bias, tolerance: Math.max(tol, 1e-6) }).logProb);
       }
       for (let b = 0; b < C; b++) {

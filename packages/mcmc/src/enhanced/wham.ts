@@ -32,16 +32,27 @@ export function wham(options: WhamOptions): WhamResult {
   const { counts, bias } = options;
   const K = counts.length;
   if (K < 1 || bias.length !== K) {
-    throw new BoltzflowError('INVALID_SHAPE', 'counts and bias need one row per window', { argument: 'bias', expected: `${K} rows`, received: `${bias.length} rows` });
+    throw new BoltzflowError('INVALID_SHAPE', 'counts and bias need one row per window', {
+      argument: 'bias',
+      expected: `${K} rows`,
+      received: `${bias.length} rows`,
+    });
   }
   const B = counts[0].length;
   for (let k = 0; k < K; k++) {
     if (counts[k].length !== B || bias[k].length !== B) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Every window needs one value per bin', { argument: `counts[${k}]`, expected: `length ${B}`, received: `length ${counts[k].length}/${bias[k].length}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Every window needs one value per bin', {
+        argument: `counts[${k}]`,
+        expected: `length ${B}`,
+        received: `length ${counts[k].length}/${bias[k].length}`,
+      });
     }
     for (let b = 0; b < B; b++) {
       if (!(counts[k][b] >= 0) || !Number.isFinite(bias[k][b])) {
-        throw new BoltzflowError('INVALID_VALUE', 'Counts must be non-negative and biases finite', { argument: `counts[${k}]`, received: `bin ${b}: n = ${counts[k][b]}, w = ${bias[k][b]}` });
+        throw new BoltzflowError('INVALID_VALUE', 'Counts must be non-negative and biases finite', {
+          argument: `counts[${k}]`,
+          received: `bin ${b}: n = ${counts[k][b]}, w = ${bias[k][b]}`,
+        });
       }
     }
   }
@@ -96,7 +107,11 @@ export function wham(options: WhamOptions): WhamResult {
     }
   }
   if (!converged) {
-    throw new BoltzflowError('NOT_CONVERGED', 'WHAM did not converge', { argument: 'maxIterations', expected: `convergence to ${tol}`, received: String(maxIt) });
+    throw new BoltzflowError('NOT_CONVERGED', 'WHAM did not converge', {
+      argument: 'maxIterations',
+      expected: `convergence to ${tol}`,
+      received: String(maxIt),
+    });
   }
   const finite = logP.filter((v) => v > -Infinity);
   const maxLogP = Math.max(...finite);

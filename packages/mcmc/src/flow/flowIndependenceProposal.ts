@@ -40,7 +40,11 @@ function proposalOf(flow: FlowLike | Distribution): {
   }
   const d = flow as Distribution;
   if (!d || typeof d.sampleWithLogProb !== 'function' || typeof d.logProb !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow or a Distribution', { argument: 'flow', expected: '{ base, bijector } or Distribution', received: typeof flow });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow or a Distribution', {
+      argument: 'flow',
+      expected: '{ base, bijector } or Distribution',
+      received: typeof flow,
+    });
   }
   return {
     dim: d.dim,

@@ -1,5 +1,5 @@
 // Flow-assisted samplers: latent-space MCMC, flow independence proposals, kernel mixtures, stochastic normalizing flows.
-export { type FlowLike } from './common.js';
+export type { FlowLike } from './common.js';
 export { latentMetropolis, latentEnergy, type LatentState, type LatentMetropolisKernel } from './latentMetropolis.js';
 export { flowIndependenceProposal, type FlowIndependenceState, type FlowIndependenceKernel } from './flowIndependenceProposal.js';
 export { mixtureKernel, type MixtureState, type MixtureStepInfo, type MixtureKernel } from './mixtureKernel.js';

@@ -42,17 +42,19 @@ export function latentEnergy(flow: FlowLike, energy: Energy): Energy {
   if (energy.grad) {
     const g = energy.grad.bind(energy);
     (out as { grad?: (z: tf.Tensor2D) => tf.Tensor2D }).grad = (z) =>
-      withGradientTape(() => tf.tidy(() => {
-        const gx = tf.tidy(() => {
-          const f = bijector.forward(z);
-          return g(f.y);
-        });
-        // d/dz [ <stop(∇u(x)), F(z)> − log|det J(z)| ] = J^T ∇u(x) − ∇ log|det J|
-        return tf.grad((zz: tf.Tensor) => {
-          const f = bijector.forward(zz as tf.Tensor2D);
-          return tf.sub(tf.sum(tf.mul(f.y, gx)), tf.sum(f.logDet));
-        })(z) as tf.Tensor2D;
-      }));
+      withGradientTape(() =>
+        tf.tidy(() => {
+          const gx = tf.tidy(() => {
+            const f = bijector.forward(z);
+            return g(f.y);
+          });
+          // d/dz [ <stop(∇u(x)), F(z)> − log|det J(z)| ] = J^T ∇u(x) − ∇ log|det J|
+          return tf.grad((zz: tf.Tensor) => {
+            const f = bijector.forward(zz as tf.Tensor2D);
+            return tf.sub(tf.sum(tf.mul(f.y, gx)), tf.sum(f.logDet));
+          })(z) as tf.Tensor2D;
+        }),
+      );
   }
   return out;
 }
@@ -73,16 +75,28 @@ export function latentMetropolis<S extends ChainState = ChainState>(
 ): LatentMetropolisKernel<S> {
   checkFlow(flow, energy);
   if (typeof makeKernel !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a kernel factory', { argument: 'makeKernel', expected: '(latentEnergy: Energy) => Kernel', received: typeof makeKernel });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a kernel factory', {
+      argument: 'makeKernel',
+      expected: '(latentEnergy: Energy) => Kernel',
+      received: typeof makeKernel,
+    });
   }
   const dim = energy.dim;
   const uZ = latentEnergy(flow, energy);
   const inner = makeKernel(uZ);
   if (!inner || typeof inner.init !== 'function' || typeof inner.step !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'makeKernel did not return a Kernel', { argument: 'makeKernel', expected: 'Kernel { init, step }', received: typeof inner });
+    throw new BoltzflowError('INVALID_VALUE', 'makeKernel did not return a Kernel', {
+      argument: 'makeKernel',
+      expected: 'Kernel { init, step }',
+      received: typeof inner,
+    });
   }
   if (inner.target && inner.target.dim !== dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Inner kernel target has the wrong dimension', { argument: 'makeKernel', expected: `dim ${dim}`, received: `dim ${inner.target.dim}` });
+    throw new BoltzflowError('INVALID_SHAPE', 'Inner kernel target has the wrong dimension', {
+      argument: 'makeKernel',
+      expected: `dim ${dim}`,
+      received: `dim ${inner.target.dim}`,
+    });
   }
   const { bijector } = flow;
 

@@ -51,13 +51,21 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
   }
   kernels.forEach((k, i) => {
     if (!k || typeof k.init !== 'function' || typeof k.step !== 'function' || !k.target) {
-      throw new BoltzflowError('INVALID_VALUE', 'Expected a Kernel', { argument: `kernels[${i}]`, expected: 'Kernel { target, init, step }', received: typeof k });
+      throw new BoltzflowError('INVALID_VALUE', 'Expected a Kernel', {
+        argument: `kernels[${i}]`,
+        expected: 'Kernel { target, init, step }',
+        received: typeof k,
+      });
     }
   });
   const target: Energy = kernels[0].target;
   kernels.forEach((k, i) => {
     if (k.target.dim !== target.dim) {
-      throw new BoltzflowError('INVALID_SHAPE', 'Kernels target different dimensions', { argument: `kernels[${i}].target`, expected: `dim ${target.dim}`, received: `dim ${k.target.dim}` });
+      throw new BoltzflowError('INVALID_SHAPE', 'Kernels target different dimensions', {
+        argument: `kernels[${i}].target`,
+        expected: `dim ${target.dim}`,
+        received: `dim ${k.target.dim}`,
+      });
     }
     if (k.target !== target) {
       throw new BoltzflowError('INVALID_CONFIG', 'All kernels of a mixture must share the same target', {

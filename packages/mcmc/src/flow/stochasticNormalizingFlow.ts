@@ -1,14 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  assertInteger,
-  assertPositive,
-  assertProbability,
-  BoltzflowError,
-  type Bijector,
-  type Distribution,
-  type Energy,
-  type Rng,
-} from '@boltzflow/core';
+import { assertInteger, assertPositive, assertProbability, BoltzflowError, type Bijector, type Distribution, type Energy, type Rng } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkEnergy, checkSameDim, selectRows } from '../proposal.js';
 
@@ -163,7 +154,11 @@ export class StochasticNormalizingFlow {
     checkEnergy(target, 'target');
     checkSameDim(base.dim, target, 'base');
     if (!Array.isArray(layers)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Expected an array of layers', { argument: 'layers', expected: '(Bijector | StochasticBlock)[]', received: typeof layers });
+      throw new BoltzflowError('INVALID_VALUE', 'Expected an array of layers', {
+        argument: 'layers',
+        expected: '(Bijector | StochasticBlock)[]',
+        received: typeof layers,
+      });
     }
     layers.forEach((l, i) => {
       if (isBlock(l)) {
@@ -172,7 +167,11 @@ export class StochasticNormalizingFlow {
       }
       const b = l as Bijector;
       if (!b || typeof b.forward !== 'function') {
-        throw new BoltzflowError('INVALID_VALUE', 'Layer is neither a Bijector nor a stochastic block', { argument: `layers[${i}]`, expected: 'Bijector | metropolisBlock() | langevinBlock()', received: typeof l });
+        throw new BoltzflowError('INVALID_VALUE', 'Layer is neither a Bijector nor a stochastic block', {
+          argument: `layers[${i}]`,
+          expected: 'Bijector | metropolisBlock() | langevinBlock()',
+          received: typeof l,
+        });
       }
       checkSameDim(b.dim, target, `layers[${i}]`);
     });
@@ -188,7 +187,7 @@ export class StochasticNormalizingFlow {
     const seen = new Set<tf.Variable>();
     const out: tf.Variable[] = [];
     const add = (vs: readonly tf.Variable[]) => {
-      for (const v of vs) if (!seen.has(v)) (seen.add(v), out.push(v));
+      for (const v of vs) if (!seen.has(v)) seen.add(v), out.push(v);
     };
     add(this.base.trainableVariables);
     for (const l of this.layers) if (!isBlock(l)) add(l.trainableVariables);

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
 import { DualAveraging, WarmupChain } from './dualAveraging.js';
 
@@ -69,7 +69,11 @@ export function adaptStepSize<S extends ChainState>(
     const kind = (kernel as { kind?: string }).kind;
     delta = kind === undefined ? undefined : DEFAULT_TARGET_ACCEPTANCE[kind];
     if (delta === undefined) {
-      throw new BoltzflowError('INVALID_CONFIG', 'No default target acceptance for this kernel', { argument: 'targetAcceptance', expected: 'a probability in (0, 1)', received: String(kind) });
+      throw new BoltzflowError('INVALID_CONFIG', 'No default target acceptance for this kernel', {
+        argument: 'targetAcceptance',
+        expected: 'a probability in (0, 1)',
+        received: String(kind),
+      });
     }
   }
   assertProbability(delta, 'targetAcceptance', true);

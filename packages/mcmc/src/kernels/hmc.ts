@@ -41,7 +41,8 @@ export function hmc(target: Energy, options: HmcOptions): HmcKernel {
   const L = options.numLeapfrogSteps;
   const dim = target.dim;
   if (options.massMatrix !== undefined) {
-    if (options.massDiag !== undefined) throw new BoltzflowError('INVALID_CONFIG', "Give either 'massDiag' or 'massMatrix', not both", { argument: 'massMatrix' });
+    if (options.massDiag !== undefined)
+      throw new BoltzflowError('INVALID_CONFIG', "Give either 'massDiag' or 'massMatrix', not both", { argument: 'massMatrix' });
     const ops = massOps(options.massMatrix, dim);
     return {
       kind: 'hmc',

@@ -1,4 +1,9 @@
-export { randomWalkMetropolis, type RandomWalkMetropolisOptions, type RandomWalkMetropolisState, type RandomWalkMetropolisKernel } from './randomWalkMetropolis.js';
+export {
+  randomWalkMetropolis,
+  type RandomWalkMetropolisOptions,
+  type RandomWalkMetropolisState,
+  type RandomWalkMetropolisKernel,
+} from './randomWalkMetropolis.js';
 export { mala, type MalaOptions, type MalaState, type MalaKernel } from './mala.js';
 export { hmc, type HmcOptions, type HmcState, type HmcKernel } from './hmc.js';
 export { langevin, type LangevinOptions, type LangevinState, type LangevinKernel } from './langevin.js';

@@ -45,7 +45,11 @@ export function langevin(target: Energy, options: LangevinOptions): LangevinKern
   assertPositive(friction, 'friction');
   if (options.mh === true) {
     if (scheme === 'overdamped') return mala(target, { stepSize: h });
-    throw new BoltzflowError('INVALID_CONFIG', 'Metropolis-adjusted BAOAB is not implemented; use hmc or mh: false', { argument: 'mh', expected: 'false with scheme baoab', received: 'true' });
+    throw new BoltzflowError('INVALID_CONFIG', 'Metropolis-adjusted BAOAB is not implemented; use hmc or mh: false', {
+      argument: 'mh',
+      expected: 'false with scheme baoab',
+      received: 'true',
+    });
   }
   const dim = target.dim;
   const c1 = Math.exp(-friction * h);

@@ -33,7 +33,13 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
   const sqrt2tau = Math.sqrt(2 * tau);
   if (options.massMatrix !== undefined) {
     const ops = massOps(options.massMatrix, dim);
-    return { kind: 'mala', target, stepSize: tau, init: (x0) => initWithGrad(target, x0), step: (state, rng) => malaStepWithMass(target, ops, tau, state, rng) };
+    return {
+      kind: 'mala',
+      target,
+      stepSize: tau,
+      init: (x0) => initWithGrad(target, x0),
+      step: (state, rng) => malaStepWithMass(target, ops, tau, state, rng),
+    };
   }
   return {
     kind: 'mala',

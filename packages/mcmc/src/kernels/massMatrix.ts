@@ -28,22 +28,41 @@ export interface MassOps {
 export function massOps(massMatrix: MassMatrix | undefined, dim: number, argument = 'massMatrix'): MassOps {
   if (massMatrix === undefined) return diagOps(new Array<number>(dim).fill(1));
   if (!Array.isArray(massMatrix) || massMatrix.length !== dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Mass matrix has the wrong size', { argument, expected: `${dim} positive numbers (diagonal) or ${dim}×${dim} rows (dense)`, received: Array.isArray(massMatrix) ? `length ${massMatrix.length}` : typeof massMatrix });
+    throw new BoltzflowError('INVALID_SHAPE', 'Mass matrix has the wrong size', {
+      argument,
+      expected: `${dim} positive numbers (diagonal) or ${dim}×${dim} rows (dense)`,
+      received: Array.isArray(massMatrix) ? `length ${massMatrix.length}` : typeof massMatrix,
+    });
   }
   if (typeof massMatrix[0] === 'number') {
     const d = (massMatrix as readonly number[]).map(Number);
     d.forEach((v, i) => {
-      if (!(v > 0) || !Number.isFinite(v)) throw new BoltzflowError('INVALID_VALUE', 'Diagonal mass must be positive and finite', { argument: `${argument}[${i}]`, expected: '> 0', received: String(v) });
+      if (!(v > 0) || !Number.isFinite(v))
+        throw new BoltzflowError('INVALID_VALUE', 'Diagonal mass must be positive and finite', {
+          argument: `${argument}[${i}]`,
+          expected: '> 0',
+          received: String(v),
+        });
     });
     return diagOps(d);
   }
   const rows = massMatrix as readonly (readonly number[])[];
   rows.forEach((r, i) => {
-    if (!Array.isArray(r) || r.length !== dim) throw new BoltzflowError('INVALID_SHAPE', 'Dense mass matrix must be square', { argument: `${argument}[${i}]`, expected: `length ${dim}`, received: Array.isArray(r) ? `length ${r.length}` : typeof r });
+    if (!Array.isArray(r) || r.length !== dim)
+      throw new BoltzflowError('INVALID_SHAPE', 'Dense mass matrix must be square', {
+        argument: `${argument}[${i}]`,
+        expected: `length ${dim}`,
+        received: Array.isArray(r) ? `length ${r.length}` : typeof r,
+      });
     r.forEach((v, j) => {
-      if (!Number.isFinite(v)) throw new BoltzflowError('NON_FINITE', 'Mass matrix entries must be finite', { argument: `${argument}[${i}][${j}]`, received: String(v) });
+      if (!Number.isFinite(v))
+        throw new BoltzflowError('NON_FINITE', 'Mass matrix entries must be finite', { argument: `${argument}[${i}][${j}]`, received: String(v) });
       if (Math.abs(v - rows[j][i]) > 1e-8 * (Math.abs(v) + Math.abs(rows[j][i]) + 1e-300)) {
-        throw new BoltzflowError('INVALID_VALUE', 'Mass matrix must be symmetric', { argument: `${argument}[${i}][${j}]`, expected: String(rows[j][i]), received: String(v) });
+        throw new BoltzflowError('INVALID_VALUE', 'Mass matrix must be symmetric', {
+          argument: `${argument}[${i}][${j}]`,
+          expected: String(rows[j][i]),
+          received: String(v),
+        });
       }
     });
   });
@@ -52,7 +71,12 @@ export function massOps(massMatrix: MassMatrix | undefined, dim: number, argumen
     minEig = Math.min(minEig, l);
     return Math.sqrt(Math.max(l, 0));
   });
-  if (!(minEig > 0)) throw new BoltzflowError('INVALID_VALUE', 'Mass matrix must be positive definite', { argument, expected: 'all eigenvalues > 0', received: `smallest eigenvalue ${minEig}` });
+  if (!(minEig > 0))
+    throw new BoltzflowError('INVALID_VALUE', 'Mass matrix must be positive definite', {
+      argument,
+      expected: 'all eigenvalues > 0',
+      received: `smallest eigenvalue ${minEig}`,
+    });
   const invM = symmetricMatrixFunction(rows, (l) => 1 / l);
   const matrix = rows.map((r) => [...r]);
   const sq = Float32Array.from(sqrtM.flat());

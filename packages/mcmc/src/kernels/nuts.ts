@@ -108,10 +108,16 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
         const h0 = tf.add(state.energy, mass.kinetic(p0)) as tf.Tensor1D;
         return {
           h0,
-          xL: state.x.clone(), pL: p0, gL: state.grad.clone(),
-          xR: state.x.clone(), pR: p0.clone(), gR: state.grad.clone(),
+          xL: state.x.clone(),
+          pL: p0,
+          gL: state.grad.clone(),
+          xR: state.x.clone(),
+          pR: p0.clone(),
+          gR: state.grad.clone(),
           logW: tf.zeros([n]) as tf.Tensor1D,
-          xS: state.x.clone(), uS: state.energy.clone(), gS: state.grad.clone(),
+          xS: state.x.clone(),
+          uS: state.energy.clone(),
+          gS: state.grad.clone(),
           rsum: p0.clone(),
           acc: tf.zeros([n]) as tf.Tensor1D,
           moved: tf.zeros([n]) as tf.Tensor1D,
@@ -124,7 +130,13 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
         const leaves = 2 ** j;
         const slots = Math.max(j, 1);
         let sub = tf.tidy(() => {
-          const fwd = rows(tf.tensor1d(dirs.map((v) => (v > 0 ? 1 : 0)), 'bool'), dim);
+          const fwd = rows(
+            tf.tensor1d(
+              dirs.map((v) => (v > 0 ? 1 : 0)),
+              'bool',
+            ),
+            dim,
+          );
           const zero = tf.zeros([n, dim]) as tf.Tensor2D;
           return {
             x: tf.where(fwd, tree.xR, tree.xL) as tf.Tensor2D,
@@ -137,12 +149,18 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
             rsum: zero,
             ckP: Array.from({ length: slots }, () => zero.clone()),
             ckS: Array.from({ length: slots }, () => zero.clone()),
-            live: tf.tensor1d(startActive.map((a) => (a ? 1 : 0)), 'bool'),
+            live: tf.tensor1d(
+              startActive.map((a) => (a ? 1 : 0)),
+              'bool',
+            ),
             bad: tf.zeros([n], 'bool') as tf.Tensor1D,
             acc: tree.acc.clone(),
           };
         });
-        const stepCol = tf.tensor2d(dirs.map((v) => v * eps), [n, 1]);
+        const stepCol = tf.tensor2d(
+          dirs.map((v) => v * eps),
+          [n, 1],
+        );
         try {
           for (let t = 0; t < leaves; t++) {
             const liveBefore = sub.live;
@@ -217,9 +235,18 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
           // Merge the valid sub-trees (not turning inside, not divergent) and test the whole tree.
           const mergeU = rng.uniformArray(n);
           const merged = tf.tidy(() => {
-            const valid = tf.logicalAnd(tf.tensor1d(startActive.map((a) => (a ? 1 : 0)), 'bool'), tf.logicalNot(sub.bad)) as tf.Tensor1D;
+            const valid = tf.logicalAnd(
+              tf.tensor1d(
+                startActive.map((a) => (a ? 1 : 0)),
+                'bool',
+              ),
+              tf.logicalNot(sub.bad),
+            ) as tf.Tensor1D;
             const validR = rows(valid, dim);
-            const fwd = tf.tensor1d(dirs.map((v) => (v > 0 ? 1 : 0)), 'bool');
+            const fwd = tf.tensor1d(
+              dirs.map((v) => (v > 0 ? 1 : 0)),
+              'bool',
+            );
             const fwdR = rows(tf.logicalAnd(fwd, valid), dim);
             const bwdR = rows(tf.logicalAnd(tf.logicalNot(fwd), valid), dim);
             const take = tf.logicalAnd(valid, tf.less(tf.log(tf.tensor1d(mergeU)), tf.sub(sub.logW, tree.logW)));
@@ -268,7 +295,15 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
       const total = numLeapfrog.reduce((a, b) => a + b, 0);
       return {
         state: out,
-        info: { accepted, logAcceptRatio: result.logAcceptRatio, energyEvaluations: total, treeDepth: depth, divergent, numLeapfrog, gradientEvaluations: total },
+        info: {
+          accepted,
+          logAcceptRatio: result.logAcceptRatio,
+          energyEvaluations: total,
+          treeDepth: depth,
+          divergent,
+          numLeapfrog,
+          gradientEvaluations: total,
+        },
       };
     },
   };

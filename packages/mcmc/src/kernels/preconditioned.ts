@@ -11,7 +11,14 @@ import type { MassOps } from './massMatrix.js';
  */
 
 /** HMC transition: p ~ N(0, M), L leapfrog steps x += ε M⁻¹p, Metropolis on u + ½pᵀM⁻¹p. */
-export function hmcStepWithMass(target: Energy, mass: MassOps, eps: number, L: number, state: GradientState, rng: Rng): { state: GradientState; info: StepInfo } {
+export function hmcStepWithMass(
+  target: Energy,
+  mass: MassOps,
+  eps: number,
+  L: number,
+  state: GradientState,
+  rng: Rng,
+): { state: GradientState; info: StepInfo } {
   const n = state.x.shape[0];
   const dim = target.dim;
   const out = tf.tidy(() => {
@@ -31,9 +38,18 @@ export function hmcStepWithMass(target: Energy, mass: MassOps, eps: number, L: n
     const logRatio = tf.sub(tf.add(state.energy, mass.kinetic(p0)), tf.add(propEnergy, mass.kinetic(p))) as tf.Tensor1D;
     const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(propEnergy, x, g));
     const rows = rowMask(accepted, dim);
-    return { x: selectRows(rows, x, state.x), energy: selectRows(mask, propEnergy, state.energy), grad: selectRows(rows, g, state.grad), accepted, logAcceptRatio };
+    return {
+      x: selectRows(rows, x, state.x),
+      energy: selectRows(mask, propEnergy, state.energy),
+      grad: selectRows(rows, g, state.grad),
+      accepted,
+      logAcceptRatio,
+    };
   });
-  return { state: { x: out.x, energy: out.energy, grad: out.grad }, info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n * L } };
+  return {
+    state: { x: out.x, energy: out.energy, grad: out.grad },
+    info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n * L },
+  };
 }
 
 /**
@@ -53,7 +69,16 @@ export function malaStepWithMass(target: Energy, mass: MassOps, tau: number, sta
     const logRatio = tf.add(tf.sub(state.energy, eg.energy), tf.mul(corr, 0.5)) as tf.Tensor1D;
     const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), validProposal(eg.energy, proposal, eg.grad));
     const rows = rowMask(accepted, dim);
-    return { x: selectRows(rows, proposal, state.x), energy: selectRows(mask, eg.energy, state.energy), grad: selectRows(rows, eg.grad, state.grad), accepted, logAcceptRatio };
+    return {
+      x: selectRows(rows, proposal, state.x),
+      energy: selectRows(mask, eg.energy, state.energy),
+      grad: selectRows(rows, eg.grad, state.grad),
+      accepted,
+      logAcceptRatio,
+    };
   });
-  return { state: { x: out.x, energy: out.energy, grad: out.grad }, info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n } };
+  return {
+    state: { x: out.x, energy: out.energy, grad: out.grad },
+    info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },
+  };
 }

@@ -21,7 +21,11 @@ export interface SampleArray {
 export function sampleArray(data: Float32Array, shape: [number, number, number]): SampleArray {
   const [kept, chains, k] = shape;
   if (data.length !== kept * chains * k) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Sample buffer does not match its shape', { argument: 'data', expected: `length ${kept * chains * k}`, received: `length ${data.length}` });
+    throw new BoltzflowError('INVALID_SHAPE', 'Sample buffer does not match its shape', {
+      argument: 'data',
+      expected: `length ${kept * chains * k}`,
+      received: `length ${data.length}`,
+    });
   }
   return {
     data,
@@ -118,7 +122,11 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   const progressEvery = options.progressEvery ?? 100;
   assertInteger(progressEvery, 'progressEvery', 1);
   if (!options.rng || typeof (options.rng as Rng).normal !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'sampleChain needs a random stream', { argument: 'rng', expected: 'Rng from createRng', received: typeof options.rng });
+    throw new BoltzflowError('INVALID_VALUE', 'sampleChain needs a random stream', {
+      argument: 'rng',
+      expected: 'Rng from createRng',
+      received: typeof options.rng,
+    });
   }
   const rng = options.rng;
   const ownsInit = !isState(x0);
@@ -194,7 +202,16 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
       if (every !== undefined && options.onCheckpoint && (i + 1) % every === 0 && i + 1 < total) {
         flush();
         options.onCheckpoint(
-          captureChainCheckpoint(kernel, state, rng, { step: i + 1, steps: options.steps, burnIn, thin, accSum, energyEvaluations: evaluations, samples: data ? data.subarray(0, written) : new Float32Array(0), width }),
+          captureChainCheckpoint(kernel, state, rng, {
+            step: i + 1,
+            steps: options.steps,
+            burnIn,
+            thin,
+            accSum,
+            energyEvaluations: evaluations,
+            samples: data ? data.subarray(0, written) : new Float32Array(0),
+            width,
+          }),
         );
       }
     }

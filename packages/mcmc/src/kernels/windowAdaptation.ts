@@ -74,11 +74,19 @@ export function stanWindows(steps: number, initBuffer = 75, termBuffer = 50, bas
  * The acceptance statistic is the mean over chains of min(1, e^{logAcceptRatio}) (NUTS reports its tree average).
  * Costs one `[chains, dim]` download per slow-window step and one `[chains]` per step.
  */
-export function windowAdaptation<S extends ChainState>(kernelFactory: MassKernelFactory<S>, x0: tf.Tensor2D | S, options: WindowAdaptationOptions): WindowAdaptationResult<S> {
+export function windowAdaptation<S extends ChainState>(
+  kernelFactory: MassKernelFactory<S>,
+  x0: tf.Tensor2D | S,
+  options: WindowAdaptationOptions,
+): WindowAdaptationResult<S> {
   assertInteger(options?.steps, 'steps', 1);
   const rng = options.rng;
   if (!rng || typeof rng.uniform !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'windowAdaptation needs a random stream', { argument: 'rng', expected: 'Rng from createRng', received: typeof rng });
+    throw new BoltzflowError('INVALID_VALUE', 'windowAdaptation needs a random stream', {
+      argument: 'rng',
+      expected: 'Rng from createRng',
+      received: typeof rng,
+    });
   }
   const delta = options.targetAcceptance ?? 0.8;
   assertProbability(delta, 'targetAcceptance', true);
@@ -92,7 +100,8 @@ export function windowAdaptation<S extends ChainState>(kernelFactory: MassKernel
   const { init, slow } = stanWindows(steps, options.initBuffer, options.termBuffer, options.baseWindow);
 
   const dim = (x0 instanceof tf.Tensor ? x0.shape[1] : (x0 as S).x.shape[1]) as number;
-  let mass: number[] | number[][] = kind === 'dense' ? Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0))) : new Array<number>(dim).fill(1);
+  let mass: number[] | number[][] =
+    kind === 'dense' ? Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0))) : new Array<number>(dim).fill(1);
   let invMass: number[] | number[][] = kind === 'dense' ? (mass as number[][]).map((r) => [...r]) : [...(mass as number[])];
   let kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
 

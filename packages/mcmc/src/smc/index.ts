@@ -1,1 +1,10 @@
-export { smcSampler, annealedImportanceSampling, systematicResample, multinomialResample, type SmcOptions, type SmcResult, type SmcKernelFactory, type AnnealedImportanceSamplingOptions } from './smc.js';
+export {
+  smcSampler,
+  annealedImportanceSampling,
+  systematicResample,
+  multinomialResample,
+  type SmcOptions,
+  type SmcResult,
+  type SmcKernelFactory,
+  type AnnealedImportanceSamplingOptions,
+} from './smc.js';

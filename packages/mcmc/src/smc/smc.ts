@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertFiniteArray, assertInteger, assertPositive, assertProbability, BoltzflowError, logSumExp, type ChainState, type Distribution, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  assertFiniteArray,
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  logSumExp,
+  type ChainState,
+  type Distribution,
+  type Energy,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
 import { DEFAULT_TARGET_ACCEPTANCE } from '../kernels/adaptStepSize.js';
 import { disposeStateExcept } from '../kernels/sampleChain.js';
 
@@ -90,12 +102,28 @@ function tempered(target: Energy, prior: Distribution, beta: number): Energy {
 
 function checkSchedule(s: readonly number[]): void {
   assertFiniteArray(s, 'schedule');
-  if (s.length < 2) throw new BoltzflowError('INVALID_VALUE', 'The β schedule needs at least one step', { argument: 'schedule', expected: '[0, …, 1] with length >= 2', received: `length ${s.length}` });
-  if (s[0] !== 0) throw new BoltzflowError('INVALID_VALUE', 'The β schedule starts at 0 (the prior)', { argument: 'schedule[0]', expected: '0', received: String(s[0]) });
+  if (s.length < 2)
+    throw new BoltzflowError('INVALID_VALUE', 'The β schedule needs at least one step', {
+      argument: 'schedule',
+      expected: '[0, …, 1] with length >= 2',
+      received: `length ${s.length}`,
+    });
+  if (s[0] !== 0)
+    throw new BoltzflowError('INVALID_VALUE', 'The β schedule starts at 0 (the prior)', { argument: 'schedule[0]', expected: '0', received: String(s[0]) });
   for (let i = 1; i < s.length; i++) {
-    if (!(s[i] > s[i - 1])) throw new BoltzflowError('INVALID_VALUE', 'The β schedule must be strictly increasing', { argument: `schedule[${i}]`, expected: `> ${s[i - 1]}`, received: String(s[i]) });
+    if (!(s[i] > s[i - 1]))
+      throw new BoltzflowError('INVALID_VALUE', 'The β schedule must be strictly increasing', {
+        argument: `schedule[${i}]`,
+        expected: `> ${s[i - 1]}`,
+        received: String(s[i]),
+      });
   }
-  if (s[s.length - 1] > 1) throw new BoltzflowError('INVALID_VALUE', 'β cannot exceed 1', { argument: `schedule[${s.length - 1}]`, expected: '<= 1', received: String(s[s.length - 1]) });
+  if (s[s.length - 1] > 1)
+    throw new BoltzflowError('INVALID_VALUE', 'β cannot exceed 1', {
+      argument: `schedule[${s.length - 1}]`,
+      expected: '<= 1',
+      received: String(s[s.length - 1]),
+    });
 }
 
 /** ESS fraction (Σw)²/(N Σw²) of log weights. */
@@ -133,7 +161,11 @@ export interface AnnealedImportanceSamplingOptions extends Omit<SmcOptions, 'sch
  */
 export function annealedImportanceSampling(target: Energy, options: AnnealedImportanceSamplingOptions): SmcResult {
   if (!Array.isArray(options?.schedule)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'AIS needs a fixed β schedule', { argument: 'schedule', expected: 'number[] from 0 to ≤ 1', received: String(options?.schedule) });
+    throw new BoltzflowError('INVALID_CONFIG', 'AIS needs a fixed β schedule', {
+      argument: 'schedule',
+      expected: 'number[] from 0 to ≤ 1',
+      received: String(options?.schedule),
+    });
   }
   return runSmc(target, options, false);
 }
@@ -141,11 +173,26 @@ export function annealedImportanceSampling(target: Energy, options: AnnealedImpo
 function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResult {
   const { prior, rng } = options ?? ({} as SmcOptions);
   if (!prior || typeof prior.sample !== 'function' || typeof prior.logProb !== 'function') {
-    throw new BoltzflowError('INVALID_CONFIG', 'SMC needs a prior distribution', { argument: 'prior', expected: 'Distribution with sample and logProb', received: typeof prior });
+    throw new BoltzflowError('INVALID_CONFIG', 'SMC needs a prior distribution', {
+      argument: 'prior',
+      expected: 'Distribution with sample and logProb',
+      received: typeof prior,
+    });
   }
-  if (prior.dim !== target.dim) throw new BoltzflowError('INVALID_SHAPE', 'Prior and energy dimensions differ', { argument: 'prior', expected: `dim ${target.dim}`, received: `dim ${prior.dim}` });
-  if (!rng || typeof rng.uniform !== 'function') throw new BoltzflowError('INVALID_VALUE', 'SMC needs a random stream', { argument: 'rng', expected: 'Rng', received: typeof rng });
-  if (typeof options.kernel !== 'function') throw new BoltzflowError('INVALID_CONFIG', 'SMC needs a kernel factory', { argument: 'kernel', expected: '(energy, { stepSize }) => Kernel', received: typeof options.kernel });
+  if (prior.dim !== target.dim)
+    throw new BoltzflowError('INVALID_SHAPE', 'Prior and energy dimensions differ', {
+      argument: 'prior',
+      expected: `dim ${target.dim}`,
+      received: `dim ${prior.dim}`,
+    });
+  if (!rng || typeof rng.uniform !== 'function')
+    throw new BoltzflowError('INVALID_VALUE', 'SMC needs a random stream', { argument: 'rng', expected: 'Rng', received: typeof rng });
+  if (typeof options.kernel !== 'function')
+    throw new BoltzflowError('INVALID_CONFIG', 'SMC needs a kernel factory', {
+      argument: 'kernel',
+      expected: '(energy, { stepSize }) => Kernel',
+      received: typeof options.kernel,
+    });
   const N = options.particles;
   assertInteger(N, 'particles', 2);
   const mcmcSteps = options.mcmcSteps ?? 5;
@@ -153,7 +200,11 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
   const schedule = options.schedule ?? 'adaptive';
   if (schedule !== 'adaptive') checkSchedule(schedule as readonly number[]);
   if (options.resampling !== undefined && options.resampling !== 'systematic' && options.resampling !== 'multinomial') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown resampling scheme', { argument: 'resampling', expected: "'systematic' | 'multinomial'", received: String(options.resampling) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown resampling scheme', {
+      argument: 'resampling',
+      expected: "'systematic' | 'multinomial'",
+      received: String(options.resampling),
+    });
   }
   const targetEss = options.targetEss ?? 0.5;
   assertProbability(targetEss, 'targetEss', true);
@@ -190,7 +241,12 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
   try {
     for (let stage = 1; ; stage++) {
       if (fixed ? stage >= fixed.length : beta >= 1) break;
-      if (!fixed && stage > maxStages) throw new BoltzflowError('NOT_CONVERGED', 'Adaptive tempering did not reach β = 1', { argument: 'maxStages', expected: 'β = 1 within maxStages', received: `β = ${beta} after ${maxStages}` });
+      if (!fixed && stage > maxStages)
+        throw new BoltzflowError('NOT_CONVERGED', 'Adaptive tempering did not reach β = 1', {
+          argument: 'maxStages',
+          expected: 'β = 1 within maxStages',
+          received: `β = ${beta} after ${maxStages}`,
+        });
       // Normalised current weights (uniform after resampling).
       const lwn = (() => {
         const z = logSumExp(logW);
@@ -237,7 +293,10 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
       let pts = x;
       if (resample && (!fixed || stage < fixed.length - 1 || mcmcSteps > 0)) {
         const z = logSumExp(a);
-        const idx = (options.resampling === 'systematic' ? systematicResample : multinomialResample)(Array.from(a, (v) => Math.exp(v - z)), rng);
+        const idx = (options.resampling === 'systematic' ? systematicResample : multinomialResample)(
+          Array.from(a, (v) => Math.exp(v - z)),
+          rng,
+        );
         const gathered = tf.gather(x, idx) as tf.Tensor2D;
         x.dispose();
         pts = gathered;

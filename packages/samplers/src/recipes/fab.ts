@@ -28,7 +28,13 @@ const fabSchema = z
 type FabParams = z.infer<typeof fabSchema>;
 
 /** Trains a flow by FAB from the energy alone; every target evaluation of AIS is the row's setup. */
-async function fabFlow(target: SamplerTarget, budget: SamplerBudget, o: FabParams, rng: Rng, progress: Progress): Promise<{ flow: TransformedDistribution; setup: number; essFraction: number }> {
+async function fabFlow(
+  target: SamplerTarget,
+  budget: SamplerBudget,
+  o: FabParams,
+  rng: Rng,
+  progress: Progress,
+): Promise<{ flow: TransformedDistribution; setup: number; essFraction: number }> {
   const dim = target.energy.dim;
   const x0 = target.start(budget.chains, rng);
   const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
@@ -102,7 +108,10 @@ export const fabImh = defineRecipe({
     const { flowProbability: p, localStepSize, ...o } = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
-      const kernel = mixtureKernel([flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })], [p, 1 - p]);
+      const kernel = mixtureKernel(
+        [flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })],
+        [p, 1 - p],
+      );
       const run = kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
       return {
         ...run,

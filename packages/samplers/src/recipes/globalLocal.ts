@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { defineRecipe, type SamplerRecipe } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';

@@ -22,7 +22,12 @@ export function adaptedChains(
   progress: Progress,
 ): RecipeRun {
   const x0 = target.start(budget.chains, rng);
-  const adapted = adaptStepSize(factory as never, target.energy, x0, { warmup: budget.warmup, rng, targetAcceptance: o.targetAcceptance, initialStepSize: o.initialStepSize });
+  const adapted = adaptStepSize(factory as never, target.energy, x0, {
+    warmup: budget.warmup,
+    rng,
+    targetAcceptance: o.targetAcceptance,
+    initialStepSize: o.initialStepSize,
+  });
   const bar = progress.bar(`sampling ${name}`, budget.evaluations);
   const run = runToBudget(adapted.kernel, adapted.state, budget.evaluations, rng, bar);
   bar.stop();
@@ -60,5 +65,11 @@ export function kernelChains<S extends ChainState>(
   x0.dispose();
   inspect?.(run.finalState);
   disposeTree(run.finalState);
-  return { kind: 'chains', draws: run.draws, energyEvaluations: run.energyEvaluations, setupEnergyEvaluations: run.burnInEnergyEvaluations, acceptanceRate: run.acceptanceRate };
+  return {
+    kind: 'chains',
+    draws: run.draws,
+    energyEvaluations: run.energyEvaluations,
+    setupEnergyEvaluations: run.burnInEnergyEvaluations,
+    acceptanceRate: run.acceptanceRate,
+  };
 }

@@ -26,7 +26,16 @@ export const rwmScan = defineRecipe({
       disposeTree(pilot.finalState);
       setup += pilot.energyEvaluations;
       const draws = target.project ? target.project(pilot.draws) : pilot.draws;
-      const o = mcmcOutcome({ sampler: 'pilot', description: '', draws, energyEvaluations: pilot.energyEvaluations, wallSeconds: pilot.wallSeconds, acceptanceRate: pilot.acceptanceRate, spec: target.spec, plot: target.plot });
+      const o = mcmcOutcome({
+        sampler: 'pilot',
+        description: '',
+        draws,
+        energyEvaluations: pilot.energyEvaluations,
+        wallSeconds: pilot.wallSeconds,
+        acceptanceRate: pilot.acceptanceRate,
+        spec: target.spec,
+        plot: target.plot,
+      });
       const score = o.result.essPerEnergyEvaluation;
       if (!best || score > best.score) best = { step, score };
       bar.update(i + 1, { step, 'ESS/eval': score });

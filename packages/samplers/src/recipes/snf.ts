@@ -53,7 +53,11 @@ export const snf = defineRecipe({
     const bg = await ctx.flow();
     const couplings = bg.couplings;
     if (!couplings || couplings.length === 0) {
-      throw new BoltzflowError('INVALID_CONFIG', 'The snf sampler needs a flow built from layers', { argument: 'flow.couplings', expected: 'the flow’s bijectors in order', received: 'none' });
+      throw new BoltzflowError('INVALID_CONFIG', 'The snf sampler needs a flow built from layers', {
+        argument: 'flow.couplings',
+        expected: 'the flow’s bijectors in order',
+        received: 'none',
+      });
     }
     const energy = target.energy;
     const blocks = Math.min(o.blocks, couplings.length);
@@ -99,10 +103,11 @@ export const snf = defineRecipe({
       const n = Math.min(Math.max(64, Math.floor(CHUNK / 4)), total - done);
       const s = model.sample(n, rng, { perLayer: true });
       evals += s.energyEvaluations;
-      for (const a of s.acceptance ?? []) if (a !== null) {
-        accSum += a * n;
-        accN += n;
-      }
+      for (const a of s.acceptance ?? [])
+        if (a !== null) {
+          accSum += a * n;
+          accN += n;
+        }
       if (s.deltaS) tf.dispose(s.deltaS);
       s.energy.dispose();
       collect(xs, lws, s.x, s.logWeights);

@@ -32,7 +32,11 @@ export function aisRunner(options: AisRunnerOptions = {}): AisRunner {
   assertPositive(eps, 'initialStepSize');
   const transition = options.transition ?? 'hmc';
   if (transition !== 'hmc' && transition !== 'metropolis') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown AIS transition', { argument: 'transition', expected: "'hmc' | 'metropolis'", received: String(transition) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown AIS transition', {
+      argument: 'transition',
+      expected: "'hmc' | 'metropolis'",
+      received: String(transition),
+    });
   }
   const schedule = Array.from({ length: k + 2 }, (_, i) => i / (k + 1));
   return (flow, target, n, rng) => {

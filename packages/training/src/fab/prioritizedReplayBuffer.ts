@@ -126,12 +126,20 @@ export class PrioritizedReplayBuffer {
    */
   adjust(indices: ArrayLike<number>, logQNew: ArrayLike<number>): void {
     if (indices.length !== logQNew.length) {
-      throw new BoltzflowError('INVALID_SHAPE', 'One new log q per index', { argument: 'logQNew', expected: `length ${indices.length}`, received: String(logQNew.length) });
+      throw new BoltzflowError('INVALID_SHAPE', 'One new log q per index', {
+        argument: 'logQNew',
+        expected: `length ${indices.length}`,
+        received: String(logQNew.length),
+      });
     }
     for (let i = 0; i < indices.length; i++) {
       const k = indices[i];
       if (!Number.isInteger(k) || k < 0 || k >= this.filled) {
-        throw new BoltzflowError('INVALID_VALUE', 'Replay-buffer index out of range', { argument: 'indices', expected: `integers in [0, ${this.filled})`, received: String(k) });
+        throw new BoltzflowError('INVALID_VALUE', 'Replay-buffer index out of range', {
+          argument: 'indices',
+          expected: `integers in [0, ${this.filled})`,
+          received: String(k),
+        });
       }
       const delta = this.logQ[k] - logQNew[i];
       if (!Number.isFinite(delta)) continue;
@@ -144,7 +152,11 @@ export class PrioritizedReplayBuffer {
     let max = -Infinity;
     for (let k = 0; k < this.filled; k++) if (this.logW[k] > max) max = this.logW[k];
     if (!Number.isFinite(max)) {
-      throw new BoltzflowError('NON_FINITE', 'Every replay-buffer entry has zero or infinite priority', { argument: 'logWeights', expected: 'a finite maximum', received: String(max) });
+      throw new BoltzflowError('NON_FINITE', 'Every replay-buffer entry has zero or infinite priority', {
+        argument: 'logWeights',
+        expected: 'a finite maximum',
+        received: String(max),
+      });
     }
     const p = new Float64Array(this.filled);
     let total = 0;
@@ -183,7 +195,11 @@ export class PrioritizedReplayBuffer {
     const order = Array.from({ length: m }, (_, k) => k).sort((a, b) => keys[b] - keys[a]);
     const out = Int32Array.from(order.slice(0, n));
     if (!Number.isFinite(keys[out[n - 1]])) {
-      throw new BoltzflowError('INVALID_VALUE', 'Fewer entries of non-zero priority than the batch size', { argument: 'n', expected: '≤ entries with finite log-weight', received: String(n) });
+      throw new BoltzflowError('INVALID_VALUE', 'Fewer entries of non-zero priority than the batch size', {
+        argument: 'n',
+        expected: '≤ entries with finite log-weight',
+        received: String(n),
+      });
     }
     return out;
   }

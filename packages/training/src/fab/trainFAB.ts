@@ -119,7 +119,7 @@ class FabObjective implements TrainingObjective {
 
   /** log w = +∞ means u → −∞ along the AIS path: an energy unbounded below, which no sampler can normalise. */
   private checkBoundedBelow(x: tf.Tensor2D, logWeights: Float32Array): void {
-    const bad = logWeights.findIndex((v) => v === Infinity);
+    const bad = logWeights.indexOf(Infinity);
     if (bad < 0) return;
     const row = tf.tidy(() => tf.slice(x, [bad, 0], [1, -1]) as tf.Tensor2D);
     const u = tf.tidy(() => this.energy.energy(row).dataSync()[0]);
@@ -155,7 +155,10 @@ class FabObjective implements TrainingObjective {
   }
 
   setState(): void {
-    throw new BoltzflowError('CHECKPOINT', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', { argument: 'resumeFrom', expected: 'a fresh run' });
+    throw new BoltzflowError('CHECKPOINT', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', {
+      argument: 'resumeFrom',
+      expected: 'a fresh run',
+    });
   }
 
   dispose(): void {}
@@ -191,14 +194,25 @@ export async function trainFAB(flow: Distribution, energy: Energy, options: Trai
     throw new BoltzflowError('INVALID_VALUE', 'Expected an energy', { argument: 'energy', expected: 'Energy', received: typeof energy });
   }
   if (flow.dim !== energy.dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', { argument: 'flow.dim', expected: String(energy.dim), received: String(flow.dim) });
+    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
+      argument: 'flow.dim',
+      expected: String(energy.dim),
+      received: String(flow.dim),
+    });
   }
   const ais = options?.ais ?? aisRunner();
   if (typeof ais !== 'function') {
-    throw new BoltzflowError('INVALID_CONFIG', 'FAB needs an AIS runner', { argument: 'options.ais', expected: '(flow, target, n, rng) => { x, logWeights, energyEvaluations }', received: typeof options?.ais });
+    throw new BoltzflowError('INVALID_CONFIG', 'FAB needs an AIS runner', {
+      argument: 'options.ais',
+      expected: '(flow, target, n, rng) => { x, logWeights, energyEvaluations }',
+      received: typeof options?.ais,
+    });
   }
   if ((options as { resumeFrom?: unknown }).resumeFrom !== undefined) {
-    throw new BoltzflowError('INVALID_CONFIG', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', { argument: 'resumeFrom', expected: 'unset' });
+    throw new BoltzflowError('INVALID_CONFIG', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', {
+      argument: 'resumeFrom',
+      expected: 'unset',
+    });
   }
   const batchSize = options.batchSize ?? 256;
   assertInteger(batchSize, 'batchSize', 1);
@@ -211,15 +225,32 @@ export async function trainFAB(flow: Distribution, energy: Energy, options: Trai
   assertInteger(maxLength, 'buffer.maxLength', 1);
   assertInteger(minSampleLength, 'buffer.minSampleLength', 1);
   if (!options.buffer?.withReplacement && batchSize > minSampleLength) {
-    throw new BoltzflowError('INVALID_CONFIG', 'The replay buffer is smaller than a batch', { argument: 'buffer.minSampleLength', expected: `≥ batchSize = ${batchSize}`, received: String(minSampleLength) });
+    throw new BoltzflowError('INVALID_CONFIG', 'The replay buffer is smaller than a batch', {
+      argument: 'buffer.minSampleLength',
+      expected: `≥ batchSize = ${batchSize}`,
+      received: String(minSampleLength),
+    });
   }
   const { trainable, nonTrainable } = flowVariables(flow);
   if (trainable.length === 0) {
-    throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', { argument: 'flow.trainableVariables', expected: 'at least one variable' });
+    throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', {
+      argument: 'flow.trainableVariables',
+      expected: 'at least one variable',
+    });
   }
   const counted = countingEnergy(energy);
-  const objective = new FabObjective(flow, counted, { batchSize, perIteration, clip, ais }, { maxLength, minSampleLength, withReplacement: options.buffer?.withReplacement });
+  const objective = new FabObjective(
+    flow,
+    counted,
+    { batchSize, perIteration, clip, ais },
+    { maxLength, minSampleLength, withReplacement: options.buffer?.withReplacement },
+  );
   const { ais: _ais, buffer: _buffer, batchSize: _b, gradientStepsPerIteration: _g, maxWeightAdjustment: _m, steps, ...loop } = options;
   const result = await runObjective(objective, { trainable, nonTrainable, flow }, { steps: steps ?? 1000 }, loop);
-  return { ...result, energyEvaluations: objective.energyEvaluations, aisIterations: objective.aisIterations, lastAisEssFraction: objective.lastAisEssFraction };
+  return {
+    ...result,
+    energyEvaluations: objective.energyEvaluations,
+    aisIterations: objective.aisIterations,
+    lastAisEssFraction: objective.lastAisEssFraction,
+  };
 }

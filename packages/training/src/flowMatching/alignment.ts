@@ -15,19 +15,34 @@ export interface AlignOptions {
 }
 
 function defaultStarts(S: number): number[][][] {
-  if (S === 2) return Array.from({ length: 8 }, (_, k) => {
-    const a = (k * Math.PI) / 4;
-    return [[Math.cos(a), -Math.sin(a)], [Math.sin(a), Math.cos(a)]];
-  });
+  if (S === 2)
+    return Array.from({ length: 8 }, (_, k) => {
+      const a = (k * Math.PI) / 4;
+      return [
+        [Math.cos(a), -Math.sin(a)],
+        [Math.sin(a), Math.cos(a)],
+      ];
+    });
   if (S === 3) {
     // Signed permutation matrices with det +1.
     const out: number[][][] = [];
-    const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
-    for (const p of perms) for (let signs = 0; signs < 8; signs++) {
-      const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => (p[i] === j ? ((signs >> i) & 1 ? -1 : 1) : 0)));
-      const det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-      if (det > 0) out.push(m);
-    }
+    const perms = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const p of perms)
+      for (let signs = 0; signs < 8; signs++) {
+        const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => (p[i] === j ? ((signs >> i) & 1 ? -1 : 1) : 0)));
+        const det =
+          m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+          m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+          m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+        if (det > 0) out.push(m);
+      }
     return out;
   }
   return [Array.from({ length: S }, (_, i) => Array.from({ length: S }, (__, j) => (i === j ? 1 : 0)))];
@@ -44,7 +59,13 @@ function centred(x: ArrayLike<number>, P: number, S: number, offset = 0): number
  * ‖x0 − P R x1‖² over centred configurations (alternating Hungarian matching and Kabsch, from the identity).
  * Returns the aligned, centred x1 (flat) and the squared distance.
  */
-export function alignParticles(x0: ArrayLike<number>, x1: ArrayLike<number>, particles: number, spatialDim: number, options: AlignOptions = {}): { aligned: number[]; distance2: number } {
+export function alignParticles(
+  x0: ArrayLike<number>,
+  x1: ArrayLike<number>,
+  particles: number,
+  spatialDim: number,
+  options: AlignOptions = {},
+): { aligned: number[]; distance2: number } {
   const P = particles;
   const S = spatialDim;
   const a = centred(x0, P, S);

@@ -7,11 +7,16 @@ import { BoltzflowError } from '@boltzflow/core';
 export function hungarian(cost: readonly (readonly number[])[]): { assignment: number[]; cost: number } {
   const n = cost.length;
   if (cost.some((r) => r.length !== n)) {
-    throw new BoltzflowError('INVALID_SHAPE', 'Cost matrix must be square', { argument: 'cost', expected: `${n}×${n}`, received: `rows of length ${cost.map((r) => r.length).join(',')}` });
+    throw new BoltzflowError('INVALID_SHAPE', 'Cost matrix must be square', {
+      argument: 'cost',
+      expected: `${n}×${n}`,
+      received: `rows of length ${cost.map((r) => r.length).join(',')}`,
+    });
   }
   for (const r of cost) {
     for (const v of r) {
-      if (!Number.isFinite(v)) throw new BoltzflowError('NON_FINITE', 'Cost matrix has a non-finite entry', { argument: 'cost', expected: 'finite', received: String(v) });
+      if (!Number.isFinite(v))
+        throw new BoltzflowError('NON_FINITE', 'Cost matrix has a non-finite entry', { argument: 'cost', expected: 'finite', received: String(v) });
     }
   }
   // 1-based arrays: p[j] = row matched to column j, way[j] = previous column on the augmenting path.

@@ -1,3 +1,10 @@
-export { trainFlowMatching, flowMatchingLoss, pairBatch, type FlowMatchingOptions, type FlowMatchingAlignment, type FlowMatchingPairing } from './trainFlowMatching.js';
+export {
+  trainFlowMatching,
+  flowMatchingLoss,
+  pairBatch,
+  type FlowMatchingOptions,
+  type FlowMatchingAlignment,
+  type FlowMatchingPairing,
+} from './trainFlowMatching.js';
 export { hungarian } from './hungarian.js';
 export { alignParticles, type AlignOptions } from './alignment.js';

@@ -62,7 +62,11 @@ export function flowMatchingLoss(field: VectorField, x0: tf.Tensor2D, x1: tf.Ten
  * distances under 'equivariant-ot') and optional per-pair permutation/rotation alignment of x1 to x0.
  * Returns x1 reordered/aligned to match x0 row by row.
  */
-export function pairBatch(x0: tf.Tensor2D, x1: tf.Tensor2D, options: { alignment?: FlowMatchingAlignment; pairing?: FlowMatchingPairing; particles?: number; spatialDim?: number }): tf.Tensor2D {
+export function pairBatch(
+  x0: tf.Tensor2D,
+  x1: tf.Tensor2D,
+  options: { alignment?: FlowMatchingAlignment; pairing?: FlowMatchingPairing; particles?: number; spatialDim?: number },
+): tf.Tensor2D {
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
   if (alignment === 'none' && pairing === 'random') return x1.clone();
@@ -72,7 +76,11 @@ export function pairBatch(x0: tf.Tensor2D, x1: tf.Tensor2D, options: { alignment
   const P = options.particles ?? 0;
   const S = options.spatialDim ?? 0;
   if (alignment === 'equivariant-ot' && P * S !== dim) {
-    throw new BoltzflowError('INVALID_CONFIG', 'equivariant-ot alignment needs the particle layout', { argument: 'particles, spatialDim', expected: `particles × spatialDim = ${dim}`, received: `${P} × ${S}` });
+    throw new BoltzflowError('INVALID_CONFIG', 'equivariant-ot alignment needs the particle layout', {
+      argument: 'particles, spatialDim',
+      expected: `particles × spatialDim = ${dim}`,
+      received: `${P} × ${S}`,
+    });
   }
   const row = (arr: ArrayLike<number>, i: number) => Array.prototype.slice.call(arr, i * dim, (i + 1) * dim) as number[];
   const align = (i: number, j: number) => (alignment === 'equivariant-ot' ? alignParticles(row(a, i), row(b, j), P, S) : null);
@@ -111,14 +119,23 @@ export function pairBatch(x0: tf.Tensor2D, x1: tf.Tensor2D, options: { alignment
 export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data: tf.Tensor2D, options: FlowMatchingOptions): Promise<TrainResult> {
   const field: VectorField = 'field' in flow ? flow.field : flow;
   if (!field || typeof field.apply !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a ContinuousFlow or a VectorField', { argument: 'flow', expected: '{ apply(x, t) }', received: typeof flow });
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a ContinuousFlow or a VectorField', {
+      argument: 'flow',
+      expected: '{ apply(x, t) }',
+      received: typeof flow,
+    });
   }
   const base = options?.base;
   if (!base || typeof base.sample !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'flow matching needs a base distribution', { argument: 'options.base', expected: 'Distribution', received: typeof base });
+    throw new BoltzflowError('INVALID_VALUE', 'flow matching needs a base distribution', {
+      argument: 'options.base',
+      expected: 'Distribution',
+      received: typeof base,
+    });
   }
   const [N, dim] = assertBatch(data, 'data', field.dim);
-  if (base.dim !== dim) throw new BoltzflowError('INVALID_SHAPE', 'Base and data dims differ', { argument: 'options.base.dim', expected: String(dim), received: String(base.dim) });
+  if (base.dim !== dim)
+    throw new BoltzflowError('INVALID_SHAPE', 'Base and data dims differ', { argument: 'options.base.dim', expected: String(dim), received: String(base.dim) });
   const steps = options.steps ?? 1000;
   const batchSize = Math.min(options.batchSize ?? 128, N);
   assertInteger(batchSize, 'batchSize', 1);
@@ -127,7 +144,11 @@ export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
   if (alignment !== 'none' && alignment !== 'equivariant-ot') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown alignment', { argument: 'alignment', expected: "'none' | 'equivariant-ot'", received: String(alignment) });
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown alignment', {
+      argument: 'alignment',
+      expected: "'none' | 'equivariant-ot'",
+      received: String(alignment),
+    });
   }
   if (pairing !== 'random' && pairing !== 'ot') {
     throw new BoltzflowError('INVALID_CONFIG', 'Unknown pairing', { argument: 'pairing', expected: "'random' | 'ot'", received: String(pairing) });
