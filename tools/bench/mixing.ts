@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, table, type BenchOptions, type SectionResult } from './common.js';
+import { run as runTwoMoons } from './twoMoons.js';
 import { createRng, tf, type ChainState, type Energy, type Kernel } from '@boltzflow/core';
 import { Normal } from '@boltzflow/distributions';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
@@ -111,20 +112,11 @@ async function mixingTable(experiment: string, opts: BenchOptions): Promise<stri
   return md.join('\n');
 }
 
-/** The two-moons NLL bench of the training engineer (tools/bench/twoMoons.ts), when it exists and exports run(). */
+/** The two-moons NLL bench (tools/bench/twoMoons.ts): held-out NLL and seconds per epoch per flow. */
 export async function twoMoonsSection(opts: BenchOptions): Promise<SectionResult> {
-  const file = path.join(here, 'twoMoons.ts');
-  if (!existsSync(file)) return { title: 'Two moons NLL', markdown: '`tools/bench/twoMoons.ts` does not exist yet: not run.' };
-  const mod = (await import(file)) as { run?: (o?: { quick?: boolean }) => unknown };
-  if (typeof mod.run !== 'function') return { title: 'Two moons NLL', markdown: '`tools/bench/twoMoons.ts` exports no `run()`: not run.' };
-  const res = await mod.run({ quick: opts.quick });
-  const markdown =
-    typeof res === 'string'
-      ? res
-      : res && typeof res === 'object' && typeof (res as { markdown?: unknown }).markdown === 'string'
-        ? (res as { markdown: string }).markdown
-        : `\`\`\`json\n${JSON.stringify(res, null, 1)}\n\`\`\``;
-  return { title: 'Two moons NLL', markdown, data: res };
+  const res = await runTwoMoons({ epochs: opts.quick ? 1 : undefined });
+  const rows = res.results.map((r) => [r.flow, String(r.parameters), fmt(r.heldOutNLL), fmt(r.secondsPerEpoch)]);
+  return { title: 'Two moons NLL', markdown: table(['flow', 'parameters', 'held-out NLL', 's / epoch'], rows), data: res };
 }
 
 /** Published numbers from /work/shared/reference.md, placed beside ours where they apply. */

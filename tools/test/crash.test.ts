@@ -106,9 +106,9 @@ describe('two processes saving into one checkpoint directory', () => {
   }, 180_000);
 });
 
-describe('results.json written by the experiments app', () => {
+describe('writeFileAtomic (core), which writes results.json, checkpoints and chain checkpoints', () => {
   it('writeFileAtomic never leaves a half-written file: a reader sees old or new content only', async () => {
-    const { writeFileAtomic } = await import('../../apps/experiments/src/results.js');
+    const { writeFileAtomic } = await import('@boltzflow/core');
     const file = path.join(tmp, 'results.json');
     const big = (k: number) => JSON.stringify({ k, pad: 'x'.repeat(200_000 + k) });
     await writeFileAtomic(file, big(0));

@@ -11,6 +11,8 @@ import { snf } from './recipes/snf.js';
 import { flowMc } from './recipes/flowMc.js';
 import { bgLoop } from './recipes/bgLoop.js';
 import { fabImh, fabIs } from './recipes/fab.js';
+import { smc } from './recipes/smc.js';
+import { hmcRecipe, nutsRecipe } from './recipes/windowAdapted.js';
 
 /**
  * Every built-in sampler recipe. Add a sampler by writing its file in src/recipes/ and listing it here; every experiment
@@ -21,6 +23,9 @@ export const RECIPES: readonly SamplerRecipe<any>[] = [
   rwmScan,
   mala,
   replicaExchange,
+  hmcRecipe,
+  nutsRecipe,
+  smc,
   flowIs,
   latentMetropolis,
   flowImh,

@@ -28,7 +28,10 @@ export interface NutsInfo extends StepInfo {
   divergent: number[];
   /** Leapfrog steps (= gradient evaluations) per chain. */
   numLeapfrog: number[];
-  /** Σ numLeapfrog; equals energyEvaluations. */
+  /**
+   * Σ numLeapfrog: the gradients the algorithm needs (Stan's count). `energyEvaluations` is what the batched
+   * implementation spends: every chain is evaluated at every leaf while others still grow their trees.
+   */
   gradientEvaluations: number;
 }
 
@@ -102,6 +105,8 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
       const depth = new Array<number>(n).fill(0);
       const divergent = new Array<number>(n).fill(0);
       const numLeapfrog = new Array<number>(n).fill(0);
+      // Rows actually evaluated: the batched tree evaluates every chain at every leaf, finished ones masked.
+      let rowsEvaluated = 0;
 
       let tree = tf.tidy(() => {
         const p0 = mass.sample(rng, n);
@@ -163,6 +168,7 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
         );
         try {
           for (let t = 0; t < leaves; t++) {
+            rowsEvaluated += n;
             const liveBefore = sub.live;
             const uLeaf = rng.uniformArray(n);
             const next = tf.tidy(() => {
@@ -298,7 +304,7 @@ export function nuts(target: Energy, options: NutsOptions): NutsKernel {
         info: {
           accepted,
           logAcceptRatio: result.logAcceptRatio,
-          energyEvaluations: total,
+          energyEvaluations: rowsEvaluated,
           treeDepth: depth,
           divergent,
           numLeapfrog,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError } from '@boltzflow/core';
 import { StochasticNormalizingFlow, linearLambdas, metropolisBlock, type SnfLayer } from '@boltzflow/mcmc';
+import { trainSNF } from '@boltzflow/training';
 import { defineRecipe } from '../recipe.js';
 import { CHUNK } from '../flowSamplers.js';
 
@@ -78,18 +79,17 @@ export const snf = defineRecipe({
     // intermediate u_λ do not match the partially transformed samples and the path weights degenerate.
     let trainEvals = 0;
     if (o.trainSteps > 0) {
-      const optimizer = tf.train.adam(o.learningRate);
-      const vars = model.trainableVariables;
       const bar = ctx.progress.bar('training snf (path KL)', o.trainSteps);
-      for (let i = 0; i < o.trainSteps; i++) {
-        const loss = optimizer.minimize(() => model.klLoss(o.trainBatchSize, rng), true, vars);
-        const value = loss ? loss.dataSync()[0] : NaN;
-        loss?.dispose();
-        trainEvals += Math.round(perSample * o.trainBatchSize);
-        bar.update(i + 1, { loss: value });
-      }
+      const trained = await trainSNF(model, {
+        steps: o.trainSteps,
+        batchSize: o.trainBatchSize,
+        learningRate: o.learningRate,
+        rng,
+        progressEvery: 1,
+        onProgress: (p) => bar.update(p.step, { loss: p.loss }),
+      });
       bar.stop();
-      optimizer.dispose();
+      trainEvals = trained.energyEvaluations;
     }
     const total = Math.max(1, Math.floor(budget.evaluations / perSample));
     const xs: Float32Array[] = [];
