@@ -4,7 +4,6 @@ import { BoltzflowError, createRng, disposeTree } from '@boltzflow/core';
 import { nuts, stanWindows, type NutsInfo } from '../src/kernels/index.js';
 import { correlatedGaussian, GAUSS_COV, GAUSS_MU, meanWithError } from './helpersKernels.js';
 
-
 describe('nuts', () => {
   it('samples a correlated 2D Gaussian: means and covariance within MC error, no divergences', () => {
     const u = correlatedGaussian();
