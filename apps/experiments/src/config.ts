@@ -146,24 +146,32 @@ function protoKeys(v: unknown, at: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Reads a JSON config file: size checked before reading, parsed with JSON.parse only, `__proto__` keys refused. */
-export async function readConfigJson(file: string): Promise<unknown> {
+/**
+ * Reads a small text file that a user hands in (`what`, e.g. "Config file", names it in errors; `argument` is the
+ * error's argument): a regular file whose size is checked before anything is read.
+ */
+export async function readSmallTextFile(file: string, what: string, argument: string): Promise<string> {
   let size: number;
   try {
     const s = await stat(file);
     if (!s.isFile()) throw new Error('not a regular file');
     size = s.size;
   } catch (e) {
-    throw new BoltzflowError('IO', `Cannot read config file ${file}: ${(e as Error).message}`);
+    throw new BoltzflowError('IO', `Cannot read ${what.toLowerCase()} ${file}: ${(e as Error).message}`, { argument });
   }
   if (size > MAX_CONFIG_BYTES) {
-    throw new BoltzflowError('INVALID_CONFIG', `Config file ${file} is too large`, {
-      argument: 'config',
+    throw new BoltzflowError('INVALID_CONFIG', `${what} ${file} is too large`, {
+      argument,
       expected: `at most ${MAX_CONFIG_BYTES} bytes`,
       received: `${size} bytes`,
     });
   }
-  const text = await readFile(file, 'utf8');
+  return readFile(file, 'utf8');
+}
+
+/** Reads a JSON config file: size checked before reading, parsed with JSON.parse only, `__proto__` keys refused. */
+export async function readConfigJson(file: string): Promise<unknown> {
+  const text = await readSmallTextFile(file, 'Config file', 'config');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { BACKEND_NAMES, BoltzflowError } from '@boltzflow/core';
-import { ConfigFileSchema, MAX_CONFIG_BYTES, SEED_MAX, configError, deepMerge, type ConfigFile } from '../config.js';
+import { ConfigFileSchema, SEED_MAX, configError, deepMerge, readSmallTextFile, type ConfigFile } from '../config.js';
 import { findExperiment, EXPERIMENTS } from '../experiments/registry.js';
 
 const seed = z.number().int().min(0).max(SEED_MAX);
@@ -161,22 +160,7 @@ export function expandSweep(input: unknown, source = 'sweep file'): SweepRun[] {
 
 /** Reads a sweep file (JSON, or YAML for .yaml/.yml; parsed as data only, size-limited). */
 export async function readSweepFile(file: string): Promise<unknown> {
-  let size: number;
-  try {
-    const s = await stat(file);
-    if (!s.isFile()) throw new Error('not a regular file');
-    size = s.size;
-  } catch (e) {
-    throw new BoltzflowError('IO', `Cannot read sweep file ${file}: ${(e as Error).message}`, { argument: 'sweep file' });
-  }
-  if (size > MAX_CONFIG_BYTES) {
-    throw new BoltzflowError('INVALID_CONFIG', `Sweep file ${file} is too large`, {
-      argument: 'sweep file',
-      expected: `at most ${MAX_CONFIG_BYTES} bytes`,
-      received: `${size} bytes`,
-    });
-  }
-  const text = await readFile(file, 'utf8');
+  const text = await readSmallTextFile(file, 'Sweep file', 'sweep file');
   try {
     if (/\.ya?ml$/i.test(file)) {
       const { parse } = await import('yaml');

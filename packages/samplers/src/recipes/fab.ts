@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { logPartition } from '@boltzflow/estimators';
 import { flowIndependenceProposal, mixtureKernel, randomWalkMetropolis } from '@boltzflow/mcmc';
 import { aisRunner, trainFAB } from '@boltzflow/training';
 import type { TransformedDistribution } from '@boltzflow/distributions';
 import type { Rng } from '@boltzflow/core';
 import { defineRecipe, type SamplerTarget, type SamplerBudget } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';
-import { flowWeightedSamples } from '../flowSamplers.js';
 import type { Progress } from '../types.js';
-import { round } from '../util.js';
+import { flowImportanceRun } from './flowIs.js';
 import { kernelChains } from './local.js';
 
 const fabSchema = z
@@ -72,26 +70,8 @@ export const fabIs = defineRecipe({
     const o = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
-      const n = budget.evaluations;
-      const bar = ctx.progress.bar('sampling fab-is', n);
-      const { x, logW } = flowWeightedSamples(flow, target.energy, n, rng, { bar });
-      bar.stop();
-      const z = logPartition(logW);
-      return {
-        kind: 'weighted',
-        draws: { data: x, shape: [n, 1, target.energy.dim] },
-        logWeights: logW,
-        energyEvaluations: n,
-        setupEnergyEvaluations: setup,
-        acceptanceRate: null,
-        settings: { ...o },
-        notes: [fabNote(o, setup)],
-        metrics: {
-          logZ: round(z.logZ, 6),
-          logZStderr: round(z.stderr, 6),
-          ...(target.referenceLogZ !== undefined ? { logZError: round(z.logZ - target.referenceLogZ, 6) } : {}),
-        },
-      };
+      const run = flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
+      return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup)] };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
     }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { logPartition } from '@boltzflow/estimators';
-import { defineRecipe } from '../recipe.js';
+import type { Rng } from '@boltzflow/core';
+import type { TransformedDistribution } from '@boltzflow/distributions';
+import { defineRecipe, type RecipeRun, type SamplerTarget } from '../recipe.js';
+import type { Progress } from '../types.js';
 import { flowWeightedSamples } from '../flowSamplers.js';
 import { round } from '../util.js';
 
@@ -16,23 +19,27 @@ export const flowIs = defineRecipe({
   needsFlow: true,
   async run(target, budget, rng, ctx) {
     const { flow } = await ctx.flow();
-    const n = ctx.params.samples ?? budget.evaluations;
-    const bar = ctx.progress.bar('sampling flow-is', n);
-    const { x, logW } = flowWeightedSamples(flow, target.energy, n, rng, { bar });
-    bar.stop();
-    const z = logPartition(logW);
-    return {
-      kind: 'weighted',
-      draws: { data: x, shape: [n, 1, target.energy.dim] },
-      logWeights: logW,
-      energyEvaluations: n,
-      setupEnergyEvaluations: 0,
-      acceptanceRate: null,
-      metrics: {
-        logZ: round(z.logZ, 6),
-        logZStderr: round(z.stderr, 6),
-        ...(target.referenceLogZ !== undefined ? { logZError: round(z.logZ - target.referenceLogZ, 6) } : {}),
-      },
-    };
+    return flowImportanceRun('flow-is', flow, target, ctx.params.samples ?? budget.evaluations, rng, ctx.progress);
   },
 });
+
+/** `n` independent samples of `flow` reweighted by exp(−u − log q), with log Z and its error: every flow-IS row. */
+export function flowImportanceRun(name: string, flow: TransformedDistribution, target: SamplerTarget, n: number, rng: Rng, progress: Progress): RecipeRun {
+  const bar = progress.bar(`sampling ${name}`, n);
+  const { x, logW } = flowWeightedSamples(flow, target.energy, n, rng, { bar });
+  bar.stop();
+  const z = logPartition(logW);
+  return {
+    kind: 'weighted',
+    draws: { data: x, shape: [n, 1, target.energy.dim] },
+    logWeights: logW,
+    energyEvaluations: n,
+    setupEnergyEvaluations: 0,
+    acceptanceRate: null,
+    metrics: {
+      logZ: round(z.logZ, 6),
+      logZStderr: round(z.stderr, 6),
+      ...(target.referenceLogZ !== undefined ? { logZError: round(z.logZ - target.referenceLogZ, 6) } : {}),
+    },
+  };
+}
