@@ -54,24 +54,27 @@ export function gatherCoordinates(x: tf.Tensor2D, selectors: readonly [tf.Tensor
   return selectors.map((s) => tf.matMul(x, s)) as Vec3;
 }
 
+/** Component-wise difference a − b of `[n, 3]` vectors. */
 export function vsub(a: Vec3, b: Vec3): Vec3 {
   return [tf.sub(a[0], b[0]), tf.sub(a[1], b[1]), tf.sub(a[2], b[2])];
 }
 
+/** Row-wise dot product of `[n, 3]` vectors, `[n]`. */
 export function vdot(a: Vec3, b: Vec3): tf.Tensor {
   return tf.addN([tf.mul(a[0], b[0]), tf.mul(a[1], b[1]), tf.mul(a[2], b[2])]);
 }
 
+/** Row-wise cross product a × b of `[n, 3]` vectors. */
 export function vcross(a: Vec3, b: Vec3): Vec3 {
   return [tf.sub(tf.mul(a[1], b[2]), tf.mul(a[2], b[1])), tf.sub(tf.mul(a[2], b[0]), tf.mul(a[0], b[2])), tf.sub(tf.mul(a[0], b[1]), tf.mul(a[1], b[0]))];
 }
 
-/** ‖d‖, softened by {@link SQRT_EPS}. */
+/** ‖d‖, softened by `SQRT_EPS` (1e-12). */
 export function vnorm(d: Vec3): tf.Tensor {
   return tf.sqrt(tf.add(vdot(d, d), SQRT_EPS));
 }
 
-/** ‖a − b‖, softened by {@link SQRT_EPS}. */
+/** ‖a − b‖, softened by `SQRT_EPS` (1e-12). */
 export function distance(a: Vec3, b: Vec3): tf.Tensor {
   return vnorm(vsub(a, b));
 }

@@ -112,6 +112,7 @@ export class VonMises implements Distribution {
     return { type: 'VonMises', dim: this.dim, loc: [...this.loc], concentration: [...this.concentration] };
   }
 
+  /** Frees the distribution's tensors. */
   dispose(): void {
     tf.dispose([this.locT, this.kappaT]);
   }

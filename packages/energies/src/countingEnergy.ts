@@ -11,17 +11,26 @@ export interface EvaluationCounts {
   calls: number;
 }
 
+/** A {@link countingEnergy}: the wrapped energy plus its counts. */
+export interface CountingEnergy extends Energy {
+  /** Rows evaluated so far. */
+  readonly counts: EvaluationCounts;
+  /** Sets every count back to zero. */
+  resetCounts(): void;
+}
+
 /**
  * Wraps an energy so that every evaluation is counted: the independent check of the budget accounting that samplers
  * report (tests compare their `energyEvaluations` with this count). Autodiff gradients of a wrapped energy without an
  * analytic `grad` go through `energy` and are counted there.
  */
-export function countingEnergy(target: Energy): Energy & { readonly counts: EvaluationCounts; resetCounts(): void } {
+export function countingEnergy(target: Energy): CountingEnergy {
   const counts: EvaluationCounts = { energy: 0, gradient: 0, calls: 0 };
-  const wrapped: Energy & { counts: EvaluationCounts; resetCounts(): void } = {
+  const wrapped: CountingEnergy & { counts: EvaluationCounts } = {
     dim: target.dim,
     name: target.name,
     counts,
+    /** Sets every count back to zero. */
     resetCounts() {
       counts.energy = 0;
       counts.gradient = 0;

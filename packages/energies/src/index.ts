@@ -21,7 +21,7 @@ export { MuellerBrown, MUELLER_BROWN_PARAMS, type MuellerBrownOptions } from './
 export { GaussianMixtureEnergy, type GaussianMixtureEnergyOptions, type Gmm40Options } from './gaussianMixtureEnergy.js';
 export { MultiDoubleWell, type MultiDoubleWellOptions } from './multiDoubleWell.js';
 export { LennardJones, type LennardJonesOptions } from './lennardJones.js';
-export { countingEnergy, type EvaluationCounts } from './countingEnergy.js';
+export { countingEnergy, type CountingEnergy, type EvaluationCounts } from './countingEnergy.js';
 export { PairGeometry, interatomicDistances } from './particles.js';
 export {
   ForceFieldEnergy,

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, Rng, type ChainState, type Kernel, type RngState } from '@boltzflow/core';
 import { disposeStateExcept, sampleChain, type SampleChainOptions, type SampleChainResult } from './kernels/sampleChain.js';
 
+/** Format tag of chain checkpoints. */
 export const CHAIN_CHECKPOINT_FORMAT = 'boltzflow-chain-checkpoint';
+/** Version of the chain-checkpoint layout; other versions are refused. */
 export const CHAIN_CHECKPOINT_VERSION = 1;
 
 /** A tensor of the chain state as host data (float32 bit patterns preserved). */
@@ -99,6 +101,7 @@ export function validateChainCheckpoint(c: unknown): asserts c is ChainCheckpoin
   if (!Array.isArray(k.rng?.seed) || !Number.isInteger(k.rng?.useCount)) invalid('Bad random-stream state', JSON.stringify(k.rng));
 }
 
+/** Options of {@link resumeChain}: those of `sampleChain` that may change on resume (progress, trace, checkpoint hook). */
 export type ResumeChainOptions = Pick<SampleChainOptions, 'onProgress' | 'progressEvery' | 'trace' | 'checkpointEvery' | 'onCheckpoint'>;
 
 /**

@@ -28,6 +28,7 @@ function fromB64(s: string, dtype: 'float32' | 'int32'): Float32Array | Int32Arr
   return dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
 }
 
+/** Writes a chain checkpoint to `file` atomically (SHA-256 of the payload, typed arrays bit-exact). */
 export async function saveChainCheckpoint(checkpoint: ChainCheckpoint, file: string): Promise<void> {
   validateChainCheckpoint(checkpoint);
   const payload = JSON.stringify({
@@ -44,6 +45,7 @@ export async function saveChainCheckpoint(checkpoint: ChainCheckpoint, file: str
   }
 }
 
+/** Reads and validates a chain checkpoint written by {@link saveChainCheckpoint}; corruption is a typed CHECKPOINT error. */
 export async function loadChainCheckpoint(file: string): Promise<ChainCheckpoint> {
   let text: string;
   try {

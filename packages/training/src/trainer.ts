@@ -126,7 +126,7 @@ export interface PreparedStep {
 }
 
 /**
- * What the one optimiser loop minimises: maximum likelihood / reverse KL / mixed ({@link MixtureObjective}), flow
+ * What the one optimiser loop minimises: maximum likelihood / reverse KL / mixed (`MixtureObjective`), flow
  * matching, and any later objective (FAB, SNF path KL) implement this, so that Adam, schedules, clipping, the
  * non-finite guard, progress, checkpoints and resume exist once.
  */
@@ -143,10 +143,13 @@ export interface TrainingObjective {
    * resumable; the loss closure may draw more (inside the tape).
    */
   prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep;
+  /** Held-out mean NLL, or undefined without a held-out set. */
   validationNLL(): number | undefined;
   /** Serialisable position in the objective's data stream (stored in checkpoints). */
   getState(): unknown;
+  /** Restores the position saved by `getState` (resume). */
   setState(state: unknown): void;
+  /** Frees what the objective holds. */
   dispose(): void;
 }
 

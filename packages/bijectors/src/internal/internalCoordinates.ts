@@ -19,6 +19,7 @@ import {
 
 import { checkZMatrix, zMatrixFromBonds, type ZMatrix } from './zMatrix.js';
 
+/** Options of {@link InternalCoordinates}: the Z-matrix (or the bond graph it is built from) and the particle count. */
 export interface InternalCoordinatesOptions {
   /** Number of atoms N. */
   atoms: number;
@@ -124,6 +125,7 @@ export class InternalCoordinates implements Bijector {
     this.frameColumns = Array.from({ length: 3 * N }, (_, i) => i).filter((i) => !dropped.has(i));
   }
 
+  /** Internal coordinates have no weights: empty. */
   get trainableVariables(): tf.Variable[] {
     return [];
   }

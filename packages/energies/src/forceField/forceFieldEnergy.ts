@@ -22,8 +22,10 @@ export const COULOMB_CONSTANT = 138.93545764438198;
 
 /** The force groups of a {@link ForceFieldEnergy}, named after the OpenMM forces they reproduce. */
 export type ForceGroup = 'HarmonicBondForce' | 'HarmonicAngleForce' | 'PeriodicTorsionForce' | 'NonbondedForce';
+/** The force groups an energy is split into (`energyTerms`), named as OpenMM names its forces. */
 export const FORCE_GROUPS: readonly ForceGroup[] = ['HarmonicBondForce', 'HarmonicAngleForce', 'PeriodicTorsionForce', 'NonbondedForce'];
 
+/** Inputs of {@link ForceFieldEnergy.fromOpenMM}: PDB text, OpenMM ForceField XML text, temperature. */
 export interface FromOpenMMOptions {
   /** PDB file contents (atoms, residues, CONECT records); positions in Å as the format says. */
   pdb: string;

@@ -64,7 +64,7 @@ function num(el: XmlElement, key: string, what: string): number {
   return v;
 }
 
-/** An OpenMM ForceField XML file read into plain tables (the subset boltzflow supports: see {@link SUPPORTED}). */
+/** An OpenMM ForceField XML file read into plain tables (the subset boltzflow supports: see `SUPPORTED`). */
 export class OpenMMForceField {
   readonly types = new Map<string, AtomTypeDef>();
   readonly classes = new Map<string, Set<string>>();

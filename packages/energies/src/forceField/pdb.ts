@@ -25,6 +25,7 @@ export interface PdbResidue {
   atoms: number[];
 }
 
+/** Atoms, residues, coordinates (nm) and CONECT bonds read from a PDB file. */
 export interface PdbStructure {
   atoms: PdbAtom[];
   residues: PdbResidue[];

@@ -5,6 +5,7 @@ import { ALANINE_DIPEPTIDE_PDB, AMBER99SBILDN_ALANINE_DIPEPTIDE_XML } from './al
 
 /** Backbone dihedral atoms of ACE-ALA-NME (0-based, the shipped PDB's order): φ = C(ACE)–N–CA–C, ψ = N–CA–C–N(NME). */
 export const ALANINE_DIPEPTIDE_PHI: readonly [number, number, number, number] = [4, 6, 8, 14];
+/** Atom indices of the backbone dihedral ψ = N–CA–C–N(NME) in the shipped alanine-dipeptide structure. */
 export const ALANINE_DIPEPTIDE_PSI: readonly [number, number, number, number] = [6, 8, 14, 16];
 
 /** Options of {@link alanineDipeptide}. */

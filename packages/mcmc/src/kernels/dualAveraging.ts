@@ -48,6 +48,7 @@ export class DualAveraging {
     return Math.exp(this.logEps);
   }
 
+  /** The current (not yet averaged) step size. */
   get stepSize(): number {
     return Math.exp(this.logEps);
   }

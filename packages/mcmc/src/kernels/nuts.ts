@@ -6,6 +6,7 @@ import { initWithGrad, type GradientState } from './gradientState.js';
 import { massOps, type MassMatrix } from './massMatrix.js';
 import { disposeStateExcept } from './sampleChain.js';
 
+/** Options of {@link nuts}. */
 export interface NutsOptions {
   /** Leapfrog step ε. */
   stepSize: number;

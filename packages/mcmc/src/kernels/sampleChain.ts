@@ -64,6 +64,7 @@ export interface SampleChainOptions {
   trace?: (x: tf.Tensor2D) => tf.Tensor2D;
   /** Hands the full run state to `onCheckpoint` every `checkpointEvery` steps (see resumeChain). */
   checkpointEvery?: number;
+  /** Receives the chain's full state every `checkpointEvery` steps (see `saveChainCheckpoint`). */
   onCheckpoint?: (checkpoint: ChainCheckpoint) => void;
   /** Set by resumeChain: continue from this checkpoint's counters and samples (the state is passed as x0). */
   resumeFrom?: ChainCheckpoint;

@@ -7,6 +7,7 @@ import { symmetricMatrixFunction } from '@boltzflow/estimators';
 /** Builds a kernel from a step size and a mass matrix, e.g. `(p) => nuts(u, p)`, `(p) => hmc(u, { ...p, numLeapfrogSteps: 20 })`, `(p) => mala(u, p)`. */
 export type MassKernelFactory<S extends ChainState> = (params: { stepSize: number; massMatrix: MassMatrix }) => Kernel<S>;
 
+/** Options of {@link windowAdaptation}. */
 export interface WindowAdaptationOptions {
   /** Warm-up steps in all (Stan's default 1000). */
   steps: number;
@@ -23,6 +24,7 @@ export interface WindowAdaptationOptions {
   baseWindow?: number;
 }
 
+/** What {@link windowAdaptation} returns: the tuned kernel, its step size and mass matrix, and the warmed-up state. */
 export interface WindowAdaptationResult<S extends ChainState> {
   /** Kernel with the final step size (dual-averaged) and mass matrix, frozen. */
   kernel: Kernel<S>;

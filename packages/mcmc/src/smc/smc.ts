@@ -18,6 +18,7 @@ import { disposeStateExcept } from '../kernels/sampleChain.js';
 /** Builds the MCMC move of one stage on the tempered energy, e.g. `(e, o) => mala(e, o)` or `(e, o) => hmc(e, { ...o, numLeapfrogSteps: 5 })`. */
 export type SmcKernelFactory = (tempered: Energy, options: { stepSize: number }) => Kernel<ChainState>;
 
+/** Options of {@link smcSampler}. */
 export interface SmcOptions {
   /** Initial distribution q (β = 0); the path is π_β ∝ q^{1−β} e^{−βu}. */
   prior: Distribution;
@@ -43,6 +44,7 @@ export interface SmcOptions {
   maxStages?: number;
 }
 
+/** What {@link smcSampler} and {@link annealedImportanceSampling} return. */
 export interface SmcResult {
   /** Final particles `[particles, dim]` (owned by the caller). */
   samples: tf.Tensor2D;
@@ -150,6 +152,7 @@ export function smcSampler(target: Energy, options: SmcOptions): SmcResult {
   return runSmc(target, options, true);
 }
 
+/** Options of {@link annealedImportanceSampling}: those of SMC with a fixed schedule. */
 export interface AnnealedImportanceSamplingOptions extends Omit<SmcOptions, 'schedule' | 'targetEss' | 'maxStages'> {
   /** β₀ = 0 < β₁ < … ≤ 1 (end below 1 for an intermediate distribution). */
   schedule: readonly number[];

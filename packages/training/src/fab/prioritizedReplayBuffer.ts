@@ -65,6 +65,7 @@ export class PrioritizedReplayBuffer {
     return this.filled;
   }
 
+  /** True once the buffer holds `minSampleLength` entries. */
   get canSample(): boolean {
     return this.filled >= this.minSampleLength;
   }
