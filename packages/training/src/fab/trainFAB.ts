@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, BoltzflowError, type Distribution, type Energy, type Rng } from '@boltzflow/core';
 import { countingEnergy } from '@boltzflow/energies';
 import { flowVariables } from '../flowParts.js';
+import { importanceSummary } from '../importanceSampling.js';
 import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainingObjective, type TrainResult } from '../trainer.js';
 import { aisRunner } from './aisRunner.js';
 import { PrioritizedReplayBuffer } from './prioritizedReplayBuffer.js';
@@ -114,7 +115,7 @@ class FabObjective implements TrainingObjective {
       x.dispose();
     }
     this.aisIterations++;
-    this.lastAisEssFraction = kishFraction(logWeights);
+    this.lastAisEssFraction = importanceSummary(logWeights).essFraction;
   }
 
   /** log w = +∞ means u → −∞ along the AIS path: an energy unbounded below, which no sampler can normalise. */
@@ -164,21 +165,6 @@ class FabObjective implements TrainingObjective {
   dispose(): void {}
 }
 
-function kishFraction(logWeights: Float32Array): number {
-  let max = -Infinity;
-  for (const v of logWeights) if (v > max) max = v;
-  if (!Number.isFinite(max)) return 0;
-  let s = 0;
-  let s2 = 0;
-  for (const v of logWeights) {
-    const w = Math.exp(v - max);
-    if (Number.isFinite(w)) {
-      s += w;
-      s2 += w * w;
-    }
-  }
-  return s2 > 0 ? (s * s) / s2 / logWeights.length : 0;
-}
 
 /**
  * Flow Annealed importance sampling Bootstrap (Midgley et al., ICLR 2023) with the prioritised replay buffer: trains
