@@ -165,7 +165,6 @@ class FabObjective implements TrainingObjective {
   dispose(): void {}
 }
 
-
 /**
  * Flow Annealed importance sampling Bootstrap (Midgley et al., ICLR 2023) with the prioritised replay buffer: trains
  * a flow from the energy alone. Each iteration runs AIS from the flow towards p²/q, adds the samples with their
