@@ -5,14 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { silentReporter } from '../src/progress.js';
 import { runExperiment } from '../src/run.js';
 import type { Results } from '../src/results.js';
+import { dropTimings } from './timings.js';
 
 /** Everything except timings. */
 function withoutTimings(r: Results): unknown {
-  return JSON.parse(
-    JSON.stringify(r, (k, v) =>
-      ['wallSeconds', 'essPerSecond', 'startedAt', 'seconds', 'totalWallSeconds', 'essPerTotalSecond', 'secondsPerEpoch'].includes(k) ? undefined : v,
-    ),
-  );
+  return JSON.parse(JSON.stringify(r, dropTimings));
 }
 
 describe('reproducibility', () => {

@@ -14,6 +14,7 @@ import { deadLetters, openQueue, parseRedisUrl, DEFAULT_QUEUE_NAME } from '../sr
 import { redisServerPath, startPrivateRedis, type PrivateRedis } from '../src/sweep/redisServer.js';
 import { expandSweep } from '../src/sweep/spec.js';
 import { runSweep, type SweepOutcome } from '../src/sweep/sweep.js';
+import { dropTimings } from './timings.js';
 
 const hasRedis = redisServerPath() !== undefined;
 if (!hasRedis) console.warn('sweepQueue.test.ts: redis-server not found (apt-get install -y redis-server); the queue tests are skipped');
@@ -31,7 +32,7 @@ const spec = (seeds: number[]) => ({ name: 'tiny', seeds, report: false, experim
 /** results.json without what legitimately differs between executions (timings). */
 async function stripped(dir: string): Promise<unknown> {
   const text = await readFile(path.join(dir, 'results.json'), 'utf8');
-  return JSON.parse(text, (k, v) => (k === 'wallSeconds' || k === 'essPerSecond' || k === 'startedAt' ? undefined : v));
+  return JSON.parse(text, dropTimings);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
