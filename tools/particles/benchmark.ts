@@ -5,12 +5,14 @@
  *   npx tsx tools/particles/benchmark.ts system=dw4 budget=600 hidden=64 layers=4 batch=128 pairing=random lr=2e-3
  *     odeSteps=10 nEval=500 nSample=500 egnn=1 realnvp=1 realnvpBudget=<budget> tag=<output suffix>
  *     steps=<FM steps, instead of budget/probe> finetune=none|ml|kl|ml+kl finetuneBudget=<s> finetuneLr=2e-4
- *     finetuneBatch=16 finetuneOdeSteps=4
+ *     finetuneBatch=16 finetuneOdeSteps=4 finetuneGradient=direct|adjoint
  * `finetune` continues the flow-matched EGNN by likelihood training (`train`, Hutchinson trace; the CNF log-det
  * gradient is second-order autodiff) and evaluates it again as a second EGNN row. Its backward pass keeps every RK4
  * stage's tape, so memory grows with batch × ODE steps (WASM has 4 GB): it integrates with `finetuneOdeSteps` RK4 steps
  * (same vector field; evaluation keeps `odeSteps`). Cost: ≈ 1.3 s per step at batch 16 and 4 RK4 steps for DW4 (hidden
  * 64) against ≈ 0.1 s per flow-matching step at batch 128, which is why flow matching does the bulk of the training.
+ * `finetuneGradient=adjoint` uses ContinuousFlow's adjoint backward instead: memory flat in `finetuneOdeSteps`, so larger
+ * batches and more RK4 steps fit.
  * Training steps are set from the budget: a 10-step probe measures the cost per step, then steps = budget / cost.
  * Metrics: test NLL on the (P−1)d-dim centre-of-mass-free subspace (exact trace, RK4), Kish ESS of
  * w = exp(−u − log q), total-variation distances of energy and interatomic-distance histograms vs the MCMC test set.
@@ -54,6 +56,7 @@ const cfg = {
   finetuneLr: num('finetuneLr', 2e-4),
   finetuneBatch: num('finetuneBatch', 16),
   finetuneOdeSteps: num('finetuneOdeSteps', 4),
+  finetuneGradient: (args.finetuneGradient ?? 'direct') as 'direct' | 'adjoint',
   steps: num('steps', 0),
 };
 const maxDist = system === 'dw4' ? 8 : 4;
@@ -259,7 +262,10 @@ async function main(): Promise<void> {
       });
       // The same field integrated with fewer RK4 steps and the Hutchinson trace (memory, see the header).
       const trainingFlow = (f: EGNNVectorField) =>
-        new TransformedDistribution(base, new ContinuousFlow(f, { solver: 'rk4', steps: cfg.finetuneOdeSteps, trace: 'hutchinson', rng: createRng(8) }));
+        new TransformedDistribution(
+          base,
+          new ContinuousFlow(f, { solver: 'rk4', steps: cfg.finetuneOdeSteps, trace: 'hutchinson', rng: createRng(8), gradient: cfg.finetuneGradient }),
+        );
       const ftPerStep = await probeSeconds(async (n) => {
         // A throwaway copy of the trained weights, so the probe's updates do not count.
         const copy = makeField(97);
@@ -292,6 +298,7 @@ async function main(): Promise<void> {
             batch: cfg.batch,
             finetuneBatch: cfg.finetuneBatch,
             finetuneOdeSteps: cfg.finetuneOdeSteps,
+            finetuneGradient: cfg.finetuneGradient,
           },
         ),
       );
