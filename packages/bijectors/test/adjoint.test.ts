@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
-import { ContinuousFlow, EGNNVectorField, MLPVectorField, type ContinuousFlowOptions, type VectorField } from '../src/index.js';
+import { bijectorFromConfig, ContinuousFlow, EGNNVectorField, MLPVectorField, type ContinuousFlowOptions, type VectorField } from '../src/index.js';
+import { runBijectorSuite } from './bijectorSuite.js';
 
 /** L = Σ w_y·y + Σ w_l·logDet: exercises both the state and the log-det adjoint. */
 function lossOf(flow: ContinuousFlow, x: tf.Tensor2D, wy: tf.Tensor2D, wl: tf.Tensor1D): tf.Scalar {
@@ -42,6 +43,13 @@ function pair(field: VectorField, opts: ContinuousFlowOptions): { direct: Contin
     adjoint: new ContinuousFlow(field, { ...opts, rng: createRng(11), gradient: 'adjoint' }),
   };
 }
+
+// Round trips, leaks, config round trip, and the Jacobian by tf.grad through the adjoint node against finite differences.
+runBijectorSuite(
+  "ContinuousFlow (MLP field, rk4, exact trace, gradient 'adjoint')",
+  () => new ContinuousFlow(new MLPVectorField({ dim: 3, hidden: [16], rng: createRng(7) }), { steps: 16, gradient: 'adjoint' }),
+  { dim: 3, largeBatch: 50, jacobianSamples: 2, fromConfig: bijectorFromConfig },
+);
 
 describe("ContinuousFlow gradient: 'adjoint'", () => {
   for (const trace of ['exact', 'hutchinson'] as const) {
