@@ -22,7 +22,7 @@ interface Workload {
   run: (minSeconds: number) => number;
 }
 
-function realNVP(dim: number, layers: number): Bijector {
+function realNVP(dim: number, layers: number, secondOrder = false): Bijector {
   const rng = createRng(1);
   return new Chain(
     Array.from(
@@ -34,6 +34,7 @@ function realNVP(dim: number, layers: number): Bijector {
           hidden: [64, 64],
           activation: 'tanh',
           outputScale: 0.1,
+          secondOrder,
           rng,
         }),
     ),
@@ -52,8 +53,8 @@ function timed(f: () => void, minSeconds: number): number {
   return (performance.now() - t0) / 1000 / reps;
 }
 
-function klStep(dim: number, layers: number, batch: number, minSeconds: number): number {
-  const bij = realNVP(dim, layers);
+function klStep(dim: number, layers: number, batch: number, minSeconds: number, secondOrder = false): number {
+  const bij = realNVP(dim, layers, secondOrder);
   const energy = dim === 2 ? new DoubleWell() : new ManyWell({ dim });
   const z = tf.tidy(() => tf.mul(createRng(2).normal([batch, dim]), 0.5) as tf.Tensor2D);
   const opt = tf.train.adam(1e-4);
@@ -133,8 +134,18 @@ function mcmcStep(kind: 'rwm' | 'mala', n: number, minSeconds: number): number {
 export const TORCH_WORKLOADS: Workload[] = [
   { key: 'kl256', label: 'reverse-KL Adam step, batch 256', run: (m) => klStep(2, 4, 256, m) },
   { key: 'kl1024', label: 'reverse-KL Adam step, batch 1024', run: (m) => klStep(2, 4, 1024, m) },
+  {
+    key: 'kl1024so',
+    label: 'the same with second-order-exact conditioners (the pre-#20 default; PyTorch side unchanged)',
+    run: (m) => klStep(2, 4, 1024, m, true),
+  },
   { key: 'kl4096', label: 'reverse-KL Adam step, batch 4096', run: (m) => klStep(2, 4, 4096, m) },
   { key: 'kl32', label: 'KL step, dim 32 ManyWell, 8 layers, batch 1024', run: (m) => klStep(32, 8, 1024, m) },
+  {
+    key: 'kl32so',
+    label: 'the same with second-order-exact conditioners (the pre-#20 default; PyTorch side unchanged)',
+    run: (m) => klStep(32, 8, 1024, m, true),
+  },
   { key: 'sample100k', label: 'sample + log q, 100k points', run: (m) => sampleLogQ(100_000, m) },
   { key: 'logq100k', label: 'log q of given points, 100k', run: (m) => logQGiven(100_000, m) },
   { key: 'rwm16384', label: 'RWM, 16384 chains (chain-steps/s)', chains: 16384, run: (m) => mcmcStep('rwm', 16384, m) },

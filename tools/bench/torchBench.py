@@ -166,8 +166,10 @@ def mala(n, min_s, tau=0.05):
 WORKLOADS = {
     "kl256": lambda m: kl_step(2, 4, 256, m),
     "kl1024": lambda m: kl_step(2, 4, 1024, m),
+    "kl1024so": lambda m: kl_step(2, 4, 1024, m),
     "kl4096": lambda m: kl_step(2, 4, 4096, m),
     "kl32": lambda m: kl_step(32, 8, 1024, m),
+    "kl32so": lambda m: kl_step(32, 8, 1024, m),
     "sample100k": lambda m: sample_logq(100_000, m),
     "logq100k": lambda m: logq_given(100_000, m),
     "rwm16384": lambda m: rwm(16384, m),
