@@ -19,8 +19,8 @@ export interface CouplingOptions {
   activation?: Activation;
   /**
    * Second-order-exact conditioner activations (default false): couplings are trained by maximum likelihood / KL,
-   * which needs first derivatives only, so the conditioner uses the faster first-order activations and fused
-   * matMul + bias ({@link MLPOptions.secondOrder}). Set true for a loss that differentiates ∂f/∂x again.
+   * which needs first derivatives only, so the conditioner uses the faster first-order activations
+   * ({@link MLPOptions.secondOrder}). Set true for a loss that differentiates ∂f/∂x again.
    */
   secondOrder?: boolean;
   /** Initial scale of the conditioner's last layer; 0 (default) makes the layer start as the identity. */

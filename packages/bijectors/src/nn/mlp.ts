@@ -36,7 +36,7 @@ export interface MLPOptions {
    * Whether gradients of gradients through the network must be exact (default true). true: tanh/silu/elu use the
    * second-order-exact versions of `./activations.js` (needed by CNF log-dets, residual-flow Jacobians and any loss
    * built from ∂f/∂x). false: tfjs's own activations, whose gradient reuses the saved output (1 − y² for tanh) instead
-   * of recomputing the activation, and fused matMul + bias layers — exact first derivatives, faster; for networks
+   * of recomputing the activation — exact first derivatives, fewer kernels; for networks
    * trained by maximum likelihood / KL only (coupling conditioners).
    */
   secondOrder?: boolean;
@@ -178,13 +178,7 @@ export class MLP {
 
   /** Forward pass `[n, inputDim]` → `[n, outputDim]`. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() =>
-      this.applyFromPreActivation(
-        this.secondOrder
-          ? (tf.add(tf.matMul(x, this.layerWeight(0)), this.biases[0]) as tf.Tensor2D)
-          : (tf.fused.matMul({ a: x, b: this.layerWeight(0), bias: this.biases[0] }) as tf.Tensor2D),
-      ),
-    );
+    return tf.tidy(() => this.applyFromPreActivation(tf.add(tf.matMul(x, this.layerWeight(0)), this.biases[0]) as tf.Tensor2D));
   }
 
   /** The weight layer l applies: raw, or masked and/or spectrally normalised. */
@@ -204,9 +198,7 @@ export class MLP {
       for (let l = 1; l < this.weights.length; l++) {
         const a = activate(h, this.options.activation, this.secondOrder);
         const flat = a.rank === 2 ? a : tf.reshape(a, [-1, a.shape[a.rank - 1]]);
-        const out = this.secondOrder
-          ? tf.add(tf.matMul(flat as tf.Tensor2D, this.layerWeight(l)), this.biases[l])
-          : tf.fused.matMul({ a: flat as tf.Tensor2D, b: this.layerWeight(l), bias: this.biases[l] });
+        const out = tf.add(tf.matMul(flat as tf.Tensor2D, this.layerWeight(l)), this.biases[l]);
         h = a.rank === 2 ? out : tf.reshape(out, [...a.shape.slice(0, -1), this.weights[l].shape[1]]);
       }
       return h as T;
