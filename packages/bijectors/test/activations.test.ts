@@ -81,3 +81,26 @@ describe('second-order-exact activations', () => {
     x.dispose();
   });
 });
+
+describe('first-order activations (secondOrder false)', () => {
+  const xs = [-2.1, -0.7, -0.05, 0.3, 1.4, 2.6];
+  for (const name of Object.keys(closed) as (keyof typeof closed)[]) {
+    it(`${name}: value equals the second-order version and the first derivative matches the closed form`, () => {
+      const x = tf.tensor1d(xs);
+      const first = tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((h: tf.Tensor) => tf.sum(activate(h, name, false)))(x)
+            .dataSync(),
+        ),
+      );
+      const v1 = tf.tidy(() => Array.from(activate(x, name, false).dataSync()));
+      const v2 = tf.tidy(() => Array.from(activate(x, name, true).dataSync()));
+      x.dispose();
+      xs.forEach((z, i) => {
+        expect(v1[i]).toBe(v2[i]);
+        expect(first[i]).toBeCloseTo(closed[name].d1(z), 5);
+      });
+    });
+  }
+});

@@ -127,3 +127,68 @@ describe('flow builders', () => {
     }
   });
 });
+
+describe('coupling conditioners: first-order activations (the default)', () => {
+  const make = (secondOrder?: boolean) =>
+    new AffineCoupling({ dim: 4, mask: [1, 0, 1, 0], hidden: [16, 16], activation: 'tanh', outputScale: 0.5, rng: createRng(21), secondOrder });
+  // Loss of a KL-style step: Σ (½‖y‖² − logDet).
+  const loss = (b: AffineCoupling, x: tf.Tensor2D) =>
+    tf.tidy(() => {
+      const { y, logDet } = b.forward(x);
+      return tf.sum(tf.sub(tf.mul(tf.sum(tf.square(y), 1), 0.5), logDet)) as tf.Scalar;
+    });
+
+  it('the default conditioner is first order; forward values and parameter gradients match the second-order one', () => {
+    const fast = make();
+    const exact = make(true);
+    expect(fast.conditioner.secondOrder).toBe(false);
+    expect(exact.conditioner.secondOrder).toBe(true);
+    const x = createRng(22).normal([32, 4]) as tf.Tensor2D;
+    const a = fast.forward(x);
+    const b = exact.forward(x);
+    const ya = a.y.arraySync() as number[][];
+    const yb = b.y.arraySync() as number[][];
+    ya.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(yb[i][j], 5)));
+    const ga = tf.variableGrads(() => loss(fast, x), fast.trainableVariables);
+    const gb = tf.variableGrads(() => loss(exact, x), exact.trainableVariables);
+    const na = Object.values(ga.grads).map((g) => Array.from(g.dataSync()));
+    const nb = Object.values(gb.grads).map((g) => Array.from(g.dataSync()));
+    expect(na.length).toBe(nb.length);
+    na.forEach((g, k) => g.forEach((v, i) => expect(v).toBeCloseTo(nb[k][i], 4)));
+    tf.dispose([x, a.y, a.logDet, b.y, b.logDet, ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
+    fast.dispose();
+    exact.dispose();
+  });
+
+  it('parameter gradients match central finite differences', () => {
+    const b = make();
+    const x = createRng(23).normal([16, 4]) as tf.Tensor2D;
+    const vars = b.trainableVariables;
+    const g = tf.variableGrads(() => loss(b, x), vars);
+    const eps = 1e-2;
+    for (const v of vars.slice(0, 2)) {
+      const grad = g.grads[v.name].dataSync();
+      const base = v.dataSync().slice();
+      for (const idx of [0, Math.floor(base.length / 2), base.length - 1]) {
+        const at = (d: number) => {
+          const p = base.slice();
+          p[idx] += d;
+          const t = tf.tensor(p, v.shape);
+          v.assign(t);
+          t.dispose();
+          const l = loss(b, x);
+          const r = l.dataSync()[0];
+          l.dispose();
+          return r;
+        };
+        const fd = (at(eps) - at(-eps)) / (2 * eps);
+        const t0 = tf.tensor(base, v.shape);
+        v.assign(t0);
+        t0.dispose();
+        expect(Math.abs(fd - grad[idx])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+      }
+    }
+    tf.dispose([x, g.value, ...Object.values(g.grads)]);
+    b.dispose();
+  });
+});

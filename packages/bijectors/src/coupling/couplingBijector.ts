@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertBatch, assertInteger, BoltzflowError, type Bijector, type Rng, type SerializedConfig, MAX_DIM } from '@boltzflow/core';
-import { MLP, type Activation } from '../nn/mlp.js';
+import { MLP, type Activation, type MLPOptions } from '../nn/mlp.js';
 import { columnSelector } from '../basic/columnSelector.js';
 
 /** Options shared by every coupling layer. */
@@ -17,6 +17,12 @@ export interface CouplingOptions {
   hidden?: number[];
   /** Conditioner activation (default 'relu'). */
   activation?: Activation;
+  /**
+   * Second-order-exact conditioner activations (default false): couplings are trained by maximum likelihood / KL,
+   * which needs first derivatives only, so the conditioner uses the faster first-order activations
+   * ({@link MLPOptions.secondOrder}). Set true for a loss that differentiates ∂f/∂x again.
+   */
+  secondOrder?: boolean;
   /** Initial scale of the conditioner's last layer; 0 (default) makes the layer start as the identity. */
   outputScale?: number;
   /** Weight-initialisation stream (default: seed 0). */
@@ -124,6 +130,7 @@ export abstract class CouplingBijector implements Bijector {
       activation: this.activation,
       rng: options.rng,
       outputScale: this.outputScale,
+      secondOrder: options.secondOrder ?? false,
       name,
     });
     const order = [...a, ...b];

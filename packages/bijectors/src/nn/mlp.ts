@@ -32,6 +32,14 @@ export interface MLPOptions {
   spectralNorm?: { coefficient: number; iterations?: number };
   /** Name prefix for variables. */
   name?: string;
+  /**
+   * Whether gradients of gradients through the network must be exact (default true). true: tanh/silu/elu use the
+   * second-order-exact versions of `./activations.js` (needed by CNF log-dets, residual-flow Jacobians and any loss
+   * built from ∂f/∂x). false: tfjs's own activations, whose gradient reuses the saved output (1 − y² for tanh) instead
+   * of recomputing the activation — exact first derivatives, fewer kernels; for networks
+   * trained by maximum likelihood / KL only (coupling conditioners).
+   */
+  secondOrder?: boolean;
 }
 
 let mlpCounter = 0;
@@ -54,10 +62,13 @@ export class MLP {
   /** Power-iteration vectors (u per layer, length = fan-out), saved with checkpoints. */
   readonly spectralU: tf.Variable<tf.Rank.R2>[] = [];
   private readonly maskTensors: tf.Tensor2D[] = [];
+  /** See {@link MLPOptions.secondOrder}. */
+  readonly secondOrder: boolean;
 
   constructor(options: MLPOptions) {
     const activation = options.activation ?? 'relu';
     this.options = { ...options, activation };
+    this.secondOrder = options.secondOrder ?? true;
     const { inputDim, outputDim, hidden } = options;
     assertInteger(inputDim, 'inputDim', 1, MAX_DIM);
     assertInteger(outputDim, 'outputDim', 1, MAX_DIM);
@@ -185,7 +196,7 @@ export class MLP {
     return tf.tidy(() => {
       let h: tf.Tensor = pre;
       for (let l = 1; l < this.weights.length; l++) {
-        const a = activate(h, this.options.activation);
+        const a = activate(h, this.options.activation, this.secondOrder);
         const flat = a.rank === 2 ? a : tf.reshape(a, [-1, a.shape[a.rank - 1]]);
         const out = tf.add(tf.matMul(flat as tf.Tensor2D, this.layerWeight(l)), this.biases[l]);
         h = a.rank === 2 ? out : tf.reshape(out, [...a.shape.slice(0, -1), this.weights[l].shape[1]]);
@@ -216,12 +227,19 @@ export class MLP {
 /**
  * Elementwise activation by name. tanh, silu and elu use the second-order-exact versions of `./activations.js`, so a
  * loss built from ∂f/∂x (CNF log-dets, residual-flow Jacobians) has exact gradients with respect to the weights.
+ * With `secondOrder` false they are tfjs's own ops (first derivatives exact, the gradient reuses the saved output).
  */
-export function activate<T extends tf.Tensor>(h: T, a: Activation): T {
-  return activateAny(h, a) as T;
+export function activate<T extends tf.Tensor>(h: T, a: Activation, secondOrder = true): T {
+  return activateAny(h, a, secondOrder) as T;
 }
 
-function activateAny(h: tf.Tensor, a: Activation): tf.Tensor {
+function activateAny(h: tf.Tensor, a: Activation, secondOrder: boolean): tf.Tensor {
+  if (!secondOrder) {
+    // tfjs's own gradients: from the saved output (tanh: 1 − y², sigmoid: y(1 − y), elu: y + 1 for y < 0).
+    if (a === 'tanh') return tf.tanh(h);
+    if (a === 'silu') return tf.mul(h, tf.sigmoid(h));
+    if (a === 'elu') return tf.elu(h);
+  }
   switch (a) {
     case 'relu':
       return tf.relu(h);
