@@ -27,7 +27,10 @@ describe('alanine-dipeptide reference ensemble', () => {
     const total = histogram.flat().reduce((a, b) => a + b, 0);
     expect(total).toBe(ref.records);
     // φ > 0 ⇔ row index ≥ bins/2 (edges at −π + 2πk/bins, so 0 is an edge).
-    const positive = histogram.slice(bins / 2).flat().reduce((a, b) => a + b, 0);
+    const positive = histogram
+      .slice(bins / 2)
+      .flat()
+      .reduce((a, b) => a + b, 0);
     expect(positive / total).toBeCloseTo(ref.phiPositiveFraction, 6);
     const p = ref.phiPositiveFraction;
     expect(p).toBeGreaterThan(0);

@@ -44,6 +44,22 @@ export function loadAlanineReference(): AlanineReference {
   return JSON.parse(text) as AlanineReference;
 }
 
+/** F(φ) = −ln p(φ) of the reference (kT, minimum 0) at the histogram's bin centres; empty bins left out. */
+export function referencePhiProfile(ref: AlanineReference): { x: number[]; f: number[] } {
+  const counts = ref.histogram.map((row) => row.reduce((a, b) => a + b, 0));
+  const width = (2 * Math.PI) / ref.bins;
+  const x: number[] = [];
+  const f: number[] = [];
+  counts.forEach((c, i) => {
+    if (c > 0) {
+      x.push(Number((-Math.PI + (i + 0.5) * width).toFixed(6)));
+      f.push(-Math.log(c / ref.records / width));
+    }
+  });
+  const min = Math.min(...f);
+  return { x, f: f.map((v) => Number((v - min).toFixed(6))) };
+}
+
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 export const AlanineParams = z
@@ -64,7 +80,7 @@ export const AlanineParams = z
       .object({ leapfrogSteps: int(1, 1000, 10), targetAcceptance: z.number().gt(0).lt(1).default(0.65) })
       .strict()
       .prefault({}),
-    replicaExchange: replicaExchangeRecipe.schema.prefault({ temperatures: [1, 1.6, 2.6, 4.2], stepSize: 0.0015 }),
+    replicaExchange: replicaExchangeRecipe.schema.prefault({ temperatures: [1, 1.6, 2.6, 4.2], stepSize: 0.0006 }),
     /** Chains start at the minimised structure plus N(0, startNoise²) nm per coordinate. */
     startNoise: z.number().min(0).default(0.002),
     plot: z
@@ -110,7 +126,8 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     };
     const streams = samplerStreams(ctx.rng, STREAMS);
     const perRecipe: Record<string, unknown> = { mala: params.mala, hmc: params.hmc, 'replica-exchange': params.replicaExchange };
-    const artifacts: Artifacts = { profiles: { coordinate: 'φ', samplers: [] } };
+    const profile = referencePhiProfile(ref);
+    const artifacts: Artifacts = { sampleAxes: ['φ (rad)', 'ψ (rad)'], profiles: { coordinate: 'φ', exact: profile, samplers: [] } };
     try {
       const outcomes = await compareSamplers(
         energy,
