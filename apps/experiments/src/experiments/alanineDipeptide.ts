@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { BoltzflowError } from '@boltzflow/core';
 import { alanineDipeptide as alanineDipeptideEnergy } from '@boltzflow/energies';
 import { collectArtifacts, compareSamplers, linspace, recipeNames, replicaExchangeRecipe, samplerStreams, type Draws } from '@boltzflow/samplers';
-import type { Artifacts } from '../results.js';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Artifacts, Results } from '../results.js';
+import { standardFigures, type Figure } from '../report/figures.js';
 import { defineExperiment } from './types.js';
 
 /** The bundled reference ensemble (apps/experiments/data/alanine-dipeptide-reference.json.gz, tools/molecules/alanine_reference.py). */
@@ -60,6 +62,70 @@ export function referencePhiProfile(ref: AlanineReference): { x: number[]; f: nu
   return { x, f: f.map((v) => Number((v - min).toFixed(6))) };
 }
 
+/** The reference's F(φ, ψ) = −ln p (kT, minimum 0) per 2D bin, empty bins left out; `width` the bin width in rad. */
+export function ramachandranGrid(ref: AlanineReference): { width: number; cells: [number, number, number][] } {
+  const width = (2 * Math.PI) / ref.bins;
+  const cells: [number, number, number][] = [];
+  let max = 0;
+  for (const row of ref.histogram) for (const c of row) max = Math.max(max, c);
+  ref.histogram.forEach((row, i) =>
+    row.forEach((c, j) => {
+      if (c > 0) cells.push([Number((-Math.PI + i * width).toFixed(4)), Number((-Math.PI + j * width).toFixed(4)), Number((-Math.log(c / max)).toFixed(3))]);
+    }),
+  );
+  return { width, cells };
+}
+
+/**
+ * Ramachandran figure: the reference F(φ, ψ) as a heatmap, and each sampler's (φ, ψ) draws over it (evenly spaced draws of
+ * every chain, as the samples figure).
+ */
+export function ramachandranFigure(results: Results): Figure | undefined {
+  const grid = results.artifacts.extra?.ramachandran as ReturnType<typeof ramachandranGrid> | undefined;
+  if (!grid) return undefined;
+  const cells = grid.cells.map(([phi, psi, f]) => ({ phi, psi, phi2: phi + grid.width, psi2: psi + grid.width, f }));
+  const axis = (field: string, title: string) => ({ field, type: 'quantitative' as const, scale: { domain: [-Math.PI, Math.PI], nice: false }, title });
+  const heat = {
+    data: { values: cells },
+    mark: { type: 'rect' as const },
+    encoding: {
+      x: axis('phi', 'φ (rad)'),
+      x2: { field: 'phi2' },
+      y: axis('psi', 'ψ (rad)'),
+      y2: { field: 'psi2' },
+      color: { field: 'f', type: 'quantitative' as const, title: 'F (kT)', scale: { scheme: 'viridis', domain: [0, 10], clamp: true } },
+    },
+  };
+  const panels: unknown[] = [{ title: 'reference (replica-exchange MD)', width: 200, height: 200, layer: [heat] }];
+  for (const s of results.artifacts.samples ?? []) {
+    panels.push({
+      title: s.sampler,
+      width: 200,
+      height: 200,
+      layer: [
+        { ...heat, mark: { type: 'rect' as const, opacity: 0.35 } },
+        {
+          data: { values: s.points.map(([phi, psi]) => ({ phi, psi })) },
+          mark: { type: 'point' as const, filled: true, size: 8, color: '#d62728' },
+          encoding: { x: axis('phi', 'φ (rad)'), y: axis('psi', 'ψ (rad)') },
+        },
+      ],
+    });
+  }
+  return {
+    id: 'ramachandran',
+    title: 'Ramachandran plane (φ, ψ)',
+    caption:
+      'Reference free energy F(φ, ψ) = −ln p in kT (10° bins, minimum 0, empty bins blank) from the bundled replica-exchange MD ensemble, and each sampler’s (φ, ψ) draws over it (red). φ > 0 is the C7ax/αL basin whose free energy ΔF the table compares.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      resolve: { scale: { color: 'shared' } },
+      concat: panels,
+      columns: 4,
+    } as unknown as TopLevelSpec,
+  };
+}
+
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 export const AlanineParams = z
@@ -105,6 +171,10 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
   params: AlanineParams as z.ZodType<AlanineParamsT>,
   quickParams: { budget: 20_000, chains: 16, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
   tinyParams: { budget: 400, chains: 4, hmc: { leapfrogSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  figures: (results) => {
+    const own = ramachandranFigure(results);
+    return [...(own ? [own] : []), ...standardFigures(results)];
+  },
   async run(params, ctx) {
     const ref = loadAlanineReference();
     const energy = alanineDipeptideEnergy({ temperature: params.temperature });
@@ -127,7 +197,11 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const streams = samplerStreams(ctx.rng, STREAMS);
     const perRecipe: Record<string, unknown> = { mala: params.mala, hmc: params.hmc, 'replica-exchange': params.replicaExchange };
     const profile = referencePhiProfile(ref);
-    const artifacts: Artifacts = { sampleAxes: ['φ (rad)', 'ψ (rad)'], profiles: { coordinate: 'φ', exact: profile, samplers: [] } };
+    const artifacts: Artifacts = {
+      sampleAxes: ['φ (rad)', 'ψ (rad)'],
+      profiles: { coordinate: 'φ', exact: profile, samplers: [] },
+      extra: { ramachandran: ramachandranGrid(ref) },
+    };
     try {
       const outcomes = await compareSamplers(
         energy,
