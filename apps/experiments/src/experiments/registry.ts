@@ -7,9 +7,10 @@ import { manyWell32 } from './manyWell32.js';
 import { twoMoonsExperiment } from './twoMoons.js';
 import { dw4 } from './dw4.js';
 import { lj13 } from './lj13.js';
+import { alanineDipeptideExperiment } from './alanineDipeptide.js';
 
 /** The built-in experiments; add a new one by writing its file and listing it here. */
-export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, muellerBrown, gmm40, manyWell32, twoMoonsExperiment, dw4, lj13];
+export const EXPERIMENTS: readonly Experiment<any>[] = [doubleWell, muellerBrown, gmm40, manyWell32, twoMoonsExperiment, dw4, lj13, alanineDipeptideExperiment];
 
 export function findExperiment(name: string): Experiment<any> | undefined {
   return EXPERIMENTS.find((e) => e.name === name);

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { BoltzflowError } from '@boltzflow/core';
+import { alanineDipeptide as alanineDipeptideEnergy } from '@boltzflow/energies';
+import { collectArtifacts, compareSamplers, linspace, recipeNames, replicaExchangeRecipe, samplerStreams, type Draws } from '@boltzflow/samplers';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Artifacts, Results } from '../results.js';
+import { standardFigures, type Figure } from '../report/figures.js';
+import { defineExperiment } from './types.js';
+
+/** The bundled reference ensemble (apps/experiments/data/alanine-dipeptide-reference.json.gz, tools/molecules/alanine_reference.py). */
+export interface AlanineReference {
+  temperature: number;
+  method: string;
+  settings: Record<string, unknown>;
+  cost: { wallSeconds: number; mdStepsAllReplicas: number; forceEvaluations: number; simulatedNsPerReplica: number };
+  records: number;
+  bins: number;
+  /** `[bins][bins]` counts over (φ, ψ) ∈ [−π, π)², φ the row index. */
+  histogram: number[][];
+  phiPositiveFraction: number;
+  phiPositiveFractionStderr: number;
+  /** F(φ > 0) − F(φ < 0) in kT. */
+  deltaF: number;
+  deltaFStderr: number;
+  convergence: { splitRhatBasinIndicator4Chunks: number; transitionsAt300K: number; transitionsPerWalker: number[]; swapAcceptance: number[] };
+  /** Thinned (φ, ψ) pairs of the 300 K replica in milliradians. */
+  sampleMilliradians: [number, number][];
+}
+
+/** Reads the bundled alanine-dipeptide reference (gzip JSON). */
+export function loadAlanineReference(): AlanineReference {
+  const url = new URL('../../data/alanine-dipeptide-reference.json.gz', import.meta.url);
+  let text: string;
+  try {
+    text = gunzipSync(readFileSync(url)).toString('utf8');
+  } catch (e) {
+    throw new BoltzflowError('INVALID_CONFIG', `Cannot read the alanine-dipeptide reference: ${(e as Error).message}`, {
+      argument: 'reference',
+      expected: 'apps/experiments/data/alanine-dipeptide-reference.json.gz (tools/molecules/alanine_reference.py)',
+      received: url.pathname,
+    });
+  }
+  return JSON.parse(text) as AlanineReference;
+}
+
+/** F(φ) = −ln p(φ) of the reference (kT, minimum 0) at the histogram's bin centres; empty bins left out. */
+export function referencePhiProfile(ref: AlanineReference): { x: number[]; f: number[] } {
+  const counts = ref.histogram.map((row) => row.reduce((a, b) => a + b, 0));
+  const width = (2 * Math.PI) / ref.bins;
+  const x: number[] = [];
+  const f: number[] = [];
+  counts.forEach((c, i) => {
+    if (c > 0) {
+      x.push(Number((-Math.PI + (i + 0.5) * width).toFixed(6)));
+      f.push(-Math.log(c / ref.records / width));
+    }
+  });
+  const min = Math.min(...f);
+  return { x, f: f.map((v) => Number((v - min).toFixed(6))) };
+}
+
+/** The reference's F(φ, ψ) = −ln p (kT, minimum 0) per 2D bin, empty bins left out; `width` the bin width in rad. */
+export function ramachandranGrid(ref: AlanineReference): { width: number; cells: [number, number, number][] } {
+  const width = (2 * Math.PI) / ref.bins;
+  const cells: [number, number, number][] = [];
+  let max = 0;
+  for (const row of ref.histogram) for (const c of row) max = Math.max(max, c);
+  ref.histogram.forEach((row, i) =>
+    row.forEach((c, j) => {
+      if (c > 0) cells.push([Number((-Math.PI + i * width).toFixed(4)), Number((-Math.PI + j * width).toFixed(4)), Number((-Math.log(c / max)).toFixed(3))]);
+    }),
+  );
+  return { width, cells };
+}
+
+/**
+ * Ramachandran figure: the reference F(φ, ψ) as a heatmap, and each sampler's (φ, ψ) draws over it (evenly spaced draws of
+ * every chain, as the samples figure).
+ */
+export function ramachandranFigure(results: Results): Figure | undefined {
+  const grid = results.artifacts.extra?.ramachandran as ReturnType<typeof ramachandranGrid> | undefined;
+  if (!grid) return undefined;
+  const cells = grid.cells.map(([phi, psi, f]) => ({ phi, psi, phi2: phi + grid.width, psi2: psi + grid.width, f }));
+  const axis = (field: string, title: string) => ({ field, type: 'quantitative' as const, scale: { domain: [-Math.PI, Math.PI], nice: false }, title });
+  const heat = {
+    data: { values: cells },
+    mark: { type: 'rect' as const },
+    encoding: {
+      x: axis('phi', 'φ (rad)'),
+      x2: { field: 'phi2' },
+      y: axis('psi', 'ψ (rad)'),
+      y2: { field: 'psi2' },
+      color: { field: 'f', type: 'quantitative' as const, title: 'F (kT)', scale: { scheme: 'viridis', domain: [0, 10], clamp: true } },
+    },
+  };
+  const panels: unknown[] = [{ title: 'reference (replica-exchange MD)', width: 200, height: 200, layer: [heat] }];
+  for (const s of results.artifacts.samples ?? []) {
+    panels.push({
+      title: s.sampler,
+      width: 200,
+      height: 200,
+      layer: [
+        { ...heat, mark: { type: 'rect' as const, opacity: 0.35 } },
+        {
+          data: { values: s.points.map(([phi, psi]) => ({ phi, psi })) },
+          mark: { type: 'point' as const, filled: true, size: 8, color: '#d62728' },
+          encoding: { x: axis('phi', 'φ (rad)'), y: axis('psi', 'ψ (rad)') },
+        },
+      ],
+    });
+  }
+  return {
+    id: 'ramachandran',
+    title: 'Ramachandran plane (φ, ψ)',
+    caption:
+      'Reference free energy F(φ, ψ) = −ln p in kT (10° bins, minimum 0, empty bins blank) from the bundled replica-exchange MD ensemble, and each sampler’s (φ, ψ) draws over it (red). φ > 0 is the C7ax/αL basin whose free energy ΔF the table compares.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      resolve: { scale: { color: 'shared' } },
+      concat: panels,
+      columns: 4,
+    } as unknown as TopLevelSpec,
+  };
+}
+
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+
+export const AlanineParams = z
+  .object({
+    /** Energy evaluations per sampler (gradients count as evaluations), all chains together. */
+    budget: int(100, 100_000_000, 200_000),
+    chains: int(1, 1024, 32),
+    temperature: z.number().positive().default(300),
+    samplers: z
+      .array(z.enum(recipeNames() as [string, ...string[]]))
+      .min(1)
+      .default(['mala', 'hmc', 'replica-exchange']),
+    mala: z
+      .object({ targetAcceptance: z.number().gt(0).lt(1).default(0.57), initialStepSize: z.number().positive().default(0.002) })
+      .strict()
+      .prefault({}),
+    hmc: z
+      .object({ leapfrogSteps: int(1, 1000, 10), targetAcceptance: z.number().gt(0).lt(1).default(0.65) })
+      .strict()
+      .prefault({}),
+    replicaExchange: replicaExchangeRecipe.schema.prefault({ temperatures: [1, 1.6, 2.6, 4.2], stepSize: 0.0006 }),
+    /** Chains start at the minimised structure plus N(0, startNoise²) nm per coordinate. */
+    startNoise: z.number().min(0).default(0.002),
+    plot: z
+      .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type AlanineParamsT = z.infer<typeof AlanineParams>;
+
+const STREAMS = ['mala', 'hmc', 'replica-exchange', 'flow'];
+
+/**
+ * Alanine dipeptide (ACE-ALA-NME, Amber ff99SB-ILDN, vacuum, 300 K): MCMC samplers on the 66 Cartesian coordinates at an
+ * equal energy-evaluation budget; the metrics read φ (ΔF = F(φ > 0) − F(φ < 0), transitions in φ), the sample plot shows
+ * (φ, ψ) — the Ramachandran plane — against the bundled replica-exchange MD reference.
+ */
+export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
+  name: 'alanine-dipeptide',
+  description:
+    'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
+  params: AlanineParams as z.ZodType<AlanineParamsT>,
+  quickParams: { budget: 20_000, chains: 16, plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 } },
+  tinyParams: { budget: 400, chains: 4, hmc: { leapfrogSteps: 2 }, plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 } },
+  figures: (results) => {
+    const own = ramachandranFigure(results);
+    return [...(own ? [own] : []), ...standardFigures(results)];
+  },
+  async run(params, ctx) {
+    const ref = loadAlanineReference();
+    const energy = alanineDipeptideEnergy({ temperature: params.temperature });
+    const refDeltaF = params.temperature === ref.temperature ? ref.deltaF : undefined;
+    ctx.progress.log(
+      `reference ΔF = ${ref.deltaF.toFixed(3)} ± ${ref.deltaFStderr.toFixed(3)} kT (${ref.method}, ${ref.records} records, ${ref.cost.simulatedNsPerReplica} ns per replica)`,
+    );
+    const start = tf.tensor2d(energy.positions, [1, energy.dim]);
+    // Draws [kept, chains, 66] → [kept, chains, 2] = (φ, ψ) in rad: the Ramachandran plane the metrics and plots read.
+    const project = (d: Draws): Draws => {
+      const [k, c, dim] = d.shape;
+      const data = tf.tidy(() => {
+        const x = tf.tensor2d(d.data, [k * c, dim]);
+        return tf.stack([energy.phi(x), energy.psi(x)], 1);
+      });
+      const out = data.dataSync() as Float32Array;
+      data.dispose();
+      return { data: Float32Array.from(out), shape: [k, c, 2] };
+    };
+    const streams = samplerStreams(ctx.rng, STREAMS);
+    const perRecipe: Record<string, unknown> = { mala: params.mala, hmc: params.hmc, 'replica-exchange': params.replicaExchange };
+    const profile = referencePhiProfile(ref);
+    const artifacts: Artifacts = {
+      sampleAxes: ['φ (rad)', 'ψ (rad)'],
+      profiles: { coordinate: 'φ', exact: profile, samplers: [] },
+      extra: { ramachandran: ramachandranGrid(ref) },
+    };
+    try {
+      const outcomes = await compareSamplers(
+        energy,
+        [...new Set(params.samplers)].map((name) => ({ name, params: perRecipe[name] })),
+        {
+          budget: { evaluations: params.budget, chains: params.chains, warmup: Math.max(20, Math.round(params.budget / params.chains / 10)) },
+          streams,
+          target: {
+            spec: {
+              index: 0,
+              name: 'φ',
+              threshold: 0,
+              deadZone: 0.5,
+              profileEdges: linspace(-Math.PI, Math.PI, 37),
+              ...(refDeltaF !== undefined ? { referenceDeltaF: refDeltaF } : {}),
+            },
+            plot: params.plot,
+            project,
+            start: (n, rng) => tf.tidy(() => tf.add(start, tf.mul(rng.normal([n, energy.dim]), params.startNoise)) as tf.Tensor2D),
+          },
+          progress: ctx.progress,
+        },
+      );
+      for (const o of outcomes) {
+        collectArtifacts(artifacts, o);
+        const d = o.result.deltaF;
+        ctx.progress.log(
+          `  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}, transitions ${o.result.transitions ?? 'n/a'}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`,
+        );
+      }
+      return {
+        reference: {
+          ...(refDeltaF !== undefined ? { deltaF: refDeltaF } : {}),
+          method: `${ref.method}, ${ref.settings.temperatures ? `T = ${(ref.settings.temperatures as number[]).join(', ')} K, ` : ''}${ref.cost.simulatedNsPerReplica} ns per replica, ±${ref.deltaFStderr.toFixed(2)} kT (block stderr)`,
+          definition: 'ΔF = F(φ>0) − F(φ<0) = −ln(P(φ>0)/P(φ<0)) in kT at 300 K (C7ax/αL vs C7eq/β/αR basins)',
+        },
+        samplers: outcomes.map((o) => o.result),
+        skipped: [],
+        artifacts,
+      };
+    } finally {
+      start.dispose();
+      energy.dispose();
+    }
+  },
+});
