@@ -4,6 +4,7 @@ import type { Energy } from '@boltzflow/core';
 import {
   collectArtifacts,
   compareSamplers,
+  getRecipe,
   recipeNames,
   replicaExchangeRecipe,
   round,
@@ -21,8 +22,17 @@ const positiveInt = (min: number, max: number, def: number) => z.number().int().
 /** The 2D comparisons' default rows (before the energy-only recipes existed, every recipe was a default). */
 export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'] as const;
 
-/** The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section). */
-export function comparisonFields() {
+/**
+ * The energy-only flow-assisted rows (issue #15): each trains its own flow from the energy alone, and every evaluation of
+ * that training is counted as the row's setup, so their total cost is comparable with plain MCMC's.
+ */
+export const ENERGY_ONLY_SAMPLERS = ['flowmc', 'bg-loop', 'fab-is', 'fab-imh'] as const;
+
+/**
+ * The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section).
+ * `defaultSamplers` are the rows run when the config names none (double-well and gmm-40 add {@link ENERGY_ONLY_SAMPLERS}).
+ */
+export function comparisonFields(defaultSamplers: readonly string[] = DEFAULT_2D_SAMPLERS) {
   return {
     /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
     budget: positiveInt(1_000, 100_000_000, 192_000),
@@ -34,7 +44,7 @@ export function comparisonFields() {
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
       .min(1)
-      .default([...DEFAULT_2D_SAMPLERS]),
+      .default([...defaultSamplers]),
     rwm: z
       .object({
         targetAcceptance: z.number().gt(0).lt(1).default(0.3),
@@ -77,6 +87,10 @@ export function comparisonFields() {
       .prefault({}),
     /** The SNF recipe's parameters (blocks, Metropolis steps and size, optional path-KL fine-tuning). */
     snf: snfRecipe.schema.prefault({}),
+    /** The fab-is and fab-imh recipes' FAB training (AIS, replay, flow size); fab-imh adds its own local-move settings. */
+    fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The flowmc and bg-loop recipes' adaptive loop (local kernel, loops, flow size). */
+    globalLocal: getRecipe('flowmc').schema.prefault({}),
     plot: z
       .object({ samplesPerSampler: positiveInt(10, 20_000, 1000), tracePoints: positiveInt(10, 20_000, 1500), acfLags: positiveInt(5, 5_000, 200) })
       .strict()
@@ -115,6 +129,10 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
     'latent-metropolis': { targetAcceptance: p.rwm.targetAcceptance, initialStepSize: 0.5 },
     'flow-imh': { flowProbability: p.flowMcmc.flowProbability, localStepSize: p.flowMcmc.localStepSize, burnIn: true },
     snf: p.snf,
+    flowmc: p.globalLocal,
+    'bg-loop': p.globalLocal,
+    'fab-is': (({ flowProbability: _p, localStepSize: _s, ...fab }) => fab)(p.fab as Record<string, unknown>),
+    'fab-imh': p.fab,
   };
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
-import { comparisonFields, runComparison2D } from './comparison2d.js';
+import { comparisonFields, DEFAULT_2D_SAMPLERS, ENERGY_ONLY_SAMPLERS, runComparison2D } from './comparison2d.js';
 
 export const DoubleWellParams = z
   .object({
@@ -20,7 +20,7 @@ export const DoubleWellParams = z
       })
       .strict()
       .prefault({}),
-    ...comparisonFields(),
+    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS]),
   })
   .strict();
 
@@ -68,6 +68,8 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     chains: 16,
     training: { steps: 80, batchSize: 128 },
     flow: { dataSamples: 2048 },
+    fab: { trainSteps: 200, batchSize: 128 },
+    globalLocal: { trainingLoops: 4, trainStepsPerLoop: 50 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -77,6 +79,8 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     flow: { layers: 2, hidden: 4, dataSamples: 64 },
     training: { steps: 3, batchSize: 16 },
     snf: { metropolisSteps: 2 },
+    fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx) {

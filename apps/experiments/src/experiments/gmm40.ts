@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GaussianMixtureEnergy } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
-import { comparisonFields, runComparison2D } from './comparison2d.js';
+import { comparisonFields, DEFAULT_2D_SAMPLERS, ENERGY_ONLY_SAMPLERS, runComparison2D } from './comparison2d.js';
 
 export const Gmm40Params = z
   .object({
@@ -20,7 +20,7 @@ export const Gmm40Params = z
       })
       .strict()
       .prefault({}),
-    ...comparisonFields(),
+    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS]),
   })
   .strict();
 
@@ -50,6 +50,8 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     chains: 16,
     training: { steps: 80, batchSize: 128 },
     flow: { dataSamples: 2048 },
+    fab: { trainSteps: 200, batchSize: 128 },
+    globalLocal: { trainingLoops: 4, trainStepsPerLoop: 50 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -59,6 +61,8 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     flow: { layers: 2, hidden: 4, dataSamples: 64 },
     training: { steps: 3, batchSize: 16 },
     snf: { metropolisSteps: 2 },
+    fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx) {
