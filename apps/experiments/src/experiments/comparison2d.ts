@@ -7,6 +7,7 @@ import {
   getRecipe,
   recipeNames,
   replicaExchangeRecipe,
+  reverseKLWarnings,
   round,
   samplerStreams,
   snfRecipe,
@@ -106,6 +107,8 @@ export interface ComparisonSetup {
   reference: ExperimentOutput['reference'];
   exactProfile?: { x: number[]; f: number[] };
   exactModeFractions?: Record<string, number>;
+  /** The target's number of basins where known (double well 2, gmm-40 its modes): feeds the reverse-KL warning. */
+  basins?: number;
   /** Range of the contour plot of u over (x₁, x₂); omit for dim > 2 (no contours). */
   gridX?: [number, number];
   gridY?: [number, number];
@@ -179,7 +182,21 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
           spec.threshold,
           spec.name,
         );
-        training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) } };
+        const warnings = reverseKLWarnings({
+          klWeight: t.klWeight,
+          mlWeight: t.mlWeight,
+          ...(cfg.basins !== undefined ? { basins: cfg.basins } : {}),
+          essFraction: bg.training.essFraction,
+          ...(spec.referenceDeltaF !== undefined
+            ? { flowModeFraction: Object.values(bg.training.modeFractions ?? {})[0], referenceModeFraction: 1 / (1 + Math.exp(spec.referenceDeltaF)) }
+            : {}),
+        });
+        training = {
+          ...bg.training,
+          modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) },
+          ...(warnings.length > 0 ? { warnings } : {}),
+        };
+        for (const w of warnings) ctx.progress.log(`  warning: ${w}`);
         artifacts.training = bg.curve;
         ctx.progress.log(
           `  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`,
