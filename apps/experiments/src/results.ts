@@ -135,6 +135,8 @@ export const ResultsSchema = z
         finalLoss: z.number().nullable(),
         essFraction: z.number().min(0).max(1).nullable(),
         modeFractions: z.record(z.string(), z.number()).optional(),
+        /** Mode-collapse warnings (reverse-KL-only training on a multi-basin target; high ESS with a mode missing). */
+        warnings: z.array(z.string()).optional(),
       })
       .strict()
       .optional(),

@@ -64,7 +64,7 @@ describe('config validation', () => {
     [{ experiment: 'double-well', params: { budget: -5 } }, 'params.budget', /≥ 1000/],
     [{ experiment: 'double-well', params: { budget: 2.5e3 + 0.5 } }, 'params.budget', /integer|int/],
     [{ experiment: 'double-well', params: { training: { learningRate: 0 } } }, 'params.training.learningRate', /> 0/],
-    [{ experiment: 'double-well', params: { samplers: ['rwm', 'hmc'] } }, 'params.samplers[1]', /one of "rwm", "rwm-scan", "mala"/],
+    [{ experiment: 'double-well', params: { samplers: ['rwm', 'no-such-sampler'] } }, 'params.samplers[1]', /one of "rwm", "rwm-scan", "mala"/],
     [{ experiment: 'double-well', params: { trainnig: {} } }, 'params.trainnig', /unknown key/],
     [{ experiment: 'double-well', seed: -1 }, 'seed', /≥ 0/],
     [{ experiment: 'double-well', backend: 'gpu' }, 'backend', /one of "wasm", "cpu"/],

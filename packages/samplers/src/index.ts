@@ -14,7 +14,16 @@ export type {
 } from './types.js';
 export { silentProgress, SAMPLER_FLAGS } from './types.js';
 export { comparisonVerdicts, ineligibility, verdictLine, type Verdict } from './verdict.js';
-export { BASELINE_SAMPLERS, checkModeCoverage, flowModeFraction, modeFraction, type ModeFraction } from './modes.js';
+export {
+  BASELINE_SAMPLERS,
+  checkModeCoverage,
+  flowModeFraction,
+  type FlowTrainingCheck,
+  HIGH_ESS_FRACTION,
+  modeFraction,
+  type ModeFraction,
+  reverseKLWarnings,
+} from './modes.js';
 export type { SamplerRecipe, SamplerTarget, SamplerBudget, FlowSetup, RecipeContext, RecipeRun } from './recipe.js';
 export { defineRecipe } from './recipe.js';
 export { RECIPES, recipeNames, getRecipe } from './registry.js';

@@ -70,3 +70,51 @@ export function checkModeCoverage(flowRows: SamplerResult[], flow: ModeFraction,
     } else (r.notes ??= []).push(`Mode coverage: ${tag}.`);
   }
 }
+
+/** What {@link reverseKLWarnings} reads about a trained flow. */
+export interface FlowTrainingCheck {
+  /** Weights of the reverse-KL and maximum-likelihood terms of the training objective. */
+  klWeight: number;
+  mlWeight: number;
+  /** Number of basins (metastable states) of the target, where known (e.g. 2 for a double well with both wells populated). */
+  basins?: number;
+  /** The flow's Kish ESS fraction against the target (0–1), if measured. */
+  essFraction?: number | null;
+  /** The flow's own fraction P(ξ > threshold) and the best estimate of the target's (exact, or the best baseline). */
+  flowModeFraction?: number;
+  referenceModeFraction?: number;
+  /** Flow samples behind flowModeFraction (for its binomial standard error); default 4096. */
+  samples?: number;
+}
+
+/** Kish ESS fractions at or above this are "high": the regime where a missing mode goes unnoticed. */
+export const HIGH_ESS_FRACTION = 0.5;
+
+/**
+ * The reverse-KL multi-basin warnings (issue #15). Reverse KL is mode-seeking: on a target with more than one basin a
+ * flow trained by it alone collapses onto one basin while its Kish ESS, computed from its own samples, stays high.
+ * Returns (possibly empty) warnings: (1) reverse-KL-only training was chosen on a target with more than one basin;
+ * (2) the flow puts less than half the reference probability on the minority mode, beyond 3 binomial standard errors —
+ * worded as "ESS high but a mode missing" when the ESS fraction is at least {@link HIGH_ESS_FRACTION}.
+ */
+export function reverseKLWarnings(c: FlowTrainingCheck): string[] {
+  const out: string[] = [];
+  if (c.klWeight > 0 && c.mlWeight === 0 && (c.basins ?? 1) > 1)
+    out.push(
+      `reverse-KL-only training on a target with ${c.basins} basins: reverse KL is mode-seeking and tends to drop basins; use FAB (fab-is, fab-imh) or the adaptive loop (flowmc, bg-loop) from the energy alone.`,
+    );
+  if (c.flowModeFraction !== undefined && c.referenceModeFraction !== undefined) {
+    const ref = c.referenceModeFraction;
+    const minority = Math.min(ref, 1 - ref);
+    const flowMinority = ref < 0.5 ? c.flowModeFraction : 1 - c.flowModeFraction;
+    const n = c.samples ?? 4096;
+    const se = Math.sqrt(Math.max(ref * (1 - ref), 1 / n) / n);
+    if (minority > 0 && flowMinority < 0.5 * minority && Math.abs(c.flowModeFraction - ref) > 3 * se) {
+      const high = c.essFraction !== undefined && c.essFraction !== null && c.essFraction >= HIGH_ESS_FRACTION;
+      out.push(
+        `${high ? `ESS high (${c.essFraction!.toFixed(3)}) but a mode is missing` : 'a mode is missing'}: the flow's mode fraction ${c.flowModeFraction.toFixed(4)} against ${ref.toFixed(4)} (minority mode under-covered ${(flowMinority / minority).toFixed(3)}×).`,
+      );
+    }
+  }
+  return out;
+}

@@ -117,6 +117,8 @@ export interface TrainingSummary {
   finalLoss: number | null;
   essFraction: number | null;
   modeFractions?: Record<string, number>;
+  /** Mode-collapse warnings about the training (see reverseKLWarnings). */
+  warnings?: string[];
 }
 
 /** One point of a training curve. */

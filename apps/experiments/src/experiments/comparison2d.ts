@@ -4,8 +4,10 @@ import type { Energy } from '@boltzflow/core';
 import {
   collectArtifacts,
   compareSamplers,
+  getRecipe,
   recipeNames,
   replicaExchangeRecipe,
+  reverseKLWarnings,
   round,
   samplerStreams,
   snfRecipe,
@@ -21,8 +23,17 @@ const positiveInt = (min: number, max: number, def: number) => z.number().int().
 /** The 2D comparisons' default rows (before the energy-only recipes existed, every recipe was a default). */
 export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'] as const;
 
-/** The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section). */
-export function comparisonFields() {
+/**
+ * The energy-only flow-assisted rows (issue #15): each trains its own flow from the energy alone, and every evaluation of
+ * that training is counted as the row's setup, so their total cost is comparable with plain MCMC's.
+ */
+export const ENERGY_ONLY_SAMPLERS = ['flowmc', 'bg-loop', 'fab-is', 'fab-imh'] as const;
+
+/**
+ * The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section).
+ * `defaultSamplers` are the rows run when the config names none (double-well and gmm-40 add {@link ENERGY_ONLY_SAMPLERS}).
+ */
+export function comparisonFields(defaultSamplers: readonly string[] = DEFAULT_2D_SAMPLERS) {
   return {
     /** Energy evaluations per sampler (all chains together): the equal budget of the comparison. */
     budget: positiveInt(1_000, 100_000_000, 192_000),
@@ -34,7 +45,7 @@ export function comparisonFields() {
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
       .min(1)
-      .default([...DEFAULT_2D_SAMPLERS]),
+      .default([...defaultSamplers]),
     rwm: z
       .object({
         targetAcceptance: z.number().gt(0).lt(1).default(0.3),
@@ -77,6 +88,10 @@ export function comparisonFields() {
       .prefault({}),
     /** The SNF recipe's parameters (blocks, Metropolis steps and size, optional path-KL fine-tuning). */
     snf: snfRecipe.schema.prefault({}),
+    /** The fab-is and fab-imh recipes' FAB training (AIS, replay, flow size); fab-imh adds its own local-move settings. */
+    fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The flowmc and bg-loop recipes' adaptive loop (local kernel, loops, flow size). */
+    globalLocal: getRecipe('flowmc').schema.prefault({}),
     plot: z
       .object({ samplesPerSampler: positiveInt(10, 20_000, 1000), tracePoints: positiveInt(10, 20_000, 1500), acfLags: positiveInt(5, 5_000, 200) })
       .strict()
@@ -92,6 +107,8 @@ export interface ComparisonSetup {
   reference: ExperimentOutput['reference'];
   exactProfile?: { x: number[]; f: number[] };
   exactModeFractions?: Record<string, number>;
+  /** The target's number of basins where known (double well 2, gmm-40 its modes): feeds the reverse-KL warning. */
+  basins?: number;
   /** Range of the contour plot of u over (x₁, x₂); omit for dim > 2 (no contours). */
   gridX?: [number, number];
   gridY?: [number, number];
@@ -115,6 +132,10 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
     'latent-metropolis': { targetAcceptance: p.rwm.targetAcceptance, initialStepSize: 0.5 },
     'flow-imh': { flowProbability: p.flowMcmc.flowProbability, localStepSize: p.flowMcmc.localStepSize, burnIn: true },
     snf: p.snf,
+    flowmc: p.globalLocal,
+    'bg-loop': p.globalLocal,
+    'fab-is': (({ flowProbability: _p, localStepSize: _s, ...fab }) => fab)(p.fab as Record<string, unknown>),
+    'fab-imh': p.fab,
   };
 }
 
@@ -161,7 +182,21 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
           spec.threshold,
           spec.name,
         );
-        training = { ...bg.training, modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) } };
+        const warnings = reverseKLWarnings({
+          klWeight: t.klWeight,
+          mlWeight: t.mlWeight,
+          ...(cfg.basins !== undefined ? { basins: cfg.basins } : {}),
+          essFraction: bg.training.essFraction,
+          ...(spec.referenceDeltaF !== undefined
+            ? { flowModeFraction: Object.values(bg.training.modeFractions ?? {})[0], referenceModeFraction: 1 / (1 + Math.exp(spec.referenceDeltaF)) }
+            : {}),
+        });
+        training = {
+          ...bg.training,
+          modeFractions: { ...bg.training.modeFractions, ...(cfg.exactModeFractions ?? {}) },
+          ...(warnings.length > 0 ? { warnings } : {}),
+        };
+        for (const w of warnings) ctx.progress.log(`  warning: ${w}`);
         artifacts.training = bg.curve;
         ctx.progress.log(
           `  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DoubleWell } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
-import { comparisonFields, runComparison2D } from './comparison2d.js';
+import { comparisonFields, DEFAULT_2D_SAMPLERS, ENERGY_ONLY_SAMPLERS, runComparison2D } from './comparison2d.js';
 
 export const DoubleWellParams = z
   .object({
@@ -20,7 +20,7 @@ export const DoubleWellParams = z
       })
       .strict()
       .prefault({}),
-    ...comparisonFields(),
+    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS]),
   })
   .strict();
 
@@ -68,6 +68,10 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     chains: 16,
     training: { steps: 80, batchSize: 128 },
     flow: { dataSamples: 2048 },
+    // FAB's AIS costs ~4 s per step on 2 cores (wasm): quick runs keep the adaptive-loop rows and leave fab-is/fab-imh
+    // to full runs (and the tiny smoke run).
+    samplers: [...DEFAULT_2D_SAMPLERS, 'flowmc', 'bg-loop'],
+    globalLocal: { trainingLoops: 4, trainStepsPerLoop: 50 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -77,6 +81,9 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
     flow: { layers: 2, hidden: 4, dataSamples: 64 },
     training: { steps: 3, batchSize: 16 },
     snf: { metropolisSteps: 2 },
+    samplers: [...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS],
+    fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx) {
@@ -98,6 +105,7 @@ export const doubleWell = defineExperiment<DoubleWellParamsT>({
       reference: { deltaF: exactDeltaF, method: 'quadrature', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
       exactProfile: { x: Array.from(exact.x), f: Array.from(exact.f) },
       exactModeFractions: { 'exact P(x₁>0)': round(energy.probabilityPositive(), 6) },
+      basins: 2,
       gridX: [-3, 3],
       gridY: [-3.5, 3.5],
       start: { center: [0, 0], scale: 1.5 },
