@@ -57,5 +57,5 @@ export { replicaExchange as replicaExchangeRecipe } from './recipes/replicaExcha
 export { flowIs as flowIsRecipe } from './recipes/flowIs.js';
 export { latentMetropolis as latentMetropolisRecipe } from './recipes/latentMetropolis.js';
 export { flowImh as flowImhRecipe } from './recipes/flowImh.js';
-export { snf as snfRecipe } from './recipes/snf.js';
+export { snf as snfRecipe, flowMcmcIs as flowMcmcIsRecipe } from './recipes/snf.js';
 export { globalLocalSampler, type GlobalLocalOptions, type GlobalLocalResult, type GlobalLocalLoopReport } from './globalLocalSampler.js';

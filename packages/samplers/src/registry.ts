@@ -7,7 +7,7 @@ import { replicaExchange } from './recipes/replicaExchange.js';
 import { flowIs } from './recipes/flowIs.js';
 import { latentMetropolis } from './recipes/latentMetropolis.js';
 import { flowImh } from './recipes/flowImh.js';
-import { snf } from './recipes/snf.js';
+import { flowMcmcIs, snf } from './recipes/snf.js';
 import { flowMc } from './recipes/flowMc.js';
 import { bgLoop } from './recipes/bgLoop.js';
 import { fabImh, fabIs } from './recipes/fab.js';
@@ -34,6 +34,7 @@ export const RECIPES: readonly SamplerRecipe<any>[] = [
   fabIs,
   fabImh,
   snf,
+  flowMcmcIs,
 ];
 
 /** The names of the built-in recipes, in registry order. */
