@@ -1,0 +1,109 @@
+/**
+ * End to end in headless Chromium: build the app, serve dist/ on a loopback port, train the double-well flow and run
+ * fixed-step RWM vs flow IMH through the page, then check the run against the CLI's results schema and the exact ΔF.
+ * Skipped with a message when no chromium is installed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResultsSchema } from '../../experiments/src/results.js';
+import { findChromium } from '../../experiments/test/browserCheck.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const shots = path.join(root, 'test-artifacts');
+const chromium = findChromium();
+if (!chromium) console.warn('playground e2e skipped: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)');
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+describe.skipIf(!chromium)('playground in headless Chromium', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+    server = createServer((req, res) => {
+      const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const file = path.join(dist, rel === '/' ? 'index.html' : rel);
+      if (!file.startsWith(dist)) return void res.writeHead(403).end();
+      try {
+        const body = readFileSync(file);
+        res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  it('trains, runs RWM vs flow IMH, exports schema-valid results, rejects a bad formula', async () => {
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({
+      executablePath: chromium,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${base}?backend=wasm`, { waitUntil: 'load' });
+      await page.waitForFunction(() => document.getElementById('backend')?.textContent?.startsWith('wasm'), null, { timeout: 30_000 });
+
+      await page.fill('#formula', 'x1^4 + ');
+      await page.waitForFunction(() => (document.getElementById('formula-error')?.textContent ?? '').length > 0, null, { timeout: 10_000 });
+      expect(await page.textContent('#formula-error')).toMatch(/Bad energy formula/);
+      await page.fill('#formula', 'x1^4 - 6*x1^2 + 0.5*x2^2');
+      await page.waitForFunction(() => document.getElementById('formula-error')?.textContent === '', null, { timeout: 10_000 });
+
+      await page.fill('#steps', '120');
+      await page.fill('#budget', '6000');
+      await page.fill('#chains', '8');
+      await page.fill('#rwmstep', '0.1');
+      await page.fill('#seed', '3');
+      await page.click('#run');
+      await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done') || (document.getElementById('status')?.textContent ?? '').startsWith('Run failed'), null, { timeout: 150_000 });
+      expect(await page.textContent('#status')).toMatch(/^Done/);
+
+      const out = (await page.evaluate(() => {
+        const s = (window as unknown as { __playground: { exportJson(): string; trainingStepsPerSecond: number | null } }).__playground;
+        return { json: s.exportJson(), stepsPerSecond: s.trainingStepsPerSecond };
+      })) as { json: string; stepsPerSecond: number | null };
+      const results = ResultsSchema.parse(JSON.parse(out.json));
+      const curve = (results.artifacts.training ?? []).map((p) => p.loss).filter((l): l is number => l !== null);
+      expect(curve.length).toBeGreaterThan(10);
+      const head = curve.slice(0, 10).reduce((a, b) => a + b) / 10;
+      const tail = curve.slice(-10).reduce((a, b) => a + b) / 10;
+      expect(tail).toBeLessThan(head);
+
+      const bySampler = Object.fromEntries(results.samplers.map((s) => [s.sampler, s]));
+      const imh = bySampler['flow-imh'];
+      const rwm = bySampler['rwm-scan'];
+      expect(imh.transitions ?? 0).toBeGreaterThan(0);
+      expect(rwm.transitions ?? 0).toBe(0);
+      const exact = results.reference?.deltaF as number;
+      const d = imh.deltaF as { estimate: number; stderr: number };
+      expect(Math.abs(d.estimate - exact)).toBeLessThanOrEqual(3 * d.stderr);
+
+      mkdirSync(shots, { recursive: true });
+      writeFileSync(path.join(shots, 'results.json'), out.json);
+      await page.screenshot({ path: path.join(shots, 'playground-1280x800.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: path.join(shots, 'playground-390x844.png'), fullPage: true });
+      writeFileSync(path.join(shots, 'bench.json'), JSON.stringify({ backend: 'wasm', trainingStepsPerSecond: out.stepsPerSecond, wallSeconds: results.wallSeconds }, null, 2));
+      expect(statSync(path.join(shots, 'playground-390x844.png')).size).toBeGreaterThan(1000);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 200_000);
+});
