@@ -13,7 +13,13 @@ const COLORS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f'
 
 type Results = {
   reference: { deltaF?: number } | null;
-  samplers: { sampler: string; ess: number; essPerEvaluation?: number; transitions: number | null; deltaF: { estimate: number; stderr: number } | null }[];
+  samplers: {
+    sampler: string;
+    ess: number;
+    essPerEnergyEvaluation?: number;
+    transitions: number | null;
+    deltaF: { estimate: number; stderr: number } | null;
+  }[];
   verdict?: unknown[];
   artifacts: {
     energyGrid?: { x: number[]; y: number[]; values: (number | null)[][] };
@@ -23,8 +29,16 @@ type Results = {
   };
 };
 
-const state: { results: Results | null; loss: [number[], number[]]; backend: string; trainingStepsPerSecond: number | null; errors: string[] } = {
+const state: {
+  results: Results | null;
+  loss: [number[], number[]];
+  backend: string;
+  trainingStepsPerSecond: number | null;
+  errors: string[];
+  finishedRuns: number;
+} = {
   results: null,
+  finishedRuns: 0,
   loss: [[], []],
   backend: '',
   trainingStepsPerSecond: null,
@@ -40,7 +54,13 @@ function width(el: HTMLElement): number {
   return Math.max(280, Math.min(560, el.clientWidth || 400));
 }
 const lossPlot = new uPlot(
-  { width: width($('loss')), height: 220, scales: { x: { time: false } }, axes: [{ label: 'training step' }, { label: 'loss' }], series: [{}, { label: 'loss', stroke: COLORS[0] }] },
+  {
+    width: width($('loss')),
+    height: 220,
+    scales: { x: { time: false } },
+    axes: [{ label: 'training step' }, { label: 'loss' }],
+    series: [{}, { label: 'loss', stroke: COLORS[0] }],
+  },
   [[], []],
   $('loss'),
 );
@@ -68,6 +88,7 @@ async function startBackend(): Promise<void> {
 
 function request(): RunRequest {
   const num = (id: string) => Number(($(id) as HTMLInputElement).value);
+  const formula = ($('formula') as HTMLInputElement).value.trim();
   return {
     preset: ($('preset') as HTMLSelectElement).value as RunRequest['preset'],
     seed: Math.max(0, Math.floor(num('seed'))),
@@ -76,11 +97,20 @@ function request(): RunRequest {
     chains: num('chains'),
     trainingSteps: num('steps'),
     rwmStep: num('rwmstep'),
+    ...(formula ? { formula } : {}),
   };
 }
 
 async function run(): Promise<void> {
   const req = request();
+  if (req.formula) {
+    const msg = await api.checkFormula(req.formula);
+    $('formula-error').textContent = msg ?? '';
+    if (msg) {
+      $('status').textContent = 'Fix the energy formula first.';
+      return;
+    }
+  }
   if (req.samplers.length === 0) {
     $('status').textContent = 'Pick at least one sampler.';
     return;
@@ -89,7 +119,10 @@ async function run(): Promise<void> {
   state.loss = [[], []];
   let trainStart = 0;
   let trainSteps = 0;
+  let running = true;
+  // Progress arrives on comlink's own message channel and may land after the run's answer: drop what comes late.
   const onEvent = (e: PlaygroundEvent) => {
+    if (!running) return;
     if (e.kind === 'log') {
       $('status').textContent = e.message.trim();
       return;
@@ -109,9 +142,12 @@ async function run(): Promise<void> {
   };
   try {
     const results = (await api.run(req, Comlink.proxy(onEvent))) as Results;
+    running = false;
     show(results);
     $('status').textContent = `Done (seed ${req.seed}).`;
+    state.finishedRuns++;
   } catch (e) {
+    running = false;
     $('status').textContent = `Run failed: ${(e as Error).message}`;
   } finally {
     ($('run') as HTMLButtonElement).disabled = false;
@@ -147,9 +183,9 @@ function drawScatter(r: Results): void {
   }
   ctx.fillStyle = '#222';
   ctx.font = '12px sans-serif';
-  ctx.fillText('x₁', W / 2, H - 6);
+  ctx.fillText('x₁', W / 2 + 24, H - 6);
   ctx.save();
-  ctx.translate(12, H / 2);
+  ctx.translate(12, H / 2 - 24);
   ctx.rotate(-Math.PI / 2);
   ctx.fillText('x₂', 0, 0);
   ctx.restore();
@@ -197,7 +233,7 @@ function show(r: Results): void {
   $('exact').textContent = exact === undefined ? '–' : exact.toFixed(3);
   const rows = r.samplers.map((s) => {
     const d = s.deltaF ? `${s.deltaF.estimate.toFixed(3)} ± ${s.deltaF.stderr.toFixed(3)}` : 'n/a';
-    const perK = s.essPerEvaluation !== undefined ? (1000 * s.essPerEvaluation).toFixed(2) : '–';
+    const perK = s.essPerEnergyEvaluation !== undefined ? (1000 * s.essPerEnergyEvaluation).toFixed(2) : '–';
     return `<tr><th scope="row">${s.sampler}</th><td>${d}</td><td>${s.ess.toFixed(1)}</td><td>${perK}</td><td>${s.transitions ?? '–'}</td></tr>`;
   });
   $('table').querySelector('tbody')!.innerHTML = rows.join('');
@@ -208,7 +244,10 @@ function show(r: Results): void {
 function verdictText(r: Results): string {
   const v = (r.verdict ?? []) as { basis: string; best: string | null; baseline: string | null; ratio: number | null }[];
   return v
-    .map((x) => `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`)
+    .map(
+      (x) =>
+        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
+    )
     .join('; ');
 }
 
@@ -242,7 +281,8 @@ let formulaTimer: ReturnType<typeof setTimeout> | undefined;
 $<HTMLInputElement>('formula').addEventListener('input', () => {
   clearTimeout(formulaTimer);
   formulaTimer = setTimeout(async () => {
-    const msg = await api.checkFormula(($('formula') as HTMLInputElement).value);
+    const text = ($('formula') as HTMLInputElement).value;
+    const msg = text.trim() === '' ? null : await api.checkFormula(text);
     $('formula-error').textContent = msg ?? '';
     $('formula').setAttribute('aria-invalid', msg ? 'true' : 'false');
   }, 200);

@@ -10,13 +10,17 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { comparisonVerdicts, type SamplerResult } from '@boltzflow/samplers';
+import { comparisonVerdicts, linspace, quadrature2D, round, type SamplerResult } from '@boltzflow/samplers';
+import { z } from 'zod';
 // The CLI's experiment module itself (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
 import { DoubleWellParams, doubleWell } from '../../experiments/src/experiments/doubleWell.js';
-import { compileFormula } from './formula.js';
+import { comparisonFields, runComparison2D } from '../../experiments/src/experiments/comparison2d.js';
+import { compileFormula, FormulaEnergy } from './formula.js';
 
 /** One progress event: a bar's position and status fields (loss, ESS/N, acceptance …) or a log line. */
-export type PlaygroundEvent = { kind: 'bar'; label: string; value: number; total: number; info: Record<string, string | number> } | { kind: 'log'; message: string };
+export type PlaygroundEvent =
+  | { kind: 'bar'; label: string; value: number; total: number; info: Record<string, string | number> }
+  | { kind: 'log'; message: string };
 
 /** What the page asks for. */
 export interface RunRequest {
@@ -26,6 +30,8 @@ export interface RunRequest {
   budget: number;
   chains: number;
   trainingSteps: number;
+  /** A custom energy in x1, x2; when set, it replaces the preset (ΔF across x₁ = 0, exact by quadrature in the worker). */
+  formula?: string;
   /** Step size of plain RWM (no adaptation) — small on purpose to show it stuck in one well. */
   rwmStep: number;
 }
@@ -68,8 +74,7 @@ const api = {
   async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
     const started = new Date();
     const t0 = performance.now();
-    const params = DoubleWellParams.parse({
-      energy: { preset: req.preset },
+    const shared = {
       budget: req.budget,
       chains: req.chains,
       samplers: req.samplers,
@@ -77,7 +82,8 @@ const api = {
       training: { steps: req.trainingSteps, batchSize: 128 },
       flow: { dataSamples: 1024, layers: 4, hidden: 32 },
       plot: { samplesPerSampler: 400, tracePoints: 400, acfLags: 40 },
-    });
+    };
+    const params = req.formula ? z.object(comparisonFields()).strict().parse(shared) : DoubleWellParams.parse({ energy: { preset: req.preset }, ...shared });
     const progress = {
       bar(label: string, total: number) {
         return {
@@ -91,13 +97,18 @@ const api = {
         onEvent({ kind: 'log', message });
       },
     };
-    const output = await doubleWell.run(params, { seed: req.seed, quick: false, rng: createRng(req.seed), progress });
-    const backend = backendName === 'wasm' || backendName === 'cpu' ? backendInfo() : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
+    const ctx = { seed: req.seed, quick: false, rng: createRng(req.seed), progress };
+    const name = req.formula ? 'playground-formula' : doubleWell.name;
+    const output = req.formula ? await runFormula(req.formula, params, ctx) : await doubleWell.run(params as z.infer<typeof DoubleWellParams>, ctx);
+    const backend =
+      backendName === 'wasm' || backendName === 'cpu'
+        ? backendInfo()
+        : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
     return {
       schemaVersion: 1,
-      experiment: doubleWell.name,
-      description: output.description ?? doubleWell.description,
-      config: { experiment: doubleWell.name, seed: req.seed, quick: false, params: params as unknown as Record<string, unknown> },
+      experiment: name,
+      description: output.description ?? (req.formula ? `custom energy u = ${req.formula}` : doubleWell.description),
+      config: { experiment: name, seed: req.seed, quick: false, params: params as unknown as Record<string, unknown> },
       seed: req.seed,
       quick: false,
       backend,
@@ -113,6 +124,24 @@ const api = {
     };
   },
 };
+
+/** A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. */
+function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: Parameters<typeof runComparison2D>[2]) {
+  const energy = new FormulaEnergy(formula);
+  const range: [number, number] = [-2.75, 2.75];
+  const q = quadrature2D(energy, [-4, 4], [-4, 4], 401, 0, 0, linspace(range[0], range[1], 111));
+  if (!Number.isFinite(q.deltaF)) throw new Error(`the exact ΔF of this energy is not finite (${q.deltaF}); is exp(−u) normalisable on [−4, 4]²?`);
+  const fMin = Math.min(...q.profile.f.filter(Number.isFinite));
+  return runComparison2D(energy, params, ctx, {
+    spec: { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: linspace(range[0], range[1], 45), profileMin: fMin, referenceDeltaF: q.deltaF },
+    reference: { deltaF: q.deltaF, method: 'quadrature', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
+    exactProfile: q.profile,
+    exactModeFractions: { 'exact P(x₁>0)': round(q.pAbove, 6) },
+    gridX: [-3, 3],
+    gridY: [-3.5, 3.5],
+    start: { center: [0, 0], scale: 1.5 },
+  });
+}
 
 /** The worker's API as the page sees it. */
 export type PlaygroundApi = typeof api;

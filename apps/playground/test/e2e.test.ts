@@ -19,7 +19,13 @@ const shots = path.join(root, 'test-artifacts');
 const chromium = findChromium();
 if (!chromium) console.warn('playground e2e skipped: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)');
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 describe.skipIf(!chromium)('playground in headless Chromium', () => {
   let server: Server;
@@ -71,7 +77,13 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await page.fill('#rwmstep', '0.1');
       await page.fill('#seed', '3');
       await page.click('#run');
-      await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done') || (document.getElementById('status')?.textContent ?? '').startsWith('Run failed'), null, { timeout: 150_000 });
+      await page.waitForFunction(
+        () =>
+          (window as unknown as { __playground: { finishedRuns: number } }).__playground.finishedRuns === 1 ||
+          /^Run failed/.test(document.getElementById('status')?.textContent ?? ''),
+        null,
+        { timeout: 150_000 },
+      );
       expect(await page.textContent('#status')).toMatch(/^Done/);
 
       const out = (await page.evaluate(() => {
@@ -99,8 +111,31 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await page.screenshot({ path: path.join(shots, 'playground-1280x800.png'), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: path.join(shots, 'playground-390x844.png'), fullPage: true });
-      writeFileSync(path.join(shots, 'bench.json'), JSON.stringify({ backend: 'wasm', trainingStepsPerSecond: out.stepsPerSecond, wallSeconds: results.wallSeconds }, null, 2));
+      writeFileSync(
+        path.join(shots, 'bench.json'),
+        JSON.stringify({ backend: 'wasm', trainingStepsPerSecond: out.stepsPerSecond, wallSeconds: results.wallSeconds }, null, 2),
+      );
       expect(statSync(path.join(shots, 'playground-390x844.png')).size).toBeGreaterThan(1000);
+
+      // A custom formula runs through the same comparison; by the x₁ → −x₁ symmetry its exact ΔF is 0.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.fill('#formula', 'x1^4 - 6*x1^2 + 0.5*x2^2');
+      await page.fill('#steps', '10');
+      await page.fill('#budget', '2000');
+      await page.click('#run');
+      await page.waitForFunction(
+        () =>
+          (window as unknown as { __playground: { finishedRuns: number } }).__playground.finishedRuns === 2 ||
+          /^Run failed/.test(document.getElementById('status')?.textContent ?? ''),
+        null,
+        { timeout: 120_000 },
+      );
+      expect(await page.textContent('#status')).toMatch(/^Done/);
+      const custom = ResultsSchema.parse(
+        JSON.parse(await page.evaluate(() => (window as unknown as { __playground: { exportJson(): string } }).__playground.exportJson())),
+      );
+      expect(custom.experiment).toBe('playground-formula');
+      expect(Math.abs(custom.reference?.deltaF as number)).toBeLessThan(1e-3);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

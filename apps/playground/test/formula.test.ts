@@ -7,7 +7,10 @@ import { compileFormula, FormulaEnergy } from '../src/formula.js';
 const cases: [string, (a: number, b: number) => number][] = [
   ['x1^4 - 6*x1^2 - 0.5*x1 + 0.5*x2^2', (a, b) => a ** 4 - 6 * a * a - 0.5 * a + 0.5 * b * b],
   ['x₁⁴ − 6x₁² + ½x₂²'.replace('½', '0.5*'), (a, b) => a ** 4 - 6 * a * a + 0.5 * b * b],
-  ['-exp(-(x1-1)^2 - x2^2) - exp(-(x1+1)^2 - x2^2) + 0.1*(x1^2+x2^2)', (a, b) => -Math.exp(-((a - 1) ** 2) - b * b) - Math.exp(-((a + 1) ** 2) - b * b) + 0.1 * (a * a + b * b)],
+  [
+    '-exp(-(x1-1)^2 - x2^2) - exp(-(x1+1)^2 - x2^2) + 0.1*(x1^2+x2^2)',
+    (a, b) => -Math.exp(-((a - 1) ** 2) - b * b) - Math.exp(-((a + 1) ** 2) - b * b) + 0.1 * (a * a + b * b),
+  ],
   ['sin(x1) * cos(2*x2) + sqrt(1 + x1^2) + tanh(x2) / 3 + pi', (a, b) => Math.sin(a) * Math.cos(2 * b) + Math.sqrt(1 + a * a) + Math.tanh(b) / 3 + Math.PI],
 ];
 const pts = [
