@@ -4,7 +4,8 @@
  * Skipped with a message when no chromium is installed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -47,6 +48,15 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   }, 120_000);
   afterAll(() => server?.close());
+
+  it('ships at most 2 MB gzipped of JavaScript, CSS and HTML (WASM binaries excluded)', () => {
+    const files = [path.join(dist, 'index.html'), ...readdirSync(path.join(dist, 'assets')).map((f) => path.join(dist, 'assets', f))];
+    const gz = files.filter((f) => /\.(js|css|html)$/.test(f)).reduce((sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+    console.log(`playground bundle: ${(gz / 1e6).toFixed(3)} MB gzipped without WASM`);
+    mkdirSync(shots, { recursive: true });
+    writeFileSync(path.join(shots, 'bundle.json'), JSON.stringify({ gzippedBytesWithoutWasm: gz }, null, 2));
+    expect(gz).toBeLessThanOrEqual(2e6);
+  });
 
   it('trains, runs RWM vs flow IMH, exports schema-valid results, rejects a bad formula', async () => {
     const { chromium: pw } = await import('playwright-core');
