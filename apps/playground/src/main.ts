@@ -51,7 +51,7 @@ let worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module
 let api = Comlink.wrap<PlaygroundApi>(worker);
 
 function width(el: HTMLElement): number {
-  return Math.max(280, Math.min(560, el.clientWidth || 400));
+  return Math.max(240, Math.min(560, (el.parentElement?.clientWidth ?? 400) - 8));
 }
 const lossPlot = new uPlot(
   {
@@ -303,6 +303,15 @@ $('reset').addEventListener('click', async () => {
   await startBackend();
 });
 $('backend-choice').addEventListener('change', () => $('reset').click());
+
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    lossPlot.setSize({ width: width($('loss')), height: 220 });
+    tracePlot?.setSize({ width: width($('trace')), height: 220 });
+  }, 50);
+});
 
 const backendParam = new URLSearchParams(location.search).get('backend');
 if (backendParam) ($('backend-choice') as HTMLSelectElement).value = backendParam;

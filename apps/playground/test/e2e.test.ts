@@ -123,6 +123,8 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       writeFileSync(path.join(shots, 'results.json'), out.json);
       await page.screenshot({ path: path.join(shots, 'playground-1280x800.png'), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(300); // the charts resize 50 ms after the window does
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await page.screenshot({ path: path.join(shots, 'playground-390x844.png'), fullPage: true });
       writeFileSync(
         path.join(shots, 'bench.json'),
