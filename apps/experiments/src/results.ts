@@ -89,6 +89,8 @@ export const ArtifactsSchema = z
       .object({
         coordinate: z.string(),
         exact: z.object({ x: numArray, f: numArray }).strict().optional(),
+        /** Where the reference profile comes from, for the caption; absent means exact quadrature. */
+        exactSource: z.string().optional(),
         samplers: z.array(z.object({ sampler: z.string(), x: numArray, f: z.array(z.number().nullable()) }).strict()),
       })
       .strict()

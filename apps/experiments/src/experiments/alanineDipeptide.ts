@@ -199,7 +199,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const profile = referencePhiProfile(ref);
     const artifacts: Artifacts = {
       sampleAxes: ['φ (rad)', 'ψ (rad)'],
-      profiles: { coordinate: 'φ', exact: profile, samplers: [] },
+      profiles: { coordinate: 'φ', exact: profile, exactSource: 'OpenMM replica-exchange reference (data/alanine-dipeptide-reference.json.gz)', samplers: [] },
       extra: { ramachandran: ramachandranGrid(ref) },
     };
     try {

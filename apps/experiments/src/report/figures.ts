@@ -117,7 +117,7 @@ export function profilesFigure(results: Results): Figure | undefined {
   return {
     id: 'profiles',
     title: `Free-energy profile F(${p.coordinate})`,
-    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates${p.exact ? ', shifted to match the exact profile at its minimum); black: exact by quadrature' : '); no exact profile exists for this system'}. Lines break at empty bins.${clipNote}`,
+    caption: `F(${p.coordinate}) = −ln p(${p.coordinate}) in kT (histogram estimates${p.exact ? `, shifted to match the reference profile at its minimum); black: ${p.exactSource ?? 'exact by quadrature'}` : '); no exact profile exists for this system'}. Lines break at empty bins.${clipNote}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 2 * WIDTH,
