@@ -17,7 +17,8 @@ export const BACKEND_LIST = 'wasm|cpu|node|node-gpu|webgpu';
 export const EXPERIMENT_CATALOG: ReadonlyArray<{ name: string; description: string }> = [
   {
     name: 'double-well',
-    description: '2D double well u = x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²: MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
+    description:
+      '2D double well u = a·x₁ + b·x₁² + c·x₁⁴ + ½·d·x₂² (preset snf: x₁⁴ − 6x₁² − 0.5x₁ + ½x₂²; bg-paper: + x₁): MCMC vs flow-assisted samplers at equal energy-evaluation budget, ΔF against quadrature',
   },
   {
     name: 'mueller-brown',
@@ -46,6 +47,11 @@ export const EXPERIMENT_CATALOG: ReadonlyArray<{ name: string; description: stri
     name: 'lj13',
     description:
       'LJ13 (13 Lennard-Jones particles, 3D, harmonic confinement): E(n)-equivariant CNF (EGNN) trained by equivariant OT flow matching on replica-exchange data; flow IMH + RWM vs RWM at equal energy evaluations, test NLL, Kish ESS',
+  },
+  {
+    name: 'alanine-dipeptide',
+    description:
+      'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
   },
 ];
 
