@@ -98,7 +98,9 @@ describe.each(['dw4', 'lj13'])('%s --quick', (name) => {
     expect(is.metrics!.testNLL).toBe(extra.testNLL);
     expect(is.metrics!.kishESSFraction).toBeGreaterThan(0);
     expect(is.metrics!.kishESSFraction).toBeLessThanOrEqual(1);
-    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / (r.config as { params: { isSamples: number } }).params.isSamples, 4);
+    // Flow IS spends one energy evaluation per sample, so without an explicit isSamples the sample count is its budget.
+    const isSamples = (r.config as { params: { isSamples?: number } }).params.isSamples ?? is.energyEvaluations;
+    expect(is.metrics!.kishESSFraction).toBeCloseTo(is.ess / isSamples, 4);
     expect(r.training?.essFraction).toBeCloseTo(is.metrics!.kishESSFraction!, 4);
     for (const s of [rwm, imh]) if (s.ess > 0) expect(s.metrics!.evaluationsPerEffectiveSample).toBeCloseTo(s.energyEvaluations / s.ess, 2);
     const h = extra.histograms as Record<string, number[]>;

@@ -30,6 +30,8 @@ const LOCK = '.boltzflow-lock';
 const LOCK_WAIT_MS = 60_000;
 /** A lock older than this is stale whatever its owner (an owner on another host cannot be checked). */
 const LOCK_STALE_MS = 10 * 60_000;
+/** Age after which a lock file with no owner written into it counts as left by a killed writer. */
+const EMPTY_LOCK_STALE_MS = 1_000;
 const DATA_FILE = /^(architecture-.+\.json|weights-.+\.bin|optimizer-.+\.bin)$/;
 
 /**
@@ -227,7 +229,10 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
         throw new BoltzflowError('IO', `Checkpoint directory is not writable: ${(e as Error).message}`, { argument: 'dir', received: dir });
     }
     const [owner, st] = await Promise.all([fs.readFile(file, 'utf8').catch(() => ''), fs.stat(file).catch(() => undefined)]);
-    if (st && (Date.now() - st.mtimeMs > LOCK_STALE_MS || (owner !== '' && !ownerAlive(owner)))) {
+    // An empty lock is one whose writer was killed between creating it and writing its owner (microseconds apart for a
+    // live writer), so after EMPTY_LOCK_STALE_MS it is taken over too instead of blocking every later save.
+    const age = st ? Date.now() - st.mtimeMs : 0;
+    if (st && (age > LOCK_STALE_MS || (owner !== '' && !ownerAlive(owner)) || (owner === '' && age > EMPTY_LOCK_STALE_MS))) {
       await fs.unlink(file).catch(() => undefined);
       continue;
     }
