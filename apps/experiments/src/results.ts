@@ -5,7 +5,9 @@ import { BoltzflowError, TMP_PREFIX, writeFileAtomic as coreWriteFileAtomic } fr
 import { processAlive } from '@boltzflow/training';
 import { parseWith } from './config.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+import { RESULTS_SCHEMA_VERSION } from './resultsFromOutput.js';
+
+export { RESULTS_SCHEMA_VERSION };
 /** results.json may carry plot data; anything bigger than this is not one of ours. */
 export const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
 

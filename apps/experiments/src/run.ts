@@ -7,9 +7,10 @@ import { ConfigFileSchema, configErrors, deepMerge, readConfigJson, type ConfigF
 import { getExperiment, findExperiment } from './experiments/registry.js';
 import type { Experiment } from './experiments/types.js';
 import { defaultReporter, type Reporter } from './progress.js';
-import { INCOMPLETE_MARKER, orphansIn, RESULTS_SCHEMA_VERSION, TMP_PREFIX, writeResults, type Results } from './results.js';
+import { INCOMPLETE_MARKER, orphansIn, TMP_PREFIX, writeResults, type Results } from './results.js';
+import { resultsFromOutput } from './resultsFromOutput.js';
 import { writeReport, standardFigures, type ReportFiles } from './report/index.js';
-import { comparisonVerdicts, verdictLine, type SamplerResult as SamplerRow } from '@boltzflow/samplers';
+import { verdictLine } from '@boltzflow/samplers';
 
 export const DEFAULT_SEED = 20240;
 
@@ -146,25 +147,21 @@ async function runInto(
   const { experiment, params, seed, quick } = prepared;
   const t0 = performance.now();
   const output = await experiment.run(params, { seed, quick, rng: createRng(seed), progress: reporter });
-  const results: Results = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    experiment: experiment.name,
-    description: output.description ?? experiment.description,
-    config: { experiment: experiment.name, seed, quick, params: params as Record<string, unknown> },
-    seed,
-    quick,
-    backend,
-    libraryVersion: libraryVersion(),
-    nodeVersion: process.version,
-    startedAt: started.toISOString(),
-    wallSeconds: (performance.now() - t0) / 1000,
-    reference: output.reference,
-    samplers: output.samplers,
-    skipped: output.skipped,
-    ...(output.training ? { training: output.training } : {}),
-    ...(output.samplers.length > 0 ? { verdict: comparisonVerdicts(output.samplers as SamplerRow[], output.reference?.deltaF) } : {}),
-    artifacts: output.artifacts,
-  };
+  const results = resultsFromOutput(
+    {
+      experiment: experiment.name,
+      description: experiment.description,
+      params: params as Record<string, unknown>,
+      seed,
+      quick,
+      backend,
+      libraryVersion: libraryVersion(),
+      nodeVersion: process.version,
+      startedAt: started,
+      wallSeconds: (performance.now() - t0) / 1000,
+    },
+    output,
+  );
   await writeResults(dir, results);
   const report = opts.noReport ? undefined : await writeReport(dir, results, figuresFor(results));
   return { results, report };

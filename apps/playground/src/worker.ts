@@ -10,11 +10,12 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { comparisonVerdicts, linspace, quadrature2D, round, type SamplerResult } from '@boltzflow/samplers';
+import { linspace, quadrature2D, round } from '@boltzflow/samplers';
 import { z } from 'zod';
 // The CLI's experiment module itself (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
 import { DoubleWellParams, doubleWell } from '../../experiments/src/experiments/doubleWell.js';
 import { comparisonFields, runComparison2D } from '../../experiments/src/experiments/comparison2d.js';
+import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 import { compileFormula, FormulaEnergy } from './formula.js';
 
 /** One progress event: a bar's position and status fields (loss, ESS/N, acceptance …) or a log line. */
@@ -104,24 +105,20 @@ const api = {
       backendName === 'wasm' || backendName === 'cpu'
         ? backendInfo()
         : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
-    return {
-      schemaVersion: 1,
-      experiment: name,
-      description: output.description ?? (req.formula ? `custom energy u = ${req.formula}` : doubleWell.description),
-      config: { experiment: name, seed: req.seed, quick: false, params: params as unknown as Record<string, unknown> },
-      seed: req.seed,
-      quick: false,
-      backend,
-      libraryVersion: '0.1.0',
-      startedAt: started.toISOString(),
-      wallSeconds: (performance.now() - t0) / 1000,
-      reference: output.reference,
-      samplers: output.samplers,
-      skipped: output.skipped,
-      ...(output.training ? { training: output.training } : {}),
-      ...(output.samplers.length > 0 ? { verdict: comparisonVerdicts(output.samplers as SamplerResult[], output.reference?.deltaF) } : {}),
-      artifacts: output.artifacts,
-    };
+    return resultsFromOutput(
+      {
+        experiment: name,
+        description: req.formula ? `custom energy u = ${req.formula}` : doubleWell.description,
+        params: params as unknown as Record<string, unknown>,
+        seed: req.seed,
+        quick: false,
+        backend,
+        libraryVersion: '0.1.0',
+        startedAt: started,
+        wallSeconds: (performance.now() - t0) / 1000,
+      },
+      output,
+    );
   },
 };
 
