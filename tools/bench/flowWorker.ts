@@ -13,22 +13,34 @@ export interface FlowCostRow {
   note?: string;
 }
 
-export function buildFlow(kind: string, dim: number): Bijector {
+/**
+ * The benchmarks' RealNVP: `layers` affine couplings with alternating masks and 64×64 tanh conditioners (the flow the
+ * PyTorch side of the torch section rebuilds); `secondOrder` picks the conditioners' second-order-exact activations.
+ */
+export function benchRealNVP(dim: number, layers = 4, secondOrder = false): Bijector {
   const rng = createRng(1);
-  const layers: Bijector[] = [];
-  if (kind === 'realnvp') {
-    for (let i = 0; i < 4; i++)
-      layers.push(
+  return new Chain(
+    Array.from(
+      { length: layers },
+      (_, i) =>
         new AffineCoupling({
           dim,
           mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)),
           hidden: [64, 64],
           activation: 'tanh',
           outputScale: 0.1,
+          secondOrder,
           rng,
         }),
-      );
-  } else if (kind === 'spline') {
+    ),
+  );
+}
+
+export function buildFlow(kind: string, dim: number): Bijector {
+  const rng = createRng(1);
+  const layers: Bijector[] = [];
+  if (kind === 'realnvp') return benchRealNVP(dim);
+  if (kind === 'spline') {
     for (let i = 0; i < 4; i++)
       layers.push(
         new SplineCoupling({ dim, mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)), hidden: [64, 64], bins: 8, outputScale: 0.1, rng }),

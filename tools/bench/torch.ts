@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng, tf, type Bijector, type ChainState, type Kernel } from '@boltzflow/core';
-import { AffineCoupling, Chain } from '@boltzflow/bijectors';
+import { createRng, tf, type ChainState, type Kernel } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { disposeStateExcept, mala, randomWalkMetropolis } from '@boltzflow/mcmc';
-import { fmt, fmtRate, table, type BenchOptions, type SectionResult } from './common.js';
+import { fmt, fmtRate, table, timePerCall, type BenchOptions, type SectionResult } from './common.js';
+import { benchRealNVP } from './flowWorker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -22,39 +22,14 @@ interface Workload {
   run: (minSeconds: number) => number;
 }
 
-function realNVP(dim: number, layers: number, secondOrder = false): Bijector {
-  const rng = createRng(1);
-  return new Chain(
-    Array.from(
-      { length: layers },
-      (_, i) =>
-        new AffineCoupling({
-          dim,
-          mask: Array.from({ length: dim }, (_, j) => ((j + i) % 2 === 0 ? 1 : 0)),
-          hidden: [64, 64],
-          activation: 'tanh',
-          outputScale: 0.1,
-          secondOrder,
-          rng,
-        }),
-    ),
-  );
-}
-
-/** Seconds per call after one warm-up call, at least 2 calls and `minSeconds`. */
+/** Seconds per call after one warm-up call, at least 2 calls and `minSeconds` (at most 200 calls). */
 function timed(f: () => void, minSeconds: number): number {
   f();
-  let reps = 0;
-  const t0 = performance.now();
-  while (reps < 2 || (performance.now() - t0 < minSeconds * 1000 && reps < 200)) {
-    f();
-    reps++;
-  }
-  return (performance.now() - t0) / 1000 / reps;
+  return timePerCall(f, minSeconds, 2, 200).seconds;
 }
 
 function klStep(dim: number, layers: number, batch: number, minSeconds: number, secondOrder = false): number {
-  const bij = realNVP(dim, layers, secondOrder);
+  const bij = benchRealNVP(dim, layers, secondOrder);
   const energy = dim === 2 ? new DoubleWell() : new ManyWell({ dim });
   const z = tf.tidy(() => tf.mul(createRng(2).normal([batch, dim]), 0.5) as tf.Tensor2D);
   const opt = tf.train.adam(1e-4);
@@ -80,7 +55,7 @@ function klStep(dim: number, layers: number, batch: number, minSeconds: number, 
 const LOG_2PI = Math.log(2 * Math.PI);
 
 function sampleLogQ(n: number, minSeconds: number): number {
-  const bij = realNVP(2, 4);
+  const bij = benchRealNVP(2, 4);
   const rng = createRng(3);
   const s = timed(() => {
     const lq = tf.tidy(() => {
@@ -97,7 +72,7 @@ function sampleLogQ(n: number, minSeconds: number): number {
 }
 
 function logQGiven(n: number, minSeconds: number): number {
-  const bij = realNVP(2, 4);
+  const bij = benchRealNVP(2, 4);
   const x = createRng(4).normal([n, 2]) as tf.Tensor2D;
   const s = timed(() => {
     const lq = tf.tidy(() => {
