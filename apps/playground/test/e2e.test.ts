@@ -28,6 +28,19 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** Clicks Run and waits until the page has finished its `n`-th run (or reports a failure); the run must succeed. */
+async function runAndWait(page: import('playwright-core').Page, n: number, timeout: number): Promise<void> {
+  await page.click('#run');
+  await page.waitForFunction(
+    (k) =>
+      (window as unknown as { __playground: { finishedRuns: number } }).__playground.finishedRuns === k ||
+      /^Run failed/.test(document.getElementById('status')?.textContent ?? ''),
+    n,
+    { timeout },
+  );
+  expect(await page.textContent('#status')).toMatch(/^Done/);
+}
+
 describe.skipIf(!chromium)('playground in headless Chromium', () => {
   let server: Server;
   let base = '';
@@ -87,15 +100,7 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await page.fill('#chains', '8');
       await page.fill('#rwmstep', '0.1');
       await page.fill('#seed', '3');
-      await page.click('#run');
-      await page.waitForFunction(
-        () =>
-          (window as unknown as { __playground: { finishedRuns: number } }).__playground.finishedRuns === 1 ||
-          /^Run failed/.test(document.getElementById('status')?.textContent ?? ''),
-        null,
-        { timeout: 150_000 },
-      );
-      expect(await page.textContent('#status')).toMatch(/^Done/);
+      await runAndWait(page, 1, 150_000);
 
       const out = (await page.evaluate(() => {
         const s = (window as unknown as { __playground: { exportJson(): string; trainingStepsPerSecond: number | null } }).__playground;
@@ -137,15 +142,7 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await page.fill('#formula', 'x1^4 - 6*x1^2 + 0.5*x2^2');
       await page.fill('#steps', '10');
       await page.fill('#budget', '2000');
-      await page.click('#run');
-      await page.waitForFunction(
-        () =>
-          (window as unknown as { __playground: { finishedRuns: number } }).__playground.finishedRuns === 2 ||
-          /^Run failed/.test(document.getElementById('status')?.textContent ?? ''),
-        null,
-        { timeout: 120_000 },
-      );
-      expect(await page.textContent('#status')).toMatch(/^Done/);
+      await runAndWait(page, 2, 120_000);
       const custom = ResultsSchema.parse(
         JSON.parse(await page.evaluate(() => (window as unknown as { __playground: { exportJson(): string } }).__playground.exportJson())),
       );
