@@ -96,6 +96,14 @@ const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, 
 
 type Deriv = { f: tf.Tensor2D; tr: tf.Tensor1D };
 
+/** The option's value when it is one of `allowed`; otherwise an INVALID_CONFIG error naming the option and its choices. */
+function oneOf<T extends string>(value: T, allowed: readonly T[], argument: string, message: string): T {
+  if (!allowed.includes(value)) {
+    throw new BoltzflowError('INVALID_CONFIG', message, { argument, expected: allowed.map((a) => `'${a}'`).join(' | '), received: String(value) });
+  }
+  return value;
+}
+
 /**
  * Continuous normalizing flow (Chen et al. 2018; FFJORD, Grathwohl et al. 2019): y = x(1) with dx/dt = f(x, t),
  * x(0) = x, and d log|det ∂x(t)/∂x(0)|/dt = Tr ∂f/∂x. `forward` integrates t: 0 → 1, `inverse` t: 1 → 0 (so its
@@ -130,10 +138,7 @@ export class ContinuousFlow implements Bijector {
     assertInteger(field.dim, 'vectorField.dim', 1);
     this.field = field;
     this.dim = field.dim;
-    this.solver = options.solver ?? 'rk4';
-    if (this.solver !== 'rk4' && this.solver !== 'dopri5') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown ODE solver', { argument: 'solver', expected: "'rk4' | 'dopri5'", received: String(this.solver) });
-    }
+    this.solver = oneOf(options.solver ?? 'rk4', ['rk4', 'dopri5'] as const, 'solver', 'Unknown ODE solver');
     this.steps = options.steps ?? 20;
     assertInteger(this.steps, 'steps', 1);
     this.tolerance = options.tolerance ?? 1e-5;
@@ -142,33 +147,12 @@ export class ContinuousFlow implements Bijector {
     assertInteger(this.maxSteps, 'maxSteps', 1);
     this.initialStep = options.initialStep ?? 0.05;
     assertPositive(this.initialStep, 'initialStep');
-    this.trace = options.trace ?? 'exact';
-    if (this.trace !== 'exact' && this.trace !== 'hutchinson') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown trace estimator', {
-        argument: 'trace',
-        expected: "'exact' | 'hutchinson'",
-        received: String(this.trace),
-      });
-    }
-    this.probe = options.probe ?? 'rademacher';
-    if (this.probe !== 'rademacher' && this.probe !== 'gaussian') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown probe distribution', {
-        argument: 'probe',
-        expected: "'rademacher' | 'gaussian'",
-        received: String(this.probe),
-      });
-    }
+    this.trace = oneOf(options.trace ?? 'exact', ['exact', 'hutchinson'] as const, 'trace', 'Unknown trace estimator');
+    this.probe = oneOf(options.probe ?? 'rademacher', ['rademacher', 'gaussian'] as const, 'probe', 'Unknown probe distribution');
     this.rng = options.rng ?? createRng(0);
     this.maxTraceBatch = options.maxTraceBatch ?? 256;
     assertInteger(this.maxTraceBatch, 'maxTraceBatch', 1);
-    this.gradient = options.gradient ?? 'direct';
-    if (this.gradient !== 'direct' && this.gradient !== 'adjoint') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown gradient method', {
-        argument: 'gradient',
-        expected: "'direct' | 'adjoint'",
-        received: String(this.gradient),
-      });
-    }
+    this.gradient = oneOf(options.gradient ?? 'direct', ['direct', 'adjoint'] as const, 'gradient', 'Unknown gradient method');
     if (this.gradient === 'adjoint' && this.solver !== 'rk4') {
       throw new BoltzflowError('INVALID_CONFIG', 'The adjoint gradient needs the fixed-step RK4 solver', {
         argument: 'gradient',
