@@ -9,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Artifacts, Results } from '../results.js';
 import { standardFigures, type Figure } from '../report/figures.js';
 import { defineExperiment } from './types.js';
+import { intParam, plotParams } from './common.js';
 
 /** The bundled reference ensemble (apps/experiments/data/alanine-dipeptide-reference.json.gz, tools/molecules/alanine_reference.py). */
 export interface AlanineReference {
@@ -126,13 +127,11 @@ export function ramachandranFigure(results: Results): Figure | undefined {
   };
 }
 
-const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
-
 export const AlanineParams = z
   .object({
     /** Energy evaluations per sampler (gradients count as evaluations), all chains together. */
-    budget: int(100, 100_000_000, 200_000),
-    chains: int(1, 1024, 32),
+    budget: intParam(100, 100_000_000, 200_000),
+    chains: intParam(1, 1024, 32),
     temperature: z.number().positive().default(300),
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
@@ -143,16 +142,13 @@ export const AlanineParams = z
       .strict()
       .prefault({}),
     hmc: z
-      .object({ leapfrogSteps: int(1, 1000, 10), targetAcceptance: z.number().gt(0).lt(1).default(0.65) })
+      .object({ leapfrogSteps: intParam(1, 1000, 10), targetAcceptance: z.number().gt(0).lt(1).default(0.65) })
       .strict()
       .prefault({}),
     replicaExchange: replicaExchangeRecipe.schema.prefault({ temperatures: [1, 1.6, 2.6, 4.2], stepSize: 0.0006 }),
     /** Chains start at the minimised structure plus N(0, startNoise²) nm per coordinate. */
     startNoise: z.number().min(0).default(0.002),
-    plot: z
-      .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
-      .strict()
-      .prefault({}),
+    plot: plotParams(),
   })
   .strict();
 export type AlanineParamsT = z.infer<typeof AlanineParams>;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Energy } from '@boltzflow/core';
 import { linspace, round } from '@boltzflow/samplers';
+import { z } from 'zod';
 import type { Artifacts } from '../results.js';
 
 /** Energy on a regular grid for contour plots (values above `clip` stored as null to keep the file small). */
@@ -30,4 +31,17 @@ export function energyGrid(energy: Energy, xRange: [number, number], yRange: [nu
     values.push(row);
   }
   return { x: xs.map((v) => round(v, 6)), y: ys.map((v) => round(v, 6)), values, label: energy.name };
+}
+
+/** An integer config field in [min, max] with a default. */
+export function intParam(min: number, max: number, def: number) {
+  return z.number().int().min(min).max(max).default(def);
+}
+
+/** The `plot` section shared by the experiments that thin draws, traces and autocorrelations for the report. */
+export function plotParams() {
+  return z
+    .object({ samplesPerSampler: intParam(10, 20_000, 1000), tracePoints: intParam(10, 20_000, 1500), acfLags: intParam(5, 5_000, 200) })
+    .strict()
+    .prefault({});
 }

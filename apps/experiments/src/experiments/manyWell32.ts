@@ -23,12 +23,10 @@ import {
 } from '@boltzflow/samplers';
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
-import { energyGrid } from './common.js';
+import { energyGrid, intParam, plotParams } from './common.js';
 
 /** Random-stream layout (fixed for reproducibility; see samplerStreams). */
 const STREAMS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'data', 'flow'];
-
-const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 export const ManyWellParams = z
   .object({
@@ -40,8 +38,8 @@ export const ManyWellParams = z
       .refine((d) => d % 2 === 0, { message: 'even' })
       .default(32),
     /** Energy evaluations per sampler (all chains together). */
-    budget: int(1_000, 100_000_000, 200_000),
-    chains: int(2, 1024, 32),
+    budget: intParam(1_000, 100_000_000, 200_000),
+    chains: intParam(2, 1024, 32),
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
       .min(1)
@@ -49,15 +47,15 @@ export const ManyWellParams = z
     rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
     malaTargetAcceptance: z.number().gt(0).lt(1).default(0.57),
     flow: z
-      .object({ kind: z.enum(['spline', 'realnvp']).default('spline'), layers: int(2, 16, 2), hidden: int(4, 256, 32), bins: int(2, 32, 8) })
+      .object({ kind: z.enum(['spline', 'realnvp']).default('spline'), layers: intParam(2, 16, 2), hidden: intParam(4, 256, 32), bins: intParam(2, 32, 8) })
       .strict()
       .prefault({}),
     training: z
       .object({
         /** Exact i.i.d. training samples (the stand-in for MCMC data). */
-        samples: int(256, 1_000_000, 20_000),
-        steps: int(1, 100_000, 800),
-        batchSize: int(8, 8192, 256),
+        samples: intParam(256, 1_000_000, 20_000),
+        steps: intParam(1, 100_000, 800),
+        batchSize: intParam(8, 8192, 256),
         learningRate: z.number().positive().max(1).default(5e-3),
         klWeight: z.number().min(0).default(0),
       })
@@ -69,10 +67,7 @@ export const ManyWellParams = z
       .prefault({}),
     /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
     isSamples: z.number().int().min(100).max(10_000_000).optional(),
-    plot: z
-      .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
-      .strict()
-      .prefault({}),
+    plot: plotParams(),
   })
   .strict();
 

@@ -21,6 +21,7 @@ import {
 import type { Artifacts, SamplerResult } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import type { ParticleHistograms } from './particleFigures.js';
+import { intParam, plotParams } from './common.js';
 
 /**
  * Shared pieces of the particle-system experiments (dw4, lj13): replica-exchange reference data (bundled in
@@ -32,7 +33,6 @@ import type { ParticleHistograms } from './particleFigures.js';
 
 /** Random-stream layout (fixed for reproducibility; see samplerStreams). */
 const STREAMS = ['rwm', 'flow-imh', 'flow-is', 'flow', 'start'];
-const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 /** Params common to dw4 and lj13; the defaults differ per system (see `particleParams`). */
 export function particleParams(d: {
@@ -52,8 +52,8 @@ export function particleParams(d: {
   return z
     .object({
       /** Energy evaluations per sampler (all chains together). */
-      budget: int(100, 100_000_000, d.budget),
-      chains: int(2, 1024, d.chains),
+      budget: intParam(100, 100_000_000, d.budget),
+      chains: intParam(2, 1024, d.chains),
       samplers: z
         .array(z.enum(recipeNames() as [string, ...string[]]))
         .min(1)
@@ -61,9 +61,9 @@ export function particleParams(d: {
       rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
       flow: z
         .object({
-          hidden: int(2, 512, d.hidden),
-          layers: int(1, 12, d.layers),
-          odeSteps: int(1, 200, d.odeSteps),
+          hidden: intParam(2, 512, d.hidden),
+          layers: intParam(1, 12, d.layers),
+          odeSteps: intParam(1, 200, d.odeSteps),
           coordinateRange: z.number().positive().default(10),
         })
         .strict()
@@ -71,9 +71,9 @@ export function particleParams(d: {
       training: z
         .object({
           /** Reference samples used for training (the rest, up to testSamples, for the test NLL and histograms). */
-          samples: int(16, 1_000_000, d.trainSamples),
-          steps: int(1, 1_000_000, d.steps),
-          batchSize: int(2, 4096, d.batchSize),
+          samples: intParam(16, 1_000_000, d.trainSamples),
+          steps: intParam(1, 1_000_000, d.steps),
+          batchSize: intParam(2, 4096, d.batchSize),
           learningRate: z.number().positive().max(1).default(d.learningRate),
           sigma: z.number().min(0).default(0.01),
           pairing: z.enum(['random', 'ot']).default('random'),
@@ -84,9 +84,9 @@ export function particleParams(d: {
            */
           likelihood: z
             .object({
-              steps: int(0, 1_000_000, 0),
-              batchSize: int(2, 1024, 16),
-              odeSteps: int(1, 50, 4),
+              steps: intParam(0, 1_000_000, 0),
+              batchSize: intParam(2, 1024, 16),
+              odeSteps: intParam(1, 50, 4),
               learningRate: z.number().positive().max(1).default(2e-4),
               klWeight: z.number().min(0).default(0),
             })
@@ -96,7 +96,7 @@ export function particleParams(d: {
         .strict()
         .prefault({}),
       /** Held-out reference samples for the exact-trace test NLL. */
-      testSamples: int(10, 100_000, d.testSamples),
+      testSamples: intParam(10, 100_000, d.testSamples),
       flowMcmc: z
         .object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(d.localStepSize) })
         .strict()
@@ -105,11 +105,8 @@ export function particleParams(d: {
        * Flow samples for importance sampling (exact-trace log q each); default: the equal budget. Fewer samples make
        * the flow-is row 'off-budget' (flagged in the report).
        */
-      isSamples: d.isSamples !== undefined ? int(10, 10_000_000, d.isSamples) : z.number().int().min(10).max(10_000_000).optional(),
-      plot: z
-        .object({ samplesPerSampler: int(10, 20_000, 1000), tracePoints: int(10, 20_000, 1500), acfLags: int(5, 5_000, 200) })
-        .strict()
-        .prefault({}),
+      isSamples: d.isSamples !== undefined ? intParam(10, 10_000_000, d.isSamples) : z.number().int().min(10).max(10_000_000).optional(),
+      plot: plotParams(),
     })
     .strict();
 }

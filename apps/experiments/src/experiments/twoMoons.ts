@@ -7,25 +7,25 @@ import { standardFigures, type Figure } from '../report/figures.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
 import { buildFlow, trainFlow, type FlowKind } from '@boltzflow/samplers';
+import { intParam } from './common.js';
 
 export const TWO_MOONS_MODELS = ['maf', 'realnvp', 'spline'] as const;
-const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 export const TwoMoonsParams = z
   .object({
-    samples: int(100, 1_000_000, 10_000),
-    heldOut: int(100, 1_000_000, 2_000),
+    samples: intParam(100, 1_000_000, 10_000),
+    heldOut: intParam(100, 1_000_000, 2_000),
     noise: z.number().min(0).default(0.05),
     models: z
       .array(z.enum(TWO_MOONS_MODELS))
       .min(1)
       .default([...TWO_MOONS_MODELS]),
-    layers: int(2, 16, 6),
-    hidden: int(4, 256, 64),
-    steps: int(1, 100_000, 1500),
-    batchSize: int(8, 8192, 256),
+    layers: intParam(2, 16, 6),
+    hidden: intParam(4, 256, 64),
+    steps: intParam(1, 100_000, 1500),
+    batchSize: intParam(8, 8192, 256),
     learningRate: z.number().positive().max(1).default(2e-3),
-    gridPoints: int(10, 200, 60),
+    gridPoints: intParam(10, 200, 60),
   })
   .strict();
 export type TwoMoonsParamsT = z.infer<typeof TwoMoonsParams>;
