@@ -9,6 +9,11 @@ export function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
+/** `v` to `digits` significant figures: for quantities (step sizes in nm) that fixed decimals would round to 0. */
+export function roundSignificant(v: number, digits: number): number {
+  return v === 0 || !Number.isFinite(v) ? v : Number(v.toPrecision(digits));
+}
+
 /** Every k-th point so that at most `max` remain. */
 export function thin<T>(items: readonly T[], max: number): T[] {
   if (items.length <= max) return [...items];

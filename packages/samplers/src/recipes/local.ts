@@ -3,7 +3,7 @@ import { adaptStepSize } from '@boltzflow/mcmc';
 import type { RecipeRun, SamplerBudget, SamplerTarget } from '../recipe.js';
 import { runToBudget } from '../runToBudget.js';
 import type { Progress } from '../types.js';
-import { round } from '../util.js';
+import { roundSignificant } from '../util.js';
 
 /** A step-size kernel family: RWM, MALA, latent Metropolis, … */
 export type StepSizeKernelFactory = (target: Energy, o: { stepSize: number }) => Kernel<ChainState>;
@@ -40,7 +40,7 @@ export function adaptedChains(
     energyEvaluations: run.energyEvaluations,
     setupEnergyEvaluations: adapted.energyEvaluations,
     acceptanceRate: run.acceptanceRate,
-    settings: { stepSize: round(adapted.stepSize, 5), targetAcceptance: o.targetAcceptance, warmupSteps: budget.warmup, chains: budget.chains },
+    settings: { stepSize: roundSignificant(adapted.stepSize, 4), targetAcceptance: o.targetAcceptance, warmupSteps: budget.warmup, chains: budget.chains },
   };
 }
 

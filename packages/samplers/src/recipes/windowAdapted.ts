@@ -4,7 +4,7 @@ import { hmc, nuts, windowAdaptation, type MassKernelFactory } from '@boltzflow/
 import { defineRecipe, type SamplerBudget, type SamplerTarget } from '../recipe.js';
 import { runToBudget } from '../runToBudget.js';
 import type { Progress } from '../types.js';
-import { round } from '../util.js';
+import { roundSignificant } from '../util.js';
 import type { RecipeRun } from '../recipe.js';
 
 const schema = z
@@ -42,7 +42,7 @@ function adaptedRun<S extends ChainState>(
     setupEnergyEvaluations: adapted.energyEvaluations,
     acceptanceRate: run.acceptanceRate,
     settings: {
-      stepSize: round(adapted.stepSize, 5),
+      stepSize: roundSignificant(adapted.stepSize, 4),
       massMatrix: o.massMatrix,
       targetAcceptance: o.targetAcceptance,
       warmupSteps: steps,
