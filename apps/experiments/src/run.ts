@@ -116,12 +116,16 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const plan = await prepareOutput(opts.out, path.join('results', `${experiment.name}-${timestamp(started)}`), opts.force ?? false);
   const dir = plan.final;
   active = plan;
+  saved = undefined;
   try {
     reporter.log(
       `boltzflow: ${experiment.name}${quick ? ' (quick)' : ''}, seed ${seed}, backend ${backend.active}${backend.fallback ? ` (fallback: ${backend.reason})` : ''} → ${dir}`,
     );
     const outcome = await runInto(plan.staging, prepared, opts, reporter, backend, started);
     await finishOutput(plan);
+    // From here the results are in place: a Ctrl-C must neither delete them nor say that nothing was saved.
+    active = undefined;
+    saved = dir;
     const rel = (f: string): string => path.join(dir, path.relative(plan.staging, f));
     reporter.log(`results: ${path.join(dir, 'results.json')}`);
     if (outcome.report) reporter.log(`report:  ${rel(outcome.report.html)}`);
@@ -183,6 +187,8 @@ interface OutputPlan {
 
 /** The run in progress in this process (for the SIGINT message and cleanup). */
 let active: OutputPlan | undefined;
+/** The directory of the run that finished last in this process (its results are complete and in place). */
+let saved: string | undefined;
 
 function outError(final: string, reason: string): BoltzflowError {
   return new BoltzflowError('IO', `--out ${final}: ${reason}`, { argument: '--out', received: final });
@@ -315,11 +321,11 @@ function abandonOutput(plan: OutputPlan): void {
 
 /**
  * Called on SIGINT: removes the unfinished run's files and says what was and was not saved. Returns undefined when no
- * run is in progress.
+ * run has started yet.
  */
 export function interruptActiveRun(): string | undefined {
   const plan = active;
-  if (!plan) return undefined;
+  if (!plan) return saved === undefined ? undefined : `interrupted after the run finished; its results are saved in ${saved}`;
   active = undefined;
   abandonOutput(plan);
   return `interrupted: the run did not finish, nothing was saved; ${plan.replace ? `the earlier results in ${plan.final} are unchanged` : `${plan.final} was not written`}`;

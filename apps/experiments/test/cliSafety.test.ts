@@ -170,7 +170,9 @@ describe('output directories', () => {
 
   it('SIGINT exits 130, says nothing was saved and leaves no directory behind', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bf-cli-int-'));
-    const config = await cheapConfig(dir);
+    // Long enough that the signal lands mid-run: the cheapest run can finish before a quiet machine delivers it.
+    const config = path.join(dir, 'cheap.json');
+    await writeFile(config, JSON.stringify({ ...CHEAP, params: { ...CHEAP.params, budget: 400_000 } }));
     // No --out: the run would create results/<name>-<timestamp> under cwd.
     const r = await spawnCli(['run', config, '--backend', backend], dir, (kill) => kill('SIGINT'));
     expect(r.code, r.stderr).toBe(130);
