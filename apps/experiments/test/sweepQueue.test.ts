@@ -14,6 +14,7 @@ import { deadLetters, openQueue, parseRedisUrl, DEFAULT_QUEUE_NAME } from '../sr
 import { redisServerPath, startPrivateRedis, type PrivateRedis } from '../src/sweep/redisServer.js';
 import { expandSweep } from '../src/sweep/spec.js';
 import { runSweep, type SweepOutcome } from '../src/sweep/sweep.js';
+import { processAlive } from '@boltzflow/training';
 import { dropTimings } from './timings.js';
 
 const hasRedis = redisServerPath() !== undefined;
@@ -68,15 +69,6 @@ async function stop(p: Proc | undefined): Promise<void> {
   await exited;
   clearTimeout(t);
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!hasRedis)('boltzflow sweep: local pool and BullMQ queue', () => {
   let root: string;
@@ -198,7 +190,7 @@ describe.skipIf(!hasRedis)('boltzflow sweep: local pool and BullMQ queue', () =>
     // Staging names are <id>.<host>.<pid>.<8 hex>[.config.json[.<temp suffix>]].
     const childPid = Number(new RegExp(`^${run.id}\\.(.+)\\.(\\d+)\\.([0-9a-f]{8})(?:\\.config\\.json.*)?$`).exec(staged)![2]);
     // (On an idle core that is seconds; on this oversubscribed 2-core machine the run's remaining CPU can take minutes.)
-    await waitFor(() => !alive(childPid) || undefined, `child ${childPid} of the killed worker to exit`, 400_000);
+    await waitFor(() => !processAlive(childPid) || undefined, `child ${childPid} of the killed worker to exit`, 400_000);
     expect(await readdir(path.join(out, 'runs'))).toEqual([run.id]);
     const marker = JSON.parse(await readFile(path.join(runDir(out, run.id), 'sweep-run.json'), 'utf8')) as { pid: number };
     expect(marker.pid).not.toBe(childPid);

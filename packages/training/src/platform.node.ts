@@ -7,6 +7,7 @@
 export { Buffer } from 'node:buffer';
 export { createHash, randomUUID } from 'node:crypto';
 export { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 export type { FileHandle } from 'node:fs/promises';
 export { default as os } from 'node:os';
 export { default as path } from 'node:path';
@@ -14,12 +15,26 @@ export { default as path } from 'node:path';
 /** This process's id, for the owner line of a checkpoint directory's save lock. */
 export const currentPid = (): number => process.pid;
 
-/** Whether process `pid` on this host still runs (signal 0 probes without sending anything). */
+/**
+ * Whether process `pid` on this host still runs (signal 0 probes without sending anything). A zombie — exited, not yet
+ * reaped, as orphans are under a container init that reaps late — answers signal 0 but runs nothing, so on Linux it
+ * counts as gone.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces and parentheses, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (macOS, Windows) or the process just went: the signal probe's answer stands
   }
 }
