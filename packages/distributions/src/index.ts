@@ -7,6 +7,7 @@
 // MeanFreeNormal lives in its own file (particle systems).
 export * from './meanFreeNormal.js';
 export { Normal, type NormalOptions } from './normal.js';
+export { normalCdf } from './normalCdf.js';
 export { MultivariateNormal, cholesky, type MultivariateNormalOptions } from './multivariateNormal.js';
 export { Uniform, type UniformOptions } from './uniform.js';
 export { VonMises, logBesselI0, type VonMisesOptions } from './vonMises.js';

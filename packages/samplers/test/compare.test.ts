@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, isBoltzflowError, type Energy } from '@boltzflow/core';
 import { compareSamplers, getRecipe, recipeNames, samplerStreams } from '../src/index.js';
 import { createRng } from '@boltzflow/core';
+import { normalCdf } from '@boltzflow/distributions';
 
 /** u(x) = ½‖x − μ‖², μ = (0.5, 0): Z = 2π, P(x₁ > 0) = Φ(0.5). Counts the rows it evaluates. */
 class ShiftedGaussian implements Energy {
@@ -15,13 +16,6 @@ class ShiftedGaussian implements Energy {
   }
 }
 
-/** Φ(z) by the Abramowitz–Stegun erf (|error| < 1.5e-7). */
-function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
 const exactDeltaF = -Math.log(normalCdf(0.5) / (1 - normalCdf(0.5)));
 
 describe('compareSamplers', () => {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countingEnergy, GaussianMixtureEnergy } from '@boltzflow/energies';
 import { compareSamplers } from '../src/index.js';
-
-/** Φ by Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
-function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
+import { normalCdf } from '@boltzflow/distributions';
 
 describe('nuts, hmc and smc recipes', () => {
   it('ΔF of a shifted Gaussian (closed form), log Z for smc, budget kept, warm-up and pilot counted as setup', async () => {

@@ -3,6 +3,7 @@ import { GaussianMixtureEnergy } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
 import { comparisonFields, DEFAULT_2D_SAMPLERS, ENERGY_ONLY_SAMPLERS, runComparison2D } from './comparison2d.js';
+import { normalCdf } from '@boltzflow/distributions';
 
 export const Gmm40Params = z
   .object({
@@ -25,14 +26,6 @@ export const Gmm40Params = z
   .strict();
 
 export type Gmm40ParamsT = z.infer<typeof Gmm40Params>;
-
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf, |error| < 1.5e-7). */
-function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
 
 export const gmm40 = defineExperiment<Gmm40ParamsT>({
   name: 'gmm-40',
