@@ -154,9 +154,11 @@ export type JobOutcome =
 export async function pollRuns(h: QueueSweepHandle, sweepId: string, runIds: string[]): Promise<JobOutcome[]> {
   return Promise.all(
     runIds.map(async (id): Promise<JobOutcome> => {
+      // The state first, then the job: a job read before its state can be a snapshot from an earlier attempt (a retry
+      // that failed or completed in between), with a stale attempt count and no return value.
+      const state = await h.queue.getJobState(jobIdOf(sweepId, id));
       const job = (await h.queue.getJob(jobIdOf(sweepId, id))) as Job<QueueJobData, RunDone> | undefined;
-      if (!job) return { id, state: 'failed', error: 'job vanished from the queue (removed by someone else?)', attempts: 0 };
-      const state = await job.getState();
+      if (!job || state === 'unknown') return { id, state: 'failed', error: 'job vanished from the queue (removed by someone else?)', attempts: 0 };
       if (state === 'completed') return { id, state: 'completed', done: job.returnvalue };
       if (state === 'failed') return { id, state: 'failed', error: job.failedReason, attempts: job.attemptsMade };
       return { id, state: 'pending', active: state === 'active' };
