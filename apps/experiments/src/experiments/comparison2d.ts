@@ -29,6 +29,44 @@ export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange
  */
 export const ENERGY_ONLY_SAMPLERS = ['flowmc', 'bg-loop', 'fab-is', 'fab-imh'] as const;
 
+/** `--quick` overrides shared by the 2D comparisons. */
+export const QUICK_2D_PARAMS = {
+  budget: 24_000,
+  chains: 16,
+  training: { steps: 80, batchSize: 128 },
+  flow: { dataSamples: 2048 },
+  plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
+};
+
+/** The smoke test's overrides shared by the 2D comparisons: the smallest run that still goes through every row. */
+export const TINY_2D_PARAMS = {
+  budget: 1_000,
+  chains: 4,
+  rwm: { scan: [0.5, 1] },
+  flow: { layers: 2, hidden: 4, dataSamples: 64 },
+  training: { steps: 3, batchSize: 16 },
+  snf: { metropolisSteps: 2 },
+  plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
+};
+
+/**
+ * {@link QUICK_2D_PARAMS} for a comparison whose defaults include the energy-only rows. FAB's AIS costs ~4 s per step on
+ * 2 cores (wasm): quick runs keep the adaptive-loop rows and leave fab-is/fab-imh to full runs (and the smoke run).
+ */
+export const QUICK_2D_ENERGY_ONLY_PARAMS = {
+  ...QUICK_2D_PARAMS,
+  samplers: [...DEFAULT_2D_SAMPLERS, 'flowmc', 'bg-loop'],
+  globalLocal: { trainingLoops: 4, trainStepsPerLoop: 50 },
+};
+
+/** {@link TINY_2D_PARAMS} with every energy-only row, each at its smallest. */
+export const TINY_2D_ENERGY_ONLY_PARAMS = {
+  ...TINY_2D_PARAMS,
+  samplers: [...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS],
+  fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+  globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
+};
+
 /**
  * The sampler settings shared by the 2D comparison experiments (each experiment adds its own `energy` section).
  * `defaultSamplers` are the rows run when the config names none (double-well and gmm-40 add {@link ENERGY_ONLY_SAMPLERS}).

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { GaussianMixtureEnergy } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
-import { comparisonFields, DEFAULT_2D_SAMPLERS, ENERGY_ONLY_SAMPLERS, runComparison2D } from './comparison2d.js';
+import {
+  DEFAULT_2D_SAMPLERS,
+  ENERGY_ONLY_SAMPLERS,
+  QUICK_2D_ENERGY_ONLY_PARAMS,
+  TINY_2D_ENERGY_ONLY_PARAMS,
+  comparisonFields,
+  runComparison2D,
+} from './comparison2d.js';
 import { normalCdf } from '@boltzflow/distributions';
 
 export const Gmm40Params = z
@@ -38,29 +45,8 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     flowMcmc: { localStepSize: 1.5 },
     snf: { stepSize: 1 },
   },
-  quickParams: {
-    budget: 24_000,
-    chains: 16,
-    training: { steps: 80, batchSize: 128 },
-    flow: { dataSamples: 2048 },
-    // FAB's AIS costs ~4 s per step on 2 cores (wasm): quick runs keep the adaptive-loop rows and leave fab-is/fab-imh
-    // to full runs (and the tiny smoke run).
-    samplers: [...DEFAULT_2D_SAMPLERS, 'flowmc', 'bg-loop'],
-    globalLocal: { trainingLoops: 4, trainStepsPerLoop: 50 },
-    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
-  },
-  tinyParams: {
-    budget: 1_000,
-    chains: 4,
-    rwm: { scan: [0.5, 1] },
-    flow: { layers: 2, hidden: 4, dataSamples: 64 },
-    training: { steps: 3, batchSize: 16 },
-    snf: { metropolisSteps: 2 },
-    samplers: [...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS],
-    fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
-    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
-    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
-  },
+  quickParams: QUICK_2D_ENERGY_ONLY_PARAMS,
+  tinyParams: TINY_2D_ENERGY_ONLY_PARAMS,
   async run(params, ctx) {
     const energy = GaussianMixtureEnergy.gmm40(params.energy.meansSeed, { modes: params.energy.modes, bound: params.energy.bound });
     const wSum = energy.weights.reduce((a, b) => a + b, 0);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MuellerBrown } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
 import { linspace, quadrature2D, round } from '@boltzflow/samplers';
-import { comparisonFields, runComparison2D } from './comparison2d.js';
+import { QUICK_2D_PARAMS, TINY_2D_PARAMS, comparisonFields, runComparison2D } from './comparison2d.js';
 
 export const MuellerBrownParams = z
   .object({
@@ -34,22 +34,8 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     flowMcmc: { localStepSize: 0.1 },
     snf: { stepSize: 0.05 },
   },
-  quickParams: {
-    budget: 24_000,
-    chains: 16,
-    training: { steps: 80, batchSize: 128 },
-    flow: { dataSamples: 2048 },
-    plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
-  },
-  tinyParams: {
-    budget: 1_000,
-    chains: 4,
-    rwm: { scan: [0.5, 1] },
-    flow: { layers: 2, hidden: 4, dataSamples: 64 },
-    training: { steps: 3, batchSize: 16 },
-    snf: { metropolisSteps: 2 },
-    plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
-  },
+  quickParams: QUICK_2D_PARAMS,
+  tinyParams: TINY_2D_PARAMS,
   async run(params, ctx) {
     const energy = new MuellerBrown(params.energy);
     const profileX = linspace(X[0], X[1], 111);
