@@ -23,6 +23,7 @@ export {
 export { importanceWeights, normalizeLogWeights, normalizedWeights, type ImportanceWeights } from './importanceWeights.js';
 export { selfNormalizedEstimate } from './selfNormalizedEstimate.js';
 export { kishESS } from './kishESS.js';
+export { effectiveSampleSizeStderr, kishESSStderr } from './essStandardError.js';
 export { logPartition } from './logPartition.js';
 export { freeEnergyDifference, bennettAcceptanceRatio, type FreeEnergyDifferenceOptions, type BennettAcceptanceRatioOptions } from './freeEnergyDifference.js';
 export { freeEnergyProfile, type FreeEnergyProfileOptions, type FreeEnergyProfile } from './freeEnergyProfile.js';

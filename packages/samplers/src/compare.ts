@@ -186,7 +186,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         if (!run.logWeights) throw new BoltzflowError('INVALID_VALUE', `Sampler '${recipe.name}' returned weighted samples without log-weights`);
         outcome = importanceOutcome({ ...common, x: projected, logWeights: run.logWeights });
       } else outcome = mcmcOutcome({ ...common, draws: projected });
-      if (run.metrics) outcome.result.metrics = { ...run.metrics };
+      if (run.metrics) outcome.result.metrics = { ...outcome.result.metrics, ...run.metrics };
       // Chains move in whole steps: a budget below ~50 steps per chain cannot be met closer than a step of all chains.
       if (Math.abs(run.energyEvaluations - budget.evaluations) > Math.max(BUDGET_TOLERANCE * budget.evaluations, 2 * budget.chains)) {
         addFlag(outcome.result, 'off-budget');

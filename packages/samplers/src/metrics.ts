@@ -1,9 +1,11 @@
 import {
   countTransitions,
   effectiveSampleSize,
+  effectiveSampleSizeStderr,
   freeEnergyProfile,
   integratedAutocorrTime,
   kishESS,
+  kishESSStderr,
   multiChainAutocorrelation,
   stateFreeEnergyDifference,
 } from '@boltzflow/estimators';
@@ -228,6 +230,9 @@ export function mcmcOutcome(opts: OutcomeOptions & { draws: Draws }): SamplerOut
   for (let i = 0; i < kept; i += traceStride) traceVals.push(round(series[0][i], 4));
 
   const result = samplerResult(opts, { transitions, iact, ess, deltaF, notes, flags });
+  // The verdict's ratio interval reads this; the jackknife needs ≥ 2 chains.
+  const essStderr = chains >= 2 && ess > 0 ? safe(() => effectiveSampleSizeStderr(series)) : null;
+  if (essStderr !== null) result.metrics = { ...result.metrics, essStderr: round(essStderr, 4) };
   return {
     result,
     artifacts: {
@@ -270,6 +275,8 @@ export function importanceOutcome(opts: OutcomeOptions & { x: Draws; logWeights:
     notes: ['Independent weighted samples: ESS is the Kish ESS of the importance weights; no chain, so transitions and IACT do not apply.', ...notes],
     flags,
   });
+  const essStderr = opts.logWeights.length >= 40 && kish.ess > 0 ? safe(() => kishESSStderr(opts.logWeights)) : null;
+  if (essStderr !== null) result.metrics = { ...result.metrics, essStderr: round(essStderr, 4) };
   return {
     result,
     artifacts: {

@@ -1,3 +1,4 @@
+import { MIN_KISH_ESS, MIN_TRANSITIONS } from './metrics.js';
 import { BASELINE_SAMPLERS } from './modes.js';
 import type { SamplerResult } from './types.js';
 
@@ -20,6 +21,9 @@ export interface Verdict {
 export function ineligibility(r: SamplerResult, basis: Verdict['basis'], referenceDeltaF?: number): string | null {
   if (!(r.ess > 0)) return 'ESS 0';
   if (r.flags.includes('mode-mismatch')) return 'mode mismatch';
+  // Their ESS (and so the ratio) rests on a handful of barrier crossings or on a few dominant weights.
+  if (r.flags.includes('few-transitions')) return `few transitions (${r.transitions ?? 0} < ${MIN_TRANSITIONS}): ESS unreliable`;
+  if (r.flags.includes('degenerate-weights')) return `degenerate weights (Kish ESS ${r.ess.toFixed(1)} < ${MIN_KISH_ESS})`;
   if (basis === 'total' && (r.trainingData === 'exact' || r.trainingData === 'bundled')) return `oracle (trained on ${r.trainingData} data)`;
   const d = r.deltaF;
   if (d && d.reference !== undefined && Math.abs(d.estimate - d.reference) > 3 * d.stderr)
@@ -30,8 +34,9 @@ export function ineligibility(r: SamplerResult, basis: Verdict['basis'], referen
 
 /**
  * The verdict on each basis ('total': ESS per evaluation including setup; 'sampling': at the equal sampling budget).
- * Nothing wins whose ΔF misses the exact value by more than 3 stderr, that is flagged mode-mismatch, or that has ESS 0;
- * rows trained on exact or bundled samples (oracles) never win on total cost.
+ * Nothing wins or serves as the baseline whose ΔF misses the exact value by more than 3 stderr, that is flagged
+ * mode-mismatch, few-transitions or degenerate-weights (its ESS is not a number to divide by), or that has ESS 0; rows
+ * trained on exact or bundled samples (oracles) never win on total cost.
  */
 export function comparisonVerdicts(rows: readonly SamplerResult[], referenceDeltaF?: number): Verdict[] {
   return (['total', 'sampling'] as const).map((basis) => {
@@ -66,7 +71,8 @@ export function verdictLine(verdicts: readonly Verdict[]): string {
     if (v.best === v.baseline) return `${label}: best ${v.best} (a plain-MCMC baseline)`;
     const r = v.ratio !== null ? `${fmtRatio(v.ratio)}×` : '?';
     const iv = v.ratioInterval ? ` [${fmtRatio(v.ratioInterval[0])}, ${fmtRatio(v.ratioInterval[1])}]` : '';
-    return `${label}: best ${v.best}, ${r}${iv} the ESS per evaluation of ${v.baseline}`;
+    const tie = v.ratioInterval && v.ratioInterval[0] <= 1 ? ' (the interval includes 1: not a clear win)' : '';
+    return `${label}: best ${v.best}, ${r}${iv} the ESS per evaluation of ${v.baseline}${tie}`;
   };
   return `verdict — ${verdicts.map(part).join('; ')}`;
 }

@@ -27,6 +27,10 @@ describe('sampler metrics', () => {
     expect(Math.abs(o.result.deltaF!.estimate - exact)).toBeLessThan(5 * o.result.deltaF!.stderr);
     expect(o.result.transitions).toBeGreaterThan(1000);
     expect(o.result.iact).toBeCloseTo(8000 / o.result.ess, 10);
+    // The ESS carries its jackknife error (for iid draws a few per cent of N, never zero).
+    const essSe = o.result.metrics!.essStderr as number;
+    expect(essSe).toBeGreaterThan(0);
+    expect(essSe).toBeLessThan(0.2 * o.result.ess);
   });
 
   it('chains stuck in their wells get a large ΔF error and no transitions', () => {

@@ -112,21 +112,28 @@ describe('report numbers of @boltzflow/samplers', () => {
     expect(fine.flags).not.toContain('mode-mismatch');
   });
 
-  it('verdict: ΔF misses, mode mismatch and ESS 0 never win; oracles never win on total cost; ratios are of ESS per evaluation', () => {
+  it('verdict: ΔF misses, mode mismatch, few transitions, degenerate weights and ESS 0 never win; oracles never win on total cost; ratios are of ESS per evaluation', () => {
     const rows = [
       row('rwm', { ess: 50 }),
-      row('mala', { ess: 80 }),
-      row('flow-imh', { ess: 400, setupEnergyEvaluations: 30_000, trainingData: 'mcmc' }),
+      row('mala', { ess: 80, metrics: { essStderr: 8 } }),
+      row('flow-imh', { ess: 400, setupEnergyEvaluations: 30_000, trainingData: 'mcmc', metrics: { essStderr: 30 } }),
       row('flow-is', { ess: 5000, deltaF: { estimate: 2, stderr: 0.1, reference: 1 } }),
       row('snf', { ess: 3000, flags: ['mode-mismatch'] }),
       row('latent-metropolis', { ess: 300, setupEnergyEvaluations: 0, trainingData: 'exact' }),
       row('rwm-scan', { ess: 0 }),
+      // Unreliable ESS: a chain with 3 crossings and weights with Kish ESS 12 neither win nor serve as the baseline.
+      row('replica-exchange', { ess: 900, transitions: 3, flags: ['few-transitions'] }),
+      row('fab-is', { ess: 12, flags: ['degenerate-weights'] }),
     ];
     const [total, sampling] = comparisonVerdicts(rows, 1);
     // Sampling: latent-metropolis 300/1e4 (oracles may win here) vs flow-imh 400/1e4 → flow-imh; baseline mala 80/1e4.
     expect(sampling.best).toBe('flow-imh');
     expect(sampling.baseline).toBe('mala');
     expect(sampling.ratio).toBeCloseTo(400 / 80, 10);
+    // ±2σ on the log scale from the two relative errors, 10 % and 7.5 %.
+    const rel = Math.hypot(8 / 80, 30 / 400);
+    expect(sampling.ratioInterval![0]).toBeCloseTo(5 * Math.exp(-2 * rel), 10);
+    expect(sampling.ratioInterval![1]).toBeCloseTo(5 * Math.exp(2 * rel), 10);
     // Total: flow-imh 400/4e4 = 0.01 vs mala 0.008: flow-imh, ratio 1.25; latent-metropolis is an oracle.
     expect(total.best).toBe('flow-imh');
     expect(total.ratio).toBeCloseTo(400 / 40_000 / (80 / 10_000), 10);
@@ -135,9 +142,11 @@ describe('report numbers of @boltzflow/samplers', () => {
       expect(v.excluded.join(' ')).toMatch(/flow-is: ΔF 10\.0 stderr/);
       expect(v.excluded.join(' ')).toMatch(/snf: mode mismatch/);
       expect(v.excluded.join(' ')).toMatch(/rwm-scan: ESS 0/);
+      expect(v.excluded.join(' ')).toMatch(/replica-exchange: few transitions \(3 < 20\)/);
+      expect(v.excluded.join(' ')).toMatch(/fab-is: degenerate weights \(Kish ESS 12\.0 < 50\)/);
     }
     expect(verdictLine([total, sampling])).toMatch(
-      /^verdict — total cost: best flow-imh, 1\.3× the ESS per evaluation of mala; sampling cost: best flow-imh, 5\.0×/,
+      /^verdict — total cost: best flow-imh, 1\.3× \[0\.97, 1\.6\] the ESS per evaluation of mala \(the interval includes 1: not a clear win\); sampling cost: best flow-imh, 5\.0× \[3\.9, 6\.4\] the ESS per evaluation of mala$/,
     );
   });
 

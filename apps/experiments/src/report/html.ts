@@ -91,11 +91,11 @@ export function verdictBlock(results: Results): string {
     else if (!v.baseline) text = `best <b>${escapeHtml(v.best)}</b>; no plain-MCMC baseline qualifies`;
     else if (v.best === v.baseline) text = `best <b>${escapeHtml(v.best)}</b>, a plain-MCMC baseline: no flow-assisted sampler beats it`;
     else
-      text = `best <b>${escapeHtml(v.best)}</b>: <span class="ratio">${fmt(v.ratio, 3)}×</span>${v.ratioInterval ? ` [${fmt(v.ratioInterval[0], 2)}, ${fmt(v.ratioInterval[1], 2)}]` : ''} the ESS per energy evaluation of ${escapeHtml(v.baseline)}`;
+      text = `best <b>${escapeHtml(v.best)}</b>: <span class="ratio">${fmt(v.ratio, 3)}×</span>${v.ratioInterval ? ` [${fmt(v.ratioInterval[0], 2)}, ${fmt(v.ratioInterval[1], 2)}]` : ''} the ESS per energy evaluation of ${escapeHtml(v.baseline)}${v.ratioInterval && v.ratioInterval[0] <= 1 ? ' (the interval includes 1: not a clear win)' : ''}`;
     const excluded = v.excluded.length > 0 ? `<br><span class="meta">not eligible: ${v.excluded.map((e) => escapeHtml(e)).join('; ')}</span>` : '';
     return `<li data-basis="${v.basis}"><b>${label}:</b> ${text}${excluded}</li>`;
   });
-  return `<div class="verdict" id="verdict"><h2>Verdict</h2><ul>${items.join('')}</ul><p class="meta">Eligible: ESS &gt; 0, ΔF within 3 stderr of the exact value, no mode mismatch; baselines are rwm, rwm-scan, mala, replica-exchange.</p></div>`;
+  return `<div class="verdict" id="verdict"><h2>Verdict</h2><ul>${items.join('')}</ul><p class="meta">Eligible (to win and to serve as the baseline): ESS &gt; 0, ΔF within 3 stderr of the exact value, no mode mismatch, at least 20 transitions for chains, Kish ESS at least 50 for weighted samples; baselines are rwm, rwm-scan, mala, replica-exchange. The interval is ±2σ of the ratio from jackknife errors of both ESS values.</p></div>`;
 }
 
 /** The banner of quick runs: their budgets are too small for conclusions. */
