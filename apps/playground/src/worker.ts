@@ -1,6 +1,7 @@
 /**
- * The playground's Web Worker: picks the TF.js backend and runs the CLI's own double-well experiment (the same
- * recipes, trainer and metrics as `boltzflow run double-well`), streaming progress to the page through comlink.
+ * The playground's Web Worker: picks the TF.js backend and runs the CLI's own experiment modules (double well,
+ * Müller–Brown, GMM, many-well, or a formula through the CLI's 2D comparison — the same recipes, trainer and metrics
+ * as `boltzflow run`), streaming progress and live chain snapshots to the page through comlink.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,40 +10,237 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
-import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { linspace, quadrature2D, round } from '@boltzflow/samplers';
+import { backendInfo, createRng, initBackend, type Energy } from '@boltzflow/core';
+import { DoubleWell, GaussianMixtureEnergy, MuellerBrown } from '@boltzflow/energies';
+import { linspace, mcmcOutcome, quadrature2D, RECIPES, round, type CoordinateSpec, type Draws, type PlotLimits } from '@boltzflow/samplers';
 import { z } from 'zod';
-// The CLI's experiment module itself (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
-import { DoubleWellParams, doubleWell } from '../../experiments/src/experiments/doubleWell.js';
+// The CLI's experiment modules themselves (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
+import { doubleWell, doubleWellCoefficients } from '../../experiments/src/experiments/doubleWell.js';
+import { MuellerBrownParams, muellerBrown } from '../../experiments/src/experiments/muellerBrown.js';
+import { Gmm40Params, gmm40 } from '../../experiments/src/experiments/gmm40.js';
+import { manyWell32 } from '../../experiments/src/experiments/manyWell32.js';
 import { comparisonFields, runComparison2D } from '../../experiments/src/experiments/comparison2d.js';
+import { energyGrid } from '../../experiments/src/experiments/common.js';
+import type { Experiment, ExperimentContext, ExperimentOutput } from '../../experiments/src/experiments/types.js';
+import { deepMerge } from '../../experiments/src/deepMerge.js';
 import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
+// The CLI records its package's version (apps/experiments/package.json, read at run time); the page bundles the same
+// file's version at build time.
+import experimentsPackage from '../../experiments/package.json' with { type: 'json' };
 import { compileFormula, FormulaEnergy } from './formula.js';
 
-/** One progress event: a bar's position and status fields (loss, ESS/N, acceptance …) or a log line. */
+/** The targets the page offers. */
+export type TargetName = 'double-well' | 'mueller-brown' | 'gmm' | 'many-well' | 'formula';
+
+/** One chain snapshot of a sampler while it runs: the CLI's metrics (mcmcOutcome) on the draws so far. */
+export interface LiveSnapshot {
+  sampler: string;
+  /** Sampling evaluations so far, and the sampler's budget. */
+  evaluations: number;
+  budget: number;
+  /** Draws so far (steps × chains) and the seconds since the sampler's first chunk. */
+  chainSteps: number;
+  seconds: number;
+  points: [number, number][];
+  /** x₁ (the coordinate) of chain 0, `evaluationsPerPoint` apart. */
+  trace: number[];
+  evaluationsPerPoint: number;
+  deltaF: { estimate: number; stderr: number } | null;
+  referenceDeltaF: number | null;
+  ess: number;
+  essPerEvaluation: number;
+  transitions: number | null;
+  acceptance: number | null;
+}
+
+/** One progress event: a bar's position and fields, a log line, a live snapshot, or the worker pausing. */
 export type PlaygroundEvent =
   | { kind: 'bar'; label: string; value: number; total: number; info: Record<string, string | number> }
-  | { kind: 'log'; message: string };
+  | { kind: 'log'; message: string }
+  | { kind: 'live'; snapshot: LiveSnapshot }
+  | { kind: 'paused' };
 
 /** What the page asks for. */
 export interface RunRequest {
+  target: TargetName;
+  /** Double-well preset. */
   preset: 'snf' | 'bg-paper';
+  /** Many-well dimension (even). */
+  dim: number;
+  /** Custom energy in x1, x2 (target 'formula'; ΔF across x₁ = 0, exact by quadrature in the worker). */
+  formula?: string;
   seed: number;
   samplers: string[];
   budget: number;
   chains: number;
   trainingSteps: number;
-  /** A custom energy in x1, x2; when set, it replaces the preset (ΔF across x₁ = 0, exact by quadrature in the worker). */
-  formula?: string;
-  /** Step size of plain RWM (no adaptation) — small on purpose to show it stuck in one well. */
+  /** Step size of plain RWM (rwm-scan with one value: no adaptation) — small on purpose to show it stuck in one well. */
   rwmStep: number;
 }
 
+/** What the page shows of the energy before any sampler runs: contours of u for the live scatter. */
+export interface TargetView {
+  grid: { x: number[]; y: number[]; values: (number | null)[][] };
+  axes: [string, string];
+}
+
+/**
+ * Playground sizes of the energy-only recipes' own training (their CLI defaults, e.g. FAB's 2000 AIS steps, take many
+ * minutes in a browser); the flow sizes of the shared flow are the experiments' own.
+ */
+const LIGHT_ENERGY_ONLY = {
+  fab: { trainSteps: 60, batchSize: 64, intermediateDistributions: 4, leapfrogSteps: 3, layers: 4, hidden: 32 },
+  globalLocal: { trainingLoops: 4, trainStepsPerLoop: 40 },
+};
+
+/** Draws no live snapshot more often than this (ms of worker time); the last chunk of a sampler always gets one. */
+const SNAPSHOT_EVERY_MS = 80;
+
 let backendName = '';
+/** Pause flag shared with the page (1 = paused): the worker blocks on it between chunks; absent without cross-origin isolation. */
+let pauseFlag: Int32Array | null = null;
+
+/** Blocks while the page holds the pause flag (Atomics.wait is allowed in workers); tells the page once when it stops. */
+function gate(onEvent: (e: PlaygroundEvent) => void): void {
+  if (!pauseFlag || Atomics.load(pauseFlag, 0) !== 1) return;
+  onEvent({ kind: 'paused' });
+  while (Atomics.load(pauseFlag, 0) === 1) Atomics.wait(pauseFlag, 0, 1, 1000);
+}
+
+function sharedParams(req: RunRequest) {
+  return {
+    budget: req.budget,
+    chains: req.chains,
+    samplers: req.samplers,
+    rwm: { scan: [req.rwmStep] },
+    training: { steps: req.trainingSteps, batchSize: 128 },
+    flow: { dataSamples: 1024 },
+    plot: { samplesPerSampler: 400, tracePoints: 400, acfLags: 40 },
+    ...LIGHT_ENERGY_ONLY,
+  };
+}
+
+/** The experiment a request runs, with its parameters resolved as the CLI does (schema ← baseParams ← the page's values). */
+function resolve(req: RunRequest): { name: string; description: string; params: unknown; run: (ctx: ExperimentContext) => Promise<ExperimentOutput> } {
+  const viaExperiment = <P>(e: Experiment<P>, over: Record<string, unknown>) => {
+    const params = e.params.parse(deepMerge(e.baseParams ?? {}, over));
+    return { name: e.name, description: e.description, params, run: (ctx: ExperimentContext) => e.run(params, ctx) };
+  };
+  switch (req.target) {
+    case 'double-well':
+      return viaExperiment(doubleWell, { energy: { preset: req.preset }, ...sharedParams(req) });
+    case 'mueller-brown':
+      return viaExperiment(muellerBrown, sharedParams(req));
+    case 'gmm':
+      return viaExperiment(gmm40, sharedParams(req));
+    case 'many-well': {
+      const s = sharedParams(req);
+      return viaExperiment(manyWell32, {
+        dim: req.dim,
+        budget: s.budget,
+        chains: s.chains,
+        samplers: s.samplers,
+        training: { samples: 2000, steps: req.trainingSteps, batchSize: 256 },
+        plot: s.plot,
+      });
+    }
+    case 'formula': {
+      const formula = req.formula ?? '';
+      const params = z.object(comparisonFields()).strict().parse(sharedParams(req));
+      return { name: 'playground-formula', description: `custom energy u = ${formula}`, params, run: (ctx) => runFormula(formula, params, ctx) };
+    }
+  }
+}
+
+/** The energy and plot window of a target, for the contours under the live scatter (the experiments' own ranges). */
+function view(req: RunRequest): { energy: Energy; x: [number, number]; y: [number, number]; axes: [string, string] } {
+  switch (req.target) {
+    case 'double-well':
+      return { energy: new DoubleWell(doubleWellCoefficients({ preset: req.preset })), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁', 'x₂'] };
+    case 'mueller-brown':
+      return { energy: new MuellerBrown(MuellerBrownParams.parse({}).energy), x: [-2, 1.4], y: [-0.8, 2.4], axes: ['x₁', 'x₂'] };
+    case 'gmm': {
+      const e = Gmm40Params.parse({}).energy;
+      return { energy: GaussianMixtureEnergy.gmm40(e.meansSeed, { modes: e.modes, bound: e.bound }), x: [-45, 45], y: [-45, 45], axes: ['x₁', 'x₂'] };
+    }
+    case 'many-well':
+      return { energy: new DoubleWell(), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁ (first well)', 'x₂ (first well)'] };
+    case 'formula':
+      return { energy: new FormulaEnergy(req.formula ?? ''), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁', 'x₂'] };
+  }
+}
+
+/** A live view of one sampler's chains: accumulates the streamed chunks and computes the CLI's metrics on them. */
+class LiveChains {
+  private blocks: Float32Array[] = [];
+  private kept = 0;
+  private chains = 0;
+  private dim = 0;
+  private evaluations = 0;
+  private acceptance: number | null = null;
+  private t0 = 0;
+  private lastSnapshot = 0;
+  constructor(
+    readonly sampler: string,
+    private readonly spec: CoordinateSpec,
+    private readonly plot: PlotLimits,
+    private readonly budget: number,
+  ) {}
+  progress(value: number, info: Record<string, string | number>): void {
+    this.evaluations = value;
+    if (typeof info.acceptance === 'number') this.acceptance = info.acceptance;
+  }
+  add(block: Draws): LiveSnapshot | null {
+    const now = performance.now();
+    if (this.blocks.length === 0) this.t0 = now;
+    [, this.chains, this.dim] = block.shape;
+    this.blocks.push(block.data);
+    this.kept += block.shape[0];
+    const last = this.evaluations >= this.budget;
+    if (!last && now - this.lastSnapshot < SNAPSHOT_EVERY_MS) return null;
+    this.lastSnapshot = now;
+    const data = new Float32Array(this.kept * this.chains * this.dim);
+    let o = 0;
+    for (const b of this.blocks) {
+      data.set(b, o);
+      o += b.length;
+    }
+    const out = mcmcOutcome({
+      sampler: this.sampler,
+      description: '',
+      draws: { data, shape: [this.kept, this.chains, this.dim] },
+      energyEvaluations: Math.max(1, this.evaluations),
+      wallSeconds: (now - this.t0) / 1000,
+      acceptanceRate: this.acceptance,
+      spec: this.spec,
+      plot: this.plot,
+    });
+    const r = out.result;
+    return {
+      sampler: this.sampler,
+      evaluations: this.evaluations,
+      budget: this.budget,
+      chainSteps: this.kept * this.chains,
+      seconds: (performance.now() - this.t0) / 1000,
+      points: out.artifacts.samples?.points ?? [],
+      trace: out.artifacts.trace?.values ?? [],
+      evaluationsPerPoint: out.artifacts.trace?.evaluationsPerPoint ?? 1,
+      deltaF: r.deltaF ? { estimate: r.deltaF.estimate, stderr: r.deltaF.stderr } : null,
+      referenceDeltaF: this.spec.referenceDeltaF ?? null,
+      ess: r.ess,
+      essPerEvaluation: r.essPerEnergyEvaluation,
+      transitions: r.transitions,
+      acceptance: this.acceptance,
+    };
+  }
+}
 
 const api = {
   /** Starts the backend: `webgpu` or `webgl` when asked for and available, else WASM (the default). */
   async init(wanted: string): Promise<string> {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+    // Cross-origin isolation (for the pause flag) would let tfjs pick the threaded WASM binary; keep one thread, as in Node.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wanted === 'webgpu' && 'gpu' in navigator) {
       try {
         await import('@tensorflow/tfjs-backend-webgpu');
@@ -54,13 +252,27 @@ const api = {
         /* fall through to wasm */
       }
     }
-    if (wanted === 'webgl' && (await tf.setBackend('webgl'))) {
-      backendName = 'webgl';
-      return backendName;
+    if (wanted === 'webgl') {
+      try {
+        if (await tf.setBackend('webgl')) {
+          backendName = 'webgl';
+          return backendName;
+        }
+      } catch {
+        /* fall through to wasm */
+      }
     }
     const info = await initBackend('wasm');
     backendName = info.active;
     return backendName;
+  },
+  /** Shares the page's pause flag (an Int32Array over a SharedArrayBuffer). */
+  setPauseFlag(buffer: SharedArrayBuffer): void {
+    pauseFlag = new Int32Array(buffer);
+  },
+  /** The registry's recipes (name, description, whether it uses the shared trained flow), for the sampler picker. */
+  recipes(): { name: string; description: string; needsFlow: boolean }[] {
+    return RECIPES.map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
   /** Checks a formula; returns the error message, or null when it parses. */
   checkFormula(formula: string): string | null {
@@ -71,25 +283,32 @@ const api = {
       return (e as Error).message;
     }
   },
-  /** Runs the double-well comparison and returns a results.json object in the CLI's schema. */
+  /** Contours of the target's energy for the live scatter. */
+  view(req: RunRequest): TargetView {
+    const v = view(req);
+    return { grid: energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
+  },
+  /** Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to `onEvent`. */
   async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
     const started = new Date();
     const t0 = performance.now();
-    const shared = {
-      budget: req.budget,
-      chains: req.chains,
-      samplers: req.samplers,
-      rwm: { scan: [req.rwmStep] },
-      training: { steps: req.trainingSteps, batchSize: 128 },
-      flow: { dataSamples: 1024, layers: 4, hidden: 32 },
-      plot: { samplesPerSampler: 400, tracePoints: 400, acfLags: 40 },
-    };
-    const params = req.formula ? z.object(comparisonFields()).strict().parse(shared) : DoubleWellParams.parse({ energy: { preset: req.preset }, ...shared });
+    const exp = resolve(req);
+    let live = null as LiveChains | null;
     const progress = {
+      sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
+        live = new LiveChains(name, t.spec, t.plot, t.evaluations);
+      },
       bar(label: string, total: number) {
+        const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
         return {
           update(value: number, info?: Record<string, string | number>) {
+            sampling?.progress(value, info ?? {});
             onEvent({ kind: 'bar', label, value, total, info: info ?? {} });
+            gate(onEvent);
+          },
+          draws(block: Draws) {
+            const snapshot = sampling?.add(block);
+            if (snapshot) onEvent({ kind: 'live', snapshot });
           },
           stop() {},
         };
@@ -99,21 +318,20 @@ const api = {
       },
     };
     const ctx = { seed: req.seed, quick: false, rng: createRng(req.seed), progress };
-    const name = req.formula ? 'playground-formula' : doubleWell.name;
-    const output = req.formula ? await runFormula(req.formula, params, ctx) : await doubleWell.run(params as z.infer<typeof DoubleWellParams>, ctx);
+    const output = await exp.run(ctx);
     const backend =
       backendName === 'wasm' || backendName === 'cpu'
         ? backendInfo()
         : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
     return resultsFromOutput(
       {
-        experiment: name,
-        description: req.formula ? `custom energy u = ${req.formula}` : doubleWell.description,
-        params: params as unknown as Record<string, unknown>,
+        experiment: exp.name,
+        description: exp.description,
+        params: exp.params as Record<string, unknown>,
         seed: req.seed,
         quick: false,
         backend,
-        libraryVersion: '0.1.0',
+        libraryVersion: experimentsPackage.version,
         startedAt: started,
         wallSeconds: (performance.now() - t0) / 1000,
       },
@@ -123,7 +341,7 @@ const api = {
 };
 
 /** A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. */
-function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: Parameters<typeof runComparison2D>[2]) {
+function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: ExperimentContext) {
   const energy = new FormulaEnergy(formula);
   const range: [number, number] = [-2.75, 2.75];
   const q = quadrature2D(energy, [-4, 4], [-4, 4], 401, 0, 0, linspace(range[0], range[1], 111));
