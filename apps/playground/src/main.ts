@@ -79,6 +79,7 @@ const lossPlot = new uPlot(
     width: width($('loss')),
     height: 220,
     scales: { x: { time: false } },
+    legend: { show: false },
     axes: [{ label: 'training step' }, { label: 'loss' }],
     series: [{}, { label: 'loss', stroke: COLORS[0] }],
   },
@@ -186,6 +187,7 @@ async function run(): Promise<void> {
   state.loss = [[], []];
   state.live = {};
   state.liveDraws = 0;
+  state.trainingStepsPerSecond = null;
   state.running = true;
   $('verdict').textContent = '';
   $('table').querySelector('tbody')!.innerHTML = '';
@@ -215,7 +217,7 @@ async function run(): Promise<void> {
       scheduleDraw();
       return;
     }
-    if (e.label.startsWith('training flow') && typeof e.info.loss === 'number') {
+    if (e.label.startsWith('training') && typeof e.info.loss === 'number') {
       if (trainStart === 0) trainStart = performance.now();
       trainSteps = e.value;
       state.loss[0].push(e.value);
@@ -264,8 +266,8 @@ function drawLive(): void {
     state.view?.axes ?? ['x₁', 'x₂'],
   );
   if (names.length === 0) return;
-  const budget = Math.max(...names.map((n) => state.live[n].last.budget));
-  // Traces on a common grid of evaluations (each sampler's points are `evaluationsPerPoint` apart).
+  // Traces on a common grid of one chain's evaluations (each sampler's points are `evaluationsPerPoint` apart).
+  const budget = Math.max(...names.map((n) => state.live[n].last.budget / state.live[n].last.chains));
   const traces = names.map((n) => ({ evaluationsPerPoint: state.live[n].last.evaluationsPerPoint, values: state.live[n].last.trace }));
   const trace = alignSeries(traces, budget, 300);
   const df = runningBand(names.map((n) => state.live[n].history.map((s) => ({ evaluations: s.evaluations, deltaF: s.deltaF }))));
@@ -281,7 +283,8 @@ function drawLive(): void {
         width: width($('trace')),
         height: 220,
         scales: { x: { time: false } },
-        axes: [{ label: 'energy evaluations' }, { label: 'x₁' }],
+        legend: { show: false },
+        axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
         series: [{}, ...names.map((n, k) => ({ label: n, stroke: colorOf(k), width: 1 }))],
       },
       [trace.x, ...trace.series] as uPlot.AlignedData,
@@ -292,7 +295,8 @@ function drawLive(): void {
         width: width($('dfplot')),
         height: 220,
         scales: { x: { time: false } },
-        axes: [{ label: 'energy evaluations' }, { label: 'ΔF (kT)' }],
+        legend: { show: false },
+        axes: [{ label: 'energy evaluations (all chains)' }, { label: 'ΔF (kT)' }],
         series: [
           {},
           { label: 'exact', stroke: '#000', width: 1, dash: [6, 4] },
@@ -312,7 +316,13 @@ function drawLive(): void {
     dfPlot?.setData([df.x, df.x.map(() => exact), ...df.series.flatMap((s) => [s.estimate, s.upper, s.lower])] as uPlot.AlignedData);
   }
   drawEssBars(names.map((n) => ({ sampler: n, perThousand: 1000 * state.live[n].last.essPerEvaluation })));
+  drawLegend(names);
   if (state.running) $('verdict').textContent = liveVerdict(names);
+}
+
+/** One colour key for all live charts (the uPlot legends are off: the ±stderr series would crowd them). */
+function drawLegend(names: string[]): void {
+  $('legend').innerHTML = names.map((n, k) => `<span style="color:${colorOf(k)}">■ ${n}</span>`).join('') + '<span>- - exact ΔF</span>';
 }
 
 /** The live leader by ESS per evaluation so far (the final verdict line replaces it when the run ends). */
@@ -363,7 +373,7 @@ function drawScatter(
   if (!ctx) return;
   const W = canvas.width;
   const H = canvas.height;
-  const pad = 34;
+  const pad = 40;
   const xr: [number, number] = grid ? [grid.x[0], grid.x[grid.x.length - 1]] : [-3, 3];
   const yr: [number, number] = grid ? [grid.y[0], grid.y[grid.y.length - 1]] : [-3.5, 3.5];
   const px = (x: number) => pad + ((x - xr[0]) / (xr[1] - xr[0])) * (W - pad - 8);
@@ -385,15 +395,18 @@ function drawScatter(
   }
   ctx.fillStyle = '#222';
   ctx.font = '12px sans-serif';
-  ctx.fillText(axes[0], W / 2, H - 4);
+  ctx.textAlign = 'center';
+  ctx.fillText(axes[0], pad + (W - pad) / 2, H - 4);
   ctx.save();
-  ctx.translate(11, H / 2);
+  ctx.translate(12, H / 2 - pad / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.fillText(axes[1], 0, 0);
   ctx.restore();
   const tick = (v: number) => String(Number(v.toPrecision(3)));
-  for (const t of [xr[0], (xr[0] + xr[1]) / 2, xr[1]]) ctx.fillText(tick(t), Math.min(W - 24, px(t) - 6), H - pad + 14);
-  for (const t of [yr[0], (yr[0] + yr[1]) / 2, yr[1]]) ctx.fillText(tick(t), 14, Math.max(10, py(t) + 4));
+  for (const t of [xr[0], (xr[0] + xr[1]) / 2, xr[1]]) ctx.fillText(tick(t), Math.min(W - 14, px(t)), H - pad + 16);
+  ctx.textAlign = 'right';
+  for (const t of [yr[0], (yr[0] + yr[1]) / 2, yr[1]]) ctx.fillText(tick(t), pad - 4, Math.min(H - pad, Math.max(10, py(t) + 4)));
+  ctx.textAlign = 'left';
   ctx.fillStyle = color;
   for (const [x, y] of points) ctx.fillRect(px(x) - 1.5, py(y) - 1.5, 3, 3);
 }
@@ -409,6 +422,7 @@ function show(r: Results): void {
   drawScatters(r.artifacts.samples ?? [], grid, r.artifacts.sampleAxes ?? state.view?.axes ?? ['x₁', 'x₂']);
   if (Object.keys(state.live).length === 0) drawImportedTraces(r);
   drawEssBars(r.samplers.map((s) => ({ sampler: s.sampler, perThousand: 1000 * (s.essPerEnergyEvaluation ?? 0) })));
+  drawLegend(r.samplers.map((s) => s.sampler));
   const exact = r.reference?.deltaF;
   $('exact').textContent = exact === undefined ? '–' : exact.toFixed(3);
   const rows = r.samplers.map((s) => {
@@ -434,7 +448,8 @@ function drawImportedTraces(r: Results): void {
       width: width($('trace')),
       height: 220,
       scales: { x: { time: false } },
-      axes: [{ label: 'energy evaluations' }, { label: 'x₁' }],
+      legend: { show: false },
+      axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
       series: [{}, ...traces.map((t, k) => ({ label: t.sampler, stroke: colorOf(k), width: 1 }))],
     },
     [aligned.x, ...aligned.series] as uPlot.AlignedData,
@@ -447,7 +462,7 @@ function verdictText(r: Results): string {
   return v
     .map(
       (x) =>
-        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
+        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.baseline !== x.best && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
     )
     .join('; ');
 }

@@ -10,27 +10,17 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
-import { backendInfo, createRng, initBackend, type Energy } from '@boltzflow/core';
-import { DoubleWell, GaussianMixtureEnergy, MuellerBrown } from '@boltzflow/energies';
-import { linspace, mcmcOutcome, quadrature2D, RECIPES, round, type CoordinateSpec, type Draws, type PlotLimits } from '@boltzflow/samplers';
-import { z } from 'zod';
-// The CLI's experiment modules themselves (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
-import { doubleWell, doubleWellCoefficients } from '../../experiments/src/experiments/doubleWell.js';
-import { MuellerBrownParams, muellerBrown } from '../../experiments/src/experiments/muellerBrown.js';
-import { Gmm40Params, gmm40 } from '../../experiments/src/experiments/gmm40.js';
-import { manyWell32 } from '../../experiments/src/experiments/manyWell32.js';
-import { comparisonFields, runComparison2D } from '../../experiments/src/experiments/comparison2d.js';
+import { backendInfo, createRng, initBackend } from '@boltzflow/core';
+import { mcmcOutcome, RECIPES, type CoordinateSpec, type Draws, type PlotLimits } from '@boltzflow/samplers';
 import { energyGrid } from '../../experiments/src/experiments/common.js';
-import type { Experiment, ExperimentContext, ExperimentOutput } from '../../experiments/src/experiments/types.js';
-import { deepMerge } from '../../experiments/src/deepMerge.js';
 import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 // The CLI records its package's version (apps/experiments/package.json, read at run time); the page bundles the same
 // file's version at build time.
 import experimentsPackage from '../../experiments/package.json' with { type: 'json' };
-import { compileFormula, FormulaEnergy } from './formula.js';
+import { compileFormula } from './formula.js';
+import { resolveRun, targetView, type RunRequest, type TargetView } from './targets.js';
 
-/** The targets the page offers. */
-export type TargetName = 'double-well' | 'mueller-brown' | 'gmm' | 'many-well' | 'formula';
+export type { RunRequest, TargetName, TargetView } from './targets.js';
 
 /** One chain snapshot of a sampler while it runs: the CLI's metrics (mcmcOutcome) on the draws so far. */
 export interface LiveSnapshot {
@@ -38,11 +28,12 @@ export interface LiveSnapshot {
   /** Sampling evaluations so far, and the sampler's budget. */
   evaluations: number;
   budget: number;
+  chains: number;
   /** Draws so far (steps × chains) and the seconds since the sampler's first chunk. */
   chainSteps: number;
   seconds: number;
   points: [number, number][];
-  /** x₁ (the coordinate) of chain 0, `evaluationsPerPoint` apart. */
+  /** x₁ (the coordinate) of chain 0, `evaluationsPerPoint` evaluations of that chain apart (the CLI's trace artifact). */
   trace: number[];
   evaluationsPerPoint: number;
   deltaF: { estimate: number; stderr: number } | null;
@@ -60,39 +51,6 @@ export type PlaygroundEvent =
   | { kind: 'live'; snapshot: LiveSnapshot }
   | { kind: 'paused' };
 
-/** What the page asks for. */
-export interface RunRequest {
-  target: TargetName;
-  /** Double-well preset. */
-  preset: 'snf' | 'bg-paper';
-  /** Many-well dimension (even). */
-  dim: number;
-  /** Custom energy in x1, x2 (target 'formula'; ΔF across x₁ = 0, exact by quadrature in the worker). */
-  formula?: string;
-  seed: number;
-  samplers: string[];
-  budget: number;
-  chains: number;
-  trainingSteps: number;
-  /** Step size of plain RWM (rwm-scan with one value: no adaptation) — small on purpose to show it stuck in one well. */
-  rwmStep: number;
-}
-
-/** What the page shows of the energy before any sampler runs: contours of u for the live scatter. */
-export interface TargetView {
-  grid: { x: number[]; y: number[]; values: (number | null)[][] };
-  axes: [string, string];
-}
-
-/**
- * Playground sizes of the energy-only recipes' own training (their CLI defaults, e.g. FAB's 2000 AIS steps, take many
- * minutes in a browser); the flow sizes of the shared flow are the experiments' own.
- */
-const LIGHT_ENERGY_ONLY = {
-  fab: { trainSteps: 60, batchSize: 64, intermediateDistributions: 4, leapfrogSteps: 3, layers: 4, hidden: 32 },
-  globalLocal: { trainingLoops: 4, trainStepsPerLoop: 40 },
-};
-
 /** Draws no live snapshot more often than this (ms of worker time); the last chunk of a sampler always gets one. */
 const SNAPSHOT_EVERY_MS = 80;
 
@@ -105,69 +63,6 @@ function gate(onEvent: (e: PlaygroundEvent) => void): void {
   if (!pauseFlag || Atomics.load(pauseFlag, 0) !== 1) return;
   onEvent({ kind: 'paused' });
   while (Atomics.load(pauseFlag, 0) === 1) Atomics.wait(pauseFlag, 0, 1, 1000);
-}
-
-function sharedParams(req: RunRequest) {
-  return {
-    budget: req.budget,
-    chains: req.chains,
-    samplers: req.samplers,
-    rwm: { scan: [req.rwmStep] },
-    training: { steps: req.trainingSteps, batchSize: 128 },
-    flow: { dataSamples: 1024 },
-    plot: { samplesPerSampler: 400, tracePoints: 400, acfLags: 40 },
-    ...LIGHT_ENERGY_ONLY,
-  };
-}
-
-/** The experiment a request runs, with its parameters resolved as the CLI does (schema ← baseParams ← the page's values). */
-function resolve(req: RunRequest): { name: string; description: string; params: unknown; run: (ctx: ExperimentContext) => Promise<ExperimentOutput> } {
-  const viaExperiment = <P>(e: Experiment<P>, over: Record<string, unknown>) => {
-    const params = e.params.parse(deepMerge(e.baseParams ?? {}, over));
-    return { name: e.name, description: e.description, params, run: (ctx: ExperimentContext) => e.run(params, ctx) };
-  };
-  switch (req.target) {
-    case 'double-well':
-      return viaExperiment(doubleWell, { energy: { preset: req.preset }, ...sharedParams(req) });
-    case 'mueller-brown':
-      return viaExperiment(muellerBrown, sharedParams(req));
-    case 'gmm':
-      return viaExperiment(gmm40, sharedParams(req));
-    case 'many-well': {
-      const s = sharedParams(req);
-      return viaExperiment(manyWell32, {
-        dim: req.dim,
-        budget: s.budget,
-        chains: s.chains,
-        samplers: s.samplers,
-        training: { samples: 2000, steps: req.trainingSteps, batchSize: 256 },
-        plot: s.plot,
-      });
-    }
-    case 'formula': {
-      const formula = req.formula ?? '';
-      const params = z.object(comparisonFields()).strict().parse(sharedParams(req));
-      return { name: 'playground-formula', description: `custom energy u = ${formula}`, params, run: (ctx) => runFormula(formula, params, ctx) };
-    }
-  }
-}
-
-/** The energy and plot window of a target, for the contours under the live scatter (the experiments' own ranges). */
-function view(req: RunRequest): { energy: Energy; x: [number, number]; y: [number, number]; axes: [string, string] } {
-  switch (req.target) {
-    case 'double-well':
-      return { energy: new DoubleWell(doubleWellCoefficients({ preset: req.preset })), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁', 'x₂'] };
-    case 'mueller-brown':
-      return { energy: new MuellerBrown(MuellerBrownParams.parse({}).energy), x: [-2, 1.4], y: [-0.8, 2.4], axes: ['x₁', 'x₂'] };
-    case 'gmm': {
-      const e = Gmm40Params.parse({}).energy;
-      return { energy: GaussianMixtureEnergy.gmm40(e.meansSeed, { modes: e.modes, bound: e.bound }), x: [-45, 45], y: [-45, 45], axes: ['x₁', 'x₂'] };
-    }
-    case 'many-well':
-      return { energy: new DoubleWell(), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁ (first well)', 'x₂ (first well)'] };
-    case 'formula':
-      return { energy: new FormulaEnergy(req.formula ?? ''), x: [-3, 3], y: [-3.5, 3.5], axes: ['x₁', 'x₂'] };
-  }
 }
 
 /** A live view of one sampler's chains: accumulates the streamed chunks and computes the CLI's metrics on them. */
@@ -220,6 +115,7 @@ class LiveChains {
       sampler: this.sampler,
       evaluations: this.evaluations,
       budget: this.budget,
+      chains: this.chains,
       chainSteps: this.kept * this.chains,
       seconds: (performance.now() - this.t0) / 1000,
       points: out.artifacts.samples?.points ?? [],
@@ -285,14 +181,14 @@ const api = {
   },
   /** Contours of the target's energy for the live scatter. */
   view(req: RunRequest): TargetView {
-    const v = view(req);
+    const v = targetView(req);
     return { grid: energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
   },
   /** Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to `onEvent`. */
   async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
     const started = new Date();
     const t0 = performance.now();
-    const exp = resolve(req);
+    const exp = resolveRun(req);
     let live = null as LiveChains | null;
     const progress = {
       sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
@@ -339,24 +235,6 @@ const api = {
     );
   },
 };
-
-/** A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. */
-function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: ExperimentContext) {
-  const energy = new FormulaEnergy(formula);
-  const range: [number, number] = [-2.75, 2.75];
-  const q = quadrature2D(energy, [-4, 4], [-4, 4], 401, 0, 0, linspace(range[0], range[1], 111));
-  if (!Number.isFinite(q.deltaF)) throw new Error(`the exact ΔF of this energy is not finite (${q.deltaF}); is exp(−u) normalisable on [−4, 4]²?`);
-  const fMin = Math.min(...q.profile.f.filter(Number.isFinite));
-  return runComparison2D(energy, params, ctx, {
-    spec: { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: linspace(range[0], range[1], 45), profileMin: fMin, referenceDeltaF: q.deltaF },
-    reference: { deltaF: q.deltaF, method: 'quadrature', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
-    exactProfile: q.profile,
-    exactModeFractions: { 'exact P(x₁>0)': round(q.pAbove, 6) },
-    gridX: [-3, 3],
-    gridY: [-3.5, 3.5],
-    start: { center: [0, 0], scale: 1.5 },
-  });
-}
 
 /** The worker's API as the page sees it. */
 export type PlaygroundApi = typeof api;

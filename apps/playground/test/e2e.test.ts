@@ -12,7 +12,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng, initBackend } from '@boltzflow/core';
+import type { Draws } from '@boltzflow/samplers';
 import { ResultsSchema } from '../../experiments/src/results.js';
+import { resolveRun, type RunRequest } from '../src/targets.js';
 import { findChromium } from '../../experiments/test/browserCheck.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -261,4 +264,87 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await browser.close();
     }
   }, 240_000);
+  // Opt-in (PLAYGROUND_BENCH=1; speed is no test assertion): the same run in the page on WebGL (SwiftShader, no GPU here)
+  // and on WASM, and in Node on WASM; numbers to test-artifacts/bench-backends.json for BENCHMARKS.md.
+  it.skipIf(!process.env.PLAYGROUND_BENCH)(
+    'benchmark: training steps/s and chain-steps/s, browser WebGL and WASM vs Node WASM',
+    async () => {
+      const req: RunRequest = {
+        target: 'double-well',
+        preset: 'snf',
+        dim: 8,
+        seed: 1,
+        samplers: ['rwm-scan', 'flow-imh'],
+        budget: 6000,
+        chains: 8,
+        trainingSteps: 60,
+        rwmStep: 0.1,
+      };
+      const { chromium: pw } = await import('playwright-core');
+      const out: Record<string, unknown> = { workload: req };
+      for (const [backend, args] of [
+        ['wasm', ['--disable-gpu']],
+        ['webgl', ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']],
+      ] as const) {
+        const browser = await pw.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-background-networking', ...args] });
+        try {
+          const page = await browser.newPage();
+          await page.goto(`${base}?backend=${backend}`, { waitUntil: 'load' });
+          await page.waitForFunction(() => !/starting/.test(document.getElementById('backend')?.textContent ?? 'starting'), null, { timeout: 60_000 });
+          await page.waitForSelector('input[name=sampler][value=flow-imh]');
+          await page.fill('#steps', String(req.trainingSteps));
+          await page.fill('#budget', String(req.budget));
+          await page.fill('#chains', String(req.chains));
+          await page.fill('#seed', String(req.seed));
+          await page.click('#run');
+          await waitDone(page, 1, 400_000);
+          out[`browser-${backend}`] = await page.evaluate(() => {
+            const s = (window as unknown as { __playground: Live & { trainingStepsPerSecond: number; backend: string; results: { wallSeconds: number } } })
+              .__playground;
+            return {
+              backend: s.backend,
+              trainingStepsPerSecond: s.trainingStepsPerSecond,
+              chainStepsPerSecond: Object.fromEntries(Object.entries(s.live).map(([k, l]) => [k, l.last.chainSteps / l.last.seconds])),
+              wallSeconds: s.results.wallSeconds,
+            };
+          });
+        } finally {
+          await browser.close();
+        }
+      }
+      // Node, WASM: the page's own run (targets.ts), timed the way the page times it.
+      await initBackend('wasm');
+      const trainTimes: number[] = [];
+      const chain: Record<string, { first: number; last: number; steps: number }> = {};
+      let current = '';
+      const progress = {
+        sampler: (name: string) => void (current = name),
+        bar: (label: string) => ({
+          update: (_v: number, info?: Record<string, string | number>) => {
+            if (label.startsWith('training') && typeof info?.loss === 'number') trainTimes.push(performance.now());
+          },
+          draws: (b: Draws) => {
+            if (label !== `sampling ${current}`) return;
+            const c = (chain[current] ??= { first: performance.now(), last: 0, steps: 0 });
+            c.last = performance.now();
+            c.steps += b.shape[0] * b.shape[1];
+          },
+          stop: () => undefined,
+        }),
+        log: () => undefined,
+      };
+      const t0 = performance.now();
+      await resolveRun(req).run({ seed: req.seed, quick: false, rng: createRng(req.seed), progress });
+      out['node-wasm'] = {
+        backend: 'wasm',
+        trainingStepsPerSecond: (trainTimes.length - 1) / ((trainTimes[trainTimes.length - 1] - trainTimes[0]) / 1000),
+        chainStepsPerSecond: Object.fromEntries(Object.entries(chain).map(([k, c]) => [k, c.steps / ((c.last - c.first) / 1000)])),
+        wallSeconds: (performance.now() - t0) / 1000,
+      };
+      console.log(JSON.stringify(out, null, 2));
+      mkdirSync(shots, { recursive: true });
+      writeFileSync(path.join(shots, 'bench-backends.json'), JSON.stringify(out, null, 2));
+    },
+    900_000,
+  );
 });
