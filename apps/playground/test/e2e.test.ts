@@ -251,11 +251,21 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       expect(withoutTimings(mbB)).toEqual(withoutTimings(mbA));
       await page.screenshot({ path: path.join(shots, 'playground-mueller-brown-1280x800.png'), fullPage: true });
 
-      // A custom formula runs through the same comparison; by the x₁ → −x₁ symmetry its exact ΔF is 0.
-      await page.selectOption('#target', 'formula');
+      // Many-well with a chosen d (the CLI's many-well-32 module): log Z is exact, the scatter shows the first well.
+      await page.selectOption('#target', 'many-well');
+      await page.fill('#dim', '4');
       await page.fill('#steps', '10');
       await page.click('#run');
       await waitDone(page, 4, 120_000);
+      const mw = await exportNow();
+      expect(mw.experiment).toBe('many-well-32');
+      expect((mw.params as { dim: number }).dim).toBe(4);
+      expect(Number.isFinite(mw.reference?.logZ)).toBe(true);
+
+      // A custom formula runs through the same comparison; by the x₁ → −x₁ symmetry its exact ΔF is 0.
+      await page.selectOption('#target', 'formula');
+      await page.click('#run');
+      await waitDone(page, 5, 120_000);
       const custom = await exportNow();
       expect(custom.experiment).toBe('playground-formula');
       expect(Math.abs(custom.reference?.deltaF as number)).toBeLessThan(1e-3);
