@@ -259,7 +259,7 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await waitDone(page, 4, 120_000);
       const mw = await exportNow();
       expect(mw.experiment).toBe('many-well-32');
-      expect((mw.params as { dim: number }).dim).toBe(4);
+      expect((mw.config.params as { dim: number }).dim).toBe(4);
       expect(Number.isFinite(mw.reference?.logZ)).toBe(true);
 
       // A custom formula runs through the same comparison; by the x₁ → −x₁ symmetry its exact ΔF is 0.
