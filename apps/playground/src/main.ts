@@ -101,7 +101,8 @@ function scheduleDraw(): void {
     dirty = false;
     lastDraw = performance.now();
     lossPlot.setData(state.loss);
-    drawLive();
+    // After the run, the final results own the scatter, bars and legend (show()); a late timer must not redraw them.
+    if (state.running) drawLive();
   }, wait);
 }
 
@@ -188,11 +189,14 @@ async function run(): Promise<void> {
   state.live = {};
   state.liveDraws = 0;
   state.trainingStepsPerSecond = null;
+  resetPalette(req.samplers);
   state.running = true;
   $('verdict').textContent = '';
   $('table').querySelector('tbody')!.innerHTML = '';
   let trainStart = 0;
   let trainSteps = 0;
+  let lossLabel = '';
+  $('loss-phase').textContent = '';
   let running = true;
   state.view = await api.view(req);
   drawLive();
@@ -217,7 +221,13 @@ async function run(): Promise<void> {
       scheduleDraw();
       return;
     }
-    if (e.label.startsWith('training') && typeof e.info.loss === 'number') {
+    // The chart follows the run's first training phase with a loss (the shared flow's; energy-only recipes' own
+    // training phases come later and show in the status line only).
+    if (e.label.startsWith('training') && typeof e.info.loss === 'number' && (lossLabel === '' || e.label === lossLabel)) {
+      if (lossLabel === '') {
+        lossLabel = e.label;
+        $('loss-phase').textContent = `— ${e.label}`;
+      }
       if (trainStart === 0) trainStart = performance.now();
       trainSteps = e.value;
       state.loss[0].push(e.value);
@@ -233,6 +243,8 @@ async function run(): Promise<void> {
   try {
     const results = (await api.run(req, Comlink.proxy(onEvent))) as Results;
     running = false;
+    drawLive(); // the live charts' last state (trace, running ΔF); show() then draws the final rows
+    state.running = false;
     show(results);
     $('status').textContent = `Done (seed ${req.seed}).`;
     state.finishedRuns++;
@@ -253,8 +265,19 @@ function liveNames(): string[] {
     .sort((a, b) => a[1].order - b[1].order)
     .map(([k]) => k);
 }
-function colorOf(k: number): string {
-  return COLORS[k % COLORS.length];
+/** One colour per sampler name for every chart of a run (assigned in the order the run lists its samplers). */
+const palette = new Map<string, string>();
+function resetPalette(names: readonly string[]): void {
+  palette.clear();
+  for (const n of names) colorOf(n);
+}
+function colorOf(name: string): string {
+  let c = palette.get(name);
+  if (!c) {
+    c = COLORS[palette.size % COLORS.length];
+    palette.set(name, c);
+  }
+  return c;
 }
 
 function drawLive(): void {
@@ -285,7 +308,7 @@ function drawLive(): void {
         scales: { x: { time: false } },
         legend: { show: false },
         axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
-        series: [{}, ...names.map((n, k) => ({ label: n, stroke: colorOf(k), width: 1 }))],
+        series: [{}, ...names.map((n) => ({ label: n, stroke: colorOf(n), width: 1 }))],
       },
       [trace.x, ...trace.series] as uPlot.AlignedData,
       $('trace'),
@@ -300,13 +323,13 @@ function drawLive(): void {
         series: [
           {},
           { label: 'exact', stroke: '#000', width: 1, dash: [6, 4] },
-          ...names.flatMap((n, k) => [
-            { label: n, stroke: colorOf(k), width: 2, spanGaps: true },
-            { label: `${n} +1 se`, stroke: colorOf(k), width: 0.5, spanGaps: true },
-            { label: `${n} −1 se`, stroke: colorOf(k), width: 0.5, spanGaps: true },
+          ...names.flatMap((n) => [
+            { label: n, stroke: colorOf(n), width: 2, spanGaps: true },
+            { label: `${n} +1 se`, stroke: colorOf(n), width: 0.5, spanGaps: true },
+            { label: `${n} −1 se`, stroke: colorOf(n), width: 0.5, spanGaps: true },
           ]),
         ],
-        bands: names.map((_, k) => ({ series: [3 + 3 * k, 4 + 3 * k] as [number, number], fill: `${colorOf(k)}22` })),
+        bands: names.map((n, k) => ({ series: [3 + 3 * k, 4 + 3 * k] as [number, number], fill: `${colorOf(n)}22` })),
       },
       [df.x, df.x.map(() => exact), ...df.series.flatMap((s) => [s.estimate, s.upper, s.lower])] as uPlot.AlignedData,
       $('dfplot'),
@@ -322,7 +345,7 @@ function drawLive(): void {
 
 /** One colour key for all live charts (the uPlot legends are off: the ±stderr series would crowd them). */
 function drawLegend(names: string[]): void {
-  $('legend').innerHTML = names.map((n, k) => `<span style="color:${colorOf(k)}">■ ${n}</span>`).join('') + '<span>- - exact ΔF</span>';
+  $('legend').innerHTML = names.map((n) => `<span style="color:${colorOf(n)}">■ ${n}</span>`).join('') + '<span>- - exact ΔF</span>';
 }
 
 /** The live leader by ESS per evaluation so far (the final verdict line replaces it when the run ends). */
@@ -338,8 +361,8 @@ function liveVerdict(names: string[]): string {
 function drawEssBars(rows: { sampler: string; perThousand: number }[]): void {
   const max = Math.max(1e-9, ...rows.map((r) => r.perThousand));
   const items = rows.map(
-    (r, k) =>
-      `<li class="row"><span>${r.sampler}</span><span class="bar" style="width:${((100 * r.perThousand) / max).toFixed(1)}%;background:${colorOf(k)}"></span><span>${r.perThousand.toFixed(2)}</span></li>`,
+    (r) =>
+      `<li class="row"><span>${r.sampler}</span><span class="bar" style="width:${((100 * r.perThousand) / max).toFixed(1)}%;background:${colorOf(r.sampler)}"></span><span>${r.perThousand.toFixed(2)}</span></li>`,
   );
   $('essbars').innerHTML = `${items.join('')}<li class="axis">ESS per 1000 evaluations (bar length relative to the best, ${max.toFixed(2)})</li>`;
 }
@@ -358,7 +381,7 @@ function drawScatters(sets: { sampler: string; points: [number, number][] }[], g
     fig.querySelector('figcaption')!.textContent = `${s.sampler}: ${s.points.length} samples`;
     const canvas = fig.querySelector('canvas')!;
     canvas.setAttribute('aria-label', `samples of ${s.sampler} over contours of u; ${axes[0]} horizontal, ${axes[1]} vertical`);
-    drawScatter(canvas, s.points, grid, axes, colorOf(k));
+    drawScatter(canvas, s.points, grid, axes, colorOf(s.sampler));
   });
 }
 
@@ -407,8 +430,13 @@ function drawScatter(
   ctx.textAlign = 'right';
   for (const t of [yr[0], (yr[0] + yr[1]) / 2, yr[1]]) ctx.fillText(tick(t), pad - 4, Math.min(H - pad, Math.max(10, py(t) + 4)));
   ctx.textAlign = 'left';
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(pad, 8, W - pad - 8, H - pad - 8);
+  ctx.clip();
   ctx.fillStyle = color;
   for (const [x, y] of points) ctx.fillRect(px(x) - 1.5, py(y) - 1.5, 3, 3);
+  ctx.restore();
 }
 
 function show(r: Results): void {
@@ -450,7 +478,7 @@ function drawImportedTraces(r: Results): void {
       scales: { x: { time: false } },
       legend: { show: false },
       axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
-      series: [{}, ...traces.map((t, k) => ({ label: t.sampler, stroke: colorOf(k), width: 1 }))],
+      series: [{}, ...traces.map((t) => ({ label: t.sampler, stroke: colorOf(t.sampler), width: 1 }))],
     },
     [aligned.x, ...aligned.series] as uPlot.AlignedData,
     $('trace'),
@@ -487,6 +515,7 @@ $<HTMLInputElement>('import').addEventListener('change', async (ev) => {
     const r = JSON.parse(await file.text()) as Results;
     if (!Array.isArray(r.samplers) || typeof r.artifacts !== 'object') throw new Error('not a boltzflow results.json');
     state.live = {};
+    resetPalette(r.samplers.map((x) => x.sampler));
     show(r);
     $('status').textContent = `Imported ${file.name}.`;
   } catch (e) {
