@@ -58,11 +58,16 @@ let backendName = '';
 /** Pause flag shared with the page (1 = paused): the worker blocks on it between chunks; absent without cross-origin isolation. */
 let pauseFlag: Int32Array | null = null;
 
+/** Whether the page has asked the worker to pause. */
+function pauseRequested(): boolean {
+  return pauseFlag !== null && Atomics.load(pauseFlag, 0) === 1;
+}
+
 /** Blocks while the page holds the pause flag (Atomics.wait is allowed in workers); tells the page once when it stops. */
 function gate(onEvent: (e: PlaygroundEvent) => void): void {
-  if (!pauseFlag || Atomics.load(pauseFlag, 0) !== 1) return;
+  if (!pauseFlag || !pauseRequested()) return;
   onEvent({ kind: 'paused' });
-  while (Atomics.load(pauseFlag, 0) === 1) Atomics.wait(pauseFlag, 0, 1, 1000);
+  while (pauseRequested()) Atomics.wait(pauseFlag, 0, 1, 1000);
 }
 
 /** A live view of one sampler's chains: accumulates the streamed chunks and computes the CLI's metrics on them. */
@@ -85,14 +90,15 @@ class LiveChains {
     this.evaluations = value;
     if (typeof info.acceptance === 'number') this.acceptance = info.acceptance;
   }
-  add(block: Draws): LiveSnapshot | null {
+  /** Adds a chunk; returns a snapshot unless one was made less than SNAPSHOT_EVERY_MS ago (`force`: always). */
+  add(block: Draws, force = false): LiveSnapshot | null {
     const now = performance.now();
     if (this.blocks.length === 0) this.t0 = now;
     [, this.chains, this.dim] = block.shape;
     this.blocks.push(block.data);
     this.kept += block.shape[0];
     const last = this.evaluations >= this.budget;
-    if (!last && now - this.lastSnapshot < SNAPSHOT_EVERY_MS) return null;
+    if (!last && !force && now - this.lastSnapshot < SNAPSHOT_EVERY_MS) return null;
     this.lastSnapshot = now;
     const data = new Float32Array(this.kept * this.chains * this.dim);
     let o = 0;
@@ -200,11 +206,13 @@ const api = {
           update(value: number, info?: Record<string, string | number>) {
             sampling?.progress(value, info ?? {});
             onEvent({ kind: 'bar', label, value, total, info: info ?? {} });
-            gate(onEvent);
+            // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
+            if (!sampling) gate(onEvent);
           },
           draws(block: Draws) {
-            const snapshot = sampling?.add(block);
+            const snapshot = sampling?.add(block, pauseRequested());
             if (snapshot) onEvent({ kind: 'live', snapshot });
+            gate(onEvent);
           },
           stop() {},
         };

@@ -175,6 +175,8 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       await page.waitForTimeout(1500);
       expect(await frozen()).toBe(before);
       expect(JSON.parse(before)[2]).toBe(true);
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, 'playground-paused-1280x800.png'), fullPage: true });
       await page.keyboard.press('Tab'); // leave focus somewhere; resume by keyboard on the button
       await page.focus('#pause');
       await page.keyboard.press('Enter');
