@@ -15,7 +15,7 @@ const COLORS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f'
 const REDRAW_MS = 100;
 
 type Results = {
-  reference: { deltaF?: number } | null;
+  reference: { deltaF?: number; definition?: string } | null;
   samplers: {
     sampler: string;
     ess: number;
@@ -452,6 +452,7 @@ function show(r: Results): void {
   drawEssBars(r.samplers.map((s) => ({ sampler: s.sampler, perThousand: 1000 * (s.essPerEnergyEvaluation ?? 0) })));
   drawLegend(r.samplers.map((s) => s.sampler));
   const exact = r.reference?.deltaF;
+  $('df-def').textContent = r.reference?.definition ?? 'ΔF = F(x₁>threshold) − F(x₁<threshold) in kT';
   $('exact').textContent = exact === undefined ? '–' : exact.toFixed(3);
   const rows = r.samplers.map((s) => {
     const d = s.deltaF ? `${s.deltaF.estimate.toFixed(3)} ± ${s.deltaF.stderr.toFixed(3)}` : 'n/a';
