@@ -194,17 +194,5 @@ export async function readConfigFile(file: string): Promise<ConfigFile> {
   return parseWith(ConfigFileSchema, await readConfigJson(file), '', `config file ${file}`);
 }
 
-/** Deep merge of plain objects (arrays and scalars from `over` replace those in `base`). */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (isPlainObject(base) && isPlainObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
-    return out;
-  }
-  return over;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+// deepMerge lives in its own browser-safe module (the playground's worker imports it); re-exported here.
+export { deepMerge } from './deepMerge.js';

@@ -1,18 +1,21 @@
 /**
- * The playground page: controls, live charts (uPlot, at most 10 redraws per second) and results.json export/import.
- * All tensor work happens in the worker (src/worker.ts).
+ * The playground page: controls, live charts (uPlot and canvas, at most 10 redraws per second), pause/resume through a
+ * shared flag, and results.json export/import. All tensor work happens in the worker (src/worker.ts).
  * @module
  */
 import * as Comlink from 'comlink';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { PlaygroundApi, PlaygroundEvent, RunRequest } from './worker.js';
+import { alignSeries, runningBand } from './live.js';
+import type { LiveSnapshot, PlaygroundApi, PlaygroundEvent, RunRequest, TargetName, TargetView } from './worker.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const COLORS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457'];
+/** The charts redraw at most this often (ms). */
+const REDRAW_MS = 100;
 
 type Results = {
-  reference: { deltaF?: number } | null;
+  reference: { deltaF?: number; definition?: string } | null;
   samplers: {
     sampler: string;
     ess: number;
@@ -23,32 +26,50 @@ type Results = {
   verdict?: unknown[];
   artifacts: {
     energyGrid?: { x: number[]; y: number[]; values: (number | null)[][] };
+    sampleAxes?: string[];
     samples?: { sampler: string; points: [number, number][] }[];
     traces?: { sampler: string; evaluationsPerPoint: number; values: number[] }[];
     training?: { step: number; loss: number | null }[];
   };
 };
 
+/** Per sampler: its snapshots in order (the running ΔF and ESS history) and the newest one. */
+type LiveSeries = { order: number; history: LiveSnapshot[]; last: LiveSnapshot };
+
 const state: {
   results: Results | null;
   loss: [number[], number[]];
   backend: string;
   trainingStepsPerSecond: number | null;
+  /** Live chain snapshots per sampler of the current run. */
+  live: Record<string, LiveSeries>;
+  /** Redraws of the live charts in the current run (the e2e test checks they happen while the run is on). */
+  liveDraws: number;
+  paused: boolean;
+  running: boolean;
   errors: string[];
   finishedRuns: number;
+  view: TargetView | null;
 } = {
   results: null,
   finishedRuns: 0,
   loss: [[], []],
   backend: '',
   trainingStepsPerSecond: null,
+  live: {},
+  liveDraws: 0,
+  paused: false,
+  running: false,
   errors: [],
+  view: null,
 };
 // The e2e test reads the run through this handle.
 (window as unknown as { __playground: unknown }).__playground = state;
 
 let worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 let api = Comlink.wrap<PlaygroundApi>(worker);
+/** Pause flag shared with the worker: needs cross-origin isolation (COOP/COEP headers) for SharedArrayBuffer. */
+const pauseFlag = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
 function width(el: HTMLElement): number {
   return Math.max(240, Math.min(560, (el.parentElement?.clientWidth ?? 400) - 8));
@@ -58,6 +79,7 @@ const lossPlot = new uPlot(
     width: width($('loss')),
     height: 220,
     scales: { x: { time: false } },
+    legend: { show: false },
     axes: [{ label: 'training step' }, { label: 'loss' }],
     series: [{}, { label: 'loss', stroke: COLORS[0] }],
   },
@@ -65,17 +87,22 @@ const lossPlot = new uPlot(
   $('loss'),
 );
 let tracePlot: uPlot | null = null;
+let dfPlot: uPlot | null = null;
+/** The sampler set the live plots were built for (they are rebuilt when it changes). */
+let plotKey = '';
 
 let dirty = false;
 let lastDraw = 0;
 function scheduleDraw(): void {
   if (dirty) return;
   dirty = true;
-  const wait = Math.max(0, 100 - (performance.now() - lastDraw));
+  const wait = Math.max(0, REDRAW_MS - (performance.now() - lastDraw));
   setTimeout(() => {
     dirty = false;
     lastDraw = performance.now();
     lossPlot.setData(state.loss);
+    // After the run, the final results own the scatter, bars and legend (show()); a late timer must not redraw them.
+    if (state.running) drawLive();
   }, wait);
 }
 
@@ -83,28 +110,68 @@ async function startBackend(): Promise<void> {
   $('backend').textContent = 'starting…';
   const wanted = ($('backend-choice') as HTMLSelectElement).value;
   state.backend = await api.init(wanted);
+  if (pauseFlag) await api.setPauseFlag(pauseFlag.buffer as SharedArrayBuffer);
   $('backend').textContent = state.backend + (state.backend !== wanted ? ` (${wanted} unavailable)` : '');
+}
+
+async function fillSamplers(): Promise<void> {
+  const recipes = await api.recipes();
+  const checked = new Set(['rwm-scan', 'flow-imh']);
+  const box = $('samplers');
+  box.querySelector('.hint')?.remove();
+  for (const r of recipes) {
+    const label = document.createElement('label');
+    label.title = r.description;
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.name = 'sampler';
+    input.value = r.name;
+    input.checked = checked.has(r.name);
+    label.append(input, ` ${r.name}${r.name === 'rwm-scan' ? ' (fixed step below)' : ''}${r.needsFlow ? ' · shared flow' : ''}`);
+    box.append(label);
+  }
+  const note = document.createElement('p');
+  note.className = 'hint';
+  note.textContent =
+    '“shared flow”: uses the flow trained live above; flowmc, bg-loop, fab-is and fab-imh train their own from the energy alone (counted as setup, playground sizes).';
+  box.append(note);
+}
+
+function target(): TargetName {
+  return ($('target') as HTMLSelectElement).value as TargetName;
 }
 
 function request(): RunRequest {
   const num = (id: string) => Number(($(id) as HTMLInputElement).value);
   const formula = ($('formula') as HTMLInputElement).value.trim();
   return {
+    target: target(),
     preset: ($('preset') as HTMLSelectElement).value as RunRequest['preset'],
+    dim: Math.max(2, 2 * Math.round(num('dim') / 2)),
     seed: Math.max(0, Math.floor(num('seed'))),
     samplers: [...document.querySelectorAll<HTMLInputElement>('input[name=sampler]:checked')].map((c) => c.value),
     budget: num('budget'),
     chains: num('chains'),
     trainingSteps: num('steps'),
     rwmStep: num('rwmstep'),
-    ...(formula ? { formula } : {}),
+    ...(target() === 'formula' ? { formula } : {}),
   };
+}
+
+function setPaused(p: boolean): void {
+  if (!pauseFlag) return;
+  state.paused = p;
+  Atomics.store(pauseFlag, 0, p ? 1 : 0);
+  if (!p) Atomics.notify(pauseFlag, 0);
+  const b = $('pause');
+  b.textContent = p ? 'Resume' : 'Pause';
+  b.setAttribute('aria-pressed', String(p));
 }
 
 async function run(): Promise<void> {
   const req = request();
-  if (req.formula) {
-    const msg = await api.checkFormula(req.formula);
+  if (req.target === 'formula') {
+    const msg = req.formula ? await api.checkFormula(req.formula) : 'Type an energy formula in x1 and x2.';
     $('formula-error').textContent = msg ?? '';
     if (msg) {
       $('status').textContent = 'Fix the energy formula first.';
@@ -116,10 +183,23 @@ async function run(): Promise<void> {
     return;
   }
   ($('run') as HTMLButtonElement).disabled = true;
+  ($('pause') as HTMLButtonElement).disabled = !pauseFlag;
+  setPaused(false);
   state.loss = [[], []];
+  state.live = {};
+  state.liveDraws = 0;
+  state.trainingStepsPerSecond = null;
+  resetPalette(req.samplers);
+  state.running = true;
+  $('verdict').textContent = '';
+  $('table').querySelector('tbody')!.innerHTML = '';
   let trainStart = 0;
   let trainSteps = 0;
+  let lossLabel = '';
+  $('loss-phase').textContent = '';
   let running = true;
+  state.view = await api.view(req);
+  drawLive();
   // Progress arrives on comlink's own message channel and may land after the run's answer: drop what comes late.
   const onEvent = (e: PlaygroundEvent) => {
     if (!running) return;
@@ -127,7 +207,27 @@ async function run(): Promise<void> {
       $('status').textContent = e.message.trim();
       return;
     }
-    if (e.label.startsWith('training flow') && typeof e.info.loss === 'number') {
+    if (e.kind === 'paused') {
+      $('status').textContent = `Paused. ${$('status').textContent}`;
+      return;
+    }
+    if (e.kind === 'live') {
+      const s = e.snapshot;
+      const series = state.live[s.sampler];
+      if (series) {
+        series.history.push(s);
+        series.last = s;
+      } else state.live[s.sampler] = { order: Object.keys(state.live).length, history: [s], last: s };
+      scheduleDraw();
+      return;
+    }
+    // The chart follows the run's first training phase with a loss (the shared flow's; energy-only recipes' own
+    // training phases come later and show in the status line only).
+    if (e.label.startsWith('training') && typeof e.info.loss === 'number' && (lossLabel === '' || e.label === lossLabel)) {
+      if (lossLabel === '') {
+        lossLabel = e.label;
+        $('loss-phase').textContent = `— ${e.label}`;
+      }
       if (trainStart === 0) trainStart = performance.now();
       trainSteps = e.value;
       state.loss[0].push(e.value);
@@ -143,6 +243,8 @@ async function run(): Promise<void> {
   try {
     const results = (await api.run(req, Comlink.proxy(onEvent))) as Results;
     running = false;
+    drawLive(); // the live charts' last state (trace, running ΔF); show() then draws the final rows
+    state.running = false;
     show(results);
     $('status').textContent = `Done (seed ${req.seed}).`;
     state.finishedRuns++;
@@ -150,18 +252,151 @@ async function run(): Promise<void> {
     running = false;
     $('status').textContent = `Run failed: ${(e as Error).message}`;
   } finally {
+    state.running = false;
     ($('run') as HTMLButtonElement).disabled = false;
+    ($('pause') as HTMLButtonElement).disabled = true;
+    setPaused(false);
   }
 }
 
-function drawScatter(r: Results): void {
-  const canvas = $<HTMLCanvasElement>('scatter');
+/** Samplers in the order they ran (live) or are listed (results). */
+function liveNames(): string[] {
+  return Object.entries(state.live)
+    .sort((a, b) => a[1].order - b[1].order)
+    .map(([k]) => k);
+}
+/** One colour per sampler name for every chart of a run (assigned in the order the run lists its samplers). */
+const palette = new Map<string, string>();
+function resetPalette(names: readonly string[]): void {
+  palette.clear();
+  for (const n of names) colorOf(n);
+}
+function colorOf(name: string): string {
+  let c = palette.get(name);
+  if (!c) {
+    c = COLORS[palette.size % COLORS.length];
+    palette.set(name, c);
+  }
+  return c;
+}
+
+function drawLive(): void {
+  state.liveDraws++;
+  const names = liveNames();
+  drawScatters(
+    names.map((n) => ({ sampler: n, points: state.live[n].last.points })),
+    state.view?.grid,
+    state.view?.axes ?? ['x₁', 'x₂'],
+  );
+  if (names.length === 0) return;
+  // Traces on a common grid of one chain's evaluations (each sampler's points are `evaluationsPerPoint` apart).
+  const budget = Math.max(...names.map((n) => state.live[n].last.budget / state.live[n].last.chains));
+  const traces = names.map((n) => ({ evaluationsPerPoint: state.live[n].last.evaluationsPerPoint, values: state.live[n].last.trace }));
+  const trace = alignSeries(traces, budget, 300);
+  const df = runningBand(names.map((n) => state.live[n].history.map((s) => ({ evaluations: s.evaluations, deltaF: s.deltaF }))));
+  const exact = names.map((n) => state.live[n].last.referenceDeltaF).find((v) => v !== null) ?? null;
+  $('exact-live').textContent = exact === null ? 'unknown' : `${exact.toFixed(3)} kT`;
+  const key = names.join(',');
+  if (key !== plotKey) {
+    plotKey = key;
+    tracePlot?.destroy();
+    dfPlot?.destroy();
+    tracePlot = new uPlot(
+      {
+        width: width($('trace')),
+        height: 220,
+        scales: { x: { time: false } },
+        legend: { show: false },
+        axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
+        series: [{}, ...names.map((n) => ({ label: n, stroke: colorOf(n), width: 1 }))],
+      },
+      [trace.x, ...trace.series] as uPlot.AlignedData,
+      $('trace'),
+    );
+    dfPlot = new uPlot(
+      {
+        width: width($('dfplot')),
+        height: 220,
+        scales: { x: { time: false } },
+        legend: { show: false },
+        axes: [{ label: 'energy evaluations (all chains)' }, { label: 'ΔF (kT)' }],
+        series: [
+          {},
+          { label: 'exact', stroke: '#000', width: 1, dash: [6, 4] },
+          ...names.flatMap((n) => [
+            { label: n, stroke: colorOf(n), width: 2, spanGaps: true },
+            { label: `${n} +1 se`, stroke: colorOf(n), width: 0.5, spanGaps: true },
+            { label: `${n} −1 se`, stroke: colorOf(n), width: 0.5, spanGaps: true },
+          ]),
+        ],
+        bands: names.map((n, k) => ({ series: [3 + 3 * k, 4 + 3 * k] as [number, number], fill: `${colorOf(n)}22` })),
+      },
+      [df.x, df.x.map(() => exact), ...df.series.flatMap((s) => [s.estimate, s.upper, s.lower])] as uPlot.AlignedData,
+      $('dfplot'),
+    );
+  } else {
+    tracePlot?.setData([trace.x, ...trace.series] as uPlot.AlignedData);
+    dfPlot?.setData([df.x, df.x.map(() => exact), ...df.series.flatMap((s) => [s.estimate, s.upper, s.lower])] as uPlot.AlignedData);
+  }
+  drawEssBars(names.map((n) => ({ sampler: n, perThousand: 1000 * state.live[n].last.essPerEvaluation })));
+  drawLegend(names);
+  if (state.running) $('verdict').textContent = liveVerdict(names);
+}
+
+/** One colour key for all live charts (the uPlot legends are off: the ±stderr series would crowd them). */
+function drawLegend(names: string[]): void {
+  $('legend').innerHTML = names.map((n) => `<span style="color:${colorOf(n)}">■ ${n}</span>`).join('') + '<span>- - exact ΔF</span>';
+}
+
+/** The live leader by ESS per evaluation so far (the final verdict line replaces it when the run ends). */
+function liveVerdict(names: string[]): string {
+  const rows = names.map((n) => ({ n, v: state.live[n].last.essPerEvaluation, t: state.live[n].last.transitions }));
+  if (rows.length < 2) return '';
+  const best = rows.reduce((a, b) => (b.v > a.v ? b : a));
+  const worst = rows.reduce((a, b) => (b.v < a.v ? b : a));
+  const ratio = worst.v > 0 ? `${(best.v / worst.v).toFixed(1)}× ${worst.n}` : `${worst.n} has no effective samples yet`;
+  return `So far (sampling cost, ESS of x₁ per evaluation): ${best.n} leads, ${ratio}.`;
+}
+
+function drawEssBars(rows: { sampler: string; perThousand: number }[]): void {
+  const max = Math.max(1e-9, ...rows.map((r) => r.perThousand));
+  const items = rows.map(
+    (r) =>
+      `<li class="row"><span>${r.sampler}</span><span class="bar" style="width:${((100 * r.perThousand) / max).toFixed(1)}%;background:${colorOf(r.sampler)}"></span><span>${r.perThousand.toFixed(2)}</span></li>`,
+  );
+  $('essbars').innerHTML = `${items.join('')}<li class="axis">ESS per 1000 evaluations (bar length relative to the best, ${max.toFixed(2)})</li>`;
+}
+
+/** One canvas per sampler: its samples over the contours of u. */
+function drawScatters(sets: { sampler: string; points: [number, number][] }[], grid: TargetView['grid'] | undefined, axes: [string, string] | string[]): void {
+  const box = $('scatters');
+  while (box.children.length > sets.length) box.lastElementChild?.remove();
+  sets.forEach((s, k) => {
+    let fig = box.children[k] as HTMLElement | undefined;
+    if (!fig) {
+      fig = document.createElement('figure');
+      fig.innerHTML = '<figcaption></figcaption><canvas width="360" height="300" role="img"></canvas>';
+      box.append(fig);
+    }
+    fig.querySelector('figcaption')!.textContent = `${s.sampler}: ${s.points.length} samples`;
+    const canvas = fig.querySelector('canvas')!;
+    canvas.setAttribute('aria-label', `samples of ${s.sampler} over contours of u; ${axes[0]} horizontal, ${axes[1]} vertical`);
+    drawScatter(canvas, s.points, grid, axes, colorOf(s.sampler));
+  });
+}
+
+function drawScatter(
+  canvas: HTMLCanvasElement,
+  points: [number, number][],
+  grid: TargetView['grid'] | undefined,
+  axes: [string, string] | string[],
+  color: string,
+): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const W = canvas.width;
   const H = canvas.height;
-  const pad = 34;
-  const grid = r.artifacts.energyGrid;
+  const pad = 40;
   const xr: [number, number] = grid ? [grid.x[0], grid.x[grid.x.length - 1]] : [-3, 3];
   const yr: [number, number] = grid ? [grid.y[0], grid.y[grid.y.length - 1]] : [-3.5, 3.5];
   const px = (x: number) => pad + ((x - xr[0]) / (xr[1] - xr[0])) * (W - pad - 8);
@@ -183,42 +418,25 @@ function drawScatter(r: Results): void {
   }
   ctx.fillStyle = '#222';
   ctx.font = '12px sans-serif';
-  ctx.fillText('x₁', W / 2 + 24, H - 6);
+  ctx.textAlign = 'center';
+  ctx.fillText(axes[0], pad + (W - pad) / 2, H - 4);
   ctx.save();
-  ctx.translate(12, H / 2 - 24);
+  ctx.translate(12, H / 2 - pad / 2);
   ctx.rotate(-Math.PI / 2);
-  ctx.fillText('x₂', 0, 0);
+  ctx.fillText(axes[1], 0, 0);
   ctx.restore();
-  for (const t of [xr[0], 0, xr[1]]) ctx.fillText(String(t), px(t) - 6, H - pad + 14);
-  for (const t of [yr[0], 0, yr[1]]) ctx.fillText(String(t), 2, py(t) + 4);
-  const legend: string[] = [];
-  (r.artifacts.samples ?? []).forEach((s, k) => {
-    ctx.fillStyle = COLORS[k % COLORS.length];
-    legend.push(`<span style="color:${COLORS[k % COLORS.length]}">● ${s.sampler}</span>`);
-    for (const [x, y] of s.points) ctx.fillRect(px(x) - 1.5, py(y) - 1.5, 3, 3);
-  });
-  $('legend').innerHTML = legend.join('');
-}
-
-function drawTraces(r: Results): void {
-  const traces = r.artifacts.traces ?? [];
-  tracePlot?.destroy();
-  tracePlot = null;
-  if (traces.length === 0) return;
-  const n = Math.max(...traces.map((t) => t.values.length));
-  const xs = Array.from({ length: n }, (_, i) => i);
-  const data = [xs, ...traces.map((t) => xs.map((i) => t.values[i] ?? null))] as uPlot.AlignedData;
-  tracePlot = new uPlot(
-    {
-      width: width($('trace')),
-      height: 220,
-      scales: { x: { time: false } },
-      axes: [{ label: 'trace point (equal evaluations apart)' }, { label: 'x₁' }],
-      series: [{}, ...traces.map((t, k) => ({ label: t.sampler, stroke: COLORS[k % COLORS.length], width: 1 }))],
-    },
-    data,
-    $('trace'),
-  );
+  const tick = (v: number) => String(Number(v.toPrecision(3)));
+  for (const t of [xr[0], (xr[0] + xr[1]) / 2, xr[1]]) ctx.fillText(tick(t), Math.min(W - 14, px(t)), H - pad + 16);
+  ctx.textAlign = 'right';
+  for (const t of [yr[0], (yr[0] + yr[1]) / 2, yr[1]]) ctx.fillText(tick(t), pad - 4, Math.min(H - pad, Math.max(10, py(t) + 4)));
+  ctx.textAlign = 'left';
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(pad, 8, W - pad - 8, H - pad - 8);
+  ctx.clip();
+  ctx.fillStyle = color;
+  for (const [x, y] of points) ctx.fillRect(px(x) - 1.5, py(y) - 1.5, 3, 3);
+  ctx.restore();
 }
 
 function show(r: Results): void {
@@ -227,9 +445,14 @@ function show(r: Results): void {
     state.loss = [r.artifacts.training.map((p) => p.step), r.artifacts.training.map((p) => p.loss ?? Number.NaN)];
     lossPlot.setData(state.loss);
   }
-  drawScatter(r);
-  drawTraces(r);
+  // The final samples of every row (weighted samplers too: they stream nothing while running).
+  const grid = r.artifacts.energyGrid ?? state.view?.grid;
+  drawScatters(r.artifacts.samples ?? [], grid, r.artifacts.sampleAxes ?? state.view?.axes ?? ['x₁', 'x₂']);
+  if (Object.keys(state.live).length === 0) drawImportedTraces(r);
+  drawEssBars(r.samplers.map((s) => ({ sampler: s.sampler, perThousand: 1000 * (s.essPerEnergyEvaluation ?? 0) })));
+  drawLegend(r.samplers.map((s) => s.sampler));
   const exact = r.reference?.deltaF;
+  $('df-def').textContent = r.reference?.definition ?? 'ΔF = F(x₁>threshold) − F(x₁<threshold) in kT';
   $('exact').textContent = exact === undefined ? '–' : exact.toFixed(3);
   const rows = r.samplers.map((s) => {
     const d = s.deltaF ? `${s.deltaF.estimate.toFixed(3)} ± ${s.deltaF.stderr.toFixed(3)}` : 'n/a';
@@ -241,12 +464,34 @@ function show(r: Results): void {
   ($('export') as HTMLButtonElement).disabled = false;
 }
 
+/** Traces of an imported results.json (no live history). */
+function drawImportedTraces(r: Results): void {
+  const traces = r.artifacts.traces ?? [];
+  if (traces.length === 0) return;
+  const budget = Math.max(...traces.map((t) => t.values.length * t.evaluationsPerPoint));
+  const aligned = alignSeries(traces, budget, 300);
+  plotKey = '';
+  tracePlot?.destroy();
+  tracePlot = new uPlot(
+    {
+      width: width($('trace')),
+      height: 220,
+      scales: { x: { time: false } },
+      legend: { show: false },
+      axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
+      series: [{}, ...traces.map((t) => ({ label: t.sampler, stroke: colorOf(t.sampler), width: 1 }))],
+    },
+    [aligned.x, ...aligned.series] as uPlot.AlignedData,
+    $('trace'),
+  );
+}
+
 function verdictText(r: Results): string {
   const v = (r.verdict ?? []) as { basis: string; best: string | null; baseline: string | null; ratio: number | null }[];
   return v
     .map(
       (x) =>
-        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
+        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.baseline !== x.best && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
     )
     .join('; ');
 }
@@ -270,12 +515,21 @@ $<HTMLInputElement>('import').addEventListener('change', async (ev) => {
   try {
     const r = JSON.parse(await file.text()) as Results;
     if (!Array.isArray(r.samplers) || typeof r.artifacts !== 'object') throw new Error('not a boltzflow results.json');
+    state.live = {};
+    resetPalette(r.samplers.map((x) => x.sampler));
     show(r);
     $('status').textContent = `Imported ${file.name}.`;
   } catch (e) {
     $('status').textContent = `Import failed: ${(e as Error).message}`;
   }
 });
+
+function showTargetFields(): void {
+  for (const el of document.querySelectorAll<HTMLElement>('[data-for]')) el.hidden = el.dataset.for !== target();
+  $('formula-error').hidden = target() !== 'formula';
+}
+$('target').addEventListener('change', showTargetFields);
+showTargetFields();
 
 let formulaTimer: ReturnType<typeof setTimeout> | undefined;
 $<HTMLInputElement>('formula').addEventListener('input', () => {
@@ -291,14 +545,26 @@ $('controls').addEventListener('submit', (e) => {
   e.preventDefault();
   void run();
 });
+$('pause').addEventListener('click', () => {
+  setPaused(!state.paused);
+  if (!state.paused) $('status').textContent = 'Resumed.';
+});
 $('reset').addEventListener('click', async () => {
+  setPaused(false);
   worker.terminate();
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   api = Comlink.wrap<PlaygroundApi>(worker);
   state.results = null;
+  state.running = false;
   state.loss = [[], []];
+  state.live = {};
   lossPlot.setData(state.loss);
+  drawLive();
+  $('essbars').innerHTML = '';
+  $('verdict').textContent = '';
+  $('table').querySelector('tbody')!.innerHTML = '';
   ($('run') as HTMLButtonElement).disabled = false;
+  ($('pause') as HTMLButtonElement).disabled = true;
   $('status').textContent = 'Reset.';
   await startBackend();
 });
@@ -310,9 +576,14 @@ window.addEventListener('resize', () => {
   resizeTimer = setTimeout(() => {
     lossPlot.setSize({ width: width($('loss')), height: 220 });
     tracePlot?.setSize({ width: width($('trace')), height: 220 });
+    dfPlot?.setSize({ width: width($('dfplot')), height: 220 });
   }, 50);
 });
 
-const backendParam = new URLSearchParams(location.search).get('backend');
+$('pause-note').textContent = pauseFlag
+  ? 'Pause stops the worker between chunks of chain steps (or training steps); Resume continues the same run.'
+  : 'Pause needs a cross-origin-isolated page (COOP/COEP headers, as the dev server and preview send); here Reset stops a run.';
+const params = new URLSearchParams(location.search);
+const backendParam = params.get('backend');
 if (backendParam) ($('backend-choice') as HTMLSelectElement).value = backendParam;
-void startBackend();
+void startBackend().then(fillSamplers);

@@ -1,6 +1,7 @@
 /**
- * The playground's Web Worker: picks the TF.js backend and runs the CLI's own double-well experiment (the same
- * recipes, trainer and metrics as `boltzflow run double-well`), streaming progress to the page through comlink.
+ * The playground's Web Worker: picks the TF.js backend and runs the CLI's own experiment modules (double well,
+ * Müller–Brown, GMM, many-well, or a formula through the CLI's 2D comparison — the same recipes, trainer and metrics
+ * as `boltzflow run`), streaming progress and live chain snapshots to the page through comlink.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,39 +11,138 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { linspace, quadrature2D, round } from '@boltzflow/samplers';
-import { z } from 'zod';
-// The CLI's experiment module itself (browser-safe: zod, samplers, energies), so the page runs exactly what the CLI runs.
-import { DoubleWellParams, doubleWell } from '../../experiments/src/experiments/doubleWell.js';
-import { comparisonFields, runComparison2D } from '../../experiments/src/experiments/comparison2d.js';
+import { mcmcOutcome, RECIPES, type CoordinateSpec, type Draws, type PlotLimits } from '@boltzflow/samplers';
+import { energyGrid } from '../../experiments/src/experiments/common.js';
 import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
-import { compileFormula, FormulaEnergy } from './formula.js';
+// The CLI records its package's version (apps/experiments/package.json, read at run time); the page bundles the same
+// file's version at build time.
+import experimentsPackage from '../../experiments/package.json' with { type: 'json' };
+import { compileFormula } from './formula.js';
+import { resolveRun, targetView, type RunRequest, type TargetView } from './targets.js';
 
-/** One progress event: a bar's position and status fields (loss, ESS/N, acceptance …) or a log line. */
-export type PlaygroundEvent =
-  | { kind: 'bar'; label: string; value: number; total: number; info: Record<string, string | number> }
-  | { kind: 'log'; message: string };
+export type { RunRequest, TargetName, TargetView } from './targets.js';
 
-/** What the page asks for. */
-export interface RunRequest {
-  preset: 'snf' | 'bg-paper';
-  seed: number;
-  samplers: string[];
+/** One chain snapshot of a sampler while it runs: the CLI's metrics (mcmcOutcome) on the draws so far. */
+export interface LiveSnapshot {
+  sampler: string;
+  /** Sampling evaluations so far, and the sampler's budget. */
+  evaluations: number;
   budget: number;
   chains: number;
-  trainingSteps: number;
-  /** A custom energy in x1, x2; when set, it replaces the preset (ΔF across x₁ = 0, exact by quadrature in the worker). */
-  formula?: string;
-  /** Step size of plain RWM (no adaptation) — small on purpose to show it stuck in one well. */
-  rwmStep: number;
+  /** Draws so far (steps × chains) and the seconds since the sampler's first chunk. */
+  chainSteps: number;
+  seconds: number;
+  points: [number, number][];
+  /** x₁ (the coordinate) of chain 0, `evaluationsPerPoint` evaluations of that chain apart (the CLI's trace artifact). */
+  trace: number[];
+  evaluationsPerPoint: number;
+  deltaF: { estimate: number; stderr: number } | null;
+  referenceDeltaF: number | null;
+  ess: number;
+  essPerEvaluation: number;
+  transitions: number | null;
+  acceptance: number | null;
 }
 
+/** One progress event: a bar's position and fields, a log line, a live snapshot, or the worker pausing. */
+export type PlaygroundEvent =
+  | { kind: 'bar'; label: string; value: number; total: number; info: Record<string, string | number> }
+  | { kind: 'log'; message: string }
+  | { kind: 'live'; snapshot: LiveSnapshot }
+  | { kind: 'paused' };
+
+/** Draws no live snapshot more often than this (ms of worker time); the last chunk of a sampler always gets one. */
+const SNAPSHOT_EVERY_MS = 80;
+
 let backendName = '';
+/** Pause flag shared with the page (1 = paused): the worker blocks on it between chunks; absent without cross-origin isolation. */
+let pauseFlag: Int32Array | null = null;
+
+/** Whether the page has asked the worker to pause. */
+function pauseRequested(): boolean {
+  return pauseFlag !== null && Atomics.load(pauseFlag, 0) === 1;
+}
+
+/** Blocks while the page holds the pause flag (Atomics.wait is allowed in workers); tells the page once when it stops. */
+function gate(onEvent: (e: PlaygroundEvent) => void): void {
+  if (!pauseFlag || !pauseRequested()) return;
+  onEvent({ kind: 'paused' });
+  while (pauseRequested()) Atomics.wait(pauseFlag, 0, 1, 1000);
+}
+
+/** A live view of one sampler's chains: accumulates the streamed chunks and computes the CLI's metrics on them. */
+class LiveChains {
+  private blocks: Float32Array[] = [];
+  private kept = 0;
+  private chains = 0;
+  private dim = 0;
+  private evaluations = 0;
+  private acceptance: number | null = null;
+  private t0 = 0;
+  private lastSnapshot = 0;
+  constructor(
+    readonly sampler: string,
+    private readonly spec: CoordinateSpec,
+    private readonly plot: PlotLimits,
+    private readonly budget: number,
+  ) {}
+  progress(value: number, info: Record<string, string | number>): void {
+    this.evaluations = value;
+    if (typeof info.acceptance === 'number') this.acceptance = info.acceptance;
+  }
+  /** Adds a chunk; returns a snapshot unless one was made less than SNAPSHOT_EVERY_MS ago (`force`: always). */
+  add(block: Draws, force = false): LiveSnapshot | null {
+    const now = performance.now();
+    if (this.blocks.length === 0) this.t0 = now;
+    [, this.chains, this.dim] = block.shape;
+    this.blocks.push(block.data);
+    this.kept += block.shape[0];
+    const last = this.evaluations >= this.budget;
+    if (!last && !force && now - this.lastSnapshot < SNAPSHOT_EVERY_MS) return null;
+    this.lastSnapshot = now;
+    const data = new Float32Array(this.kept * this.chains * this.dim);
+    let o = 0;
+    for (const b of this.blocks) {
+      data.set(b, o);
+      o += b.length;
+    }
+    const out = mcmcOutcome({
+      sampler: this.sampler,
+      description: '',
+      draws: { data, shape: [this.kept, this.chains, this.dim] },
+      energyEvaluations: Math.max(1, this.evaluations),
+      wallSeconds: (now - this.t0) / 1000,
+      acceptanceRate: this.acceptance,
+      spec: this.spec,
+      plot: this.plot,
+    });
+    const r = out.result;
+    return {
+      sampler: this.sampler,
+      evaluations: this.evaluations,
+      budget: this.budget,
+      chains: this.chains,
+      chainSteps: this.kept * this.chains,
+      seconds: (performance.now() - this.t0) / 1000,
+      points: out.artifacts.samples?.points ?? [],
+      trace: out.artifacts.trace?.values ?? [],
+      evaluationsPerPoint: out.artifacts.trace?.evaluationsPerPoint ?? 1,
+      deltaF: r.deltaF ? { estimate: r.deltaF.estimate, stderr: r.deltaF.stderr } : null,
+      referenceDeltaF: this.spec.referenceDeltaF ?? null,
+      ess: r.ess,
+      essPerEvaluation: r.essPerEnergyEvaluation,
+      transitions: r.transitions,
+      acceptance: this.acceptance,
+    };
+  }
+}
 
 const api = {
   /** Starts the backend: `webgpu` or `webgl` when asked for and available, else WASM (the default). */
   async init(wanted: string): Promise<string> {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+    // Cross-origin isolation (for the pause flag) would let tfjs pick the threaded WASM binary; keep one thread, as in Node.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wanted === 'webgpu' && 'gpu' in navigator) {
       try {
         await import('@tensorflow/tfjs-backend-webgpu');
@@ -54,13 +154,27 @@ const api = {
         /* fall through to wasm */
       }
     }
-    if (wanted === 'webgl' && (await tf.setBackend('webgl'))) {
-      backendName = 'webgl';
-      return backendName;
+    if (wanted === 'webgl') {
+      try {
+        if (await tf.setBackend('webgl')) {
+          backendName = 'webgl';
+          return backendName;
+        }
+      } catch {
+        /* fall through to wasm */
+      }
     }
     const info = await initBackend('wasm');
     backendName = info.active;
     return backendName;
+  },
+  /** Shares the page's pause flag (an Int32Array over a SharedArrayBuffer). */
+  setPauseFlag(buffer: SharedArrayBuffer): void {
+    pauseFlag = new Int32Array(buffer);
+  },
+  /** The registry's recipes (name, description, whether it uses the shared trained flow), for the sampler picker. */
+  recipes(): { name: string; description: string; needsFlow: boolean }[] {
+    return RECIPES.map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
   /** Checks a formula; returns the error message, or null when it parses. */
   checkFormula(formula: string): string | null {
@@ -71,25 +185,34 @@ const api = {
       return (e as Error).message;
     }
   },
-  /** Runs the double-well comparison and returns a results.json object in the CLI's schema. */
+  /** Contours of the target's energy for the live scatter. */
+  view(req: RunRequest): TargetView {
+    const v = targetView(req);
+    return { grid: energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
+  },
+  /** Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to `onEvent`. */
   async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
     const started = new Date();
     const t0 = performance.now();
-    const shared = {
-      budget: req.budget,
-      chains: req.chains,
-      samplers: req.samplers,
-      rwm: { scan: [req.rwmStep] },
-      training: { steps: req.trainingSteps, batchSize: 128 },
-      flow: { dataSamples: 1024, layers: 4, hidden: 32 },
-      plot: { samplesPerSampler: 400, tracePoints: 400, acfLags: 40 },
-    };
-    const params = req.formula ? z.object(comparisonFields()).strict().parse(shared) : DoubleWellParams.parse({ energy: { preset: req.preset }, ...shared });
+    const exp = resolveRun(req);
+    let live = null as LiveChains | null;
     const progress = {
+      sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
+        live = new LiveChains(name, t.spec, t.plot, t.evaluations);
+      },
       bar(label: string, total: number) {
+        const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
         return {
           update(value: number, info?: Record<string, string | number>) {
+            sampling?.progress(value, info ?? {});
             onEvent({ kind: 'bar', label, value, total, info: info ?? {} });
+            // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
+            if (!sampling) gate(onEvent);
+          },
+          draws(block: Draws) {
+            const snapshot = sampling?.add(block, pauseRequested());
+            if (snapshot) onEvent({ kind: 'live', snapshot });
+            gate(onEvent);
           },
           stop() {},
         };
@@ -99,21 +222,20 @@ const api = {
       },
     };
     const ctx = { seed: req.seed, quick: false, rng: createRng(req.seed), progress };
-    const name = req.formula ? 'playground-formula' : doubleWell.name;
-    const output = req.formula ? await runFormula(req.formula, params, ctx) : await doubleWell.run(params as z.infer<typeof DoubleWellParams>, ctx);
+    const output = await exp.run(ctx);
     const backend =
       backendName === 'wasm' || backendName === 'cpu'
         ? backendInfo()
         : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
     return resultsFromOutput(
       {
-        experiment: name,
-        description: req.formula ? `custom energy u = ${req.formula}` : doubleWell.description,
-        params: params as unknown as Record<string, unknown>,
+        experiment: exp.name,
+        description: exp.description,
+        params: exp.params as Record<string, unknown>,
         seed: req.seed,
         quick: false,
         backend,
-        libraryVersion: '0.1.0',
+        libraryVersion: experimentsPackage.version,
         startedAt: started,
         wallSeconds: (performance.now() - t0) / 1000,
       },
@@ -121,24 +243,6 @@ const api = {
     );
   },
 };
-
-/** A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. */
-function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: Parameters<typeof runComparison2D>[2]) {
-  const energy = new FormulaEnergy(formula);
-  const range: [number, number] = [-2.75, 2.75];
-  const q = quadrature2D(energy, [-4, 4], [-4, 4], 401, 0, 0, linspace(range[0], range[1], 111));
-  if (!Number.isFinite(q.deltaF)) throw new Error(`the exact ΔF of this energy is not finite (${q.deltaF}); is exp(−u) normalisable on [−4, 4]²?`);
-  const fMin = Math.min(...q.profile.f.filter(Number.isFinite));
-  return runComparison2D(energy, params, ctx, {
-    spec: { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: linspace(range[0], range[1], 45), profileMin: fMin, referenceDeltaF: q.deltaF },
-    reference: { deltaF: q.deltaF, method: 'quadrature', definition: 'ΔF = F(x₁>0) − F(x₁<0) = −ln(P(x₁>0)/P(x₁<0)) in kT' },
-    exactProfile: q.profile,
-    exactModeFractions: { 'exact P(x₁>0)': round(q.pAbove, 6) },
-    gridX: [-3, 3],
-    gridY: [-3.5, 3.5],
-    start: { center: [0, 0], scale: 1.5 },
-  });
-}
 
 /** The worker's API as the page sees it. */
 export type PlaygroundApi = typeof api;

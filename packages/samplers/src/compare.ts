@@ -158,6 +158,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
     for (const { recipe, params } of recipes) {
       // The flow is trained before the sampler's clock starts: its time and evaluations are setup, counted below.
       const flowSetup = recipe.needsFlow ? (await getFlow()).setupEnergyEvaluations : 0;
+      progress.sampler?.(recipe.name, { spec: target.spec, plot: target.plot, evaluations: budget.evaluations, chains: budget.chains });
       const t0 = performance.now();
       const run = await recipe.run(target, budget, streams(recipe.name), {
         params,

@@ -61,6 +61,7 @@ export function runToBudget<S extends ChainState>(
     evals += r.energyEvaluations;
     accWeighted += r.overallAcceptanceRate * r.samples.shape[0];
     bar?.update(Math.min(evals, budget), { acceptance: kept > 0 ? accWeighted / kept : 0 });
+    bar?.draws?.(r.samples);
     const perStep = Math.max(evals / steps, 1e-9);
     const remainingSteps = Math.round((budget - evals) / perStep);
     if (remainingSteps < 1) break;

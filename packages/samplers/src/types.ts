@@ -134,12 +134,24 @@ export interface ProgressBar {
   /** Sets the absolute position and the status fields shown next to the bar (loss, acceptance, …). */
   update(value: number, info?: Record<string, string | number>): void;
   stop(): void;
+  /**
+   * Optional live view of the chains: each chunk of positions `[steps, chains, dim]` as soon as it is drawn
+   * (`runToBudget` calls it after `update`, whose value is then the evaluations spent so far). Chunks arrive in order,
+   * so their concatenation along the first axis is the run's draws. The playground streams its live charts from it.
+   */
+  draws?(block: Draws): void;
 }
 
 /** Where progress goes; the app's reporters implement it, `silentProgress` drops it. */
 export interface Progress {
   bar(label: string, total: number): ProgressBar;
   log(message: string): void;
+  /**
+   * Optional: `compareSamplers` calls it before each sampler runs, with how that sampler's draws are read (the coordinate,
+   * its exact ΔF when known, plot limits and the budget), so that a live view can compute the same metrics on the
+   * chunks `ProgressBar.draws` streams.
+   */
+  sampler?(name: string, target: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number; chains: number }): void;
 }
 
 export const silentProgress: Progress = {

@@ -1,0 +1,57 @@
+/**
+ * Pure helpers of the live charts (no DOM, no tensors): series of different samplers put on one x axis of energy
+ * evaluations, as uPlot's aligned data needs.
+ * @module
+ */
+
+/** Series on a common x grid: `series[k][j]` belongs at `x[j]`; null where a series has no value. */
+export interface Aligned {
+  x: number[];
+  series: (number | null)[][];
+}
+
+/**
+ * Traces whose points are `evaluationsPerPoint` energy evaluations apart, sampled on `n` evenly spaced evaluation
+ * counts 0 … `budget`: point j of trace k is its value at index ⌊x_j / evaluationsPerPoint⌋ (the last point at or before
+ * x_j), or null past its end.
+ */
+export function alignSeries(traces: readonly { evaluationsPerPoint: number; values: readonly number[] }[], budget: number, n: number): Aligned {
+  const m = Math.max(2, Math.floor(n));
+  const x = Array.from({ length: m }, (_, j) => (budget * j) / (m - 1));
+  const series = traces.map((t) =>
+    x.map((e) => {
+      const i = Math.floor(e / Math.max(t.evaluationsPerPoint, 1e-12) + 1e-9);
+      return i < t.values.length ? t.values[i] : null;
+    }),
+  );
+  return { x, series };
+}
+
+/** One sampler's running ΔF, one point per live snapshot. */
+export type RunningPoint = { evaluations: number; deltaF: { estimate: number; stderr: number } | null };
+
+/**
+ * Running ΔF of several samplers on one axis: x is the sorted union of their evaluation counts; each sampler gets its
+ * estimate and the band estimate ± stderr at its own counts and null elsewhere (and where ΔF was not yet estimable).
+ */
+export function runningBand(histories: readonly (readonly RunningPoint[])[]): {
+  x: number[];
+  series: { estimate: (number | null)[]; upper: (number | null)[]; lower: (number | null)[] }[];
+} {
+  const x = [...new Set(histories.flatMap((h) => h.map((p) => p.evaluations)))].sort((a, b) => a - b);
+  const at = new Map(x.map((v, j) => [v, j] as const));
+  const series = histories.map((h) => {
+    const estimate: (number | null)[] = x.map(() => null);
+    const upper: (number | null)[] = x.map(() => null);
+    const lower: (number | null)[] = x.map(() => null);
+    for (const p of h) {
+      if (!p.deltaF || !Number.isFinite(p.deltaF.estimate) || !Number.isFinite(p.deltaF.stderr)) continue;
+      const j = at.get(p.evaluations) as number;
+      estimate[j] = p.deltaF.estimate;
+      upper[j] = p.deltaF.estimate + p.deltaF.stderr;
+      lower[j] = p.deltaF.estimate - p.deltaF.stderr;
+    }
+    return { estimate, upper, lower };
+  });
+  return { x, series };
+}
