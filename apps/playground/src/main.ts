@@ -8,6 +8,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { alignSeries, runningBand } from './live.js';
 import type { LiveSnapshot, PlaygroundApi, PlaygroundEvent, RunRequest, TargetName, TargetView } from './worker.js';
+import type { Verdict } from '@boltzflow/samplers';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const COLORS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457'];
@@ -460,7 +461,10 @@ function show(r: Results): void {
     return `<tr><th scope="row">${s.sampler}</th><td>${d}</td><td>${s.ess.toFixed(1)}</td><td>${perK}</td><td>${s.transitions ?? '–'}</td></tr>`;
   });
   $('table').querySelector('tbody')!.innerHTML = rows.join('');
-  $('verdict').textContent = verdictText(r);
+  // The CLI's own verdict line (the library's rules: eligibility, interval), computed in the worker.
+  void api.verdictLine((r.verdict ?? []) as Verdict[]).then((line) => {
+    if (state.results === r) $('verdict').textContent = line;
+  });
   ($('export') as HTMLButtonElement).disabled = false;
 }
 
@@ -484,16 +488,6 @@ function drawImportedTraces(r: Results): void {
     [aligned.x, ...aligned.series] as uPlot.AlignedData,
     $('trace'),
   );
-}
-
-function verdictText(r: Results): string {
-  const v = (r.verdict ?? []) as { basis: string; best: string | null; baseline: string | null; ratio: number | null }[];
-  return v
-    .map(
-      (x) =>
-        `${x.basis === 'total' ? 'total cost' : 'sampling cost'}: ${x.best ? `${x.best} best${x.baseline && x.baseline !== x.best && x.ratio ? `, ${x.ratio.toFixed(1)}× ${x.baseline}` : ''}` : 'no sampler qualifies'}`,
-    )
-    .join('; ');
 }
 
 function exportJson(): string {

@@ -11,7 +11,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { mcmcOutcome, RECIPES, type CoordinateSpec, type Draws, type PlotLimits } from '@boltzflow/samplers';
+import { mcmcOutcome, RECIPES, verdictLine, type CoordinateSpec, type Draws, type PlotLimits, type Verdict } from '@boltzflow/samplers';
 import { energyGrid } from '../../experiments/src/experiments/common.js';
 import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 // The CLI records its package's version (apps/experiments/package.json, read at run time); the page bundles the same
@@ -177,6 +177,11 @@ const api = {
     return RECIPES.map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
   /** Checks a formula; returns the error message, or null when it parses. */
+  /** The CLI's verdict line for a run's (or an imported results.json's) verdicts. */
+  verdictLine(verdicts: Verdict[]): string {
+    return verdictLine(verdicts);
+  },
+
   checkFormula(formula: string): string | null {
     try {
       compileFormula(formula);
