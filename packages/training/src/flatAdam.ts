@@ -42,6 +42,27 @@ export class FlatAdamOptimizer extends tf.AdamOptimizer {
     super(learningRate, beta1, beta2, epsilon);
   }
 
+  /**
+   * The same optimiser state as a flat one: config, iteration count, moments and the running β₁ᵗ, β₂ᵗ products
+   * (copied, not recomputed with pow(), so a resumed run stays bit-identical). `adam` is left as it was (still owned
+   * by the caller).
+   */
+  static async fromAdam(adam: tf.AdamOptimizer): Promise<FlatAdamOptimizer> {
+    const c = adam.getConfig() as { learningRate: number; beta1: number; beta2: number; epsilon: number };
+    const out = new FlatAdamOptimizer(c.learningRate, c.beta1, c.beta2, c.epsilon);
+    const weights = await adam.getWeights();
+    try {
+      await out.setWeights(weights);
+    } finally {
+      weights[0].tensor.dispose(); // the fresh iteration scalar; the rest are adam's own slots
+    }
+    const src = adam as unknown as AdamInternals;
+    const dst = out.internals;
+    dst.accBeta1.assign(src.accBeta1);
+    dst.accBeta2.assign(src.accBeta2);
+    return out;
+  }
+
   private get internals(): AdamInternals {
     return this as unknown as AdamInternals;
   }
@@ -89,7 +110,7 @@ export class FlatAdamOptimizer extends tf.AdamOptimizer {
     const a = this.internals;
     const sizes = vars.map((x) => x.size);
     const build = (slots: AdamInternals['accumulatedFirstMoment']): tf.Variable =>
-      tf.tidy(() => tf.concat(vars.map((x, i) => (slots[i] ? tf.reshape(slots[i].variable, [-1]) : tf.zeros([sizes[i]])))).variable(false));
+      tf.tidy(() => tf.concat(vars.map((_x, i) => (slots[i] ? tf.reshape(slots[i].variable, [-1]) : tf.zeros([sizes[i]])))).variable(false));
     const m = build(a.accumulatedFirstMoment);
     const v = build(a.accumulatedSecondMoment);
     tf.dispose([...a.accumulatedFirstMoment, ...a.accumulatedSecondMoment].map((s) => s.variable));
