@@ -12,11 +12,6 @@ interface AdamInternals {
   learningRate: number;
 }
 
-/** tfjs's `NamedTensor` (not re-exported by the umbrella package). */
-type NamedTensor = { name: string; tensor: tf.Tensor };
-/** What `applyGradients` receives (`Optimizer.applyGradients`'s parameter). */
-type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
-
 interface FlatSlots {
   names: string[];
   sizes: number[];
@@ -68,7 +63,7 @@ export class FlatAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /** One Adam step on the flat moments (see the class notes). */
-  override applyGradients(variableGradients: Gradients): void {
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     const list: { name: string; tensor: tf.Tensor | null }[] = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: (variableGradients as Record<string, tf.Tensor | null>)[name] }));
@@ -140,13 +135,13 @@ export class FlatAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /** tfjs's layout: iteration count, then `<var>/m` for every variable, then `<var>/v`. */
-  override async getWeights(): Promise<NamedTensor[]> {
+  override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
     this.unflatten();
     return super.getWeights();
   }
 
   /** Accepts tfjs's layout (as written by {@link FlatAdamOptimizer.getWeights} or `tf.train.adam`). */
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+  override async setWeights(weightValues: { name: string; tensor: tf.Tensor }[]): Promise<void> {
     if (this.flat) tf.dispose([this.flat.m, this.flat.v]);
     this.flat = undefined;
     const a = this.internals;
