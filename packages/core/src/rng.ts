@@ -87,7 +87,7 @@ export class Rng {
     return { seed: [...this.seedWords], useCount: this.used };
   }
 
-  /** Skips `n` words (linear in `n`, about 1 ns per word). */
+  /** Skips `n` words (linear in `n`, about 1–3 ns per word). */
   private discard(n: number): void {
     const s = this.s;
     let s0 = s[0];
