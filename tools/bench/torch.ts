@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createRng, tf, type ChainState, type Kernel } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { disposeStateExcept, mala, randomWalkMetropolis } from '@boltzflow/mcmc';
+import { FlatAdamOptimizer } from '@boltzflow/training';
 import { fmt, fmtRate, table, timePerCall, type BenchOptions, type SectionResult } from './common.js';
 import { benchRealNVP } from './flowWorker.js';
 
@@ -32,7 +33,8 @@ function klStep(dim: number, layers: number, batch: number, minSeconds: number, 
   const bij = benchRealNVP(dim, layers, secondOrder);
   const energy = dim === 2 ? new DoubleWell() : new ManyWell({ dim });
   const z = tf.tidy(() => tf.mul(createRng(2).normal([batch, dim]), 0.5) as tf.Tensor2D);
-  const opt = tf.train.adam(1e-4);
+  // The optimiser runObjective trains with (flat Adam moments; the same arithmetic as tf.train.adam).
+  const opt = new FlatAdamOptimizer(1e-4);
   const vars = bij.trainableVariables;
   const s = timed(() => {
     const loss = opt.minimize(

@@ -47,12 +47,13 @@ describe('circular rational-quadratic spline', () => {
 
   it('fixes ±π and has the same derivative at both ends (a C¹ map of the circle)', () => {
     const eps = 1e-3;
-    const { y, ld } = run([-PI, PI, -PI + eps, PI - eps]);
+    const { y, ld } = run([-PI, PI, -PI + eps, PI - eps, -PI + 2 * eps, PI - 2 * eps]);
     expect(y[0]).toBeCloseTo(-PI, 5);
     expect(y[1]).toBeCloseTo(PI, 5);
-    // One-sided finite differences at the two ends agree with each other and with the log-det there.
-    const dLeft = (y[2]! - y[0]!) / eps;
-    const dRight = (y[1]! - y[3]!) / eps;
+    // One-sided finite differences at the two ends agree with each other and with the log-det there. Richardson
+    // extrapolation (2·D(ε) − D(2ε)) removes their O(ε·f″) error, which a strongly curved end bin makes ≈ 2–5 %.
+    const dLeft = (2 * (y[2]! - y[0]!)) / eps - (y[4]! - y[0]!) / (2 * eps);
+    const dRight = (2 * (y[1]! - y[3]!)) / eps - (y[1]! - y[5]!) / (2 * eps);
     expect(Math.abs(dLeft - dRight)).toBeLessThan(0.02 * dLeft);
     expect(Math.abs(Math.exp(ld[0]!) - Math.exp(ld[1]!))).toBeLessThan(1e-4 * Math.exp(ld[0]!));
     expect(Math.abs(Math.exp(ld[0]!) - dLeft)).toBeLessThan(0.02 * dLeft);
@@ -71,7 +72,13 @@ describe('circular rational-quadratic spline', () => {
     const hStep = 1e-3;
     const fp = run(xs.map((v) => v + hStep)).y;
     const fm = run(xs.map((v) => v - hStep)).y;
-    xs.forEach((_, i) => expect(f.ld[i]!).toBeCloseTo(Math.log((fp[i]! - fm[i]!) / (2 * hStep)), 2));
+    // Central differences of float32 outputs: the difference fp − fm carries up to ≈ 2 ulp(π) of rounding, i.e. a
+    // relative error 2·2⁻²³·π/(fp − fm) in the slope, which matters where the slope is small (log-det ≪ 0).
+    xs.forEach((_, i) => {
+      const diff = fp[i]! - fm[i]!;
+      const rounding = (2 * 2 ** -23 * PI) / Math.abs(diff);
+      expect(Math.abs(f.ld[i]! - Math.log(diff / (2 * hStep)))).toBeLessThan(0.005 + 2 * rounding);
+    });
   });
 
   it('the conditioner sees angles as (cos, sin): outputs are continuous across the ±π seam', () => {

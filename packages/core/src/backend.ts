@@ -84,6 +84,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         await setupWasm();
         await setOrThrow('wasm');
         registerFastWasmMatMul();
+        registerFastWasmSlice();
         return { ...base, active: 'wasm', fallback: false };
       } catch (e) {
         await setOrThrow('cpu');
@@ -272,4 +273,95 @@ export function registerFastWasmMatMul(): void {
     tf.registerKernel({ ...original, kernelFunc: wrapped } as unknown as tf.KernelConfig);
   }
   fastMatMulRegistered = true;
+}
+
+/** The parts of tfjs's WASM backend the slice kernels use. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+let fastSliceRegistered = false;
+
+/** Copies the box `begin`/`size` of `x` into a new WASM tensor, reading `x` through a heap view (no full copy). */
+function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmHeapBackend): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const rank = size.length;
+  let total = 1;
+  for (const d of size) total *= d;
+  if (total === 0) return out;
+  // Views are taken after makeOutput: a heap growth there would detach views taken before it.
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const strides = new Array<number>(rank);
+  let acc = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= x.shape[i];
+  }
+  // Merge trailing axes taken whole into one contiguous run.
+  let runAxis = rank - 1;
+  let run = size[rank - 1];
+  while (runAxis > 0 && size[runAxis] === x.shape[runAxis] && begin[runAxis] === 0) {
+    runAxis--;
+    run *= size[runAxis];
+  }
+  const outer = total / run;
+  const idx = new Array<number>(runAxis).fill(0);
+  let base = 0;
+  for (let a = 0; a <= runAxis; a++) base += begin[a] * strides[a];
+  let o = 0;
+  for (let r = 0; r < outer; r++) {
+    let off = base;
+    for (let a = 0; a < runAxis; a++) off += idx[a] * strides[a];
+    if (run >= 64) ov.set(xv.subarray(off, off + run), o);
+    else for (let j = 0; j < run; j++) ov[o + j] = xv[off + j];
+    o += run;
+    for (let a = runAxis - 1; a >= 0; a--) {
+      if (++idx[a] < size[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * tfjs's WASM `Slice` (and `SplitV`, which calls it once per piece) first copies the *whole* input out of the WASM
+ * heap (`readSync`) for every slice: splitting a 58k-parameter vector into 48 pieces copied 11 MB, and a coupling's
+ * column slice of a [100k, d] batch copies the batch each time. Re-register both to read the input through a heap
+ * view and copy only the slice (contiguous runs with `TypedArray.set`). Strings keep the original kernels.
+ */
+export function registerFastWasmSlice(): void {
+  if (fastSliceRegistered) return;
+  const slice = tf.getKernel('Slice', 'wasm') as unknown as KernelConfig | undefined;
+  const split = tf.getKernel('SplitV', 'wasm') as unknown as KernelConfig | undefined;
+  if (!slice || !split) return;
+  const fastSlice: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    if (x.dtype === 'string') return slice.kernelFunc({ inputs, backend, attrs });
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs?.begin as number | number[], attrs?.size as number | number[]);
+    return sliceFromHeap(x, b, s, backend as WasmHeapBackend);
+  };
+  const fastSplit: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    if (x.dtype === 'string') return split.kernelFunc({ inputs, backend, attrs });
+    const axis = tf.util.parseAxisParam(attrs?.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs?.numOrSizeSplits as number | number[], axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = [...x.shape];
+      size[axis] = n;
+      const out = sliceFromHeap(x, [...begin], size, backend as WasmHeapBackend);
+      begin[axis] += n;
+      return out;
+    });
+  };
+  for (const [orig, fn] of [
+    [slice, fastSlice],
+    [split, fastSplit],
+  ] as const) {
+    tf.unregisterKernel(orig.kernelName, 'wasm');
+    tf.registerKernel({ ...orig, kernelFunc: fn } as unknown as tf.KernelConfig);
+  }
+  fastSliceRegistered = true;
 }

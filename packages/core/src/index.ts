@@ -23,7 +23,16 @@ export {
   assertFiniteArray,
 } from './guards.js';
 export { Rng, createRng, type RngState } from './rng.js';
-export { initBackend, backendInfo, requestedBackend, registerFastWasmMatMul, BACKEND_NAMES, type BackendName, type BackendInfo } from './backend.js';
+export {
+  initBackend,
+  backendInfo,
+  requestedBackend,
+  registerFastWasmMatMul,
+  registerFastWasmSlice,
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendInfo,
+} from './backend.js';
 export { logSumExp, logMeanExp } from './math.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
 export { disposeTree } from './dispose.js';

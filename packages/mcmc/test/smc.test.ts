@@ -112,6 +112,7 @@ describe('smcSampler', () => {
     const exact = 4 * (Math.log(s) + 0.5 * Math.log((2 * Math.PI) / k.d));
     const malaK = (e: Parameters<typeof mala>[0], o: { stepSize: number }) => mala(e, o);
     const z: number[] = [];
+    const errors: number[] = [];
     const seeds = 16;
     for (let seed = 0; seed < seeds; seed++) {
       const r = smcSampler(mw, {
@@ -123,9 +124,14 @@ describe('smcSampler', () => {
         initialStepSize: 0.1,
       });
       r.samples.dispose();
-      if (seed === 0) expect(Math.abs(r.logZ - exact), `logZ ${r.logZ} ± ${r.logZError}, exact ${exact}`).toBeLessThan(3 * r.logZError);
+      errors.push(r.logZ - exact);
       z.push((r.logZ - exact) / r.logZError);
     }
+    // Unbiased within the ensemble's own Monte-Carlo error (the spread over seeds, not the per-run estimate, which
+    // a single seed's 3σ check trusted: with the estimate ≈ 1.5× too small, one seed in ~60 lands beyond it).
+    const meanErr = errors.reduce((a, b) => a + b, 0) / seeds;
+    const sdErr = Math.sqrt(errors.reduce((a, b) => a + (b - meanErr) ** 2, 0) / (seeds - 1));
+    expect(Math.abs(meanErr), `mean log Z error ${meanErr} (sd over seeds ${sdErr}), exact ${exact}`).toBeLessThan((3 * sdErr) / Math.sqrt(seeds));
     const meanZ2 = z.reduce((a, b) => a + b * b, 0) / seeds;
     console.log(`ManyWell-8 exact ${exact.toFixed(4)}; z = ${z.map((v) => v.toFixed(2)).join(' ')}; mean z² ${meanZ2.toFixed(2)}`);
     // Calibrated errors would give mean z² ≈ 1 (χ²₁₆/16 ∈ [0.36, 2.0] with probability 0.99). Measured: 2.05 at 400

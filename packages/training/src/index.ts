@@ -51,6 +51,7 @@ export {
   type AisRunner,
   type AisBatch,
 } from './fab/trainFAB.js';
+export { FlatAdamOptimizer } from './flatAdam.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
 export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, BoltzflowError, createRng, Rng, type Distribution } from '@boltzflow/core';
 import { assignCheckpointWeights, checkCheckpointDir, checkRngState, readCheckpoint, restoreOptimizer, saveFlow } from './checkpoint.js';
+import { FlatAdamOptimizer } from './flatAdam.js';
 import { flowVariables, spectralNormOwners } from './flowParts.js';
 import { importanceSummary } from './importanceSampling.js';
 import { MixtureObjective, type ObjectiveConfig, type StepLoss } from './objective.js';
@@ -203,7 +204,8 @@ export async function runObjective(objective: TrainingObjective, model: Training
   const { schedule, maxNonFinite, progressEvery, totalSteps } = settings;
 
   const adam = options.adam ?? {};
-  let optimizer: tf.Optimizer = tf.train.adam(learningRateAt(schedule, 0, totalSteps), adam.beta1 ?? 0.9, adam.beta2 ?? 0.999, adam.epsilon);
+  // Flat moments: the same arithmetic as tf.train.adam in ≈ 4 kernels per variable instead of ≈ 17 (issue #20).
+  let optimizer: tf.Optimizer = new FlatAdamOptimizer(learningRateAt(schedule, 0, totalSteps), adam.beta1 ?? 0.9, adam.beta2 ?? 0.999, adam.epsilon);
   let rng = options.rng ?? createRng(options.seed ?? 0);
   let step = 0;
   const snapshot = [...trainable, ...nonTrainable].map((v) => tf.variable(v, false));
@@ -251,6 +253,11 @@ export async function runObjective(objective: TrainingObjective, model: Training
       if (restored) {
         optimizer.dispose();
         optimizer = restored;
+        // (tfjs's Optimizer overrides instanceof to duck typing, so the class is told by name and constructor.)
+        if (restored.getClassName() === 'Adam' && restored.constructor !== FlatAdamOptimizer) {
+          optimizer = await FlatAdamOptimizer.fromAdam(restored as tf.AdamOptimizer);
+          restored.dispose();
+        }
       }
       if (data.rng) rng = Rng.fromState(data.rng);
       step = data.step;

@@ -1,0 +1,73 @@
+// `npm run bench -- --only parallel` (issue #20): chains split across worker_threads, one tfjs WASM backend per
+// thread, for the 16384-chain RWM/MALA throughput rows of the torch section. TF.js's threaded WASM build does not run
+// threads in Node (BENCHMARKS.md, "Using every core"), so this is the way the library's MCMC uses more than one core.
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { createRng } from '@boltzflow/core';
+import { fmt, fmtRate, table, type BenchOptions, type SectionResult } from './common.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Chain-steps per second of `chains` chains split evenly over `workers` threads (wall time from a common start). */
+export async function parallelRate(kind: 'rwm' | 'mala', chains: number, workers: number, steps: number, seed = 7): Promise<number> {
+  const streams = createRng(seed).split(workers);
+  const per = Math.ceil(chains / workers);
+  const ws = streams.map(
+    (s, i) =>
+      // An eval'd bootstrap registers tsx in the thread, then loads the TypeScript worker (execArgv --import is not
+      // honoured for worker threads on Node 20).
+      new Worker(
+        `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(path.join(here, 'mcmcParallelWorker.ts')).href)}); })`,
+        {
+          eval: true,
+          workerData: { kind, chains: Math.min(per, chains - i * per), steps, seed: s.getState().seed },
+        },
+      ),
+  );
+  try {
+    await Promise.all(ws.map((w) => new Promise<void>((res, rej) => (w.once('message', () => res()), w.once('error', rej)))));
+    const t0 = performance.now();
+    const done = ws.map((w) => new Promise<void>((res, rej) => (w.once('message', () => res()), w.once('error', rej))));
+    for (const w of ws) w.postMessage('go');
+    await Promise.all(done);
+    return (chains * steps) / ((performance.now() - t0) / 1000);
+  } finally {
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The section: 1 vs 2 (and, on a larger machine, all-core) workers, interleaved rounds, medians. */
+export async function parallelSection(opts: BenchOptions): Promise<SectionResult> {
+  const chains = 16384;
+  const steps = opts.quick ? 40 : 150;
+  const rounds = opts.quick ? 1 : 3;
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const counts = [...new Set([1, 2, cores].filter((c) => c <= Math.max(2, cores)))];
+  const rates: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++)
+    for (const kind of ['rwm', 'mala'] as const) for (const k of counts) (rates[`${kind}|${k}`] ??= []).push(await parallelRate(kind, chains, k, steps));
+  const rows: (string | number)[][] = [];
+  const data: Record<string, number> = {};
+  for (const kind of ['rwm', 'mala'] as const) {
+    const one = median(rates[`${kind}|1`]);
+    for (const k of counts) {
+      const v = median(rates[`${kind}|${k}`]);
+      data[`${kind}|${k}`] = v;
+      rows.push([kind.toUpperCase(), k, `${fmtRate(v)}/s`, `${fmt(v / one, 2)}×`]);
+    }
+  }
+  const markdown = [
+    `${chains} chains on the double well split evenly over worker_threads (one tfjs WASM backend each), ${steps} steps after 5 warm-up steps, wall time from a common start; medians of ${rounds} interleaved round(s) on ${cores} logical cores.`,
+    '',
+    table(['sampler', 'workers', 'chain-steps/s', 'vs 1 worker'], rows),
+  ].join('\n');
+  return { title: 'MCMC chains split across worker threads', markdown, data };
+}
