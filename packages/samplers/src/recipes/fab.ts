@@ -37,7 +37,9 @@ async function fabFlow(
   const x0 = target.start(budget.chains, rng);
   const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
   x0.dispose();
-  const flow = buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+  const flow = target.flow
+    ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
+    : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
   const bar = progress.bar('training flow by FAB (energy only)', o.trainSteps);
   try {
     const r = await trainFAB(flow, target.energy, {
