@@ -12,6 +12,7 @@ import {
   internalCoordinateFlow,
   linspace,
   recipeNames,
+  flowImhRecipe,
   replicaExchangeRecipe,
   samplerStreams,
   trainFlow,
@@ -189,6 +190,8 @@ export const AlanineParams = z
       .strict()
       .prefault({}),
     replicaExchange: replicaExchangeRecipe.schema.prefault({ temperatures: [1, 1.6, 2.6, 4.2], stepSize: 0.0006 }),
+    /** flow-imh on frame coordinates: its local random-walk step in nm (the recipe's default 0.5 is for unit-scale toys). */
+    flowImh: flowImhRecipe.schema.prefault({ localStepSize: 0.0005 }),
     /**
      * The Boltzmann generator on internal coordinates (`internalCoordinateFlow`): spline couplings (circular on
      * torsions) over a normal × von Mises base. flow-is / flow-imh (and the other shared-flow recipes) use it trained by
@@ -304,6 +307,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       mala: params.mala,
       hmc: params.hmc,
       'replica-exchange': params.replicaExchange,
+      'flow-imh': params.flowImh,
       flowmc: {
         localStepSize: gl.localStepSize,
         localSteps: gl.localSteps,
