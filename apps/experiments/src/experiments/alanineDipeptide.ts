@@ -248,14 +248,17 @@ export function usesFlow(name: string): boolean {
 }
 
 /**
- * Alanine dipeptide (ACE-ALA-NME, Amber ff99SB-ILDN, vacuum, 300 K): MCMC samplers on the 66 Cartesian coordinates at an
- * equal energy-evaluation budget; the metrics read φ (ΔF = F(φ > 0) − F(φ < 0), transitions in φ), the sample plot shows
- * (φ, ψ) — the Ramachandran plane — against the bundled replica-exchange MD reference.
+ * Alanine dipeptide (ACE-ALA-NME, Amber ff99SB-ILDN, vacuum, 300 K): MCMC samplers on the 66 Cartesian coordinates and
+ * flow-based samplers on the 60 frame coordinates (`InternalCoordinates`, target `ic.frameEnergy(u)`, flow
+ * `internalCoordinateFlow`) at an equal energy-evaluation budget; the metrics read φ (ΔF = F(φ > 0) − F(φ < 0),
+ * transitions in φ), the sample plot shows (φ, ψ) — the Ramachandran plane — against the bundled replica-exchange MD
+ * reference. Flow rows trained on the bundled MD conformations are oracles whose setup counts that run's force
+ * evaluations.
  */
 export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
   name: 'alanine-dipeptide',
   description:
-    'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
+    'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; a Boltzmann generator on internal coordinates (circular splines on torsions) trained by ML on the MD reference (oracle) or from the energy alone (flowmc); Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
   params: AlanineParams as z.ZodType<AlanineParamsT>,
   quickParams: {
     budget: 20_000,
