@@ -161,7 +161,9 @@ describe('InternalCoordinates', () => {
       const y2 = norm(cross3(axis, v)) / norm(axis);
       expect(got[s]!).toBeCloseTo(u - 2 * Math.log(norm(axis)) - Math.log(y2), 3);
     });
-    expect(expectBoltzflowError(() => ic.frameEnergy({ dim: 60, energy: (t: tf.Tensor2D) => tf.sum(t, 1) as tf.Tensor1D }), 'energy').message).toMatch(/dim 66/);
+    expect(expectBoltzflowError(() => ic.frameEnergy({ dim: 60, energy: (t: tf.Tensor2D) => tf.sum(t, 1) as tf.Tensor1D }), 'energy').message).toMatch(
+      /dim 66/,
+    );
     expectBoltzflowError(() => fe.energy(x), 'c');
     tf.dispose([x, c]);
   });

@@ -79,10 +79,10 @@ describe('VonMises', () => {
       [1.2, 3.1],
       [-3.1, -2.2],
     ];
-    const g = tf.grad((x: tf.Tensor) => tf.sum(d.logProb(x as tf.Tensor2D)))(tf.tensor2d(xs)).arraySync() as number[][];
-    xs.forEach((row, i) =>
-      row.forEach((v, j) => expect(g[i]![j]!).toBeCloseTo(-[2, 7][j]! * Math.sin(v - [0.4, -3][j]!), 4)),
-    );
+    const g = tf
+      .grad((x: tf.Tensor) => tf.sum(d.logProb(x as tf.Tensor2D)))(tf.tensor2d(xs))
+      .arraySync() as number[][];
+    xs.forEach((row, i) => row.forEach((v, j) => expect(g[i]![j]!).toBeCloseTo(-[2, 7][j]! * Math.sin(v - [0.4, -3][j]!), 4)));
   });
 
   it('is −Infinity outside (−π, π], rebuilds from its config and rejects κ < 0', () => {

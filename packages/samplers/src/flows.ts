@@ -163,10 +163,15 @@ export function internalCoordinateFlow(o: InternalCoordinateFlowOptions): Transf
   const { ic } = o;
   const dim = ic.dim;
   const [b0, b1] = ic.bondColumns;
-  const [a0, a1] = ic.angleColumns;
+  const a1 = ic.angleColumns[1];
   const [t0, t1] = ic.torsionColumns;
   const n = o.data.shape[0];
-  if (n < 2) throw new BoltzflowError('INVALID_VALUE', 'internalCoordinateFlow needs at least two conformations', { argument: 'data', expected: 'n ≥ 2 rows', received: String(n) });
+  if (n < 2)
+    throw new BoltzflowError('INVALID_VALUE', 'internalCoordinateFlow needs at least two conformations', {
+      argument: 'data',
+      expected: 'n ≥ 2 rows',
+      received: String(n),
+    });
   const q = tf.tidy(() => ic.inverse(o.data).x);
   const v = q.dataSync() as Float32Array;
   q.dispose();
@@ -204,7 +209,9 @@ export function internalCoordinateFlow(o: InternalCoordinateFlowOptions): Transf
       mask = new Array<number>(dim).fill(0);
       for (const i of order.slice(0, Math.floor(dim / 2))) mask[i] = 1;
     } else mask = (parts[l - 1] as SplineCoupling).mask.map((m) => 1 - m);
-    parts.push(new SplineCoupling({ dim, mask, hidden: [o.hidden ?? 64, o.hidden ?? 64], activation: 'tanh', bins: o.bins ?? 8, bound: 5, circular, rng: o.rng }));
+    parts.push(
+      new SplineCoupling({ dim, mask, hidden: [o.hidden ?? 64, o.hidden ?? 64], activation: 'tanh', bins: o.bins ?? 8, bound: 5, circular, rng: o.rng }),
+    );
   }
   parts.push(new Scale({ dim, scale, trainable: false }));
   parts.push(new Shift({ dim, shift: loc, trainable: false }));

@@ -40,7 +40,11 @@ describe('internalCoordinateFlow (alanine dipeptide)', () => {
     }
     const [t0, t1] = ic.torsionColumns;
     for (let j = t0; j < t1; j++) {
-      const circ = (rows: number[][]) => Math.atan2(rows.reduce((a, r) => a + Math.sin(r[j]!), 0), rows.reduce((a, r) => a + Math.cos(r[j]!), 0));
+      const circ = (rows: number[][]) =>
+        Math.atan2(
+          rows.reduce((a, r) => a + Math.sin(r[j]!), 0),
+          rows.reduce((a, r) => a + Math.cos(r[j]!), 0),
+        );
       const diff = Math.atan2(Math.sin(circ(qFlow) - circ(qData)), Math.cos(circ(qFlow) - circ(qData)));
       expect(Math.abs(diff)).toBeLessThan(0.1);
     }

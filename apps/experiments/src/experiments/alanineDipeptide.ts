@@ -341,13 +341,22 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       profileEdges: linspace(-Math.PI, Math.PI, 37),
       ...(refDeltaF !== undefined ? { referenceDeltaF: refDeltaF } : {}),
     };
-    const startCartesian = (n: number, rng: Rng): tf.Tensor2D => tf.tidy(() => tf.add(start, tf.mul(rng.normal([n, energy.dim]), params.startNoise)) as tf.Tensor2D);
+    const startCartesian = (n: number, rng: Rng): tf.Tensor2D =>
+      tf.tidy(() => tf.add(start, tf.mul(rng.normal([n, energy.dim]), params.startNoise)) as tf.Tensor2D);
     const startFrame = (n: number, rng: Rng): tf.Tensor2D => tf.tidy(() => ic.toFrame(startCartesian(n, rng)));
     // The energy-only flows are placed by where the chains start (the minimised structure), nothing else.
     const energyOnlyFlow: SamplerTarget['flow'] = (arch, rng) => {
       const data = startFrame(Math.max(64, params.chains), rng.fork());
       try {
-        return internalCoordinateFlow({ ic, data, layers: arch.layers, hidden: arch.hidden, bins: params.flow.bins, maxConcentration: gl.maxConcentration, rng });
+        return internalCoordinateFlow({
+          ic,
+          data,
+          layers: arch.layers,
+          hidden: arch.hidden,
+          bins: params.flow.bins,
+          maxConcentration: gl.maxConcentration,
+          rng,
+        });
       } finally {
         data.dispose();
       }
@@ -373,8 +382,18 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       });
       try {
         const o = params.flow;
-        const t = await trainFlow(flow, frames, undefined, { steps: o.steps, batchSize: o.batchSize, learningRate: o.learningRate, klWeight: 0 }, rng, ctx, 'ML on the bundled MD conformations');
-        ctx.progress.log(`  oracle flow: ${m} conformations, ${t.training.steps} ML steps, final NLL ${t.training.finalLoss?.toFixed(2)}, ${t.training.wallSeconds.toFixed(0)} s`);
+        const t = await trainFlow(
+          flow,
+          frames,
+          undefined,
+          { steps: o.steps, batchSize: o.batchSize, learningRate: o.learningRate, klWeight: 0 },
+          rng,
+          ctx,
+          'ML on the bundled MD conformations',
+        );
+        ctx.progress.log(
+          `  oracle flow: ${m} conformations, ${t.training.steps} ML steps, final NLL ${t.training.finalLoss?.toFixed(2)}, ${t.training.wallSeconds.toFixed(0)} s`,
+        );
       } finally {
         frames.dispose();
       }
@@ -418,7 +437,9 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
             `Oracle row: the flow (internal coordinates, ${params.flow.layers} circular/ordinary spline couplings × ${params.flow.hidden} hidden, ${params.flow.steps} ML steps) was trained on the bundled replica-exchange MD conformations; the ${conformationCost.toExponential(2)} force evaluations of that run are counted in its setup.`,
           );
         } else if (OWN_FLOW.has(r.sampler)) {
-          (r.notes ??= []).push('Flow on internal coordinates (circular splines on torsions, von Mises base placed by the chains’ start), trained from the energy alone; target u(x) − log(rigid-body volume) on frame coordinates.');
+          (r.notes ??= []).push(
+            'Flow on internal coordinates (circular splines on torsions, von Mises base placed by the chains’ start), trained from the energy alone; target u(x) − log(rigid-body volume) on frame coordinates.',
+          );
         }
         collectArtifacts(artifacts, o);
         const d = r.deltaF;

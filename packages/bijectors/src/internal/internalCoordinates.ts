@@ -254,7 +254,7 @@ export class InternalCoordinates implements Bijector {
    */
   frameEnergy(energy: Energy): Energy {
     if (!energy || typeof energy.energy !== 'function' || energy.dim !== 3 * this.atoms) {
-      throw new BoltzflowError('INVALID_CONFIG', 'frameEnergy needs an energy over the molecule\'s Cartesian coordinates', {
+      throw new BoltzflowError('INVALID_CONFIG', "frameEnergy needs an energy over the molecule's Cartesian coordinates", {
         argument: 'energy',
         expected: `an Energy of dim ${3 * this.atoms} (3N)`,
         received: energy && typeof energy === 'object' ? `dim ${String(energy.dim)}` : String(energy),
