@@ -2,6 +2,12 @@
 """Reference φ/ψ ensemble of alanine dipeptide (vacuum, Amber ff99SB-ILDN, 300 K) by replica exchange molecular dynamics.
 
 Usage: /usr/bin/python3 tools/molecules/alanine_reference.py [wall_seconds=420] [out=apps/experiments/data/alanine-dipeptide-reference.json.gz]
+       [conformations_out] [steps_per_replica]
+
+With `steps_per_replica` the run stops after that many MD steps per replica instead of after `wall_seconds` (the
+Reference platform and the seeded swaps are deterministic, so the bundled reference's 5 353 000 steps reproduce it).
+With `conformations_out` it also writes every `CONF_EVERY`-th 300 K record's full conformation (22 atoms, nm, rounded
+to 1e-4 nm, as integers) to that gzip JSON: the training data of the experiment's maximum-likelihood (oracle) flow.
 
 The system is the one `alanineDipeptide()` ships (its PDB is read from packages/energies/src/molecules/alanineDipeptideData.ts,
 force field Debian OpenMM 7.7's amber99sbildn.xml), NoCutoff, no constraints, Reference platform, so the sampled
@@ -28,6 +34,9 @@ from openmm import app, unit
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 WALL = float(sys.argv[1]) if len(sys.argv) > 1 else 420.0
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, 'apps', 'experiments', 'data', 'alanine-dipeptide-reference.json.gz')
+CONF_OUT = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] != '-' else None
+STEPS = int(sys.argv[4]) if len(sys.argv) > 4 else None
+CONF_EVERY = 40
 TEMPS = [300.0, 380.0, 480.0, 610.0, 770.0, 980.0]
 DT_FS = 1.0
 GAMMA = 1.0
@@ -97,7 +106,14 @@ def main():
     temp_phi_sign = [[] for _ in range(n)]  # φ sign history per temperature
     walker_phi_sign = [[] for _ in range(n)]  # per walker (replica) for transitions
     rounds = 0
-    while time.time() - t0 < WALL or steps < burn_steps + SWAP:
+    confs = []
+
+    def running():
+        if STEPS is not None:
+            return steps < STEPS
+        return time.time() - t0 < WALL or steps < burn_steps + SWAP
+
+    while running():
         for k in range(n):
             pass
         for rec in range(SWAP // RECORD):
@@ -113,6 +129,8 @@ def main():
                     if k == 0:
                         phis.append(ph)
                         psis.append(dihedral(np.asarray(x), PSI))
+                        if CONF_OUT and (len(phis) - 1) % CONF_EVERY == 0:
+                            confs.append(np.round(np.asarray(x).reshape(-1) * 1e4).astype(int).tolist())
                 for w in range(n):
                     x = ctxs[w][0].getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
                     walker_phi_sign[w].append(1 if dihedral(np.asarray(x), PHI) > 0 else 0)
@@ -174,6 +192,20 @@ def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with gzip.open(OUT, 'wt', compresslevel=9) as f:
         json.dump(out, f, separators=(',', ':'))
+    if CONF_OUT:
+        conf_out = {
+            'system': out['system'],
+            'temperature': 300.0,
+            'method': out['method'] + ', 300 K replica',
+            'settings': dict(out['settings'], conformationEvery=CONF_EVERY * RECORD, stepsPerReplica=steps),
+            'cost': out['cost'],
+            'deltaF': dF,
+            'deltaFStderr': dF_err,
+            'unit': '1e-4 nm',
+            'conformations': confs,
+        }
+        with gzip.open(CONF_OUT, 'wt', compresslevel=9) as f:
+            json.dump(conf_out, f, separators=(',', ':'))
     summary = {k: v for k, v in out.items() if k not in ('histogram', 'sampleMilliradians')}
     print(json.dumps(summary, indent=1))
 

@@ -127,7 +127,14 @@ export const ResultsSchema = z
     nodeVersion: z.string().optional(),
     startedAt: z.string(),
     wallSeconds: nonNeg,
-    reference: z.object({ deltaF: finite.optional(), logZ: finite.optional(), method: z.string(), definition: z.string().optional() }).strict().nullable(),
+    /**
+     * The comparison's reference: exact (quadrature) when it has no `deltaFStderr`; a reference estimate (e.g. long
+     * MD) with that standard error in kT otherwise.
+     */
+    reference: z
+      .object({ deltaF: finite.optional(), deltaFStderr: nonNeg.optional(), logZ: finite.optional(), method: z.string(), definition: z.string().optional() })
+      .strict()
+      .nullable(),
     samplers: z.array(SamplerResultSchema),
     /** Samplers the experiment would run but could not (e.g. a package not available yet), with why. */
     skipped: z.array(z.object({ sampler: z.string(), reason: z.string() }).strict()),

@@ -138,6 +138,36 @@ describe('InternalCoordinates', () => {
     tf.dispose([q, qq, f.y, f.logDet, g, inv.x, inv.logDet, gi]);
   });
 
+  it('frameEnergy is u(x) − 2 log r₀₁ − log(distance of the third frame atom from the 0–1 axis), from the Cartesian conformation', () => {
+    // A rigid-motion-invariant test energy: Σ over bonds of (r − 0.12)² · 100 (independent of the library's force field).
+    const bondEnergy = {
+      dim: 3 * N,
+      energy: (x: tf.Tensor2D) =>
+        tf.tidy(() => {
+          const rows = x.arraySync();
+          return tf.tensor1d(rows.map((row) => BONDS.reduce((a, [i, j]) => a + 100 * (norm(sub(at(row, i), at(row, j))) - 0.12) ** 2, 0)));
+        }),
+    };
+    const fe = ic.frameEnergy(bondEnergy);
+    expect(fe.dim).toBe(3 * N - 6);
+    const x = conformations(4, createRng(8));
+    const c = ic.toFrame(x);
+    const got = fe.energy(c).arraySync();
+    const [a0, a1, a2] = ic.zMatrix.map((r) => r[0]!) as [number, number, number];
+    x.arraySync().forEach((row, s) => {
+      const u = BONDS.reduce((a, [i, j]) => a + 100 * (norm(sub(at(row, i), at(row, j))) - 0.12) ** 2, 0);
+      const axis = sub(at(row, a1), at(row, a0));
+      const v = sub(at(row, a2), at(row, a0));
+      const y2 = norm(cross3(axis, v)) / norm(axis);
+      expect(got[s]!).toBeCloseTo(u - 2 * Math.log(norm(axis)) - Math.log(y2), 3);
+    });
+    expect(expectBoltzflowError(() => ic.frameEnergy({ dim: 60, energy: (t: tf.Tensor2D) => tf.sum(t, 1) as tf.Tensor1D }), 'energy').message).toMatch(
+      /dim 66/,
+    );
+    expectBoltzflowError(() => fe.energy(x), 'c');
+    tf.dispose([x, c]);
+  });
+
   it('rejects a Z-matrix with a reference atom outside the molecule or placed later, and bad bond graphs', () => {
     const z = ic.zMatrix.map((r) => [...r]);
     z[5]![2] = 22;

@@ -12,6 +12,13 @@ export interface VonMisesOptions {
   concentration?: ScalarOrArray;
 }
 
+/** The float32 after float32 π: the first value above the closed end of (−π, π]. */
+const NEXT_UP_PI = (() => {
+  const b = new Uint32Array(new Float32Array([Math.fround(Math.PI)]).buffer);
+  b[0] = b[0]! + 1;
+  return new Float32Array(b.buffer)[0]!;
+})();
+
 /**
  * log I₀(κ), the modified Bessel function of order 0, to ~2·10⁻⁷ relative (Abramowitz & Stegun 9.8.1–9.8.2), in
  * float64. The large-κ branch is written for log I₀ − κ so it does not overflow.
@@ -95,8 +102,14 @@ export class VonMises implements Distribution {
   logProb(x: tf.Tensor2D): tf.Tensor1D {
     const [n] = assertBatch(x, 'x', this.dim);
     return tf.tidy(() => {
-      // π in float32 rounds up past Math.PI, so the closed end of the interval is tested against float32 π.
-      const inside = tf.all(tf.logicalAnd(tf.greater(x, -Math.PI), tf.lessEqual(x, tf.scalar(Math.fround(Math.PI)))), 1);
+      // π in float32 rounds up past Math.PI, so the closed end of the interval is tested against float32 π. Only
+      // GreaterEqual among comparisons has a gradient in tfjs (All, Greater, LogicalAnd have none), so the support
+      // test counts outside coordinates with it: x ≤ −π or x ≥ nextUp(π) — logProb stays differentiable in x.
+      const outside = tf.sum(
+        tf.add(tf.cast(tf.greaterEqual(tf.scalar(-Math.fround(Math.PI)), x), 'float32'), tf.cast(tf.greaterEqual(x, tf.scalar(NEXT_UP_PI)), 'float32')),
+        1,
+      );
+      const inside = tf.greaterEqual(tf.scalar(0), outside);
       const lp = tf.sub(tf.sum(tf.mul(this.kappaT, tf.cos(tf.sub(x, this.locT))), 1), this.logNorm);
       return tf.where(inside, lp, tf.fill([n], -Infinity)) as tf.Tensor1D;
     });

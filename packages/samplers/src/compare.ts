@@ -92,6 +92,7 @@ function defaultTarget(energy: Energy, t: Partial<SamplerTarget> = {}): SamplerT
     start: t.start ?? ((n, rng) => tf.tidy(() => tf.mul(rng.normal([n, energy.dim]), 1.5) as tf.Tensor2D)),
     ...(t.project ? { project: t.project } : {}),
     ...(t.referenceLogZ !== undefined ? { referenceLogZ: t.referenceLogZ } : {}),
+    ...(t.flow ? { flow: t.flow } : {}),
   };
 }
 

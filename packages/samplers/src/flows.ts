@@ -1,7 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
-import type { Bijector, Energy, Rng } from '@boltzflow/core';
-import { Chain, MaskedAutoregressiveFlow, Scale, Shift, neuralSplineFlow, realNVP } from '@boltzflow/bijectors';
-import { Normal, TransformedDistribution } from '@boltzflow/distributions';
+import * as tf from '@tensorflow/tfjs';
+import { BoltzflowError, type Bijector, type Energy, type Rng } from '@boltzflow/core';
+import { Chain, InternalCoordinates, MaskedAutoregressiveFlow, Scale, Shift, SplineCoupling, neuralSplineFlow, realNVP } from '@boltzflow/bijectors';
+import { Normal, ProductDistribution, TransformedDistribution, VonMises } from '@boltzflow/distributions';
 import { train } from '@boltzflow/training';
 import type { Progress, TrainingCurvePoint, TrainingSummary } from './types.js';
 import { round } from './util.js';
@@ -119,4 +119,103 @@ export async function trainFlow(
     curve,
     validationNLL: result.validationNLL !== undefined && Number.isFinite(result.validationNLL) ? result.validationNLL : null,
   };
+}
+
+/** Options of {@link internalCoordinateFlow}. */
+export interface InternalCoordinateFlowOptions {
+  /** The molecule's internal-coordinate transform; the flow ends with a copy of it (same Z-matrix). */
+  ic: InternalCoordinates;
+  /**
+   * Frame conformations `[n, 3N − 6]` (`ic.toFrame` of Cartesian ones, n ≥ 2) that place the base: bonds and angles
+   * by their mean and standard deviation, torsions by their circular mean and a von Mises concentration.
+   */
+  data: tf.Tensor2D;
+  /** Spline couplings (default 8). */
+  layers?: number;
+  /** Conditioner width, two hidden layers (default 64). */
+  hidden?: number;
+  /** Spline bins (default 8). */
+  bins?: number;
+  /** Upper limit of the torsions' base concentrations κ (default 50, a circular std of ≈ 0.14 rad); 0 gives uniform torsions. */
+  maxConcentration?: number;
+  /** Lower limits of the bond (nm) and angle (rad) scales (defaults 1e-3 and 1e-2). */
+  minBondScale?: number;
+  minAngleScale?: number;
+  rng: Rng;
+}
+
+/** κ of a von Mises distribution with mean resultant length R (Best & Fisher 1981's approximation of A₁⁻¹(R)). */
+function vonMisesConcentration(r: number): number {
+  if (r < 0.53) return 2 * r + r ** 3 + (5 * r ** 5) / 6;
+  if (r < 0.85) return -0.4 + 1.39 * r + 0.43 / (1 - r);
+  return 1 / (r ** 3 - 4 * r ** 2 + 3 * r);
+}
+
+/**
+ * A Boltzmann generator on internal coordinates (bgflow's layout): base = standard normal for the bonds and angles
+ * × von Mises for the torsions (placed at the data's circular means), then `layers` neural-spline couplings that
+ * transform torsions with circular splines on [−π, π] (conditioners see them as cos, sin) and bonds/angles with
+ * ordinary splines in standardised units, then the fixed affine map to nm/rad, then `InternalCoordinates` into frame
+ * coordinates. Its samples and `logProb` live on the frame (`[n, 3N − 6]`); its target is `ic.frameEnergy(u)`.
+ * Coupling masks: random halves of the features (seeded by `rng`), each followed by its complement.
+ */
+export function internalCoordinateFlow(o: InternalCoordinateFlowOptions): TransformedDistribution {
+  const { ic } = o;
+  const dim = ic.dim;
+  const [b0, b1] = ic.bondColumns;
+  const a1 = ic.angleColumns[1];
+  const [t0, t1] = ic.torsionColumns;
+  const n = o.data.shape[0];
+  if (n < 2)
+    throw new BoltzflowError('INVALID_VALUE', 'internalCoordinateFlow needs at least two conformations', {
+      argument: 'data',
+      expected: 'n ≥ 2 rows',
+      received: String(n),
+    });
+  const q = tf.tidy(() => ic.inverse(o.data).x);
+  const v = q.dataSync() as Float32Array;
+  q.dispose();
+  const loc = new Array<number>(dim).fill(0);
+  const scale = new Array<number>(dim).fill(1);
+  const minScale = (j: number): number => (j < b1 ? (o.minBondScale ?? 1e-3) : (o.minAngleScale ?? 1e-2));
+  for (let j = b0; j < a1; j++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += v[i * dim + j]! / n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (v[i * dim + j]! - m) ** 2 / (n - 1);
+    loc[j] = m;
+    scale[j] = Math.max(Math.sqrt(s), minScale(j));
+  }
+  const torsionLoc: number[] = [];
+  const kappa: number[] = [];
+  for (let j = t0; j < t1; j++) {
+    let c = 0;
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      c += Math.cos(v[i * dim + j]!) / n;
+      s += Math.sin(v[i * dim + j]!) / n;
+    }
+    torsionLoc.push(Math.atan2(s, c));
+    kappa.push(Math.min(vonMisesConcentration(Math.min(Math.hypot(c, s), 0.999999)), o.maxConcentration ?? 50));
+  }
+  const layers = o.layers ?? 8;
+  const circular = Array.from({ length: t1 - t0 }, (_, k) => t0 + k);
+  const parts: Bijector[] = [];
+  for (let l = 0; l < layers; l++) {
+    let mask: number[];
+    if (l % 2 === 0) {
+      const u = o.rng.uniformArray(dim);
+      const order = Array.from({ length: dim }, (_, i) => i).sort((x, y) => u[x]! - u[y]!);
+      mask = new Array<number>(dim).fill(0);
+      for (const i of order.slice(0, Math.floor(dim / 2))) mask[i] = 1;
+    } else mask = (parts[l - 1] as SplineCoupling).mask.map((m) => 1 - m);
+    parts.push(
+      new SplineCoupling({ dim, mask, hidden: [o.hidden ?? 64, o.hidden ?? 64], activation: 'tanh', bins: o.bins ?? 8, bound: 5, circular, rng: o.rng }),
+    );
+  }
+  parts.push(new Scale({ dim, scale, trainable: false }));
+  parts.push(new Shift({ dim, shift: loc, trainable: false }));
+  parts.push(new InternalCoordinates({ atoms: ic.atoms, zMatrix: ic.zMatrix }));
+  const base = new ProductDistribution([Normal.standard(a1 - b0), new VonMises({ loc: torsionLoc, concentration: kappa })]);
+  return new TransformedDistribution(base, new Chain(parts));
 }

@@ -44,7 +44,17 @@ export {
 } from './metrics.js';
 export { chainColumns, mapDraws, energiesOf } from './draws.js';
 export { trainEquivariantFlow, heldOutNLL, type EquivariantFlowOptions } from './equivariantFlow.js';
-export { buildFlow, standardisation, trainFlow, type FlowKind, type FlowSpec, type TrainSpec, type TrainedFlow } from './flows.js';
+export {
+  buildFlow,
+  internalCoordinateFlow,
+  standardisation,
+  trainFlow,
+  type FlowKind,
+  type FlowSpec,
+  type InternalCoordinateFlowOptions,
+  type TrainSpec,
+  type TrainedFlow,
+} from './flows.js';
 export { trainBoltzmannGenerator, type BoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
 export { flowWeightedSamples } from './flowSamplers.js';
 export { adaptedChains, kernelChains, type StepSizeKernelFactory } from './recipes/local.js';

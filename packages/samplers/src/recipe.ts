@@ -16,6 +16,12 @@ export interface SamplerTarget {
   project?: (d: Draws) => Draws;
   /** Exact log Z, for the log Z error of importance samplers. */
   referenceLogZ?: number;
+  /**
+   * The untrained flow that recipes training their own flow from the energy alone (fab-is, fab-imh, flowmc,
+   * bg-loop) start from, given the recipe's architecture parameters (`layers`, `hidden`) and a weight stream. Default:
+   * a RealNVP standardised by the chains' start (`buildFlow`). Molecules pass a flow on internal coordinates.
+   */
+  flow?: (architecture: { layers: number; hidden: number }, rng: Rng) => TransformedDistribution;
 }
 
 /** The equal budget every sampler of a comparison gets. */

@@ -16,13 +16,16 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   return v.toPrecision(digits);
 }
 
-function deltaFCell(s: SamplerResult): string {
+/** ΔF ± stderr and its distance from the reference in standard errors (both errors combined when the reference has one). */
+function deltaFCell(s: SamplerResult, referenceStderr = 0): string {
   if (!s.deltaF) return '–';
   const { estimate, stderr, reference } = s.deltaF;
   let out = `${fmt(estimate)} ± ${fmt(stderr, 2)}`;
-  if (reference !== undefined && stderr > 0) {
-    const z = (estimate - reference) / stderr;
-    out += ` <span class="z" title="(estimate − exact) / stderr">(${z >= 0 ? '+' : ''}${z.toFixed(1)}σ)</span>`;
+  const combined = Math.hypot(stderr, referenceStderr);
+  if (reference !== undefined && combined > 0) {
+    const z = (estimate - reference) / combined;
+    const title = referenceStderr > 0 ? '(estimate − reference) / √(stderr² + reference stderr²)' : '(estimate − exact) / stderr';
+    out += ` <span class="z" title="${title}">(${z >= 0 ? '+' : ''}${z.toFixed(1)}σ)</span>`;
   }
   return out;
 }
@@ -66,7 +69,7 @@ export function comparisonTable(results: Results): string {
       fmt(s.essPerTotalEnergyEvaluation),
       fmt(s.essPerTotalSecond),
       escapeHtml(oracle ? `${s.trainingData} (oracle)` : (s.trainingData ?? '–')),
-      deltaFCell(s),
+      deltaFCell(s, results.reference?.deltaFStderr),
     ];
     return `<tr data-sampler="${escapeHtml(s.sampler)}"${s.flags && s.flags.length > 0 ? ' class="flagged"' : ''}><th scope="row" title="${escapeHtml(s.description ?? '')}">${escapeHtml(s.sampler)}${flagsCell(s) ? `<br>${flagsCell(s)}` : ''}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
@@ -74,10 +77,12 @@ export function comparisonTable(results: Results): string {
   // One cell across the table for the label, so that long method names (e.g. "quadrature (2D grid, 801²)") never wrap a column.
   const refRow =
     ref !== undefined
-      ? `<tr class="reference"><th scope="row" colspan="${header.length - 1}">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)}</td></tr>`
+      ? results.reference!.deltaFStderr !== undefined
+        ? `<tr class="reference"><th scope="row" colspan="${header.length - 1}">reference estimate (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)} ± ${fmt(results.reference!.deltaFStderr, 2)}</td></tr>`
+        : `<tr class="reference"><th scope="row" colspan="${header.length - 1}">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(ref)}</td></tr>`
       : '';
   const note =
-    '<p class="meta">Sampling evals: the equal budget. Setup: step-size warm-up, burn-in, pilot scans, and for flow-based rows the flow\'s training and its training data. Total = setup + sampling; ESS / total eval and ESS / total s count everything. * oracle rows: the flow was trained on exact or bundled samples whose generation is not counted; they never win on total cost. ΔF: estimate ± standard error (the larger of the autocorrelation and the between-chain estimate), with (estimate − exact)/stderr.</p>';
+    '<p class="meta">Sampling evals: the equal budget. Setup: step-size warm-up, burn-in, pilot scans, and for flow-based rows the flow\'s training and its training data. Total = setup + sampling; ESS / total eval and ESS / total s count everything. * oracle rows: the flow was trained on exact or bundled samples whose generation is not counted; they never win on total cost. ΔF: estimate ± standard error (the larger of the autocorrelation and the between-chain estimate), with (estimate − exact)/stderr, or against a reference estimate (e.g. MD) (estimate − reference)/√(stderr² + reference stderr²).</p>';
   return `${note}<div class="table-wrap"><table class="comparison"><thead><tr>${header.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${refRow}</tbody></table></div>`;
 }
 

@@ -13,6 +13,7 @@ import {
   vdot,
   vsub,
   type Bijector,
+  type Energy,
   type SerializedConfig,
   type Vec3,
 } from '@boltzflow/core';
@@ -243,6 +244,30 @@ export class InternalCoordinates implements Bijector {
       const y2 = tf.abs(tf.squeeze(tf.slice(c, [0, iy2], [-1, 1]), [1]));
       return tf.add(tf.mul(2, tf.log(tf.maximum(x1, LOG_FLOOR))), tf.log(tf.maximum(y2, LOG_FLOOR))) as tf.Tensor1D;
     });
+  }
+
+  /**
+   * The Boltzmann target on frame coordinates of an energy `u` over all 3N Cartesian coordinates that is invariant
+   * under rigid motions: u_frame(c) = u(fromFrame(c)) − frameLogVolume(c), `dim` 3N − 6, so that exp(−u_frame) is
+   * the marginal of exp(−u) with the six rigid-body degrees integrated out (up to a constant). A flow whose last layer
+   * is this bijector samples it; gradients by autodiff through `fromFrame`. Each call is one evaluation of `u`.
+   */
+  frameEnergy(energy: Energy): Energy {
+    if (!energy || typeof energy.energy !== 'function' || energy.dim !== 3 * this.atoms) {
+      throw new BoltzflowError('INVALID_CONFIG', "frameEnergy needs an energy over the molecule's Cartesian coordinates", {
+        argument: 'energy',
+        expected: `an Energy of dim ${3 * this.atoms} (3N)`,
+        received: energy && typeof energy === 'object' ? `dim ${String(energy.dim)}` : String(energy),
+      });
+    }
+    return {
+      dim: this.dim,
+      name: `${energy.name ?? 'energy'} (frame coordinates)`,
+      energy: (c: tf.Tensor2D) => {
+        assertBatch(c, 'c', this.dim);
+        return tf.tidy(() => tf.sub(energy.energy(this.fromFrame(c)), this.frameLogVolume(c)) as tf.Tensor1D);
+      },
+    };
   }
 
   private logDetFromInternal(r: tf.Tensor2D, theta: tf.Tensor2D): tf.Tensor1D {

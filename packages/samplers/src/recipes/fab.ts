@@ -37,7 +37,9 @@ async function fabFlow(
   const x0 = target.start(budget.chains, rng);
   const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
   x0.dispose();
-  const flow = buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+  const flow = target.flow
+    ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
+    : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
   const bar = progress.bar('training flow by FAB (energy only)', o.trainSteps);
   try {
     const r = await trainFAB(flow, target.energy, {
@@ -57,8 +59,8 @@ async function fabFlow(
   }
 }
 
-const fabNote = (o: FabParams, setup: number) =>
-  `Flow (RealNVP ${o.layers}×${o.hidden}) trained from the energy alone by FAB: AIS towards p²/q (${o.intermediateDistributions} intermediate distributions, ${o.transition}), prioritised replay, ${o.trainSteps} steps; its ${setup} evaluations are setup.`;
+const fabNote = (o: FabParams, setup: number, ownArchitecture = false) =>
+  `Flow (${ownArchitecture ? "the target's" : 'RealNVP'} ${o.layers}×${o.hidden}) trained from the energy alone by FAB: AIS towards p²/q (${o.intermediateDistributions} intermediate distributions, ${o.transition}), prioritised replay, ${o.trainSteps} steps; its ${setup} evaluations are setup.`;
 
 /** FAB's flow as an importance sampler. */
 export const fabIs = defineRecipe({
@@ -71,7 +73,7 @@ export const fabIs = defineRecipe({
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
       const run = flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
-      return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup)] };
+      return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup, target.flow !== undefined)] };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
     }
@@ -97,7 +99,7 @@ export const fabImh = defineRecipe({
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,
         settings: { ...o, flowProbability: p, localStepSize, chains: budget.chains, burnInSteps: budget.warmup },
-        notes: [fabNote(o, setup), 'Acceptance is averaged over flow and local moves.'],
+        notes: [fabNote(o, setup, target.flow !== undefined), 'Acceptance is averaged over flow and local moves.'],
       };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
