@@ -201,7 +201,7 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
         ctx.progress.log(
           `  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`,
         );
-        return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
+        return { flow: bg.flow, couplings: bg.couplings, data: bg.data, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
       },
     },
   );
