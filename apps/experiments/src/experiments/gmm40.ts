@@ -50,6 +50,8 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     chains: 16,
     training: { steps: 80, batchSize: 128 },
     flow: { dataSamples: 2048 },
+    // the SNF's end-to-end training (path KL + ML, 20 Metropolis steps × 3 blocks per path) is the slow part of a quick run
+    snf: { trainSteps: 60 },
     // FAB's AIS costs ~4 s per step on 2 cores (wasm): quick runs keep the adaptive-loop rows and leave fab-is/fab-imh
     // to full runs (and the tiny smoke run).
     samplers: [...DEFAULT_2D_SAMPLERS, 'flowmc', 'bg-loop'],
@@ -62,7 +64,7 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     rwm: { scan: [0.5, 1] },
     flow: { layers: 2, hidden: 4, dataSamples: 64 },
     training: { steps: 3, batchSize: 16 },
-    snf: { metropolisSteps: 2 },
+    snf: { metropolisSteps: 2, trainSteps: 2, trainBatchSize: 8 },
     samplers: [...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS],
     fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
     globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },

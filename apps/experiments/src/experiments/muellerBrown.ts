@@ -39,6 +39,8 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     chains: 16,
     training: { steps: 80, batchSize: 128 },
     flow: { dataSamples: 2048 },
+    // the SNF's end-to-end training (path KL + ML, 20 Metropolis steps × 3 blocks per path) is the slow part of a quick run
+    snf: { trainSteps: 60 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -47,7 +49,7 @@ export const muellerBrown = defineExperiment<MuellerBrownParamsT>({
     rwm: { scan: [0.5, 1] },
     flow: { layers: 2, hidden: 4, dataSamples: 64 },
     training: { steps: 3, batchSize: 16 },
-    snf: { metropolisSteps: 2 },
+    snf: { metropolisSteps: 2, trainSteps: 2, trainBatchSize: 8 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx) {
