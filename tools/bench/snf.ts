@@ -6,7 +6,15 @@ import { neuralSplineFlow, realNVP, type Chain } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { countingEnergy, DoubleWell } from '@boltzflow/energies';
 import { freeEnergyProfile, kishESS } from '@boltzflow/estimators';
-import { StochasticNormalizingFlow, disposeStateExcept, linearLambdas, metropolisBlock, randomWalkMetropolis, sampleChain, type SnfLayer } from '@boltzflow/mcmc';
+import {
+  StochasticNormalizingFlow,
+  disposeStateExcept,
+  linearLambdas,
+  metropolisBlock,
+  randomWalkMetropolis,
+  sampleChain,
+  type SnfLayer,
+} from '@boltzflow/mcmc';
 import { train, trainSNF } from '@boltzflow/training';
 import { fmt, table, type BenchOptions, type SectionResult } from './common.js';
 
@@ -117,7 +125,11 @@ interface Setting {
 }
 
 /** One repeat: data, then per flow kind the flow alone (KL+ML) and the SNF fine-tuned end to end (path KL + ML). */
-async function repeat(seed: number, s: Setting, energy: DoubleWell): Promise<{ profiles: Record<string, [number[], number[]]>; ess: Record<string, number>; evals: Record<string, number> }> {
+async function repeat(
+  seed: number,
+  s: Setting,
+  energy: DoubleWell,
+): Promise<{ profiles: Record<string, [number[], number[]]>; ess: Record<string, number>; evals: Record<string, number> }> {
   const rng = createRng(seed);
   const counted = countingEnergy(energy);
   const data = rwmData(counted, s.dataSamples, rng);
@@ -132,7 +144,17 @@ async function repeat(seed: number, s: Setting, energy: DoubleWell): Promise<{ p
     const flow = new TransformedDistribution(Normal.standard(2), chain);
     const before = counted.counts.energy + counted.counts.gradient;
     const tf0 = performance.now();
-    await train(flow, { energy: counted, data, weights: { ml: 1, kl: 1 }, steps: s.flowSteps, batchSize: 128, klBatchSize: 128, learningRate: 1e-3, validationFraction: 0, rng });
+    await train(flow, {
+      energy: counted,
+      data,
+      weights: { ml: 1, kl: 1 },
+      steps: s.flowSteps,
+      batchSize: 128,
+      klBatchSize: 128,
+      learningRate: 1e-3,
+      validationFraction: 0,
+      rng,
+    });
     const flowEvals = counted.counts.energy + counted.counts.gradient - before;
     {
       const x = flow.sample(s.samples, rng);
@@ -174,7 +196,13 @@ export async function snfSection(opts: BenchOptions): Promise<SectionResult> {
   const repeats = opts.quick ? 1 : Number(process.env.SNF_BENCH_REPEATS ?? 3);
   const s: Setting = opts.quick
     ? { repeats, dataSamples: 1024, flowSteps: 100, snfSteps: 20, samples: 2000 }
-    : { repeats, dataSamples: 2048, flowSteps: Number(process.env.SNF_BENCH_FLOW_STEPS ?? 600), snfSteps: Number(process.env.SNF_BENCH_SNF_STEPS ?? 150), samples: 10_000 };
+    : {
+        repeats,
+        dataSamples: 2048,
+        flowSteps: Number(process.env.SNF_BENCH_FLOW_STEPS ?? 600),
+        snfSteps: Number(process.env.SNF_BENCH_SNF_STEPS ?? 150),
+        samples: 10_000,
+      };
   const energy = new DoubleWell();
   const exact = exactBinProfile(energy);
   const all: Record<string, [number[][], number[][]]> = Object.fromEntries(ROWS.map((r) => [r, [[], []]]));
@@ -185,7 +213,7 @@ export async function snfSection(opts: BenchOptions): Promise<SectionResult> {
   const budgetSeconds = Number(process.env.SNF_BENCH_SECONDS ?? (opts.quick ? 600 : 1080));
   let done = 0;
   for (let r = 0; r < repeats; r++) {
-    if (r > 0 && (performance.now() - t0) / 1000 * ((r + 1) / r) > budgetSeconds) break;
+    if (r > 0 && ((performance.now() - t0) / 1000) * ((r + 1) / r) > budgetSeconds) break;
     const out = await repeat(1000 + r, s, energy);
     done++;
     for (const row of ROWS) {
@@ -225,5 +253,9 @@ export async function snfSection(opts: BenchOptions): Promise<SectionResult> {
     '',
     table(['row', 'ours: unweighted / reweighted (kT)', 'Wu et al. 2020', 'spread over repeats', 'missing bins', 'Kish ESS / N', 'energy evaluations'], rows),
   ].join('\n');
-  return { title: 'Stochastic normalizing flows: the paper\'s double-well profile table (Wu, Köhler & Noé 2020)', markdown, data: { all, exact, ess, evals, setting: s } };
+  return {
+    title: "Stochastic normalizing flows: the paper's double-well profile table (Wu, Köhler & Noé 2020)",
+    markdown,
+    data: { all, exact, ess, evals, setting: s },
+  };
 }

@@ -35,7 +35,12 @@ describe('snf and flow-mcmc-is recipes', () => {
       return tf.reshape(tf.add(tf.sub(tf.sub(tf.square(s), tf.mul(s, 6)), tf.mul(x1, 0.5)), tf.mul(tf.square(x2), 0.5)), [-1]) as tf.Tensor1D;
     });
   const cases = [
-    ['metropolis', 'a shifted Gaussian', () => new GaussianMixtureEnergy({ means: [[0.5, 0]], scale: 1 }), () => -Math.log(normalCdf(0.5) / (1 - normalCdf(0.5)))],
+    [
+      'metropolis',
+      'a shifted Gaussian',
+      () => new GaussianMixtureEnergy({ means: [[0.5, 0]], scale: 1 }),
+      () => -Math.log(normalCdf(0.5) / (1 - normalCdf(0.5))),
+    ],
     // autodiff gradient (no analytic grad): a fused u + ∇u is one counted evaluation, as the kernels count it
     ['mala', 'the double well', () => energyFromFunction(polynomialWell, 2, 'dw'), () => dw.deltaF()],
   ] as const;

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertPositive, assertProbability, BoltzflowError, type Bijector, type Distribution, type Energy, type Rng } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  type Bijector,
+  type Distribution,
+  type Energy,
+  type Rng,
+} from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkEnergy, checkSameDim, selectRows } from '../proposal.js';
 
@@ -272,7 +282,11 @@ export class StochasticNormalizingFlow {
    * log w = −u(x) + u_prior(z_0) + Σ_t ΔS_t with every ΔS_t in the forward orientation. Under data from the target,
    * E[1/w] = 1/Z; `mlLoss` is mean(log w + u(x)). Returns `z0` `[n, dim]`, `logWeights` `[n]` and the evaluations spent.
    */
-  backward(x: tf.Tensor2D, rng: Rng, options: SnfSampleOptions = {}): { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } {
+  backward(
+    x: tf.Tensor2D,
+    rng: Rng,
+    options: SnfSampleOptions = {},
+  ): { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } {
     assertBatch(x, 'x', this.dim);
     const perLayer = options.perLayer ?? false;
     let evals = 0;

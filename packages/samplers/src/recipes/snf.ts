@@ -243,11 +243,15 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
  * budget fixes how many samples are drawn. Run it last in a comparison: its training changes the shared couplings.
  * Settings report per block λ, acceptance and the block's ΔS mean/variance; `block: 'mala' | 'langevin'` swaps the kernel.
  */
-export const snf = snfRecipe('snf', 'stochastic normalizing flow: flow blocks interleaved with Metropolis blocks at intermediate λ, trained end to end, path-weighted', {
-  blocks: 3,
-  trainSteps: 300,
-  learningRate: 2e-3,
-});
+export const snf = snfRecipe(
+  'snf',
+  'stochastic normalizing flow: flow blocks interleaved with Metropolis blocks at intermediate λ, trained end to end, path-weighted',
+  {
+    blocks: 3,
+    trainSteps: 300,
+    learningRate: 2e-3,
+  },
+);
 
 /**
  * The flow followed by Metropolis steps at the target (λ = 1), path-weighted, no end-to-end training: flow importance
