@@ -120,7 +120,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       const mlWeight = data ? o.mlWeight : 0;
       let finalLoss: number | null = null;
       if (o.trainSteps > 0 && o.klWeight + mlWeight > 0) {
-        const bar = ctx.progress.bar(mlWeight > 0 ? 'training snf (path KL + ML)' : 'training snf (path KL)', o.trainSteps);
+        const bar = ctx.progress.bar(mlWeight > 0 ? `training ${name} (path KL + ML)` : `training ${name} (path KL)`, o.trainSteps);
         const trained = await trainSNF(model, {
           steps: o.trainSteps,
           batchSize: o.trainBatchSize,
@@ -142,7 +142,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       let done = 0;
       let accSum = 0;
       let accN = 0;
-      const bar = ctx.progress.bar('sampling snf', budget.evaluations);
+      const bar = ctx.progress.bar(`sampling ${name}`, budget.evaluations);
       while (done < total) {
         const n = Math.min(Math.max(64, Math.floor(CHUNK / 4)), total - done);
         const s = model.sample(n, rng, { perLayer: true });
