@@ -50,7 +50,9 @@ describe('SNF trained end to end on the double well (path KL + ML through the ba
     ]);
     const counted = countingEnergy(energy);
     const snf = new StochasticNormalizingFlow({ base: Normal.standard(2), target: counted, layers });
+    const before = tf.memory().numTensors;
     const r = await trainSNF(snf, { steps, batchSize: 32, learningRate: 3e-3, weights: { kl: 1, ml: 1 }, data, seed: 4 });
+    expect(tf.memory().numTensors).toBe(before); // ML minibatches and backward paths are freed
     // every path's Metropolis steps are counted: forward (KL) and backward (ML) paths, 4 blocks × 5 steps × 32 rows per step
     expect(r.energyEvaluations).toBeGreaterThanOrEqual(2 * 4 * 5 * 32 * steps);
     const s = snf.sample(n, createRng(5));
