@@ -1,6 +1,6 @@
 // Benchmark runner: `npm run bench` at the root (or `npx tsx bench/run.ts` in tools).
 //   --quick             seconds instead of minutes (smaller runs, fewer repetitions)
-//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel
+//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel, snf
 //   --backend <names>   backends for the per-backend flow table, comma-separated (default cpu,wasm,node,webgpu)
 //   --no-write          print the markdown instead of appending it to BENCHMARKS.md
 // Every figure is a ratio measured in the same run, so the noise of a shared machine mostly cancels.
@@ -18,6 +18,7 @@ import { sweepSection } from './sweep.js';
 import { torchSection } from './torch.js';
 import { moleculesSection } from './molecules.js';
 import { parallelSection } from './mcmcParallel.js';
+import { snfSection } from './snf.js';
 
 const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | SectionResult> = {
   mcmc: mcmcSection,
@@ -30,6 +31,7 @@ const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | Sec
   torch: torchSection,
   molecules: moleculesSection,
   parallel: parallelSection,
+  snf: snfSection,
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));

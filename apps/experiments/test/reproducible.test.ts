@@ -26,6 +26,7 @@ describe('reproducibility', () => {
           samplers: ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'flow-is', 'latent-metropolis', 'flow-imh', 'snf'],
           training: { steps: 4, batchSize: 32 },
           flow: { dataSamples: 256, hidden: 8 },
+          snf: { trainSteps: 3, trainBatchSize: 8, metropolisSteps: 4 },
         },
       }),
     );

@@ -12,6 +12,12 @@ import { runToBudget } from './runToBudget.js';
 export interface BoltzmannGenerator {
   flow: TransformedDistribution;
   couplings: Bijector[];
+  /**
+   * The maximum-likelihood samples the flow was trained on `[N, dim]` (from the counted random walk: their cost is in
+   * `training.energyEvaluations`); kept for samplers that train further on them (the SNF's ML through the backward path).
+   * Freed by `dispose`.
+   */
+  data: tf.Tensor2D;
   training: TrainingSummary;
   curve: TrainingCurvePoint[];
   dispose(): void;
@@ -88,7 +94,6 @@ export async function trainBoltzmannGenerator(
     },
   });
   bar.stop();
-  data.dispose();
 
   // Mode coverage: a high ESS alone does not show that both wells are covered.
   const probe = 4096;
@@ -105,6 +110,7 @@ export async function trainBoltzmannGenerator(
   return {
     flow,
     couplings,
+    data,
     training: {
       steps: result.steps,
       energyEvaluations: run.energyEvaluations + klEvals,
@@ -116,6 +122,7 @@ export async function trainBoltzmannGenerator(
     curve,
     dispose: () => {
       for (const c of couplings) c.dispose();
+      data.dispose();
     },
   };
 }

@@ -140,7 +140,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
         ...options.flowOptions,
       };
       const bg = await trainBoltzmannGenerator(energy, o, streams('flow'), progress, target.spec.index, target.spec.threshold, target.spec.name);
-      return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
+      return { flow: bg.flow, couplings: bg.couplings, data: bg.data, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
     });
   let flow: FlowSetup | undefined;
   let flowSeconds = 0;

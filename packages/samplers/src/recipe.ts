@@ -38,6 +38,12 @@ export interface FlowSetup {
   flow: TransformedDistribution;
   /** The flow's layers in order, for samplers that interleave them with stochastic blocks (SNF). */
   couplings?: Bijector[];
+  /**
+   * Samples the flow was trained on by maximum likelihood `[N, dim]`, for samplers that train further on them (the SNF's
+   * ML through the backward path). Their cost is in `setupEnergyEvaluations` when `trainingData` is 'mcmc'; 'exact' or
+   * 'bundled' data came free (the row is flagged oracle). Owned by the setup (freed by `dispose`).
+   */
+  data?: tf.Tensor2D;
   /** Energy evaluations spent producing the flow (training data, KL batches); every flow-based row adds them as setup. */
   setupEnergyEvaluations: number;
   /** Seconds spent producing the flow; measured by `compareSamplers` around the flow's construction when omitted. */

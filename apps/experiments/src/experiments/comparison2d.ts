@@ -35,6 +35,8 @@ export const QUICK_2D_PARAMS = {
   chains: 16,
   training: { steps: 80, batchSize: 128 },
   flow: { dataSamples: 2048 },
+  // the SNF's end-to-end training (path KL + ML, 20 Metropolis steps × 3 blocks per path) is the slow part of a quick run
+  snf: { trainSteps: 60 },
   plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
 };
 
@@ -45,7 +47,7 @@ export const TINY_2D_PARAMS = {
   rwm: { scan: [0.5, 1] },
   flow: { layers: 2, hidden: 4, dataSamples: 64 },
   training: { steps: 3, batchSize: 16 },
-  snf: { metropolisSteps: 2 },
+  snf: { metropolisSteps: 2, trainSteps: 2, trainBatchSize: 8 },
   plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
 };
 
@@ -239,7 +241,7 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
         ctx.progress.log(
           `  flow: final loss ${bg.training.finalLoss?.toFixed(3)}, ESS/N ${bg.training.essFraction?.toFixed(3)}, modes ${JSON.stringify(training.modeFractions)}`,
         );
-        return { flow: bg.flow, couplings: bg.couplings, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
+        return { flow: bg.flow, couplings: bg.couplings, data: bg.data, setupEnergyEvaluations: bg.training.energyEvaluations, dispose: bg.dispose };
       },
     },
   );

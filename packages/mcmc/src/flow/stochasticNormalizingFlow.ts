@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, assertProbability, BoltzflowError, type Bijector, type Distribution, type Energy, type Rng } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  type Bijector,
+  type Distribution,
+  type Energy,
+  type Rng,
+} from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkEnergy, checkSameDim, selectRows } from '../proposal.js';
 
@@ -108,6 +118,16 @@ interface Point {
   up?: tf.Tensor1D;
   gu?: tf.Tensor2D;
   gup?: tf.Tensor2D;
+}
+
+/** Energy bookkeeping shared by the blocks of one batch of paths. */
+interface PathContext {
+  n: number;
+  /** Target evaluations so far (gradients included). */
+  evals: number;
+  ensureValues(p: Point): void;
+  ensureGrads(p: Point): void;
+  release(): void;
 }
 
 /**
@@ -233,48 +253,180 @@ export class StochasticNormalizingFlow {
     });
   }
 
-  /** One batch of paths; call inside a tidy. */
-  private run(
-    n: number,
+  /**
+   * Upper bound on the negative log-likelihood of data under the SNF's marginal, for maximum likelihood through the
+   * backward path (Wu et al. 2020, eq. 9): each row of `x` `[n, dim]` is carried back to the prior by the inverse of
+   * every bijector and by the backward kernel of every stochastic block, and the loss is
+   * mean(u_prior(z_0) + Σ_t ΔS_t) = mean(log w + u(x)) ≥ −log p_SNF(x) (Jensen; equality, the exact NLL −log q(x),
+   * for bijector layers only). Blocks in detailed balance with u_λ (Metropolis, MALA) are their own backward kernels,
+   * so the backward path runs the same block from the data end with ΔS = u_λ(y_out) − u_λ(y_in); unadjusted Langevin
+   * steps use the Langevin step from the other end and the ratio of the two Gaussian transition densities.
+   * Differentiable like {@link klLoss} (reparameterised Langevin noise, accepted Metropolis moves); rows with a
+   * non-finite result are left out of the mean. Target evaluations spent are those of the stochastic blocks.
+   */
+  mlLoss(x: tf.Tensor2D, rng: Rng): tf.Scalar {
+    assertBatch(x, 'x', this.dim);
+    return tf.tidy(() => {
+      const { logW, u } = this.runBackward(x, rng, false);
+      // log w + u(x): u(x) is a constant of the parameters; it is finite wherever log w is.
+      const nll = tf.add(logW, u);
+      const ok = tf.isFinite(nll);
+      const safe = tf.where(ok, nll, tf.zerosLike(nll));
+      const count = tf.maximum(tf.sum(tf.cast(ok, 'float32')), 1);
+      return tf.div(tf.sum(safe), count) as tf.Scalar;
+    });
+  }
+
+  /**
+   * Backward paths from data `x` `[n, dim]` to the prior, with the same log-weight convention as {@link sample}:
+   * log w = −u(x) + u_prior(z_0) + Σ_t ΔS_t with every ΔS_t in the forward orientation. Under data from the target,
+   * E[1/w] = 1/Z; `mlLoss` is mean(log w + u(x)). Returns `z0` `[n, dim]`, `logWeights` `[n]` and the evaluations spent.
+   */
+  backward(
+    x: tf.Tensor2D,
     rng: Rng,
-    perLayer: boolean,
-  ): { x: tf.Tensor2D; logW: tf.Tensor1D; u: tf.Tensor1D; evals: number; deltaS: tf.Tensor1D[]; acc: (tf.Scalar | undefined)[] } {
+    options: SnfSampleOptions = {},
+  ): { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } {
+    assertBatch(x, 'x', this.dim);
+    const perLayer = options.perLayer ?? false;
     let evals = 0;
+    const res = tf.tidy(() => {
+      const r = this.runBackward(x, rng, perLayer);
+      evals = r.evals;
+      return { z0: r.x, logWeights: r.logW, deltaS: r.deltaS, acc: r.acc };
+    });
+    const out: { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } = {
+      z0: res.z0,
+      logWeights: res.logWeights,
+      energyEvaluations: evals,
+    };
+    if (perLayer) {
+      out.deltaS = res.deltaS;
+      out.acceptance = res.acc.map((a: tf.Scalar | undefined) => {
+        if (!a) return null;
+        const v = a.dataSync()[0];
+        a.dispose();
+        return v;
+      });
+    }
+    return out;
+  }
+
+  /** Energy bookkeeping of one batch of paths (call inside a tidy; `release` frees the kept energies at the end). */
+  private pathContext(n: number): PathContext {
     const target = this.target;
     const prior = this.prior;
-    const z0 = this.base.sample(n, rng);
-    let cur: Point = { y: z0, up: prior.energy(z0) };
-    let logW: tf.Tensor1D = cur.up as tf.Tensor1D; // + u_prior(z_0)
-    const deltaS: tf.Tensor1D[] = [];
-    const acc: (tf.Scalar | undefined)[] = [];
-
     // energyAndGrad returns its energy tf.keep()-ed (it escapes tidy scopes): take a tracked copy, free the kept one at the end.
     const kept: tf.Tensor[] = [];
     const own = (t: tf.Tensor1D): tf.Tensor1D => {
       kept.push(t);
       return t.clone();
     };
-    const ensureValues = (p: Point): void => {
-      if (!p.u) {
-        p.u = target.energy(p.y);
-        evals += n;
-      }
-      if (!p.up) p.up = prior.energy(p.y);
+    const ctx: PathContext = {
+      n,
+      evals: 0,
+      ensureValues: (p) => {
+        if (!p.u) {
+          p.u = target.energy(p.y);
+          ctx.evals += n;
+        }
+        if (!p.up) p.up = prior.energy(p.y);
+      },
+      ensureGrads: (p) => {
+        if (!p.gu) {
+          const eg = energyAndGrad(target, p.y);
+          p.u = own(eg.energy);
+          p.gu = eg.grad;
+          ctx.evals += n;
+        }
+        if (!p.gup) {
+          const eg = energyAndGrad(prior, p.y);
+          p.up = own(eg.energy);
+          p.gup = eg.grad;
+        }
+      },
+      release: () => tf.dispose(kept),
     };
-    const ensureGrads = (p: Point): void => {
-      if (!p.gu) {
-        const eg = energyAndGrad(target, p.y);
-        p.u = own(eg.energy);
-        p.gu = eg.grad;
-        evals += n;
-      }
-      if (!p.gup) {
-        const eg = energyAndGrad(prior, p.y);
-        p.up = own(eg.energy);
-        p.gup = eg.grad;
-      }
-    };
+    return ctx;
+  }
 
+  /**
+   * Runs one stochastic block from `cur`. Returns the end point, the block's ΔS as the forward formula reads it from
+   * this start and end (u_λ(end) − u_λ(start) for Metropolis/MALA, Σ log q(start|end) − log q(end|start) for unadjusted
+   * Langevin) and the mean acceptance. Run backwards (from the data end) the forward-orientation ΔS is its negative.
+   */
+  private runBlock(layer: StochasticBlock, start: Point, rng: Rng, ctx: PathContext): { cur: Point; ds: tf.Tensor1D; acc?: tf.Scalar } {
+    const { n } = ctx;
+    const target = this.target;
+    const prior = this.prior;
+    let cur = start;
+    if (layer.type === 'metropolis') {
+      const { lambda, stepSize, steps } = layer;
+      ctx.ensureValues(cur);
+      const u0 = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
+      let accSum: tf.Tensor = tf.scalar(0);
+      for (let s = 0; s < steps; s++) {
+        const prop = tf.add(cur.y, tf.mul(rng.normal([n, this.dim]), stepSize)) as tf.Tensor2D;
+        const u = target.energy(prop);
+        ctx.evals += n;
+        const up = prior.energy(prop);
+        const logR = tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, up, u));
+        const maskF = decide(logR, tf.log(rng.uniform([n])), u, up);
+        const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
+        accSum = tf.add(accSum, tf.mean(maskF));
+        cur = { y: selectRows(mask, prop, cur.y), u: selectRows(mask, u, cur.u!), up: selectRows(mask, up, cur.up!) };
+      }
+      return { cur, ds: tf.sub(interp(lambda, cur.up!, cur.u!), u0) as tf.Tensor1D, acc: tf.div(accSum, steps) as tf.Scalar };
+    }
+    const { lambda, stepSize: tau, steps, metropolize } = layer;
+    ctx.ensureGrads(cur);
+    const u0 = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
+    let sum: tf.Tensor = tf.zeros([n]);
+    let accSum: tf.Tensor = tf.scalar(0);
+    for (let s = 0; s < steps; s++) {
+      const xi = rng.normal([n, this.dim]);
+      const g = interp(lambda, cur.gup!, cur.gu!);
+      const prop = tf.add(tf.sub(cur.y, tf.mul(g, tau)), tf.mul(xi, Math.sqrt(2 * tau))) as tf.Tensor2D;
+      const next: Point = { y: prop };
+      ctx.ensureGrads(next);
+      const gNext = interp(lambda, next.gup!, next.gu!);
+      // log q(y | y′) − log q(y′ | y): forward residual is √(2τ)ξ, backward is y − y′ + τ∇u_λ(y′).
+      const logBack = tf.div(tf.sum(tf.square(tf.add(tf.sub(cur.y, prop), tf.mul(gNext, tau))), 1), -4 * tau);
+      const logFwd = tf.mul(tf.sum(tf.square(xi), 1), -0.5);
+      const logRatioQ = tf.sub(logBack, logFwd);
+      if (!metropolize) {
+        sum = tf.add(sum, logRatioQ);
+        cur = next;
+      } else {
+        const logR = tf.add(tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, next.up!, next.u!)), logRatioQ);
+        const maskF = decide(logR, tf.log(rng.uniform([n])), next.u!, next.up!);
+        const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
+        accSum = tf.add(accSum, tf.mean(maskF));
+        cur = {
+          y: selectRows(mask, prop, cur.y),
+          u: selectRows(mask, next.u!, cur.u!),
+          up: selectRows(mask, next.up!, cur.up!),
+          gu: selectRows(mask, next.gu!, cur.gu!),
+          gup: selectRows(mask, next.gup!, cur.gup!),
+        };
+      }
+    }
+    if (metropolize) return { cur, ds: tf.sub(interp(lambda, cur.up!, cur.u!), u0) as tf.Tensor1D, acc: tf.div(accSum, steps) as tf.Scalar };
+    return { cur, ds: sum as tf.Tensor1D };
+  }
+
+  /** One batch of paths; call inside a tidy. */
+  private run(
+    n: number,
+    rng: Rng,
+    perLayer: boolean,
+  ): { x: tf.Tensor2D; logW: tf.Tensor1D; u: tf.Tensor1D; evals: number; deltaS: tf.Tensor1D[]; acc: (tf.Scalar | undefined)[] } {
+    const ctx = this.pathContext(n);
+    const z0 = this.base.sample(n, rng);
+    let cur: Point = { y: z0, up: this.prior.energy(z0) };
+    let logW: tf.Tensor1D = cur.up as tf.Tensor1D; // + u_prior(z_0)
+    const deltaS: tf.Tensor1D[] = [];
+    const acc: (tf.Scalar | undefined)[] = [];
     for (const layer of this.layers) {
       let ds: tf.Tensor1D;
       let a: tf.Scalar | undefined;
@@ -282,64 +434,11 @@ export class StochasticNormalizingFlow {
         const f = layer.forward(cur.y);
         cur = { y: f.y };
         ds = f.logDet;
-      } else if (layer.type === 'metropolis') {
-        const { lambda, stepSize, steps } = layer;
-        ensureValues(cur);
-        const start = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
-        let accSum: tf.Tensor = tf.scalar(0);
-        for (let s = 0; s < steps; s++) {
-          const prop = tf.add(cur.y, tf.mul(rng.normal([n, this.dim]), stepSize)) as tf.Tensor2D;
-          const u = target.energy(prop);
-          evals += n;
-          const up = prior.energy(prop);
-          const logR = tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, up, u));
-          const maskF = decide(logR, tf.log(rng.uniform([n])), u, up);
-          const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
-          accSum = tf.add(accSum, tf.mean(maskF));
-          cur = { y: selectRows(mask, prop, cur.y), u: selectRows(mask, u, cur.u!), up: selectRows(mask, up, cur.up!) };
-        }
-        ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
-        a = tf.div(accSum, steps) as tf.Scalar;
       } else {
-        const { lambda, stepSize: tau, steps, metropolize } = layer;
-        ensureGrads(cur);
-        const start = interp(lambda, cur.up!, cur.u!) as tf.Tensor1D;
-        let sum: tf.Tensor = tf.zeros([n]);
-        let accSum: tf.Tensor = tf.scalar(0);
-        for (let s = 0; s < steps; s++) {
-          const xi = rng.normal([n, this.dim]);
-          const g = interp(lambda, cur.gup!, cur.gu!);
-          const prop = tf.add(tf.sub(cur.y, tf.mul(g, tau)), tf.mul(xi, Math.sqrt(2 * tau))) as tf.Tensor2D;
-          const next: Point = { y: prop };
-          ensureGrads(next);
-          const gNext = interp(lambda, next.gup!, next.gu!);
-          // log q(y | y′) − log q(y′ | y): forward residual is √(2τ)ξ, backward is y − y′ + τ∇u_λ(y′).
-          const logBack = tf.div(tf.sum(tf.square(tf.add(tf.sub(cur.y, prop), tf.mul(gNext, tau))), 1), -4 * tau);
-          const logFwd = tf.mul(tf.sum(tf.square(xi), 1), -0.5);
-          const logRatioQ = tf.sub(logBack, logFwd);
-          if (!metropolize) {
-            sum = tf.add(sum, logRatioQ);
-            cur = next;
-          } else {
-            const logR = tf.add(tf.sub(interp(lambda, cur.up!, cur.u!), interp(lambda, next.up!, next.u!)), logRatioQ);
-            const maskF = decide(logR, tf.log(rng.uniform([n])), next.u!, next.up!);
-            const mask = tf.cast(maskF, 'bool') as tf.Tensor1D;
-            accSum = tf.add(accSum, tf.mean(maskF));
-            cur = {
-              y: selectRows(mask, prop, cur.y),
-              u: selectRows(mask, next.u!, cur.u!),
-              up: selectRows(mask, next.up!, cur.up!),
-              gu: selectRows(mask, next.gu!, cur.gu!),
-              gup: selectRows(mask, next.gup!, cur.gup!),
-            };
-          }
-        }
-        if (metropolize) {
-          ds = tf.sub(interp(lambda, cur.up!, cur.u!), start) as tf.Tensor1D;
-          a = tf.div(accSum, steps) as tf.Scalar;
-        } else {
-          ds = sum as tf.Tensor1D;
-        }
+        const r = this.runBlock(layer, cur, rng, ctx);
+        cur = r.cur;
+        ds = r.ds;
+        a = r.acc;
       }
       logW = tf.add(logW, ds) as tf.Tensor1D;
       if (perLayer) {
@@ -347,12 +446,54 @@ export class StochasticNormalizingFlow {
         acc.push(a);
       }
     }
-    ensureValues(cur);
+    ctx.ensureValues(cur);
     const u = cur.u!;
     const raw = tf.sub(logW, u);
     // Paths through non-finite energies get weight zero, never NaN.
     logW = tf.where(tf.isFinite(raw), raw, tf.fill([n], -Infinity)) as tf.Tensor1D;
-    tf.dispose(kept);
-    return { x: cur.y, logW, u, evals, deltaS, acc };
+    ctx.release();
+    return { x: cur.y, logW, u, evals: ctx.evals, deltaS, acc };
+  }
+
+  /** One batch of backward paths from data `x` (layers in reverse order); call inside a tidy. ΔS in forward orientation. */
+  private runBackward(
+    x: tf.Tensor2D,
+    rng: Rng,
+    perLayer: boolean,
+  ): { x: tf.Tensor2D; logW: tf.Tensor1D; u: tf.Tensor1D; evals: number; deltaS: tf.Tensor1D[]; acc: (tf.Scalar | undefined)[] } {
+    const n = x.shape[0];
+    const ctx = this.pathContext(n);
+    const end: Point = { y: x };
+    // u(x) of the data is needed for the weight; the last block (λ = 1) reuses it.
+    ctx.ensureValues(end);
+    const u = end.u!;
+    let cur = end;
+    let sum: tf.Tensor1D = tf.zeros([n]);
+    const deltaS: tf.Tensor1D[] = [];
+    const acc: (tf.Scalar | undefined)[] = [];
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i];
+      let ds: tf.Tensor1D;
+      let a: tf.Scalar | undefined;
+      if (!isBlock(layer)) {
+        const inv = layer.inverse(cur.y);
+        cur = { y: inv.x };
+        ds = tf.neg(inv.logDet) as tf.Tensor1D; // forward log|det J| at the preimage
+      } else {
+        const r = this.runBlock(layer, cur, rng, ctx);
+        cur = r.cur;
+        ds = tf.neg(r.ds) as tf.Tensor1D;
+        a = r.acc;
+      }
+      sum = tf.add(sum, ds) as tf.Tensor1D;
+      if (perLayer) {
+        deltaS.unshift(ds);
+        acc.unshift(a);
+      }
+    }
+    const raw = tf.add(tf.sub(this.prior.energy(cur.y), u), sum);
+    const logW = tf.where(tf.isFinite(raw), raw, tf.fill([n], -Infinity)) as tf.Tensor1D;
+    ctx.release();
+    return { x: cur.y, logW, u, evals: ctx.evals, deltaS, acc };
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError } from '@boltzflow/core';
-import { StochasticNormalizingFlow, linearLambdas, metropolisBlock, type SnfLayer } from '@boltzflow/mcmc';
+import { StochasticNormalizingFlow, langevinBlock, linearLambdas, metropolisBlock, type SnfLayer } from '@boltzflow/mcmc';
 import { trainSNF } from '@boltzflow/training';
 import { defineRecipe } from '../recipe.js';
 import { CHUNK } from '../flowSamplers.js';
@@ -28,6 +28,13 @@ function concat<T extends Float32Array | Float64Array>(parts: T[], make: (n: num
 interface SnfDefaults {
   blocks: number;
   trainSteps: number;
+  learningRate: number;
+}
+
+/** The stochastic block of each layer group: random-walk Metropolis, MALA, or unadjusted (overdamped) Langevin. */
+function stochasticBlock(kind: 'metropolis' | 'mala' | 'langevin', lambda: number, steps: number, stepSize: number): SnfLayer {
+  if (kind === 'metropolis') return metropolisBlock({ lambda, steps, stepSize });
+  return langevinBlock({ lambda, steps, stepSize, metropolize: kind === 'mala' });
 }
 
 /** Per-block running sums: acceptance, mean and second moment of the block's log-weight contribution ΔS. */
@@ -48,17 +55,28 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
     schema: z
       .object({
         /**
-         * Metropolis blocks interleaved with the coupling layers, λ linear up to 1 after the last coupling. Default 1: all
-         * couplings, then Metropolis on the target; more blocks put intermediate u_λ between couplings, which only pays
-         * off with end-to-end training (`trainSteps`).
+         * Flow blocks (groups of the flow's couplings), each followed by a stochastic block at λ_k = k/blocks on
+         * u_λ = (1 − λ)·u_prior + λ·u, the last at λ = 1 (at most one block per coupling).
          */
         blocks: z.number().int().min(1).max(16).default(defaults.blocks),
+        /** The stochastic blocks' kernel: random-walk Metropolis (the paper's double well), MALA, or unadjusted Langevin. */
+        block: z.enum(['metropolis', 'mala', 'langevin']).default('metropolis'),
+        /** MCMC steps per stochastic block (the name predates MALA/Langevin blocks; it applies to all three). */
         metropolisSteps: z.number().int().min(1).max(200).default(20),
+        /** Metropolis proposal σ, or Langevin time step τ (MALA/Langevin blocks). */
         stepSize: z.number().positive().default(0.25),
-        /** End-to-end fine-tuning of the couplings on the SNF path KL (0 = none); its cost counts as setup. */
+        /** End-to-end training steps of the couplings through the stochastic blocks (0 = none); its cost counts as setup. */
         trainSteps: z.number().int().min(0).max(10_000).default(defaults.trainSteps),
+        /** Paths per training step, forward (KL) and backward (ML) each. */
         trainBatchSize: z.number().int().min(8).max(4096).default(64),
-        learningRate: z.number().positive().max(1).default(5e-4),
+        learningRate: z.number().positive().max(1).default(defaults.learningRate),
+        /** Weight of the path KL (mean −log w over forward paths). */
+        klWeight: z.number().min(0).default(1),
+        /**
+         * Weight of maximum likelihood through the backward path on the flow's training data, where the setup has data
+         * (their cost is the flow's setup); it counters the path KL's mode-seeking. Ignored (KL only) without data.
+         */
+        mlWeight: z.number().min(0).default(1),
       })
       .strict(),
     needsFlow: true,
@@ -87,7 +105,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
           layers.push(c);
           stats.push(fresh('flow', null));
         }
-        layers.push(metropolisBlock({ lambda: lambdas[k], steps: o.metropolisSteps, stepSize: o.stepSize }));
+        layers.push(stochasticBlock(o.block, lambdas[k], o.metropolisSteps, o.stepSize));
         stats.push(fresh('stochastic', lambdas[k]));
       }
       const model = new StochasticNormalizingFlow({ base: bg.flow.base, target: energy, layers });
@@ -98,18 +116,24 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       // Fine-tune the couplings end to end through the stochastic layers (Wu et al.: the path KL); without this the
       // intermediate u_λ do not match the partially transformed samples and the path weights degenerate.
       let trainEvals = 0;
-      if (o.trainSteps > 0) {
-        const bar = ctx.progress.bar('training snf (path KL)', o.trainSteps);
+      const data = bg.data;
+      const mlWeight = data ? o.mlWeight : 0;
+      let finalLoss: number | null = null;
+      if (o.trainSteps > 0 && o.klWeight + mlWeight > 0) {
+        const bar = ctx.progress.bar(mlWeight > 0 ? `training ${name} (path KL + ML)` : `training ${name} (path KL)`, o.trainSteps);
         const trained = await trainSNF(model, {
           steps: o.trainSteps,
           batchSize: o.trainBatchSize,
           learningRate: o.learningRate,
+          weights: { kl: o.klWeight, ml: mlWeight },
+          ...(mlWeight > 0 ? { data } : {}),
           rng,
           progressEvery: 1,
           onProgress: (p) => bar.update(p.step, { loss: p.loss }),
         });
         bar.stop();
         trainEvals = trained.energyEvaluations;
+        finalLoss = Number.isFinite(trained.loss) ? trained.loss : null;
       }
       const total = Math.max(1, Math.floor(budget.evaluations / perSample));
       const xs: Float32Array[] = [];
@@ -118,7 +142,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       let done = 0;
       let accSum = 0;
       let accN = 0;
-      const bar = ctx.progress.bar('sampling snf', budget.evaluations);
+      const bar = ctx.progress.bar(`sampling ${name}`, budget.evaluations);
       while (done < total) {
         const n = Math.min(Math.max(64, Math.floor(CHUNK / 4)), total - done);
         const s = model.sample(n, rng, { perLayer: true });
@@ -147,6 +171,8 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       // Per-block report, flat for the results table: λ, acceptance, mean and variance of each block's ΔS (a flow
       // block groups the couplings before one stochastic block; its ΔS is their summed log|det J| statistics).
       const perBlock: Record<string, number> = {};
+      const kernelName = o.block === 'metropolis' ? 'Metropolis' : o.block === 'mala' ? 'MALA' : 'Langevin';
+      const stepName = o.block === 'metropolis' ? 'σ' : 'τ';
       const notes: string[] = [];
       let b = 0;
       let flowSum = 0;
@@ -167,7 +193,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
         if (flowN > 0) perBlock[`block${b}.flowMeanLogDet`] = flowSum / flowN;
         notes.push(
           `block ${b}: λ = ${(st.lambda ?? 1).toFixed(3)}, acceptance ${(st.accN > 0 ? st.acc / st.accN : 0).toFixed(3)}, ` +
-            `Metropolis ΔS mean ${mean.toFixed(3)} var ${variance.toFixed(3)}` +
+            `${kernelName} ΔS mean ${mean.toFixed(3)} var ${variance.toFixed(3)}` +
             (flowN > 0 ? `, preceding couplings' mean log|det J| ${(flowSum / flowN).toFixed(3)}` : ''),
         );
         flowSum = 0;
@@ -177,19 +203,32 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
         kind: 'weighted',
         description:
           blocks === 1
-            ? `stochastic normalizing flow: the trained flow followed by ${o.metropolisSteps} Metropolis steps (σ = ${o.stepSize}) on the target, path-weighted`
-            : `stochastic normalizing flow: the trained couplings in ${blocks} groups, each followed by ${o.metropolisSteps} Metropolis steps (σ = ${o.stepSize}) on u_λ (λ linear to 1), path-weighted`,
+            ? `stochastic normalizing flow: the trained flow followed by ${o.metropolisSteps} ${kernelName} steps (${stepName} = ${o.stepSize}) on the target, path-weighted`
+            : `stochastic normalizing flow: the couplings in ${blocks} flow blocks, each followed by ${o.metropolisSteps} ${kernelName} steps (${stepName} = ${o.stepSize}) on u_λ (λ linear to 1), path-weighted`,
         draws: { data: concat(xs, (n) => new Float32Array(n)), shape: [done, 1, energy.dim] },
         logWeights: concat(lws, (n) => new Float64Array(n)),
         energyEvaluations: evals,
         setupEnergyEvaluations: probe.energyEvaluations + trainEvals,
         acceptanceRate: accN > 0 ? accSum / accN : null,
-        settings: { blocks, metropolisSteps: o.metropolisSteps, stepSize: o.stepSize, samples: done, pathKlTrainingSteps: o.trainSteps, ...perBlock },
+        settings: {
+          blocks,
+          block: o.block,
+          metropolisSteps: o.metropolisSteps,
+          stepSize: o.stepSize,
+          samples: done,
+          pathKlTrainingSteps: o.trainSteps,
+          klWeight: o.klWeight,
+          mlWeight,
+          ...(finalLoss !== null ? { trainingLoss: finalLoss } : {}),
+          ...perBlock,
+        },
         notes: [
           ...notes,
           o.trainSteps > 0
-            ? `Couplings initialised from the KL+ML-trained flow, then fine-tuned for ${o.trainSteps} steps on the path KL with the stochastic layers in place.`
-            : 'Couplings from the KL+ML-trained flow, not fine-tuned on the path KL.',
+            ? `Couplings initialised from the shared flow, then trained end to end for ${o.trainSteps} steps with the stochastic blocks in place: ` +
+              `${o.klWeight}·path KL${mlWeight > 0 ? ` + ${mlWeight}·ML through the backward path on the flow's ${data!.shape[0]} training samples` : ''}` +
+              `${o.mlWeight > 0 && !data ? ' (no training data in this setup: path KL only, which is mode-seeking)' : ''}; its evaluations are setup.`
+            : 'Couplings from the shared flow, not trained end to end.',
         ],
       };
     },
@@ -197,17 +236,22 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
 }
 
 /**
- * Stochastic normalizing flow built from the trained couplings (Wu, Köhler & Noé 2020): the couplings split into
- * `blocks` groups, each followed by a Metropolis block on u_λ = (1 − λ)·u_prior + λ·u (λ linear to 1). Path weights
- * make the estimates exact; the budget fixes how many samples are drawn. Run it last in a comparison: path-KL
- * training changes the shared couplings. Settings report per block λ, acceptance and the block's ΔS mean/variance.
- * Defaults are still one block without fine-tuning (the same object as {@link flowMcmcIs}); the paper layout is
- * `{ blocks: 3, trainSteps > 0 }`.
+ * Stochastic normalizing flow as Wu, Köhler & Noé (2020) built it, by default: the shared flow's couplings in 3 flow
+ * blocks, each followed by 20 Metropolis steps (σ = 0.25) on u_λ = (1 − λ)·u_prior + λ·u at λ = 1/3, 2/3, 1, trained end
+ * to end for 300 steps by path KL + ML through the backward path on the flow's training data (the data's cost is the
+ * flow's setup; the training paths' evaluations are this row's setup). Path weights make the estimates exact; the
+ * budget fixes how many samples are drawn. Run it last in a comparison: its training changes the shared couplings.
+ * Settings report per block λ, acceptance and the block's ΔS mean/variance; `block: 'mala' | 'langevin'` swaps the kernel.
  */
-export const snf = snfRecipe('snf', 'stochastic normalizing flow: the trained flow with Metropolis blocks between its layers, importance weighted', {
-  blocks: 1,
-  trainSteps: 0,
-});
+export const snf = snfRecipe(
+  'snf',
+  'stochastic normalizing flow: flow blocks interleaved with Metropolis blocks at intermediate λ, trained end to end, path-weighted',
+  {
+    blocks: 3,
+    trainSteps: 300,
+    learningRate: 2e-3,
+  },
+);
 
 /**
  * The flow followed by Metropolis steps at the target (λ = 1), path-weighted, no end-to-end training: flow importance
@@ -216,5 +260,5 @@ export const snf = snfRecipe('snf', 'stochastic normalizing flow: the trained fl
 export const flowMcmcIs = snfRecipe(
   'flow-mcmc-is',
   'the trained flow followed by Metropolis steps on the target, path-weighted (a one-block SNF without end-to-end training)',
-  { blocks: 1, trainSteps: 0 },
+  { blocks: 1, trainSteps: 0, learningRate: 5e-4 },
 );
