@@ -12,7 +12,9 @@ export { MultivariateNormal, cholesky, type MultivariateNormalOptions } from './
 export { Uniform, type UniformOptions } from './uniform.js';
 export { VonMises, logBesselI0, type VonMisesOptions } from './vonMises.js';
 export { ProductDistribution } from './productDistribution.js';
-export { Mixture, logSumExpRows } from './mixture.js';
+export { Mixture } from './mixture.js';
+/** Re-exported from @boltzflow/core (where it lives since energies need it too). */
+export { logSumExpRows } from '@boltzflow/core';
 export { TransformedDistribution } from './transformedDistribution.js';
 export { twoMoons } from './twoMoons.js';
 export {

@@ -4,21 +4,12 @@ import {
   assertFiniteArray,
   assertInteger,
   BoltzflowError,
+  logSumExpRows,
   type Distribution,
   type Rng,
   type SerializedConfig,
   MAX_SAMPLES,
 } from '@boltzflow/core';
-
-/** log Σ_k exp(a[:, k]) along axis 1 that returns −Infinity (not NaN) for rows that are all −Infinity. */
-export function logSumExpRows(a: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const m = tf.max(a, 1);
-    const mSafe = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
-    const s = tf.sum(tf.exp(tf.sub(a, tf.expandDims(mSafe, 1))), 1);
-    return tf.add(mSafe, tf.log(s)) as tf.Tensor1D;
-  });
-}
 
 /**
  * Finite mixture Σ_k w_k p_k(x): a categorical choice of component (weights normalised to sum 1), then a draw from it.

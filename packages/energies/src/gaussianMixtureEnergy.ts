@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteArray, assertInteger, assertPositive, BoltzflowError, Rng, type Energy } from '@boltzflow/core';
+import { assertBatch, assertFiniteArray, assertInteger, assertPositive, BoltzflowError, logSumExpRows, Rng, type Energy } from '@boltzflow/core';
 
 /** Options of {@link GaussianMixtureEnergy}. */
 export interface GaussianMixtureEnergyOptions {
@@ -106,7 +106,8 @@ export class GaussianMixtureEnergy implements Energy {
     return tf.tidy(() => {
       const diff = tf.sub(tf.reshape(x, [n, 1, this.dim]), this.meansT);
       const logp = tf.add(tf.mul(tf.sum(tf.square(diff), 2), this.negHalfPrec), this.logNorm);
-      return tf.neg(tf.logSumExp(logp, 1)) as tf.Tensor1D;
+      // Twice differentiable (tf.logSumExp is not): MALA/Langevin blocks trained end to end need ∇²u.
+      return tf.neg(logSumExpRows(logp as tf.Tensor2D)) as tf.Tensor1D;
     });
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertPositive, type Energy } from '@boltzflow/core';
+import { assertBatch, assertPositive, secondOrderExp, type Energy } from '@boltzflow/core';
 
 /** Options of {@link MuellerBrown}. */
 export interface MuellerBrownOptions {
@@ -61,7 +61,8 @@ export class MuellerBrown implements Energy {
         const dx = tf.sub(x1, p.X[j]);
         const dy = tf.sub(x2, p.Y[j]);
         const arg = tf.addN([tf.mul(tf.square(dx), p.a[j]), tf.mul(tf.mul(dx, dy), p.b[j]), tf.mul(tf.square(dy), p.c[j])]);
-        terms.push(tf.mul(tf.exp(arg), p.A[j] * this.k));
+        // secondOrderExp: exact ∇²u for MALA/Langevin blocks trained end to end (tf.exp's gradient is first-order only).
+        terms.push(tf.mul(secondOrderExp(arg), p.A[j] * this.k));
       }
       return tf.reshape(tf.addN(terms), [-1]) as tf.Tensor1D;
     });
