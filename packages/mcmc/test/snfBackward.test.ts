@@ -45,12 +45,15 @@ describe('StochasticNormalizingFlow backward path (mlLoss)', () => {
   ];
   for (const [name, block] of blocks) {
     it(`E_backward[1/w] = 1/Z from exact target samples: perturbed RealNVP interleaved with ${name} blocks`, () => {
-      const m = [1.5, -0.5];
-      const sd = [0.7, 1.3];
+      // A target near the base and a mild perturbation keep 1/w light-tailed: with m = (1.5, −0.5) and a 0.3
+      // perturbation the batch means of 1/w sat at 0.56–0.90 for MALA/Langevin over three seeds (a heavy right tail
+      // that 4000 draws rarely reach), while a sign flip of the blocks' backward ΔS still fails every case here.
+      const m = [0.4, -0.2];
+      const sd = [0.85, 1.15];
       const { energy, logZ } = gaussianEnergy(m, sd, 0.4);
       const couplings = realNVP({ dim: 2, layers: 2, hidden: [8], rng: createRng(21) });
       const prng = createRng(22);
-      for (const v of couplings.trainableVariables) v.assign(tf.tidy(() => tf.add(v, tf.mul(prng.normal(v.shape), 0.3))));
+      for (const v of couplings.trainableVariables) v.assign(tf.tidy(() => tf.add(v, tf.mul(prng.normal(v.shape), 0.1))));
       const flowLayers = (couplings as unknown as { bijectors: SnfLayer[] }).bijectors;
       const lambdas = linearLambdas(flowLayers.length);
       const snf = new StochasticNormalizingFlow({ base: Normal.standard(2), target: energy, layers: flowLayers.flatMap((b, k) => [b, block(lambdas[k])]) });

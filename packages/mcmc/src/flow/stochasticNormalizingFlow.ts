@@ -11,7 +11,7 @@ import {
   type Rng,
 } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
-import { checkEnergy, checkSameDim, selectRows } from '../proposal.js';
+import { checkEnergy, checkSameDim, mhDecision, selectRows } from '../proposal.js';
 
 /** Options shared by the stochastic blocks: they target u_λ = (1 − λ)·u_prior + λ·u, u_prior = −log p_base. */
 export interface StochasticBlockOptions {
@@ -131,11 +131,11 @@ interface PathContext {
 }
 
 /**
- * Metropolis decision as a float 0/1 mask computed off the gradient tape (tfjs has no gradient for comparisons):
- * accept where u and u_prior of the proposal are finite and log U < log r. The decision contributes zero gradient.
+ * The library's Metropolis decision (`mhDecision`) as a float 0/1 mask off the gradient tape (tfjs has no gradient for
+ * comparisons): accept where u and u_prior of the proposal are finite and log U < log r. The decision contributes zero gradient.
  */
 const decide = tf.customGrad(((logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => ({
-  value: tf.cast(tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(up)), tf.less(logU, logR)), 'float32'),
+  value: mhDecision(logR as tf.Tensor1D, logU as tf.Tensor1D, tf.logicalAnd(tf.isFinite(u), tf.isFinite(up)) as tf.Tensor1D).accepted,
   gradFunc: () => [tf.zerosLike(logR), tf.zerosLike(logU), tf.zerosLike(u), tf.zerosLike(up)],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as (logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => tf.Tensor1D;
 
