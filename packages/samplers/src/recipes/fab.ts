@@ -21,6 +21,11 @@ const fabSchema = z
     learningRate: z.number().positive().max(1).default(1e-3),
     layers: z.number().int().min(1).max(32).default(8),
     hidden: z.number().int().min(2).max(1024).default(64),
+    /**
+     * Lower bound of the initial flow's per-coordinate scale (the spread of the chains' start positions, at least
+     * this). Raise it where the start is one point (many-well) so that the first AIS runs reach the other wells.
+     */
+    initialScale: z.number().positive().max(1e6).default(1),
   })
   .strict();
 type FabParams = z.infer<typeof fabSchema>;
@@ -37,7 +42,7 @@ async function fabFlow(
   const x0 = target.start(budget.chains, rng);
   const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
   x0.dispose();
-  const flow = buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+  const flow = buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, o.initialScale)) }, rng.fork());
   const bar = progress.bar('training flow by FAB (energy only)', o.trainSteps);
   try {
     const r = await trainFAB(flow, target.energy, {
