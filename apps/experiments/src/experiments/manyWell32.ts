@@ -165,7 +165,8 @@ export function weightedWellPopulations(
     let v = 0;
     for (let i = 0; i < n; i++) v += w[i] ** 2 * ((d.data[i * dim + 2 * k] > 0 ? 1 : 0) - pk) ** 2;
     const se = Math.sqrt(v) / sw;
-    const z = se > 0 ? Math.abs(pk - exact) / se : pk === exact ? 0 : Infinity;
+    // A well whose weighted samples all lie on one side has no error estimate: |z| is unbounded unless P̂ is exact.
+    const z = se > 1e-9 ? Math.abs(pk - exact) / se : Math.abs(pk - exact) < 1e-9 ? 0 : Infinity;
     if (z <= 3) within3++;
     maxZ = Math.max(maxZ, z);
     p.push(pk);
