@@ -299,7 +299,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       mala: { targetAcceptance: params.malaTargetAcceptance, initialStepSize: 0.2 },
       'flow-imh': { ...params.flowMcmc, burnIn: false },
       'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
-      'fab-is': (({ flowProbability: _p, localStepSize: _s, ...fab }) => fab)(params.fab as Record<string, unknown>),
+      'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(params.fab as Record<string, unknown>),
       'fab-imh': params.fab,
       flowmc: params.globalLocal,
       'bg-loop': params.globalLocal,

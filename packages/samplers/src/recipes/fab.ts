@@ -87,21 +87,36 @@ export const fabIs = defineRecipe({
 export const fabImh = defineRecipe({
   name: 'fab-imh',
   description: 'independence Metropolis–Hastings with a flow trained by FAB from the energy alone, mixed with local random-walk moves',
-  schema: fabSchema.extend({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.5) }).strict(),
+  schema: fabSchema
+    .extend({
+      flowProbability: z.number().min(0).max(1).default(0.5),
+      localStepSize: z.number().positive().default(0.5),
+      /** 'per-step' (default: one draw moves all chains) or 'per-chain' (each chain draws its move; mcmc's `mixtureKernel`). */
+      kernelChoice: z.enum(['per-step', 'per-chain']).default('per-step'),
+    })
+    .strict(),
   needsFlow: false,
   async run(target, budget, rng, ctx) {
-    const { flowProbability: p, localStepSize, ...o } = ctx.params;
+    const { flowProbability: p, localStepSize, kernelChoice, ...o } = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
       const kernel = mixtureKernel(
         [flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })],
         [p, 1 - p],
+        { choice: kernelChoice },
       );
       const run = kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
       return {
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,
-        settings: { ...o, flowProbability: p, localStepSize, chains: budget.chains, burnInSteps: budget.warmup },
+        settings: {
+          ...o,
+          flowProbability: p,
+          localStepSize,
+          ...(kernelChoice === 'per-chain' ? { kernelChoice } : {}),
+          chains: budget.chains,
+          burnInSteps: budget.warmup,
+        },
         notes: [fabNote(o, setup), 'Acceptance is averaged over flow and local moves.'],
       };
     } finally {
