@@ -3,13 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@boltzflow/core';
+import { createRng, initBackend } from '@boltzflow/core';
 import { runExperiment } from '../src/run.js';
 import { silentReporter } from '../src/progress.js';
 import { readResults, ResultsSchema } from '../src/results.js';
-import { interatomicDistances, LennardJones } from '@boltzflow/energies';
+import { countingEnergy, interatomicDistances, LennardJones, MultiDoubleWell } from '@boltzflow/energies';
 import { LJ13_ENERGY } from '../src/experiments/lj13.js';
-import { histogram, loadReference, publishedNormalisedNLL, totalVariation } from '../src/experiments/particleSystems.js';
+import { histogram, loadReference, publishedNormalisedNLL, rwmChainData, totalVariation } from '../src/experiments/particleSystems.js';
 import { MeanFreeNormal } from '@boltzflow/distributions';
 
 const quick = async (name: string) => {
@@ -127,5 +127,51 @@ describe('dw4 with likelihood fine-tuning', () => {
     // H = E_p[u] + log Z and NLL − H, recomputed from the recorded pieces.
     expect(extra.klDataToFlowEstimate).toBeCloseTo(extra.testNLL - extra.entropyEstimate, 3);
     expect(Number.isFinite(extra.entropyEstimate)).toBe(true);
+  }, 600_000);
+});
+
+describe('dw4 from the energy alone (training.data: rwm-chains)', () => {
+  it('rwmChainData: centre-of-mass-free rows, evaluations equal to a counting wrapper', () => {
+    const u = countingEnergy(new MultiDoubleWell());
+    const o = { chains: 6, burnIn: 5, thin: 3, startScale: 2, stepSize: 0.3 };
+    const g = rwmChainData(u, { particles: 4, spatialDim: 2 }, 40, o, createRng(9));
+    expect(g.data.length).toBe(40 * 8);
+    for (let i = 0; i < 40; i++)
+      for (let a = 0; a < 2; a++) {
+        let m = 0;
+        for (let p = 0; p < 4; p++) m += g.data[i * 8 + 2 * p + a];
+        expect(Math.abs(m / 4)).toBeLessThan(1e-5);
+      }
+    expect(g.energyEvaluations).toBe(u.counts.energy + u.counts.gradient);
+    // Initial state + burn-in + ⌈40 / 6⌉ · 3 steps, one evaluation per chain each.
+    expect(g.energyEvaluations).toBe(6 * (1 + 5 + Math.ceil(40 / 6) * 3));
+  });
+
+  it('the flow rows count the chains as setup and are not oracle rows', async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'bf-dw4-eo-'));
+    const config = path.join(out, 'config.json');
+    const rwm = { chains: 8, burnIn: 20, thin: 2 };
+    await writeFile(
+      config,
+      JSON.stringify({
+        experiment: 'dw4',
+        quick: true,
+        params: {
+          samplers: ['flow-is'],
+          budget: 200,
+          testSamples: 10,
+          flow: { hidden: 4, layers: 1, odeSteps: 1 },
+          training: { data: 'rwm-chains', rwm, samples: 64, steps: 3, batchSize: 16 },
+        },
+      }),
+    );
+    const o = await runExperiment({ target: config, out: path.join(out, 'run'), noReport: true, reporter: silentReporter, seed: 5 });
+    const r = ResultsSchema.parse(o.results);
+    const gen = (r.artifacts.extra as { trainingDataGeneration: { rows: number; energyEvaluations: number } }).trainingDataGeneration;
+    expect(gen.energyEvaluations).toBe(rwm.chains * (1 + rwm.burnIn + Math.ceil(gen.rows / rwm.chains) * rwm.thin));
+    const is = r.samplers.find((s) => s.sampler === 'flow-is')!;
+    expect(is.setupEnergyEvaluations).toBe(gen.energyEvaluations);
+    expect(is.flags ?? []).not.toContain('oracle');
+    expect(is.trainingData).toBe('mcmc');
   }, 600_000);
 });

@@ -100,7 +100,7 @@ describe('mixtureKernel', () => {
     const { energy } = { energy: energyFromFunction((x) => tf.mul(tf.sum(tf.square(x), 1), 0.5), 2) };
     const ks = [testRwm(energy, 0.5), testRwm(energy, 1.0), flowIndependenceProposal(flow(new AffineBijector([0, 0], [1, 1])), energy)];
     const probs = [0.2, 0.5, 0.3];
-    const mix = mixtureKernel(ks, [2, 5, 3]); // unnormalised on purpose
+    const mix = mixtureKernel(ks, [2, 5, 3], { choice: 'per-step' }); // unnormalised on purpose
     expect(mix.probabilities.map((p) => +p.toFixed(6))).toEqual(probs);
     const rng = createRng(21);
     const x0 = tf.zeros([2, 2]) as tf.Tensor2D;

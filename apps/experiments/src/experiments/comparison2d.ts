@@ -174,7 +174,7 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
     snf: p.snf,
     flowmc: p.globalLocal,
     'bg-loop': p.globalLocal,
-    'fab-is': (({ flowProbability: _p, localStepSize: _s, ...fab }) => fab)(p.fab as Record<string, unknown>),
+    'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(p.fab as Record<string, unknown>),
     'fab-imh': p.fab,
   };
 }

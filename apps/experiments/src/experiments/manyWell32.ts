@@ -11,6 +11,7 @@ import {
   chainColumns,
   collectArtifacts,
   compareSamplers,
+  getRecipe,
   linspace,
   recipeNames,
   round,
@@ -24,6 +25,13 @@ import {
 import type { Artifacts, SamplerResult } from '../results.js';
 import { defineExperiment, type ExperimentOutput } from './types.js';
 import { energyGrid, intParam, plotParams } from './common.js';
+
+/**
+ * Rows run when the config names none: the local baselines, the oracle rows (flow trained on exact samples) and the
+ * energy-only rows fab-is (log Z, per-well populations) and flowmc. fab-imh and bg-loop run when named (each FAB row
+ * trains its own flow, ≈ 15 min at the default settings on 2 cores).
+ */
+export const MANY_WELL_DEFAULT_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'fab-is', 'flowmc'] as const;
 
 /** Random-stream layout (fixed for reproducibility; see samplerStreams). */
 const STREAMS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'data', 'flow'];
@@ -43,7 +51,7 @@ export const ManyWellParams = z
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
       .min(1)
-      .default(['rwm', 'mala', 'flow-imh', 'flow-is']),
+      .default([...MANY_WELL_DEFAULT_SAMPLERS]),
     rwmTargetAcceptance: z.number().gt(0).lt(1).default(0.3),
     malaTargetAcceptance: z.number().gt(0).lt(1).default(0.57),
     flow: z
@@ -65,6 +73,13 @@ export const ManyWellParams = z
       .object({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.2) })
       .strict()
       .prefault({}),
+    /**
+     * The energy-only rows' FAB training (fab-is, fab-imh; fab-imh adds its local-move settings). Unlike flow-imh /
+     * flow-is, whose flow trains on exact samples (oracle rows), these see nothing but the energy.
+     */
+    fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The energy-only adaptive loop (flowmc, bg-loop): local moves + a flow refit on the chains, counted as setup. */
+    globalLocal: getRecipe('flowmc').schema.prefault({}),
     /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
     isSamples: z.number().int().min(100).max(10_000_000).optional(),
     plot: plotParams(),
@@ -124,6 +139,42 @@ function wellStatistics(d: Draws, wells: number): { transitions: number; positiv
   return { transitions, positiveFraction };
 }
 
+/**
+ * Per-well P(x₁ > 0) of importance-weighted samples `[n, 1, dim]` (self-normalised, delta-method standard error
+ * √(Σ wᵢ²(Iᵢ − P̂)²)/Σ wᵢ), and the largest |P̂ − exact| in standard errors over the wells.
+ */
+export function weightedWellPopulations(
+  d: Draws,
+  logWeights: ArrayLike<number>,
+  wells: number,
+  exact: number,
+): { p: number[]; stderr: number[]; maxZ: number; within3: number } {
+  const [n, , dim] = d.shape;
+  let m = -Infinity;
+  for (let i = 0; i < n; i++) if (logWeights[i] > m) m = logWeights[i];
+  const w = Float64Array.from({ length: n }, (_, i) => (Number.isFinite(logWeights[i]) ? Math.exp(logWeights[i] - m) : 0));
+  const sw = w.reduce((a, b) => a + b, 0);
+  const p: number[] = [];
+  const stderr: number[] = [];
+  let maxZ = 0;
+  let within3 = 0;
+  for (let k = 0; k < wells; k++) {
+    let num = 0;
+    for (let i = 0; i < n; i++) if (d.data[i * dim + 2 * k] > 0) num += w[i];
+    const pk = num / sw;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += w[i] ** 2 * ((d.data[i * dim + 2 * k] > 0 ? 1 : 0) - pk) ** 2;
+    const se = Math.sqrt(v) / sw;
+    // A well whose weighted samples all lie on one side has no error estimate: |z| is unbounded unless P̂ is exact.
+    const z = se > 1e-9 ? Math.abs(pk - exact) / se : Math.abs(pk - exact) < 1e-9 ? 0 : Infinity;
+    if (z <= 3) within3++;
+    maxZ = Math.max(maxZ, z);
+    p.push(pk);
+    stderr.push(se);
+  }
+  return { p, stderr, maxZ, within3 };
+}
+
 function ess(series: Float64Array[]): number | null {
   try {
     const v = effectiveSampleSize(series);
@@ -138,10 +189,20 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
   description:
     'FAB many-well, d = 32 (2¹⁶ modes): local MCMC vs a flow trained on exact samples (independence MH + local moves, importance sampling); log Z against the exact value',
   params: ManyWellParams as z.ZodType<ManyWellParamsT>,
+  baseParams: {
+    // FAB (Midgley et al. 2023) from the energy alone: one start point, so the initial flow is widened to σ = 2 per
+    // coordinate (wells at x₁ ≈ ±1.7); HMC AIS with 4 intermediate distributions and 3 leapfrog steps (≈ 0.5 s per
+    // gradient step on 2 cores at batch 256).
+    fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
+    globalLocal: { localKernel: 'mala', localStepSize: 0.1, localSteps: 50, globalSteps: 20, trainingLoops: 10, trainStepsPerLoop: 100, layers: 6, hidden: 64 },
+  },
   quickParams: {
     budget: 8_000,
     chains: 16,
     training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 },
+    // FAB's training takes minutes even when small: quick runs keep flowmc (few loops) and leave fab-is to full runs.
+    samplers: ['rwm', 'mala', 'flow-imh', 'flow-is', 'flowmc'],
+    globalLocal: { trainingLoops: 3, trainStepsPerLoop: 40, localSteps: 20, globalSteps: 10 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -150,6 +211,9 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     chains: 4,
     flow: { layers: 2, hidden: 4, bins: 4 },
     training: { samples: 256, steps: 3, batchSize: 32 },
+    samplers: [...MANY_WELL_DEFAULT_SAMPLERS, 'fab-imh', 'bg-loop'],
+    fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx): Promise<ExperimentOutput> {
@@ -157,6 +221,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     const well = new DoubleWell();
     const exactLogZ = energy.logZ();
     const exactDeltaF = well.deltaF();
+    // Every well is the same 2D double well: P(x₁ > 0) = 1 / (1 + exp(ΔF)).
+    const exactPositive = 1 / (1 + Math.exp(exactDeltaF));
     const profileX = linspace(-2.75, 2.75, 111);
     const exact = well.freeEnergyProfile(profileX);
     const spec: CoordinateSpec = {
@@ -233,6 +299,10 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       mala: { targetAcceptance: params.malaTargetAcceptance, initialStepSize: 0.2 },
       'flow-imh': { ...params.flowMcmc, burnIn: false },
       'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
+      'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(params.fab as Record<string, unknown>),
+      'fab-imh': params.fab,
+      flowmc: params.globalLocal,
+      'bg-loop': params.globalLocal,
     };
     const outcomes = await compareSamplers(
       energy,
@@ -260,12 +330,26 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         },
       },
     );
+    const wellPopulations: Record<string, { p: number[]; stderr: number[] }> = {};
     for (const o of outcomes) {
       const r = o.result;
       if (o.logWeights) {
-        r.notes = [...(r.notes ?? []), 'ESS: Kish ESS of the weights (all coordinates at once).'];
+        const pops = weightedWellPopulations(o.draws!, o.logWeights, energy.wells, exactPositive);
+        r.metrics = {
+          ...(r.metrics ?? {}),
+          wellPositiveFractionMin: round(Math.min(...pops.p), 5),
+          wellPositiveFractionMax: round(Math.max(...pops.p), 5),
+          wellsWithin3Stderr: pops.within3,
+          wellMaxAbsZ: Number.isFinite(pops.maxZ) ? round(pops.maxZ, 3) : null,
+        };
+        r.notes = [
+          ...(r.notes ?? []),
+          'ESS: Kish ESS of the weights (all coordinates at once).',
+          `Per-well P(x₁ > 0) (self-normalised weights; exact ${exactPositive.toFixed(5)}) in artifacts.extra.wellPopulations; wellsWithin3Stderr of ${energy.wells}.`,
+        ];
+        wellPopulations[r.sampler] = { p: pops.p.map((v) => round(v, 5)), stderr: pops.stderr.map((v) => round(v, 5)) };
         ctx.progress.log(
-          `  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, log Z ${r.metrics?.logZ} ± ${r.metrics?.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics?.logZError})`,
+          `  ${r.sampler}: Kish ESS ${r.ess.toFixed(1)} / ${r.energyEvaluations}, log Z ${r.metrics?.logZ} ± ${r.metrics?.logZStderr} (exact ${exactLogZ.toFixed(4)}, error ${r.metrics?.logZError}), wells within 3 s.e. ${pops.within3}/${energy.wells} (max |z| ${pops.maxZ.toFixed(2)})`,
         );
       } else recordChain(o);
       samplers.push(r);
@@ -279,7 +363,15 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     };
     artifacts.extra = {
       exactLogZ,
-      essPerEvaluationRatio: { 'flow-imh/rwm': ratio('flow-imh', 'rwm'), 'flow-imh/mala': ratio('flow-imh', 'mala'), 'flow-is/rwm': ratio('flow-is', 'rwm') },
+      exactWellPositiveFraction: exactPositive,
+      wellPopulations,
+      essPerEvaluationRatio: {
+        'flow-imh/rwm': ratio('flow-imh', 'rwm'),
+        'flow-imh/mala': ratio('flow-imh', 'mala'),
+        'flow-is/rwm': ratio('flow-is', 'rwm'),
+        'fab-is/rwm': ratio('fab-is', 'rwm'),
+        'flowmc/rwm': ratio('flowmc', 'rwm'),
+      },
       trainingData: `${params.training.samples} exact i.i.d. samples (per-well inverse CDF of x₁ on a 20 000-cell grid, x₂ Gaussian) — the stand-in for MCMC data`,
     };
     const r = ratio('flow-imh', 'rwm');

@@ -2,7 +2,8 @@ import { interatomicDistances } from '@boltzflow/energies';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { BoltzflowError, type Energy } from '@boltzflow/core';
+import { BoltzflowError, disposeTree, type Energy, type Rng } from '@boltzflow/core';
+import { randomWalkMetropolis, sampleChain } from '@boltzflow/mcmc';
 import {
   collectArtifacts,
   compareSamplers,
@@ -70,6 +71,23 @@ export function particleParams(d: {
         .prefault({}),
       training: z
         .object({
+          /**
+           * What the flow trains on. 'bundled': the replica-exchange reference data (oracle rows: its generation cost
+           * is not counted). 'rwm-chains': energy only — `samples` rows thinned from random-walk Metropolis chains
+           * started at random configurations, every evaluation counted as setup (the held-out reference data is
+           * then used only to score: test NLL, histograms).
+           */
+          data: z.enum(['bundled', 'rwm-chains']).default('bundled'),
+          /** The 'rwm-chains' generator: chains, burn-in steps per chain, thinning, and the spread of the random starts. */
+          rwm: z
+            .object({
+              chains: intParam(2, 4096, 64),
+              burnIn: intParam(0, 1_000_000, 1000),
+              thin: intParam(1, 10_000, 10),
+              startScale: z.number().positive().default(2),
+            })
+            .strict()
+            .prefault({}),
           /** Reference samples used for training (the rest, up to testSamples, for the test NLL and histograms). */
           samples: intParam(16, 1_000_000, d.trainSamples),
           steps: intParam(1, 1_000_000, d.steps),
@@ -241,6 +259,39 @@ function flowIsMetrics(
   return kish;
 }
 
+/**
+ * Energy-only training data for a particle system: `n` rows thinned from random-walk Metropolis chains started at
+ * random positions (N(0, startScale²) per coordinate), centre of mass removed per row (the flow's base is mean-free;
+ * the energy is translation invariant). Returns the rows and every energy evaluation spent (initial states included).
+ */
+export function rwmChainData(
+  energy: Energy,
+  sys: Pick<ParticleSystem, 'particles' | 'spatialDim'>,
+  n: number,
+  o: { chains: number; burnIn: number; thin: number; startScale: number; stepSize: number },
+  rng: Rng,
+): { data: Float32Array; energyEvaluations: number; acceptance: number } {
+  const dim = sys.particles * sys.spatialDim;
+  const steps = Math.ceil(n / o.chains) * o.thin;
+  const x0 = tf.tidy(() => tf.mul(rng.normal([o.chains, dim]), o.startScale)) as tf.Tensor2D;
+  const r = sampleChain(randomWalkMetropolis(energy, { stepSize: o.stepSize }), x0, { steps, burnIn: o.burnIn, thin: o.thin, rng });
+  x0.dispose();
+  disposeTree(r.finalState);
+  const raw = r.samples.data;
+  const data = new Float32Array(n * dim);
+  const S = sys.spatialDim;
+  for (let i = 0; i < n; i++) {
+    const row = raw.subarray(i * dim, (i + 1) * dim);
+    for (let a = 0; a < S; a++) {
+      let m = 0;
+      for (let p = 0; p < sys.particles; p++) m += row[p * S + a];
+      m /= sys.particles;
+      for (let p = 0; p < sys.particles; p++) data[i * dim + p * S + a] = row[p * S + a] - m;
+    }
+  }
+  return { data, energyEvaluations: r.energyEvaluations, acceptance: r.overallAcceptanceRate };
+}
+
 /** The whole dw4 / lj13 experiment for one particle system. */
 export async function runParticleExperiment(sys: ParticleSystem, params: ParticleParamsT, ctx: ExperimentContext): Promise<ExperimentOutput> {
   const P = sys.particles;
@@ -301,16 +352,35 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
       target: { spec, plot, start: starts, project: observables(sys) },
       progress: ctx.progress,
       flow: async () => {
+        const energyOnly = params.training.data === 'rwm-chains';
+        let data = trainX;
+        let dataCost = 0;
+        if (energyOnly) {
+          const g = rwmChainData(sys.energy, sys, nTrain, { ...params.training.rwm, stepSize: params.flowMcmc.localStepSize }, flowRng);
+          data = g.data;
+          dataCost = g.energyEvaluations;
+          extra.trainingDataGeneration = {
+            sampler: 'random-walk Metropolis from random starts (energy only)',
+            ...params.training.rwm,
+            stepSize: params.flowMcmc.localStepSize,
+            rows: nTrain,
+            energyEvaluations: dataCost,
+            acceptance: round(g.acceptance, 4),
+          };
+          ctx.progress.log(
+            `  energy-only training data: ${nTrain} rows from RWM chains, ${dataCost} evaluations (setup), acceptance ${g.acceptance.toFixed(3)}`,
+          );
+        }
         const f = await trainEquivariantFlow(
           { particles: P, spatialDim: S, flow: params.flow, training: params.training },
-          trainX,
+          data,
           sys.energy,
           flowRng,
           ctx.progress,
         );
         artifacts.training = f.curve;
         const nll = heldOutNLL(f.flow, testX, dim);
-        trained = { steps: f.steps, seconds: f.seconds, loss: f.loss, setup: f.setupEnergyEvaluations, nll };
+        trained = { steps: f.steps, seconds: f.seconds, loss: f.loss, setup: f.setupEnergyEvaluations + dataCost, nll };
         ctx.progress.log(
           `  flow trained: ${f.steps} training steps in ${f.seconds.toFixed(1)} s, loss ${f.loss.toFixed(4)}, test NLL ${nll.nll.toFixed(3)} ± ${nll.stderr.toFixed(3)} (exact trace, ${nTest} samples)`,
         );
@@ -318,7 +388,12 @@ export async function runParticleExperiment(sys: ParticleSystem, params: Particl
         extra.testNLLStderr = round(nll.stderr, 4);
         extra.testNLLSamples = nTest;
         extra.nllConvention = `−log q(x) on the ${(P - 1) * S}-dim centre-of-mass-free subspace (MeanFreeNormal base, exact trace, RK4 with ${params.flow.odeSteps} steps), raw coordinates`;
-        return { flow: f.flow, setupEnergyEvaluations: f.setupEnergyEvaluations, trainingData: 'bundled', dispose: () => f.flow.dispose() };
+        return {
+          flow: f.flow,
+          setupEnergyEvaluations: f.setupEnergyEvaluations + dataCost,
+          trainingData: energyOnly ? 'mcmc' : 'bundled',
+          dispose: () => f.flow.dispose(),
+        };
       },
     },
   );

@@ -21,6 +21,11 @@ const fabSchema = z
     learningRate: z.number().positive().max(1).default(1e-3),
     layers: z.number().int().min(1).max(32).default(8),
     hidden: z.number().int().min(2).max(1024).default(64),
+    /**
+     * Lower bound of the initial flow's per-coordinate scale (the spread of the chains' start positions, at least
+     * this). Raise it where the start is one point (many-well) so that the first AIS runs reach the other wells.
+     */
+    initialScale: z.number().positive().max(1e6).default(1),
   })
   .strict();
 type FabParams = z.infer<typeof fabSchema>;
@@ -39,7 +44,7 @@ async function fabFlow(
   x0.dispose();
   const flow = target.flow
     ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
-    : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+    : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, o.initialScale)) }, rng.fork());
   const bar = progress.bar('training flow by FAB (energy only)', o.trainSteps);
   try {
     const r = await trainFAB(flow, target.energy, {
@@ -84,21 +89,36 @@ export const fabIs = defineRecipe({
 export const fabImh = defineRecipe({
   name: 'fab-imh',
   description: 'independence Metropolis–Hastings with a flow trained by FAB from the energy alone, mixed with local random-walk moves',
-  schema: fabSchema.extend({ flowProbability: z.number().min(0).max(1).default(0.5), localStepSize: z.number().positive().default(0.5) }).strict(),
+  schema: fabSchema
+    .extend({
+      flowProbability: z.number().min(0).max(1).default(0.5),
+      localStepSize: z.number().positive().default(0.5),
+      /** 'per-step' (default: one draw moves all chains) or 'per-chain' (each chain draws its move; mcmc's `mixtureKernel`). */
+      kernelChoice: z.enum(['per-step', 'per-chain']).default('per-step'),
+    })
+    .strict(),
   needsFlow: false,
   async run(target, budget, rng, ctx) {
-    const { flowProbability: p, localStepSize, ...o } = ctx.params;
+    const { flowProbability: p, localStepSize, kernelChoice, ...o } = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
       const kernel = mixtureKernel(
         [flowIndependenceProposal(flow, target.energy), randomWalkMetropolis(target.energy, { stepSize: localStepSize })],
         [p, 1 - p],
+        { choice: kernelChoice },
       );
       const run = kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
       return {
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,
-        settings: { ...o, flowProbability: p, localStepSize, chains: budget.chains, burnInSteps: budget.warmup },
+        settings: {
+          ...o,
+          flowProbability: p,
+          localStepSize,
+          ...(kernelChoice === 'per-chain' ? { kernelChoice } : {}),
+          chains: budget.chains,
+          burnInSteps: budget.warmup,
+        },
         notes: [fabNote(o, setup, target.flow !== undefined), 'Acceptance is averaged over flow and local moves.'],
       };
     } finally {
