@@ -1,5 +1,6 @@
 // Small flows, energies and references shared by the flow-assisted sampler tests (no training, closed forms).
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
 import type { Bijector, ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { energyFromFunction } from '@boltzflow/energies';
 import { Normal } from '@boltzflow/distributions';
@@ -227,4 +228,33 @@ export function chainMeanAndSe(xs: Float32Array[], chains: number, dim: number, 
   const mean = per.reduce((a, b) => a + b, 0) / chains;
   const v = per.reduce((a, b) => a + (b - mean) ** 2, 0) / (chains - 1);
   return { mean, se: Math.sqrt(v / chains) };
+}
+
+/**
+ * Checks autodiff gradients of a scalar loss against central finite differences (step 1e-3) in every coordinate of
+ * every variable; the loss must hold its random numbers fixed (a fresh seeded Rng per call).
+ */
+export function expectFiniteDifferenceGradients(loss: () => tf.Scalar, variables: tf.Variable[], tol = { rel: 0.03, abs: 0.02 }): void {
+  const { value, grads } = tf.variableGrads(loss, variables);
+  value.dispose();
+  const h = 1e-3;
+  for (const v of variables) {
+    const g = grads[v.name].dataSync();
+    const base = Array.from(v.dataSync());
+    for (let i = 0; i < base.length; i++) {
+      const at = (d: number) => {
+        const p = [...base];
+        p[i] += d;
+        v.assign(tf.tensor(p, v.shape));
+        const l = loss();
+        const out = l.dataSync()[0];
+        l.dispose();
+        return out;
+      };
+      const fd = (at(h) - at(-h)) / (2 * h);
+      v.assign(tf.tensor(base, v.shape));
+      expect(Math.abs(fd - g[i])).toBeLessThan(tol.rel * Math.abs(fd) + tol.abs);
+    }
+  }
+  tf.dispose(Object.values(grads));
 }

@@ -139,6 +139,16 @@ const decide = tf.customGrad(((logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, u
   gradFunc: () => [tf.zerosLike(logR), tf.zerosLike(logU), tf.zerosLike(u), tf.zerosLike(up)],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as (logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => tf.Tensor1D;
 
+/** Per-layer mean acceptance read to the host (null for bijector layers); the scalars are disposed. */
+function readAcceptance(acc: (tf.Scalar | undefined)[]): (number | null)[] {
+  return acc.map((a) => {
+    if (!a) return null;
+    const v = a.dataSync()[0];
+    a.dispose();
+    return v;
+  });
+}
+
 /** (1 − λ)·a + λ·b without 0·Inf = NaN at the ends. */
 function interp(lambda: number, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (lambda === 0) return a;
@@ -227,12 +237,7 @@ export class StochasticNormalizingFlow {
     const out: SnfSample = { x: res.x, logWeights: res.logWeights, energy: res.energy, energyEvaluations: evals };
     if (perLayer) {
       out.deltaS = res.deltaS;
-      out.acceptance = res.acc.map((a: tf.Scalar | undefined) => {
-        if (!a) return null;
-        const v = a.dataSync()[0];
-        a.dispose();
-        return v;
-      });
+      out.acceptance = readAcceptance(res.acc);
     }
     return out;
   }
@@ -302,12 +307,7 @@ export class StochasticNormalizingFlow {
     };
     if (perLayer) {
       out.deltaS = res.deltaS;
-      out.acceptance = res.acc.map((a: tf.Scalar | undefined) => {
-        if (!a) return null;
-        const v = a.dataSync()[0];
-        a.dispose();
-        return v;
-      });
+      out.acceptance = readAcceptance(res.acc);
     }
     return out;
   }
