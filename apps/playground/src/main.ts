@@ -302,18 +302,7 @@ function drawLive(): void {
     plotKey = key;
     tracePlot?.destroy();
     dfPlot?.destroy();
-    tracePlot = new uPlot(
-      {
-        width: width($('trace')),
-        height: 220,
-        scales: { x: { time: false } },
-        legend: { show: false },
-        axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
-        series: [{}, ...names.map((n) => ({ label: n, stroke: colorOf(n), width: 1 }))],
-      },
-      [trace.x, ...trace.series] as uPlot.AlignedData,
-      $('trace'),
-    );
+    tracePlot = traceChart(names, [trace.x, ...trace.series] as uPlot.AlignedData);
     dfPlot = new uPlot(
       {
         width: width($('dfplot')),
@@ -346,7 +335,7 @@ function drawLive(): void {
 
 /** One colour key for all live charts (the uPlot legends are off: the ±stderr series would crowd them). */
 function drawLegend(names: string[]): void {
-  $('legend').innerHTML = names.map((n) => `<span style="color:${colorOf(n)}">■ ${n}</span>`).join('') + '<span>- - exact ΔF</span>';
+  $('legend').innerHTML = `${names.map((n) => `<span style="color:${colorOf(n)}">■ ${n}</span>`).join('')}<span>- - exact ΔF</span>`;
 }
 
 /** The live leader by ESS per evaluation so far (the final verdict line replaces it when the run ends). */
@@ -468,6 +457,22 @@ function show(r: Results): void {
   ($('export') as HTMLButtonElement).disabled = false;
 }
 
+/** The x₁-trace chart: one line per sampler in its colour, against chain 0's energy evaluations. */
+function traceChart(names: string[], data: uPlot.AlignedData): uPlot {
+  return new uPlot(
+    {
+      width: width($('trace')),
+      height: 220,
+      scales: { x: { time: false } },
+      legend: { show: false },
+      axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
+      series: [{}, ...names.map((n) => ({ label: n, stroke: colorOf(n), width: 1 }))],
+    },
+    data,
+    $('trace'),
+  );
+}
+
 /** Traces of an imported results.json (no live history). */
 function drawImportedTraces(r: Results): void {
   const traces = r.artifacts.traces ?? [];
@@ -476,17 +481,9 @@ function drawImportedTraces(r: Results): void {
   const aligned = alignSeries(traces, budget, 300);
   plotKey = '';
   tracePlot?.destroy();
-  tracePlot = new uPlot(
-    {
-      width: width($('trace')),
-      height: 220,
-      scales: { x: { time: false } },
-      legend: { show: false },
-      axes: [{ label: 'energy evaluations of chain 0' }, { label: 'x₁' }],
-      series: [{}, ...traces.map((t) => ({ label: t.sampler, stroke: colorOf(t.sampler), width: 1 }))],
-    },
+  tracePlot = traceChart(
+    traces.map((t) => t.sampler),
     [aligned.x, ...aligned.series] as uPlot.AlignedData,
-    $('trace'),
   );
 }
 
