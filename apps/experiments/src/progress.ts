@@ -50,8 +50,11 @@ export function ttyReporter(stream: NodeJS.WriteStream = process.stdout): Report
   };
 }
 
-/** Plain lines (no control characters) when stdout is not a terminal: a line every 25% and at the end. */
-export function lineReporter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), steps = 4): Reporter {
+/**
+ * Plain lines (no control characters) when stdout is not a terminal: a line every 25% and at the end. `onUpdate` runs on
+ * every bar update (the sweep pool child checks there, mid-computation, that its parent is still alive).
+ */
+export function lineReporter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), steps = 4, onUpdate?: () => void): Reporter {
   return {
     bar(label, total) {
       const start = Date.now();
@@ -60,6 +63,7 @@ export function lineReporter(write: (line: string) => void = (l) => process.stdo
       let stopped = false;
       return {
         update(value, info) {
+          onUpdate?.();
           last = info ?? last;
           const frac = total > 0 ? value / total : 1;
           if (frac * steps >= next && frac < 1) {

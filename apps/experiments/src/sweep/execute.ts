@@ -101,9 +101,10 @@ export async function completedRun(sweepDir: string, id: string, configHash: str
  * Executes one run as an ordinary `boltzflow run` into a private staging directory, then renames it into
  * `runs/<id>`. The rename is atomic, so a run directory is either complete or absent; when two executions of the same
  * run race (a stalled job retried elsewhere), exactly one rename wins and the other output is discarded. Any failure
- * (including ENOSPC) removes the staging directory and rethrows: nothing half-written remains.
+ * (including ENOSPC) removes the staging directory and rethrows: nothing half-written remains. `onProgress` is called
+ * on every progress update, synchronously inside the computation (the pool child checks there that its parent lives).
  */
-export async function executeRun(task: RunTask): Promise<RunDone> {
+export async function executeRun(task: RunTask, onProgress?: () => void): Promise<RunDone> {
   const t0 = performance.now();
   const existing = await completedRun(task.sweepDir, task.id, task.configHash);
   if (existing) return existing;
@@ -114,7 +115,12 @@ export async function executeRun(task: RunTask): Promise<RunDone> {
   const log: string[] = [];
   try {
     await writeFileAtomic(configFile, `${JSON.stringify(task.config, null, 1)}\n`);
-    const { results } = await runExperiment({ target: configFile, out: staging, noReport: !task.report, reporter: lineReporter((l) => log.push(l)) });
+    const { results } = await runExperiment({
+      target: configFile,
+      out: staging,
+      noReport: !task.report,
+      reporter: lineReporter((l) => log.push(l), 4, onProgress),
+    });
     const seconds = (performance.now() - t0) / 1000;
     await writeFileAtomic(path.join(staging, 'config.json'), `${JSON.stringify(task.config, null, 1)}\n`);
     await writeFileAtomic(path.join(staging, 'run.log'), `${log.join('\n')}\n`);
