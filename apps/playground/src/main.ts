@@ -330,22 +330,21 @@ function drawLive(): void {
   }
   drawEssBars(names.map((n) => ({ sampler: n, perThousand: 1000 * state.live[n].last.essPerEvaluation })));
   drawLegend(names);
-  if (state.running) $('verdict').textContent = liveVerdict(names);
+  if (state.running) {
+    void api
+      .liveVerdictLine(
+        names.map((n) => state.live[n].last.row),
+        exact,
+      )
+      .then((line) => {
+        if (state.running) $('verdict').textContent = line;
+      });
+  }
 }
 
 /** One colour key for all live charts (the uPlot legends are off: the ±stderr series would crowd them). */
 function drawLegend(names: string[]): void {
   $('legend').innerHTML = `${names.map((n) => `<span style="color:${colorOf(n)}">■ ${n}</span>`).join('')}<span>- - exact ΔF</span>`;
-}
-
-/** The live leader by ESS per evaluation so far (the final verdict line replaces it when the run ends). */
-function liveVerdict(names: string[]): string {
-  const rows = names.map((n) => ({ n, v: state.live[n].last.essPerEvaluation, t: state.live[n].last.transitions }));
-  if (rows.length < 2) return '';
-  const best = rows.reduce((a, b) => (b.v > a.v ? b : a));
-  const worst = rows.reduce((a, b) => (b.v < a.v ? b : a));
-  const ratio = worst.v > 0 ? `${(best.v / worst.v).toFixed(1)}× ${worst.n}` : `${worst.n} has no effective samples yet`;
-  return `So far (sampling cost, ESS of x₁ per evaluation): ${best.n} leads, ${ratio}.`;
 }
 
 function drawEssBars(rows: { sampler: string; perThousand: number }[]): void {

@@ -11,7 +11,17 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
-import { mcmcOutcome, RECIPES, verdictLine, type CoordinateSpec, type Draws, type PlotLimits, type Verdict } from '@boltzflow/samplers';
+import {
+  comparisonVerdicts,
+  mcmcOutcome,
+  RECIPES,
+  verdictLine,
+  type CoordinateSpec,
+  type Draws,
+  type PlotLimits,
+  type SamplerResult,
+  type Verdict,
+} from '@boltzflow/samplers';
 import { energyGrid } from '../../experiments/src/experiments/common.js';
 import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 // The CLI records its package's version (apps/experiments/package.json, read at run time); the page bundles the same
@@ -42,6 +52,8 @@ export interface LiveSnapshot {
   essPerEvaluation: number;
   transitions: number | null;
   acceptance: number | null;
+  /** The row as the CLI computes it from the draws so far (the live verdict applies the library's rules to these). */
+  row: SamplerResult;
 }
 
 /** One progress event: a bar's position and fields, a log line, a live snapshot, or the worker pausing. */
@@ -133,6 +145,7 @@ class LiveChains {
       essPerEvaluation: r.essPerEnergyEvaluation,
       transitions: r.transitions,
       acceptance: this.acceptance,
+      row: r,
     };
   }
 }
@@ -180,6 +193,15 @@ const api = {
   /** The CLI's verdict line for a run's (or an imported results.json's) verdicts. */
   verdictLine(verdicts: Verdict[]): string {
     return verdictLine(verdicts);
+  },
+
+  /**
+   * The sampling-cost verdict on the rows so far, by the library's rules (rows with few transitions or a ΔF off the
+   * exact value neither lead nor serve as the baseline). Setup is not in the live rows, so total cost waits for the end.
+   */
+  liveVerdictLine(rows: SamplerResult[], referenceDeltaF: number | null): string {
+    const sampling = comparisonVerdicts(rows, referenceDeltaF ?? undefined).filter((v) => v.basis === 'sampling');
+    return verdictLine(sampling).replace(/^verdict — /, 'so far — ');
   },
 
   checkFormula(formula: string): string | null {
