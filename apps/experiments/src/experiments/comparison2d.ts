@@ -17,6 +17,7 @@ import {
 import type { Artifacts } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
 import { energyGrid } from './common.js';
+import { componentPopulations, type MixtureComponents } from './mixtureComponents.js';
 
 const positiveInt = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
@@ -154,6 +155,8 @@ export interface ComparisonSetup {
   gridY?: [number, number];
   /** Chains start at N(center, scale²) per coordinate: overdispersed, covering the metastable states. */
   start: { center: number[]; scale: number };
+  /** A Gaussian mixture's components: each row then reports how many modes it found and their populations. */
+  components?: MixtureComponents;
 }
 
 /**
@@ -245,13 +248,27 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
       },
     },
   );
+  const populations: Record<string, number[]> = {};
   for (const o of outcomes) {
     collectArtifacts(artifacts, o);
     const d = o.result.deltaF;
+    let modes = '';
+    if (cfg.components && o.draws) {
+      const pops = componentPopulations(o.draws, cfg.components, o.logWeights);
+      o.result.metrics = {
+        ...o.result.metrics,
+        modesFound: pops.found,
+        modesWithin30Percent: pops.within30Percent,
+        modeWeightMaxRelativeError: round(pops.maxRelativeError, 4),
+      };
+      populations[o.result.sampler] = pops.p.map((v) => round(v, 5));
+      modes = `, modes found ${pops.found}/${pops.p.length} (within ±30 %: ${pops.within30Percent}, max relative error ${pops.maxRelativeError.toFixed(2)})`;
+    }
     ctx.progress.log(
-      `  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}${o.result.transitions !== null ? `, transitions ${o.result.transitions}` : ''}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}`,
+      `  ${o.result.sampler}: ESS ${o.result.ess.toFixed(1)}${o.result.transitions !== null ? `, transitions ${o.result.transitions}` : ''}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}${modes}`,
     );
   }
+  if (cfg.components) artifacts.extra = { ...artifacts.extra, componentPopulations: populations };
   return {
     reference: cfg.reference,
     samplers: outcomes.map((o) => o.result),

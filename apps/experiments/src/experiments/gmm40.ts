@@ -72,6 +72,7 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
       gridX: [-b, b],
       gridY: [-b, b],
       start: { center: [0, 0], scale: params.energy.bound / 2 },
+      components: { means: energy.means, scales: energy.scales, weights: energy.weights },
     });
   },
 });
