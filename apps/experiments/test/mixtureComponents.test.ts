@@ -63,3 +63,20 @@ describe('componentPopulations', () => {
     expect(r.within30Percent).toBe(3);
   });
 });
+
+describe('the report’s modes table', () => {
+  it('lists modes found and populations within ±30 % for rows that carry them, and nothing otherwise', async () => {
+    const { headlineTables } = await import('../src/report/headline.js');
+    const { syntheticResults } = await import('./syntheticResults.js');
+    const plain = syntheticResults();
+    expect(headlineTables(plain)).not.toContain('modes-table');
+    const r = syntheticResults();
+    const row = r.samplers[0];
+    row.metrics = { ...row.metrics, modesFound: 39, modesWithin30Percent: 38, modeWeightMaxRelativeError: 0.41 };
+    r.artifacts.extra = { ...r.artifacts.extra, componentPopulations: { [row.sampler]: new Array(40).fill(0.025) } };
+    const html = headlineTables(r);
+    expect(html).toContain('id="modes-table"');
+    expect(html).toContain('39 of 40');
+    expect(html).toContain('38 of 40');
+  });
+});

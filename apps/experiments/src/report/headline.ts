@@ -31,6 +31,19 @@ function logZTable(results: Results): string {
   return `<h2>log Z</h2><table class="comparison headline" id="logz-table"><thead><tr><th scope="col">sampler</th><th scope="col">log Z estimate</th><th scope="col">error vs exact</th></tr></thead><tbody>${body.join('')}<tr class="reference"><th scope="row">exact (${escapeHtml(results.reference!.method)})</th><td>${fmt(exact)}</td><td></td></tr></tbody></table>`;
 }
 
+/** Mixture targets (gmm-40): the modes each row found and how close their populations are to the exact weights. */
+function modesTable(results: Results): string {
+  const rows = results.samplers.filter((s) => typeof s.metrics?.modesFound === 'number');
+  const total = (results.artifacts.extra?.componentPopulations as Record<string, number[]> | undefined)?.[rows[0]?.sampler ?? ''];
+  if (rows.length === 0) return '';
+  const of = total ? ` of ${total.length}` : '';
+  const body = rows.map(
+    (s) =>
+      `<tr><th scope="row">${escapeHtml(s.sampler)}</th><td>${fmt(s.metrics!.modesFound as number)}${of}</td><td>${fmt(s.metrics!.modesWithin30Percent as number)}${of}</td><td>${fmt(s.metrics!.modeWeightMaxRelativeError as number)}</td></tr>`,
+  );
+  return `<h2>Modes</h2><p class="meta">Each sample is assigned to the component of largest responsibility (weighted rows by their self-normalised weights). Found: population at least a tenth of the exact weight.</p><table class="comparison headline" id="modes-table"><thead><tr><th scope="col">sampler</th><th scope="col">modes found</th><th scope="col">population within ±30 %</th><th scope="col">largest relative error</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
 /** Particle systems (dw4, lj13): the flow's test NLL against the published value, entropy, KL and Kish ESS. */
 function particleTable(results: Results): string {
   const x = results.artifacts.extra;
@@ -52,7 +65,7 @@ function particleTable(results: Results): string {
   return `<h2>Headline results</h2><table class="comparison headline" id="headline-table"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>${typeof x.nllConvention === 'string' ? `<p class="meta">NLL: ${escapeHtml(x.nllConvention)}</p>` : ''}`;
 }
 
-/** The experiment's headline numbers, above the sampler table: density estimation, log Z, particle-flow results. */
+/** The experiment's headline numbers, above the sampler table: density estimation, log Z, mixture modes, particle-flow results. */
 export function headlineTables(results: Results): string {
-  return [densityTable(results), logZTable(results), particleTable(results)].join('');
+  return [densityTable(results), logZTable(results), modesTable(results), particleTable(results)].join('');
 }
