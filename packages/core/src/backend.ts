@@ -111,6 +111,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
       await setupWebGpu();
       await setOrThrow('webgpu');
       typeSyncReadFailures();
+      registerChunkedWebGpuAddN();
       return {
         ...base,
         active: 'webgpu',
@@ -233,6 +234,47 @@ interface KernelConfig {
   kernelFunc: KernelFunc;
   setupFunc?: (backend: unknown) => void;
   disposeFunc?: (backend: unknown) => void;
+}
+
+let chunkedAddNRegistered = false;
+
+/**
+ * tfjs-webgpu's AddN binds every input as a storage buffer in one shader, but the device it requests keeps WebGPU's
+ * default of 8 storage buffers per stage: `tf.addN` of more than 7 tensors (e.g. the trainer's gradient norm over a
+ * flow's variables) fails pipeline validation and silently yields garbage. Re-register AddN to sum at most
+ * `maxStorageBuffersPerShaderStage − 1` inputs per kernel, in rounds (its Concat already chunks this way).
+ */
+function registerChunkedWebGpuAddN(): void {
+  if (chunkedAddNRegistered) return;
+  const original = tf.getKernel('AddN', 'webgpu') as unknown as KernelConfig | undefined;
+  if (!original) return;
+  const wrapped: KernelFunc = ({ inputs, backend, attrs }) => {
+    const b = backend as { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData: (id: unknown) => void };
+    const limit = Math.max(2, b.device.limits.maxStorageBuffersPerShaderStage - 1);
+    let list = inputs as unknown as tf.TensorInfo[];
+    if (list.length <= limit) return original.kernelFunc({ inputs, backend, attrs });
+    const temps: tf.TensorInfo[] = [];
+    while (list.length > limit) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < list.length; i += limit) {
+        const chunk = list.slice(i, i + limit);
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
+        const out = original.kernelFunc({ inputs: chunk as unknown as Record<string, tf.TensorInfo>, backend, attrs }) as tf.TensorInfo;
+        temps.push(out);
+        next.push(out);
+      }
+      list = next;
+    }
+    const result = original.kernelFunc({ inputs: list as unknown as Record<string, tf.TensorInfo>, backend, attrs });
+    for (const t of temps) b.disposeData(t.dataId);
+    return result;
+  };
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ ...original, kernelFunc: wrapped } as unknown as tf.KernelConfig);
+  chunkedAddNRegistered = true;
 }
 
 let fastMatMulRegistered = false;

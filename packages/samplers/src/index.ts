@@ -28,7 +28,7 @@ export type { SamplerRecipe, SamplerTarget, SamplerBudget, FlowSetup, RecipeCont
 export { defineRecipe } from './recipe.js';
 export { RECIPES, recipeNames, getRecipe } from './registry.js';
 export { compareSamplers, BUDGET_TOLERANCE, samplerStreams, samplerBudget, type CompareOptions, type SamplerSpec } from './compare.js';
-export { runToBudget, type BudgetRun } from './runToBudget.js';
+export { runToBudget, runToBudgetAsync, runToBudgetReads, type BudgetRun } from './runToBudget.js';
 export {
   mcmcOutcome,
   importanceOutcome,

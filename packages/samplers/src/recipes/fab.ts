@@ -107,7 +107,7 @@ export const fabImh = defineRecipe({
         [p, 1 - p],
         { choice: kernelChoice },
       );
-      const run = kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
+      const run = await kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
       return {
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,
