@@ -56,7 +56,7 @@ export {
   type TrainedFlow,
 } from './flows.js';
 export { trainBoltzmannGenerator, type BoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
-export { flowWeightedSamples } from './flowSamplers.js';
+export { flowWeightedSamples, flowWeightedSamplesAsync } from './flowSamplers.js';
 export { adaptedChains, kernelChains, type StepSizeKernelFactory } from './recipes/local.js';
 export { quadrature2D } from './quadrature.js';
 export { linspace, round, thin } from './util.js';

@@ -77,7 +77,7 @@ export const fabIs = defineRecipe({
     const o = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
-      const run = flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
+      const run = await flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
       return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup, target.flow !== undefined)] };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
