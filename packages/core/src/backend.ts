@@ -18,6 +18,8 @@ export interface BackendInfo {
   fallback: boolean;
   /** Why a fallback happened. */
   reason?: string;
+  /** WebGPU only: the adapter Dawn picked (vendor / architecture / device / description), e.g. "nvidia / … / NVIDIA H200" or Mesa's "llvmpipe" (lavapipe, a CPU Vulkan driver, not a GPU). */
+  adapter?: string;
   tfjsVersion: string;
 }
 
@@ -108,7 +110,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
       return { ...base, active: 'tensorflow', fallback: false };
     }
     case 'webgpu': {
-      await setupWebGpu();
+      const adapter = await setupWebGpu();
       await setOrThrow('webgpu');
       typeSyncReadFailures();
       registerChunkedWebGpuAddN();
@@ -116,7 +118,8 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         ...base,
         active: 'webgpu',
         fallback: false,
-        reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data()',
+        adapter,
+        reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data() or the *Async drivers (sampleChainAsync, …)',
       };
     }
   }
@@ -169,7 +172,7 @@ function warnOnSecondTfjsCopy(): void {
  * WebGPU through Dawn's Node bindings (`webgpu` npm). The globals must exist before the tfjs webgpu module loads,
  * because it registers itself only when `navigator.gpu` is present at import time.
  */
-async function setupWebGpu(): Promise<void> {
+async function setupWebGpu(): Promise<string> {
   let dawn: { create: (opts: string[]) => unknown; globals: Record<string, unknown> };
   try {
     dawn = (await importModule('webgpu')) as typeof dawn;
@@ -186,7 +189,7 @@ async function setupWebGpu(): Promise<void> {
   const dawnFlags = envVar('BOLTZFLOW_DAWN_FLAGS');
   const flags = dawnFlags ? dawnFlags.split(',') : [];
   g.navigator!.gpu = dawn.create(flags);
-  const adapter = await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter();
+  const adapter = (await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter()) as { info?: Record<string, string> } | null;
   if (!adapter) {
     throw new BoltzflowError(
       'BACKEND_UNAVAILABLE',
@@ -202,6 +205,8 @@ async function setupWebGpu(): Promise<void> {
       received: 'webgpu',
     });
   }
+  const i = adapter.info ?? {};
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
 }
 
 /**
