@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ChainState, HostReads, Kernel, Rng } from '@boltzflow/core';
+import type { ChainState, HostReads, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { disposeStateExcept } from './sampleChain.js';
 
 /**
@@ -78,7 +78,7 @@ export class WarmupChain<S extends ChainState> {
   }
 
   step(kernel: Kernel<S>, rng: Rng): number {
-    const p = this.advance(kernel, rng);
+    const p = this.advance(kernel.step(this.state, rng));
     const v = p.dataSync()[0];
     p.dispose();
     return Number.isFinite(v) ? v : 0;
@@ -86,7 +86,7 @@ export class WarmupChain<S extends ChainState> {
 
   /** {@link step} pausing at its one host read (for `runHostReadsSync`/`runHostReadsAsync`). */
   *stepReads(kernel: Kernel<S>, rng: Rng): HostReads<number> {
-    const p = this.advance(kernel, rng);
+    const p = this.advance(kernel.stepReads ? yield* kernel.stepReads(this.state, rng) : kernel.step(this.state, rng));
     let v: number;
     try {
       v = (yield p)[0];
@@ -96,9 +96,9 @@ export class WarmupChain<S extends ChainState> {
     return Number.isFinite(v) ? v : 0;
   }
 
-  /** Runs one step; returns the acceptance statistic as a scalar tensor owned by the caller. */
-  private advance(kernel: Kernel<S>, rng: Rng): tf.Scalar {
-    const { state: next, info } = kernel.step(this.state, rng);
+  /** Takes over one step's result; returns the acceptance statistic as a scalar tensor owned by the caller. */
+  private advance(result: { state: S; info: StepInfo }): tf.Scalar {
+    const { state: next, info } = result;
     this.evaluations += info.energyEvaluations;
     if (this.state !== this.initial || this.ownsInit) disposeStateExcept(this.state, next);
     this.state = next;

@@ -200,7 +200,7 @@ export function* sampleChainReads<S extends ChainState>(kernel: Kernel<S>, x0: t
   let accSum = (resume ? tf.tensor1d(resume.acceptedCounts) : tf.zeros([chains])) as tf.Tensor1D;
   try {
     for (let i = resume ? resume.step : 0; i < total; i++) {
-      const { state: next, info } = kernel.step(state, rng);
+      const { state: next, info } = kernel.stepReads ? yield* kernel.stepReads(state, rng) : kernel.step(state, rng);
       evaluations += info.energyEvaluations;
       if (state !== initial || ownsInit) disposeStateExcept(state, next);
       state = next;
