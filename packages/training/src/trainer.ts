@@ -137,13 +137,14 @@ export interface TrainingObjective {
   readonly hasValidation: boolean;
   /** 1-based epoch of the next step (0 without data). */
   readonly currentEpoch: number;
-  /** Fresh start: draws whatever the objective needs up front (e.g. the train/validation split). */
-  init(rng: Rng): void;
+  /** Fresh start: draws whatever the objective needs up front (e.g. the train/validation split). May be async. */
+  init(rng: Rng): void | Promise<void>;
   /**
    * Draws everything step `step` (0-based) needs from `rng`, in a fixed order, so that runs are reproducible and
-   * resumable; the loss closure may draw more (inside the tape).
+   * resumable; the loss closure may draw more (inside the tape). May be async (e.g. FAB reads AIS results with
+   * `await data()`, which WebGPU in Node needs).
    */
-  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep;
+  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep | Promise<PreparedStep>;
   /** Held-out mean NLL, or undefined without a held-out set (may be asynchronous: the loop awaits it). */
   validationNLL(): number | undefined | Promise<number | undefined>;
   /** Serialisable position in the objective's data stream (stored in checkpoints). */
@@ -263,7 +264,7 @@ export async function runObjective(objective: TrainingObjective, model: Training
       step = data.step;
       lastGoodStep = step;
     } else {
-      objective.init(rng);
+      await objective.init(rng);
     }
     // Finiteness checks of the data that a backend without synchronous reads (WebGPU in Node) deferred.
     await settleDeferredChecks();
@@ -287,7 +288,7 @@ export async function runObjective(objective: TrainingObjective, model: Training
       // tfjs optimizers read `learningRate` on every applyGradients; it is a protected field, hence the cast.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const epochOfStep = objective.currentEpoch;
-      const prepared = objective.prepareStep(step, totalSteps, rng);
+      const prepared = await objective.prepareStep(step, totalSteps, rng);
       const { endsEpoch, temperature } = prepared;
       let kept: { nll?: tf.Scalar; kl?: tf.Scalar; logWeights?: tf.Tensor1D } = {};
       let value: tf.Scalar;

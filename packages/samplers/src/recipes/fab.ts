@@ -40,7 +40,7 @@ async function fabFlow(
 ): Promise<{ flow: TransformedDistribution; setup: number; essFraction: number }> {
   const dim = target.energy.dim;
   const x0 = target.start(budget.chains, rng);
-  const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
+  const { loc, scale } = standardisation((await x0.data()) as Float32Array, dim);
   x0.dispose();
   const flow = target.flow
     ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
