@@ -67,13 +67,6 @@ async function main(): Promise<void> {
   const out: { backend: string; info?: unknown; rows: FlowCostRow[]; error?: string } = { backend, rows: [] };
   try {
     out.info = await initBackend(backend);
-    if (backend === 'webgpu') {
-      // Name the adapter: on a machine without a GPU this is Mesa lavapipe, a CPU Vulkan driver.
-      const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter: () => Promise<{ info?: Record<string, string> } | null> } } }).navigator.gpu;
-      const adapter = await gpu.requestAdapter();
-      const i = adapter?.info ?? {};
-      (out.info as Record<string, unknown>).adapter = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
-    }
   } catch (e) {
     out.error = (e as Error).message;
     process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);

@@ -15,12 +15,12 @@ interface WorkerOutput {
   error?: string;
 }
 
-/** Runs flowWorker.ts for one backend in a child process and parses its RESULT line. */
-export function runWorker(backend: string, quick: boolean, budgetSeconds: number): Promise<WorkerOutput> {
+/** Runs a per-backend worker (flowWorker.ts by default) for one backend in a child process and parses its last RESULT line. */
+export function runWorker(backend: string, quick: boolean, budgetSeconds: number, worker = 'flowWorker.ts'): Promise<WorkerOutput> {
   const env = { ...process.env };
   if (backend === 'webgpu' && !env.VK_ICD_FILENAMES && existsSync(LAVAPIPE_ICD)) env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'flowWorker.ts'), backend, quick ? '1' : '0', String(budgetSeconds)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, worker), backend, quick ? '1' : '0', String(budgetSeconds)], {
       env,
       cwd: path.join(here, '..'),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +44,8 @@ export function runWorker(backend: string, quick: boolean, budgetSeconds: number
   });
 }
 
-function label(o: WorkerOutput): string {
+/** A backend's name for the tables; webgpu names its adapter and says so when it is lavapipe (a CPU driver). */
+export function backendLabel(o: { backend: string; info?: { active?: string; adapter?: string; fallback?: boolean } }): string {
   if (o.backend === 'webgpu') {
     const a = o.info?.adapter ?? '';
     return /llvmpipe|lavapipe|cpu/i.test(a) || a === '' ? `webgpu (Mesa lavapipe — a CPU Vulkan driver, not a GPU${a ? `: ${a}` : ''})` : `webgpu (${a})`;
@@ -91,6 +92,6 @@ export async function flowSection(opts: BenchOptions): Promise<SectionResult> {
   });
   md.push(table(header, rows));
   md.push('');
-  md.push(`Backends: ${outputs.map((o) => (o.error ? `**${o.backend}**: not available (${o.error.slice(0, 200)})` : `**${label(o)}**`)).join('; ')}.`);
+  md.push(`Backends: ${outputs.map((o) => (o.error ? `**${o.backend}**: not available (${o.error.slice(0, 200)})` : `**${backendLabel(o)}**`)).join('; ')}.`);
   return { title: 'Flow cost per backend', markdown: md.join('\n'), data: outputs };
 }

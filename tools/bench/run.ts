@@ -1,7 +1,7 @@
 // Benchmark runner: `npm run bench` at the root (or `npx tsx bench/run.ts` in tools).
 //   --quick             seconds instead of minutes (smaller runs, fewer repetitions)
-//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel, snf
-//   --backend <names>   backends for the per-backend flow table, comma-separated (default cpu,wasm,node,webgpu)
+//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel, snf, chains
+//   --backend <names>   backends for the per-backend tables (flows, chains), comma-separated (default cpu,wasm,node,webgpu)
 //   --no-write          print the markdown instead of appending it to BENCHMARKS.md
 // Every figure is a ratio measured in the same run, so the noise of a shared machine mostly cancels.
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { torchSection } from './torch.js';
 import { moleculesSection } from './molecules.js';
 import { parallelSection } from './mcmcParallel.js';
 import { snfSection } from './snf.js';
+import { chainsSection } from './chains.js';
 
 const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | SectionResult> = {
   mcmc: mcmcSection,
@@ -32,6 +33,7 @@ const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | Sec
   molecules: moleculesSection,
   parallel: parallelSection,
   snf: snfSection,
+  chains: chainsSection,
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -213,9 +213,9 @@ const api = {
     }
   },
   /** Contours of the target's energy for the live scatter. */
-  view(req: RunRequest): TargetView {
+  async view(req: RunRequest): Promise<TargetView> {
     const v = targetView(req);
-    return { grid: energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
+    return { grid: await energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
   },
   /** Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to `onEvent`. */
   async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {

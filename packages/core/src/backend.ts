@@ -18,6 +18,8 @@ export interface BackendInfo {
   fallback: boolean;
   /** Why a fallback happened. */
   reason?: string;
+  /** WebGPU only: the adapter Dawn picked (vendor / architecture / device / description), e.g. "nvidia / … / NVIDIA H200" or Mesa's "llvmpipe" (lavapipe, a CPU Vulkan driver, not a GPU). */
+  adapter?: string;
   tfjsVersion: string;
 }
 
@@ -108,14 +110,16 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
       return { ...base, active: 'tensorflow', fallback: false };
     }
     case 'webgpu': {
-      await setupWebGpu();
+      const adapter = await setupWebGpu();
       await setOrThrow('webgpu');
       typeSyncReadFailures();
+      registerChunkedWebGpuAddN();
       return {
         ...base,
         active: 'webgpu',
         fallback: false,
-        reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data()',
+        adapter,
+        reason: 'synchronous reads (dataSync/arraySync) are unavailable on WebGPU in Node; use await tensor.data() or the *Async drivers (sampleChainAsync, …)',
       };
     }
   }
@@ -168,7 +172,7 @@ function warnOnSecondTfjsCopy(): void {
  * WebGPU through Dawn's Node bindings (`webgpu` npm). The globals must exist before the tfjs webgpu module loads,
  * because it registers itself only when `navigator.gpu` is present at import time.
  */
-async function setupWebGpu(): Promise<void> {
+async function setupWebGpu(): Promise<string> {
   let dawn: { create: (opts: string[]) => unknown; globals: Record<string, unknown> };
   try {
     dawn = (await importModule('webgpu')) as typeof dawn;
@@ -185,7 +189,7 @@ async function setupWebGpu(): Promise<void> {
   const dawnFlags = envVar('BOLTZFLOW_DAWN_FLAGS');
   const flags = dawnFlags ? dawnFlags.split(',') : [];
   g.navigator!.gpu = dawn.create(flags);
-  const adapter = await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter();
+  const adapter = (await (g.navigator!.gpu as { requestAdapter: () => Promise<unknown> }).requestAdapter()) as { info?: Record<string, string> } | null;
   if (!adapter) {
     throw new BoltzflowError(
       'BACKEND_UNAVAILABLE',
@@ -201,6 +205,8 @@ async function setupWebGpu(): Promise<void> {
       received: 'webgpu',
     });
   }
+  const i = adapter.info ?? {};
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
 }
 
 /**
@@ -233,6 +239,47 @@ interface KernelConfig {
   kernelFunc: KernelFunc;
   setupFunc?: (backend: unknown) => void;
   disposeFunc?: (backend: unknown) => void;
+}
+
+let chunkedAddNRegistered = false;
+
+/**
+ * tfjs-webgpu's AddN binds every input as a storage buffer in one shader, but the device it requests keeps WebGPU's
+ * default of 8 storage buffers per stage: `tf.addN` of more than 7 tensors (e.g. the trainer's gradient norm over a
+ * flow's variables) fails pipeline validation and silently yields garbage. Re-register AddN to sum at most
+ * `maxStorageBuffersPerShaderStage − 1` inputs per kernel, in rounds (its Concat already chunks this way).
+ */
+function registerChunkedWebGpuAddN(): void {
+  if (chunkedAddNRegistered) return;
+  const original = tf.getKernel('AddN', 'webgpu') as unknown as KernelConfig | undefined;
+  if (!original) return;
+  const wrapped: KernelFunc = ({ inputs, backend, attrs }) => {
+    const b = backend as { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData: (id: unknown) => void };
+    const limit = Math.max(2, b.device.limits.maxStorageBuffersPerShaderStage - 1);
+    let list = inputs as unknown as tf.TensorInfo[];
+    if (list.length <= limit) return original.kernelFunc({ inputs, backend, attrs });
+    const temps: tf.TensorInfo[] = [];
+    while (list.length > limit) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < list.length; i += limit) {
+        const chunk = list.slice(i, i + limit);
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
+        const out = original.kernelFunc({ inputs: chunk as unknown as Record<string, tf.TensorInfo>, backend, attrs }) as tf.TensorInfo;
+        temps.push(out);
+        next.push(out);
+      }
+      list = next;
+    }
+    const result = original.kernelFunc({ inputs: list as unknown as Record<string, tf.TensorInfo>, backend, attrs });
+    for (const t of temps) b.disposeData(t.dataId);
+    return result;
+  };
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ ...original, kernelFunc: wrapped } as unknown as tf.KernelConfig);
+  chunkedAddNRegistered = true;
 }
 
 let fastMatMulRegistered = false;

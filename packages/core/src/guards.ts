@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError } from './errors.js';
+import { requireFinite } from './hostReads.js';
 
 /** Largest batch (number of samples) accepted by sampling entry points: beyond it typed arrays cannot be allocated. */
 export const MAX_SAMPLES = 2 ** 26;
@@ -61,11 +62,13 @@ export function allFinite(x: tf.Tensor): boolean {
   return v === 1;
 }
 
-/** Throws NON_FINITE when `x` holds NaN or ±Inf. Costs one device→host scalar; use at entry points, not in inner loops. */
+/**
+ * Throws NON_FINITE when `x` holds NaN or ±Inf. Costs one device→host scalar; use at entry points, not in inner loops.
+ * On a backend without synchronous reads (WebGPU in Node) the check is deferred to the next asynchronous read of the
+ * loop that runs it (see `requireFinite`).
+ */
 export function assertFiniteTensor(x: tf.Tensor, argument: string): void {
-  if (!allFinite(x)) {
-    throw new BoltzflowError('NON_FINITE', 'Tensor contains NaN or Inf', { argument, expected: 'finite values' });
-  }
+  requireFinite(x, () => new BoltzflowError('NON_FINITE', 'Tensor contains NaN or Inf', { argument, expected: 'finite values' }));
 }
 
 /** Checks a finite number. */

@@ -24,6 +24,15 @@ export {
 } from './guards.js';
 export { Rng, createRng, type RngState } from './rng.js';
 export {
+  syncReadsAvailable,
+  runHostReadsSync,
+  runHostReadsAsync,
+  requireFinite,
+  settleDeferredChecks,
+  type HostReads,
+  type HostValues,
+} from './hostReads.js';
+export {
   initBackend,
   backendInfo,
   requestedBackend,

@@ -1,3 +1,4 @@
+import type { HostReads } from './hostReads.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from './rng.js';
 
@@ -110,4 +111,10 @@ export interface Kernel<S extends ChainState = ChainState> {
   init(x0: tf.Tensor2D): S;
   /** One transition of every chain: a new state (the old one is not disposed) and per-step diagnostics. */
   step(state: S, rng: Rng): { state: S; info: StepInfo };
+  /**
+   * Optional: `step` written as a {@link HostReads} generator, for kernels that need host values inside a step (e.g.
+   * replica exchange's swap decisions). Drivers with asynchronous reads (`sampleChainAsync`) use it, so such a kernel
+   * also runs where synchronous reads are unavailable (WebGPU in Node); it must make the same ops and draws as `step`.
+   */
+  stepReads?(state: S, rng: Rng): HostReads<{ state: S; info: StepInfo }>;
 }

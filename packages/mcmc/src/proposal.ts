@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { allFinite, assertBatch, assertFiniteTensor, assertPositive, BoltzflowError, type Energy, type Rng } from '@boltzflow/core';
+import { assertBatch, assertFiniteTensor, assertPositive, BoltzflowError, requireFinite, syncReadsAvailable, type Energy, type Rng } from '@boltzflow/core';
 
 // What every kernel of the package shares (blackjax's proposal.py): the Metropolis–Hastings decision, the row-wise
 // select of accepted proposals, and the validators of starting points and proposals.
@@ -35,21 +35,22 @@ export function checkStart(x0: tf.Tensor2D, dim: number, argument = 'x0'): numbe
 
 /**
  * Throws NON_FINITE naming `argument` and the first bad chain when a per-chain quantity at the starting point
- * (`[chains]`, or `[chains, d]` such as a gradient) is NaN/±Inf somewhere (one sync; init only).
+ * (`[chains]`, or `[chains, d]` such as a gradient) is NaN/±Inf somewhere (one sync; init only). On a backend without
+ * synchronous reads (WebGPU in Node) the check is deferred to the driver's next asynchronous read (`requireFinite`)
+ * and the message cannot name the chain.
  */
 export function checkFiniteAtStart(v: tf.Tensor, what: string, argument = 'x0'): void {
-  if (!allFinite(v)) {
+  requireFinite(v, () => {
+    const message = `${what} at the starting point is not finite`;
+    const expected = `finite ${what} for every chain`;
+    if (!syncReadsAvailable() || v.isDisposed) return new BoltzflowError('NON_FINITE', message, { argument, expected, received: 'a non-finite value' });
     const vals = v.dataSync();
     const width = v.rank === 2 ? (v.shape[1] as number) : 1;
     const bad = vals.findIndex((t) => !Number.isFinite(t));
     const chain = Math.floor(bad / width);
     const where = width > 1 ? ` (coordinate ${bad % width})` : '';
-    throw new BoltzflowError('NON_FINITE', `${what} at the starting point is not finite`, {
-      argument,
-      expected: `finite ${what} for every chain`,
-      received: `${vals[bad]} for chain ${chain}${where}`,
-    });
-  }
+    return new BoltzflowError('NON_FINITE', message, { argument, expected, received: `${vals[bad]} for chain ${chain}${where}` });
+  });
 }
 
 /** A positive number, or (when `dim` is given) a positive per-dimension array of length dim; returns the array form. */

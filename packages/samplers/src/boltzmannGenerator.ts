@@ -7,7 +7,7 @@ import { train } from '@boltzflow/training';
 import type { Progress, TrainingCurvePoint, TrainingSummary } from './types.js';
 import { round } from './util.js';
 import { buildFlow } from './flows.js';
-import { runToBudget } from './runToBudget.js';
+import { runToBudgetAsync } from './runToBudget.js';
 
 export interface BoltzmannGenerator {
   flow: TransformedDistribution;
@@ -57,7 +57,7 @@ export async function trainBoltzmannGenerator(
   const burn = 400;
   const x0 = tf.tidy(() => tf.mul(rng.normal([o.dataChains, energy.dim]), 1.5) as tf.Tensor2D);
   const dataBar = progress.bar('training data (rwm)', o.dataChains * (burn + perChain * thinBy));
-  const run = runToBudget(randomWalkMetropolis(energy, { stepSize: o.dataStepSize }), x0, o.dataChains * (burn + perChain * thinBy), rng, dataBar);
+  const run = await runToBudgetAsync(randomWalkMetropolis(energy, { stepSize: o.dataStepSize }), x0, o.dataChains * (burn + perChain * thinBy), rng, dataBar);
   dataBar.stop();
   x0.dispose();
   const [kept, chains, dim] = run.draws.shape;
@@ -98,14 +98,10 @@ export async function trainBoltzmannGenerator(
   // Mode coverage: a high ESS alone does not show that both wells are covered.
   const probe = 4096;
   const s = flow.sample(probe, rng);
-  const col = tf.tidy(
-    () =>
-      tf
-        .greater(s.slice([0, coordinate], [probe, 1]), threshold)
-        .sum()
-        .dataSync()[0],
-  );
+  const above = tf.tidy(() => tf.greater(s.slice([0, coordinate], [probe, 1]), threshold).sum());
   s.dispose();
+  const col = (await above.data())[0];
+  above.dispose();
   const klEvals = o.klWeight > 0 ? result.steps * o.batchSize : 0;
   return {
     flow,

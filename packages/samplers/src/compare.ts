@@ -201,7 +201,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
       if (recipe.needsFlow) flowRows.push(outcome.result);
       outcomes.push({ ...outcome, draws: run.draws, ...(run.logWeights ? { logWeights: run.logWeights } : {}) });
     }
-    if (flow && flowModes === undefined) flowModes = flowModeFraction(flow.flow, target, flowStream(streams));
+    if (flow && flowModes === undefined) flowModes = await flowModeFraction(flow.flow, target, flowStream(streams));
   } finally {
     flow?.dispose();
   }

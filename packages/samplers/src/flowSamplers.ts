@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Energy, Rng } from '@boltzflow/core';
+import { runHostReadsAsync, runHostReadsSync, type Energy, type HostReads, type Rng } from '@boltzflow/core';
 import type { TransformedDistribution } from '@boltzflow/distributions';
 import type { ProgressBar } from './types.js';
 
@@ -14,16 +14,40 @@ export function flowWeightedSamples(
   rng: Rng,
   o: { bar?: ProgressBar } = {},
 ): { x: Float32Array; logW: Float64Array } {
+  return runHostReadsSync(flowWeightedSamplesReads(flow, energy, n, rng, o));
+}
+
+/** {@link flowWeightedSamples} with asynchronous reads (same ops, same values; runs on WebGPU in Node). */
+export function flowWeightedSamplesAsync(
+  flow: TransformedDistribution,
+  energy: Energy,
+  n: number,
+  rng: Rng,
+  o: { bar?: ProgressBar } = {},
+): Promise<{ x: Float32Array; logW: Float64Array }> {
+  return runHostReadsAsync(flowWeightedSamplesReads(flow, energy, n, rng, o));
+}
+
+function* flowWeightedSamplesReads(
+  flow: TransformedDistribution,
+  energy: Energy,
+  n: number,
+  rng: Rng,
+  o: { bar?: ProgressBar },
+): HostReads<{ x: Float32Array; logW: Float64Array }> {
   const x = new Float32Array(n * energy.dim);
   const logW = new Float64Array(n);
   for (let done = 0; done < n; ) {
     const m = Math.min(CHUNK, n - done);
     const s = flow.sampleWithLogProb(m, rng);
     const lw = tf.tidy(() => tf.neg(tf.add(energy.energy(s.x), s.logProb)));
-    x.set(s.x.dataSync(), done * energy.dim);
-    const v = lw.dataSync();
-    for (let i = 0; i < m; i++) logW[done + i] = Number.isFinite(v[i]) ? v[i] : -Infinity;
-    tf.dispose([s.x, s.logProb, lw]);
+    try {
+      x.set(yield s.x, done * energy.dim);
+      const v = yield lw;
+      for (let i = 0; i < m; i++) logW[done + i] = Number.isFinite(v[i]) ? v[i] : -Infinity;
+    } finally {
+      tf.dispose([s.x, s.logProb, lw]);
+    }
     done += m;
     o.bar?.update(done);
   }

@@ -16,7 +16,7 @@ import {
   mala,
   randomWalkMetropolis,
   sampleArray,
-  sampleChain,
+  sampleChainAsync,
   type FlowLike,
   type SampleArray,
 } from '@boltzflow/mcmc';
@@ -148,9 +148,9 @@ export async function globalLocalSampler(
   const acc = { local: 0, global: 0 };
   const history: GlobalLocalLoopReport[] = [];
 
-  /** Runs one block of `kernel` from x; every block re-initialises the kernel, paying one evaluation per chain. */
-  const block = (kernel: Kernel<ChainState>, steps: number): { draws: Float32Array; evaluations: number; acceptance: number } => {
-    const r = sampleChain(kernel, x, { steps, rng });
+  /** Runs one block of `kernel` from x (asynchronous reads); every block re-initialises the kernel, paying one evaluation per chain. */
+  const block = async (kernel: Kernel<ChainState>, steps: number): Promise<{ draws: Float32Array; evaluations: number; acceptance: number }> => {
+    const r = await sampleChainAsync(kernel, x, { steps, rng });
     x.dispose();
     x = r.finalState.x.clone();
     disposeTree(r.finalState);
@@ -168,8 +168,8 @@ export async function globalLocalSampler(
       const f = phase === 'production' && loopCost > 0 ? Math.min(1, budgetLeft() / loopCost) : 1;
       const ls = Math.max(1, Math.round(localSteps * f));
       const gs = Math.round(globalSteps * f);
-      const l = block(local, ls);
-      const g = gs > 0 ? block(global, gs) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
+      const l = await block(local, ls);
+      const g = gs > 0 ? await block(global, gs) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
       const evaluations = l.evaluations + g.evaluations;
       if (f === 1) loopCost = evaluations;
       const report: GlobalLocalLoopReport = { loop, phase, localAcceptance: l.acceptance, globalAcceptance: g.acceptance, energyEvaluations: evaluations };

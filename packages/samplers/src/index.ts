@@ -28,7 +28,7 @@ export type { SamplerRecipe, SamplerTarget, SamplerBudget, FlowSetup, RecipeCont
 export { defineRecipe } from './recipe.js';
 export { RECIPES, recipeNames, getRecipe } from './registry.js';
 export { compareSamplers, BUDGET_TOLERANCE, samplerStreams, samplerBudget, type CompareOptions, type SamplerSpec } from './compare.js';
-export { runToBudget, type BudgetRun } from './runToBudget.js';
+export { runToBudget, runToBudgetAsync, runToBudgetReads, type BudgetRun } from './runToBudget.js';
 export {
   mcmcOutcome,
   importanceOutcome,
@@ -56,7 +56,7 @@ export {
   type TrainedFlow,
 } from './flows.js';
 export { trainBoltzmannGenerator, type BoltzmannGenerator, type BgOptions } from './boltzmannGenerator.js';
-export { flowWeightedSamples } from './flowSamplers.js';
+export { flowWeightedSamples, flowWeightedSamplesAsync } from './flowSamplers.js';
 export { adaptedChains, kernelChains, type StepSizeKernelFactory } from './recipes/local.js';
 export { quadrature2D } from './quadrature.js';
 export { linspace, round, thin } from './util.js';

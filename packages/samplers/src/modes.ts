@@ -24,12 +24,16 @@ export function modeFraction(d: Draws, spec: CoordinateSpec): ModeFraction {
   return { p, stderr: Math.sqrt((p * (1 - p)) / Math.max(1, n)), n };
 }
 
-/** The flow's own mode fraction from `n` of its samples (projected like the sampler draws). */
-export function flowModeFraction(flow: Distribution, target: SamplerTarget, rng: Rng, n = 2048): ModeFraction {
+/** The flow's own mode fraction from `n` of its samples (projected like the sampler draws); one asynchronous read. */
+export async function flowModeFraction(flow: Distribution, target: SamplerTarget, rng: Rng, n = 2048): Promise<ModeFraction> {
   const x = flow.sample(n, rng);
-  const data = x.dataSync() as Float32Array;
+  let data: Float32Array;
+  try {
+    data = (await x.data()) as Float32Array;
+  } finally {
+    x.dispose();
+  }
   const draws: Draws = { data: Float32Array.from(data), shape: [n, 1, target.energy.dim] };
-  x.dispose();
   return modeFraction(target.project ? target.project(draws) : draws, target.spec);
 }
 

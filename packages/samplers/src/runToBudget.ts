@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ChainState, Kernel, Rng } from '@boltzflow/core';
-import { disposeStateExcept, sampleChain } from '@boltzflow/mcmc';
+import { runHostReadsAsync, runHostReadsSync, type ChainState, type HostReads, type Kernel, type Rng } from '@boltzflow/core';
+import { disposeStateExcept, sampleChainReads } from '@boltzflow/mcmc';
 import type { Draws, ProgressBar } from './types.js';
 
 export interface BudgetRun<S extends ChainState> {
@@ -27,6 +27,33 @@ export function runToBudget<S extends ChainState>(
   bar?: ProgressBar,
   burnIn = 0,
 ): BudgetRun<S> {
+  return runHostReadsSync(runToBudgetReads(kernel, start, budget, rng, bar, burnIn));
+}
+
+/**
+ * {@link runToBudget} with asynchronous reads (`await data()`, via `sampleChainAsync`): the same ops in the same order
+ * (bit-identical seeded results), and it runs on backends without synchronous reads (WebGPU in Node).
+ */
+export function runToBudgetAsync<S extends ChainState>(
+  kernel: Kernel<S>,
+  start: tf.Tensor2D | S,
+  budget: number,
+  rng: Rng,
+  bar?: ProgressBar,
+  burnIn = 0,
+): Promise<BudgetRun<S>> {
+  return runHostReadsAsync(runToBudgetReads(kernel, start, budget, rng, bar, burnIn));
+}
+
+/** The run of {@link runToBudget} written once, pausing at each host read. */
+export function* runToBudgetReads<S extends ChainState>(
+  kernel: Kernel<S>,
+  start: tf.Tensor2D | S,
+  budget: number,
+  rng: Rng,
+  bar?: ProgressBar,
+  burnIn = 0,
+): HostReads<BudgetRun<S>> {
   const t0 = performance.now();
   const blocks: Float32Array[] = [];
   let kept = 0;
@@ -39,7 +66,7 @@ export function runToBudget<S extends ChainState>(
   let burnInEnergyEvaluations = 0;
   if (burnIn > 0) {
     // Burn-in is paid outside the budget (like step-size warm-up): the comparison is of equilibrium sampling.
-    const r = sampleChain(kernel, state, { steps: 0, burnIn, rng });
+    const r = yield* sampleChainReads(kernel, state, { steps: 0, burnIn, rng });
     burnInEnergyEvaluations = r.energyEvaluations;
     state = r.finalState;
     ownsState = true;
@@ -50,7 +77,7 @@ export function runToBudget<S extends ChainState>(
   let chunk = 1;
   let steps = 0;
   for (;;) {
-    const r = sampleChain(kernel, state, { steps: chunk, rng });
+    const r = yield* sampleChainReads(kernel, state, { steps: chunk, rng });
     if (ownsState) disposeStateExcept(state, r.finalState);
     state = r.finalState;
     ownsState = true;

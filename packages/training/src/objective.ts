@@ -92,6 +92,9 @@ export class MixtureObjective implements TrainingObjective {
           received: 'undefined',
         });
       const [n] = assertBatchDim(data, 'data', this.dim);
+      // Read before the finiteness check: on WebGPU in Node a tensor built from host values can be read synchronously
+      // only until its first use uploads it (then the host copy is dropped and only `await data()` works).
+      this.dataHost = data.dataSync() as Float32Array;
       assertFiniteTensor(data, 'data');
       assertInteger(config.mlBatchSize, 'batchSize', 1);
       if (validationData) {
@@ -105,7 +108,6 @@ export class MixtureObjective implements TrainingObjective {
         });
       }
       this.nData = n;
-      this.dataHost = data.dataSync() as Float32Array;
       this.nValidation = validationData ? validationData.shape[0] : Math.floor(n * config.validationFraction);
       this.nTrain = validationData ? n : n - this.nValidation;
       if (this.nTrain < 1)
@@ -297,8 +299,8 @@ export class MixtureObjective implements TrainingObjective {
     return { ...out, loss: total! };
   }
 
-  /** Mean negative log-likelihood of the held-out set (undefined without one). */
-  validationNLL(): number | undefined {
+  /** Mean negative log-likelihood of the held-out set (undefined without one); one asynchronous read. */
+  async validationNLL(): Promise<number | undefined> {
     const v = this.validation;
     if (!v || v.shape[0] === 0) return undefined;
     const n = v.shape[0];
@@ -310,9 +312,11 @@ export class MixtureObjective implements TrainingObjective {
       }
       return acc;
     });
-    const value = -total.dataSync()[0] / n;
-    total.dispose();
-    return value;
+    try {
+      return -(await total.data())[0] / n;
+    } finally {
+      total.dispose();
+    }
   }
 
   dispose(): void {

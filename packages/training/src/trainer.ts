@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, createRng, Rng, type Distribution } from '@boltzflow/core';
+import { assertInteger, assertPositive, BoltzflowError, createRng, Rng, settleDeferredChecks, type Distribution } from '@boltzflow/core';
 import { assignCheckpointWeights, checkCheckpointDir, checkRngState, readCheckpoint, restoreOptimizer, saveFlow } from './checkpoint.js';
 import { FlatAdamOptimizer } from './flatAdam.js';
 import { flowVariables, spectralNormOwners } from './flowParts.js';
@@ -137,15 +137,16 @@ export interface TrainingObjective {
   readonly hasValidation: boolean;
   /** 1-based epoch of the next step (0 without data). */
   readonly currentEpoch: number;
-  /** Fresh start: draws whatever the objective needs up front (e.g. the train/validation split). */
-  init(rng: Rng): void;
+  /** Fresh start: draws whatever the objective needs up front (e.g. the train/validation split). May be async. */
+  init(rng: Rng): void | Promise<void>;
   /**
    * Draws everything step `step` (0-based) needs from `rng`, in a fixed order, so that runs are reproducible and
-   * resumable; the loss closure may draw more (inside the tape).
+   * resumable; the loss closure may draw more (inside the tape). May be async (e.g. FAB reads AIS results with
+   * `await data()`, which WebGPU in Node needs).
    */
-  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep;
-  /** Held-out mean NLL, or undefined without a held-out set. */
-  validationNLL(): number | undefined;
+  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep | Promise<PreparedStep>;
+  /** Held-out mean NLL, or undefined without a held-out set (may be asynchronous: the loop awaits it). */
+  validationNLL(): number | undefined | Promise<number | undefined>;
   /** Serialisable position in the objective's data stream (stored in checkpoints). */
   getState(): unknown;
   /** Restores the position saved by `getState` (resume). */
@@ -263,8 +264,10 @@ export async function runObjective(objective: TrainingObjective, model: Training
       step = data.step;
       lastGoodStep = step;
     } else {
-      objective.init(rng);
+      await objective.init(rng);
     }
+    // Finiteness checks of the data that a backend without synchronous reads (WebGPU in Node) deferred.
+    await settleDeferredChecks();
     const takeSnapshot = (): void => {
       [...trainable, ...nonTrainable].forEach((v, i) => snapshot[i].assign(v));
     };
@@ -285,7 +288,7 @@ export async function runObjective(objective: TrainingObjective, model: Training
       // tfjs optimizers read `learningRate` on every applyGradients; it is a protected field, hence the cast.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const epochOfStep = objective.currentEpoch;
-      const prepared = objective.prepareStep(step, totalSteps, rng);
+      const prepared = await objective.prepareStep(step, totalSteps, rng);
       const { endsEpoch, temperature } = prepared;
       let kept: { nll?: tf.Scalar; kl?: tf.Scalar; logWeights?: tf.Tensor1D } = {};
       let value: tf.Scalar;
@@ -305,8 +308,15 @@ export async function runObjective(objective: TrainingObjective, model: Training
         const norm = sq.length > 0 ? tf.sqrt(tf.addN(sq)) : tf.scalar(0);
         return tf.stack([value, norm, kept.nll ?? tf.scalar(NaN), kept.kl ?? tf.scalar(NaN)]);
       });
-      const [loss, gradNorm, nll, kl] = Array.from(stats.dataSync());
-      stats.dispose();
+      // One asynchronous read per step (the non-finite guard and clipping decide before the update): works on every
+      // backend, WebGPU in Node included, and gives the same values as dataSync.
+      let statValues: Float32Array;
+      try {
+        statValues = (await stats.data()) as Float32Array;
+      } finally {
+        stats.dispose();
+      }
+      const [loss, gradNorm, nll, kl] = Array.from(statValues);
       step++;
       const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
       let progress: TrainingProgress = {
@@ -323,7 +333,7 @@ export async function runObjective(objective: TrainingObjective, model: Training
       };
       const shouldReport = !finite || step % progressEvery === 0 || step === totalSteps || endsEpoch;
       if (shouldReport && kept.logWeights) {
-        const s = importanceSummary(kept.logWeights.dataSync());
+        const s = importanceSummary(await kept.logWeights.data());
         progress = { ...progress, ess: s.ess, essFraction: s.essFraction, logZ: s.logZ };
         lastEss = { ess: s.ess, essFraction: s.essFraction };
       }
@@ -367,11 +377,11 @@ export async function runObjective(objective: TrainingObjective, model: Training
       const validate =
         objective.hasValidation && (endsEpoch || step === totalSteps || (options.validateEvery !== undefined && step % options.validateEvery === 0));
       if (validate) {
-        lastValidation = objective.validationNLL();
+        lastValidation = await objective.validationNLL();
         progress.validationNLL = lastValidation;
       }
       if (options.checkpoint && flow && (step % options.checkpoint.every === 0 || step === totalSteps)) {
-        if (allVariablesFinite([...trainable, ...nonTrainable])) {
+        if (await allVariablesFinite([...trainable, ...nonTrainable])) {
           await saveFlow(flow, options.checkpoint.dir, {
             optimizer,
             rng,
@@ -446,9 +456,11 @@ function loopSettings(objective: TrainingObjective, model: TrainingModel, budget
   return { schedule, maxNonFinite, progressEvery, totalSteps };
 }
 
-function allVariablesFinite(vars: tf.Variable[]): boolean {
+async function allVariablesFinite(vars: tf.Variable[]): Promise<boolean> {
   const ok = tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)).cast('float32'))).min());
-  const v = ok.dataSync()[0];
-  ok.dispose();
-  return v === 1;
+  try {
+    return (await ok.data())[0] === 1;
+  } finally {
+    ok.dispose();
+  }
 }

@@ -4,8 +4,17 @@ import { linspace, round } from '@boltzflow/samplers';
 import { z } from 'zod';
 import type { Artifacts } from '../results.js';
 
-/** Energy on a regular grid for contour plots (values above `clip` stored as null to keep the file small). */
-export function energyGrid(energy: Energy, xRange: [number, number], yRange: [number, number], n = 61, clip = 40): NonNullable<Artifacts['energyGrid']> {
+/**
+ * Energy on a regular grid for contour plots (values above `clip` stored as null to keep the file small). One
+ * asynchronous read, so it runs on every backend (WebGPU in Node has no synchronous reads).
+ */
+export async function energyGrid(
+  energy: Energy,
+  xRange: [number, number],
+  yRange: [number, number],
+  n = 61,
+  clip = 40,
+): Promise<NonNullable<Artifacts['energyGrid']>> {
   const xs = linspace(xRange[0], xRange[1], n);
   const ys = linspace(yRange[0], yRange[1], n);
   const pts = new Float32Array(n * n * 2);
@@ -16,9 +25,13 @@ export function energyGrid(energy: Energy, xRange: [number, number], yRange: [nu
     }
   const x = tf.tensor2d(pts, [n * n, 2]);
   const u = energy.energy(x);
-  const data = u.dataSync();
-  x.dispose();
-  u.dispose();
+  let data: Float32Array;
+  try {
+    data = (await u.data()) as Float32Array;
+  } finally {
+    x.dispose();
+    u.dispose();
+  }
   let min = Infinity;
   for (const v of data) if (v < min) min = v;
   const values: (number | null)[][] = [];

@@ -189,7 +189,7 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
 export async function runComparison2D(energy: Energy, params: ComparisonParams, ctx: ExperimentContext, cfg: ComparisonSetup): Promise<ExperimentOutput> {
   const spec = cfg.spec;
   const artifacts: Artifacts = {
-    ...(cfg.gridX && cfg.gridY && energy.dim === 2 ? { energyGrid: energyGrid(energy, cfg.gridX, cfg.gridY, 61) } : {}),
+    ...(cfg.gridX && cfg.gridY && energy.dim === 2 ? { energyGrid: await energyGrid(energy, cfg.gridX, cfg.gridY, 61) } : {}),
     profiles: {
       coordinate: spec.name,
       ...(cfg.exactProfile ? { exact: { x: cfg.exactProfile.x.map((v) => round(v, 6)), f: cfg.exactProfile.f.map((v) => round(v, 6)) } } : {}),

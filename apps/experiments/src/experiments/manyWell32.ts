@@ -241,7 +241,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     const flowRng = streams('flow');
     const samplers: SamplerResult[] = [];
     const artifacts: Artifacts = {
-      energyGrid: energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
+      energyGrid: await energyGrid(well, [-3, 3], [-3.5, 3.5], 61),
       sampleAxes: ['x₁ (first well)', 'x₂ (first well)'],
       profiles: {
         coordinate: 'x₁ (first well)',

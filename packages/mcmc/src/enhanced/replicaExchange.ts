@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
+import {
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  runHostReadsSync,
+  type ChainState,
+  type Energy,
+  type HostReads,
+  type HostValues,
+  type Kernel,
+  type Rng,
+  type StepInfo,
+} from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
 import { disposeStateExcept, sampleChain, type SampleChainOptions, type SampleChainResult } from '../kernels/sampleChain.js';
 
@@ -111,14 +123,22 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
   const kernels = temps.map((T, k) => options.kernel(T === 1 ? target : withTemperature(target, T), T, k));
   const zeros = () => new Array<number>(R - 1).fill(0);
 
-  const swap = (
+  function* swap(
     replicas: ChainState[],
     round: number,
     rng: Rng,
     stats: { att: number[]; acc: number[]; prob: number[] },
-  ): { replicas: ChainState[]; evaluations: number } => {
+  ): HostReads<{ replicas: ChainState[]; evaluations: number }> {
     const chains = replicas[0].x.shape[0];
-    const u = replicas.map((s, k) => Array.from(s.energy.dataSync(), (v) => v * temps[k]));
+    // One [replicas, chains] read (a host read: the swap decisions are made in JavaScript, in float64).
+    const stacked = tf.stack(replicas.map((s) => s.energy));
+    let all: HostValues;
+    try {
+      all = yield stacked;
+    } finally {
+      stacked.dispose();
+    }
+    const u = replicas.map((_, k) => Array.from(all.subarray(k * chains, (k + 1) * chains), (v) => v * temps[k]));
     // source[k][c] = replica whose chain-c position moves into replica k
     const source = temps.map((_, k) => new Array<number>(chains).fill(k));
     for (let i = round % 2; i + 1 < R; i += 2) {
@@ -156,7 +176,60 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
       return next;
     });
     return { replicas: out, evaluations };
-  };
+  }
+
+  function* stepReads(state: ReplicaExchangeState, rng: Rng): HostReads<{ state: ReplicaExchangeState; info: StepInfo }> {
+    let evaluations = 0;
+    let info0: StepInfo | undefined;
+    let replicas: ChainState[] = [];
+    try {
+      state.replicas.forEach((s, k) => {
+        const { state: next, info } = kernels[k].step(s, rng);
+        evaluations += info.energyEvaluations;
+        if (k === 0) info0 = info;
+        else {
+          info.accepted.dispose();
+          info.logAcceptRatio.dispose();
+        }
+        replicas.push(next);
+      });
+    } catch (e) {
+      // A rung failed: free what the rungs before it made; the incoming state stays the caller's.
+      for (const r of replicas) disposeStateExcept(r, state.replicas);
+      if (info0) tf.dispose([info0.accepted, info0.logAcceptRatio]);
+      throw e;
+    }
+    const stepNo = state.step + 1;
+    const stats = { att: [...state.swapAttempts], acc: [...state.swapAccepted], prob: [...state.swapProbability] };
+    if (stepNo % swapEvery === 0) {
+      const before = replicas;
+      let sw: { replicas: ChainState[]; evaluations: number };
+      try {
+        sw = yield* swap(replicas, stepNo / swapEvery - 1, rng, stats);
+      } catch (e) {
+        for (const r of replicas) disposeStateExcept(r, state.replicas);
+        tf.dispose([info0!.accepted, info0!.logAcceptRatio]);
+        throw e;
+      }
+      replicas = sw.replicas;
+      evaluations += sw.evaluations;
+      before.forEach((s, k) => {
+        if (replicas[k] !== s) disposeStateExcept(s, replicas);
+      });
+    }
+    return {
+      state: {
+        x: replicas[0].x,
+        energy: replicas[0].energy,
+        replicas,
+        step: stepNo,
+        swapAttempts: stats.att,
+        swapAccepted: stats.acc,
+        swapProbability: stats.prob,
+      },
+      info: { accepted: info0!.accepted, logAcceptRatio: info0!.logAcceptRatio, energyEvaluations: evaluations },
+    };
+  }
 
   return {
     kind: 'replicaExchange',
@@ -174,50 +247,9 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
       return { x: replicas[0].x, energy: replicas[0].energy, replicas, step: 0, swapAttempts: zeros(), swapAccepted: zeros(), swapProbability: zeros() };
     },
     step(state: ReplicaExchangeState, rng: Rng): { state: ReplicaExchangeState; info: StepInfo } {
-      let evaluations = 0;
-      let info0: StepInfo | undefined;
-      let replicas: ChainState[] = [];
-      try {
-        state.replicas.forEach((s, k) => {
-          const { state: next, info } = kernels[k].step(s, rng);
-          evaluations += info.energyEvaluations;
-          if (k === 0) info0 = info;
-          else {
-            info.accepted.dispose();
-            info.logAcceptRatio.dispose();
-          }
-          replicas.push(next);
-        });
-      } catch (e) {
-        // A rung failed: free what the rungs before it made; the incoming state stays the caller's.
-        for (const r of replicas) disposeStateExcept(r, state.replicas);
-        if (info0) tf.dispose([info0.accepted, info0.logAcceptRatio]);
-        throw e;
-      }
-      const stepNo = state.step + 1;
-      const stats = { att: [...state.swapAttempts], acc: [...state.swapAccepted], prob: [...state.swapProbability] };
-      if (stepNo % swapEvery === 0) {
-        const before = replicas;
-        const sw = swap(replicas, stepNo / swapEvery - 1, rng, stats);
-        replicas = sw.replicas;
-        evaluations += sw.evaluations;
-        before.forEach((s, k) => {
-          if (replicas[k] !== s) disposeStateExcept(s, replicas);
-        });
-      }
-      return {
-        state: {
-          x: replicas[0].x,
-          energy: replicas[0].energy,
-          replicas,
-          step: stepNo,
-          swapAttempts: stats.att,
-          swapAccepted: stats.acc,
-          swapProbability: stats.prob,
-        },
-        info: { accepted: info0!.accepted, logAcceptRatio: info0!.logAcceptRatio, energyEvaluations: evaluations },
-      };
+      return runHostReadsSync(stepReads(state, rng));
     },
+    stepReads,
   };
 }
 

@@ -5,6 +5,9 @@ import {
   assertPositive,
   assertProbability,
   BoltzflowError,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type HostReads,
   type Bijector,
   type Distribution,
   type Energy,
@@ -140,13 +143,20 @@ const decide = tf.customGrad(((logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, u
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as (logR: tf.Tensor, logU: tf.Tensor, u: tf.Tensor, up: tf.Tensor) => tf.Tensor1D;
 
 /** Per-layer mean acceptance read to the host (null for bijector layers); the scalars are disposed. */
-function readAcceptance(acc: (tf.Scalar | undefined)[]): (number | null)[] {
-  return acc.map((a) => {
-    if (!a) return null;
-    const v = a.dataSync()[0];
-    a.dispose();
-    return v;
-  });
+function* readAcceptance(acc: (tf.Scalar | undefined)[]): HostReads<(number | null)[]> {
+  const out: (number | null)[] = [];
+  for (const a of acc) {
+    if (!a) {
+      out.push(null);
+      continue;
+    }
+    try {
+      out.push((yield a)[0]);
+    } finally {
+      a.dispose();
+    }
+  }
+  return out;
 }
 
 /** (1 − λ)·a + λ·b without 0·Inf = NaN at the ends. */
@@ -226,6 +236,18 @@ export class StochasticNormalizingFlow {
 
   /** Draws n path samples with their log-weights (fresh tensors owned by the caller). */
   sample(n: number, rng: Rng, options: SnfSampleOptions = {}): SnfSample {
+    return runHostReadsSync(this.sampleReads(n, rng, options));
+  }
+
+  /**
+   * {@link sample} with the per-layer acceptances (`perLayer`) read asynchronously: the same draws and values, and it
+   * runs where synchronous reads are unavailable (WebGPU in Node).
+   */
+  sampleAsync(n: number, rng: Rng, options: SnfSampleOptions = {}): Promise<SnfSample> {
+    return runHostReadsAsync(this.sampleReads(n, rng, options));
+  }
+
+  private *sampleReads(n: number, rng: Rng, options: SnfSampleOptions): HostReads<SnfSample> {
     assertInteger(n, 'n', 1);
     const perLayer = options.perLayer ?? false;
     let evals = 0;
@@ -237,7 +259,7 @@ export class StochasticNormalizingFlow {
     const out: SnfSample = { x: res.x, logWeights: res.logWeights, energy: res.energy, energyEvaluations: evals };
     if (perLayer) {
       out.deltaS = res.deltaS;
-      out.acceptance = readAcceptance(res.acc);
+      out.acceptance = yield* readAcceptance(res.acc);
     }
     return out;
   }
@@ -307,7 +329,7 @@ export class StochasticNormalizingFlow {
     };
     if (perLayer) {
       out.deltaS = res.deltaS;
-      out.acceptance = readAcceptance(res.acc);
+      out.acceptance = runHostReadsSync(readAcceptance(res.acc));
     }
     return out;
   }

@@ -1,5 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type ChainState,
+  type Energy,
+  type HostReads,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
 import { DualAveraging, WarmupChain } from './dualAveraging.js';
 
 /** Default target acceptance per kernel kind: RWM 0.234 (Roberts et al. 1997), MALA 0.574 (Roberts & Rosenthal 1998), HMC 0.65 (Beskos et al. 2013). */
@@ -49,6 +61,29 @@ export function adaptStepSize<S extends ChainState>(
   x0: tf.Tensor2D | S,
   options: AdaptStepSizeOptions,
 ): AdaptStepSizeResult<S> {
+  return runHostReadsSync(adaptStepSizeReads(kernelFactory, target, x0, options));
+}
+
+/**
+ * {@link adaptStepSize} with asynchronous reads (`await data()`, one scalar per warm-up step: the next step size
+ * depends on it): the same ops in the same order, so a seed gives bit-identical results; runs on WebGPU in Node.
+ */
+export function adaptStepSizeAsync<S extends ChainState>(
+  kernelFactory: StepSizeKernelFactory<S>,
+  target: Energy,
+  x0: tf.Tensor2D | S,
+  options: AdaptStepSizeOptions,
+): Promise<AdaptStepSizeResult<S>> {
+  return runHostReadsAsync(adaptStepSizeReads(kernelFactory, target, x0, options));
+}
+
+/** The warm-up of {@link adaptStepSize} written once, pausing at each host read. */
+export function* adaptStepSizeReads<S extends ChainState>(
+  kernelFactory: StepSizeKernelFactory<S>,
+  target: Energy,
+  x0: tf.Tensor2D | S,
+  options: AdaptStepSizeOptions,
+): HostReads<AdaptStepSizeResult<S>> {
   assertInteger(options?.warmup, 'warmup', 1);
   const rng = options.rng;
   if (!rng || typeof rng.uniform !== 'function') {
@@ -79,7 +114,9 @@ export function adaptStepSize<S extends ChainState>(
   assertProbability(delta, 'targetAcceptance', true);
 
   const chain = new WarmupChain(kernel, x0);
-  const advance = (): number => chain.step(kernel, rng);
+  // Where reads are asynchronous, init's finiteness checks are settled here, before any step runs.
+  yield null;
+  const advance = (): HostReads<number> => chain.stepReads(kernel, rng);
 
   // Stan's heuristic: double or halve until the acceptance crosses the target (bounded number of tries).
   const warmup = options.warmup;
@@ -87,7 +124,7 @@ export function adaptStepSize<S extends ChainState>(
   const heuristicSteps = Math.min(20, Math.floor(warmup / 5));
   let direction = 0;
   for (let i = 0; i < heuristicSteps; i++) {
-    const a = advance();
+    const a = yield* advance();
     const d = a > delta ? 1 : -1;
     if (direction !== 0 && d !== direction) break;
     direction = d;
@@ -101,7 +138,7 @@ export function adaptStepSize<S extends ChainState>(
   let accSum = 0;
   let accN = 0;
   for (let m = 1; m <= rest; m++) {
-    const a = advance();
+    const a = yield* advance();
     if (m > rest / 2) {
       accSum += a;
       accN++;

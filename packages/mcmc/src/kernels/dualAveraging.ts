@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ChainState, Kernel, Rng } from '@boltzflow/core';
+import type { ChainState, HostReads, Kernel, Rng, StepInfo } from '@boltzflow/core';
 import { disposeStateExcept } from './sampleChain.js';
 
 /**
@@ -78,15 +78,33 @@ export class WarmupChain<S extends ChainState> {
   }
 
   step(kernel: Kernel<S>, rng: Rng): number {
-    const { state: next, info } = kernel.step(this.state, rng);
+    const p = this.advance(kernel.step(this.state, rng));
+    const v = p.dataSync()[0];
+    p.dispose();
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  /** {@link step} pausing at its one host read (for `runHostReadsSync`/`runHostReadsAsync`). */
+  *stepReads(kernel: Kernel<S>, rng: Rng): HostReads<number> {
+    const p = this.advance(kernel.stepReads ? yield* kernel.stepReads(this.state, rng) : kernel.step(this.state, rng));
+    let v: number;
+    try {
+      v = (yield p)[0];
+    } finally {
+      p.dispose();
+    }
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  /** Takes over one step's result; returns the acceptance statistic as a scalar tensor owned by the caller. */
+  private advance(result: { state: S; info: StepInfo }): tf.Scalar {
+    const { state: next, info } = result;
     this.evaluations += info.energyEvaluations;
     if (this.state !== this.initial || this.ownsInit) disposeStateExcept(this.state, next);
     this.state = next;
-    const p = tf.tidy(() => tf.mean(tf.exp(tf.minimum(info.logAcceptRatio, 0))));
-    const v = p.dataSync()[0];
-    p.dispose();
+    const p = tf.tidy(() => tf.mean(tf.exp(tf.minimum(info.logAcceptRatio, 0)))) as tf.Scalar;
     info.accepted.dispose();
     info.logAcceptRatio.dispose();
-    return Number.isFinite(v) ? v : 0;
+    return p;
   }
 }

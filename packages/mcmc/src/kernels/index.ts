@@ -9,6 +9,8 @@ export { hmc, type HmcOptions, type HmcState, type HmcKernel } from './hmc.js';
 export { langevin, type LangevinOptions, type LangevinState, type LangevinKernel } from './langevin.js';
 export {
   adaptStepSize,
+  adaptStepSizeAsync,
+  adaptStepSizeReads,
   DEFAULT_TARGET_ACCEPTANCE,
   type AdaptStepSizeOptions,
   type AdaptStepSizeResult,
@@ -16,6 +18,8 @@ export {
 } from './adaptStepSize.js';
 export {
   sampleChain,
+  sampleChainAsync,
+  sampleChainReads,
   sampleArray,
   disposeStateExcept,
   type SampleArray,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, BoltzflowError, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
+import { assertInteger, BoltzflowError, runHostReadsAsync, runHostReadsSync, type ChainState, type HostReads, type Kernel, type Rng } from '@boltzflow/core';
 import { captureChainCheckpoint, type ChainCheckpoint } from '../chainCheckpoint.js';
 
 /**
@@ -111,9 +111,24 @@ const FLUSH_EVERY = 64;
  * Runs `kernel` for `burnIn + steps` steps from `x0` (a `[chains, dim]` batch, or a state such as
  * `adaptStepSize(...).state`, which is left to the caller) and collects every `thin`-th post-burn-in draw.
  * Tensor count stays flat: intermediate states are disposed as soon as the next exists, kept draws are
- * downloaded in blocks of 64.
+ * downloaded in blocks of 64. Reads synchronously (`dataSync`); {@link sampleChainAsync} is the same run with
+ * asynchronous reads, for backends without synchronous ones (WebGPU in Node).
  */
 export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tensor2D | S, options: SampleChainOptions): SampleChainResult<S> {
+  return runHostReadsSync(sampleChainReads(kernel, x0, options));
+}
+
+/**
+ * {@link sampleChain} with asynchronous device → host reads (`await data()`): the same ops in the same order (a seed
+ * gives bit-identical results), one read per block of 64 kept draws and one at the end, so it runs on every backend,
+ * WebGPU in Node included. `onCheckpoint` still downloads the state synchronously (not available on WebGPU in Node).
+ */
+export function sampleChainAsync<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tensor2D | S, options: SampleChainOptions): Promise<SampleChainResult<S>> {
+  return runHostReadsAsync(sampleChainReads(kernel, x0, options));
+}
+
+/** The run of {@link sampleChain} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* sampleChainReads<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tensor2D | S, options: SampleChainOptions): HostReads<SampleChainResult<S>> {
   const t0 = performance.now();
   assertInteger(options?.steps, 'steps', 0);
   const burnIn = options.burnIn ?? 0;
@@ -136,6 +151,15 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
   if (every !== undefined) assertInteger(every, 'checkpointEvery', 1);
   let evaluations = resume ? resume.energyEvaluations : 0;
   const initial: S = ownsInit ? kernel.init(x0 as tf.Tensor2D) : (x0 as S);
+  if (ownsInit) {
+    try {
+      // Where reads are asynchronous, init's finiteness checks are settled here, before any step runs.
+      yield null;
+    } catch (e) {
+      disposeStateExcept(initial, undefined);
+      throw e;
+    }
+  }
   const chains = initial.x.shape[0];
   if (ownsInit) evaluations += chains;
 
@@ -151,10 +175,16 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
     data.set(resume.samples.data);
     written = resume.samples.data.length;
   }
-  const flush = () => {
+  function* flush(): HostReads<void> {
     if (pending.length === 0) return;
     const block = tf.stack(pending) as tf.Tensor3D;
-    const vals = block.dataSync() as Float32Array;
+    let vals: Float32Array;
+    try {
+      vals = (yield block) as Float32Array;
+    } catch (e) {
+      block.dispose();
+      throw e;
+    }
     if (!data) {
       width = block.shape[2];
       data = new Float32Array(kept * chains * width);
@@ -164,13 +194,13 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
     block.dispose();
     for (const t of pending) t.dispose();
     pending = [];
-  };
+  }
 
   let state = initial;
   let accSum = (resume ? tf.tensor1d(resume.acceptedCounts) : tf.zeros([chains])) as tf.Tensor1D;
   try {
     for (let i = resume ? resume.step : 0; i < total; i++) {
-      const { state: next, info } = kernel.step(state, rng);
+      const { state: next, info } = kernel.stepReads ? yield* kernel.stepReads(state, rng) : kernel.step(state, rng);
       evaluations += info.energyEvaluations;
       if (state !== initial || ownsInit) disposeStateExcept(state, next);
       state = next;
@@ -192,7 +222,7 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
           } else {
             pending.push(state.x.clone());
           }
-          if (pending.length >= FLUSH_EVERY) flush();
+          if (pending.length >= FLUSH_EVERY) yield* flush();
         }
       }
       info.accepted.dispose();
@@ -201,7 +231,7 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
         options.onProgress({ step: i + 1, total, phase: i < burnIn ? 'burnIn' : 'sampling' });
       }
       if (every !== undefined && options.onCheckpoint && (i + 1) % every === 0 && i + 1 < total) {
-        flush();
+        yield* flush();
         options.onCheckpoint(
           captureChainCheckpoint(kernel, state, rng, {
             step: i + 1,
@@ -216,15 +246,22 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
         );
       }
     }
-    flush();
+    yield* flush();
   } catch (e) {
     for (const t of pending) t.dispose();
     accSum.dispose();
     if (state !== initial || ownsInit) disposeStateExcept(state, ownsInit ? undefined : initial);
     throw e;
   }
-  const accCounts = Array.from(accSum.dataSync());
-  accSum.dispose();
+  let accCounts: number[];
+  try {
+    accCounts = Array.from(yield accSum);
+  } catch (e) {
+    if (state !== initial || ownsInit) disposeStateExcept(state, ownsInit ? undefined : initial);
+    throw e;
+  } finally {
+    accSum.dispose();
+  }
   const counted = options.steps > 0 ? options.steps : burnIn;
   const acceptanceRate = accCounts.map((a) => (counted > 0 ? a / counted : 0));
   // The caller's state must outlive us: if nothing moved, hand back a copy rather than the same object.

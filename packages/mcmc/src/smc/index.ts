@@ -1,6 +1,8 @@
 export {
   smcSampler,
+  smcSamplerAsync,
   annealedImportanceSampling,
+  annealedImportanceSamplingAsync,
   systematicResample,
   multinomialResample,
   type SmcOptions,

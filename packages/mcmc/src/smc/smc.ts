@@ -6,7 +6,10 @@ import {
   assertProbability,
   BoltzflowError,
   logSumExp,
+  runHostReadsAsync,
+  runHostReadsSync,
   type ChainState,
+  type HostReads,
   type Distribution,
   type Energy,
   type Kernel,
@@ -149,7 +152,7 @@ function essFraction(lw: ArrayLike<number>): number {
  * With `resample: false` (see {@link annealedImportanceSampling}) it is AIS: the weights accumulate instead.
  */
 export function smcSampler(target: Energy, options: SmcOptions): SmcResult {
-  return runSmc(target, options, true);
+  return runHostReadsSync(runSmc(target, options, true));
 }
 
 /** Options of {@link annealedImportanceSampling}: those of SMC with a fixed schedule. */
@@ -163,6 +166,11 @@ export interface AnnealedImportanceSamplingOptions extends Omit<SmcOptions, 'sch
  * particles, their log weights (log Z_β_end − log Z_q is estimated by their log-mean-exp) and the evaluation count.
  */
 export function annealedImportanceSampling(target: Energy, options: AnnealedImportanceSamplingOptions): SmcResult {
+  checkAisSchedule(options);
+  return runHostReadsSync(runSmc(target, options, false));
+}
+
+function checkAisSchedule(options: AnnealedImportanceSamplingOptions): void {
   if (!Array.isArray(options?.schedule)) {
     throw new BoltzflowError('INVALID_CONFIG', 'AIS needs a fixed β schedule', {
       argument: 'schedule',
@@ -170,10 +178,23 @@ export function annealedImportanceSampling(target: Energy, options: AnnealedImpo
       received: String(options?.schedule),
     });
   }
-  return runSmc(target, options, false);
 }
 
-function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResult {
+/**
+ * {@link smcSampler} with asynchronous device reads (`await data()`: ℓ of the particles after each stage and the mean
+ * acceptance of each MCMC step): the same run for a seed, and it runs on WebGPU in Node.
+ */
+export function smcSamplerAsync(target: Energy, options: SmcOptions): Promise<SmcResult> {
+  return runHostReadsAsync(runSmc(target, options, true));
+}
+
+/** {@link annealedImportanceSampling} with asynchronous device reads (see {@link smcSamplerAsync}). */
+export async function annealedImportanceSamplingAsync(target: Energy, options: AnnealedImportanceSamplingOptions): Promise<SmcResult> {
+  checkAisSchedule(options);
+  return runHostReadsAsync(runSmc(target, options, false));
+}
+
+function* runSmc(target: Energy, options: SmcOptions, resample: boolean): HostReads<SmcResult> {
   const { prior, rng } = options ?? ({} as SmcOptions);
   if (!prior || typeof prior.sample !== 'function' || typeof prior.logProb !== 'function') {
     throw new BoltzflowError('INVALID_CONFIG', 'SMC needs a prior distribution', {
@@ -222,15 +243,25 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
   let x = prior.sample(N, rng);
   let evaluations = 0;
   /** ℓ = −u − log q at the current particles (host). */
-  const ell = (pts: tf.Tensor2D): Float64Array => {
+  const ell = function* (pts: tf.Tensor2D): HostReads<Float64Array> {
     const t = tf.tidy(() => tf.neg(tf.add(target.energy(pts), prior.logProb(pts))));
-    const v = Float64Array.from(t.dataSync());
-    t.dispose();
+    let v: Float64Array;
+    try {
+      v = Float64Array.from(yield t);
+    } finally {
+      t.dispose();
+    }
     evaluations += N;
     for (let i = 0; i < N; i++) if (Number.isNaN(v[i])) v[i] = -Infinity;
     return v;
   };
-  let l = ell(x);
+  let l: Float64Array;
+  try {
+    l = yield* ell(x);
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
   let logW = new Float64Array(N); // log weights carried (AIS: the whole path; SMC: since the last resampling)
   let eve = Int32Array.from({ length: N }, (_, i) => i);
   let logZ = 0;
@@ -316,13 +347,17 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
         evaluations += N;
         let accSum = 0;
         for (let s = 0; s < mcmcSteps; s++) {
-          const { state: nextState, info } = kernel.step(state, rng);
+          const { state: nextState, info } = kernel.stepReads ? yield* kernel.stepReads(state, rng) : kernel.step(state, rng);
           evaluations += info.energyEvaluations;
           disposeStateExcept(state, nextState);
           state = nextState;
           const acc = tf.tidy(() => tf.mean(info.accepted));
-          const av = acc.dataSync()[0];
-          acc.dispose();
+          let av: number;
+          try {
+            av = (yield acc)[0];
+          } finally {
+            acc.dispose();
+          }
           info.accepted.dispose();
           info.logAcceptRatio.dispose();
           accSum += av;
@@ -335,7 +370,7 @@ function runSmc(target: Energy, options: SmcOptions, resample: boolean): SmcResu
         x.dispose();
         x = state.x.clone();
         disposeStateExcept(state, undefined);
-        l = ell(x);
+        l = yield* ell(x);
       }
     }
   } catch (e) {

@@ -40,7 +40,7 @@ async function fabFlow(
 ): Promise<{ flow: TransformedDistribution; setup: number; essFraction: number }> {
   const dim = target.energy.dim;
   const x0 = target.start(budget.chains, rng);
-  const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
+  const { loc, scale } = standardisation((await x0.data()) as Float32Array, dim);
   x0.dispose();
   const flow = target.flow
     ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
@@ -77,7 +77,7 @@ export const fabIs = defineRecipe({
     const o = ctx.params;
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
-      const run = flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
+      const run = await flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
       return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup, target.flow !== undefined)] };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
@@ -107,7 +107,7 @@ export const fabImh = defineRecipe({
         [p, 1 - p],
         { choice: kernelChoice },
       );
-      const run = kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
+      const run = await kernelChains('fab-imh', kernel, target, budget, budget.warmup, rng, ctx.progress);
       return {
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,

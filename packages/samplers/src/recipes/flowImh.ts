@@ -31,7 +31,7 @@ export const flowImh = defineRecipe({
         choice: kernelChoice,
       },
     );
-    const run = kernelChains('flow-imh', kernel, target, budget, burnIn ? budget.warmup : 0, rng, ctx.progress);
+    const run = await kernelChains('flow-imh', kernel, target, budget, burnIn ? budget.warmup : 0, rng, ctx.progress);
     return {
       ...run,
       settings: {

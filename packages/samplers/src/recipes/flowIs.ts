@@ -4,7 +4,7 @@ import type { Rng } from '@boltzflow/core';
 import type { TransformedDistribution } from '@boltzflow/distributions';
 import { defineRecipe, type RecipeRun, type SamplerTarget } from '../recipe.js';
 import type { Progress } from '../types.js';
-import { flowWeightedSamples } from '../flowSamplers.js';
+import { flowWeightedSamplesAsync } from '../flowSamplers.js';
 import { round } from '../util.js';
 
 export const flowIs = defineRecipe({
@@ -23,10 +23,17 @@ export const flowIs = defineRecipe({
   },
 });
 
-/** `n` independent samples of `flow` reweighted by exp(−u − log q), with log Z and its error: every flow-IS row. */
-export function flowImportanceRun(name: string, flow: TransformedDistribution, target: SamplerTarget, n: number, rng: Rng, progress: Progress): RecipeRun {
+/** `n` independent samples of `flow` reweighted by exp(−u − log q), with log Z and its error: every flow-IS row (asynchronous reads). */
+export async function flowImportanceRun(
+  name: string,
+  flow: TransformedDistribution,
+  target: SamplerTarget,
+  n: number,
+  rng: Rng,
+  progress: Progress,
+): Promise<RecipeRun> {
   const bar = progress.bar(`sampling ${name}`, n);
-  const { x, logW } = flowWeightedSamples(flow, target.energy, n, rng, { bar });
+  const { x, logW } = await flowWeightedSamplesAsync(flow, target.energy, n, rng, { bar });
   bar.stop();
   const z = logPartition(logW);
   return {

@@ -34,7 +34,7 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
       const dim = target.energy.dim;
       const x0 = target.start(budget.chains, rng);
       // Standardise the flow by where the chains start: the scale of the problem, learned from nothing else.
-      const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
+      const { loc, scale } = standardisation((await x0.data()) as Float32Array, dim);
       const flow = target.flow
         ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
         : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());

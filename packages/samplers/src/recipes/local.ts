@@ -1,7 +1,7 @@
 import { disposeTree, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
-import { adaptStepSize } from '@boltzflow/mcmc';
+import { adaptStepSizeAsync } from '@boltzflow/mcmc';
 import type { RecipeRun, SamplerBudget, SamplerTarget } from '../recipe.js';
-import { runToBudget } from '../runToBudget.js';
+import { runToBudgetAsync } from '../runToBudget.js';
 import type { Progress } from '../types.js';
 import { roundSignificant } from '../util.js';
 
@@ -10,9 +10,10 @@ export type StepSizeKernelFactory = (target: Energy, o: { stepSize: number }) =>
 
 /**
  * Local MCMC with the dual-averaging step size adapted in `budget.warmup` steps, then run to the budget; the
- * warm-up's evaluations (adaptStepSize counts the initial one) are setup.
+ * warm-up's evaluations (adaptStepSize counts the initial one) are setup. Reads the device asynchronously
+ * (`adaptStepSizeAsync`, `runToBudgetAsync`), so it runs on WebGPU in Node too.
  */
-export function adaptedChains(
+export async function adaptedChains(
   name: string,
   factory: StepSizeKernelFactory,
   target: SamplerTarget,
@@ -20,16 +21,16 @@ export function adaptedChains(
   o: { targetAcceptance: number; initialStepSize: number },
   rng: Rng,
   progress: Progress,
-): RecipeRun {
+): Promise<RecipeRun> {
   const x0 = target.start(budget.chains, rng);
-  const adapted = adaptStepSize(factory as never, target.energy, x0, {
+  const adapted = await adaptStepSizeAsync(factory as never, target.energy, x0, {
     warmup: budget.warmup,
     rng,
     targetAcceptance: o.targetAcceptance,
     initialStepSize: o.initialStepSize,
   });
   const bar = progress.bar(`sampling ${name}`, budget.evaluations);
-  const run = runToBudget(adapted.kernel, adapted.state, budget.evaluations, rng, bar);
+  const run = await runToBudgetAsync(adapted.kernel, adapted.state, budget.evaluations, rng, bar);
   bar.stop();
   disposeTree(adapted.state);
   disposeTree(run.finalState);
@@ -46,9 +47,9 @@ export function adaptedChains(
 
 /**
  * Runs `kernel` from fresh starts until the budget is spent, after `burnIn` steps paid as setup; `inspect` reads the
- * final state (e.g. swap statistics) before it is disposed.
+ * final state (e.g. swap statistics) before it is disposed. Reads the device asynchronously (`runToBudgetAsync`).
  */
-export function kernelChains<S extends ChainState>(
+export async function kernelChains<S extends ChainState>(
   name: string,
   kernel: Kernel<S>,
   target: SamplerTarget,
@@ -57,10 +58,10 @@ export function kernelChains<S extends ChainState>(
   rng: Rng,
   progress: Progress,
   inspect?: (final: S) => void,
-): RecipeRun {
+): Promise<RecipeRun> {
   const x0 = target.start(budget.chains, rng);
   const bar = progress.bar(`sampling ${name}`, budget.evaluations);
-  const run = runToBudget(kernel, x0, budget.evaluations, rng, bar, burnIn);
+  const run = await runToBudgetAsync(kernel, x0, budget.evaluations, rng, bar, burnIn);
   bar.stop();
   x0.dispose();
   inspect?.(run.finalState);

@@ -16,7 +16,7 @@ export const replicaExchange = defineRecipe({
     // Random-walk step grows with √T so that every rung keeps a similar acceptance.
     const kernel = replicaExchangeKernel(target.energy, { temperatures, kernel: (uT, T) => randomWalkMetropolis(uT, { stepSize: stepSize * Math.sqrt(T) }) });
     let swap: number[] = [];
-    const run = kernelChains(
+    const run = await kernelChains(
       'replica-exchange',
       kernel,
       target,

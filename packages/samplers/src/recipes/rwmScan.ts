@@ -3,7 +3,7 @@ import { disposeTree } from '@boltzflow/core';
 import { randomWalkMetropolis } from '@boltzflow/mcmc';
 import { defineRecipe } from '../recipe.js';
 import { mcmcOutcome } from '../metrics.js';
-import { runToBudget } from '../runToBudget.js';
+import { runToBudgetAsync } from '../runToBudget.js';
 import { kernelChains } from './local.js';
 
 export const rwmScan = defineRecipe({
@@ -19,9 +19,9 @@ export const rwmScan = defineRecipe({
     let best: { step: number; score: number } | undefined;
     let setup = 0;
     const bar = ctx.progress.bar('step-size scan rwm', scan.length);
-    scan.forEach((step, i) => {
+    for (const [i, step] of scan.entries()) {
       const x0 = target.start(chains, rng);
-      const pilot = runToBudget(randomWalkMetropolis(target.energy, { stepSize: step }), x0, scanBudget, rng);
+      const pilot = await runToBudgetAsync(randomWalkMetropolis(target.energy, { stepSize: step }), x0, scanBudget, rng);
       x0.dispose();
       disposeTree(pilot.finalState);
       setup += pilot.energyEvaluations;
@@ -39,9 +39,9 @@ export const rwmScan = defineRecipe({
       const score = o.result.essPerEnergyEvaluation;
       if (!best || score > best.score) best = { step, score };
       bar.update(i + 1, { step, 'ESS/eval': score });
-    });
+    }
     bar.stop();
-    const run = kernelChains('rwm-scan', randomWalkMetropolis(target.energy, { stepSize: best!.step }), target, budget, warmup, rng, ctx.progress);
+    const run = await kernelChains('rwm-scan', randomWalkMetropolis(target.energy, { stepSize: best!.step }), target, budget, warmup, rng, ctx.progress);
     return {
       ...run,
       setupEnergyEvaluations: setup + run.setupEnergyEvaluations,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Normal } from '@boltzflow/distributions';
-import { mala, randomWalkMetropolis, smcSampler } from '@boltzflow/mcmc';
+import { mala, randomWalkMetropolis, smcSamplerAsync } from '@boltzflow/mcmc';
 import { defineRecipe } from '../recipe.js';
 import { standardisation } from '../flows.js';
 import { round } from '../util.js';
@@ -28,7 +28,7 @@ export const smc = defineRecipe({
     const o = ctx.params;
     const dim = target.energy.dim;
     const x0 = target.start(budget.chains, rng);
-    const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
+    const { loc, scale } = standardisation((await x0.data()) as Float32Array, dim);
     x0.dispose();
     const prior = new Normal({ loc, scale: scale.map((s) => Math.max(s, 1) * o.priorScale) });
     const kernel =
@@ -36,14 +36,14 @@ export const smc = defineRecipe({
         ? (e: Parameters<typeof mala>[0], p: { stepSize: number }) => mala(e, p)
         : (e: Parameters<typeof randomWalkMetropolis>[0], p: { stepSize: number }) => randomWalkMetropolis(e, p);
     const settings = { prior, kernel, mcmcSteps: o.mcmcSteps, targetEss: o.targetEss, rng };
-    const pilot = smcSampler(target.energy, { ...settings, particles: o.pilotParticles });
+    const pilot = await smcSamplerAsync(target.energy, { ...settings, particles: o.pilotParticles });
     pilot.samples.dispose();
     const particles = Math.max(2, Math.round((budget.evaluations / pilot.energyEvaluations) * o.pilotParticles));
     const bar = ctx.progress.bar('sampling smc', 1);
-    const r = smcSampler(target.energy, { ...settings, particles });
+    const r = await smcSamplerAsync(target.energy, { ...settings, particles });
     bar.update(1, {});
     bar.stop();
-    const data = r.samples.dataSync() as Float32Array;
+    const data = (await r.samples.data()) as Float32Array;
     r.samples.dispose();
     return {
       kind: 'weighted',

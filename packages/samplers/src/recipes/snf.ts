@@ -6,12 +6,16 @@ import { trainSNF } from '@boltzflow/training';
 import { defineRecipe } from '../recipe.js';
 import { CHUNK } from '../flowSamplers.js';
 
-/** Appends a `[n, dim]` batch and its log-weights to host buffers, disposing the tensors. */
-function collect(xs: Float32Array[], lws: Float64Array[], x: tf.Tensor2D, logW: tf.Tensor1D): void {
-  xs.push(x.dataSync() as Float32Array);
-  lws.push(Float64Array.from(logW.dataSync()));
-  x.dispose();
-  logW.dispose();
+/** Appends a `[n, dim]` batch and its log-weights to host buffers (asynchronous reads), disposing the tensors. */
+async function collect(xs: Float32Array[], lws: Float64Array[], x: tf.Tensor2D, logW: tf.Tensor1D): Promise<void> {
+  try {
+    const [xv, lv] = await Promise.all([x.data(), logW.data()]);
+    xs.push(xv as Float32Array);
+    lws.push(Float64Array.from(lv));
+  } finally {
+    x.dispose();
+    logW.dispose();
+  }
 }
 
 function concat<T extends Float32Array | Float64Array>(parts: T[], make: (n: number) => T): T {
@@ -145,7 +149,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
       const bar = ctx.progress.bar(`sampling ${name}`, budget.evaluations);
       while (done < total) {
         const n = Math.min(Math.max(64, Math.floor(CHUNK / 4)), total - done);
-        const s = model.sample(n, rng, { perLayer: true });
+        const s = await model.sampleAsync(n, rng, { perLayer: true });
         evals += s.energyEvaluations;
         (s.acceptance ?? []).forEach((a, i) => {
           if (a === null) return;
@@ -154,8 +158,9 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
           stats[i].acc += a * n;
           stats[i].accN += n;
         });
-        (s.deltaS ?? []).forEach((d, i) => {
-          for (const v of d.dataSync()) {
+        const deltaS = await Promise.all((s.deltaS ?? []).map((d) => d.data()));
+        deltaS.forEach((values, i) => {
+          for (const v of values) {
             stats[i].sum += v;
             stats[i].sumSq += v * v;
             stats[i].n++;
@@ -163,7 +168,7 @@ function snfRecipe(name: string, description: string, defaults: SnfDefaults) {
         });
         if (s.deltaS) tf.dispose(s.deltaS);
         s.energy.dispose();
-        collect(xs, lws, s.x, s.logWeights);
+        await collect(xs, lws, s.x, s.logWeights);
         done += n;
         bar.update(evals, { acceptance: accN > 0 ? accSum / accN : 0 });
       }

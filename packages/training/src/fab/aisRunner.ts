@@ -1,5 +1,5 @@
 import { assertInteger, assertPositive, BoltzflowError } from '@boltzflow/core';
-import { annealedImportanceSampling, hmc, randomWalkMetropolis } from '@boltzflow/mcmc';
+import { annealedImportanceSamplingAsync, hmc, randomWalkMetropolis } from '@boltzflow/mcmc';
 import type { AisRunner } from './trainFAB.js';
 
 /** Options of {@link aisRunner}. */
@@ -39,8 +39,9 @@ export function aisRunner(options: AisRunnerOptions = {}): AisRunner {
     });
   }
   const schedule = Array.from({ length: k + 2 }, (_, i) => i / (k + 1));
-  return (flow, target, n, rng) => {
-    const r = annealedImportanceSampling(target, {
+  // Asynchronous reads (annealedImportanceSamplingAsync): the same run, and FAB then trains on WebGPU in Node too.
+  return async (flow, target, n, rng) => {
+    const r = await annealedImportanceSamplingAsync(target, {
       prior: flow,
       particles: n,
       schedule,

@@ -70,8 +70,11 @@ export class PrioritizedReplayBuffer {
     return this.filled >= this.minSampleLength;
   }
 
-  /** Appends a batch (x `[n, dim]`, log w `[n]`, log q `[n]`), overwriting the oldest entries when full. */
-  add(x: tf.Tensor2D, logWeights: ArrayLike<number>, logQ: ArrayLike<number>): void {
+  /**
+   * Appends a batch (x `[n, dim]`, log w `[n]`, log q `[n]`), overwriting the oldest entries when full. `xValues`, the
+   * host values of x when the caller already has them (read with `await x.data()`), spares a synchronous read.
+   */
+  add(x: tf.Tensor2D, logWeights: ArrayLike<number>, logQ: ArrayLike<number>, xValues?: Float32Array): void {
     const [n] = assertBatch(x, 'x', this.dim);
     if (logWeights.length !== n || logQ.length !== n) {
       throw new BoltzflowError('INVALID_SHAPE', 'log-weights and log q must have one entry per sample', {
@@ -80,7 +83,14 @@ export class PrioritizedReplayBuffer {
         received: `${logWeights.length}, ${logQ.length}`,
       });
     }
-    const data = x.dataSync();
+    if (xValues !== undefined && xValues.length !== n * this.dim) {
+      throw new BoltzflowError('INVALID_SHAPE', 'xValues must hold the values of x', {
+        argument: 'xValues',
+        expected: `length ${n * this.dim}`,
+        received: `length ${xValues.length}`,
+      });
+    }
+    const data = xValues ?? (x.dataSync() as Float32Array);
     for (let i = 0; i < n; i++) {
       const slot = this.next;
       this.x.set(data.subarray(i * this.dim, (i + 1) * this.dim), slot * this.dim);

@@ -19,7 +19,7 @@ export interface AisBatch {
  * Runs AIS from `flow` (samples and log q) towards the energy `target` for `n` samples. FAB calls it with
  * target u_g = 2u + log q, i.e. the distribution p²/q.
  */
-export type AisRunner = (flow: Distribution, target: Energy, n: number, rng: Rng) => AisBatch;
+export type AisRunner = (flow: Distribution, target: Energy, n: number, rng: Rng) => AisBatch | Promise<AisBatch>;
 
 /** Options of {@link trainFAB} (plus the optimiser loop's own: learning rate, clipping, progress, checkpoints). */
 export interface TrainFABOptions extends Omit<CommonTrainOptions, 'resumeFrom' | 'validateEvery'> {
@@ -100,17 +100,24 @@ class FabObjective implements TrainingObjective {
     return this.energy.counts.energy + this.energy.counts.gradient;
   }
 
-  init(rng: Rng): void {
-    while (!this.buffer.canSample) this.collect(rng);
+  async init(rng: Rng): Promise<void> {
+    while (!this.buffer.canSample) await this.collect(rng);
   }
 
-  /** One AIS batch into the buffer. */
-  private collect(rng: Rng): void {
-    const { x, logWeights } = this.settings.ais(this.flow, pSquaredOverQ(this.energy, this.flow), this.settings.batchSize, rng);
+  /** One AIS batch into the buffer (asynchronous reads, so FAB runs on WebGPU in Node). */
+  private async collect(rng: Rng): Promise<void> {
+    const { x, logWeights } = await this.settings.ais(this.flow, pSquaredOverQ(this.energy, this.flow), this.settings.batchSize, rng);
     try {
-      this.checkBoundedBelow(x, logWeights);
-      const logQ = tf.tidy(() => this.flow.logProb(x).dataSync());
-      this.buffer.add(x, logWeights, logQ);
+      await this.checkBoundedBelow(x, logWeights);
+      const lq = tf.tidy(() => this.flow.logProb(x));
+      let logQ: Float32Array;
+      let xValues: Float32Array;
+      try {
+        [logQ, xValues] = (await Promise.all([lq.data(), x.data()])) as [Float32Array, Float32Array];
+      } finally {
+        lq.dispose();
+      }
+      this.buffer.add(x, logWeights, logQ, xValues);
     } finally {
       x.dispose();
     }
@@ -119,13 +126,15 @@ class FabObjective implements TrainingObjective {
   }
 
   /** log w = +∞ means u → −∞ along the AIS path: an energy unbounded below, which no sampler can normalise. */
-  private checkBoundedBelow(x: tf.Tensor2D, logWeights: Float32Array): void {
+  private async checkBoundedBelow(x: tf.Tensor2D, logWeights: Float32Array): Promise<void> {
     const bad = logWeights.indexOf(Infinity);
     if (bad < 0) return;
     const row = tf.tidy(() => tf.slice(x, [bad, 0], [1, -1]) as tf.Tensor2D);
-    const u = tf.tidy(() => this.energy.energy(row).dataSync()[0]);
-    const where = Array.from(row.dataSync()).map((v) => v.toPrecision(4));
-    row.dispose();
+    const uRow = this.energy.energy(row);
+    const [uv, rv] = await Promise.all([uRow.data(), row.data()]);
+    const u = uv[0];
+    const where = Array.from(rv).map((v) => v.toPrecision(4));
+    tf.dispose([row, uRow]);
     throw new BoltzflowError('DIVERGED', 'The energy is unbounded below: AIS reached a sample of infinite weight', {
       argument: 'energy',
       expected: 'an energy bounded below (a normalisable Boltzmann density)',
@@ -133,10 +142,16 @@ class FabObjective implements TrainingObjective {
     });
   }
 
-  prepareStep(step: number, _totalSteps: number, rng: Rng): PreparedStep {
-    if (step % this.settings.perIteration === 0) this.collect(rng);
+  async prepareStep(step: number, _totalSteps: number, rng: Rng): Promise<PreparedStep> {
+    if (step % this.settings.perIteration === 0) await this.collect(rng);
     const batch = this.buffer.sample(this.settings.batchSize, rng);
-    const logQNow = tf.tidy(() => this.flow.logProb(batch.x).dataSync());
+    const lq = tf.tidy(() => this.flow.logProb(batch.x));
+    let logQNow: Float32Array;
+    try {
+      logQNow = (await lq.data()) as Float32Array;
+    } finally {
+      lq.dispose();
+    }
     const adjustment = replayWeightAdjustment(batch.logQOld, logQNow, this.settings.clip);
     // fab-torch's order: the priorities follow the flow before this step's update.
     this.buffer.adjust(batch.indices, logQNow);
