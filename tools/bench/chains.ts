@@ -25,7 +25,7 @@ export async function chainsSection(opts: BenchOptions): Promise<SectionResult> 
   const header = ['sampler', 'chains', ...ok.map((o) => `${o.backend} steps/s`)];
   const wasm = ok.find((o) => o.backend === 'wasm');
   if (wasm) for (const o of ok) if (o !== wasm) header.push(`${o.backend} ÷ wasm`);
-  const keys = ok[0]?.rows.map((r) => `${r.sampler}|${r.chains}`) ?? [];
+  const keys = (ok[0]?.rows.map((r) => `${r.sampler}|${r.chains}`) ?? []).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const rows = keys.map((k) => {
     const [sampler, chains] = k.split('|');
     const get = (o: WorkerOutput) => o.rows.find((r) => `${r.sampler}|${r.chains}` === k);

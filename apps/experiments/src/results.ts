@@ -68,6 +68,8 @@ export const BackendInfoSchema = z.object({
   active: z.string(),
   fallback: z.boolean(),
   reason: z.string().optional(),
+  /** WebGPU only: the adapter Dawn picked (lavapipe is a CPU driver, not a GPU). */
+  adapter: z.string().optional(),
   tfjsVersion: z.string(),
 });
 

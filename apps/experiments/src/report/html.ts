@@ -170,7 +170,7 @@ figcaption{color:#555;font-size:.85em;max-width:800px}
 <body>
 <h1>boltzflow report: ${escapeHtml(results.experiment)}</h1>
 ${results.description ? `<p>${escapeHtml(results.description)}</p>` : ''}
-<p class="meta">seed ${results.seed}${results.quick ? ' (quick run)' : ''} · backend ${escapeHtml(b.active)}${b.fallback ? ` (fallback from ${escapeHtml(b.requested)}: ${escapeHtml(b.reason ?? '')})` : ''} · tfjs ${escapeHtml(b.tfjsVersion)} · boltzflow ${escapeHtml(results.libraryVersion)} · ${fmt(results.wallSeconds, 3)} s wall · started ${escapeHtml(results.startedAt)}</p>
+<p class="meta">seed ${results.seed}${results.quick ? ' (quick run)' : ''} · backend ${escapeHtml(b.active)}${b.adapter ? ` (${escapeHtml(b.adapter)})` : ''}${b.fallback ? ` (fallback from ${escapeHtml(b.requested)}: ${escapeHtml(b.reason ?? '')})` : ''} · tfjs ${escapeHtml(b.tfjsVersion)} · boltzflow ${escapeHtml(results.libraryVersion)} · ${fmt(results.wallSeconds, 3)} s wall · started ${escapeHtml(results.startedAt)}</p>
 ${quickBanner(results)}
 ${verdictBlock(results)}
 ${headlineTables(results)}
