@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import type { Rng } from '@boltzflow/core';
 import { defineRecipe, type SamplerRecipe } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';
 import { globalLocalSampler } from '../globalLocalSampler.js';
@@ -15,6 +17,16 @@ const schema = z
     learningRate: z.number().positive().max(1).default(2e-3),
     layers: z.number().int().min(1).max(32).default(6),
     hidden: z.number().int().min(2).max(1024).default(32),
+    /**
+     * Where the chains start: 'target' (the target's `start`) or 'overdispersed' (the target's
+     * `overdispersedStart`, default a Gaussian of `startScale` around the mean of its `start`), relaxed and burnt in
+     * as setup before the training loops.
+     */
+    start: z.enum(['target', 'overdispersed']).default('target'),
+    startScale: z.number().positive().default(2),
+    relaxSteps: z.number().int().min(0).max(100_000).default(0),
+    relaxMaxStep: z.number().positive().default(0.01),
+    burnInSteps: z.number().int().min(0).max(100_000).default(0),
   })
   .strict();
 
@@ -33,8 +45,14 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
       const o = ctx.params;
       const dim = target.energy.dim;
       const x0 = target.start(budget.chains, rng);
+      const overdispersed = o.start === 'overdispersed';
+      const draw =
+        target.overdispersedStart ??
+        ((n: number, r: Rng): tf.Tensor2D => tf.tidy(() => tf.add(tf.mean(x0, 0, true), tf.mul(r.normal([n, dim]), o.startScale)) as tf.Tensor2D));
       // Standardise the flow by where the chains start: the scale of the problem, learned from nothing else.
-      const { loc, scale } = standardisation(x0.dataSync() as Float32Array, dim);
+      const placement = overdispersed ? draw(Math.max(256, budget.chains), rng.fork()) : x0;
+      const { loc, scale } = standardisation(placement.dataSync() as Float32Array, dim);
+      if (placement !== x0) placement.dispose();
       const flow = target.flow
         ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
         : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
@@ -51,6 +69,8 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           trainStepsPerLoop: o.trainStepsPerLoop,
           learningRate: o.learningRate,
           productionBudget: budget.evaluations,
+          start: overdispersed ? 'overdispersed' : 'given',
+          overdispersed: { draw, relaxSteps: o.relaxSteps, relaxMaxStep: o.relaxMaxStep, burnInSteps: o.burnInSteps },
           rng,
           onLoop: (rep) => bar.update(Math.min(rep.loop, o.trainingLoops), { acceptance: rep.globalAcceptance }),
         });
@@ -61,8 +81,13 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           setupEnergyEvaluations: r.setupEnergyEvaluations,
           acceptanceRate: r.globalAcceptance,
           settings: { ...o, chains: budget.chains, productionLoops: r.history.filter((h) => h.phase === 'production').length },
-          metrics: { localAcceptance: r.localAcceptance, globalAcceptance: r.globalAcceptance },
+          metrics: { localAcceptance: r.localAcceptance, globalAcceptance: r.globalAcceptance, startEnergyEvaluations: r.startEnergyEvaluations },
           notes: [
+            ...(overdispersed
+              ? [
+                  `Overdispersed starts (${target.overdispersedStart ? "the target's broad start distribution" : `Gaussian of scale ${o.startScale} around the mean start`}), ${o.relaxSteps} relaxation + ${o.burnInSteps} ${o.localKernel} burn-in steps: ${r.startEnergyEvaluations} evaluations, counted in the setup.`,
+                ]
+              : []),
             `Flow trained from the energy alone: ${o.trainingLoops} loops of ${o.localSteps} ${o.localKernel} + ${o.globalSteps} global steps, then ${o.trainStepsPerLoop} maximum-likelihood steps on the chains' positions; their ${r.setupEnergyEvaluations} evaluations are setup.`,
             'Acceptance is that of the global moves; production loops use the frozen flow.',
           ],
