@@ -15,8 +15,15 @@ const schema = z
     trainingLoops: z.number().int().min(1).max(1000).default(10),
     trainStepsPerLoop: z.number().int().min(1).max(100_000).default(100),
     learningRate: z.number().positive().max(1).default(2e-3),
+    /** The flow trains on at most this many of the chains' most recent positions (current and past loops). */
+    maxTrainingSamples: z.number().int().min(1).max(10_000_000).default(20_000),
     layers: z.number().int().min(1).max(32).default(6),
     hidden: z.number().int().min(2).max(1024).default(32),
+    /** Couplings of the default flow (`buildFlow`; targets with their own `flow` ignore it): affine or rational-quadratic spline. */
+    flowKind: z.enum(['realnvp', 'spline']).default('realnvp'),
+    /** Spline bins and half-width (standardised units) of `flowKind: 'spline'`. */
+    bins: z.number().int().min(2).max(64).default(8),
+    bound: z.number().positive().default(5),
     /**
      * Where the chains start: 'target' (the target's `start`) or 'overdispersed' (the target's
      * `overdispersedStart`, default a Gaussian of `startScale` around the mean of its `start`), relaxed and burnt in
@@ -55,7 +62,11 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
       if (placement !== x0) placement.dispose();
       const flow = target.flow
         ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
-        : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+        : buildFlow(
+            dim,
+            { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
+            rng.fork(),
+          );
       const bar = ctx.progress.bar(`sampling ${name}`, o.trainingLoops);
       try {
         const r = await globalLocalSampler(flow, target.energy, x0, {
@@ -68,6 +79,7 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           trainingLoops: o.trainingLoops,
           trainStepsPerLoop: o.trainStepsPerLoop,
           learningRate: o.learningRate,
+          maxTrainingSamples: o.maxTrainingSamples,
           productionBudget: budget.evaluations,
           start: overdispersed ? 'overdispersed' : 'given',
           overdispersed: { draw, relaxSteps: o.relaxSteps, relaxMaxStep: o.relaxMaxStep, burnInSteps: o.burnInSteps },
