@@ -20,6 +20,7 @@ import {
   type FlowLike,
   type SampleArray,
 } from '@boltzflow/mcmc';
+import { logPartition } from '@boltzflow/estimators';
 import { trainML } from '@boltzflow/training';
 
 /** Options of {@link globalLocalSampler}. */
@@ -64,6 +65,12 @@ export interface GlobalLocalOptions {
    * production loops (flow frozen, the only reported samples) restore the populations.
    */
   start?: 'given' | 'overdispersed';
+  /**
+   * After the production loops: this many independent draws of the frozen flow give an importance-sampling estimate of
+   * log Z (`logZ`; log w = −u − log q). Their energy evaluations are sampling evaluations (in `energyEvaluations`; with
+   * a `productionBudget` they come on top of it). Default 0 (no estimate).
+   */
+  logZSamples?: number;
   /** The broad start distribution and its relaxation (with `start: 'overdispersed'`). */
   overdispersed?: OverdispersedStart;
   /** Called after every loop. */
@@ -119,6 +126,8 @@ export interface GlobalLocalResult {
   setupEnergyEvaluations: number;
   localAcceptance: number;
   globalAcceptance: number;
+  /** Importance-sampling log Z of the frozen flow and its standard error (`logZSamples` > 0 only). */
+  logZ?: { logZ: number; stderr: number; samples: number };
   history: GlobalLocalLoopReport[];
   wallSeconds: number;
 }
@@ -187,6 +196,8 @@ export async function globalLocalSampler(
       received: `${od.center.length}`,
     });
   }
+  const logZSamples = options.logZSamples ?? 0;
+  assertInteger(logZSamples, 'logZSamples', 0);
   const rng = options.rng;
   const local: Kernel<ChainState> =
     (options.localKernel ?? 'mala') === 'mala'
@@ -220,6 +231,7 @@ export async function globalLocalSampler(
   };
 
   let startCost = 0;
+  let logZ: GlobalLocalResult['logZ'];
   try {
     if (startKind === 'overdispersed') {
       startCost += relax(energy, x, relaxSteps, od.relaxMaxStep ?? 0.01, (next) => {
@@ -275,10 +287,15 @@ export async function globalLocalSampler(
       history.push(report);
       options.onLoop?.(report);
     }
+    if (logZSamples > 0) {
+      logZ = { ...importanceLogZ(flow, energy, logZSamples, rng), samples: logZSamples };
+      sampling += logZSamples;
+    }
   } finally {
     x.dispose();
   }
   return {
+    ...(logZ ? { logZ } : {}),
     startEnergyEvaluations: startCost,
     samples: sampleArray(concat(production), [kept, chains, dim]),
     energyEvaluations: sampling,
@@ -333,6 +350,23 @@ function relax(energy: Energy, x: tf.Tensor2D, steps: number, maxStep: number, s
     cur = next;
   }
   return steps * x.shape[0];
+}
+
+/** log Z by importance sampling with the flow: n draws in batches of 4096, log w = −u(x) − log q(x); one evaluation each. */
+function importanceLogZ(flow: Distribution, energy: Energy, n: number, rng: Rng): { logZ: number; stderr: number } {
+  const logW = new Float64Array(n);
+  for (let o = 0; o < n; o += 4096) {
+    const m = Math.min(4096, n - o);
+    const lw = tf.tidy(() => {
+      const { x, logProb } = flow.sampleWithLogProb(m, rng);
+      return tf.neg(tf.add(energy.energy(x), logProb));
+    });
+    logW.set(lw.dataSync(), o);
+    lw.dispose();
+  }
+  // Non-finite weights (a draw on an infinite energy) carry no mass.
+  for (let i = 0; i < n; i++) if (!Number.isFinite(logW[i])) logW[i] = -Infinity;
+  return logPartition(logW);
 }
 
 function concat(parts: Float32Array[]): Float32Array {

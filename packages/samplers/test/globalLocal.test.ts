@@ -84,6 +84,7 @@ describe('globalLocalSampler (flowMC)', () => {
       learningRate: 5e-3,
       start: 'overdispersed',
       overdispersed: { draw, relaxSteps: 30, relaxMaxStep: 0.3, burnInSteps: 10 },
+      logZSamples: 4000,
       rng: createRng(5),
       onLoop: (rep) => {
         if (rep.loop === 1) countedAtFirstLoop = energy.counts.energy + energy.counts.gradient;
@@ -101,6 +102,10 @@ describe('globalLocalSampler (flowMC)', () => {
     expect(r.setupEnergyEvaluations).toBe(
       r.startEnergyEvaluations + r.history.filter((h) => h.phase === 'training').reduce((a, h) => a + h.energyEvaluations, 0),
     );
+    // log Z of the frozen flow by importance sampling: exp(−u) is a normalised density, log Z = 0 exactly
+    expect(r.logZ!.samples).toBe(4000);
+    expect(Math.abs(r.logZ!.logZ)).toBeLessThan(4 * r.logZ!.stderr + 1e-3);
+    expect(r.logZ!.stderr).toBeLessThan(0.1);
     expect(frozen).toHaveLength(4);
     for (const snap of frozen.slice(1)) snap.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(frozen[0]![i]!)));
     const fractions = Array.from({ length: chains }, (_, k) => {

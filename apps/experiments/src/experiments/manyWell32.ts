@@ -323,6 +323,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       const pops = chainWellPopulations(o.draws!, energy.wells, exactPositive);
       wellPopulations[r.sampler] = { p: pops.p.map((v) => round(v, 5)), stderr: pops.stderr.map((v) => round(v, 5)) };
       r.metrics = {
+        ...(r.metrics ?? {}),
         wellPositiveFractionMin: round(Math.min(...pops.p), 5),
         wellPositiveFractionMax: round(Math.max(...pops.p), 5),
         wellsWithin3Stderr: pops.within3,
@@ -330,7 +331,8 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         transitionsFirstWell: firstWell,
         essX1FirstWell: round(essX1, 3),
         essStanPositiveFraction: round(essStan, 3),
-        logZ: null,
+        // flowmc with globalLocal.logZSamples: importance-sampling log Z of its frozen flow (set by the recipe)
+        logZ: r.metrics?.logZ ?? null,
       };
       r.notes = [
         ...(r.notes ?? []),

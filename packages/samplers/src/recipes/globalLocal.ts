@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Rng } from '@boltzflow/core';
 import { defineRecipe, type SamplerRecipe } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';
+import { round } from '../util.js';
 import { globalLocalSampler } from '../globalLocalSampler.js';
 
 const schema = z
@@ -15,6 +16,11 @@ const schema = z
     trainingLoops: z.number().int().min(1).max(1000).default(10),
     trainStepsPerLoop: z.number().int().min(1).max(100_000).default(100),
     learningRate: z.number().positive().max(1).default(2e-3),
+    /**
+     * Independent draws of the frozen flow after production for an importance-sampling log Z (metrics logZ,
+     * logZStderr, logZError); they are taken out of the sampling budget. Default 0.
+     */
+    logZSamples: z.number().int().min(0).max(10_000_000).default(0),
     /** The flow trains on at most this many of the chains' most recent positions (current and past loops). */
     maxTrainingSamples: z.number().int().min(1).max(10_000_000).default(20_000),
     layers: z.number().int().min(1).max(32).default(6),
@@ -80,7 +86,8 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           trainStepsPerLoop: o.trainStepsPerLoop,
           learningRate: o.learningRate,
           maxTrainingSamples: o.maxTrainingSamples,
-          productionBudget: budget.evaluations,
+          productionBudget: Math.max(1, budget.evaluations - o.logZSamples),
+          logZSamples: o.logZSamples,
           start: overdispersed ? 'overdispersed' : 'given',
           overdispersed: { draw, relaxSteps: o.relaxSteps, relaxMaxStep: o.relaxMaxStep, burnInSteps: o.burnInSteps },
           rng,
@@ -93,7 +100,18 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           setupEnergyEvaluations: r.setupEnergyEvaluations,
           acceptanceRate: r.globalAcceptance,
           settings: { ...o, chains: budget.chains, productionLoops: r.history.filter((h) => h.phase === 'production').length },
-          metrics: { localAcceptance: r.localAcceptance, globalAcceptance: r.globalAcceptance, startEnergyEvaluations: r.startEnergyEvaluations },
+          metrics: {
+            localAcceptance: r.localAcceptance,
+            globalAcceptance: r.globalAcceptance,
+            startEnergyEvaluations: r.startEnergyEvaluations,
+            ...(r.logZ
+              ? {
+                  logZ: round(r.logZ.logZ, 6),
+                  logZStderr: round(r.logZ.stderr, 6),
+                  ...(target.referenceLogZ !== undefined ? { logZError: round(r.logZ.logZ - target.referenceLogZ, 6) } : {}),
+                }
+              : {}),
+          },
           notes: [
             ...(overdispersed
               ? [
