@@ -224,18 +224,27 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // coordinate (wells at x₁ ≈ ±1.7); HMC AIS with 4 intermediate distributions and 3 leapfrog steps (≈ 0.5 s per
     // gradient step on 2 cores at batch 256).
     fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
-    // flowmc from the energy alone: chains start overdispersed, N(0, 2²) per coordinate (both sides of every well's
+    // flowmc from the energy alone (run it with chains ≥ 256: the flow learns the wells' product structure from the
+    // chains' sign patterns): chains start overdispersed, N(0, 2²) per coordinate (both sides of every well's
     // barrier, x₁ ≈ ±1.7, in roughly equal numbers — not the exact 0.84 / 0.16), relaxed by 50 capped steepest-descent
     // steps (≤ 0.1 per coordinate, out of the quartic walls) and burnt in by 50 MALA steps, all counted as setup.
     globalLocal: {
       localKernel: 'mala',
       localStepSize: 0.1,
       localSteps: 50,
-      globalSteps: 20,
+      globalSteps: 50,
       trainingLoops: 10,
-      trainStepsPerLoop: 100,
-      layers: 6,
+      trainStepsPerLoop: 200,
+      learningRate: 2e-3,
+      // the oracle rows' flow kind (rational-quadratic splines, here 4 × 64): RealNVP 6 × 64 reached global
+      // acceptance 0.017 and per-well P(x₁ > 0) from 0.03 to 0.99 at 256 chains (2026-12-03, BENCHMARKS.md)
+      flowKind: 'spline',
+      layers: 4,
       hidden: 64,
+      bound: 4,
+      maxTrainingSamples: 50_000,
+      // log Z by importance sampling with the frozen flow, out of the sampling budget
+      logZSamples: 20_000,
       start: 'overdispersed',
       startScale: 2,
       relaxSteps: 50,
@@ -249,7 +258,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 },
     // FAB's training takes minutes even when small: quick runs keep flowmc (few loops) and leave fab-is to full runs.
     samplers: ['rwm', 'mala', 'flow-imh', 'flow-is', 'flowmc'],
-    globalLocal: { trainingLoops: 3, trainStepsPerLoop: 40, localSteps: 20, globalSteps: 10 },
+    globalLocal: { trainingLoops: 3, trainStepsPerLoop: 40, localSteps: 20, globalSteps: 10, logZSamples: 1000 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -260,7 +269,17 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 256, steps: 3, batchSize: 32 },
     samplers: [...MANY_WELL_DEFAULT_SAMPLERS, 'fab-imh', 'bg-loop'],
     fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
-    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4, relaxSteps: 2, burnInSteps: 2 },
+    globalLocal: {
+      localSteps: 5,
+      globalSteps: 2,
+      trainingLoops: 2,
+      trainStepsPerLoop: 2,
+      layers: 2,
+      hidden: 4,
+      relaxSteps: 2,
+      burnInSteps: 2,
+      logZSamples: 100,
+    },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx): Promise<ExperimentOutput> {
