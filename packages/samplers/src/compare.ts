@@ -90,6 +90,7 @@ function defaultTarget(energy: Energy, t: Partial<SamplerTarget> = {}): SamplerT
     spec: t.spec ?? { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: linspace(-3, 3, 45) },
     plot: t.plot ?? { samplesPerSampler: 1000, tracePoints: 1500, acfLags: 200 },
     start: t.start ?? ((n, rng) => tf.tidy(() => tf.mul(rng.normal([n, energy.dim]), 1.5) as tf.Tensor2D)),
+    ...(t.overdispersedStart ? { overdispersedStart: t.overdispersedStart } : {}),
     ...(t.project ? { project: t.project } : {}),
     ...(t.referenceLogZ !== undefined ? { referenceLogZ: t.referenceLogZ } : {}),
     ...(t.flow ? { flow: t.flow } : {}),

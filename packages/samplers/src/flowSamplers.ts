@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { runHostReadsAsync, runHostReadsSync, type Energy, type HostReads, type Rng } from '@boltzflow/core';
-import type { TransformedDistribution } from '@boltzflow/distributions';
+import { runHostReadsAsync, runHostReadsSync, type Distribution, type Energy, type HostReads, type Rng } from '@boltzflow/core';
 import type { ProgressBar } from './types.js';
 
 /** Rows per flow batch: bounds the tensors alive at once. */
@@ -8,7 +7,7 @@ export const CHUNK = 2048;
 
 /** Flow samples with log-weights log w = −u(x) − log q(x); one energy evaluation per sample. */
 export function flowWeightedSamples(
-  flow: TransformedDistribution,
+  flow: Distribution,
   energy: Energy,
   n: number,
   rng: Rng,
@@ -19,7 +18,7 @@ export function flowWeightedSamples(
 
 /** {@link flowWeightedSamples} with asynchronous reads (same ops, same values; runs on WebGPU in Node). */
 export function flowWeightedSamplesAsync(
-  flow: TransformedDistribution,
+  flow: Distribution,
   energy: Energy,
   n: number,
   rng: Rng,
@@ -29,7 +28,7 @@ export function flowWeightedSamplesAsync(
 }
 
 function* flowWeightedSamplesReads(
-  flow: TransformedDistribution,
+  flow: Distribution,
   energy: Energy,
   n: number,
   rng: Rng,

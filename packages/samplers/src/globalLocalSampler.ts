@@ -20,7 +20,9 @@ import {
   type FlowLike,
   type SampleArray,
 } from '@boltzflow/mcmc';
+import { logPartition } from '@boltzflow/estimators';
 import { trainML } from '@boltzflow/training';
+import { flowWeightedSamplesAsync } from './flowSamplers.js';
 
 /** Options of {@link globalLocalSampler}. */
 export interface GlobalLocalOptions {
@@ -56,8 +58,46 @@ export interface GlobalLocalOptions {
   /** The flow trains on at most this many of the most recent chain positions (current and past loops). Default 20000. */
   maxTrainingSamples?: number;
   rng: Rng;
+  /**
+   * Where the chains start. 'given' (default): at `x0`. 'overdispersed': at draws from a broad distribution
+   * ({@link OverdispersedStart}; x0 then only gives the chain count and the default centre), relaxed and burnt in
+   * before the training loops, every evaluation counted as setup. The chains then sit in basins in proportions unlike
+   * equilibrium; the flow, fit to all chains, learns every basin they reached, and its independence moves in the
+   * production loops (flow frozen, the only reported samples) restore the populations.
+   */
+  start?: 'given' | 'overdispersed';
+  /**
+   * After the production loops: this many independent draws of the frozen flow give an importance-sampling estimate of
+   * log Z (`logZ`; log w = −u − log q). Their energy evaluations are sampling evaluations (in `energyEvaluations`; with
+   * a `productionBudget` they come on top of it). Default 0 (no estimate).
+   */
+  logZSamples?: number;
+  /** The broad start distribution and its relaxation (with `start: 'overdispersed'`). */
+  overdispersed?: OverdispersedStart;
   /** Called after every loop. */
   onLoop?: (report: GlobalLocalLoopReport) => void;
+}
+
+/** Overdispersed chain starts of {@link globalLocalSampler}: a broad draw, a capped relaxation, a local burn-in. */
+export interface OverdispersedStart {
+  /**
+   * Draws `[n, dim]` starting points (e.g. random torsions of a molecule). Default: a Gaussian N(centre, scale²) per
+   * coordinate. Drawing costs no energy evaluation.
+   */
+  draw?: (n: number, rng: Rng) => tf.Tensor2D;
+  /** Centre of the default Gaussian, `[dim]`. Default: the mean of x0's rows. */
+  center?: ArrayLike<number>;
+  /** Standard deviation of the default Gaussian per coordinate. Default 2. */
+  scale?: number;
+  /**
+   * Steps of normalised steepest descent x ← x − maxStep·∇u/‖∇u‖∞ (every coordinate moves at most `relaxMaxStep`)
+   * that take the draws out of clashes; one gradient evaluation per chain and step, counted as setup. Default 0.
+   */
+  relaxSteps?: number;
+  /** Largest displacement of a coordinate per relaxation step (the target's units). Default 0.01. */
+  relaxMaxStep?: number;
+  /** Local-kernel steps after the relaxation; their positions are discarded, their evaluations are setup. Default 0. */
+  burnInSteps?: number;
 }
 
 export interface GlobalLocalLoopReport {
@@ -71,14 +111,24 @@ export interface GlobalLocalLoopReport {
 }
 
 export interface GlobalLocalResult {
+  /**
+   * Evaluations of the overdispersed start (relaxation + burn-in; 0 with `start: 'given'`); included in
+   * `setupEnergyEvaluations`.
+   */
+  startEnergyEvaluations: number;
   /** Production draws `[kept, chains, dim]`, local and global steps in the order the chains made them. */
   samples: SampleArray;
   /** Energy evaluations of the production loops (gradients count as evaluations). */
   energyEvaluations: number;
-  /** Energy evaluations of the training loops: the flow's whole training cost (maximum likelihood itself costs none). */
+  /**
+   * Energy evaluations of the start (overdispersed starts only) and of the training loops: the flow's whole training
+   * cost (maximum likelihood itself costs none).
+   */
   setupEnergyEvaluations: number;
   localAcceptance: number;
   globalAcceptance: number;
+  /** Importance-sampling log Z of the frozen flow and its standard error (`logZSamples` > 0 only). */
+  logZ?: { logZ: number; stderr: number; samples: number };
   history: GlobalLocalLoopReport[];
   wallSeconds: number;
 }
@@ -125,6 +175,30 @@ export async function globalLocalSampler(
       received: String(globalMove),
     });
   }
+  const startKind = options.start ?? 'given';
+  if (startKind !== 'given' && startKind !== 'overdispersed') {
+    throw new BoltzflowError('INVALID_CONFIG', 'Unknown chain start', {
+      argument: 'start',
+      expected: "'given' | 'overdispersed'",
+      received: String(startKind),
+    });
+  }
+  const od = options.overdispersed ?? {};
+  const relaxSteps = od.relaxSteps ?? 0;
+  const burnInSteps = od.burnInSteps ?? 0;
+  assertInteger(relaxSteps, 'overdispersed.relaxSteps', 0);
+  assertInteger(burnInSteps, 'overdispersed.burnInSteps', 0);
+  assertPositive(od.relaxMaxStep ?? 0.01, 'overdispersed.relaxMaxStep');
+  assertPositive(od.scale ?? 2, 'overdispersed.scale');
+  if (od.center !== undefined && od.center.length !== energy.dim) {
+    throw new BoltzflowError('INVALID_SHAPE', 'The overdispersed start centre has the wrong length', {
+      argument: 'overdispersed.center',
+      expected: `${energy.dim} numbers`,
+      received: `${od.center.length}`,
+    });
+  }
+  const logZSamples = options.logZSamples ?? 0;
+  assertInteger(logZSamples, 'logZSamples', 0);
   const rng = options.rng;
   const local: Kernel<ChainState> =
     (options.localKernel ?? 'mala') === 'mala'
@@ -136,7 +210,7 @@ export async function globalLocalSampler(
       : latentMetropolis(flow, energy, (uZ) => randomWalkMetropolis(uZ, { stepSize: options.latentStepSize ?? 0.5 }));
   const started = performance.now();
   const [chains, dim] = x0.shape;
-  let x = x0.clone();
+  let x = startKind === 'overdispersed' ? overdispersedDraw(od, x0, rng) : x0.clone();
   const training: Float32Array[] = [];
   let trainingRows = 0;
   const production: Float32Array[] = [];
@@ -157,7 +231,17 @@ export async function globalLocalSampler(
     return { draws: r.samples.data, evaluations: r.energyEvaluations, acceptance: r.overallAcceptanceRate };
   };
 
+  let startCost = 0;
+  let logZ: GlobalLocalResult['logZ'];
   try {
+    if (startKind === 'overdispersed') {
+      startCost += relax(energy, x, relaxSteps, od.relaxMaxStep ?? 0.01, (next) => {
+        x.dispose();
+        x = next;
+      });
+      if (burnInSteps > 0) startCost += (await block(local, burnInSteps)).evaluations;
+      setup += startCost;
+    }
     let loopCost = 0;
     const budgetLeft = (): number => (options.productionBudget ?? Infinity) - sampling;
     const more = (loop: number): boolean =>
@@ -204,10 +288,16 @@ export async function globalLocalSampler(
       history.push(report);
       options.onLoop?.(report);
     }
+    if (logZSamples > 0) {
+      logZ = { ...(await importanceLogZ(flow, energy, logZSamples, rng)), samples: logZSamples };
+      sampling += logZSamples;
+    }
   } finally {
     x.dispose();
   }
   return {
+    ...(logZ ? { logZ } : {}),
+    startEnergyEvaluations: startCost,
     samples: sampleArray(concat(production), [kept, chains, dim]),
     energyEvaluations: sampling,
     setupEnergyEvaluations: setup,
@@ -216,6 +306,57 @@ export async function globalLocalSampler(
     history,
     wallSeconds: (performance.now() - started) / 1000,
   };
+}
+
+/** `[n, dim]` overdispersed starts (n = x0's rows): the user's draw, or N(centre, scale²) with centre = mean of x0's rows. */
+function overdispersedDraw(od: OverdispersedStart, x0: tf.Tensor2D, rng: Rng): tf.Tensor2D {
+  const [n, dim] = x0.shape;
+  if (od.draw) {
+    const d = od.draw(n, rng.fork());
+    if (d?.shape?.length !== 2 || d.shape[0] !== n || d.shape[1] !== dim) {
+      const received = d?.shape ? `[${d.shape.join(', ')}]` : String(d);
+      d?.dispose?.();
+      throw new BoltzflowError('INVALID_SHAPE', 'overdispersed.draw returned the wrong shape', {
+        argument: 'overdispersed.draw',
+        expected: `[${n}, ${dim}]`,
+        received,
+      });
+    }
+    return d;
+  }
+  const scale = od.scale ?? 2;
+  return tf.tidy(() => {
+    const centre = od.center !== undefined ? tf.tensor2d(Float32Array.from(od.center), [1, dim]) : tf.mean(x0, 0, true);
+    return tf.add(centre, tf.mul(rng.normal([n, dim]), scale)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Normalised steepest descent: `steps` times x ← x − maxStep·∇u/‖∇u‖∞ per chain (a chain at a stationary point stays).
+ * Returns the gradient evaluations spent (chains × steps); hands every new position to `set`.
+ */
+function relax(energy: Energy, x: tf.Tensor2D, steps: number, maxStep: number, set: (x: tf.Tensor2D) => void): number {
+  const grad = (xx: tf.Tensor2D): tf.Tensor2D =>
+    energy.grad ? energy.grad(xx) : (tf.grad((y: tf.Tensor) => tf.sum(energy.energy(y as tf.Tensor2D)))(xx) as tf.Tensor2D);
+  let cur = x;
+  for (let s = 0; s < steps; s++) {
+    const next = tf.tidy(() => {
+      const g = grad(cur);
+      // Non-finite gradients (overlapping atoms) move nothing rather than poisoning the chain.
+      const finite = tf.where(tf.isFinite(g), g, tf.zerosLike(g));
+      const norm = tf.maximum(tf.max(tf.abs(finite), 1, true), 1e-30);
+      return tf.sub(cur, tf.mul(tf.div(finite, norm), maxStep)) as tf.Tensor2D;
+    });
+    set(next);
+    cur = next;
+  }
+  return steps * x.shape[0];
+}
+
+/** log Z by importance sampling with the flow: n draws, log w = −u(x) − log q(x); one evaluation each. */
+async function importanceLogZ(flow: Distribution, energy: Energy, n: number, rng: Rng): Promise<{ logZ: number; stderr: number }> {
+  const { logW } = await flowWeightedSamplesAsync(flow, energy, n, rng);
+  return logPartition(logW);
 }
 
 function concat(parts: Float32Array[]): Float32Array {

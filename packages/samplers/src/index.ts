@@ -68,4 +68,10 @@ export { flowIs as flowIsRecipe } from './recipes/flowIs.js';
 export { latentMetropolis as latentMetropolisRecipe } from './recipes/latentMetropolis.js';
 export { flowImh as flowImhRecipe } from './recipes/flowImh.js';
 export { snf as snfRecipe, flowMcmcIs as flowMcmcIsRecipe } from './recipes/snf.js';
-export { globalLocalSampler, type GlobalLocalOptions, type GlobalLocalResult, type GlobalLocalLoopReport } from './globalLocalSampler.js';
+export {
+  globalLocalSampler,
+  type GlobalLocalOptions,
+  type GlobalLocalResult,
+  type GlobalLocalLoopReport,
+  type OverdispersedStart,
+} from './globalLocalSampler.js';

@@ -12,6 +12,12 @@ export interface SamplerTarget {
   plot: PlotLimits;
   /** `[n, dim]` chain starting points; may draw from `rng` (the sampler's own stream). */
   start(n: number, rng: Rng): tf.Tensor2D;
+  /**
+   * `[n, dim]` overdispersed starting points (a broad distribution over the basins, e.g. random torsions of a molecule)
+   * for the adaptive global–local recipes with `start: 'overdispersed'`. Default: a Gaussian of the recipe's
+   * `startScale` around the mean of `start`.
+   */
+  overdispersedStart?: (n: number, rng: Rng) => tf.Tensor2D;
   /** Maps positions to the observables the metrics read (e.g. energy and mean pair distance); identity by default. */
   project?: (d: Draws) => Draws;
   /** Exact log Z, for the log Z error of importance samplers. */

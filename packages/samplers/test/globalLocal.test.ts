@@ -58,6 +58,82 @@ describe('globalLocalSampler (flowMC)', () => {
     });
   }
 
+  it('overdispersed starts: a wrong start population is corrected by the frozen flow, the start counted as setup', async () => {
+    const energy = target();
+    const flow = new TransformedDistribution(Normal.standard(2), realNVP({ dim: 2, layers: 4, hidden: [16, 16], rng: createRng(3) }));
+    const chains = 64;
+    const before = tf.memory().numTensors;
+    const x0 = start(chains);
+    // N((−2.5, 0), 3²): P(x₁ > 0) ≈ Φ(−2.5/3) ≈ 0.2 of the chains start on the right, against 0.7 at equilibrium.
+    let startedRight = NaN;
+    const draw = (n: number, rng: ReturnType<typeof createRng>) => {
+      const d = tf.tidy(() => tf.add(tf.tensor2d([[-2.5, 0]]), tf.mul(rng.normal([n, 2]), 3)) as tf.Tensor2D);
+      const v = d.dataSync();
+      startedRight = Array.from({ length: n }, (_, i) => (v[2 * i] > 0 ? 1 : 0)).reduce<number>((a, b) => a + b, 0) / n;
+      return d;
+    };
+    let countedAtFirstLoop = NaN;
+    const frozen: Float32Array[][] = [];
+    const r = await globalLocalSampler(flow, energy, x0, {
+      localStepSize: 0.5,
+      localSteps: 20,
+      globalSteps: 20,
+      trainingLoops: 4,
+      productionLoops: 4,
+      trainStepsPerLoop: 100,
+      learningRate: 5e-3,
+      start: 'overdispersed',
+      overdispersed: { draw, relaxSteps: 30, relaxMaxStep: 0.3, burnInSteps: 10 },
+      logZSamples: 4000,
+      rng: createRng(5),
+      onLoop: (rep) => {
+        if (rep.loop === 1) countedAtFirstLoop = energy.counts.energy + energy.counts.gradient;
+        // the flow's weights in every production loop: frozen, so the production chain is one fixed MH kernel
+        if (rep.phase === 'production') frozen.push(flow.trainableVariables.map((v) => v.dataSync() as Float32Array).map((a) => Float32Array.from(a)));
+      },
+    });
+    x0.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(startedRight).toBeLessThan(0.35);
+    // start = 30 relaxation gradients + a 10-step MALA block (its init and one gradient per step) per chain
+    expect(r.startEnergyEvaluations).toBe(countedAtFirstLoop - r.history[0]!.energyEvaluations);
+    expect(r.startEnergyEvaluations).toBe(chains * (30 + 11));
+    expect(r.energyEvaluations + r.setupEnergyEvaluations).toBe(energy.counts.energy + energy.counts.gradient);
+    expect(r.setupEnergyEvaluations).toBe(
+      r.startEnergyEvaluations + r.history.filter((h) => h.phase === 'training').reduce((a, h) => a + h.energyEvaluations, 0),
+    );
+    // log Z of the frozen flow by importance sampling: exp(−u) is a normalised density, log Z = 0 exactly
+    expect(r.logZ!.samples).toBe(4000);
+    expect(Math.abs(r.logZ!.logZ)).toBeLessThan(4 * r.logZ!.stderr + 1e-3);
+    expect(r.logZ!.stderr).toBeLessThan(0.1);
+    expect(frozen).toHaveLength(4);
+    for (const snap of frozen.slice(1)) snap.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(frozen[0]![i]!)));
+    const fractions = Array.from({ length: chains }, (_, k) => {
+      const s = r.samples.series(k, 0);
+      return s.reduce((a, v) => a + (v > 0 ? 1 : 0), 0) / s.length;
+    });
+    const mean = fractions.reduce((a, b) => a + b, 0) / chains;
+    const se = Math.sqrt(fractions.reduce((a, f) => a + (f - mean) ** 2, 0) / (chains - 1) / chains);
+    expect(Math.abs(mean - 0.7)).toBeLessThan(4 * se + 0.02);
+    flow.trainableVariables.forEach((v) => v.dispose());
+  });
+
+  it('refuses an unknown start and a draw of the wrong shape', async () => {
+    const flow = new TransformedDistribution(Normal.standard(2), realNVP({ dim: 2, layers: 2, hidden: [8], rng: createRng(1) }));
+    const x0 = start(4);
+    const bad = await globalLocalSampler(flow, target(), x0, { localStepSize: 0.5, rng: createRng(0), start: 'random' as 'given' }).catch((err) => err);
+    expect(isBoltzflowError(bad) && (bad as Error).message).toMatch(/Unknown chain start/);
+    const shape = await globalLocalSampler(flow, target(), x0, {
+      localStepSize: 0.5,
+      rng: createRng(0),
+      start: 'overdispersed',
+      overdispersed: { draw: (n) => tf.zeros([n, 3]) as tf.Tensor2D },
+    }).catch((err) => err);
+    expect(isBoltzflowError(shape) && (shape as Error).message).toMatch(/wrong shape/);
+    x0.dispose();
+    flow.trainableVariables.forEach((v) => v.dispose());
+  });
+
   it('refuses a flow of the wrong dimension', async () => {
     const flow = new TransformedDistribution(Normal.standard(3), realNVP({ dim: 3, layers: 2, hidden: [8], rng: createRng(1) }));
     const x0 = start(4);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError, type Rng } from '@boltzflow/core';
 import { InternalCoordinates } from '@boltzflow/bijectors';
-import { alanineDipeptide as alanineDipeptideEnergy } from '@boltzflow/energies';
+import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineDipeptide as alanineDipeptideEnergy, dihedral } from '@boltzflow/energies';
 import {
   collectArtifacts,
   compareSamplers,
@@ -171,6 +171,67 @@ export function ramachandranFigure(results: Results): Figure | undefined {
   };
 }
 
+/**
+ * Random-torsion starting points on frame coordinates: the reference structure's internal coordinates
+ * (`ic.inverse(ic.toFrame(reference))`) with the given dihedrals (atom quartets i-j-k-l) set uniformly at random in
+ * (−π, π], or every Z-matrix torsion drawn uniformly (`all`), mapped back through `ic.forward`. A dihedral is turned
+ * by rotating, about its j–k bond, the Z-matrix rows placed on that bond (rows [a, k, j, ·], else [a, j, k, ·]): all
+ * their torsions shift together, so the branch turns rigidly and bonds and angles keep their reference values. The
+ * direction of the shift is calibrated once on the reference, and the drawn dihedrals are checked to within 1e-3 rad
+ * (else a BoltzflowError names the quartet). Returns a sampler of `[n, 3N − 6]` frame rows.
+ */
+export function randomTorsionStarts(
+  ic: InternalCoordinates,
+  reference: tf.Tensor2D,
+  dihedrals: readonly (readonly [number, number, number, number])[],
+  options: { all?: boolean } = {},
+): (n: number, rng: Rng) => tf.Tensor2D {
+  const internal = tf.tidy(() => ic.inverse(ic.toFrame(reference)).x);
+  const ref = Float32Array.from(internal.dataSync());
+  internal.dispose();
+  const [t0] = ic.torsionColumns;
+  const wrap = (a: number) => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
+  const measure = (rows: Float32Array, n: number, q: readonly [number, number, number, number]): Float32Array =>
+    tf.tidy(() => dihedral(ic.fromFrame(ic.forward(tf.tensor2d(rows, [n, ic.dim])).y), q).dataSync() as Float32Array);
+  const moves = dihedrals.map((q) => {
+    const [, j, k] = q;
+    const onBond = (c: number, b: number) => ic.zMatrix.flatMap((r, row) => (row >= 3 && r[1] === c && r[2] === b ? [t0 + row - 3] : []));
+    const columns = onBond(k, j).length > 0 ? onBond(k, j) : onBond(j, k);
+    const phi0 = measure(ref, 1, q)[0]!;
+    const trial = Float32Array.from(ref);
+    for (const col of columns) trial[col] = wrap(trial[col]! + 0.5);
+    const sign = Math.sign(wrap(measure(trial, 1, q)[0]! - phi0)) || 1;
+    return { q, columns, phi0, sign };
+  });
+  return (n, rng) => {
+    const rows = new Float32Array(n * ic.dim);
+    const target = moves.map(() => new Float64Array(n));
+    for (let c = 0; c < n; c++) {
+      rows.set(ref, c * ic.dim);
+      if (options.all) for (let t = t0; t < ic.dim; t++) rows[c * ic.dim + t] = wrap(2 * Math.PI * rng.nextUniform() - Math.PI);
+      moves.forEach((m, d) => {
+        const want = 2 * Math.PI * rng.nextUniform() - Math.PI;
+        target[d]![c] = want;
+        // with all torsions random, measure the current dihedral of this row first
+        const now = options.all ? measure(rows.subarray(c * ic.dim, (c + 1) * ic.dim), 1, m.q)[0]! : m.phi0;
+        const delta = m.sign * wrap(want - now);
+        for (const col of m.columns) rows[c * ic.dim + col] = wrap(rows[c * ic.dim + col]! + delta);
+      });
+    }
+    moves.forEach((m, d) => {
+      const got = measure(rows, n, m.q);
+      for (let c = 0; c < n; c++)
+        if (Math.abs(wrap(got[c]! - target[d]![c]!)) > 1e-3)
+          throw new BoltzflowError('INVALID_CONFIG', 'A dihedral cannot be set through the Z-matrix (its atoms are placed across the bond)', {
+            argument: 'dihedrals',
+            expected: 'quartets whose j–k bond carries Z-matrix torsions of one side',
+            received: `[${m.q.join(', ')}]`,
+          });
+    });
+    return tf.tidy(() => ic.forward(tf.tensor2d(rows, [n, ic.dim])).y);
+  };
+}
+
 export const AlanineParams = z
   .object({
     /** Energy evaluations per sampler (gradients count as evaluations), all chains together. */
@@ -225,6 +286,17 @@ export const AlanineParams = z
         learningRate: z.number().positive().max(1).default(1e-3),
         /** Cap of the torsions' base concentration of the energy-only flow (placed by the chains' start). */
         maxConcentration: z.number().min(0).default(20),
+        /**
+         * Where the chains start: 'overdispersed' (default): the minimised structure with φ and ψ drawn uniformly
+         * (`torsions: 'all'`: every torsion), relaxed by `relaxSteps` capped steepest-descent steps (≤ `relaxMaxStep`
+         * nm per coordinate) and `burnInSteps` MALA steps, all counted as setup; the energy-only flow is placed by these
+         * draws. 'target': the Cartesian rows' start (minimised + `startNoise`).
+         */
+        start: z.enum(['target', 'overdispersed']).default('overdispersed'),
+        torsions: z.enum(['backbone', 'all']).default('backbone'),
+        relaxSteps: intParam(0, 100_000, 200),
+        relaxMaxStep: z.number().positive().default(0.002),
+        burnInSteps: intParam(0, 100_000, 200),
       })
       .strict()
       .prefault({}),
@@ -272,7 +344,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     chains: 4,
     hmc: { leapfrogSteps: 2 },
     flow: { layers: 2, hidden: 8, steps: 3, batchSize: 32, conformations: 200 },
-    globalLocal: { localSteps: 4, globalSteps: 4, trainingLoops: 1, trainStepsPerLoop: 2 },
+    globalLocal: { localSteps: 4, globalSteps: 4, trainingLoops: 1, trainStepsPerLoop: 2, relaxSteps: 3, burnInSteps: 2 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   figures: (results) => {
@@ -320,6 +392,10 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
         learningRate: gl.learningRate,
         layers: params.flow.layers,
         hidden: params.flow.hidden,
+        start: gl.start,
+        relaxSteps: gl.relaxSteps,
+        relaxMaxStep: gl.relaxMaxStep,
+        burnInSteps: gl.burnInSteps,
       },
       'fab-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
       'fab-imh': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
@@ -344,9 +420,12 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const startCartesian = (n: number, rng: Rng): tf.Tensor2D =>
       tf.tidy(() => tf.add(start, tf.mul(rng.normal([n, energy.dim]), params.startNoise)) as tf.Tensor2D);
     const startFrame = (n: number, rng: Rng): tf.Tensor2D => tf.tidy(() => ic.toFrame(startCartesian(n, rng)));
-    // The energy-only flows are placed by where the chains start (the minimised structure), nothing else.
+    // Overdispersed starts of the adaptive loop: random backbone (or all) torsions of the minimised structure.
+    const randomStart = randomTorsionStarts(ic, start, [ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI], { all: gl.torsions === 'all' });
+    // The energy-only flows are placed by where the chains start (the minimised structure or its random-torsion
+    // draws), nothing else.
     const energyOnlyFlow: SamplerTarget['flow'] = (arch, rng) => {
-      const data = startFrame(Math.max(64, params.chains), rng.fork());
+      const data = (gl.start === 'overdispersed' ? randomStart : startFrame)(Math.max(64, params.chains), rng.fork());
       try {
         return internalCoordinateFlow({
           ic,
@@ -419,6 +498,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
                 plot: params.plot,
                 project: project(g.frame),
                 start: g.frame ? startFrame : startCartesian,
+                ...(g.frame ? { overdispersedStart: randomStart } : {}),
                 ...(g.frame ? { flow: energyOnlyFlow } : {}),
               },
               ...(g.frame ? { flow: oracleFlow } : {}),

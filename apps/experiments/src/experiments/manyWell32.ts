@@ -175,6 +175,37 @@ export function weightedWellPopulations(
   return { p, stderr, maxZ, within3 };
 }
 
+/**
+ * Per-well P(x₁ > 0) of MCMC draws `[kept, chains, dim]` (all draws pooled) with stderr √(P̂(1−P̂)/ESS), ESS the
+ * multi-chain ESS of the well's indicator (capped at the well's flips, cores |x₁| > 1, when those are below 20, as
+ * the row's ESS), and the largest |P̂ − exact| in standard errors over the wells.
+ */
+export function chainWellPopulations(d: Draws, wells: number, exact: number): { p: number[]; stderr: number[]; maxZ: number; within3: number } {
+  const p: number[] = [];
+  const stderr: number[] = [];
+  let maxZ = 0;
+  let within3 = 0;
+  for (let w = 0; w < wells; w++) {
+    const x1 = chainColumns(d, 2 * w);
+    const indicator = x1.map((s) => Float64Array.from(s, (v) => (v > 0 ? 1 : 0)));
+    let n = 0;
+    let k = 0;
+    for (const s of indicator) for (const v of s) (n += 1), (k += v);
+    const pw = k / n;
+    const flips = x1.reduce((a, s) => a + countTransitions(s, { thresholds: [0], deadZone: 1 }).total, 0);
+    const essStan = ess(indicator) ?? 0;
+    const e = flips < 20 ? Math.min(essStan, flips) : essStan;
+    const se = e > 0 ? Math.sqrt((pw * (1 - pw)) / e) : Infinity;
+    // A well with no effective sample (never flipped) is not estimable: unbounded |z|, not "within 3 s.e.".
+    const z = !Number.isFinite(se) ? Infinity : se > 1e-9 ? Math.abs(pw - exact) / se : Math.abs(pw - exact) < 1e-9 ? 0 : Infinity;
+    if (z <= 3) within3++;
+    maxZ = Math.max(maxZ, z);
+    p.push(pw);
+    stderr.push(se);
+  }
+  return { p, stderr, maxZ, within3 };
+}
+
 function ess(series: Float64Array[]): number | null {
   try {
     const v = effectiveSampleSize(series);
@@ -194,7 +225,34 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // coordinate (wells at x₁ ≈ ±1.7); HMC AIS with 4 intermediate distributions and 3 leapfrog steps (≈ 0.5 s per
     // gradient step on 2 cores at batch 256).
     fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
-    globalLocal: { localKernel: 'mala', localStepSize: 0.1, localSteps: 50, globalSteps: 20, trainingLoops: 10, trainStepsPerLoop: 100, layers: 6, hidden: 64 },
+    // flowmc from the energy alone (run it with chains ≥ 256: the flow learns the wells' product structure from the
+    // chains' sign patterns): chains start overdispersed, N(0, 2²) per coordinate (both sides of every well's
+    // barrier, x₁ ≈ ±1.7, in roughly equal numbers — not the exact 0.84 / 0.16), relaxed by 50 capped steepest-descent
+    // steps (≤ 0.1 per coordinate, out of the quartic walls) and burnt in by 50 MALA steps, all counted as setup.
+    globalLocal: {
+      localKernel: 'mala',
+      // the mala row's adapted step is ≈ 0.02 (u'' ≈ 23 at the well minima: τ = 0.1 made the local moves accept < 0.1 %)
+      localStepSize: 0.02,
+      localSteps: 50,
+      globalSteps: 50,
+      trainingLoops: 10,
+      trainStepsPerLoop: 200,
+      learningRate: 2e-3,
+      // the oracle rows' flow kind (rational-quadratic splines, here 4 × 64): RealNVP 6 × 64 reached global
+      // acceptance 0.017 and per-well P(x₁ > 0) from 0.03 to 0.99 at 256 chains (2026-12-03, BENCHMARKS.md)
+      flowKind: 'spline',
+      layers: 4,
+      hidden: 64,
+      bound: 4,
+      maxTrainingSamples: 50_000,
+      // log Z by importance sampling with the frozen flow, out of the sampling budget
+      logZSamples: 20_000,
+      start: 'overdispersed',
+      startScale: 2,
+      relaxSteps: 50,
+      relaxMaxStep: 0.1,
+      burnInSteps: 50,
+    },
   },
   quickParams: {
     budget: 8_000,
@@ -202,7 +260,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 2_000, steps: 40, batchSize: 256, learningRate: 5e-3 },
     // FAB's training takes minutes even when small: quick runs keep flowmc (few loops) and leave fab-is to full runs.
     samplers: ['rwm', 'mala', 'flow-imh', 'flow-is', 'flowmc'],
-    globalLocal: { trainingLoops: 3, trainStepsPerLoop: 40, localSteps: 20, globalSteps: 10 },
+    globalLocal: { trainingLoops: 3, trainStepsPerLoop: 40, localSteps: 20, globalSteps: 10, logZSamples: 1000 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -213,7 +271,17 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 256, steps: 3, batchSize: 32 },
     samplers: [...MANY_WELL_DEFAULT_SAMPLERS, 'fab-imh', 'bg-loop'],
     fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
-    globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
+    globalLocal: {
+      localSteps: 5,
+      globalSteps: 2,
+      trainingLoops: 2,
+      trainStepsPerLoop: 2,
+      layers: 2,
+      hidden: 4,
+      relaxSteps: 2,
+      burnInSteps: 2,
+      logZSamples: 100,
+    },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   async run(params, ctx): Promise<ExperimentOutput> {
@@ -253,6 +321,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // carry no information about the well populations: what the ESS counts comes from the sampler's own moves).
     const start = exactManyWellSamples(energy, 1, dataRng);
 
+    const wellPopulations: Record<string, { p: number[]; stderr: number[] }> = {};
     const recordChain = (o: SamplerOutcome): void => {
       const stats = wellStatistics(o.draws!, energy.wells);
       const r = o.result;
@@ -272,11 +341,19 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       accountCosts(r);
       if (stats.transitions < MIN_TRANSITIONS) addFlag(r, 'few-transitions');
       r.iact = essFrac > 0 ? (r.energyEvaluations / (kept * nChains)) * ((kept * nChains) / essFrac) : null;
+      const pops = chainWellPopulations(o.draws!, energy.wells, exactPositive);
+      wellPopulations[r.sampler] = { p: pops.p.map((v) => round(v, 5)), stderr: pops.stderr.map((v) => round(v, 5)) };
       r.metrics = {
+        ...(r.metrics ?? {}),
+        wellPositiveFractionMin: round(Math.min(...pops.p), 5),
+        wellPositiveFractionMax: round(Math.max(...pops.p), 5),
+        wellsWithin3Stderr: pops.within3,
+        wellMaxAbsZ: Number.isFinite(pops.maxZ) ? round(pops.maxZ, 3) : null,
         transitionsFirstWell: firstWell,
         essX1FirstWell: round(essX1, 3),
         essStanPositiveFraction: round(essStan, 3),
-        logZ: null,
+        // flowmc with globalLocal.logZSamples: importance-sampling log Z of its frozen flow (set by the recipe)
+        logZ: r.metrics?.logZ ?? null,
       };
       r.notes = [
         ...(r.notes ?? []),
@@ -287,6 +364,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
             ]
           : []),
         ...(essFrac === 0 ? ['No well flipped in any chain: the well populations are not estimable from this run (ESS 0).'] : []),
+        `Per-well P(x₁ > 0) over all draws (exact ${exactPositive.toFixed(5)}), stderr √(P̂(1−P̂)/ESS) with the multi-chain ESS of each well's indicator (capped at that well's flips when below 20), in artifacts.extra.wellPopulations; wellsWithin3Stderr of ${energy.wells}.`,
       ];
       ctx.progress.log(
         `  ${r.sampler}: ESS ${r.ess.toFixed(1)} (${r.essPerEnergyEvaluation.toExponential(2)}/eval), transitions ${r.transitions}, acceptance ${r.acceptanceRate?.toFixed(3)}`,
@@ -310,7 +388,15 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       {
         budget: { evaluations: budget, chains, warmup: Math.max(50, Math.round(budget / chains / 10)) },
         streams,
-        target: { spec, plot, start: () => tf.tidy(() => tf.tile(tf.tensor2d(start, [1, energy.dim]), [chains, 1]) as tf.Tensor2D), referenceLogZ: exactLogZ },
+        target: {
+          spec,
+          plot,
+          start: () => tf.tidy(() => tf.tile(tf.tensor2d(start, [1, energy.dim]), [chains, 1]) as tf.Tensor2D),
+          // The adaptive loop's overdispersed starts (globalLocal.start): N(0, startScale²) per coordinate, around the
+          // barrier tops rather than the one exact sample.
+          overdispersedStart: (n, rng) => tf.tidy(() => tf.mul(rng.normal([n, energy.dim]), params.globalLocal.startScale) as tf.Tensor2D),
+          referenceLogZ: exactLogZ,
+        },
         progress: ctx.progress,
         flow: async () => {
           const data = exactManyWellSamples(energy, params.training.samples, dataRng);
@@ -330,7 +416,6 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         },
       },
     );
-    const wellPopulations: Record<string, { p: number[]; stderr: number[] }> = {};
     for (const o of outcomes) {
       const r = o.result;
       if (o.logWeights) {

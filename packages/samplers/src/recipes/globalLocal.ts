@@ -1,6 +1,9 @@
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import type { Rng } from '@boltzflow/core';
 import { defineRecipe, type SamplerRecipe } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';
+import { round } from '../util.js';
 import { globalLocalSampler } from '../globalLocalSampler.js';
 
 const schema = z
@@ -13,8 +16,30 @@ const schema = z
     trainingLoops: z.number().int().min(1).max(1000).default(10),
     trainStepsPerLoop: z.number().int().min(1).max(100_000).default(100),
     learningRate: z.number().positive().max(1).default(2e-3),
+    /**
+     * Independent draws of the frozen flow after production for an importance-sampling log Z (metrics logZ,
+     * logZStderr, logZError); they are taken out of the sampling budget. Default 0.
+     */
+    logZSamples: z.number().int().min(0).max(10_000_000).default(0),
+    /** The flow trains on at most this many of the chains' most recent positions (current and past loops). */
+    maxTrainingSamples: z.number().int().min(1).max(10_000_000).default(20_000),
     layers: z.number().int().min(1).max(32).default(6),
     hidden: z.number().int().min(2).max(1024).default(32),
+    /** Couplings of the default flow (`buildFlow`; targets with their own `flow` ignore it): affine or rational-quadratic spline. */
+    flowKind: z.enum(['realnvp', 'spline']).default('realnvp'),
+    /** Spline bins and half-width (standardised units) of `flowKind: 'spline'`. */
+    bins: z.number().int().min(2).max(64).default(8),
+    bound: z.number().positive().default(5),
+    /**
+     * Where the chains start: 'target' (the target's `start`) or 'overdispersed' (the target's
+     * `overdispersedStart`, default a Gaussian of `startScale` around the mean of its `start`), relaxed and burnt in
+     * as setup before the training loops.
+     */
+    start: z.enum(['target', 'overdispersed']).default('target'),
+    startScale: z.number().positive().default(2),
+    relaxSteps: z.number().int().min(0).max(100_000).default(0),
+    relaxMaxStep: z.number().positive().default(0.01),
+    burnInSteps: z.number().int().min(0).max(100_000).default(0),
   })
   .strict();
 
@@ -33,11 +58,21 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
       const o = ctx.params;
       const dim = target.energy.dim;
       const x0 = target.start(budget.chains, rng);
+      const overdispersed = o.start === 'overdispersed';
+      const draw =
+        target.overdispersedStart ??
+        ((n: number, r: Rng): tf.Tensor2D => tf.tidy(() => tf.add(tf.mean(x0, 0, true), tf.mul(r.normal([n, dim]), o.startScale)) as tf.Tensor2D));
       // Standardise the flow by where the chains start: the scale of the problem, learned from nothing else.
-      const { loc, scale } = standardisation((await x0.data()) as Float32Array, dim);
+      const placement = overdispersed ? draw(Math.max(256, budget.chains), rng.fork()) : x0;
+      const { loc, scale } = standardisation((await placement.data()) as Float32Array, dim);
+      if (placement !== x0) placement.dispose();
       const flow = target.flow
         ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
-        : buildFlow(dim, { kind: 'realnvp', layers: o.layers, hidden: o.hidden, loc, scale: scale.map((s) => Math.max(s, 1)) }, rng.fork());
+        : buildFlow(
+            dim,
+            { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
+            rng.fork(),
+          );
       const bar = ctx.progress.bar(`sampling ${name}`, o.trainingLoops);
       try {
         const r = await globalLocalSampler(flow, target.energy, x0, {
@@ -50,7 +85,11 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           trainingLoops: o.trainingLoops,
           trainStepsPerLoop: o.trainStepsPerLoop,
           learningRate: o.learningRate,
-          productionBudget: budget.evaluations,
+          maxTrainingSamples: o.maxTrainingSamples,
+          productionBudget: Math.max(1, budget.evaluations - o.logZSamples),
+          logZSamples: o.logZSamples,
+          start: overdispersed ? 'overdispersed' : 'given',
+          overdispersed: { draw, relaxSteps: o.relaxSteps, relaxMaxStep: o.relaxMaxStep, burnInSteps: o.burnInSteps },
           rng,
           onLoop: (rep) => bar.update(Math.min(rep.loop, o.trainingLoops), { acceptance: rep.globalAcceptance }),
         });
@@ -61,8 +100,24 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           setupEnergyEvaluations: r.setupEnergyEvaluations,
           acceptanceRate: r.globalAcceptance,
           settings: { ...o, chains: budget.chains, productionLoops: r.history.filter((h) => h.phase === 'production').length },
-          metrics: { localAcceptance: r.localAcceptance, globalAcceptance: r.globalAcceptance },
+          metrics: {
+            localAcceptance: r.localAcceptance,
+            globalAcceptance: r.globalAcceptance,
+            startEnergyEvaluations: r.startEnergyEvaluations,
+            ...(r.logZ
+              ? {
+                  logZ: round(r.logZ.logZ, 6),
+                  logZStderr: round(r.logZ.stderr, 6),
+                  ...(target.referenceLogZ !== undefined ? { logZError: round(r.logZ.logZ - target.referenceLogZ, 6) } : {}),
+                }
+              : {}),
+          },
           notes: [
+            ...(overdispersed
+              ? [
+                  `Overdispersed starts (${target.overdispersedStart ? "the target's broad start distribution" : `Gaussian of scale ${o.startScale} around the mean start`}), ${o.relaxSteps} relaxation + ${o.burnInSteps} ${o.localKernel} burn-in steps: ${r.startEnergyEvaluations} evaluations, counted in the setup.`,
+                ]
+              : []),
             `Flow trained from the energy alone: ${o.trainingLoops} loops of ${o.localSteps} ${o.localKernel} + ${o.globalSteps} global steps, then ${o.trainStepsPerLoop} maximum-likelihood steps on the chains' positions; their ${r.setupEnergyEvaluations} evaluations are setup.`,
             'Acceptance is that of the global moves; production loops use the frozen flow.',
           ],
