@@ -28,10 +28,10 @@ import { energyGrid, intParam, plotParams } from './common.js';
 
 /**
  * Rows run when the config names none: the local baselines, the oracle rows (flow trained on exact samples) and the
- * energy-only rows fab-is (log Z, per-well populations) and flowmc. fab-imh and bg-loop run when named (each FAB row
+ * energy-only rows fab-is and ta-is (log Z, per-well populations) and flowmc. fab-imh and bg-loop run when named (each FAB row
  * trains its own flow, ≈ 15 min at the default settings on 2 cores).
  */
-export const MANY_WELL_DEFAULT_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'fab-is', 'flowmc'] as const;
+export const MANY_WELL_DEFAULT_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'fab-is', 'ta-is', 'flowmc'] as const;
 
 /** Random-stream layout (fixed for reproducibility; see samplerStreams). */
 const STREAMS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'data', 'flow'];
@@ -78,6 +78,8 @@ export const ManyWellParams = z
      * flow-is, whose flow trains on exact samples (oracle rows), these see nothing but the energy.
      */
     fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The energy-only row ta-is: temperature-annealed training (TA-BG, reverse KL at T₀ then reweighting down to T = 1). */
+    ta: getRecipe('ta-is').schema.prefault({}),
     /** The energy-only adaptive loop (flowmc, bg-loop): local moves + a flow refit on the chains, counted as setup. */
     globalLocal: getRecipe('flowmc').schema.prefault({}),
     /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
@@ -213,6 +215,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 256, steps: 3, batchSize: 32 },
     samplers: [...MANY_WELL_DEFAULT_SAMPLERS, 'fab-imh', 'bg-loop'],
     fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    ta: { klSteps: 3, klBatchSize: 16, levels: 2, bufferSize: 64, stepsPerTemperature: 2, batchSize: 16, layers: 2, hidden: 4 },
     globalLocal: { localSteps: 5, globalSteps: 2, trainingLoops: 2, trainStepsPerLoop: 2, layers: 2, hidden: 4 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
@@ -301,6 +304,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
       'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(params.fab as Record<string, unknown>),
       'fab-imh': params.fab,
+      'ta-is': { ...params.ta, ...(params.isSamples !== undefined && params.ta.samples === undefined ? { samples: params.isSamples } : {}) },
       flowmc: params.globalLocal,
       'bg-loop': params.globalLocal,
     };
@@ -370,6 +374,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         'flow-imh/mala': ratio('flow-imh', 'mala'),
         'flow-is/rwm': ratio('flow-is', 'rwm'),
         'fab-is/rwm': ratio('fab-is', 'rwm'),
+        'ta-is/rwm': ratio('ta-is', 'rwm'),
         'flowmc/rwm': ratio('flowmc', 'rwm'),
       },
       trainingData: `${params.training.samples} exact i.i.d. samples (per-well inverse CDF of x₁ on a 20 000-cell grid, x₂ Gaussian) — the stand-in for MCMC data`,
