@@ -13,6 +13,7 @@ import {
   snfRecipe,
   trainBoltzmannGenerator,
   type CoordinateSpec,
+  type SamplerOutcome,
 } from '@boltzflow/samplers';
 import type { Artifacts } from '../results.js';
 import type { ExperimentContext, ExperimentOutput } from './types.js';
@@ -28,6 +29,9 @@ export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange
  * that training is counted as the row's setup, so their total cost is comparable with plain MCMC's.
  */
 export const ENERGY_ONLY_SAMPLERS = ['flowmc', 'bg-loop', 'fab-is', 'fab-imh'] as const;
+
+/** gmm-40 adds the temperature-annealed row (ta-is) to {@link ENERGY_ONLY_SAMPLERS}. */
+export const GMM_ENERGY_ONLY_SAMPLERS = [...ENERGY_ONLY_SAMPLERS, 'ta-is'] as const;
 
 /** `--quick` overrides shared by the 2D comparisons. */
 export const QUICK_2D_PARAMS = {
@@ -130,6 +134,8 @@ export function comparisonFields(defaultSamplers: readonly string[] = DEFAULT_2D
     snf: snfRecipe.schema.prefault({}),
     /** The fab-is and fab-imh recipes' FAB training (AIS, replay, flow size); fab-imh adds its own local-move settings. */
     fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The ta-is recipe's temperature-annealed training (TA-BG: reverse KL at T₀, then reweighting down to T = 1; flow size). */
+    ta: getRecipe('ta-is').schema.prefault({}),
     /** The flowmc and bg-loop recipes' adaptive loop (local kernel, loops, flow size). */
     globalLocal: getRecipe('flowmc').schema.prefault({}),
     plot: z
@@ -154,6 +160,8 @@ export interface ComparisonSetup {
   gridY?: [number, number];
   /** Chains start at N(center, scale²) per coordinate: overdispersed, covering the metastable states. */
   start: { center: number[]; scale: number };
+  /** Extra per-row metrics and notes from a row's draws (and log-weights, for weighted rows), e.g. gmm-40's per-mode weights. */
+  rowMetrics?: (o: SamplerOutcome) => { metrics: Record<string, number | null>; notes?: string[] } | undefined;
 }
 
 /**
@@ -176,6 +184,7 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
     'bg-loop': p.globalLocal,
     'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(p.fab as Record<string, unknown>),
     'fab-imh': p.fab,
+    'ta-is': p.ta,
   };
 }
 
@@ -246,6 +255,11 @@ export async function runComparison2D(energy: Energy, params: ComparisonParams, 
     },
   );
   for (const o of outcomes) {
+    const extra = cfg.rowMetrics?.(o);
+    if (extra) {
+      o.result.metrics = { ...o.result.metrics, ...extra.metrics };
+      if (extra.notes) (o.result.notes ??= []).push(...extra.notes);
+    }
     collectArtifacts(artifacts, o);
     const d = o.result.deltaF;
     ctx.progress.log(

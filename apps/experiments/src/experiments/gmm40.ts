@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { GaussianMixtureEnergy } from '@boltzflow/energies';
 import { defineExperiment } from './types.js';
-import { linspace, round } from '@boltzflow/samplers';
+import { linspace, round, type SamplerOutcome } from '@boltzflow/samplers';
 import {
   DEFAULT_2D_SAMPLERS,
-  ENERGY_ONLY_SAMPLERS,
+  GMM_ENERGY_ONLY_SAMPLERS,
   QUICK_2D_ENERGY_ONLY_PARAMS,
   TINY_2D_ENERGY_ONLY_PARAMS,
   comparisonFields,
@@ -28,7 +28,7 @@ export const Gmm40Params = z
       })
       .strict()
       .prefault({}),
-    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS]),
+    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...GMM_ENERGY_ONLY_SAMPLERS]),
   })
   .strict();
 
@@ -46,7 +46,11 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     snf: { stepSize: 1 },
   },
   quickParams: QUICK_2D_ENERGY_ONLY_PARAMS,
-  tinyParams: TINY_2D_ENERGY_ONLY_PARAMS,
+  tinyParams: {
+    ...TINY_2D_ENERGY_ONLY_PARAMS,
+    samplers: [...TINY_2D_ENERGY_ONLY_PARAMS.samplers, 'ta-is'],
+    ta: { klSteps: 3, klBatchSize: 16, levels: 2, bufferSize: 64, stepsPerTemperature: 2, batchSize: 16, layers: 2, hidden: 4 },
+  },
   async run(params, ctx) {
     const energy = GaussianMixtureEnergy.gmm40(params.energy.meansSeed, { modes: params.energy.modes, bound: params.energy.bound });
     const wSum = energy.weights.reduce((a, b) => a + b, 0);
@@ -72,6 +76,66 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
       gridX: [-b, b],
       gridY: [-b, b],
       start: { center: [0, 0], scale: params.energy.bound / 2 },
+      rowMetrics: (o) => modeWeightMetrics(o, energy.means, w),
     });
   },
 });
+
+/** A mode is "within" when its estimated weight is within this relative tolerance of the exact one (issue #15: ±30 %). */
+export const MODE_WEIGHT_TOLERANCE = 0.3;
+
+/**
+ * Per-mode weights of a row's draws: each sample is assigned to its nearest mean (equal σ, so the most probable
+ * component up to the weights), weighted by its self-normalised importance weight (weighted rows) or equally (chains).
+ * Reports modes found (any weight), modes within ±30 % of their exact weight, and the extreme ratios ŵ_k / w_k.
+ */
+export function modeWeightMetrics(
+  o: SamplerOutcome,
+  means: number[][],
+  exact: number[],
+): { metrics: Record<string, number | null>; notes: string[] } | undefined {
+  const d = o.draws;
+  if (!d) return undefined;
+  const [kept, chains, dim] = d.shape;
+  const n = kept * chains;
+  const K = means.length;
+  const lw = o.logWeights;
+  let m = -Infinity;
+  if (lw) for (let i = 0; i < n; i++) if (lw[i] > m) m = lw[i];
+  const mass = new Float64Array(K);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = lw ? (Number.isFinite(lw[i]) ? Math.exp(lw[i] - m) : 0) : 1;
+    if (wi === 0) continue;
+    let best = 0;
+    let bestD = Infinity;
+    for (let k = 0; k < K; k++) {
+      let dd = 0;
+      for (let j = 0; j < Math.min(dim, means[k].length); j++) dd += (d.data[i * dim + j] - means[k][j]) ** 2;
+      if (dd < bestD) {
+        bestD = dd;
+        best = k;
+      }
+    }
+    mass[best] += wi;
+    total += wi;
+  }
+  if (!(total > 0)) return undefined;
+  let found = 0;
+  let within = 0;
+  let minRatio = Infinity;
+  let maxRatio = 0;
+  for (let k = 0; k < K; k++) {
+    const r = mass[k] / total / exact[k];
+    if (mass[k] > 0) found++;
+    if (Math.abs(r - 1) <= MODE_WEIGHT_TOLERANCE) within++;
+    minRatio = Math.min(minRatio, r);
+    maxRatio = Math.max(maxRatio, r);
+  }
+  return {
+    metrics: { modesFound: found, modesWithin30pct: within, modeWeightMinRatio: round(minRatio, 4), modeWeightMaxRatio: round(maxRatio, 4) },
+    notes: [
+      `Modes: ${found} of ${K} found, ${within} with weight within ±${MODE_WEIGHT_TOLERANCE * 100} % of exact (ŵ/w from ${minRatio.toFixed(3)} to ${maxRatio.toFixed(3)}; nearest-mean assignment, ${lw ? 'self-normalised importance weights' : 'all draws of all chains equally'}).`,
+    ],
+  };
+}
