@@ -196,6 +196,23 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // coordinate (wells at x₁ ≈ ±1.7); HMC AIS with 4 intermediate distributions and 3 leapfrog steps (≈ 0.5 s per
     // gradient step on 2 cores at batch 256).
     fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
+    // TA-BG from the energy alone (tuned 2026-12-03, BENCHMARKS.md "Temperature-annealed training"): the oracle rows'
+    // flow size (spline 2 × 32, 8 bins), reverse KL at T₀ = 8 (2000 steps), then 22 geometric steps down (ratio ≈ 1.1,
+    // buffer ESS fractions 0.02–0.29) with 150 ML steps on each buffer of 20 000 resampled by weight (≈ 5.5 min on 2 cores).
+    ta: {
+      kind: 'spline',
+      layers: 2,
+      hidden: 32,
+      bins: 8,
+      bound: 4,
+      initialScale: 2,
+      initialTemperature: 8,
+      levels: 22,
+      klSteps: 2000,
+      bufferSize: 20_000,
+      stepsPerTemperature: 150,
+      learningRate: 5e-3,
+    },
     globalLocal: { localKernel: 'mala', localStepSize: 0.1, localSteps: 50, globalSteps: 20, trainingLoops: 10, trainStepsPerLoop: 100, layers: 6, hidden: 64 },
   },
   quickParams: {
