@@ -44,6 +44,23 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     flow: { dataStepSize: 3, hidden: 64 },
     flowMcmc: { localStepSize: 1.5 },
     snf: { stepSize: 1 },
+    // TA-BG from the energy alone (tuned 2026-12-03, BENCHMARKS.md "Temperature-annealed training"): spline 6 × 64 with
+    // 16 bins, reverse KL at T₀ = 20 (1500 steps of 512), 12 geometric steps down (ratio ≈ 1.28, buffer ESS fractions
+    // 0.60–0.90) with 300 ML steps on each buffer of 20 000 resampled by weight (≈ 9.5 min on 2 cores).
+    ta: {
+      kind: 'spline',
+      layers: 6,
+      hidden: 64,
+      bins: 16,
+      bound: 4,
+      initialTemperature: 20,
+      levels: 12,
+      klSteps: 1500,
+      klBatchSize: 512,
+      bufferSize: 20_000,
+      stepsPerTemperature: 300,
+      batchSize: 512,
+    },
   },
   quickParams: QUICK_2D_ENERGY_ONLY_PARAMS,
   tinyParams: {
