@@ -138,7 +138,8 @@ describe('trainTemperatureAnnealed', () => {
     expect((e as { details: { argument: string } }).details.argument).toBe('temperatures');
     // The KL step at learning rate 1e-12 leaves the weights as they were (the last good ones are kept).
     flow.trainableVariables.forEach((v, i) => Array.from(v.dataSync()).forEach((w, j) => expect(w).toBeCloseTo(before[i][j], 5)));
-    // With 'warn' it goes on and records the collapse.
+    // With 'warn' it goes on and records the collapse; nothing leaks (buffers, objectives and the optimiser are freed).
+    const tensorsBefore = tf.memory().numTensors;
     const r = await trainTemperatureAnnealed(flow, energy, {
       temperatures: [1000, 1],
       klSteps: 1,
@@ -149,6 +150,7 @@ describe('trainTemperatureAnnealed', () => {
       onEssCollapse: 'warn',
       learningRate: 1e-12,
     });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(r.warnings).toHaveLength(1);
     expect(r.temperatureSteps[0].collapsed).toBe(true);
     flow.trainableVariables.forEach((v) => v.dispose());
