@@ -103,6 +103,8 @@ export function annealingBuffer(flow: Distribution, energy: Energy, temperature:
   const xs: tf.Tensor2D[] = [];
   const logTarget = new Float64Array(n);
   const logQ = new Float64Array(n);
+  let joined: tf.Tensor2D | undefined;
+  let result: AnnealingBuffer | undefined;
   try {
     for (let s = 0; s < n; s += CHUNK) {
       const m = Math.min(CHUNK, n - s);
@@ -116,18 +118,16 @@ export function annealingBuffer(flow: Distribution, energy: Energy, temperature:
         logQ[s + i] = lq[i];
       }
     }
-    const x = xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D);
-    try {
-      checkFinite(x, logTarget, logQ, energy, temperature);
-      const iw = importanceWeights(logTarget, logQ);
-      const { ess, fraction } = kishESS(iw.logWeights);
-      return { x, logWeights: iw.logWeights, weights: iw.weights, ess, essFraction: fraction, logZ: logPartition(iw.logWeights).logZ };
-    } catch (e) {
-      x.dispose();
-      throw e;
-    }
+    joined = xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D);
+    checkFinite(joined, logTarget, logQ, energy, temperature);
+    const iw = importanceWeights(logTarget, logQ);
+    const { ess, fraction } = kishESS(iw.logWeights);
+    result = { x: joined, logWeights: iw.logWeights, weights: iw.weights, ess, essFraction: fraction, logZ: logPartition(iw.logWeights).logZ };
+    return result;
   } finally {
-    if (xs.length > 1) tf.dispose(xs);
+    // Only the returned x survives: the chunks (unless the one chunk is x) and, on an error, the joined tensor go.
+    for (const t of xs) if (t !== result?.x) t.dispose();
+    if (!result && joined && !joined.isDisposed) joined.dispose();
   }
 }
 

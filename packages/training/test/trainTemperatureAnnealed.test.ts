@@ -192,6 +192,7 @@ describe('trainTemperatureAnnealed', () => {
       1,
       'unbounded',
     );
+    const tensorsBefore = tf.memory().numTensors;
     const e = await trainTemperatureAnnealed(flow, bad, {
       temperatures: [2, 1],
       klSteps: 1,
@@ -204,6 +205,7 @@ describe('trainTemperatureAnnealed', () => {
     expect(isBoltzflowError(e) && (e as { code: string }).code).toBe('DIVERGED');
     expect((e as { details: { argument: string } }).details.argument).toBe('energy');
     expect((e as Error).message).toMatch(/unbounded below/);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     flow.trainableVariables.forEach((v) => v.dispose());
   });
 });
