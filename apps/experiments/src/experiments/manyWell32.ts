@@ -197,8 +197,9 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // gradient step on 2 cores at batch 256).
     fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
     // TA-BG from the energy alone (tuned 2026-12-03, BENCHMARKS.md "Temperature-annealed training"): the oracle rows'
-    // flow size (spline 2 × 32, 8 bins), reverse KL at T₀ = 8 (2000 steps), then 22 geometric steps down (ratio ≈ 1.1,
-    // buffer ESS fractions 0.02–0.29) with 150 ML steps on each buffer of 20 000 resampled by weight (≈ 5.5 min on 2 cores).
+    // flow size (spline 2 × 32, 8 bins), reverse KL at T₀ = 8 (4000 steps: with 2000 the first buffers' ESS fraction was
+    // ≈ 0.015 and seed 2 collapsed), then 22 geometric steps down (ratio ≈ 1.1) with 150 ML steps on each buffer of
+    // 20 000 resampled by weight (≈ 5 min on 2 cores).
     ta: {
       kind: 'spline',
       layers: 2,
@@ -208,7 +209,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       initialScale: 2,
       initialTemperature: 8,
       levels: 22,
-      klSteps: 2000,
+      klSteps: 4000,
       bufferSize: 20_000,
       stepsPerTemperature: 150,
       learningRate: 5e-3,
