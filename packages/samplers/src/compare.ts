@@ -155,6 +155,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
   };
   let flowModes: ModeFraction | undefined;
   const flowRows: SamplerOutcome['result'][] = [];
+  const ownFlowRows: { row: SamplerOutcome['result']; modes: ModeFraction }[] = [];
   const outcomes: SamplerOutcome[] = [];
   try {
     for (const { recipe, params } of recipes) {
@@ -200,6 +201,7 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
       // The flow's own samples (unweighted proposals) are free here; otherwise the flow is sampled once below.
       if (recipe.needsFlow && run.kind === 'weighted' && flowModes === undefined) flowModes = modeFraction(projected, target.spec);
       if (recipe.needsFlow) flowRows.push(outcome.result);
+      else if (run.flowModes) ownFlowRows.push({ row: outcome.result, modes: run.flowModes });
       outcomes.push({ ...outcome, draws: run.draws, ...(run.logWeights ? { logWeights: run.logWeights } : {}) });
     }
     if (flow && flowModes === undefined) flowModes = await flowModeFraction(flow.flow, target, flowStream(streams));
@@ -210,6 +212,13 @@ export async function compareSamplers(energy: Energy, samplers: readonly Sampler
     checkModeCoverage(
       flowRows,
       flowModes,
+      outcomes.map((o) => o.result),
+      target.spec,
+    );
+  for (const { row, modes } of ownFlowRows)
+    checkModeCoverage(
+      [row],
+      modes,
       outcomes.map((o) => o.result),
       target.spec,
     );

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Bijector, Energy, Rng } from '@boltzflow/core';
 import type { TransformedDistribution } from '@boltzflow/distributions';
+import type { ModeFraction } from './modes.js';
 import type { CoordinateSpec, Draws, PlotLimits, Progress } from './types.js';
 
 /** What is sampled and how it is read: the energy, the reaction coordinate, where chains start. */
@@ -86,6 +87,11 @@ export interface RecipeRun {
   metrics?: Record<string, number | null>;
   /** Overrides the recipe's description (e.g. when it depends on the parameters). */
   description?: string;
+  /**
+   * Recipes that train their own flow from the energy alone (fab-is, fab-imh, ta-is): the flow's own mode fraction,
+   * which `compareSamplers` checks against the reference like the shared flow's (the mode-collapse guard).
+   */
+  flowModes?: ModeFraction;
 }
 
 /** One sampler of the comparisons: a name, a zod schema of its parameters (with defaults) and a run. */

@@ -12,6 +12,7 @@ import { flowMc } from './recipes/flowMc.js';
 import { bgLoop } from './recipes/bgLoop.js';
 import { fabImh, fabIs } from './recipes/fab.js';
 import { smc } from './recipes/smc.js';
+import { taIs } from './recipes/ta.js';
 import { hmcRecipe, nutsRecipe } from './recipes/windowAdapted.js';
 
 /**
@@ -33,6 +34,7 @@ export const RECIPES: readonly SamplerRecipe<any>[] = [
   bgLoop,
   fabIs,
   fabImh,
+  taIs,
   snf,
   flowMcmcIs,
 ];

@@ -55,3 +55,12 @@ export { FlatAdamOptimizer } from './flatAdam.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
 export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';
+export {
+  trainTemperatureAnnealed,
+  annealingBuffer,
+  geometricTemperatures,
+  type TrainTemperatureAnnealedOptions,
+  type TrainTemperatureAnnealedResult,
+  type TemperatureStepReport,
+  type AnnealingBuffer,
+} from './trainTemperatureAnnealed.js';

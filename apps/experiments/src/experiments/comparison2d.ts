@@ -30,6 +30,9 @@ export const DEFAULT_2D_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange
  */
 export const ENERGY_ONLY_SAMPLERS = ['flowmc', 'bg-loop', 'fab-is', 'fab-imh'] as const;
 
+/** gmm-40 adds the temperature-annealed row (ta-is) to {@link ENERGY_ONLY_SAMPLERS}. */
+export const GMM_ENERGY_ONLY_SAMPLERS = [...ENERGY_ONLY_SAMPLERS, 'ta-is'] as const;
+
 /** `--quick` overrides shared by the 2D comparisons. */
 export const QUICK_2D_PARAMS = {
   budget: 24_000,
@@ -131,6 +134,8 @@ export function comparisonFields(defaultSamplers: readonly string[] = DEFAULT_2D
     snf: snfRecipe.schema.prefault({}),
     /** The fab-is and fab-imh recipes' FAB training (AIS, replay, flow size); fab-imh adds its own local-move settings. */
     fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The ta-is recipe's temperature-annealed training (TA-BG: reverse KL at T₀, then reweighting down to T = 1; flow size). */
+    ta: getRecipe('ta-is').schema.prefault({}),
     /** The flowmc and bg-loop recipes' adaptive loop (local kernel, loops, flow size). */
     globalLocal: getRecipe('flowmc').schema.prefault({}),
     plot: z
@@ -179,6 +184,7 @@ function recipeParams(p: ComparisonParams): Record<string, unknown> {
     'bg-loop': p.globalLocal,
     'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(p.fab as Record<string, unknown>),
     'fab-imh': p.fab,
+    'ta-is': p.ta,
   };
 }
 

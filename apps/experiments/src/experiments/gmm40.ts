@@ -4,7 +4,7 @@ import { defineExperiment } from './types.js';
 import { linspace, round } from '@boltzflow/samplers';
 import {
   DEFAULT_2D_SAMPLERS,
-  ENERGY_ONLY_SAMPLERS,
+  GMM_ENERGY_ONLY_SAMPLERS,
   QUICK_2D_ENERGY_ONLY_PARAMS,
   TINY_2D_ENERGY_ONLY_PARAMS,
   comparisonFields,
@@ -28,7 +28,7 @@ export const Gmm40Params = z
       })
       .strict()
       .prefault({}),
-    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...ENERGY_ONLY_SAMPLERS]),
+    ...comparisonFields([...DEFAULT_2D_SAMPLERS, ...GMM_ENERGY_ONLY_SAMPLERS]),
   })
   .strict();
 
@@ -47,9 +47,30 @@ export const gmm40 = defineExperiment<Gmm40ParamsT>({
     // FAB from the energy alone: the initial flow must cover the means' box [−40, 40]² (σ 20), and 600 gradient steps
     // find all 40 modes with every population within ±30 % (BENCHMARKS.md, issue #15); the recipe's default 2000 costs 3×.
     fab: { trainSteps: 600, initialScale: 20 },
+    // TA-BG from the energy alone (tuned 2026-12-03, BENCHMARKS.md "Temperature-annealed training"): spline 6 × 64 with
+    // 16 bins, reverse KL at T₀ = 20 (1500 steps of 512), 12 geometric steps down (ratio ≈ 1.28, buffer ESS fractions
+    // 0.60–0.90) with 300 ML steps on each buffer of 20 000 resampled by weight (≈ 9.5 min on 2 cores).
+    ta: {
+      kind: 'spline',
+      layers: 6,
+      hidden: 64,
+      bins: 16,
+      bound: 4,
+      initialTemperature: 20,
+      levels: 12,
+      klSteps: 1500,
+      klBatchSize: 512,
+      bufferSize: 20_000,
+      stepsPerTemperature: 300,
+      batchSize: 512,
+    },
   },
   quickParams: QUICK_2D_ENERGY_ONLY_PARAMS,
-  tinyParams: TINY_2D_ENERGY_ONLY_PARAMS,
+  tinyParams: {
+    ...TINY_2D_ENERGY_ONLY_PARAMS,
+    samplers: [...TINY_2D_ENERGY_ONLY_PARAMS.samplers, 'ta-is'],
+    ta: { klSteps: 3, klBatchSize: 16, levels: 2, bufferSize: 64, stepsPerTemperature: 2, batchSize: 16, layers: 2, hidden: 4 },
+  },
   async run(params, ctx) {
     const energy = GaussianMixtureEnergy.gmm40(params.energy.meansSeed, { modes: params.energy.modes, bound: params.energy.bound });
     const wSum = energy.weights.reduce((a, b) => a + b, 0);

@@ -28,10 +28,10 @@ import { energyGrid, intParam, plotParams } from './common.js';
 
 /**
  * Rows run when the config names none: the local baselines, the oracle rows (flow trained on exact samples) and the
- * energy-only rows fab-is (log Z, per-well populations) and flowmc. fab-imh and bg-loop run when named (each FAB row
+ * energy-only rows fab-is and ta-is (log Z, per-well populations) and flowmc. fab-imh and bg-loop run when named (each FAB row
  * trains its own flow, ≈ 15 min at the default settings on 2 cores).
  */
-export const MANY_WELL_DEFAULT_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'fab-is', 'flowmc'] as const;
+export const MANY_WELL_DEFAULT_SAMPLERS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'fab-is', 'ta-is', 'flowmc'] as const;
 
 /** Random-stream layout (fixed for reproducibility; see samplerStreams). */
 const STREAMS = ['rwm', 'mala', 'flow-imh', 'flow-is', 'data', 'flow'];
@@ -78,6 +78,8 @@ export const ManyWellParams = z
      * flow-is, whose flow trains on exact samples (oracle rows), these see nothing but the energy.
      */
     fab: getRecipe('fab-imh').schema.prefault({}),
+    /** The energy-only row ta-is: temperature-annealed training (TA-BG, reverse KL at T₀ then reweighting down to T = 1). */
+    ta: getRecipe('ta-is').schema.prefault({}),
     /** The energy-only adaptive loop (flowmc, bg-loop): local moves + a flow refit on the chains, counted as setup. */
     globalLocal: getRecipe('flowmc').schema.prefault({}),
     /** Flow samples for the importance-sampling log Z estimate; default: the equal budget. */
@@ -225,6 +227,24 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     // coordinate (wells at x₁ ≈ ±1.7); HMC AIS with 4 intermediate distributions and 3 leapfrog steps (≈ 0.5 s per
     // gradient step on 2 cores at batch 256).
     fab: { trainSteps: 1500, batchSize: 256, intermediateDistributions: 4, leapfrogSteps: 3, layers: 8, hidden: 64, initialScale: 2, learningRate: 5e-4 },
+    // TA-BG from the energy alone (tuned 2026-12-03, BENCHMARKS.md "Temperature-annealed training"): the oracle rows'
+    // flow size (spline 2 × 32, 8 bins), reverse KL at T₀ = 8 (4000 steps: with 2000 the first buffers' ESS fraction was
+    // ≈ 0.015 and seed 2 collapsed), then 22 geometric steps down (ratio ≈ 1.1) with 150 ML steps on each buffer of
+    // 20 000 resampled by weight (≈ 5 min on 2 cores).
+    ta: {
+      kind: 'spline',
+      layers: 2,
+      hidden: 32,
+      bins: 8,
+      bound: 4,
+      initialScale: 2,
+      initialTemperature: 8,
+      levels: 22,
+      klSteps: 4000,
+      bufferSize: 20_000,
+      stepsPerTemperature: 150,
+      learningRate: 5e-3,
+    },
     // flowmc from the energy alone (run it with chains ≥ 256: the flow learns the wells' product structure from the
     // chains' sign patterns): chains start overdispersed, N(0, 2²) per coordinate (both sides of every well's
     // barrier, x₁ ≈ ±1.7, in roughly equal numbers — not the exact 0.84 / 0.16), relaxed by 50 capped steepest-descent
@@ -271,6 +291,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
     training: { samples: 256, steps: 3, batchSize: 32 },
     samplers: [...MANY_WELL_DEFAULT_SAMPLERS, 'fab-imh', 'bg-loop'],
     fab: { trainSteps: 4, batchSize: 16, intermediateDistributions: 2, leapfrogSteps: 2, layers: 2, hidden: 4 },
+    ta: { klSteps: 3, klBatchSize: 16, levels: 2, bufferSize: 64, stepsPerTemperature: 2, batchSize: 16, layers: 2, hidden: 4 },
     globalLocal: {
       localSteps: 5,
       globalSteps: 2,
@@ -379,6 +400,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
       'flow-is': params.isSamples !== undefined ? { samples: params.isSamples } : {},
       'fab-is': (({ flowProbability: _p, localStepSize: _s, kernelChoice: _k, ...fab }) => fab)(params.fab as Record<string, unknown>),
       'fab-imh': params.fab,
+      'ta-is': { ...params.ta, ...(params.isSamples !== undefined && params.ta.samples === undefined ? { samples: params.isSamples } : {}) },
       flowmc: params.globalLocal,
       'bg-loop': params.globalLocal,
     };
@@ -455,6 +477,7 @@ export const manyWell32 = defineExperiment<ManyWellParamsT>({
         'flow-imh/mala': ratio('flow-imh', 'mala'),
         'flow-is/rwm': ratio('flow-is', 'rwm'),
         'fab-is/rwm': ratio('fab-is', 'rwm'),
+        'ta-is/rwm': ratio('ta-is', 'rwm'),
         'flowmc/rwm': ratio('flowmc', 'rwm'),
       },
       trainingData: `${params.training.samples} exact i.i.d. samples (per-well inverse CDF of x₁ on a 20 000-cell grid, x₂ Gaussian) — the stand-in for MCMC data`,

@@ -6,6 +6,7 @@ import type { Rng } from '@boltzflow/core';
 import { defineRecipe, type SamplerTarget, type SamplerBudget } from '../recipe.js';
 import { buildFlow, standardisation } from '../flows.js';
 import type { Progress } from '../types.js';
+import { flowModeFraction, modeFraction } from '../modes.js';
 import { flowImportanceRun } from './flowIs.js';
 import { kernelChains } from './local.js';
 
@@ -78,7 +79,14 @@ export const fabIs = defineRecipe({
     const { flow, setup } = await fabFlow(target, budget, o, rng, ctx.progress);
     try {
       const run = await flowImportanceRun('fab-is', flow, target, budget.evaluations, rng, ctx.progress);
-      return { ...run, setupEnergyEvaluations: setup, settings: { ...o }, notes: [fabNote(o, setup, target.flow !== undefined)] };
+      return {
+        ...run,
+        setupEnergyEvaluations: setup,
+        // The flow's own (unweighted) samples: the mode-collapse guard compares their mode fraction with the reference.
+        flowModes: modeFraction(target.project ? target.project(run.draws) : run.draws, target.spec),
+        settings: { ...o },
+        notes: [fabNote(o, setup, target.flow !== undefined)],
+      };
     } finally {
       flow.trainableVariables.forEach((v) => v.dispose());
     }
@@ -111,6 +119,7 @@ export const fabImh = defineRecipe({
       return {
         ...run,
         setupEnergyEvaluations: run.setupEnergyEvaluations + setup,
+        flowModes: await flowModeFraction(flow, target, rng.fork()),
         settings: {
           ...o,
           flowProbability: p,
