@@ -2,9 +2,10 @@
 // Usage: node --import tsx bench/chainsWorker.ts <backend> <quick 0|1> <budgetSeconds>; prints JSON lines prefixed "RESULT ".
 // Times RWM and MALA on the double well through sampleChainAsync (asynchronous reads, so it runs on webgpu in Node),
 // in wall-clock time: on a GPU the work is not in this process's CPU time.
-import { createRng, initBackend, tf, type ChainState, type Kernel } from '@boltzflow/core';
+import { createRng, tf, type ChainState, type Kernel } from '@boltzflow/core';
 import { DoubleWell } from '@boltzflow/energies';
 import { disposeStateExcept, mala, randomWalkMetropolis, sampleChainAsync } from '@boltzflow/mcmc';
+import { startBackendWorker } from './backendWorker.js';
 
 export interface ChainRateRow {
   sampler: 'rwm' | 'mala';
@@ -16,28 +17,18 @@ export interface ChainRateRow {
 }
 
 async function main(): Promise<void> {
-  const [backend, quickArg, budgetArg] = process.argv.slice(2);
-  const quick = quickArg === '1';
-  const budget = Number(budgetArg ?? 60) * 1000;
-  const out: { backend: string; info?: unknown; rows: ChainRateRow[]; error?: string } = { backend, rows: [] };
-  try {
-    out.info = await initBackend(backend);
-  } catch (e) {
-    out.error = (e as Error).message;
-    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
-    return;
-  }
+  const worker = await startBackendWorker<ChainRateRow>(60);
+  if (!worker) return;
+  const { quick, budget, out } = worker;
   const t0 = performance.now();
   const energy = new DoubleWell();
   const counts = quick ? [1024, 16384] : [1024, 16384, 262144, 1048576];
   // Smallest chain counts first, both samplers at each: a slow backend that spends its budget still reports both.
   const configs = counts.flatMap((chains) => (['rwm', 'mala'] as const).map((sampler) => ({ sampler, chains })));
-  const report = () => {
-    const pending = configs
-      .slice(out.rows.length)
-      .map((c) => ({ ...c, steps: 0, chainStepsPerSecond: null, note: 'skipped: not reached before the hard time limit' }));
-    process.stdout.write(`RESULT ${JSON.stringify({ ...out, rows: [...out.rows, ...pending] })}\n`);
-  };
+  const report = () =>
+    worker.report(
+      configs.slice(out.rows.length).map((c) => ({ ...c, steps: 0, chainStepsPerSecond: null, note: 'skipped: not reached before the hard time limit' })),
+    );
   for (const { sampler, chains } of configs) {
     if (performance.now() - t0 > budget) {
       out.rows.push({ sampler, chains, steps: 0, chainStepsPerSecond: null, note: 'skipped: backend time budget spent' });

@@ -1,8 +1,9 @@
 // Child process of the flow-cost bench: one backend per process (tfjs backends are per process).
 // Usage: node --import tsx bench/flowWorker.ts <backend> <quick 0|1> <budgetSeconds>; prints one JSON line prefixed "RESULT ".
-import { createRng, initBackend, tf, type Bijector, type Energy } from '@boltzflow/core';
+import { createRng, tf, type Bijector, type Energy } from '@boltzflow/core';
 import { AffineCoupling, SplineCoupling, MaskedAutoregressiveFlow, Chain } from '@boltzflow/bijectors';
 import { DoubleWell, ManyWell, LennardJones } from '@boltzflow/energies';
+import { startBackendWorker } from './backendWorker.js';
 
 export interface FlowCostRow {
   flow: string;
@@ -61,17 +62,9 @@ export function energyFor(dim: number): Energy {
 }
 
 async function main(): Promise<void> {
-  const [backend, quickArg, budgetArg] = process.argv.slice(2);
-  const quick = quickArg === '1';
-  const budget = Number(budgetArg ?? 120) * 1000;
-  const out: { backend: string; info?: unknown; rows: FlowCostRow[]; error?: string } = { backend, rows: [] };
-  try {
-    out.info = await initBackend(backend);
-  } catch (e) {
-    out.error = (e as Error).message;
-    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
-    return;
-  }
+  const worker = await startBackendWorker<FlowCostRow>(120);
+  if (!worker) return;
+  const { quick, budget, out } = worker;
   const t0 = performance.now();
   const flows = ['realnvp', 'spline', 'maf'];
   const dims = [2, 32, 39];
@@ -79,12 +72,12 @@ async function main(): Promise<void> {
   const configs = batches.flatMap((batch) => dims.flatMap((dim) => flows.map((flow) => ({ flow, dim, batch }))));
   // A RESULT line after every row (the finished rows, the rest marked not reached), so that a worker killed at the
   // parent's hard stop still reports what it measured; the parent reads the last line.
-  const report = () => {
-    const pending = configs
-      .slice(out.rows.length)
-      .map((c) => ({ ...c, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: not reached before the hard time limit' }));
-    process.stdout.write(`RESULT ${JSON.stringify({ ...out, rows: [...out.rows, ...pending] })}\n`);
-  };
+  const report = () =>
+    worker.report(
+      configs
+        .slice(out.rows.length)
+        .map((c) => ({ ...c, forwardSamplesPerSecond: null, klStepSamplesPerSecond: null, note: 'skipped: not reached before the hard time limit' })),
+    );
   const rng = createRng(2);
   for (const { flow, dim, batch } of configs) {
     if (performance.now() - t0 > budget) {
