@@ -257,7 +257,7 @@ export const AlanineParams = z
      * The Boltzmann generator on internal coordinates (`internalCoordinateFlow`): spline couplings (circular on
      * torsions) over a normal × von Mises base. flow-is / flow-imh (and the other shared-flow recipes) use it trained by
      * maximum likelihood on the bundled reference conformations (oracle; the reference run's force evaluations count
-     * as its setup); flowmc, bg-loop, fab-is, fab-imh train the same architecture from the energy alone.
+     * as its setup); flowmc, bg-loop, fab-is, fab-imh, ta-is train the same architecture from the energy alone.
      */
     flow: z
       .object({
@@ -302,6 +302,8 @@ export const AlanineParams = z
       .prefault({}),
     /** fab-is / fab-imh (energy only): the FAB recipe's parameters (layers/hidden from `flow`). */
     fab: z.record(z.string(), z.unknown()).default({}),
+    /** ta-is (energy only): the temperature-annealed recipe's parameters (layers/hidden from `flow`; TA-BG's own system). */
+    ta: z.record(z.string(), z.unknown()).default({}),
     /** Chains start at the minimised structure plus N(0, startNoise²) nm per coordinate. */
     startNoise: z.number().min(0).default(0.002),
     plot: plotParams(),
@@ -312,7 +314,7 @@ export type AlanineParamsT = z.infer<typeof AlanineParams>;
 const STREAMS = ['mala', 'hmc', 'replica-exchange', 'flow'];
 
 /** Recipes that train their own flow from the energy alone; with the shared-flow recipes they run on internal coordinates. */
-const OWN_FLOW = new Set(['flowmc', 'bg-loop', 'fab-is', 'fab-imh']);
+const OWN_FLOW = new Set(['flowmc', 'bg-loop', 'fab-is', 'fab-imh', 'ta-is']);
 
 /** Whether a recipe samples through a flow (and so runs on frame coordinates with the internal-coordinate flow). */
 export function usesFlow(name: string): boolean {
@@ -399,6 +401,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       },
       'fab-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
       'fab-imh': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
+      'ta-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.ta },
     };
     perRecipe['bg-loop'] = perRecipe.flowmc;
     const profile = referencePhiProfile(ref);
