@@ -128,7 +128,10 @@ export async function executeRun(task: RunTask, onProgress?: () => void): Promis
       path.join(staging, RUN_MARKER),
       `${JSON.stringify({ id: task.id, configHash: task.configHash, host, pid: process.pid, seconds, finishedAt: new Date().toISOString() }, null, 1)}\n`,
     );
-    // A pool child whose parent died (SIGKILL) has had its job taken back by the queue: it must not publish.
+    // A pool child whose parent died (SIGKILL) has had its job taken back by the queue: it must not publish. The
+    // parent-pid check in `onProgress` sees the death at once (a short run may emit no progress line after it), while
+    // `connected` turns false only once the event loop has read the closed IPC channel.
+    onProgress?.();
     if (process.send && !process.connected) throw new BoltzflowError('IO', `run ${task.id}: the worker that started it is gone; output discarded`);
     await mkdir(runsDir(task.sweepDir), { recursive: true });
     const final = runDir(task.sweepDir, task.id);
