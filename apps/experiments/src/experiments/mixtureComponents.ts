@@ -1,3 +1,4 @@
+import { normalizedWeights } from '@boltzflow/estimators';
 import type { Draws } from '@boltzflow/samplers';
 
 /** An isotropic Gaussian mixture's components, as the gmm-40 energy describes them. */
@@ -34,12 +35,12 @@ export function componentPopulations(d: Draws, mixture: MixtureComponents, logWe
   const wSum = mixture.weights.reduce((s, v) => s + v, 0);
   const exact = mixture.weights.map((v) => v / wSum);
   const logPrior = exact.map((w, j) => Math.log(w) - dim * Math.log(mixture.scales[j]));
-  let m = -Infinity;
-  if (logWeights) for (let i = 0; i < n; i++) if (logWeights[i] > m) m = logWeights[i];
+  // Self-normalised weights by the estimators' one implementation (a −∞ log weight carries no mass).
+  const weights = logWeights ? normalizedWeights(Float64Array.from(logWeights)) : undefined;
   const mass = new Float64Array(k);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const w = logWeights ? (Number.isFinite(logWeights[i]) ? Math.exp(logWeights[i] - m) : 0) : 1;
+    const w = weights ? weights[i] : 1;
     let best = 0;
     let bestLog = -Infinity;
     for (let j = 0; j < k; j++) {
