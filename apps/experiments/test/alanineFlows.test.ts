@@ -40,15 +40,19 @@ describe('alanine-dipeptide flow rows', () => {
   });
 
   it('tiny run: flow rows on frame coordinates, oracle setup counts the MD run, reference row is an estimate ± error', async () => {
-    expect(['flow-is', 'flow-imh', 'flowmc', 'fab-is'].every(usesFlow)).toBe(true);
+    expect(['flow-is', 'flow-imh', 'flowmc', 'fab-is', 'block-flowmc', 'block-mc'].every(usesFlow)).toBe(true);
     expect(['mala', 'hmc', 'replica-exchange'].some(usesFlow)).toBe(false);
     const e = alanineDipeptideExperiment;
-    const merged = deepMerge(deepMerge(e.quickParams ?? {}, e.tinyParams ?? {}), { samplers: ['mala', 'flow-is', 'flowmc'] });
+    const merged = deepMerge(deepMerge(e.quickParams ?? {}, e.tinyParams ?? {}), { samplers: ['mala', 'flow-is', 'flowmc', 'block-flowmc'] });
     const params = parseWith(e.params, merged, 'params');
     const out = await e.run(params, { seed: 1, quick: true, rng: createRng(2), progress: silentReporter });
     const ref = loadAlanineReference();
     const row = (name: string) => out.samplers.find((s) => s.sampler === name)!;
-    expect(out.samplers.map((s) => s.sampler)).toEqual(['mala', 'flow-is', 'flowmc']);
+    expect(out.samplers.map((s) => s.sampler)).toEqual(['mala', 'flow-is', 'flowmc', 'block-flowmc']);
+    // torsion moves: from the energy alone, their training counted, the backbone block turned on frame coordinates
+    expect(row('block-flowmc').flags).not.toContain('oracle');
+    expect(row('block-flowmc').setupEnergyEvaluations).toBeGreaterThan(0);
+    expect(row('block-flowmc').notes?.join(' ')).toMatch(/Torsion moves on frame coordinates/);
     expect(row('flow-is').trainingData).toBe('bundled');
     expect(row('flow-is').flags).toContain('oracle');
     expect(row('flow-is').setupEnergyEvaluations).toBeGreaterThanOrEqual(ref.cost.forceEvaluations);

@@ -45,7 +45,7 @@ export {
 export { logSumExp, logMeanExp } from './math.js';
 export { logSumExpRows } from './logSumExpRows.js';
 export { withInputDerivative, secondOrderExp } from './secondOrder.js';
-export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel } from './types.js';
+export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel, CoordinateBlock } from './types.js';
 export { disposeTree } from './dispose.js';
 export { writeFileAtomic, readTextFile, sha256Hex, TMP_PREFIX } from '#platform';
 export {

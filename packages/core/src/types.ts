@@ -118,3 +118,20 @@ export interface Kernel<S extends ChainState = ChainState> {
    */
   stepReads?(state: S, rng: Rng): HostReads<{ state: S; info: StepInfo }>;
 }
+
+/**
+ * A block of collective coordinates s(x) (e.g. a molecule's backbone torsions) that can be set while the rest of the
+ * configuration is kept: the contract of Metropolis-within-Gibbs moves on that block. `write(x, read(x))` returns x,
+ * and x ↦ (s, rest) must have unit Jacobian (a shear, such as turning a rigid branch about a bond), so that a move
+ * s → s′ with the rest kept has the target ratio exp(−u(x′) + u(x)) and no volume term.
+ */
+export interface CoordinateBlock {
+  /** Number of block coordinates k. */
+  readonly dim: number;
+  /** Whether each block coordinate is an angle in (−π, π] (true) or a real line coordinate. */
+  readonly circular: readonly boolean[];
+  /** Block coordinates of a batch of configurations: `[n, D]` → `[n, k]`. */
+  read(x: tf.Tensor2D): tf.Tensor2D;
+  /** The configurations with their block set to `s` (`[n, k]`), everything else kept: `[n, D]`. */
+  write(x: tf.Tensor2D, s: tf.Tensor2D): tf.Tensor2D;
+}

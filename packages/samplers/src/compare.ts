@@ -94,6 +94,7 @@ function defaultTarget(energy: Energy, t: Partial<SamplerTarget> = {}): SamplerT
     ...(t.project ? { project: t.project } : {}),
     ...(t.referenceLogZ !== undefined ? { referenceLogZ: t.referenceLogZ } : {}),
     ...(t.flow ? { flow: t.flow } : {}),
+    ...(t.block ? { block: t.block } : {}),
   };
 }
 

@@ -151,6 +151,65 @@ function vonMisesConcentration(r: number): number {
   return 1 / (r ** 3 - 4 * r ** 2 + 3 * r);
 }
 
+/** Options of {@link torusFlow}. */
+export interface TorusFlowOptions {
+  /** Number of angles k ≥ 2 (e.g. a molecule's backbone torsions φ, ψ). */
+  dim: number;
+  /** Circular spline couplings (default 4); 0 gives the von Mises base alone. */
+  layers?: number;
+  /** Conditioner width, two hidden layers (default 32). */
+  hidden?: number;
+  /** Spline bins (default 8). */
+  bins?: number;
+  /** Angles `[n, k]` in (−π, π] that place the base by their circular means and concentrations; absent: uniform base. */
+  data?: tf.Tensor2D;
+  /** Upper limit of the base concentrations κ (default 2: a broad base the couplings then shape). */
+  maxConcentration?: number;
+  rng: Rng;
+}
+
+/**
+ * A flow on the torus (−π, π]^k: a von Mises product base (placed by `data`, else uniform) and circular
+ * rational-quadratic spline couplings (Rezende et al. 2020) whose conditioners see the other angles as (cos, sin) —
+ * the density model of a block of torsions (`dihedralBlock`) for block moves.
+ */
+export function torusFlow(o: TorusFlowOptions): TransformedDistribution {
+  const k = o.dim;
+  if (!Number.isInteger(k) || k < 2) {
+    throw new BoltzflowError('INVALID_CONFIG', 'A torus flow needs at least two angles (a coupling conditions one on the other)', {
+      argument: 'dim',
+      expected: 'an integer ≥ 2',
+      received: String(k),
+    });
+  }
+  const loc = new Array<number>(k).fill(0);
+  const kappa = new Array<number>(k).fill(0);
+  if (o.data) {
+    const [n] = o.data.shape;
+    const v = o.data.dataSync();
+    for (let j = 0; j < k; j++) {
+      let c = 0;
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        c += Math.cos(v[i * k + j]!) / n;
+        s += Math.sin(v[i * k + j]!) / n;
+      }
+      loc[j] = Math.atan2(s, c);
+      kappa[j] = Math.min(vonMisesConcentration(Math.min(Math.hypot(c, s), 0.999999)), o.maxConcentration ?? 2);
+    }
+  }
+  const all = Array.from({ length: k }, (_, i) => i);
+  const parts: Bijector[] = [];
+  for (let l = 0; l < (o.layers ?? 4); l++) {
+    // Alternate halves (interleaved), so every angle is transformed conditioned on the others.
+    const mask = all.map((i) => ((i + l) % 2 === 0 ? 1 : 0));
+    parts.push(
+      new SplineCoupling({ dim: k, mask, hidden: [o.hidden ?? 32, o.hidden ?? 32], activation: 'tanh', bins: o.bins ?? 8, circular: all, rng: o.rng }),
+    );
+  }
+  return new TransformedDistribution(new VonMises({ loc, concentration: kappa }), new Chain(parts));
+}
+
 /**
  * A Boltzmann generator on internal coordinates (bgflow's layout): base = standard normal for the bonds and angles
  * × von Mises for the torsions (placed at the data's circular means), then `layers` neural-spline couplings that

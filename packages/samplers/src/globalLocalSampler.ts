@@ -5,12 +5,14 @@ import {
   BoltzflowError,
   disposeTree,
   type ChainState,
+  type CoordinateBlock,
   type Distribution,
   type Energy,
   type Kernel,
   type Rng,
 } from '@boltzflow/core';
 import {
+  blockIndependenceProposal,
   flowIndependenceProposal,
   latentMetropolis,
   mala,
@@ -74,6 +76,12 @@ export interface GlobalLocalOptions {
   logZSamples?: number;
   /** The broad start distribution and its relaxation (with `start: 'overdispersed'`). */
   overdispersed?: OverdispersedStart;
+  /**
+   * Global moves on a block of coordinates only (e.g. a molecule's backbone torsions): the flow lives on the block's
+   * k coordinates, is fit to the chains' block values, and proposes new block values with the rest of each chain kept
+   * (`blockIndependenceProposal`, Metropolis-within-Gibbs). Needs `globalMove: 'flow-imh'` and no `logZSamples`.
+   */
+  block?: CoordinateBlock;
   /** Called after every loop. */
   onLoop?: (report: GlobalLocalLoopReport) => void;
 }
@@ -140,18 +148,19 @@ export interface GlobalLocalResult {
  * leaves the target invariant). With `globalMove: 'latent-metropolis'` the global move is MCMC in the flow's latent
  * space instead — the iterative Boltzmann-generator loop. Needs only the energy; every evaluation is counted.
  */
-export async function globalLocalSampler(
-  flow: Distribution & FlowLike,
-  energy: Energy,
-  x0: tf.Tensor2D,
-  options: GlobalLocalOptions,
-): Promise<GlobalLocalResult> {
-  if (flow?.dim !== energy?.dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
-      argument: 'flow.dim',
-      expected: String(energy?.dim),
-      received: String(flow?.dim),
-    });
+export async function globalLocalSampler(flow: Distribution, energy: Energy, x0: tf.Tensor2D, options: GlobalLocalOptions): Promise<GlobalLocalResult> {
+  const block = options?.block;
+  const flowDim = block ? block.dim : energy?.dim;
+  if (flow?.dim !== flowDim) {
+    throw new BoltzflowError(
+      'INVALID_SHAPE',
+      block ? 'The flow and the coordinate block live in different dimensions' : 'The flow and the energy live in different dimensions',
+      {
+        argument: 'flow.dim',
+        expected: `${flowDim}${block ? ' (block.dim)' : ''}`,
+        received: String(flow?.dim),
+      },
+    );
   }
   assertPositive(options?.localStepSize, 'localStepSize');
   const localSteps = options.localSteps ?? 100;
@@ -199,17 +208,27 @@ export async function globalLocalSampler(
   }
   const logZSamples = options.logZSamples ?? 0;
   assertInteger(logZSamples, 'logZSamples', 0);
+  if (block && (globalMove !== 'flow-imh' || logZSamples > 0)) {
+    throw new BoltzflowError('INVALID_CONFIG', 'A flow on a coordinate block only proposes independence moves of that block', {
+      argument: globalMove !== 'flow-imh' ? 'globalMove' : 'logZSamples',
+      expected: globalMove !== 'flow-imh' ? "'flow-imh' with a block" : '0 with a block (the flow is not a density over the whole space)',
+      received: globalMove !== 'flow-imh' ? globalMove : String(logZSamples),
+    });
+  }
   const rng = options.rng;
   const local: Kernel<ChainState> =
     (options.localKernel ?? 'mala') === 'mala'
       ? mala(energy, { stepSize: options.localStepSize })
       : randomWalkMetropolis(energy, { stepSize: options.localStepSize });
-  const global: Kernel<ChainState> =
-    globalMove === 'flow-imh'
+  const global: Kernel<ChainState> = block
+    ? blockIndependenceProposal(flow, energy, block)
+    : globalMove === 'flow-imh'
       ? flowIndependenceProposal(flow, energy)
-      : latentMetropolis(flow, energy, (uZ) => randomWalkMetropolis(uZ, { stepSize: options.latentStepSize ?? 0.5 }));
+      : latentMetropolis(flow as Distribution & FlowLike, energy, (uZ) => randomWalkMetropolis(uZ, { stepSize: options.latentStepSize ?? 0.5 }));
   const started = performance.now();
   const [chains, dim] = x0.shape;
+  // Width of a training row: the block's k coordinates, or the whole configuration.
+  const width = block ? block.dim : dim;
   let x = startKind === 'overdispersed' ? overdispersedDraw(od, x0, rng) : x0.clone();
   const training: Float32Array[] = [];
   let trainingRows = 0;
@@ -223,7 +242,7 @@ export async function globalLocalSampler(
   const history: GlobalLocalLoopReport[] = [];
 
   /** Runs one block of `kernel` from x (asynchronous reads); every block re-initialises the kernel, paying one evaluation per chain. */
-  const block = async (kernel: Kernel<ChainState>, steps: number): Promise<{ draws: Float32Array; evaluations: number; acceptance: number }> => {
+  const runBlock = async (kernel: Kernel<ChainState>, steps: number): Promise<{ draws: Float32Array; evaluations: number; acceptance: number }> => {
     const r = await sampleChainAsync(kernel, x, { steps, rng });
     x.dispose();
     x = r.finalState.x.clone();
@@ -239,7 +258,7 @@ export async function globalLocalSampler(
         x.dispose();
         x = next;
       });
-      if (burnInSteps > 0) startCost += (await block(local, burnInSteps)).evaluations;
+      if (burnInSteps > 0) startCost += (await runBlock(local, burnInSteps)).evaluations;
       setup += startCost;
     }
     let loopCost = 0;
@@ -252,17 +271,18 @@ export async function globalLocalSampler(
       const f = phase === 'production' && loopCost > 0 ? Math.min(1, budgetLeft() / loopCost) : 1;
       const ls = Math.max(1, Math.round(localSteps * f));
       const gs = Math.round(globalSteps * f);
-      const l = await block(local, ls);
-      const g = gs > 0 ? await block(global, gs) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
+      const l = await runBlock(local, ls);
+      const g = gs > 0 ? await runBlock(global, gs) : { draws: new Float32Array(0), evaluations: 0, acceptance: NaN };
       const evaluations = l.evaluations + g.evaluations;
       if (f === 1) loopCost = evaluations;
       const report: GlobalLocalLoopReport = { loop, phase, localAcceptance: l.acceptance, globalAcceptance: g.acceptance, energyEvaluations: evaluations };
       if (phase === 'training') {
         setup += evaluations;
-        training.push(l.draws, g.draws);
-        trainingRows += (l.draws.length + g.draws.length) / dim;
-        while (trainingRows - training[0].length / dim >= maxTraining) trainingRows -= training.shift()!.length / dim;
-        const data = tf.tensor2d(concat(training).subarray(-Math.min(trainingRows, maxTraining) * dim), [Math.min(trainingRows, maxTraining), dim]);
+        const fresh = await trainingRowsOf(concat([l.draws, g.draws]), dim, block);
+        training.push(fresh);
+        trainingRows += fresh.length / width;
+        while (trainingRows - training[0].length / width >= maxTraining) trainingRows -= training.shift()!.length / width;
+        const data = tf.tensor2d(concat(training).subarray(-Math.min(trainingRows, maxTraining) * width), [Math.min(trainingRows, maxTraining), width]);
         try {
           const fit = await trainML(flow, data, {
             steps: trainSteps,
@@ -357,6 +377,17 @@ function relax(energy: Energy, x: tf.Tensor2D, steps: number, maxStep: number, s
 async function importanceLogZ(flow: Distribution, energy: Energy, n: number, rng: Rng): Promise<{ logZ: number; stderr: number }> {
   const { logW } = await flowWeightedSamplesAsync(flow, energy, n, rng);
   return logPartition(logW);
+}
+
+/** Training rows of the flow: the draws themselves, or their block coordinates (`[rows, k]`, flattened). */
+async function trainingRowsOf(draws: Float32Array, dim: number, block: CoordinateBlock | undefined): Promise<Float32Array> {
+  if (!block) return draws;
+  const s = tf.tidy(() => block.read(tf.tensor2d(draws, [draws.length / dim, dim])));
+  try {
+    return Float32Array.from((await s.data()) as Float32Array);
+  } finally {
+    s.dispose();
+  }
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -47,11 +47,13 @@ export { trainEquivariantFlow, heldOutNLL, type EquivariantFlowOptions } from '.
 export {
   buildFlow,
   internalCoordinateFlow,
+  torusFlow,
   standardisation,
   trainFlow,
   type FlowKind,
   type FlowSpec,
   type InternalCoordinateFlowOptions,
+  type TorusFlowOptions,
   type TrainSpec,
   type TrainedFlow,
 } from './flows.js';

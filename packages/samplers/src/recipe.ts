@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
-import type { Bijector, Energy, Rng } from '@boltzflow/core';
+import type { Bijector, CoordinateBlock, Energy, Rng } from '@boltzflow/core';
 import type { TransformedDistribution } from '@boltzflow/distributions';
 import type { ModeFraction } from './modes.js';
 import type { CoordinateSpec, Draws, PlotLimits, Progress } from './types.js';
@@ -29,6 +29,11 @@ export interface SamplerTarget {
    * a RealNVP standardised by the chains' start (`buildFlow`). Molecules pass a flow on internal coordinates.
    */
   flow?: (architecture: { layers: number; hidden: number }, rng: Rng) => TransformedDistribution;
+  /**
+   * A block of angles (e.g. a molecule's backbone torsions, `dihedralBlock`) for the block-move recipes
+   * (block-flowmc, block-mc): their global moves redraw only these coordinates, the rest of each chain kept.
+   */
+  block?: CoordinateBlock;
 }
 
 /** The equal budget every sampler of a comparison gets. */

@@ -10,6 +10,7 @@ import { flowImh } from './recipes/flowImh.js';
 import { flowMcmcIs, snf } from './recipes/snf.js';
 import { flowMc } from './recipes/flowMc.js';
 import { bgLoop } from './recipes/bgLoop.js';
+import { blockFlowMc, blockMc } from './recipes/blockMoves.js';
 import { fabImh, fabIs } from './recipes/fab.js';
 import { smc } from './recipes/smc.js';
 import { taIs } from './recipes/ta.js';
@@ -32,6 +33,8 @@ export const RECIPES: readonly SamplerRecipe<any>[] = [
   flowImh,
   flowMc,
   bgLoop,
+  blockFlowMc,
+  blockMc,
   fabIs,
   fabImh,
   taIs,

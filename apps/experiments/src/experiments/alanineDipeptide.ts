@@ -3,8 +3,8 @@ import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError, type Rng } from '@boltzflow/core';
-import { InternalCoordinates } from '@boltzflow/bijectors';
-import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineDipeptide as alanineDipeptideEnergy, dihedral } from '@boltzflow/energies';
+import { dihedralBlock, InternalCoordinates } from '@boltzflow/bijectors';
+import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineDipeptide as alanineDipeptideEnergy } from '@boltzflow/energies';
 import {
   collectArtifacts,
   compareSamplers,
@@ -174,11 +174,8 @@ export function ramachandranFigure(results: Results): Figure | undefined {
 /**
  * Random-torsion starting points on frame coordinates: the reference structure's internal coordinates
  * (`ic.inverse(ic.toFrame(reference))`) with the given dihedrals (atom quartets i-j-k-l) set uniformly at random in
- * (−π, π], or every Z-matrix torsion drawn uniformly (`all`), mapped back through `ic.forward`. A dihedral is turned
- * by rotating, about its j–k bond, the Z-matrix rows placed on that bond (rows [a, k, j, ·], else [a, j, k, ·]): all
- * their torsions shift together, so the branch turns rigidly and bonds and angles keep their reference values. The
- * direction of the shift is calibrated once on the reference, and the drawn dihedrals are checked to within 1e-3 rad
- * (else a BoltzflowError names the quartet). Returns a sampler of `[n, 3N − 6]` frame rows.
+ * (−π, π] by `dihedralBlock` (each branch turned rigidly about its j–k bond, bonds and angles kept), after every
+ * Z-matrix torsion has been drawn uniformly (`all`). Returns a sampler of `[n, 3N − 6]` frame rows.
  */
 export function randomTorsionStarts(
   ic: InternalCoordinates,
@@ -186,49 +183,20 @@ export function randomTorsionStarts(
   dihedrals: readonly (readonly [number, number, number, number])[],
   options: { all?: boolean } = {},
 ): (n: number, rng: Rng) => tf.Tensor2D {
+  const block = dihedralBlock(ic, dihedrals);
   const internal = tf.tidy(() => ic.inverse(ic.toFrame(reference)).x);
   const ref = Float32Array.from(internal.dataSync());
   internal.dispose();
   const [t0] = ic.torsionColumns;
-  const wrap = (a: number) => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
-  const measure = (rows: Float32Array, n: number, q: readonly [number, number, number, number]): Float32Array =>
-    tf.tidy(() => dihedral(ic.fromFrame(ic.forward(tf.tensor2d(rows, [n, ic.dim])).y), q).dataSync() as Float32Array);
-  const moves = dihedrals.map((q) => {
-    const [, j, k] = q;
-    const onBond = (c: number, b: number) => ic.zMatrix.flatMap((r, row) => (row >= 3 && r[1] === c && r[2] === b ? [t0 + row - 3] : []));
-    const columns = onBond(k, j).length > 0 ? onBond(k, j) : onBond(j, k);
-    const phi0 = measure(ref, 1, q)[0]!;
-    const trial = Float32Array.from(ref);
-    for (const col of columns) trial[col] = wrap(trial[col]! + 0.5);
-    const sign = Math.sign(wrap(measure(trial, 1, q)[0]! - phi0)) || 1;
-    return { q, columns, phi0, sign };
-  });
   return (n, rng) => {
     const rows = new Float32Array(n * ic.dim);
-    const target = moves.map(() => new Float64Array(n));
+    const target = new Float32Array(n * block.dim);
     for (let c = 0; c < n; c++) {
       rows.set(ref, c * ic.dim);
-      if (options.all) for (let t = t0; t < ic.dim; t++) rows[c * ic.dim + t] = wrap(2 * Math.PI * rng.nextUniform() - Math.PI);
-      moves.forEach((m, d) => {
-        const want = 2 * Math.PI * rng.nextUniform() - Math.PI;
-        target[d]![c] = want;
-        // with all torsions random, measure the current dihedral of this row first
-        const now = options.all ? measure(rows.subarray(c * ic.dim, (c + 1) * ic.dim), 1, m.q)[0]! : m.phi0;
-        const delta = m.sign * wrap(want - now);
-        for (const col of m.columns) rows[c * ic.dim + col] = wrap(rows[c * ic.dim + col]! + delta);
-      });
+      if (options.all) for (let t = t0; t < ic.dim; t++) rows[c * ic.dim + t] = 2 * Math.PI * rng.nextUniform() - Math.PI;
+      for (let d = 0; d < block.dim; d++) target[c * block.dim + d] = 2 * Math.PI * rng.nextUniform() - Math.PI;
     }
-    moves.forEach((m, d) => {
-      const got = measure(rows, n, m.q);
-      for (let c = 0; c < n; c++)
-        if (Math.abs(wrap(got[c]! - target[d]![c]!)) > 1e-3)
-          throw new BoltzflowError('INVALID_CONFIG', 'A dihedral cannot be set through the Z-matrix (its atoms are placed across the bond)', {
-            argument: 'dihedrals',
-            expected: 'quartets whose j–k bond carries Z-matrix torsions of one side',
-            received: `[${m.q.join(', ')}]`,
-          });
-    });
-    return tf.tidy(() => ic.forward(tf.tensor2d(rows, [n, ic.dim])).y);
+    return tf.tidy(() => block.write(ic.forward(tf.tensor2d(rows, [n, ic.dim])).y, tf.tensor2d(target, [n, block.dim])));
   };
 }
 
@@ -300,6 +268,25 @@ export const AlanineParams = z
       })
       .strict()
       .prefault({}),
+    /**
+     * block-flowmc / block-mc (energy only): MALA on the 60 frame coordinates plus moves that redraw the backbone
+     * torsions (φ, ψ) with the rest of the molecule kept (`dihedralBlock`: the branches turn rigidly about the N–CA and
+     * CA–C bonds), from a torus flow fit to the chains (block-flowmc) or uniformly (block-mc). Chains start as
+     * flowmc's (`globalLocal.start` …); the MALA step is `globalLocal.localStepSize`.
+     */
+    torsionMoves: z
+      .object({
+        localSteps: intParam(1, 10_000, 20),
+        globalSteps: intParam(1, 10_000, 20),
+        trainingLoops: intParam(1, 1000, 10),
+        trainStepsPerLoop: intParam(1, 100_000, 100),
+        learningRate: z.number().positive().max(1).default(2e-3),
+        layers: intParam(1, 32, 4),
+        hidden: intParam(2, 1024, 32),
+        bins: intParam(2, 64, 8),
+      })
+      .strict()
+      .prefault({}),
     /** fab-is / fab-imh (energy only): the FAB recipe's parameters (layers/hidden from `flow`). */
     fab: z.record(z.string(), z.unknown()).default({}),
     /** ta-is (energy only): the temperature-annealed recipe's parameters (layers/hidden from `flow`; TA-BG's own system). */
@@ -314,11 +301,13 @@ export type AlanineParamsT = z.infer<typeof AlanineParams>;
 const STREAMS = ['mala', 'hmc', 'replica-exchange', 'flow'];
 
 /** Recipes that train their own flow from the energy alone; with the shared-flow recipes they run on internal coordinates. */
-const OWN_FLOW = new Set(['flowmc', 'bg-loop', 'fab-is', 'fab-imh', 'ta-is']);
+const OWN_FLOW = new Set(['flowmc', 'bg-loop', 'fab-is', 'fab-imh', 'ta-is', 'block-flowmc']);
+/** Recipes whose global moves redraw the backbone torsions (φ, ψ) on frame coordinates. */
+const TORSION_MOVES = new Set(['block-flowmc', 'block-mc']);
 
 /** Whether a recipe samples through a flow (and so runs on frame coordinates with the internal-coordinate flow). */
 export function usesFlow(name: string): boolean {
-  return OWN_FLOW.has(name) || getRecipe(name).needsFlow;
+  return OWN_FLOW.has(name) || TORSION_MOVES.has(name) || getRecipe(name).needsFlow;
 }
 
 /**
@@ -339,6 +328,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     chains: 16,
     flow: { layers: 2, hidden: 32, steps: 60, batchSize: 128 },
     globalLocal: { localSteps: 20, globalSteps: 10, trainingLoops: 3, trainStepsPerLoop: 20 },
+    torsionMoves: { trainingLoops: 5, trainStepsPerLoop: 50 },
     plot: { samplesPerSampler: 300, tracePoints: 400, acfLags: 60 },
   },
   tinyParams: {
@@ -347,6 +337,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     hmc: { leapfrogSteps: 2 },
     flow: { layers: 2, hidden: 8, steps: 3, batchSize: 32, conformations: 200 },
     globalLocal: { localSteps: 4, globalSteps: 4, trainingLoops: 1, trainStepsPerLoop: 2, relaxSteps: 3, burnInSteps: 2 },
+    torsionMoves: { localSteps: 4, globalSteps: 4, trainingLoops: 1, trainStepsPerLoop: 2, layers: 2, hidden: 8 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
   figures: (results) => {
@@ -404,6 +395,16 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       'ta-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.ta },
     };
     perRecipe['bg-loop'] = perRecipe.flowmc;
+    const tm = params.torsionMoves;
+    perRecipe['block-flowmc'] = {
+      localStepSize: gl.localStepSize,
+      start: gl.start,
+      relaxSteps: gl.relaxSteps,
+      relaxMaxStep: gl.relaxMaxStep,
+      burnInSteps: gl.burnInSteps,
+      ...tm,
+    };
+    perRecipe['block-mc'] = perRecipe['block-flowmc'];
     const profile = referencePhiProfile(ref);
     const artifacts: Artifacts = {
       sampleAxes: ['φ (rad)', 'ψ (rad)'],
@@ -425,6 +426,8 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const startFrame = (n: number, rng: Rng): tf.Tensor2D => tf.tidy(() => ic.toFrame(startCartesian(n, rng)));
     // Overdispersed starts of the adaptive loop: random backbone (or all) torsions of the minimised structure.
     const randomStart = randomTorsionStarts(ic, start, [ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI], { all: gl.torsions === 'all' });
+    // φ and ψ as a block of frame coordinates that torsion moves redraw (the rest of the molecule kept).
+    const backbone = dihedralBlock(ic, [ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI]);
     // The energy-only flows are placed by where the chains start (the minimised structure or its random-torsion
     // draws), nothing else.
     const energyOnlyFlow: SamplerTarget['flow'] = (arch, rng) => {
@@ -502,7 +505,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
                 project: project(g.frame),
                 start: g.frame ? startFrame : startCartesian,
                 ...(g.frame ? { overdispersedStart: randomStart } : {}),
-                ...(g.frame ? { flow: energyOnlyFlow } : {}),
+                ...(g.frame ? { flow: energyOnlyFlow, block: backbone } : {}),
               },
               ...(g.frame ? { flow: oracleFlow } : {}),
               progress: ctx.progress,
@@ -518,6 +521,10 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
           r.notes = (r.notes ?? []).filter((n) => !n.startsWith('Oracle row:'));
           r.notes.push(
             `Oracle row: the flow (internal coordinates, ${params.flow.layers} circular/ordinary spline couplings × ${params.flow.hidden} hidden, ${params.flow.steps} ML steps) was trained on the bundled replica-exchange MD conformations; the ${conformationCost.toExponential(2)} force evaluations of that run are counted in its setup.`,
+          );
+        } else if (TORSION_MOVES.has(r.sampler)) {
+          (r.notes ??= []).push(
+            'Torsion moves on frame coordinates: φ and ψ redrawn by turning the branches about the N–CA and CA–C bonds (bonds and angles kept; a shear in internal coordinates, so the plain energy ratio decides), alternating with MALA on all 60 coordinates; from the energy alone.',
           );
         } else if (OWN_FLOW.has(r.sampler)) {
           (r.notes ??= []).push(

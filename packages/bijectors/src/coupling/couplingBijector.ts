@@ -168,7 +168,9 @@ export abstract class CouplingBijector implements Bijector {
   private conditionerInput(va: tf.Tensor2D): tf.Tensor2D {
     if (!this.conditionerSplit) return va;
     const angles = tf.matMul(va, this.conditionerSplit.circular);
-    return tf.concat([tf.matMul(va, this.conditionerSplit.linear), tf.cos(angles), tf.sin(angles)], 1) as tf.Tensor2D;
+    // All-circular x_a (a torus flow): no linear part — a matMul with an empty selector fails in XNNPACK.
+    const trig = [tf.cos(angles), tf.sin(angles)];
+    return tf.concat(this.conditionerSplit.linear.shape[1] === 0 ? trig : [tf.matMul(va, this.conditionerSplit.linear), ...trig], 1) as tf.Tensor2D;
   }
 
   forward(x: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D } {

@@ -13,7 +13,7 @@ export interface FlowIndependenceKernel extends Kernel<FlowIndependenceState> {
 }
 
 /** Samples with log q from a `{ base, bijector }` pair or any Distribution. */
-function proposalOf(flow: FlowLike | Distribution): {
+export function proposalOf(flow: FlowLike | Distribution): {
   dim: number;
   sample: (n: number, rng: Rng) => { x: tf.Tensor2D; logQ: tf.Tensor1D };
   logProb: (x: tf.Tensor2D) => tf.Tensor1D;

@@ -2,6 +2,7 @@
 export type { FlowLike } from './common.js';
 export { latentMetropolis, latentEnergy, type LatentState, type LatentMetropolisKernel } from './latentMetropolis.js';
 export { flowIndependenceProposal, type FlowIndependenceState, type FlowIndependenceKernel } from './flowIndependenceProposal.js';
+export { blockIndependenceProposal, type BlockIndependenceState, type BlockIndependenceKernel } from './blockIndependenceProposal.js';
 export { mixtureKernel, type MixtureKernelOptions, type MixturePart, type MixtureState, type MixtureStepInfo, type MixtureKernel } from './mixtureKernel.js';
 export {
   StochasticNormalizingFlow,

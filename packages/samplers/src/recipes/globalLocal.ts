@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Rng } from '@boltzflow/core';
+import { BoltzflowError, type Rng } from '@boltzflow/core';
+import { Mixture, type TransformedDistribution, VonMises } from '@boltzflow/distributions';
 import { defineRecipe, type SamplerRecipe } from '../recipe.js';
-import { buildFlow, standardisation } from '../flows.js';
+import { buildFlow, standardisation, torusFlow } from '../flows.js';
 import { round } from '../util.js';
 import { globalLocalSampler } from '../globalLocalSampler.js';
 
@@ -40,15 +41,43 @@ const schema = z
     relaxSteps: z.number().int().min(0).max(100_000).default(0),
     relaxMaxStep: z.number().positive().default(0.01),
     burnInSteps: z.number().int().min(0).max(100_000).default(0),
+    /**
+     * block-flowmc: weight of uniform draws of the block in its proposal (a defensive mixture, Hesterberg 1995): the
+     * torus flow is fit to chains that are not yet in equilibrium, and the uniform part keeps them moving (and the
+     * proposal's tails heavy) while it learns; 0 proposes from the flow alone.
+     */
+    uniformFraction: z.number().min(0).max(0.99).default(0.3),
   })
   .strict();
 
+/** The uniform distribution on the torus (−π, π]^k. */
+function uniformTorus(k: number): VonMises {
+  return new VonMises({ loc: new Array<number>(k).fill(0), concentration: new Array<number>(k).fill(0) });
+}
+
+/** (1 − ε)·flow + ε·uniform on the torus; the flow alone for ε = 0. Its variables are the flow's. */
+function defensive(flow: TransformedDistribution, epsilon: number): TransformedDistribution | Mixture {
+  return epsilon > 0 ? new Mixture([flow, uniformTorus(flow.dim)], [1 - epsilon, epsilon]) : flow;
+}
+
 /**
- * The two faces of {@link globalLocalSampler} as recipes: its own flow, trained during the training loops from the
+ * Which coordinates the global moves redraw: all of them (flowMC), or the target's `block` with a torus flow fit to
+ * the chains ('block-flow') or with uniform draws and no flow ('block-uniform', the plain-MCMC baseline of the same
+ * move).
+ */
+export type GlobalCoordinates = 'all' | 'block-flow' | 'block-uniform';
+
+/**
+ * The faces of {@link globalLocalSampler} as recipes: its own flow, trained during the training loops from the
  * chains alone (no data, no shared flow), every training-loop evaluation counted as setup; production loops fill the
  * sampling budget.
  */
-export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent-metropolis', description: string): SamplerRecipe<typeof schema> {
+export function globalLocalRecipe(
+  name: string,
+  globalMove: 'flow-imh' | 'latent-metropolis',
+  description: string,
+  coordinates: GlobalCoordinates = 'all',
+): SamplerRecipe<typeof schema> {
   return defineRecipe({
     name,
     description,
@@ -64,15 +93,35 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
         ((n: number, r: Rng): tf.Tensor2D => tf.tidy(() => tf.add(tf.mean(x0, 0, true), tf.mul(r.normal([n, dim]), o.startScale)) as tf.Tensor2D));
       // Standardise the flow by where the chains start: the scale of the problem, learned from nothing else.
       const placement = overdispersed ? draw(Math.max(256, budget.chains), rng.fork()) : x0;
+      const block = target.block;
+      if (coordinates !== 'all' && (!block || block.circular.some((c) => !c))) {
+        placement !== x0 && placement.dispose();
+        x0.dispose();
+        throw new BoltzflowError('INVALID_CONFIG', `The ${name} recipe needs a block of angles on its target`, {
+          argument: 'target.block',
+          expected: 'a CoordinateBlock of angles (e.g. dihedralBlock of backbone torsions)',
+          received: block ? `a block with non-circular coordinates` : 'none',
+        });
+      }
       const { loc, scale } = standardisation((await placement.data()) as Float32Array, dim);
+      const blockData = coordinates === 'block-flow' ? block!.read(placement) : undefined;
       if (placement !== x0) placement.dispose();
-      const flow = target.flow
-        ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
-        : buildFlow(
-            dim,
-            { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
-            rng.fork(),
-          );
+      const flow =
+        coordinates === 'block-uniform'
+          ? uniformTorus(block!.dim)
+          : coordinates === 'block-flow'
+            ? defensive(torusFlow({ dim: block!.dim, layers: o.layers, hidden: o.hidden, bins: o.bins, data: blockData!, rng: rng.fork() }), o.uniformFraction)
+            : target.flow
+              ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
+              : buildFlow(
+                  dim,
+                  { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
+                  rng.fork(),
+                );
+      blockData?.dispose();
+      // The uniform block proposal has nothing to learn: no training loops.
+      const trainingLoops = coordinates === 'block-uniform' ? 0 : o.trainingLoops;
+      const logZSamples = coordinates === 'all' ? o.logZSamples : 0;
       const bar = ctx.progress.bar(`sampling ${name}`, o.trainingLoops);
       try {
         const r = await globalLocalSampler(flow, target.energy, x0, {
@@ -82,16 +131,17 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
           globalSteps: o.globalSteps,
           globalMove,
           latentStepSize: o.latentStepSize,
-          trainingLoops: o.trainingLoops,
+          trainingLoops,
           trainStepsPerLoop: o.trainStepsPerLoop,
           learningRate: o.learningRate,
           maxTrainingSamples: o.maxTrainingSamples,
-          productionBudget: Math.max(1, budget.evaluations - o.logZSamples),
-          logZSamples: o.logZSamples,
+          productionBudget: Math.max(1, budget.evaluations - logZSamples),
+          logZSamples,
+          ...(coordinates !== 'all' ? { block: block! } : {}),
           start: overdispersed ? 'overdispersed' : 'given',
           overdispersed: { draw, relaxSteps: o.relaxSteps, relaxMaxStep: o.relaxMaxStep, burnInSteps: o.burnInSteps },
           rng,
-          onLoop: (rep) => bar.update(Math.min(rep.loop, o.trainingLoops), { acceptance: rep.globalAcceptance }),
+          onLoop: (rep) => bar.update(Math.min(rep.loop, trainingLoops), { acceptance: rep.globalAcceptance }),
         });
         return {
           kind: 'chains',
@@ -118,14 +168,21 @@ export function globalLocalRecipe(name: string, globalMove: 'flow-imh' | 'latent
                   `Overdispersed starts (${target.overdispersedStart ? "the target's broad start distribution" : `Gaussian of scale ${o.startScale} around the mean start`}), ${o.relaxSteps} relaxation + ${o.burnInSteps} ${o.localKernel} burn-in steps: ${r.startEnergyEvaluations} evaluations, counted in the setup.`,
                 ]
               : []),
-            `Flow trained from the energy alone: ${o.trainingLoops} loops of ${o.localSteps} ${o.localKernel} + ${o.globalSteps} global steps, then ${o.trainStepsPerLoop} maximum-likelihood steps on the chains' positions; their ${r.setupEnergyEvaluations} evaluations are setup.`,
+            ...(coordinates === 'block-uniform'
+              ? [
+                  `Global moves redraw the target's block of ${block!.dim} angles uniformly (the rest of each chain kept, Metropolis-within-Gibbs), ${o.globalSteps} after every ${o.localSteps} ${o.localKernel} steps; no flow, no training.`,
+                ]
+              : [
+                  `Flow${coordinates === 'block-flow' ? ` on the target's block of ${block!.dim} angles (circular splines; its global moves redraw the block, the rest of each chain kept; proposals ${1 - o.uniformFraction} flow + ${o.uniformFraction} uniform)` : ''} trained from the energy alone: ${o.trainingLoops} loops of ${o.localSteps} ${o.localKernel} + ${o.globalSteps} global steps, then ${o.trainStepsPerLoop} maximum-likelihood steps on the chains' ${coordinates === 'block-flow' ? 'block values' : 'positions'}; their ${r.setupEnergyEvaluations} evaluations are setup.`,
+                ]),
             'Acceptance is that of the global moves; production loops use the frozen flow.',
           ],
         };
       } finally {
         bar.stop();
         x0.dispose();
-        flow.trainableVariables.forEach((v) => v.dispose());
+        // The whole flow is this run's own: its variables and its constant tensors.
+        flow.dispose();
       }
     },
   });
