@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, type Distribution, type Energy, type Rng } from '@boltzflow/core';
+import { assertInteger, assertPositive, BoltzflowError, type Distribution, type Energy, type Rng, assertOneOf } from '@boltzflow/core';
 import { countingEnergy, withTemperature } from '@boltzflow/energies';
 import { importanceWeights, kishESS, logPartition } from '@boltzflow/estimators';
 import { multinomialResample } from '@boltzflow/mcmc';
@@ -398,13 +398,7 @@ export async function trainTemperatureAnnealed(
     });
   }
   const onEssCollapse = options.onEssCollapse ?? 'stop';
-  if (onEssCollapse !== 'stop' && onEssCollapse !== 'warn') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown onEssCollapse', {
-      argument: 'onEssCollapse',
-      expected: "'stop' | 'warn'",
-      received: String(onEssCollapse),
-    });
-  }
+  assertOneOf(onEssCollapse, ['stop', 'warn'], 'onEssCollapse', { code: 'INVALID_CONFIG', message: 'Unknown onEssCollapse' });
   const { trainable, nonTrainable } = flowVariables(flow);
   if (trainable.length === 0) {
     throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertNonNegative, BoltzflowError, removeCenterOfMass, type Distribution, type Rng } from '@boltzflow/core';
+import { assertBatch, assertInteger, assertNonNegative, BoltzflowError, removeCenterOfMass, type Distribution, type Rng, assertOneOf } from '@boltzflow/core';
 import type { ContinuousFlow, VectorField } from '@boltzflow/bijectors';
 import type { LearningRateSchedule } from '../schedule.js';
 import { runObjective, type PreparedStep, type TrainingObjective, type TrainingProgress, type TrainResult } from '../trainer.js';
@@ -143,16 +143,8 @@ export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data
   assertNonNegative(sigma, 'sigma');
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
-  if (alignment !== 'none' && alignment !== 'equivariant-ot') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown alignment', {
-      argument: 'alignment',
-      expected: "'none' | 'equivariant-ot'",
-      received: String(alignment),
-    });
-  }
-  if (pairing !== 'random' && pairing !== 'ot') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown pairing', { argument: 'pairing', expected: "'random' | 'ot'", received: String(pairing) });
-  }
+  assertOneOf(alignment, ['none', 'equivariant-ot'], 'alignment', { code: 'INVALID_CONFIG', message: 'Unknown alignment' });
+  assertOneOf(pairing, ['random', 'ot'], 'pairing', { code: 'INVALID_CONFIG', message: 'Unknown pairing' });
   const layout = base as unknown as { particles?: number; spatialDim?: number };
   const particles = options.particles ?? layout.particles;
   const spatialDim = options.spatialDim ?? layout.spatialDim;
