@@ -336,3 +336,59 @@ function assertBatchDim(x: tf.Tensor2D, argument: string, dim: number): [number,
   }
   return [x.shape[0], x.shape[1]];
 }
+
+/** How a training whose state checkpoints cannot hold (FAB, temperature-annealed training) names itself in errors. */
+export interface ResumeLimits {
+  /** The training, as errors name it: `'FAB training'`. */
+  training: string;
+  /** What checkpoints lack: `'its replay buffer'`. */
+  missing: string;
+  /** Whether runs may still write checkpoints (weights and optimizer, for inspection or a fresh start): FAB yes. */
+  writesCheckpoints: boolean;
+}
+
+/**
+ * The one up-front check of a training that cannot resume: INVALID_CONFIG naming `resumeFrom` (or `checkpoint`, when
+ * the training writes none) when `options` asks for it, before any work is done.
+ */
+export function assertNoResume(options: object, limits: ResumeLimits): void {
+  const o = options as { resumeFrom?: unknown; checkpoint?: unknown };
+  const resume = o.resumeFrom !== undefined;
+  if (!resume && (limits.writesCheckpoints || o.checkpoint === undefined)) return;
+  throw new BoltzflowError(
+    'INVALID_CONFIG',
+    `${limits.training} cannot ${limits.writesCheckpoints ? 'resume' : 'checkpoint or resume'}: ${limits.missing} is not stored in checkpoints`,
+    { argument: resume ? 'resumeFrom' : 'checkpoint', expected: 'unset' },
+  );
+}
+
+/**
+ * Base of the objectives whose state checkpoints cannot hold (FAB's replay buffer, temperature-annealed training's
+ * buffer): energy-only (no data stream, no held-out set), `getState` records how far the run got (stored in any
+ * checkpoint it writes), and `setState` (resume) throws CHECKPOINT. Callers check options with {@link assertNoResume}.
+ */
+export abstract class NonResumableObjective implements TrainingObjective {
+  readonly usesData = false;
+  readonly hasValidation = false;
+  readonly stepsPerEpoch = 0;
+  readonly currentEpoch = 0;
+
+  constructor(readonly limits: ResumeLimits) {}
+
+  abstract init(rng: Rng): void | Promise<void>;
+  abstract prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep | Promise<PreparedStep>;
+  /** How far the run got, e.g. `{ kind: 'fab', aisIterations }` (informative: it cannot be resumed from). */
+  abstract getState(): unknown;
+  abstract dispose(): void;
+
+  validationNLL(): undefined {
+    return undefined;
+  }
+
+  setState(_state?: unknown): never {
+    throw new BoltzflowError('CHECKPOINT', `${this.limits.training} cannot resume: ${this.limits.missing} is not stored in checkpoints`, {
+      argument: 'resumeFrom',
+      expected: 'a fresh run',
+    });
+  }
+}

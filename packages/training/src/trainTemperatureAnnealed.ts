@@ -4,8 +4,8 @@ import { countingEnergy, withTemperature } from '@boltzflow/energies';
 import { importanceWeights, kishESS, logPartition } from '@boltzflow/estimators';
 import { multinomialResample } from '@boltzflow/mcmc';
 import { flowVariables } from './flowParts.js';
-import { MixtureObjective } from './objective.js';
-import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainingObjective, type TrainResult } from './trainer.js';
+import { assertNoResume, MixtureObjective, NonResumableObjective, type ResumeLimits } from './objective.js';
+import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainResult } from './trainer.js';
 
 /** Options of {@link trainTemperatureAnnealed} (plus the optimiser loop's own: learning rate, clipping, progress). */
 export interface TrainTemperatureAnnealedOptions extends Omit<CommonTrainOptions, 'resumeFrom' | 'validateEvery' | 'checkpoint'> {
@@ -207,11 +207,10 @@ interface Settings {
  * buffer from the flow, weighted towards the next temperature and resampled by weight, then the mixed objective with
  * the ML term only on that resampled buffer. One objective for the one optimiser loop.
  */
-class TemperatureAnnealedObjective implements TrainingObjective {
-  readonly usesData = false;
-  readonly hasValidation = false;
-  readonly stepsPerEpoch = 0;
-  readonly currentEpoch = 0;
+/** Its buffer is not stored in checkpoints, and a checkpoint without it would mislead: no checkpoints, no resume. */
+const TA_RESUME: ResumeLimits = { training: 'Temperature-annealed training', missing: 'its buffer', writesCheckpoints: false };
+
+class TemperatureAnnealedObjective extends NonResumableObjective {
   readonly reports: TemperatureStepReport[] = [];
   readonly warnings: string[] = [];
   gradientEvaluations = 0;
@@ -224,6 +223,7 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     private readonly energy: Energy & { counts: { energy: number; gradient: number } },
     private readonly s: Settings,
   ) {
+    super(TA_RESUME);
     this.current = new MixtureObjective(flow, {
       energy: withTemperature(energy, s.ladder[0]),
       klBatchSize: s.klBatchSize,
@@ -318,19 +318,8 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     return { loss: prepared.loss, dispose: prepared.dispose, endsEpoch: false, temperature };
   }
 
-  validationNLL(): undefined {
-    return undefined;
-  }
-
   getState(): unknown {
     return { kind: 'temperature-annealed', level: this.level };
-  }
-
-  setState(): void {
-    throw new BoltzflowError('CHECKPOINT', 'Temperature-annealed training cannot resume: its buffer is not stored in checkpoints', {
-      argument: 'resumeFrom',
-      expected: 'a fresh run',
-    });
   }
 
   dispose(): void {
@@ -371,12 +360,7 @@ export async function trainTemperatureAnnealed(
       received: String(flow.dim),
     });
   }
-  if ((options as { resumeFrom?: unknown }).resumeFrom !== undefined || (options as { checkpoint?: unknown }).checkpoint !== undefined) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Temperature-annealed training cannot checkpoint or resume: its buffer is not stored', {
-      argument: (options as { resumeFrom?: unknown }).resumeFrom !== undefined ? 'resumeFrom' : 'checkpoint',
-      expected: 'unset',
-    });
-  }
+  assertNoResume(options, TA_RESUME);
   const ladder =
     options.temperatures !== undefined ? validateLadder(options.temperatures) : geometricTemperatures(options.initialTemperature ?? 8, options.levels ?? 6);
   const klSteps = options.klSteps ?? 1000;
