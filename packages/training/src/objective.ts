@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteTensor, assertInteger, BoltzflowError, Rng, type Distribution, type Energy, type RngState } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertFiniteArray,
+  assertFiniteTensor,
+  assertInteger,
+  BoltzflowError,
+  Rng,
+  type Distribution,
+  type Energy,
+  type RngState,
+} from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
 import { reparameterizedSample } from './flowParts.js';
 import type { PreparedStep, TrainingObjective } from './trainer.js';
@@ -9,6 +19,11 @@ import { temperatureAt, validateTemperatureSchedule, type TemperatureSchedule } 
 export interface ObjectiveConfig {
   /** Training samples `[N, dim]` for the maximum-likelihood term. */
   data?: tf.Tensor2D;
+  /**
+   * Host copy of `data` (row-major, `N·dim` floats) when the caller already holds one: then `data` is not read back
+   * (no synchronous read: WebGPU in Node) and its finiteness is checked on these values.
+   */
+  dataValues?: Float32Array;
   /** Explicit held-out set; otherwise `validationFraction` of `data` is held out. */
   validationData?: tf.Tensor2D;
   validationFraction: number;
@@ -92,10 +107,15 @@ export class MixtureObjective implements TrainingObjective {
           received: 'undefined',
         });
       const [n] = assertBatchDim(data, 'data', this.dim);
-      // Read before the finiteness check: on WebGPU in Node a tensor built from host values can be read synchronously
-      // only until its first use uploads it (then the host copy is dropped and only `await data()` works).
-      this.dataHost = data.dataSync() as Float32Array;
-      assertFiniteTensor(data, 'data');
+      if (config.dataValues) {
+        assertFiniteArray(config.dataValues, 'dataValues', n * this.dim);
+        this.dataHost = config.dataValues;
+      } else {
+        // Read before the finiteness check: on WebGPU in Node a tensor built from host values can be read synchronously
+        // only until its first use uploads it (then the host copy is dropped and only `await data()` works).
+        this.dataHost = data.dataSync() as Float32Array;
+        assertFiniteTensor(data, 'data');
+      }
       assertInteger(config.mlBatchSize, 'batchSize', 1);
       if (validationData) {
         assertBatchDim(validationData, 'validationData', this.dim);
