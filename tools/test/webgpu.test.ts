@@ -20,6 +20,8 @@ interface Run {
   losses: number[];
   gradNorms: number[];
   weights: number[];
+  annealed: { losses: number[]; ess: number[]; weights: number[] };
+  flowMatching: { losses: number[]; weights: number[] };
 }
 
 function runOn(backend: string): Run {
@@ -77,6 +79,18 @@ describe('WebGPU end to end (Dawn) against wasm', () => {
     expect(maxRelDiff(gpu.losses, ref!.losses)).toBeLessThan(1e-4);
     expect(maxRelDiff(gpu.gradNorms, ref!.gradNorms)).toBeLessThan(1e-4);
     expect(maxRelDiff(gpu.weights, ref!.weights)).toBeLessThan(1e-4);
+  });
+
+  it.skipIf(!gpu.ok)('temperature-annealed training and OT flow matching run on webgpu and match wasm within float32 tolerance', () => {
+    // Same seeds: the resampling and the OT assignment see the same weights and distances up to float32 rounding.
+    const { annealed: a, flowMatching: f } = gpu;
+    expect(a.losses.length).toBe(7);
+    expect(maxRelDiff(a.losses, ref!.annealed.losses)).toBeLessThan(1e-3);
+    expect(maxRelDiff(a.ess, ref!.annealed.ess)).toBeLessThan(1e-3);
+    expect(maxRelDiff(a.weights, ref!.annealed.weights)).toBeLessThan(1e-3);
+    expect(f.losses.length).toBe(4);
+    expect(maxRelDiff(f.losses, ref!.flowMatching.losses)).toBeLessThan(1e-4);
+    expect(maxRelDiff(f.weights, ref!.flowMatching.weights)).toBeLessThan(1e-4);
   });
 
   it('is skipped with a typed error, never a crash, when there is no adapter', () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { envVar, tfjsCoreCopies, wasmBinaryDir } from '#platform';
 import { BoltzflowError } from './errors.js';
+import { assertOneOf } from './guards.js';
 
 /** Backends the library can select. `node`/`node-gpu` need the optional tfjs-node packages, `webgpu` the optional Dawn bindings. */
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu' | 'webgpu';
@@ -29,12 +30,8 @@ const importModule = (name: string): Promise<unknown> => import(name);
 
 function parseName(name: string, argument: string): BackendName {
   const n = name.trim().toLowerCase();
-  if ((BACKEND_NAMES as readonly string[]).includes(n)) return n as BackendName;
-  throw new BoltzflowError('INVALID_CONFIG', 'Unknown backend', {
-    argument,
-    expected: `one of ${BACKEND_NAMES.join(', ')}`,
-    received: JSON.stringify(name),
-  });
+  assertOneOf(n, BACKEND_NAMES, argument, { code: 'INVALID_CONFIG', message: 'Unknown backend' });
+  return n;
 }
 
 /** The backend named by `BOLTZFLOW_BACKEND`, or `wasm`. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BoltzflowError } from './errors.js';
+import { BoltzflowError, type BoltzflowErrorCode } from './errors.js';
 import { requireFinite } from './hostReads.js';
 
 /** Largest batch (number of samples) accepted by sampling entry points: beyond it typed arrays cannot be allocated. */
@@ -106,6 +106,31 @@ export function assertProbability(v: unknown, argument: string, open = false): a
   if (!ok) {
     throw new BoltzflowError('INVALID_VALUE', 'Expected a probability', { argument, expected: open ? 'in (0, 1)' : 'in [0, 1]', received: String(v) });
   }
+}
+
+/** How {@link assertOneOf} reports a value outside its set. */
+export interface AssertOneOfOptions {
+  /** Error code; `INVALID_VALUE` (as the other guards) unless the call site reports config errors (`INVALID_CONFIG`) or file contents (`CHECKPOINT`). */
+  code?: BoltzflowErrorCode;
+  /** Error message before the details, e.g. `'Unknown ODE solver'`; default `'Expected one of the allowed values'`. */
+  message?: string;
+}
+
+/**
+ * Checks that an option value is one of a fixed set of strings, narrowing its type to that set.
+ * The error names `argument`, lists the allowed values (`'a' | 'b'`) and the value received (quoted when a string).
+ *
+ * @example
+ * const solver = options.solver ?? 'rk4';
+ * assertOneOf(solver, ['rk4', 'dopri5'], 'solver', { code: 'INVALID_CONFIG', message: 'Unknown ODE solver' });
+ */
+export function assertOneOf<const T extends string>(v: unknown, allowed: readonly T[], argument: string, options: AssertOneOfOptions = {}): asserts v is T {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return;
+  throw new BoltzflowError(options.code ?? 'INVALID_VALUE', options.message ?? 'Expected one of the allowed values', {
+    argument,
+    expected: allowed.map((a) => `'${a}'`).join(' | '),
+    received: typeof v === 'string' ? `'${v}'` : String(v),
+  });
 }
 
 /** Checks an array of finite numbers, optionally of a given length. */

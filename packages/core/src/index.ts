@@ -21,6 +21,8 @@ export {
   assertInteger,
   assertProbability,
   assertFiniteArray,
+  assertOneOf,
+  type AssertOneOfOptions,
 } from './guards.js';
 export { Rng, createRng, type RngState } from './rng.js';
 export {

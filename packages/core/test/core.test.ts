@@ -5,6 +5,7 @@ import {
   assertBatch,
   assertPositive,
   assertFiniteTensor,
+  assertOneOf,
   createRng,
   Rng,
   backendInfo,
@@ -33,6 +34,34 @@ describe('errors and guards', () => {
     expect(() => assertPositive(NaN, 'stepSize')).toThrow(BoltzflowError);
     expect(() => assertPositive(-1, 'temperature')).toThrow(/> 0/);
     expect(() => assertPositive(0.1, 'stepSize')).not.toThrow();
+  });
+  it('assertOneOf accepts the allowed strings and names argument, allowed and received values otherwise', () => {
+    const solver: string = 'dopri5';
+    assertOneOf(solver, ['rk4', 'dopri5'], 'solver');
+    const narrowed: 'rk4' | 'dopri5' = solver; // the assertion narrows the type
+    expect(narrowed).toBe('dopri5');
+    const caught = (f: () => void): BoltzflowError => {
+      try {
+        f();
+      } catch (e) {
+        return e as BoltzflowError;
+      }
+      throw new Error('expected a throw');
+    };
+    const e = caught(() => assertOneOf('rk5', ['rk4', 'dopri5'], 'solver'));
+    expect(e).toBeInstanceOf(BoltzflowError);
+    expect(e.code).toBe('INVALID_VALUE');
+    expect(e.details).toEqual({ argument: 'solver', expected: "'rk4' | 'dopri5'", received: "'rk5'" });
+    expect(e.message).toBe("Expected one of the allowed values (argument 'solver'; expected 'rk4' | 'dopri5'; received 'rk5')");
+    // Not a string (no coercion: the number 1 is not '1'), case-sensitive, and no prototype keys.
+    expect(caught(() => assertOneOf(1, ['1'], 'n')).details.received).toBe('1');
+    expect(caught(() => assertOneOf(undefined, ['a'], 'a')).details.received).toBe('undefined');
+    expect(() => assertOneOf('RK4', ['rk4'], 'solver')).toThrow(BoltzflowError);
+    expect(() => assertOneOf('toString', ['rk4'], 'solver')).toThrow(BoltzflowError);
+    // Call sites keep their own code and message.
+    const c = caught(() => assertOneOf('x', ['a', 'b'], 'options.mode', { code: 'INVALID_CONFIG', message: 'Unknown mode' }));
+    expect(c.code).toBe('INVALID_CONFIG');
+    expect(c.message).toBe("Unknown mode (argument 'options.mode'; expected 'a' | 'b'; received 'x')");
   });
   it('detects NaN/Inf in tensors', () => {
     const a = tf.tensor2d([[1, NaN]]);
@@ -107,7 +136,7 @@ describe('backend', () => {
     expect(info.tfjsVersion).toBe(tf.version.tfjs);
   });
   it('rejects unknown backend names', async () => {
-    await expect(initBackend('gpu-magic')).rejects.toThrow(/one of wasm, cpu/);
+    await expect(initBackend('gpu-magic')).rejects.toThrow(/'wasm' \| 'cpu'/);
   });
   it('reports a clear error when an optional backend is missing', async () => {
     await expect(initBackend('node')).rejects.toThrow(/tfjs-node/);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertNonNegative, assertPositive, BoltzflowError, type Energy } from '@boltzflow/core';
+import { assertNonNegative, assertPositive, type Energy, assertOneOf } from '@boltzflow/core';
 import { PairGeometry } from './particles.js';
 import { definedOnly } from './multiDoubleWell.js';
 
@@ -64,13 +64,7 @@ export class LennardJones implements Energy {
     assertPositive(o.rm, 'rm');
     assertPositive(o.tau, 'tau');
     assertNonNegative(o.oscillatorScale, 'oscillatorScale');
-    if (o.pairSum !== 'i<j' && o.pairSum !== 'i!=j') {
-      throw new BoltzflowError('INVALID_VALUE', 'Unknown pair-sum convention', {
-        argument: 'pairSum',
-        expected: "'i<j' or 'i!=j'",
-        received: JSON.stringify(o.pairSum),
-      });
-    }
+    assertOneOf(o.pairSum, ['i<j', 'i!=j'], 'pairSum', { message: 'Unknown pair-sum convention' });
     const soft = options.softCore === undefined ? 0.6 * o.rm : options.softCore;
     if (soft !== false) assertPositive(soft, 'softCore');
     this.geometry = new PairGeometry(o.particles, o.spatialDim, o.distanceEps);

@@ -1,4 +1,4 @@
-import { BoltzflowError } from '@boltzflow/core';
+import { BoltzflowError, assertOneOf } from '@boltzflow/core';
 import { autocovarianceOf } from './autocorrelation.js';
 import { meanOf, toChains, type ChainsLike } from './input.js';
 import { splitChains, zScale } from './rankNormalize.js';
@@ -139,6 +139,7 @@ function quantileLinear(sorted: Float64Array, p: number): number {
  */
 export function effectiveSampleSize(chains: ChainsLike, options: EffectiveSampleSizeOptions = {}): number {
   const method = options.method ?? 'bulk';
+  assertOneOf(method, ['bulk', 'tail', 'mean', 'basic'], 'options.method', { code: 'INVALID_CONFIG', message: 'Unknown ESS method' });
   const c = toChains(chains, 'chains', 4);
   switch (method) {
     case 'basic':
@@ -161,11 +162,5 @@ export function effectiveSampleSize(chains: ChainsLike, options: EffectiveSample
       };
       return Math.min(essAt(0.05), essAt(0.95));
     }
-    default:
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown ESS method', {
-        argument: 'options.method',
-        expected: "'bulk' | 'tail' | 'mean' | 'basic'",
-        received: String(method),
-      });
   }
 }

@@ -1,4 +1,4 @@
-import { BoltzflowError, logSumExp } from '@boltzflow/core';
+import { BoltzflowError, logSumExp, assertOneOf } from '@boltzflow/core';
 import { logPartition } from './logPartition.js';
 import { toFloat64, type SeriesLike } from './input.js';
 
@@ -19,13 +19,7 @@ export interface FreeEnergyDifferenceOptions {
  */
 export function freeEnergyDifference(work: SeriesLike, options: FreeEnergyDifferenceOptions = {}): { deltaF: number; stderr: number } {
   const direction = options.direction ?? 'forward';
-  if (direction !== 'forward' && direction !== 'reverse') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown direction', {
-      argument: 'options.direction',
-      expected: "'forward' | 'reverse'",
-      received: String(direction),
-    });
-  }
+  assertOneOf(direction, ['forward', 'reverse'], 'options.direction', { code: 'INVALID_CONFIG', message: 'Unknown direction' });
   const w = toFloat64(work, 'work');
   const { logZ, stderr } = logPartition(w.map((x) => -x));
   return { deltaF: direction === 'forward' ? -logZ : logZ, stderr };

@@ -10,6 +10,7 @@ import {
   type Energy,
   type Kernel,
   type Rng,
+  assertOneOf,
 } from '@boltzflow/core';
 import {
   blockIndependenceProposal,
@@ -177,21 +178,9 @@ export async function globalLocalSampler(flow: Distribution, energy: Energy, x0:
   assertInteger(trainSteps, 'trainStepsPerLoop', 1);
   assertInteger(maxTraining, 'maxTrainingSamples', 1);
   const globalMove = options.globalMove ?? 'flow-imh';
-  if (globalMove !== 'flow-imh' && globalMove !== 'latent-metropolis') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown global move', {
-      argument: 'globalMove',
-      expected: "'flow-imh' | 'latent-metropolis'",
-      received: String(globalMove),
-    });
-  }
+  assertOneOf(globalMove, ['flow-imh', 'latent-metropolis'], 'globalMove', { code: 'INVALID_CONFIG', message: 'Unknown global move' });
   const startKind = options.start ?? 'given';
-  if (startKind !== 'given' && startKind !== 'overdispersed') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown chain start', {
-      argument: 'start',
-      expected: "'given' | 'overdispersed'",
-      received: String(startKind),
-    });
-  }
+  assertOneOf(startKind, ['given', 'overdispersed'], 'start', { code: 'INVALID_CONFIG', message: 'Unknown chain start' });
   const od = options.overdispersed ?? {};
   const relaxSteps = od.relaxSteps ?? 0;
   const burnInSteps = od.burnInSteps ?? 0;

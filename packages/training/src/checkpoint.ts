@@ -3,7 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 import { Buffer, createHash, currentPid, fs, os, path, processAlive, randomUUID } from '#platform';
 
 export { processAlive };
-import { BoltzflowError, isBoltzflowError, Rng, TMP_PREFIX, writeFileAtomic, type Distribution, type RngState, type SerializedConfig } from '@boltzflow/core';
+import {
+  BoltzflowError,
+  isBoltzflowError,
+  Rng,
+  TMP_PREFIX,
+  writeFileAtomic,
+  type Distribution,
+  type RngState,
+  type SerializedConfig,
+  assertOneOf,
+} from '@boltzflow/core';
 import { bijectorFromConfig } from '@boltzflow/bijectors';
 import { flowVariables } from './flowParts.js';
 
@@ -516,7 +526,8 @@ function checkTensorTable(v: unknown, what: string, totalFloats: number, withGro
       fail(`Tensor ${what}[${i}] is larger than its file`, { expected: `≤ ${totalFloats} floats`, received: JSON.stringify(t.shape) });
     if (checkInt(t.offset, `${what}[${i}].offset`) !== offset)
       fail(`Tensor table ${what} is not contiguous`, { argument: `${what}[${i}].offset`, expected: String(offset), received: String(t.offset) });
-    if (withGroup && t.group !== 'trainable' && t.group !== 'nonTrainable') fail(`Invalid tensor group ${what}[${i}]`, { received: JSON.stringify(t.group) });
+    if (withGroup)
+      assertOneOf(t.group, ['trainable', 'nonTrainable'], `${what}[${i}].group`, { code: 'CHECKPOINT', message: `Invalid tensor group ${what}[${i}]` });
     offset += sizeOf(t.shape as number[]);
   }
   if (offset !== totalFloats) fail(`Tensor table ${what} does not cover its file`, { expected: `${totalFloats} floats`, received: `${offset}` });

@@ -58,6 +58,7 @@ export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';
 export {
   trainTemperatureAnnealed,
   annealingBuffer,
+  annealingBufferAsync,
   geometricTemperatures,
   type TrainTemperatureAnnealedOptions,
   type TrainTemperatureAnnealedResult,

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteTensor, assertInteger, BoltzflowError, Rng, type Distribution, type Energy, type RngState } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertFiniteArray,
+  assertFiniteTensor,
+  assertInteger,
+  BoltzflowError,
+  Rng,
+  type Distribution,
+  type Energy,
+  type RngState,
+} from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
 import { reparameterizedSample } from './flowParts.js';
 import type { PreparedStep, TrainingObjective } from './trainer.js';
@@ -9,6 +19,11 @@ import { temperatureAt, validateTemperatureSchedule, type TemperatureSchedule } 
 export interface ObjectiveConfig {
   /** Training samples `[N, dim]` for the maximum-likelihood term. */
   data?: tf.Tensor2D;
+  /**
+   * Host copy of `data` (row-major, `N·dim` floats) when the caller already holds one: then `data` is not read back
+   * (no synchronous read: WebGPU in Node) and its finiteness is checked on these values.
+   */
+  dataValues?: Float32Array;
   /** Explicit held-out set; otherwise `validationFraction` of `data` is held out. */
   validationData?: tf.Tensor2D;
   validationFraction: number;
@@ -92,10 +107,15 @@ export class MixtureObjective implements TrainingObjective {
           received: 'undefined',
         });
       const [n] = assertBatchDim(data, 'data', this.dim);
-      // Read before the finiteness check: on WebGPU in Node a tensor built from host values can be read synchronously
-      // only until its first use uploads it (then the host copy is dropped and only `await data()` works).
-      this.dataHost = data.dataSync() as Float32Array;
-      assertFiniteTensor(data, 'data');
+      if (config.dataValues) {
+        assertFiniteArray(config.dataValues, 'dataValues', n * this.dim);
+        this.dataHost = config.dataValues;
+      } else {
+        // Read before the finiteness check: on WebGPU in Node a tensor built from host values can be read synchronously
+        // only until its first use uploads it (then the host copy is dropped and only `await data()` works).
+        this.dataHost = data.dataSync() as Float32Array;
+        assertFiniteTensor(data, 'data');
+      }
       assertInteger(config.mlBatchSize, 'batchSize', 1);
       if (validationData) {
         assertBatchDim(validationData, 'validationData', this.dim);
@@ -335,4 +355,60 @@ function assertBatchDim(x: tf.Tensor2D, argument: string, dim: number): [number,
     });
   }
   return [x.shape[0], x.shape[1]];
+}
+
+/** How a training whose state checkpoints cannot hold (FAB, temperature-annealed training) names itself in errors. */
+export interface ResumeLimits {
+  /** The training, as errors name it: `'FAB training'`. */
+  training: string;
+  /** What checkpoints lack: `'its replay buffer'`. */
+  missing: string;
+  /** Whether runs may still write checkpoints (weights and optimizer, for inspection or a fresh start): FAB yes. */
+  writesCheckpoints: boolean;
+}
+
+/**
+ * The one up-front check of a training that cannot resume: INVALID_CONFIG naming `resumeFrom` (or `checkpoint`, when
+ * the training writes none) when `options` asks for it, before any work is done.
+ */
+export function assertNoResume(options: object, limits: ResumeLimits): void {
+  const o = options as { resumeFrom?: unknown; checkpoint?: unknown };
+  const resume = o.resumeFrom !== undefined;
+  if (!resume && (limits.writesCheckpoints || o.checkpoint === undefined)) return;
+  throw new BoltzflowError(
+    'INVALID_CONFIG',
+    `${limits.training} cannot ${limits.writesCheckpoints ? 'resume' : 'checkpoint or resume'}: ${limits.missing} is not stored in checkpoints`,
+    { argument: resume ? 'resumeFrom' : 'checkpoint', expected: 'unset' },
+  );
+}
+
+/**
+ * Base of the objectives whose state checkpoints cannot hold (FAB's replay buffer, temperature-annealed training's
+ * buffer): energy-only (no data stream, no held-out set), `getState` records how far the run got (stored in any
+ * checkpoint it writes), and `setState` (resume) throws CHECKPOINT. Callers check options with {@link assertNoResume}.
+ */
+export abstract class NonResumableObjective implements TrainingObjective {
+  readonly usesData = false;
+  readonly hasValidation = false;
+  readonly stepsPerEpoch = 0;
+  readonly currentEpoch = 0;
+
+  constructor(readonly limits: ResumeLimits) {}
+
+  abstract init(rng: Rng): void | Promise<void>;
+  abstract prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep | Promise<PreparedStep>;
+  /** How far the run got, e.g. `{ kind: 'fab', aisIterations }` (informative: it cannot be resumed from). */
+  abstract getState(): unknown;
+  abstract dispose(): void;
+
+  validationNLL(): undefined {
+    return undefined;
+  }
+
+  setState(_state?: unknown): never {
+    throw new BoltzflowError('CHECKPOINT', `${this.limits.training} cannot resume: ${this.limits.missing} is not stored in checkpoints`, {
+      argument: 'resumeFrom',
+      expected: 'a fresh run',
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { assertInteger, assertPositive, BoltzflowError } from '@boltzflow/core';
+import { assertInteger, assertPositive, BoltzflowError, assertOneOf } from '@boltzflow/core';
 
 /**
  * Learning rate as a function of the (0-based) optimizer step.
@@ -30,6 +30,10 @@ export function validateLearningRateSchedule(schedule: LearningRateSchedule, arg
       received: String(schedule),
     });
   }
+  assertOneOf((schedule as { type?: unknown }).type, ['constant', 'cosine', 'exponential'], `${argument}.type`, {
+    code: 'INVALID_CONFIG',
+    message: 'Unknown learning-rate schedule type',
+  });
   switch (schedule.type) {
     case 'constant':
       assertPositive(schedule.value, `${argument}.value`);
@@ -51,12 +55,6 @@ export function validateLearningRateSchedule(schedule: LearningRateSchedule, arg
       assertPositive(schedule.decayRate, `${argument}.decayRate`);
       assertPositive(schedule.decaySteps, `${argument}.decaySteps`);
       return;
-    default:
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown learning-rate schedule type', {
-        argument: `${argument}.type`,
-        expected: 'constant | cosine | exponential',
-        received: JSON.stringify((schedule as { type?: unknown }).type),
-      });
   }
 }
 
@@ -109,12 +107,8 @@ export function validateTemperatureSchedule(schedule: TemperatureSchedule, argum
   assertPositive(schedule.from, `${argument}.from`);
   if (schedule.to !== undefined) assertPositive(schedule.to, `${argument}.to`);
   assertInteger(schedule.steps, `${argument}.steps`, 1);
-  if (schedule.type !== undefined && schedule.type !== 'geometric' && schedule.type !== 'linear') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown temperature schedule type', {
-      argument: `${argument}.type`,
-      expected: 'geometric | linear',
-      received: JSON.stringify(schedule.type),
-    });
+  if (schedule.type !== undefined) {
+    assertOneOf(schedule.type, ['geometric', 'linear'], `${argument}.type`, { code: 'INVALID_CONFIG', message: 'Unknown temperature schedule type' });
   }
 }
 

@@ -1,11 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, type Distribution, type Energy, type Rng } from '@boltzflow/core';
+import {
+  assertInteger,
+  assertOneOf,
+  assertPositive,
+  BoltzflowError,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type Distribution,
+  type Energy,
+  type HostReads,
+  type HostValues,
+  type Rng,
+} from '@boltzflow/core';
 import { countingEnergy, withTemperature } from '@boltzflow/energies';
 import { importanceWeights, kishESS, logPartition } from '@boltzflow/estimators';
 import { multinomialResample } from '@boltzflow/mcmc';
 import { flowVariables } from './flowParts.js';
-import { MixtureObjective } from './objective.js';
-import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainingObjective, type TrainResult } from './trainer.js';
+import { assertNoResume, MixtureObjective, NonResumableObjective, type ResumeLimits } from './objective.js';
+import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainResult } from './trainer.js';
 
 /** Options of {@link trainTemperatureAnnealed} (plus the optimiser loop's own: learning rate, clipping, progress). */
 export interface TrainTemperatureAnnealedOptions extends Omit<CommonTrainOptions, 'resumeFrom' | 'validateEvery' | 'checkpoint'> {
@@ -98,6 +110,20 @@ const CHUNK = 8192;
  * or a non-finite u or log q.
  */
 export function annealingBuffer(flow: Distribution, energy: Energy, temperature: number, n: number, rng: Rng): AnnealingBuffer {
+  return runHostReadsSync(annealingBufferReads(flow, energy, temperature, n, rng));
+}
+
+/**
+ * {@link annealingBuffer} with asynchronous reads (`await data()`): the same ops in the same order, so the same seed
+ * gives bit-identical buffers; runs on backends without synchronous reads (WebGPU in Node). Temperature-annealed
+ * training draws its buffers with it.
+ */
+export function annealingBufferAsync(flow: Distribution, energy: Energy, temperature: number, n: number, rng: Rng): Promise<AnnealingBuffer> {
+  return runHostReadsAsync(annealingBufferReads(flow, energy, temperature, n, rng));
+}
+
+/** The one implementation of {@link annealingBuffer}, pausing at its host reads (log q and u of each chunk). */
+function* annealingBufferReads(flow: Distribution, energy: Energy, temperature: number, n: number, rng: Rng): HostReads<AnnealingBuffer> {
   assertPositive(temperature, 'temperature');
   assertInteger(n, 'n', 1);
   const xs: tf.Tensor2D[] = [];
@@ -110,16 +136,26 @@ export function annealingBuffer(flow: Distribution, energy: Energy, temperature:
       const m = Math.min(CHUNK, n - s);
       const { x, logProb } = flow.sampleWithLogProb(m, rng);
       xs.push(x);
-      const lq = logProb.dataSync();
-      logProb.dispose();
-      const u = tf.tidy(() => energy.energy(x).dataSync());
+      let lq: HostValues;
+      try {
+        lq = yield logProb;
+      } finally {
+        logProb.dispose();
+      }
+      const ut = tf.tidy(() => energy.energy(x));
+      let u: HostValues;
+      try {
+        u = yield ut;
+      } finally {
+        ut.dispose();
+      }
       for (let i = 0; i < m; i++) {
         logTarget[s + i] = -u[i] / temperature;
         logQ[s + i] = lq[i];
       }
     }
     joined = xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D);
-    checkFinite(joined, logTarget, logQ, energy, temperature);
+    yield* checkFinite(joined, logTarget, logQ, energy, temperature);
     const iw = importanceWeights(logTarget, logQ);
     const { ess, fraction } = kishESS(iw.logWeights);
     result = { x: joined, logWeights: iw.logWeights, weights: iw.weights, ess, essFraction: fraction, logZ: logPartition(iw.logWeights).logZ };
@@ -132,7 +168,7 @@ export function annealingBuffer(flow: Distribution, energy: Energy, temperature:
 }
 
 /** u = −∞ (log target +∞): unbounded below; NaN anywhere: a broken energy or flow. Names the row. */
-function checkFinite(x: tf.Tensor2D, logTarget: Float64Array, logQ: Float64Array, energy: Energy, temperature: number): void {
+function* checkFinite(x: tf.Tensor2D, logTarget: Float64Array, logQ: Float64Array, energy: Energy, temperature: number): HostReads<void> {
   let bad = -1;
   for (let i = 0; i < logTarget.length; i++) {
     if (Number.isNaN(logTarget[i]) || logTarget[i] === Infinity || !Number.isFinite(logQ[i])) {
@@ -141,7 +177,13 @@ function checkFinite(x: tf.Tensor2D, logTarget: Float64Array, logQ: Float64Array
     }
   }
   if (bad < 0) return;
-  const row = tf.tidy(() => Array.from(tf.slice(x, [bad, 0], [1, -1]).dataSync()).map((v) => v.toPrecision(4)));
+  const rowTensor = tf.slice(x, [bad, 0], [1, -1]);
+  let row: string[];
+  try {
+    row = Array.from(yield rowTensor).map((v) => v.toPrecision(4));
+  } finally {
+    rowTensor.dispose();
+  }
   const u = -logTarget[bad] * temperature;
   const unbounded = logTarget[bad] === Infinity;
   throw new BoltzflowError(
@@ -207,11 +249,10 @@ interface Settings {
  * buffer from the flow, weighted towards the next temperature and resampled by weight, then the mixed objective with
  * the ML term only on that resampled buffer. One objective for the one optimiser loop.
  */
-class TemperatureAnnealedObjective implements TrainingObjective {
-  readonly usesData = false;
-  readonly hasValidation = false;
-  readonly stepsPerEpoch = 0;
-  readonly currentEpoch = 0;
+/** Its buffer is not stored in checkpoints, and a checkpoint without it would mislead: no checkpoints, no resume. */
+const TA_RESUME: ResumeLimits = { training: 'Temperature-annealed training', missing: 'its buffer', writesCheckpoints: false };
+
+class TemperatureAnnealedObjective extends NonResumableObjective {
   readonly reports: TemperatureStepReport[] = [];
   readonly warnings: string[] = [];
   gradientEvaluations = 0;
@@ -224,6 +265,7 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     private readonly energy: Energy & { counts: { energy: number; gradient: number } },
     private readonly s: Settings,
   ) {
+    super(TA_RESUME);
     this.current = new MixtureObjective(flow, {
       energy: withTemperature(energy, s.ladder[0]),
       klBatchSize: s.klBatchSize,
@@ -248,13 +290,17 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     return 1 + Math.floor((step - this.s.klSteps) / this.s.stepsPerTemperature);
   }
 
-  /** Draws, weights and resamples the buffer towards T_{level}; the next steps fit the flow to it by ML. */
-  private stepDown(level: number, step: number, rng: Rng): void {
+  /**
+   * Draws, weights and resamples the buffer towards T_{level}; the next steps fit the flow to it by ML. Host reads are
+   * asynchronous (the buffer's log q and u, then its rows once for the resampling), so this runs on WebGPU in Node.
+   */
+  private async stepDown(level: number, step: number, rng: Rng): Promise<void> {
     const from = this.s.ladder[level - 1];
     const to = this.s.ladder[level];
     const before = this.energyEvaluations;
-    const b = annealingBuffer(this.flow, this.energy, to, this.s.bufferSize, rng);
+    const b = await annealingBufferAsync(this.flow, this.energy, to, this.s.bufferSize, rng);
     let resampled: tf.Tensor2D;
+    let values: Float32Array;
     try {
       const report: TemperatureStepReport = {
         from,
@@ -290,7 +336,13 @@ class TemperatureAnnealedObjective implements TrainingObjective {
         this.warnings.push(what);
       }
       const idx = multinomialResample(b.weights, rng);
-      resampled = tf.tidy(() => tf.gather(b.x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D);
+      // The resampled rows are gathered on the host (a copy: the same values as tf.gather), because the ML steps
+      // minibatch from a host copy anyway; MixtureObjective then needs no read of its own.
+      const d = this.flow.dim;
+      const xv = (await b.x.data()) as Float32Array;
+      values = new Float32Array(idx.length * d);
+      for (let i = 0; i < idx.length; i++) values.set(xv.subarray(idx[i] * d, idx[i] * d + d), i * d);
+      resampled = tf.tensor2d(values, [idx.length, d], 'float32');
     } finally {
       b.x.dispose();
     }
@@ -299,6 +351,7 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     this.buffer = resampled;
     this.current = new MixtureObjective(this.flow, {
       data: resampled,
+      dataValues: values,
       validationFraction: 0,
       mlBatchSize: this.s.batchSize,
       weightML: 1,
@@ -309,28 +362,17 @@ class TemperatureAnnealedObjective implements TrainingObjective {
     this.level = level;
   }
 
-  prepareStep(step: number, totalSteps: number, rng: Rng): PreparedStep {
+  async prepareStep(step: number, totalSteps: number, rng: Rng): Promise<PreparedStep> {
     const level = this.levelAt(step);
-    if (level !== this.level) this.stepDown(level, step, rng);
+    if (level !== this.level) await this.stepDown(level, step, rng);
     const temperature = this.s.ladder[level];
     const prepared = this.current.prepareStep(step, totalSteps, rng);
     if (level === 0) this.gradientEvaluations += this.s.klBatchSize;
     return { loss: prepared.loss, dispose: prepared.dispose, endsEpoch: false, temperature };
   }
 
-  validationNLL(): undefined {
-    return undefined;
-  }
-
   getState(): unknown {
     return { kind: 'temperature-annealed', level: this.level };
-  }
-
-  setState(): void {
-    throw new BoltzflowError('CHECKPOINT', 'Temperature-annealed training cannot resume: its buffer is not stored in checkpoints', {
-      argument: 'resumeFrom',
-      expected: 'a fresh run',
-    });
   }
 
   dispose(): void {
@@ -371,12 +413,7 @@ export async function trainTemperatureAnnealed(
       received: String(flow.dim),
     });
   }
-  if ((options as { resumeFrom?: unknown }).resumeFrom !== undefined || (options as { checkpoint?: unknown }).checkpoint !== undefined) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Temperature-annealed training cannot checkpoint or resume: its buffer is not stored', {
-      argument: (options as { resumeFrom?: unknown }).resumeFrom !== undefined ? 'resumeFrom' : 'checkpoint',
-      expected: 'unset',
-    });
-  }
+  assertNoResume(options, TA_RESUME);
   const ladder =
     options.temperatures !== undefined ? validateLadder(options.temperatures) : geometricTemperatures(options.initialTemperature ?? 8, options.levels ?? 6);
   const klSteps = options.klSteps ?? 1000;
@@ -398,13 +435,7 @@ export async function trainTemperatureAnnealed(
     });
   }
   const onEssCollapse = options.onEssCollapse ?? 'stop';
-  if (onEssCollapse !== 'stop' && onEssCollapse !== 'warn') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown onEssCollapse', {
-      argument: 'onEssCollapse',
-      expected: "'stop' | 'warn'",
-      received: String(onEssCollapse),
-    });
-  }
+  assertOneOf(onEssCollapse, ['stop', 'warn'], 'onEssCollapse', { code: 'INVALID_CONFIG', message: 'Unknown onEssCollapse' });
   const { trainable, nonTrainable } = flowVariables(flow);
   if (trainable.length === 0) {
     throw new BoltzflowError('INVALID_VALUE', 'The flow has no trainable variables', {

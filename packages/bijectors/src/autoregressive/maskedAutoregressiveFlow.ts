@@ -10,6 +10,7 @@ import {
   type Rng,
   type SerializedConfig,
   MAX_DIM,
+  assertOneOf,
 } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { rationalQuadraticSpline } from '../coupling/rationalQuadraticSpline.js';
@@ -66,13 +67,7 @@ export class MaskedAutoregressiveFlow implements Bijector {
     const maxLogScale = options.maxLogScale ?? 3;
     assertPositive(maxLogScale, 'maxLogScale');
     const transform = options.transform ?? 'affine';
-    if (transform !== 'affine' && transform !== 'spline') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown autoregressive transform', {
-        argument: 'transform',
-        expected: "'affine' | 'spline'",
-        received: String(transform),
-      });
-    }
+    assertOneOf(transform, ['affine', 'spline'], 'transform', { code: 'INVALID_CONFIG', message: 'Unknown autoregressive transform' });
     const bins = options.bins ?? 8;
     assertInteger(bins, 'bins', 1);
     const bound = options.bound ?? 5;

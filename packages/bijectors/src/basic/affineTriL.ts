@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertFiniteArray, BoltzflowError, type Bijector, type Rng, type SerializedConfig } from '@boltzflow/core';
+import { assertBatch, assertFiniteArray, BoltzflowError, type Bijector, type Rng, type SerializedConfig, assertOneOf } from '@boltzflow/core';
 
 import { checkDim, vectorParam } from './vectorParam.js';
 
@@ -43,14 +43,9 @@ export class AffineTriL implements Bijector {
   constructor(options: AffineTriLOptions) {
     this.dim = checkDim(options?.dim);
     const d = this.dim;
-    this.diagonal = options.diagonal ?? 'softplus';
-    if (this.diagonal !== 'softplus' && this.diagonal !== 'exp') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown diagonal parameterisation', {
-        argument: 'diagonal',
-        expected: "'softplus' or 'exp'",
-        received: String(this.diagonal),
-      });
-    }
+    const diagonal = options.diagonal ?? 'softplus';
+    assertOneOf(diagonal, ['softplus', 'exp'], 'diagonal', { code: 'INVALID_CONFIG', message: 'Unknown diagonal parameterisation' });
+    this.diagonal = diagonal;
     this.trainable = options.trainable ?? true;
     const m = options.matrix ?? Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 : 0)));
     if (!Array.isArray(m) || m.length !== d || m.some((r) => !Array.isArray(r) || r.length !== d)) {

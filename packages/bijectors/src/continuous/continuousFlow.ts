@@ -10,6 +10,7 @@ import {
   type InverseResult,
   type Rng,
   type SerializedConfig,
+  assertOneOf,
 } from '@boltzflow/core';
 
 import type { VectorField } from './vectorField.js';
@@ -96,14 +97,6 @@ const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, 
 
 type Deriv = { f: tf.Tensor2D; tr: tf.Tensor1D };
 
-/** The option's value when it is one of `allowed`; otherwise an INVALID_CONFIG error naming the option and its choices. */
-function oneOf<T extends string>(value: T, allowed: readonly T[], argument: string, message: string): T {
-  if (!allowed.includes(value)) {
-    throw new BoltzflowError('INVALID_CONFIG', message, { argument, expected: allowed.map((a) => `'${a}'`).join(' | '), received: String(value) });
-  }
-  return value;
-}
-
 /**
  * Continuous normalizing flow (Chen et al. 2018; FFJORD, Grathwohl et al. 2019): y = x(1) with dx/dt = f(x, t),
  * x(0) = x, and d log|det ∂x(t)/∂x(0)|/dt = Tr ∂f/∂x. `forward` integrates t: 0 → 1, `inverse` t: 1 → 0 (so its
@@ -138,7 +131,9 @@ export class ContinuousFlow implements Bijector {
     assertInteger(field.dim, 'vectorField.dim', 1);
     this.field = field;
     this.dim = field.dim;
-    this.solver = oneOf(options.solver ?? 'rk4', ['rk4', 'dopri5'] as const, 'solver', 'Unknown ODE solver');
+    const solver = options.solver ?? 'rk4';
+    assertOneOf(solver, ['rk4', 'dopri5'], 'solver', { code: 'INVALID_CONFIG', message: 'Unknown ODE solver' });
+    this.solver = solver;
     this.steps = options.steps ?? 20;
     assertInteger(this.steps, 'steps', 1);
     this.tolerance = options.tolerance ?? 1e-5;
@@ -147,12 +142,18 @@ export class ContinuousFlow implements Bijector {
     assertInteger(this.maxSteps, 'maxSteps', 1);
     this.initialStep = options.initialStep ?? 0.05;
     assertPositive(this.initialStep, 'initialStep');
-    this.trace = oneOf(options.trace ?? 'exact', ['exact', 'hutchinson'] as const, 'trace', 'Unknown trace estimator');
-    this.probe = oneOf(options.probe ?? 'rademacher', ['rademacher', 'gaussian'] as const, 'probe', 'Unknown probe distribution');
+    const trace = options.trace ?? 'exact';
+    assertOneOf(trace, ['exact', 'hutchinson'], 'trace', { code: 'INVALID_CONFIG', message: 'Unknown trace estimator' });
+    this.trace = trace;
+    const probe = options.probe ?? 'rademacher';
+    assertOneOf(probe, ['rademacher', 'gaussian'], 'probe', { code: 'INVALID_CONFIG', message: 'Unknown probe distribution' });
+    this.probe = probe;
     this.rng = options.rng ?? createRng(0);
     this.maxTraceBatch = options.maxTraceBatch ?? 256;
     assertInteger(this.maxTraceBatch, 'maxTraceBatch', 1);
-    this.gradient = oneOf(options.gradient ?? 'direct', ['direct', 'adjoint'] as const, 'gradient', 'Unknown gradient method');
+    const gradient = options.gradient ?? 'direct';
+    assertOneOf(gradient, ['direct', 'adjoint'], 'gradient', { code: 'INVALID_CONFIG', message: 'Unknown gradient method' });
+    this.gradient = gradient;
     if (this.gradient === 'adjoint' && this.solver !== 'rk4') {
       throw new BoltzflowError('INVALID_CONFIG', 'The adjoint gradient needs the fixed-step RK4 solver', {
         argument: 'gradient',

@@ -1,4 +1,4 @@
-import { assertInteger, BoltzflowError, createRng, type Bijector, type Rng, MAX_DIM } from '@boltzflow/core';
+import { assertInteger, BoltzflowError, createRng, type Bijector, type Rng, MAX_DIM, assertOneOf } from '@boltzflow/core';
 import type { Activation } from '../nn/mlp.js';
 import { ActNorm } from '../basic/actNorm.js';
 import { Chain } from '../basic/chain.js';
@@ -47,13 +47,7 @@ function buildCouplingFlow(o: CouplingFlowOptions, coupling: (mask: number[], rn
   const layers = o.layers ?? 4;
   assertInteger(layers, 'layers', 1);
   const permutation = o.permutation ?? 'none';
-  if (!['none', 'reverse', 'random'].includes(permutation)) {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown permutation', {
-      argument: 'permutation',
-      expected: "'none', 'reverse' or 'random'",
-      received: String(permutation),
-    });
-  }
+  assertOneOf(permutation, ['none', 'reverse', 'random'], 'permutation', { code: 'INVALID_CONFIG', message: 'Unknown permutation' });
   const rng = o.rng ?? createRng(0);
   const base = couplingMask(o.dim);
   const out: Bijector[] = [];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { elu, sigmoid, tanh } from './activations.js';
-import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng, MAX_DIM } from '@boltzflow/core';
+import { assertFiniteNumber, assertInteger, assertPositive, BoltzflowError, createRng, type Rng, MAX_DIM, assertOneOf } from '@boltzflow/core';
 
 /** Hidden-layer activation of {@link MLP}. */
 export type Activation = 'relu' | 'tanh' | 'silu' | 'elu' | 'leakyRelu' | 'softplus';
@@ -76,13 +76,7 @@ export class MLP {
       throw new BoltzflowError('INVALID_CONFIG', 'hidden must be an array of widths', { argument: 'hidden', expected: 'number[]', received: String(hidden) });
     }
     hidden.forEach((h, i) => assertInteger(h, `hidden[${i}]`, 1, MAX_DIM));
-    if (!ACTIVATIONS.includes(activation)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown activation', {
-        argument: 'activation',
-        expected: `one of ${ACTIVATIONS.join(', ')}`,
-        received: String(activation),
-      });
-    }
+    assertOneOf(activation, ACTIVATIONS, 'activation', { code: 'INVALID_CONFIG', message: 'Unknown activation' });
     if (options.outputScale !== undefined) assertFiniteNumber(options.outputScale, 'outputScale');
     if (options.spectralNorm) assertPositive(options.spectralNorm.coefficient, 'spectralNorm.coefficient');
     const rng = options.rng ?? createRng(0);

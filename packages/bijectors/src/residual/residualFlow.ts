@@ -10,6 +10,7 @@ import {
   type InverseResult,
   type Rng,
   type SerializedConfig,
+  assertOneOf,
 } from '@boltzflow/core';
 import { MLP } from '../nn/mlp.js';
 
@@ -97,13 +98,7 @@ export class ResidualFlow implements Bijector {
     const dim = options.dim;
     const hidden = options.hidden ?? [32, 32];
     const activation = options.activation ?? 'softplus';
-    if (!RESIDUAL_ACTIVATIONS.includes(activation)) {
-      throw new BoltzflowError('INVALID_CONFIG', 'ResidualFlow needs a smooth 1-Lipschitz activation', {
-        argument: 'activation',
-        expected: RESIDUAL_ACTIVATIONS.join(' | '),
-        received: String(activation),
-      });
-    }
+    assertOneOf(activation, RESIDUAL_ACTIVATIONS, 'activation', { code: 'INVALID_CONFIG', message: 'ResidualFlow needs a smooth 1-Lipschitz activation' });
     const c = options.coefficient ?? 0.9;
     if (typeof c !== 'number' || !(c > 0 && c < 1)) {
       throw new BoltzflowError('INVALID_VALUE', 'Spectral-norm coefficient must lie in (0, 1) for invertibility', {
@@ -123,13 +118,7 @@ export class ResidualFlow implements Bijector {
     const exactTraceMaxDim = options.exactTraceMaxDim ?? 16;
     assertInteger(exactTraceMaxDim, 'exactTraceMaxDim', 0);
     const method = options.logDetMethod ?? (dim <= exactTraceMaxDim ? 'exact' : 'hutchinson');
-    if (method !== 'exact' && method !== 'hutchinson') {
-      throw new BoltzflowError('INVALID_CONFIG', 'Unknown log-det method', {
-        argument: 'logDetMethod',
-        expected: "'exact' | 'hutchinson'",
-        received: String(method),
-      });
-    }
+    assertOneOf(method, ['exact', 'hutchinson'], 'logDetMethod', { code: 'INVALID_CONFIG', message: 'Unknown log-det method' });
     const hutchinsonProbes = options.hutchinsonProbes ?? 1;
     assertInteger(hutchinsonProbes, 'hutchinsonProbes', 1);
     const probeSeed = options.probeSeed ?? 0;

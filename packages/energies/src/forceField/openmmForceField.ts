@@ -1,4 +1,4 @@
-import { BoltzflowError } from '@boltzflow/core';
+import { BoltzflowError, assertOneOf } from '@boltzflow/core';
 import { childrenNamed, parseXml, type XmlElement } from './xml.js';
 
 /** An atom type of an OpenMM force field (`<AtomTypes><Type>`). */
@@ -196,14 +196,8 @@ export class OpenMMForceField {
   }
 
   private readTorsions(sec: XmlElement): void {
-    const ordering = (sec.attributes.ordering ?? 'default') as TorsionDef['ordering'];
-    if (!['default', 'charmm', 'amber', 'smirnoff'].includes(ordering)) {
-      throw new BoltzflowError('INVALID_VALUE', 'Unknown improper ordering', {
-        argument: 'forceField',
-        expected: "'default', 'charmm', 'amber' or 'smirnoff'",
-        received: ordering,
-      });
-    }
+    const ordering = sec.attributes.ordering ?? 'default';
+    assertOneOf(ordering, ['default', 'charmm', 'amber', 'smirnoff'], 'forceField', { message: 'Unknown improper ordering' });
     for (const el of sec.children) {
       if (el.tag !== 'Proper' && el.tag !== 'Improper') continue;
       const t = this.typeSets(el, 4);

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertFiniteArray, BoltzflowError, disposeTree, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
+import {
+  assertFiniteArray,
+  BoltzflowError,
+  disposeTree,
+  type ChainState,
+  type Energy,
+  type Kernel,
+  type Rng,
+  type StepInfo,
+  assertOneOf,
+} from '@boltzflow/core';
 
 /** How {@link mixtureKernel} chooses kernels. */
 export interface MixtureKernelOptions {
@@ -165,13 +175,7 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
   const probs = probabilities.map((p) => p / total);
 
   const choice = options?.choice ?? 'per-chain';
-  if (choice !== 'per-chain' && choice !== 'per-step') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown kernel choice', {
-      argument: 'options.choice',
-      expected: "'per-chain' | 'per-step'",
-      received: String(choice),
-    });
-  }
+  assertOneOf(choice, ['per-chain', 'per-step'], 'options.choice', { code: 'INVALID_CONFIG', message: 'Unknown kernel choice' });
   const cumulative: number[] = [];
   probs.reduce((acc, p) => {
     cumulative.push(acc + p);

@@ -14,6 +14,7 @@ import {
   type Energy,
   type Kernel,
   type Rng,
+  assertOneOf,
 } from '@boltzflow/core';
 import { DEFAULT_TARGET_ACCEPTANCE } from '../kernels/adaptStepSize.js';
 import { disposeStateExcept } from '../kernels/sampleChain.js';
@@ -223,12 +224,8 @@ function* runSmc(target: Energy, options: SmcOptions, resample: boolean): HostRe
   assertInteger(mcmcSteps, 'mcmcSteps', 0);
   const schedule = options.schedule ?? 'adaptive';
   if (schedule !== 'adaptive') checkSchedule(schedule as readonly number[]);
-  if (options.resampling !== undefined && options.resampling !== 'systematic' && options.resampling !== 'multinomial') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown resampling scheme', {
-      argument: 'resampling',
-      expected: "'systematic' | 'multinomial'",
-      received: String(options.resampling),
-    });
+  if (options.resampling !== undefined) {
+    assertOneOf(options.resampling, ['systematic', 'multinomial'], 'resampling', { code: 'INVALID_CONFIG', message: 'Unknown resampling scheme' });
   }
   const targetEss = options.targetEss ?? 0.5;
   assertProbability(targetEss, 'targetEss', true);

@@ -1,4 +1,4 @@
-import { assertInteger, assertPositive, BoltzflowError } from '@boltzflow/core';
+import { assertInteger, assertPositive, assertOneOf } from '@boltzflow/core';
 import { annealedImportanceSamplingAsync, hmc, randomWalkMetropolis } from '@boltzflow/mcmc';
 import type { AisRunner } from './trainFAB.js';
 
@@ -31,13 +31,7 @@ export function aisRunner(options: AisRunnerOptions = {}): AisRunner {
   const eps = options.initialStepSize ?? 0.1;
   assertPositive(eps, 'initialStepSize');
   const transition = options.transition ?? 'hmc';
-  if (transition !== 'hmc' && transition !== 'metropolis') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown AIS transition', {
-      argument: 'transition',
-      expected: "'hmc' | 'metropolis'",
-      received: String(transition),
-    });
-  }
+  assertOneOf(transition, ['hmc', 'metropolis'], 'transition', { code: 'INVALID_CONFIG', message: 'Unknown AIS transition' });
   const schedule = Array.from({ length: k + 2 }, (_, i) => i / (k + 1));
   // Asynchronous reads (annealedImportanceSamplingAsync): the same run, and FAB then trains on WebGPU in Node too.
   return async (flow, target, n, rng) => {

@@ -3,7 +3,8 @@ import { assertInteger, assertPositive, BoltzflowError, type Distribution, type 
 import { countingEnergy } from '@boltzflow/energies';
 import { flowVariables } from '../flowParts.js';
 import { importanceSummary } from '../importanceSampling.js';
-import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainingObjective, type TrainResult } from '../trainer.js';
+import { assertNoResume, NonResumableObjective, type ResumeLimits } from '../objective.js';
+import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainResult } from '../trainer.js';
 import { aisRunner } from './aisRunner.js';
 import { PrioritizedReplayBuffer } from './prioritizedReplayBuffer.js';
 
@@ -78,11 +79,10 @@ export function replayWeightAdjustment(logQOld: ArrayLike<number>, logQNew: Arra
   return out;
 }
 
-class FabObjective implements TrainingObjective {
-  readonly usesData = false;
-  readonly hasValidation = false;
-  readonly stepsPerEpoch = 0;
-  readonly currentEpoch = 0;
+/** FAB's replay buffer is not stored in checkpoints: runs may write them (weights) but cannot resume. */
+const FAB_RESUME: ResumeLimits = { training: 'FAB training', missing: 'its replay buffer', writesCheckpoints: true };
+
+class FabObjective extends NonResumableObjective {
   readonly buffer: PrioritizedReplayBuffer;
   aisIterations = 0;
   lastAisEssFraction = NaN;
@@ -93,6 +93,7 @@ class FabObjective implements TrainingObjective {
     private readonly settings: { batchSize: number; perIteration: number; clip: number; ais: AisRunner },
     buffer: { maxLength: number; minSampleLength: number; withReplacement?: boolean },
   ) {
+    super(FAB_RESUME);
     this.buffer = new PrioritizedReplayBuffer({ dim: flow.dim, ...buffer });
   }
 
@@ -162,19 +163,8 @@ class FabObjective implements TrainingObjective {
     };
   }
 
-  validationNLL(): undefined {
-    return undefined;
-  }
-
   getState(): unknown {
     return { kind: 'fab', aisIterations: this.aisIterations };
-  }
-
-  setState(): void {
-    throw new BoltzflowError('CHECKPOINT', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', {
-      argument: 'resumeFrom',
-      expected: 'a fresh run',
-    });
   }
 
   dispose(): void {}
@@ -208,12 +198,7 @@ export async function trainFAB(flow: Distribution, energy: Energy, options: Trai
       received: typeof options?.ais,
     });
   }
-  if ((options as { resumeFrom?: unknown }).resumeFrom !== undefined) {
-    throw new BoltzflowError('INVALID_CONFIG', 'FAB training cannot resume: its replay buffer is not stored in checkpoints', {
-      argument: 'resumeFrom',
-      expected: 'unset',
-    });
-  }
+  assertNoResume(options, FAB_RESUME);
   const batchSize = options.batchSize ?? 256;
   assertInteger(batchSize, 'batchSize', 1);
   const perIteration = options.gradientStepsPerIteration ?? 4;

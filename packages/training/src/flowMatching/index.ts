@@ -2,6 +2,8 @@ export {
   trainFlowMatching,
   flowMatchingLoss,
   pairBatch,
+  pairBatchAsync,
+  type PairBatchOptions,
   type FlowMatchingOptions,
   type FlowMatchingAlignment,
   type FlowMatchingPairing,

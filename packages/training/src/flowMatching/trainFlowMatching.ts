@@ -1,5 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertBatch, assertInteger, assertNonNegative, BoltzflowError, removeCenterOfMass, type Distribution, type Rng } from '@boltzflow/core';
+import {
+  assertBatch,
+  assertInteger,
+  assertNonNegative,
+  assertOneOf,
+  BoltzflowError,
+  removeCenterOfMass,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type Distribution,
+  type HostReads,
+  type HostValues,
+  type Rng,
+} from '@boltzflow/core';
 import type { ContinuousFlow, VectorField } from '@boltzflow/bijectors';
 import type { LearningRateSchedule } from '../schedule.js';
 import { runObjective, type PreparedStep, type TrainingObjective, type TrainingProgress, type TrainResult } from '../trainer.js';
@@ -62,17 +75,32 @@ export function flowMatchingLoss(field: VectorField, x0: tf.Tensor2D, x1: tf.Ten
  * distances under 'equivariant-ot') and optional per-pair permutation/rotation alignment of x1 to x0.
  * Returns x1 reordered/aligned to match x0 row by row.
  */
-export function pairBatch(
-  x0: tf.Tensor2D,
-  x1: tf.Tensor2D,
-  options: { alignment?: FlowMatchingAlignment; pairing?: FlowMatchingPairing; particles?: number; spatialDim?: number },
-): tf.Tensor2D {
+export function pairBatch(x0: tf.Tensor2D, x1: tf.Tensor2D, options: PairBatchOptions): tf.Tensor2D {
+  return runHostReadsSync(pairBatchReads(x0, x1, options));
+}
+
+/**
+ * {@link pairBatch} with one asynchronous read of both batches (`await data()`): the same pairs for the same inputs,
+ * on backends without synchronous reads too (WebGPU in Node). {@link trainFlowMatching} pairs with it.
+ */
+export function pairBatchAsync(x0: tf.Tensor2D, x1: tf.Tensor2D, options: PairBatchOptions): Promise<tf.Tensor2D> {
+  return runHostReadsAsync(pairBatchReads(x0, x1, options));
+}
+
+/** How {@link pairBatch} pairs and aligns (the particle layout is needed for 'equivariant-ot'). */
+export interface PairBatchOptions {
+  alignment?: FlowMatchingAlignment;
+  pairing?: FlowMatchingPairing;
+  particles?: number;
+  spatialDim?: number;
+}
+
+/** The one implementation of {@link pairBatch}, pausing at its one host read (x0 and x1 together). */
+function* pairBatchReads(x0: tf.Tensor2D, x1: tf.Tensor2D, options: PairBatchOptions): HostReads<tf.Tensor2D> {
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
   if (alignment === 'none' && pairing === 'random') return x1.clone();
   const [n, dim] = x0.shape;
-  const a = x0.dataSync();
-  const b = x1.dataSync();
   const P = options.particles ?? 0;
   const S = options.spatialDim ?? 0;
   if (alignment === 'equivariant-ot' && P * S !== dim) {
@@ -82,6 +110,16 @@ export function pairBatch(
       received: `${P} × ${S}`,
     });
   }
+  // One read of both batches (a concatenation copies the values exactly).
+  const both = tf.concat([x0, x1], 0);
+  let ab: HostValues;
+  try {
+    ab = yield both;
+  } finally {
+    both.dispose();
+  }
+  const a = ab.subarray(0, n * dim);
+  const b = ab.subarray(n * dim);
   const row = (arr: ArrayLike<number>, i: number) => Array.prototype.slice.call(arr, i * dim, (i + 1) * dim) as number[];
   const align = (i: number, j: number) => (alignment === 'equivariant-ot' ? alignParticles(row(a, i), row(b, j), P, S) : null);
   let order = Array.from({ length: n }, (_, i) => i);
@@ -143,16 +181,8 @@ export async function trainFlowMatching(flow: ContinuousFlow | VectorField, data
   assertNonNegative(sigma, 'sigma');
   const alignment = options.alignment ?? 'none';
   const pairing = options.pairing ?? 'random';
-  if (alignment !== 'none' && alignment !== 'equivariant-ot') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown alignment', {
-      argument: 'alignment',
-      expected: "'none' | 'equivariant-ot'",
-      received: String(alignment),
-    });
-  }
-  if (pairing !== 'random' && pairing !== 'ot') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown pairing', { argument: 'pairing', expected: "'random' | 'ot'", received: String(pairing) });
-  }
+  assertOneOf(alignment, ['none', 'equivariant-ot'], 'alignment', { code: 'INVALID_CONFIG', message: 'Unknown alignment' });
+  assertOneOf(pairing, ['random', 'ot'], 'pairing', { code: 'INVALID_CONFIG', message: 'Unknown pairing' });
   const layout = base as unknown as { particles?: number; spatialDim?: number };
   const particles = options.particles ?? layout.particles;
   const spatialDim = options.spatialDim ?? layout.spatialDim;
@@ -211,7 +241,7 @@ class FlowMatchingObjective implements TrainingObjective {
     this.order = rng.permutation(this.n);
   }
 
-  prepareStep(_step: number, _totalSteps: number, rng: Rng): PreparedStep {
+  async prepareStep(_step: number, _totalSteps: number, rng: Rng): Promise<PreparedStep> {
     const { batchSize, sigma, alignment, pairing, particles, spatialDim, meanFree } = this.settings;
     if (this.cursor + batchSize > this.n) {
       this.order = rng.permutation(this.n);
@@ -223,8 +253,16 @@ class FlowMatchingObjective implements TrainingObjective {
     const x1raw = tf.gather(this.data, idx) as tf.Tensor2D;
     idx.dispose();
     const x0 = this.base.sample(batchSize, rng);
-    const x1 = pairBatch(x0, x1raw, { alignment, pairing, particles, spatialDim });
-    x1raw.dispose();
+    let x1: tf.Tensor2D;
+    try {
+      // Asynchronous read (OT pairing and alignment need the batches on the host): runs on WebGPU in Node too.
+      x1 = await pairBatchAsync(x0, x1raw, { alignment, pairing, particles, spatialDim });
+    } catch (e) {
+      x0.dispose();
+      throw e;
+    } finally {
+      x1raw.dispose();
+    }
     const t = rng.uniform([batchSize]) as tf.Tensor1D;
     let noise: tf.Tensor2D | null = null;
     if (sigma > 0) {
