@@ -11,5 +11,11 @@ export {
 } from './replicaExchange.js';
 export { coordinateCV, biasedEnergy, binEdges, type CollectiveVariable, type BinSpec } from './collectiveVariable.js';
 export { wham, type WhamOptions, type WhamResult } from './wham.js';
-export { umbrellaSampling, type UmbrellaSamplingOptions, type UmbrellaSamplingResult } from './umbrellaSampling.js';
-export { metadynamics, type MetadynamicsOptions, type MetadynamicsResult } from './metadynamics.js';
+export {
+  umbrellaSampling,
+  umbrellaSamplingAsync,
+  umbrellaSamplingReads,
+  type UmbrellaSamplingOptions,
+  type UmbrellaSamplingResult,
+} from './umbrellaSampling.js';
+export { metadynamics, metadynamicsAsync, metadynamicsReads, type MetadynamicsOptions, type MetadynamicsResult } from './metadynamics.js';

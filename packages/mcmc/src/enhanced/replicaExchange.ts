@@ -183,8 +183,11 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
     let info0: StepInfo | undefined;
     let replicas: ChainState[] = [];
     try {
-      state.replicas.forEach((s, k) => {
-        const { state: next, info } = kernels[k].step(s, rng);
+      for (let k = 0; k < R; k++) {
+        // Rungs with host reads of their own (NUTS) pause here too.
+        const rung = kernels[k];
+        const s = state.replicas[k];
+        const { state: next, info } = rung.stepReads ? yield* rung.stepReads(s, rng) : rung.step(s, rng);
         evaluations += info.energyEvaluations;
         if (k === 0) info0 = info;
         else {
@@ -192,7 +195,7 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
           info.logAcceptRatio.dispose();
         }
         replicas.push(next);
-      });
+      }
     } catch (e) {
       // A rung failed: free what the rungs before it made; the incoming state stays the caller's.
       for (const r of replicas) disposeStateExcept(r, state.replicas);
