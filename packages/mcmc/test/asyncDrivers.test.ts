@@ -10,12 +10,16 @@ import {
   coordinateCV,
   disposeStateExcept,
   langevinBlock,
+  latentMetropolis,
   mala,
   metadynamics,
   metadynamicsAsync,
   metropolisBlock,
+  mixtureKernel,
   nuts,
   randomWalkMetropolis,
+  replicaExchange,
+  replicaExchangeAsync,
   replicaExchangeKernel,
   resumeChain,
   resumeChainAsync,
@@ -32,6 +36,7 @@ import {
   type MassMatrix,
 } from '../src/index.js';
 import { Normal } from '@boltzflow/distributions';
+import { AffineBijector, flow } from './flowFixtures.js';
 
 // Issue #20: the asynchronous drivers (await data(), which WebGPU in Node needs) run the same generators as the
 // synchronous ones, so a seed must give the same bits either way — the equality is exact, not a tolerance.
@@ -119,7 +124,7 @@ describe('asynchronous twins of window adaptation, NUTS, enhanced sampling, chec
       }),
   };
 
-  it('windowAdaptation (NUTS, diag and dense) then sampleChain with NUTS, and NUTS rungs in replica exchange', async () => {
+  it('windowAdaptation (NUTS, diag and dense) then sampleChain with NUTS, and replicaExchange with NUTS rungs', async () => {
     const before = tf.memory().numTensors;
     const run = async (mode: string, kind: 'diag' | 'dense') => {
       const rng = createRng(5);
@@ -160,16 +165,42 @@ describe('asynchronous twins of window adaptation, NUTS, enhanced sampling, chec
     const re = async (mode: string) => {
       const rng = createRng(6);
       const x0 = rng.normal([5, 2]) as tf.Tensor2D;
-      const k = replicaExchangeKernel(energy, { temperatures: [1, 3], kernel: (u) => nuts(u, { stepSize: 0.2, maxTreeDepth: 4 }) });
-      const r =
-        mode === 'sync' ? sampleChain(k as never, x0, { steps: 15, rng }) : await withoutSyncReads(() => sampleChainAsync(k as never, x0, { steps: 15, rng }));
-      const out = { samples: bits(r.samples.data), acc: r.acceptanceRate, evals: r.energyEvaluations };
+      const o = { temperatures: [1, 3], kernel: (u: Energy) => nuts(u, { stepSize: 0.2, maxTreeDepth: 4 }), x0, steps: 15, rng };
+      const r = mode === 'sync' ? replicaExchange(energy, o) : await withoutSyncReads(() => replicaExchangeAsync(energy, o));
+      const out = { samples: bits(r.samples.data), acc: r.acceptanceRate, evals: r.energyEvaluations, swaps: r.swapAcceptance };
       disposeStateExcept(r.finalState, undefined);
       x0.dispose();
       return out;
     };
     expect(await re('async')).toEqual(await re('sync'));
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('kernels wrapping NUTS (mixtureKernel, latentMetropolis) pass its host reads through', async () => {
+    const scale = new AffineBijector([0.1, -0.2], [1.2, 0.9], false);
+    const kernels = [
+      mixtureKernel(
+        [nuts(energy, { stepSize: 0.2, maxTreeDepth: 4 }), mala(energy, { stepSize: 0.1 }), randomWalkMetropolis(energy, { stepSize: 0.5 })],
+        [0.4, 0.3, 0.3],
+      ),
+      latentMetropolis(flow(scale), energy, (u) => nuts(u, { stepSize: 0.2, maxTreeDepth: 4 })),
+    ];
+    const before = tf.memory().numTensors;
+    for (const kernel of kernels) {
+      const runs = [];
+      for (const mode of ['sync', 'async']) {
+        const rng = createRng(12);
+        const x0 = rng.normal([6, 2]) as tf.Tensor2D;
+        const o = { steps: 20, rng };
+        const r = mode === 'sync' ? sampleChain(kernel as never, x0, o) : await withoutSyncReads(() => sampleChainAsync(kernel as never, x0, o));
+        runs.push({ samples: bits(r.samples.data), acc: r.acceptanceRate, evals: r.energyEvaluations });
+        disposeStateExcept(r.finalState, undefined);
+        x0.dispose();
+      }
+      expect(runs[1]).toEqual(runs[0]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    scale.dispose();
   });
 
   it('metadynamics and umbrella sampling', async () => {

@@ -1,5 +1,7 @@
 export {
   replicaExchange,
+  replicaExchangeAsync,
+  replicaExchangeReads,
   replicaExchangeKernel,
   temperatureLadder,
   type GeometricLadder,
