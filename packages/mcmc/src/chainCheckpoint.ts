@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BoltzflowError, Rng, type ChainState, type Kernel, type RngState } from '@boltzflow/core';
-import { disposeStateExcept, sampleChain, type SampleChainOptions, type SampleChainResult } from './kernels/sampleChain.js';
+import { BoltzflowError, Rng, runHostReadsAsync, runHostReadsSync, type ChainState, type HostReads, type Kernel, type RngState } from '@boltzflow/core';
+import { disposeStateExcept, sampleChainReads, type SampleChainOptions, type SampleChainResult } from './kernels/sampleChain.js';
 
 /** Format tag of chain checkpoints. */
 export const CHAIN_CHECKPOINT_FORMAT = 'boltzflow-chain-checkpoint';
@@ -45,22 +45,50 @@ export function kernelSignature(kernel: Kernel<ChainState>): Record<string, numb
   return out;
 }
 
-/** Builds a checkpoint (downloads the state tensors). Used by sampleChain's `onCheckpoint`. */
-export function captureChainCheckpoint(
-  kernel: Kernel<ChainState>,
-  state: ChainState,
-  rng: Rng,
-  run: { step: number; steps: number; burnIn: number; thin: number; accSum: tf.Tensor1D; energyEvaluations: number; samples: Float32Array; width: number },
-): ChainCheckpoint {
+/** The run counters a checkpoint records besides the kernel state (what sampleChain passes to the capture). */
+export interface ChainCheckpointRun {
+  step: number;
+  steps: number;
+  burnIn: number;
+  thin: number;
+  accSum: tf.Tensor1D;
+  energyEvaluations: number;
+  samples: Float32Array;
+  width: number;
+}
+
+/**
+ * Builds a checkpoint (downloads the state tensors synchronously, `dataSync`). Used by sampleChain's `onCheckpoint`;
+ * {@link captureChainCheckpointAsync} reads with `await data()`.
+ */
+export function captureChainCheckpoint(kernel: Kernel<ChainState>, state: ChainState, rng: Rng, run: ChainCheckpointRun): ChainCheckpoint {
+  return runHostReadsSync(captureChainCheckpointReads(kernel, state, rng, run));
+}
+
+/**
+ * {@link captureChainCheckpoint} with asynchronous reads (`await data()`, one per state tensor and one for the
+ * acceptance counts): the same checkpoint, bit for bit, on backends without synchronous reads (WebGPU in Node).
+ * Capture before the next step: the random stream's state is taken when the capture starts.
+ */
+export function captureChainCheckpointAsync(kernel: Kernel<ChainState>, state: ChainState, rng: Rng, run: ChainCheckpointRun): Promise<ChainCheckpoint> {
+  return runHostReadsAsync(captureChainCheckpointReads(kernel, state, rng, run));
+}
+
+/** The capture of {@link captureChainCheckpoint} pausing at each host read (sampleChainReads runs it inline). */
+export function* captureChainCheckpointReads(kernel: Kernel<ChainState>, state: ChainState, rng: Rng, run: ChainCheckpointRun): HostReads<ChainCheckpoint> {
+  // Host values first (the caller may step on once this returns), so take the stream's state before any pause.
+  const rngState = rng.getState();
+  const signature = kernelSignature(kernel);
   const tensors: Record<string, CheckpointTensor> = {};
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(state)) {
     if (v instanceof tf.Tensor) {
       const dtype = v.dtype === 'int32' || v.dtype === 'bool' ? v.dtype : 'float32';
-      const raw = v.dataSync();
-      tensors[k] = { shape: [...v.shape], dtype, data: dtype === 'float32' ? Float32Array.from(raw as Float32Array) : Int32Array.from(raw as Int32Array) };
+      const raw = yield v;
+      tensors[k] = { shape: [...v.shape], dtype, data: dtype === 'float32' ? Float32Array.from(raw as Float32Array) : Int32Array.from(raw) };
     } else extra[k] = JSON.parse(JSON.stringify(v ?? null));
   }
+  const acceptedCounts = Array.from(yield run.accSum);
   return {
     format: CHAIN_CHECKPOINT_FORMAT,
     version: CHAIN_CHECKPOINT_VERSION,
@@ -68,11 +96,11 @@ export function captureChainCheckpoint(
     steps: run.steps,
     burnIn: run.burnIn,
     thin: run.thin,
-    kernel: kernelSignature(kernel),
+    kernel: signature,
     state: tensors,
     stateExtra: extra,
-    rng: rng.getState(),
-    acceptedCounts: Array.from(run.accSum.dataSync()),
+    rng: rngState,
+    acceptedCounts,
     energyEvaluations: run.energyEvaluations,
     samples: { data: Float32Array.from(run.samples), width: run.width },
   };
@@ -107,9 +135,31 @@ export type ResumeChainOptions = Pick<SampleChainOptions, 'onProgress' | 'progre
 /**
  * Continues a run from a checkpoint of {@link sampleChain}: on the same backend with the same kernel (checked: its
  * kind and numeric settings must equal the checkpoint's), the result — samples from step 0, acceptance, evaluation
- * count, final state — is bit-identical to the uninterrupted run. Pass the same `trace` as the original run.
+ * count, final state — is bit-identical to the uninterrupted run. Pass the same `trace` as the original run. Reads
+ * synchronously; {@link resumeChainAsync} is the same run with asynchronous reads.
  */
 export function resumeChain<S extends ChainState>(checkpoint: ChainCheckpoint, kernel: Kernel<S>, options: ResumeChainOptions = {}): SampleChainResult<S> {
+  return runHostReadsSync(resumeChainReads(checkpoint, kernel, options));
+}
+
+/**
+ * {@link resumeChain} with asynchronous device → host reads (the run continues as `sampleChainAsync`): the same result,
+ * bit for bit, on backends without synchronous reads (WebGPU in Node).
+ */
+export function resumeChainAsync<S extends ChainState>(
+  checkpoint: ChainCheckpoint,
+  kernel: Kernel<S>,
+  options: ResumeChainOptions = {},
+): Promise<SampleChainResult<S>> {
+  return runHostReadsAsync(resumeChainReads(checkpoint, kernel, options));
+}
+
+/** The run of {@link resumeChain} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* resumeChainReads<S extends ChainState>(
+  checkpoint: ChainCheckpoint,
+  kernel: Kernel<S>,
+  options: ResumeChainOptions = {},
+): HostReads<SampleChainResult<S>> {
   validateChainCheckpoint(checkpoint);
   const sig = kernelSignature(kernel as unknown as Kernel<ChainState>);
   for (const [key, v] of Object.entries(checkpoint.kernel)) {
@@ -125,7 +175,7 @@ export function resumeChain<S extends ChainState>(checkpoint: ChainCheckpoint, k
   for (const [k, t] of Object.entries(checkpoint.state)) state[k] = tf.tensor(t.data, t.shape, t.dtype);
   let result: SampleChainResult<S> | undefined;
   try {
-    result = sampleChain(kernel, state as S, {
+    result = yield* sampleChainReads(kernel, state as S, {
       ...options,
       steps: checkpoint.steps,
       burnIn: checkpoint.burnIn,

@@ -12,12 +12,17 @@ export * from './flow/index.js';
 export * from './smc/index.js';
 export {
   resumeChain,
+  resumeChainAsync,
+  resumeChainReads,
   captureChainCheckpoint,
+  captureChainCheckpointAsync,
+  captureChainCheckpointReads,
   validateChainCheckpoint,
   kernelSignature,
   CHAIN_CHECKPOINT_FORMAT,
   CHAIN_CHECKPOINT_VERSION,
   type ChainCheckpoint,
+  type ChainCheckpointRun,
   type CheckpointTensor,
   type ResumeChainOptions,
 } from './chainCheckpoint.js';

@@ -1,5 +1,7 @@
 export {
   replicaExchange,
+  replicaExchangeAsync,
+  replicaExchangeReads,
   replicaExchangeKernel,
   temperatureLadder,
   type GeometricLadder,
@@ -11,5 +13,11 @@ export {
 } from './replicaExchange.js';
 export { coordinateCV, biasedEnergy, binEdges, type CollectiveVariable, type BinSpec } from './collectiveVariable.js';
 export { wham, type WhamOptions, type WhamResult } from './wham.js';
-export { umbrellaSampling, type UmbrellaSamplingOptions, type UmbrellaSamplingResult } from './umbrellaSampling.js';
-export { metadynamics, type MetadynamicsOptions, type MetadynamicsResult } from './metadynamics.js';
+export {
+  umbrellaSampling,
+  umbrellaSamplingAsync,
+  umbrellaSamplingReads,
+  type UmbrellaSamplingOptions,
+  type UmbrellaSamplingResult,
+} from './umbrellaSampling.js';
+export { metadynamics, metadynamicsAsync, metadynamicsReads, type MetadynamicsOptions, type MetadynamicsResult } from './metadynamics.js';

@@ -1,5 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, BoltzflowError, type ChainState, type Energy, type Kernel, type Rng } from '@boltzflow/core';
+import {
+  assertInteger,
+  assertPositive,
+  BoltzflowError,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type ChainState,
+  type Energy,
+  type HostReads,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
 import { disposeStateExcept } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 
@@ -49,9 +60,24 @@ export interface MetadynamicsResult {
  * (Well-tempered) metadynamics (Laio & Parrinello 2002; Barducci, Bussi & Parrinello 2008) with Gaussian hills on ξ.
  * Each row of `x0` is an independent walker with its own bias, all advanced as one batch; the free-energy error is the
  * spread between walkers. The kernel is rebuilt (and its state re-initialised, one evaluation per walker) after every
- * deposit because its cached energies change with the bias.
+ * deposit because its cached energies change with the bias. Reads the device synchronously (one `[walkers]` download
+ * per deposit, one scalar at the end, plus the kernel's own reads); {@link metadynamicsAsync} is the same run with
+ * asynchronous reads.
  */
 export function metadynamics(target: Energy, options: MetadynamicsOptions): MetadynamicsResult {
+  return runHostReadsSync(metadynamicsReads(target, options));
+}
+
+/**
+ * {@link metadynamics} with asynchronous device → host reads (`await data()`): the same ops in the same order, so a
+ * seed gives bit-identical results, and it runs where synchronous reads are unavailable (WebGPU in Node).
+ */
+export function metadynamicsAsync(target: Energy, options: MetadynamicsOptions): Promise<MetadynamicsResult> {
+  return runHostReadsAsync(metadynamicsReads(target, options));
+}
+
+/** The run of {@link metadynamics} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* metadynamicsReads(target: Energy, options: MetadynamicsOptions): HostReads<MetadynamicsResult> {
   const t0 = performance.now();
   const { cv } = options;
   assertPositive(options.hillHeight, 'hillHeight');
@@ -113,9 +139,12 @@ export function metadynamics(target: Energy, options: MetadynamicsOptions): Meta
   let evaluations = walkers;
   let accSum: tf.Tensor = tf.scalar(0);
   const rng = options.rng;
+  let accepted: number;
   try {
+    // Where reads are asynchronous, init's finiteness checks are settled here, before any step runs.
+    yield null;
     for (let i = 1; i <= options.steps; i++) {
-      const { state: next, info } = kernel.step(state, rng);
+      const { state: next, info } = kernel.stepReads ? yield* kernel.stepReads(state, rng) : kernel.step(state, rng);
       evaluations += info.energyEvaluations;
       disposeStateExcept(state, next);
       state = next;
@@ -126,8 +155,12 @@ export function metadynamics(target: Energy, options: MetadynamicsOptions): Meta
       info.logAcceptRatio.dispose();
       if (i % options.depositEvery === 0) {
         const xiT = evalCV(cv, state.x);
-        const xi = Array.from(xiT.dataSync());
-        xiT.dispose();
+        let xi: number[];
+        try {
+          xi = Array.from(yield xiT);
+        } finally {
+          xiT.dispose();
+        }
         for (let w = 0; w < walkers; w++) {
           const h = gamma === undefined ? h0 : h0 * Math.exp(-biasAt(w, xi[w]) / (gamma - 1));
           centers[w].push(xi[w]);
@@ -143,12 +176,12 @@ export function metadynamics(target: Energy, options: MetadynamicsOptions): Meta
       }
       if (options.onProgress && (i % 500 === 0 || i === options.steps)) options.onProgress(i, options.steps);
     }
+    accepted = (yield accSum)[0];
   } finally {
+    accSum.dispose();
     disposeStateExcept(state, undefined);
     freeHills(0);
   }
-  const accepted = accSum.dataSync()[0];
-  accSum.dispose();
 
   const grid = binEdges(options.grid).centers;
   const scale = gamma === undefined ? 1 : gamma / (gamma - 1);

@@ -3,6 +3,7 @@ import {
   assertInteger,
   assertPositive,
   BoltzflowError,
+  runHostReadsAsync,
   runHostReadsSync,
   type ChainState,
   type Energy,
@@ -13,7 +14,7 @@ import {
   type StepInfo,
 } from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
-import { disposeStateExcept, sampleChain, type SampleChainOptions, type SampleChainResult } from '../kernels/sampleChain.js';
+import { disposeStateExcept, sampleChainReads, type SampleChainOptions, type SampleChainResult } from '../kernels/sampleChain.js';
 
 /** A geometric ladder T_k = T_min (T_max / T_min)^{k/(count−1)}. */
 export interface GeometricLadder {
@@ -183,8 +184,11 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
     let info0: StepInfo | undefined;
     let replicas: ChainState[] = [];
     try {
-      state.replicas.forEach((s, k) => {
-        const { state: next, info } = kernels[k].step(s, rng);
+      for (let k = 0; k < R; k++) {
+        // Rungs with host reads of their own (NUTS) pause here too.
+        const rung = kernels[k];
+        const s = state.replicas[k];
+        const { state: next, info } = rung.stepReads ? yield* rung.stepReads(s, rng) : rung.step(s, rng);
         evaluations += info.energyEvaluations;
         if (k === 0) info0 = info;
         else {
@@ -192,7 +196,7 @@ export function replicaExchangeKernel(target: Energy, options: ReplicaExchangeOp
           info.logAcceptRatio.dispose();
         }
         replicas.push(next);
-      });
+      }
     } catch (e) {
       // A rung failed: free what the rungs before it made; the incoming state stays the caller's.
       for (const r of replicas) disposeStateExcept(r, state.replicas);
@@ -270,11 +274,25 @@ export interface ReplicaExchangeResult extends SampleChainResult<ReplicaExchange
 
 /**
  * Runs parallel tempering with {@link sampleChain} and returns the samples of the coldest replica (T = 1 for a
- * ladder starting at 1) with the swap statistics. `finalState.replicas` holds every rung.
+ * ladder starting at 1) with the swap statistics. `finalState.replicas` holds every rung. Reads synchronously;
+ * {@link replicaExchangeAsync} is the same run with asynchronous reads.
  */
 export function replicaExchange(target: Energy, options: ReplicaExchangeRunOptions): ReplicaExchangeResult {
+  return runHostReadsSync(replicaExchangeReads(target, options));
+}
+
+/**
+ * {@link replicaExchange} with asynchronous device → host reads (as `sampleChainAsync`; the swap rounds and rungs with
+ * reads of their own go through `stepReads`): bit-identical for a seed, and it runs on WebGPU in Node.
+ */
+export function replicaExchangeAsync(target: Energy, options: ReplicaExchangeRunOptions): Promise<ReplicaExchangeResult> {
+  return runHostReadsAsync(replicaExchangeReads(target, options));
+}
+
+/** The run of {@link replicaExchange} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* replicaExchangeReads(target: Energy, options: ReplicaExchangeRunOptions): HostReads<ReplicaExchangeResult> {
   const kernel = replicaExchangeKernel(target, options);
-  const res = sampleChain(kernel, options.x0, options);
+  const res = yield* sampleChainReads(kernel, options.x0, options);
   const s = res.finalState;
   return {
     ...res,

@@ -5,12 +5,15 @@ import {
   assertPositive,
   BoltzflowError,
   logSumExp,
+  runHostReadsAsync,
+  runHostReadsSync,
   type ChainState,
   type Energy,
+  type HostReads,
   type Kernel,
   type Rng,
 } from '@boltzflow/core';
-import { disposeStateExcept, sampleChain } from '../kernels/sampleChain.js';
+import { disposeStateExcept, sampleChainReads, type SampleChainResult } from '../kernels/sampleChain.js';
 import { biasedEnergy, binEdges, evalCV, type BinSpec, type CollectiveVariable } from './collectiveVariable.js';
 import { wham, type WhamResult } from './wham.js';
 import { mbar, type MbarResult } from '@boltzflow/estimators';
@@ -76,8 +79,23 @@ export interface UmbrellaSamplingResult {
  * Umbrella sampling with harmonic windows ½κ(ξ(x) − ξ_k)², unbiased and combined by {@link wham}.
  * Error bars: block bootstrap — each window's ξ series is cut into `blocks` contiguous blocks per chain, blocks are
  * resampled with replacement within each window (keeping autocorrelation inside blocks), WHAM is re-run per replicate.
+ * The windows run through `sampleChain` (synchronous reads); {@link umbrellaSamplingAsync} is the same run with
+ * asynchronous reads.
  */
 export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOptions): UmbrellaSamplingResult {
+  return runHostReadsSync(umbrellaSamplingReads(target, options));
+}
+
+/**
+ * {@link umbrellaSampling} with asynchronous device → host reads (`await data()`, the windows run as `sampleChainAsync`
+ * does): the same ops in the same order, so a seed gives bit-identical results; runs on WebGPU in Node.
+ */
+export function umbrellaSamplingAsync(target: Energy, options: UmbrellaSamplingOptions): Promise<UmbrellaSamplingResult> {
+  return runHostReadsAsync(umbrellaSamplingReads(target, options));
+}
+
+/** The run of {@link umbrellaSampling} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* umbrellaSamplingReads(target: Energy, options: UmbrellaSamplingOptions): HostReads<UmbrellaSamplingResult> {
   const t0 = performance.now();
   const { cv, centers } = options;
   assertFiniteArray(centers, 'centers');
@@ -138,13 +156,17 @@ export function umbrellaSampling(target: Energy, options: UmbrellaSamplingOption
       let start: tf.Tensor2D;
       if (typeof options.x0 === 'function') start = options.x0(c, k);
       else start = carry ? carry.x.clone() : options.x0.clone();
-      const res = sampleChain(kernel, start, {
-        steps: options.stepsPerWindow,
-        burnIn,
-        rng: options.rng,
-        trace: (x) => tf.tidy(() => tf.expandDims(evalCV(cv, x), 1) as tf.Tensor2D),
-      });
-      start.dispose();
+      let res: SampleChainResult<ChainState>;
+      try {
+        res = yield* sampleChainReads(kernel, start, {
+          steps: options.stepsPerWindow,
+          burnIn,
+          rng: options.rng,
+          trace: (x) => tf.tidy(() => tf.expandDims(evalCV(cv, x), 1) as tf.Tensor2D),
+        });
+      } finally {
+        start.dispose();
+      }
       if (carry) disposeStateExcept(carry, undefined);
       carry = res.finalState;
       evaluations += res.energyEvaluations;

@@ -17,4 +17,5 @@ export {
   type StochasticNormalizingFlowOptions,
   type SnfSampleOptions,
   type SnfSample,
+  type SnfBackward,
 } from './stochasticNormalizingFlow.js';

@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { withGradientTape } from '@boltzflow/energies';
-import { BoltzflowError, disposeTree, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
+import {
+  BoltzflowError,
+  disposeTree,
+  runHostReadsSync,
+  type ChainState,
+  type Energy,
+  type HostReads,
+  type Kernel,
+  type Rng,
+  type StepInfo,
+} from '@boltzflow/core';
 import { checkFiniteAtStart, checkStart, finiteRows, nanToInf } from '../proposal.js';
 import { checkFlow, type FlowLike } from './common.js';
 
@@ -108,6 +118,14 @@ export function latentMetropolis<S extends ChainState = ChainState>(
     });
   }
 
+  // Written once as a generator: an inner kernel with host reads of its own (NUTS, replica exchange) is driven through
+  // its `stepReads`, so that asynchronous drivers (sampleChainAsync) reach it.
+  function* stepReads(state: LatentState<S>, rng: Rng): HostReads<{ state: LatentState<S>; info: StepInfo }> {
+    const { state: innerNext, info } = inner.stepReads ? yield* inner.stepReads(state.inner, rng) : inner.step(state.inner, rng);
+    const d = toData(innerNext);
+    return { state: { x: d.x, energy: d.energy, z: d.z, inner: innerNext }, info };
+  }
+
   return {
     kind: 'latent',
     target: energy,
@@ -141,9 +159,8 @@ export function latentMetropolis<S extends ChainState = ChainState>(
       return { x: x0.clone(), energy: u, z: innerState.x.clone(), inner: innerState };
     },
     step(state: LatentState<S>, rng: Rng): { state: LatentState<S>; info: StepInfo } {
-      const { state: innerNext, info } = inner.step(state.inner, rng);
-      const d = toData(innerNext);
-      return { state: { x: d.x, energy: d.energy, z: d.z, inner: innerNext }, info };
+      return runHostReadsSync(stepReads(state, rng));
     },
+    stepReads,
   };
 }

@@ -3,8 +3,10 @@ import {
   assertFiniteArray,
   BoltzflowError,
   disposeTree,
+  runHostReadsSync,
   type ChainState,
   type Energy,
+  type HostReads,
   type Kernel,
   type Rng,
   type StepInfo,
@@ -56,6 +58,8 @@ export interface MixtureKernel extends Kernel<MixtureState> {
   /** Whether each chain draws its own kernel ('per-chain') or one draw serves all chains ('per-step'). */
   readonly choice: 'per-chain' | 'per-step';
   step(state: MixtureState, rng: Rng): { state: MixtureState; info: MixtureStepInfo };
+  /** {@link step} pausing at the host reads of the inner kernels that have them (their `stepReads`). */
+  stepReads(state: MixtureState, rng: Rng): HostReads<{ state: MixtureState; info: MixtureStepInfo }>;
 }
 
 function tensorsOf(value: unknown, out: Set<tf.Tensor>): Set<tf.Tensor> {
@@ -197,7 +201,7 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
     return out;
   };
 
-  return {
+  const mixture: MixtureKernel = {
     kind: 'mixture',
     target,
     kernels,
@@ -214,6 +218,9 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
       };
     },
     step(state: MixtureState, rng: Rng): { state: MixtureState; info: MixtureStepInfo } {
+      return runHostReadsSync(mixture.stepReads(state, rng));
+    },
+    *stepReads(state: MixtureState, rng: Rng): HostReads<{ state: MixtureState; info: MixtureStepInfo }> {
       const n = state.x.shape[0];
       const chosen = draw(n, rng);
       // Where each chain's current sub-state lives: part index and row.
@@ -276,7 +283,8 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
           }
           let res: { state: ChainState; info: StepInfo };
           try {
-            res = kernels[k].step(input, rng);
+            const inner = kernels[k];
+            res = inner.stepReads ? yield* inner.stepReads(input, rng) : inner.step(input, rng);
           } catch (e) {
             if (ours) disposeTree(input);
             throw e;
@@ -335,4 +343,5 @@ export function mixtureKernel(kernels: readonly Kernel[], probabilities: readonl
       };
     },
   };
+  return mixture;
 }

@@ -114,6 +114,20 @@ export interface SnfSample {
   acceptance?: (number | null)[];
 }
 
+/** Backward paths of a {@link StochasticNormalizingFlow} from data to the prior (`backward`, `backwardAsync`). */
+export interface SnfBackward {
+  /** End points at the prior `[n, dim]`. */
+  z0: tf.Tensor2D;
+  /** log w = −u(x) + u_prior(z_0) + Σ ΔS_t `[n]` (forward orientation); −Inf where an energy was not finite. */
+  logWeights: tf.Tensor1D;
+  /** Evaluations of the target u spent (gradients included), summed over rows. */
+  energyEvaluations: number;
+  /** With `perLayer`: ΔS per layer `[n]` each, in layer order. */
+  deltaS?: tf.Tensor1D[];
+  /** With `perLayer`: mean acceptance per layer (null for bijectors and unadjusted Langevin). */
+  acceptance?: (number | null)[];
+}
+
 /** Cached quantities at the current point of the path (invalidated by deterministic layers). */
 interface Point {
   y: tf.Tensor2D;
@@ -309,11 +323,19 @@ export class StochasticNormalizingFlow {
    * log w = −u(x) + u_prior(z_0) + Σ_t ΔS_t with every ΔS_t in the forward orientation. Under data from the target,
    * E[1/w] = 1/Z; `mlLoss` is mean(log w + u(x)). Returns `z0` `[n, dim]`, `logWeights` `[n]` and the evaluations spent.
    */
-  backward(
-    x: tf.Tensor2D,
-    rng: Rng,
-    options: SnfSampleOptions = {},
-  ): { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } {
+  backward(x: tf.Tensor2D, rng: Rng, options: SnfSampleOptions = {}): SnfBackward {
+    return runHostReadsSync(this.backwardReads(x, rng, options));
+  }
+
+  /**
+   * {@link backward} with the per-layer acceptances (`perLayer`) read asynchronously: the same draws and values, and it
+   * runs where synchronous reads are unavailable (WebGPU in Node).
+   */
+  backwardAsync(x: tf.Tensor2D, rng: Rng, options: SnfSampleOptions = {}): Promise<SnfBackward> {
+    return runHostReadsAsync(this.backwardReads(x, rng, options));
+  }
+
+  private *backwardReads(x: tf.Tensor2D, rng: Rng, options: SnfSampleOptions): HostReads<SnfBackward> {
     assertBatch(x, 'x', this.dim);
     const perLayer = options.perLayer ?? false;
     let evals = 0;
@@ -322,14 +344,10 @@ export class StochasticNormalizingFlow {
       evals = r.evals;
       return { z0: r.x, logWeights: r.logW, deltaS: r.deltaS, acc: r.acc };
     });
-    const out: { z0: tf.Tensor2D; logWeights: tf.Tensor1D; energyEvaluations: number; deltaS?: tf.Tensor1D[]; acceptance?: (number | null)[] } = {
-      z0: res.z0,
-      logWeights: res.logWeights,
-      energyEvaluations: evals,
-    };
+    const out: SnfBackward = { z0: res.z0, logWeights: res.logWeights, energyEvaluations: evals };
     if (perLayer) {
       out.deltaS = res.deltaS;
-      out.acceptance = runHostReadsSync(readAcceptance(res.acc));
+      out.acceptance = yield* readAcceptance(res.acc);
     }
     return out;
   }

@@ -59,8 +59,13 @@ export class DualAveraging {
   }
 }
 
+/** The acceptance statistic as read from the device: 0 when non-finite. */
+export function acceptanceValue(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
 /**
- * Steps a warm-up chain: `step()` runs the current kernel on the current state, disposes the previous state (unless
+ * Steps a warm-up chain: `stepReads()` runs the current kernel on the current state, disposes the previous state (unless
  * it is the caller's starting state), counts evaluations and returns the acceptance statistic, the mean over chains
  * of min(1, e^{logAcceptRatio}) (0 when non-finite). Shared by adaptStepSize and windowAdaptation.
  */
@@ -77,23 +82,29 @@ export class WarmupChain<S extends ChainState> {
     this.state = this.initial;
   }
 
-  step(kernel: Kernel<S>, rng: Rng): number {
-    const p = this.advance(kernel.step(this.state, rng));
-    const v = p.dataSync()[0];
-    p.dispose();
-    return Number.isFinite(v) ? v : 0;
-  }
-
-  /** {@link step} pausing at its one host read (for `runHostReadsSync`/`runHostReadsAsync`). */
+  /**
+   * One step of `kernel` (through its `stepReads` when it has one), pausing at its one host read: the acceptance
+   * statistic. Driven by `runHostReadsSync`/`runHostReadsAsync` (adaptStepSize, windowAdaptation).
+   */
   *stepReads(kernel: Kernel<S>, rng: Rng): HostReads<number> {
-    const p = this.advance(kernel.stepReads ? yield* kernel.stepReads(this.state, rng) : kernel.step(this.state, rng));
+    const p = yield* this.stepTensor(kernel, rng);
     let v: number;
     try {
       v = (yield p)[0];
     } finally {
       p.dispose();
     }
-    return Number.isFinite(v) ? v : 0;
+    return acceptanceValue(v);
+  }
+
+  /** One step of `kernel`; returns the acceptance statistic as a scalar tensor owned by the caller (not yet read). */
+  *stepTensor(kernel: Kernel<S>, rng: Rng): HostReads<tf.Scalar> {
+    return this.advance(kernel.stepReads ? yield* kernel.stepReads(this.state, rng) : kernel.step(this.state, rng));
+  }
+
+  /** Frees the current state unless it is the caller's starting state (after a failed warm-up). */
+  dispose(): void {
+    if (this.state !== this.initial || this.ownsInit) disposeStateExcept(this.state, this.ownsInit ? undefined : this.initial);
   }
 
   /** Takes over one step's result; returns the acceptance statistic as a scalar tensor owned by the caller. */

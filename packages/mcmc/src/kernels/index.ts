@@ -28,6 +28,14 @@ export {
   type SampleChainResult,
 } from './sampleChain.js';
 export { nuts, type NutsOptions, type NutsState, type NutsInfo, type NutsKernel } from './nuts.js';
-export { windowAdaptation, stanWindows, type MassKernelFactory, type WindowAdaptationOptions, type WindowAdaptationResult } from './windowAdaptation.js';
+export {
+  windowAdaptation,
+  windowAdaptationAsync,
+  windowAdaptationReads,
+  stanWindows,
+  type MassKernelFactory,
+  type WindowAdaptationOptions,
+  type WindowAdaptationResult,
+} from './windowAdaptation.js';
 export { DualAveraging } from './dualAveraging.js';
 export { massOps, type MassMatrix, type MassOps } from './massMatrix.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, BoltzflowError, runHostReadsAsync, runHostReadsSync, type ChainState, type HostReads, type Kernel, type Rng } from '@boltzflow/core';
-import { captureChainCheckpoint, type ChainCheckpoint } from '../chainCheckpoint.js';
+import { captureChainCheckpointReads, type ChainCheckpoint } from '../chainCheckpoint.js';
 
 /**
  * Kept draws as one Float32Array in row-major `[kept, chains, k]` order (k = dim, or the number of traced observables).
@@ -121,7 +121,7 @@ export function sampleChain<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tens
 /**
  * {@link sampleChain} with asynchronous device → host reads (`await data()`): the same ops in the same order (a seed
  * gives bit-identical results), one read per block of 64 kept draws and one at the end, so it runs on every backend,
- * WebGPU in Node included. `onCheckpoint` still downloads the state synchronously (not available on WebGPU in Node).
+ * WebGPU in Node included; so are the state reads of `onCheckpoint` (see `resumeChainAsync` to continue such a run).
  */
 export function sampleChainAsync<S extends ChainState>(kernel: Kernel<S>, x0: tf.Tensor2D | S, options: SampleChainOptions): Promise<SampleChainResult<S>> {
   return runHostReadsAsync(sampleChainReads(kernel, x0, options));
@@ -233,7 +233,7 @@ export function* sampleChainReads<S extends ChainState>(kernel: Kernel<S>, x0: t
       if (every !== undefined && options.onCheckpoint && (i + 1) % every === 0 && i + 1 < total) {
         yield* flush();
         options.onCheckpoint(
-          captureChainCheckpoint(kernel, state, rng, {
+          yield* captureChainCheckpointReads(kernel, state, rng, {
             step: i + 1,
             steps: options.steps,
             burnIn,

@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, assertProbability, BoltzflowError, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
-import { DualAveraging, WarmupChain } from './dualAveraging.js';
+import {
+  assertInteger,
+  assertPositive,
+  assertProbability,
+  BoltzflowError,
+  runHostReadsAsync,
+  runHostReadsSync,
+  type ChainState,
+  type HostReads,
+  type HostValues,
+  type Kernel,
+  type Rng,
+} from '@boltzflow/core';
+import { acceptanceValue, DualAveraging, WarmupChain } from './dualAveraging.js';
 import type { MassMatrix } from './massMatrix.js';
 import { symmetricMatrixFunction } from '@boltzflow/estimators';
 
@@ -74,13 +86,37 @@ export function stanWindows(steps: number, initBuffer = 75, termBuffer = 50, bas
  * samples of that window — Σ̂ regularised as Stan does, (n/(n+5))Σ̂ + 10⁻³(5/(n+5))I, n = draws pooled over chains —
  * with M = Σ̂⁻¹ and the dual averaging restarted at the current step size, and a final fast window for the step size.
  * The acceptance statistic is the mean over chains of min(1, e^{logAcceptRatio}) (NUTS reports its tree average).
- * Costs one `[chains, dim]` download per slow-window step and one `[chains]` per step.
+ * Costs one host read per step: the acceptance statistic, with the `[chains, dim]` positions in the same download during
+ * slow windows (plus the kernel's own reads, e.g. NUTS's). Reads synchronously (`dataSync`); {@link windowAdaptationAsync}
+ * is the same warm-up with asynchronous reads.
  */
 export function windowAdaptation<S extends ChainState>(
   kernelFactory: MassKernelFactory<S>,
   x0: tf.Tensor2D | S,
   options: WindowAdaptationOptions,
 ): WindowAdaptationResult<S> {
+  return runHostReadsSync(windowAdaptationReads(kernelFactory, x0, options));
+}
+
+/**
+ * {@link windowAdaptation} with asynchronous device → host reads (`await data()`; kernels with `stepReads`, such as
+ * NUTS, are driven through it): the same ops in the same order, so a seed gives bit-identical results, and it runs where
+ * synchronous reads are unavailable (WebGPU in Node).
+ */
+export function windowAdaptationAsync<S extends ChainState>(
+  kernelFactory: MassKernelFactory<S>,
+  x0: tf.Tensor2D | S,
+  options: WindowAdaptationOptions,
+): Promise<WindowAdaptationResult<S>> {
+  return runHostReadsAsync(windowAdaptationReads(kernelFactory, x0, options));
+}
+
+/** The warm-up of {@link windowAdaptation} written once, pausing at each host read (driven by `runHostReadsSync`/`Async`). */
+export function* windowAdaptationReads<S extends ChainState>(
+  kernelFactory: MassKernelFactory<S>,
+  x0: tf.Tensor2D | S,
+  options: WindowAdaptationOptions,
+): HostReads<WindowAdaptationResult<S>> {
   assertInteger(options?.steps, 'steps', 1);
   const rng = options.rng;
   if (!rng || typeof rng.uniform !== 'function') {
@@ -109,84 +145,108 @@ export function windowAdaptation<S extends ChainState>(
 
   const chain = new WarmupChain(kernel, x0);
   const chains = chain.state.x.shape[0];
-  const advance = (): number => chain.step(kernel, rng);
+  let finalEps: number;
+  let warmupAcceptance: number;
+  try {
+    // Where reads are asynchronous, init's finiteness checks are settled here, before any step runs.
+    yield null;
 
-  // Doubling/halving until the acceptance crosses the target (inside the initial window, as adaptStepSize does).
-  let step = 0;
-  let direction = 0;
-  const heuristic = Math.min(20, Math.floor(init / 3));
-  for (; step < heuristic; step++) {
-    const a = advance();
-    const d = a > delta ? 1 : -1;
-    if (direction !== 0 && d !== direction) {
-      step++;
-      break;
-    }
-    direction = d;
-    eps = d > 0 ? eps * 2 : eps / 2;
-    kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
-  }
-  const da = new DualAveraging(eps, delta);
-  let sum = new Float64Array(dim);
-  let outer = new Float64Array(kind === 'dense' ? dim * dim : dim);
-  let count = 0;
-  let window = 0;
-  let accSum = 0;
-  let accN = 0;
-  const finalStart = slow.length > 0 ? slow[slow.length - 1][1] : init;
-  for (; step < steps; step++) {
-    const a = advance();
-    if (step >= finalStart) {
-      accSum += a;
-      accN++;
-    }
-    eps = da.update(a);
-    const inSlow = window < slow.length && step >= slow[window][0] && step < slow[window][1];
-    if (inSlow) {
-      const x = chain.state.x.dataSync();
-      for (let c = 0; c < chains; c++) {
-        const o = c * dim;
-        for (let i = 0; i < dim; i++) {
-          const xi = x[o + i];
-          sum[i] += xi;
-          if (kind === 'dense') for (let j = 0; j <= i; j++) outer[i * dim + j] += xi * x[o + j];
-          else outer[i] += xi * xi;
-        }
+    // Doubling/halving until the acceptance crosses the target (inside the initial window, as adaptStepSize does).
+    let step = 0;
+    let direction = 0;
+    const heuristic = Math.min(20, Math.floor(init / 3));
+    for (; step < heuristic; step++) {
+      const a = yield* chain.stepReads(kernel, rng);
+      const d = a > delta ? 1 : -1;
+      if (direction !== 0 && d !== direction) {
+        step++;
+        break;
       }
-      count += chains;
-      if (step === slow[window][1] - 1) {
-        const nS = count;
-        const shrink = nS / (nS + 5);
-        const add = 1e-3 * (5 / (nS + 5));
-        const mean = Array.from(sum, (s) => s / nS);
-        if (kind === 'dense') {
-          const cov = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
+      direction = d;
+      eps = d > 0 ? eps * 2 : eps / 2;
+      kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
+    }
+    const da = new DualAveraging(eps, delta);
+    let sum = new Float64Array(dim);
+    let outer = new Float64Array(kind === 'dense' ? dim * dim : dim);
+    let count = 0;
+    let window = 0;
+    let accSum = 0;
+    let accN = 0;
+    const finalStart = slow.length > 0 ? slow[slow.length - 1][1] : init;
+    for (; step < steps; step++) {
+      const inSlow = window < slow.length && step >= slow[window][0] && step < slow[window][1];
+      let a: number;
+      let x: HostValues | undefined;
+      if (!inSlow) a = yield* chain.stepReads(kernel, rng);
+      else {
+        // One download: the acceptance statistic followed by the new positions.
+        const p = yield* chain.stepTensor(kernel, rng);
+        const both = tf.tidy(() => tf.concat([tf.reshape(p, [1]), tf.reshape(chain.state.x, [-1])]));
+        p.dispose();
+        let values: HostValues;
+        try {
+          values = yield both;
+        } finally {
+          both.dispose();
+        }
+        a = acceptanceValue(values[0]);
+        x = values.subarray(1);
+      }
+      if (step >= finalStart) {
+        accSum += a;
+        accN++;
+      }
+      eps = da.update(a);
+      if (x) {
+        for (let c = 0; c < chains; c++) {
+          const o = c * dim;
           for (let i = 0; i < dim; i++) {
-            for (let j = 0; j <= i; j++) {
-              const c = (outer[i * dim + j] - nS * mean[i] * mean[j]) / (nS - 1);
-              cov[i][j] = cov[j][i] = shrink * c;
-            }
-            cov[i][i] += add;
+            const xi = x[o + i];
+            sum[i] += xi;
+            if (kind === 'dense') for (let j = 0; j <= i; j++) outer[i * dim + j] += xi * x[o + j];
+            else outer[i] += xi * xi;
           }
-          invMass = cov;
-          mass = symmetricMatrixFunction(cov, (l) => 1 / l);
-          // Symmetrise exactly (massOps checks symmetry).
-          for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) (mass as number[][])[j][i] = (mass as number[][])[i][j];
-        } else {
-          const v = mean.map((m, i) => shrink * ((outer[i] - nS * m * m) / (nS - 1)) + add);
-          invMass = v;
-          mass = v.map((s) => 1 / s);
         }
-        sum = new Float64Array(dim);
-        outer = new Float64Array(outer.length);
-        count = 0;
-        window++;
-        da.restart(eps);
+        count += chains;
+        if (step === slow[window][1] - 1) {
+          const nS = count;
+          const shrink = nS / (nS + 5);
+          const add = 1e-3 * (5 / (nS + 5));
+          const mean = Array.from(sum, (s) => s / nS);
+          if (kind === 'dense') {
+            const cov = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
+            for (let i = 0; i < dim; i++) {
+              for (let j = 0; j <= i; j++) {
+                const c = (outer[i * dim + j] - nS * mean[i] * mean[j]) / (nS - 1);
+                cov[i][j] = cov[j][i] = shrink * c;
+              }
+              cov[i][i] += add;
+            }
+            invMass = cov;
+            mass = symmetricMatrixFunction(cov, (l) => 1 / l);
+            // Symmetrise exactly (massOps checks symmetry).
+            for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) (mass as number[][])[j][i] = (mass as number[][])[i][j];
+          } else {
+            const v = mean.map((m, i) => shrink * ((outer[i] - nS * m * m) / (nS - 1)) + add);
+            invMass = v;
+            mass = v.map((s) => 1 / s);
+          }
+          sum = new Float64Array(dim);
+          outer = new Float64Array(outer.length);
+          count = 0;
+          window++;
+          da.restart(eps);
+        }
       }
+      kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
     }
-    kernel = kernelFactory({ stepSize: eps, massMatrix: mass });
+    finalEps = da.averagedStepSize;
+    warmupAcceptance = accN > 0 ? accSum / accN : NaN;
+  } catch (e) {
+    chain.dispose();
+    throw e;
   }
-  const finalEps = da.averagedStepSize;
   return {
     kernel: kernelFactory({ stepSize: finalEps, massMatrix: mass }),
     stepSize: finalEps,
@@ -195,6 +255,6 @@ export function windowAdaptation<S extends ChainState>(
     state: chain.state,
     energyEvaluations: chain.evaluations,
     slowWindows: slow,
-    warmupAcceptance: accN > 0 ? accSum / accN : NaN,
+    warmupAcceptance,
   };
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { disposeTree, type ChainState, type Kernel, type Rng } from '@boltzflow/core';
-import { hmc, nuts, windowAdaptation, type MassKernelFactory } from '@boltzflow/mcmc';
+import { hmc, nuts, windowAdaptationAsync, type MassKernelFactory } from '@boltzflow/mcmc';
 import { defineRecipe, type SamplerBudget, type SamplerTarget } from '../recipe.js';
-import { runToBudget } from '../runToBudget.js';
+import { runToBudgetAsync } from '../runToBudget.js';
 import type { Progress } from '../types.js';
 import { roundSignificant } from '../util.js';
 import type { RecipeRun } from '../recipe.js';
@@ -16,8 +16,12 @@ const schema = z
   })
   .strict();
 
-/** Window adaptation (step size + mass matrix, paid as setup) from the target's starts, then chains to the budget. */
-function adaptedRun<S extends ChainState>(
+/**
+ * Window adaptation (step size + mass matrix, paid as setup) from the target's starts, then chains to the budget. Reads
+ * the device asynchronously (`windowAdaptationAsync`, `runToBudgetAsync`; NUTS through its `stepReads`), so it runs on
+ * WebGPU in Node too.
+ */
+async function adaptedRun<S extends ChainState>(
   name: string,
   factory: MassKernelFactory<S>,
   target: SamplerTarget,
@@ -25,13 +29,13 @@ function adaptedRun<S extends ChainState>(
   o: z.infer<typeof schema>,
   rng: Rng,
   progress: Progress,
-): RecipeRun {
+): Promise<RecipeRun> {
   const x0 = target.start(budget.chains, rng);
   const steps = o.warmupSteps ?? Math.max(20, budget.warmup);
-  const adapted = windowAdaptation(factory, x0, { steps, rng, targetAcceptance: o.targetAcceptance, massMatrix: o.massMatrix });
+  const adapted = await windowAdaptationAsync(factory, x0, { steps, rng, targetAcceptance: o.targetAcceptance, massMatrix: o.massMatrix });
   x0.dispose();
   const bar = progress.bar(`sampling ${name}`, budget.evaluations);
-  const run = runToBudget(adapted.kernel as Kernel<S>, adapted.state, budget.evaluations, rng, bar);
+  const run = await runToBudgetAsync(adapted.kernel as Kernel<S>, adapted.state, budget.evaluations, rng, bar);
   bar.stop();
   disposeTree(adapted.state);
   disposeTree(run.finalState);
