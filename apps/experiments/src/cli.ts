@@ -51,7 +51,7 @@ export const EXPERIMENT_CATALOG: ReadonlyArray<{ name: string; description: stri
   {
     name: 'alanine-dipeptide',
     description:
-      'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; a Boltzmann generator on internal coordinates (circular splines on torsions) trained by ML on the MD reference (oracle) or from the energy alone (flowmc); Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
+      'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; a Boltzmann generator on internal coordinates (circular splines on torsions) trained by ML on the MD reference (oracle) or from the energy alone (flowmc); torsion moves of (φ, ψ) with the rest kept, uniform (block-mc) or from a torus flow trained from the energy alone (block-flowmc); Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
   },
 ];
 

@@ -12,7 +12,7 @@ export interface ModeFraction {
 }
 
 /** Plain-MCMC samplers: the baselines that flow-based rows are compared with. */
-export const BASELINE_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange'] as const;
+export const BASELINE_SAMPLERS = ['rwm', 'rwm-scan', 'mala', 'replica-exchange', 'block-mc'] as const;
 
 /** Unweighted fraction of the draws above the dividing surface (all chains pooled). */
 export function modeFraction(d: Draws, spec: CoordinateSpec): ModeFraction {

@@ -7,7 +7,7 @@ export interface Verdict {
   basis: 'total' | 'sampling';
   /** Best eligible sampler by ESS per energy evaluation on this basis; null when none is eligible. */
   best: string | null;
-  /** Best eligible plain-MCMC baseline (rwm, rwm-scan, mala, replica-exchange); null when none ran or none is eligible. */
+  /** Best eligible plain-MCMC baseline (rwm, rwm-scan, mala, replica-exchange, block-mc); null when none ran or none is eligible. */
   baseline: string | null;
   /** ESS/evaluation of `best` over that of `baseline`. */
   ratio: number | null;

@@ -209,7 +209,7 @@ export const AlanineParams = z
     samplers: z
       .array(z.enum(recipeNames() as [string, ...string[]]))
       .min(1)
-      .default(['mala', 'hmc', 'replica-exchange', 'flow-is', 'flow-imh', 'flowmc']),
+      .default(['mala', 'hmc', 'replica-exchange', 'block-mc', 'flow-is', 'flow-imh', 'flowmc', 'block-flowmc']),
     mala: z
       .object({ targetAcceptance: z.number().gt(0).lt(1).default(0.57), initialStepSize: z.number().positive().default(0.002) })
       .strict()
@@ -321,7 +321,7 @@ export function usesFlow(name: string): boolean {
 export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
   name: 'alanine-dipeptide',
   description:
-    'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; a Boltzmann generator on internal coordinates (circular splines on torsions) trained by ML on the MD reference (oracle) or from the energy alone (flowmc); Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
+    'Alanine dipeptide (22 atoms, Amber ff99SB-ILDN, vacuum, 300 K): MALA, HMC and replica exchange on Cartesian coordinates; a Boltzmann generator on internal coordinates (circular splines on torsions) trained by ML on the MD reference (oracle) or from the energy alone (flowmc); torsion moves of (φ, ψ) with the rest kept, uniform (block-mc) or from a torus flow trained from the energy alone (block-flowmc); Ramachandran (φ, ψ) samples and ΔF = F(φ>0) − F(φ<0) against a replica-exchange MD reference',
   params: AlanineParams as z.ZodType<AlanineParamsT>,
   quickParams: {
     budget: 20_000,

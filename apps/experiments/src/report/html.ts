@@ -1,3 +1,4 @@
+import { BASELINE_SAMPLERS } from '@boltzflow/samplers';
 import type { Results, SamplerResult } from '../results.js';
 import type { RenderedFigure } from './render.js';
 import { headlineTables } from './headline.js';
@@ -100,7 +101,7 @@ export function verdictBlock(results: Results): string {
     const excluded = v.excluded.length > 0 ? `<br><span class="meta">not eligible: ${v.excluded.map((e) => escapeHtml(e)).join('; ')}</span>` : '';
     return `<li data-basis="${v.basis}"><b>${label}:</b> ${text}${excluded}</li>`;
   });
-  return `<div class="verdict" id="verdict"><h2>Verdict</h2><ul>${items.join('')}</ul><p class="meta">Eligible (to win and to serve as the baseline): ESS &gt; 0, ΔF within 3 stderr of the exact value, no mode mismatch, at least 20 transitions for chains, Kish ESS at least 50 for weighted samples; baselines are rwm, rwm-scan, mala, replica-exchange. The interval is ±2σ of the ratio from jackknife errors of both ESS values.</p></div>`;
+  return `<div class="verdict" id="verdict"><h2>Verdict</h2><ul>${items.join('')}</ul><p class="meta">Eligible (to win and to serve as the baseline): ESS &gt; 0, ΔF within 3 stderr of the exact value, no mode mismatch, at least 20 transitions for chains, Kish ESS at least 50 for weighted samples; baselines are ${BASELINE_SAMPLERS.join(', ')}. The interval is ±2σ of the ratio from jackknife errors of both ESS values.</p></div>`;
 }
 
 /** The banner of quick runs: their budgets are too small for conclusions. */
