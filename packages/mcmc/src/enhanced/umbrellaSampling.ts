@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   assertFiniteArray,
   assertInteger,
+  assertOneOf,
   assertPositive,
   BoltzflowError,
   logSumExp,
@@ -121,13 +122,7 @@ export function* umbrellaSamplingReads(target: Energy, options: UmbrellaSampling
     throw new BoltzflowError('INVALID_VALUE', 'Empty bin range', { argument: 'bins.max', expected: `> ${spec.min}`, received: String(spec.max) });
   const { edges, centers: coarseCenters } = binEdges(spec);
   const estimator = options.estimator ?? 'wham';
-  if (estimator !== 'wham' && estimator !== 'mbar') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown umbrella-sampling estimator', {
-      argument: 'estimator',
-      expected: "'wham' | 'mbar'",
-      received: String(estimator),
-    });
-  }
+  assertOneOf(estimator, ['wham', 'mbar'], 'estimator', { code: 'INVALID_CONFIG', message: 'Unknown umbrella-sampling estimator' });
   const refine = options.refine ?? 5;
   assertInteger(refine, 'refine', 1);
   const B = spec.count * refine;

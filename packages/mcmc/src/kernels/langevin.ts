@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertPositive, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
+import { assertOneOf, assertPositive, BoltzflowError, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
@@ -38,9 +38,7 @@ export interface LangevinKernel extends Kernel<LangevinState> {
 export function langevin(target: Energy, options: LangevinOptions): LangevinKernel {
   const [h] = checkStepSize(options?.stepSize, 'stepSize');
   const scheme = options.scheme;
-  if (scheme !== 'overdamped' && scheme !== 'baoab') {
-    throw new BoltzflowError('INVALID_VALUE', 'Unknown Langevin scheme', { argument: 'scheme', expected: "'overdamped' or 'baoab'", received: String(scheme) });
-  }
+  assertOneOf(scheme, ['overdamped', 'baoab'], 'scheme', { message: 'Unknown Langevin scheme' });
   const friction = options.friction ?? 1;
   assertPositive(friction, 'friction');
   if (options.mh === true) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   assertInteger,
+  assertOneOf,
   assertPositive,
   assertProbability,
   BoltzflowError,
@@ -129,9 +130,7 @@ export function* windowAdaptationReads<S extends ChainState>(
   const delta = options.targetAcceptance ?? 0.8;
   assertProbability(delta, 'targetAcceptance', true);
   const kind = options.massMatrix ?? 'diag';
-  if (kind !== 'diag' && kind !== 'dense') {
-    throw new BoltzflowError('INVALID_CONFIG', 'Unknown mass-matrix kind', { argument: 'massMatrix', expected: "'diag' | 'dense'", received: String(kind) });
-  }
+  assertOneOf(kind, ['diag', 'dense'], 'massMatrix', { code: 'INVALID_CONFIG', message: 'Unknown mass-matrix kind' });
   let eps = options.initialStepSize ?? 0.1;
   assertPositive(eps, 'initialStepSize');
   const steps = options.steps;

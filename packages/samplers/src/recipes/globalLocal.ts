@@ -60,6 +60,22 @@ function defensive(flow: TransformedDistribution, epsilon: number): TransformedD
   return epsilon > 0 ? new Mixture([flow, uniformTorus(flow.dim)], [1 - epsilon, epsilon]) : flow;
 }
 
+/** The parameters that act for this variant (a block recipe has no latent step, default flow or log Z draws). */
+function settingsOf(o: z.infer<typeof schema>, coordinates: GlobalCoordinates): Record<string, unknown> {
+  const unused =
+    coordinates === 'all'
+      ? ['uniformFraction']
+      : [
+          'latentStepSize',
+          'flowKind',
+          'bound',
+          'logZSamples',
+          'maxTrainingSamples',
+          ...(coordinates === 'block-uniform' ? ['uniformFraction', 'layers', 'hidden', 'bins', 'trainingLoops', 'trainStepsPerLoop', 'learningRate'] : []),
+        ];
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !unused.includes(k)));
+}
+
 /**
  * Which coordinates the global moves redraw: all of them (flowMC), or the target's `block` with a torus flow fit to
  * the chains ('block-flow') or with uniform draws and no flow ('block-uniform', the plain-MCMC baseline of the same
@@ -149,7 +165,7 @@ export function globalLocalRecipe(
           energyEvaluations: r.energyEvaluations,
           setupEnergyEvaluations: r.setupEnergyEvaluations,
           acceptanceRate: r.globalAcceptance,
-          settings: { ...o, chains: budget.chains, productionLoops: r.history.filter((h) => h.phase === 'production').length },
+          settings: { ...settingsOf(o, coordinates), chains: budget.chains, productionLoops: r.history.filter((h) => h.phase === 'production').length },
           metrics: {
             localAcceptance: r.localAcceptance,
             globalAcceptance: r.globalAcceptance,
