@@ -185,9 +185,10 @@ const api = {
   setPauseFlag(buffer: SharedArrayBuffer): void {
     pauseFlag = new Int32Array(buffer);
   },
-  /** The registry's recipes (name, description, whether it uses the shared trained flow), for the sampler picker. */
+  /** The registry's recipes that run on the playground's targets (name, description, whether it uses the shared flow), for the sampler picker. */
   recipes(): { name: string; description: string; needsFlow: boolean }[] {
-    return RECIPES.map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
+    // The playground's targets are toys without a block of angles: block-move recipes cannot run on them.
+    return RECIPES.filter((r) => !r.needsBlock).map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
   /** Checks a formula; returns the error message, or null when it parses. */
   /** The CLI's verdict line for a run's (or an imported results.json's) verdicts. */

@@ -106,6 +106,8 @@ export interface SamplerRecipe<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** True when the run uses the comparison's trained flow (`ctx.flow()`). */
   needsFlow: boolean;
+  /** True when the run needs the target's `block` (block-flowmc, block-mc); pickers of toy targets leave it out. */
+  needsBlock?: boolean;
   run(target: SamplerTarget, budget: SamplerBudget, rng: Rng, ctx: RecipeContext<z.infer<S>>): Promise<RecipeRun>;
 }
 

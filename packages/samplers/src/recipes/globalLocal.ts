@@ -99,6 +99,7 @@ export function globalLocalRecipe(
     description,
     schema,
     needsFlow: false,
+    needsBlock: coordinates !== 'all',
     async run(target, budget, rng, ctx) {
       const o = ctx.params;
       const dim = target.energy.dim;
