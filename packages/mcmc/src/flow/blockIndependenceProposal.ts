@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, type ChainState, type CoordinateBlock, type Distribution, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
-import { checkEnergy, checkFiniteAtStart, checkStart, drawLogUniform, finiteRows, mhDecision, nanToInf, selectRows } from '../proposal.js';
+import { checkEnergy, checkFiniteAtStart, checkStart } from '../proposal.js';
 import type { FlowLike } from './common.js';
-import { proposalOf } from './flowIndependenceProposal.js';
+import { independenceStep, proposalOf } from './flowIndependenceProposal.js';
 
 /** State of {@link blockIndependenceProposal}: `energy` = u(x) and `logQ` = log q(s(x)) of the block under the proposal. */
 export interface BlockIndependenceState extends ChainState {
@@ -57,31 +57,7 @@ export function blockIndependenceProposal(proposal: FlowLike | Distribution, ene
       return { x: x0.clone(), energy: u, logQ };
     },
     step(state: BlockIndependenceState, rng: Rng): { state: BlockIndependenceState; info: StepInfo } {
-      const n = state.x.shape[0];
-      const prop = q.sample(n, rng);
-      let out;
-      try {
-        out = tf.tidy(() => {
-          const x = block.write(state.x, prop.x);
-          const u = nanToInf(energy.energy(x));
-          const logRatio = tf.add(tf.sub(state.energy, u), tf.sub(state.logQ, prop.logQ)) as tf.Tensor1D;
-          const valid = tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)), finiteRows(x)) as tf.Tensor1D;
-          const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), valid);
-          return {
-            x: selectRows(mask, x, state.x),
-            energy: selectRows(mask, u, state.energy),
-            logQ: selectRows(mask, prop.logQ, state.logQ),
-            accepted,
-            logAcceptRatio,
-          };
-        });
-      } finally {
-        tf.dispose([prop.x, prop.logQ]);
-      }
-      return {
-        state: { x: out.x, energy: out.energy, logQ: out.logQ },
-        info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },
-      };
+      return independenceStep(state, rng, energy, q.sample, (proposed) => block.write(state.x, proposed));
     },
   };
 }

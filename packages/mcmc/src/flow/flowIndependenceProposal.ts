@@ -85,32 +85,48 @@ export function flowIndependenceProposal(flow: FlowLike | Distribution, energy: 
       return { x: x0.clone(), energy: u, logQ };
     },
     step(state: FlowIndependenceState, rng: Rng): { state: FlowIndependenceState; info: StepInfo } {
-      const n = state.x.shape[0];
-      const prop = q.sample(n, rng);
-      let out;
-      try {
-        out = tf.tidy(() => {
-          const u = nanToInf(energy.energy(prop.x));
-          const logW = tf.neg(tf.add(u, prop.logQ));
-          const logWOld = tf.neg(tf.add(state.energy, state.logQ));
-          const logRatio = tf.sub(logW, logWOld) as tf.Tensor1D;
-          const valid = tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)), finiteRows(prop.x)) as tf.Tensor1D;
-          const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), valid);
-          return {
-            x: selectRows(mask, prop.x, state.x),
-            energy: selectRows(mask, u, state.energy),
-            logQ: selectRows(mask, prop.logQ, state.logQ),
-            accepted,
-            logAcceptRatio,
-          };
-        });
-      } finally {
-        tf.dispose([prop.x, prop.logQ]);
-      }
-      return {
-        state: { x: out.x, energy: out.energy, logQ: out.logQ },
-        info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },
-      };
+      return independenceStep(state, rng, energy, q.sample, (proposed) => proposed);
     },
+  };
+}
+
+/**
+ * One independence Metropolis–Hastings step, shared by the flow and block kernels: draws `[n, k]` values with their
+ * log q, places them (`place`: the whole configuration, or a block written into the current one), and accepts with
+ * min(1, exp(−u(x′) − log q′ + u(x) + log q)). Proposals with a non-finite coordinate, u or log q are rejected.
+ */
+export function independenceStep(
+  state: FlowIndependenceState,
+  rng: Rng,
+  energy: Energy,
+  sample: (n: number, rng: Rng) => { x: tf.Tensor2D; logQ: tf.Tensor1D },
+  place: (proposed: tf.Tensor2D) => tf.Tensor2D,
+): { state: FlowIndependenceState; info: StepInfo } {
+  const n = state.x.shape[0];
+  const prop = sample(n, rng);
+  let out;
+  try {
+    out = tf.tidy(() => {
+      const x = place(prop.x);
+      const u = nanToInf(energy.energy(x));
+      const logW = tf.neg(tf.add(u, prop.logQ));
+      const logWOld = tf.neg(tf.add(state.energy, state.logQ));
+      const logRatio = tf.sub(logW, logWOld) as tf.Tensor1D;
+      const valid = tf.logicalAnd(tf.logicalAnd(tf.isFinite(u), tf.isFinite(prop.logQ)), finiteRows(x)) as tf.Tensor1D;
+      const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n), valid);
+      return {
+        x: selectRows(mask, x, state.x),
+        energy: selectRows(mask, u, state.energy),
+        logQ: selectRows(mask, prop.logQ, state.logQ),
+        accepted,
+        logAcceptRatio,
+      };
+    });
+  } finally {
+    tf.dispose([prop.x, prop.logQ]);
+  }
+  return {
+    state: { x: out.x, energy: out.energy, logQ: out.logQ },
+    info: { accepted: out.accepted, logAcceptRatio: out.logAcceptRatio, energyEvaluations: n },
   };
 }
