@@ -40,6 +40,7 @@ export {
   requestedBackend,
   registerFastWasmMatMul,
   registerFastWasmSlice,
+  registerFastWasmTanh,
   BACKEND_NAMES,
   type BackendName,
   type BackendInfo,
