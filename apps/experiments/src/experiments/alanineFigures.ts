@@ -285,13 +285,12 @@ export function ramachandranFigure(results: Results): Figure | undefined {
 export function ramachandranHeatmapsFigure(results: Results): Figure | undefined {
   const d = extraOf(results).ramachandranDraws;
   if (!d || d.samplers.length === 0) return undefined;
-  const panel = (title: string, grid: RamachandranCells) => ({ title, width: 200, height: 200, layer: [heatLayer(grid)] });
+  // Counts go in a subtitle: a title wider than its 200 px panel widens the column and pushes the legend off the page.
+  const panel = (text: string, subtitle: string, grid: RamachandranCells) => ({ title: { text, subtitle }, width: 200, height: 200, layer: [heatLayer(grid)] });
   const deg = Math.round((d.reference.width * 180) / Math.PI);
   const panels = [
-    panel('reference (replica-exchange MD)', d.reference),
-    ...d.samplers.map((s) =>
-      panel(s.kishESS !== undefined ? `${s.sampler} (Kish ESS ${s.kishESS.toFixed(0)} of ${s.draws})` : `${s.sampler} (${s.draws} draws)`, s),
-    ),
+    panel('reference', 'replica-exchange MD', d.reference),
+    ...d.samplers.map((s) => panel(s.sampler, s.kishESS !== undefined ? `${s.draws} weighted draws, Kish ESS ${s.kishESS.toFixed(0)}` : `${s.draws} draws`, s)),
   ];
   return {
     id: 'ramachandran-heatmaps',
@@ -335,7 +334,7 @@ export function conformationFigure(results: Results): Figure | undefined {
   const size = 240;
   const scale = { domain: [-span, span], nice: false };
   const elements = [...new Set(confs.flatMap((c) => c.atoms.map((a) => a.element)))].sort();
-  const deg = (r: number) => `${Math.round((r * 180) / Math.PI)}°`;
+  const deg = (r: number) => `${Math.round((r * 180) / Math.PI)}°`.replace('-', '−');
   const panels = confs.map((c) => ({
     title: { text: c.label, subtitle: `φ = ${deg(c.phi)}, ψ = ${deg(c.psi)}` },
     width: size,
