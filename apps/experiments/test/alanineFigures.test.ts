@@ -3,7 +3,13 @@ import { createRng, initBackend } from '@boltzflow/core';
 import { alanineDipeptide } from '@boltzflow/energies';
 import { deepMerge, parseWith } from '../src/config.js';
 import { alanineDipeptideExperiment, conformationGraphs, loadAlanineReference } from '../src/experiments/alanineDipeptide.js';
-import { conformationFigure, ramachandranGrid, referencePsiProfile, samplerRamachandran } from '../src/experiments/alanineFigures.js';
+import {
+  conformationFigure,
+  ramachandranGrid,
+  ramachandranHeatmapsFigure,
+  referencePsiProfile,
+  samplerRamachandran,
+} from '../src/experiments/alanineFigures.js';
 import { silentReporter } from '../src/progress.js';
 import { renderFigure } from '../src/report/render.js';
 import { ResultsSchema, type Results } from '../src/results.js';
@@ -124,6 +130,23 @@ describe('alanine-dipeptide report figures', () => {
     expect(b[0]).toBeCloseTo(-Math.PI + 10 * cw, 3);
     expect(b[1]).toBeCloseTo(-Math.PI, 3);
     expect(b[2]).toBeCloseTo(Math.log(3), 3);
+  });
+
+  it('heatmaps: sampler cells above 10 kT (negligible importance weight) are left blank and counted in the caption', () => {
+    const ref = loadAlanineReference();
+    const reference = ramachandranGrid(ref, 18);
+    const cells: [number, number, number][] = [
+      [0, 0, 0],
+      [0.349, 0, 9.5],
+      [0.698, 0, 30],
+    ];
+    const psi = { x: [0], f: [0] };
+    const extra = { ramachandranDraws: { reference, samplers: [{ sampler: 'flow-is', draws: 3, kishESS: 1.2, width: reference.width, cells, psi }] } };
+    const fig = ramachandranHeatmapsFigure({ artifacts: { extra } } as unknown as Results)!;
+    const panels = (fig.spec as unknown as { concat: { layer: { data: { values: { f: number }[] } }[] }[] }).concat;
+    expect(panels[0].layer[0].data.values.length).toBe(reference.cells.length);
+    expect(panels[1].layer[0].data.values.map((v) => v.f)).toEqual([0, 9.5]);
+    expect(fig.caption).toMatch(/1 sampler cell\(s\) above 10 kT/);
   });
 
   it('conformation figure: one point per heavy atom and one segment per heavy-atom bond; C7eq then φ > 0', async () => {

@@ -288,14 +288,26 @@ export function ramachandranHeatmapsFigure(results: Results): Figure | undefined
   // Counts go in a subtitle: a title wider than its 200 px panel widens the column and pushes the legend off the page.
   const panel = (text: string, subtitle: string, grid: RamachandranCells) => ({ title: { text, subtitle }, width: 200, height: 200, layer: [heatLayer(grid)] });
   const deg = Math.round((d.reference.width * 180) / Math.PI);
+  // Cells above the colour domain carry less than e^−10 of the panel's top cell: chains of ≤ 2·10⁴ draws cannot have
+  // them, degenerate importance weights fill whole regions with them. They are left blank, not clamped, so that a row
+  // with two heavy weights does not look as if it covered the plane.
+  let blanked = 0;
+  const visible = (g: RamachandranCells): RamachandranCells => {
+    const cells = g.cells.filter(([, , f]) => f <= F_DOMAIN[1]);
+    blanked += g.cells.length - cells.length;
+    return { width: g.width, cells };
+  };
   const panels = [
     panel('reference', 'replica-exchange MD', d.reference),
-    ...d.samplers.map((s) => panel(s.sampler, s.kishESS !== undefined ? `${s.draws} weighted draws, Kish ESS ${s.kishESS.toFixed(0)}` : `${s.draws} draws`, s)),
+    ...d.samplers.map((s) =>
+      panel(s.sampler, s.kishESS !== undefined ? `Kish ESS ${s.kishESS.toFixed(0)} of ${s.draws}` : `${s.draws} draws`, visible(s)),
+    ),
   ];
+  const blankNote = blanked > 0 ? ` ${blanked} sampler cell(s) above ${F_DOMAIN[1]} kT (nearly zero importance weight) are left blank.` : '';
   return {
     id: 'ramachandran-heatmaps',
     title: 'Ramachandran free energy F(φ, ψ) per sampler',
-    caption: `F(φ, ψ) = −ln p in kT (${deg}° bins, each panel’s minimum 0, empty bins blank, the colour scale shared and clamped at ${F_DOMAIN[1]} kT) from all kept draws of every chain; importance-sampling rows are weighted by their importance weights (titles give their Kish ESS). The reference is the bundled replica-exchange MD histogram at the same bins.`,
+    caption: `F(φ, ψ) = −ln p in kT (${deg}° bins, each panel’s minimum 0, empty bins blank, one colour scale from 0 to ${F_DOMAIN[1]} kT) from all kept draws of every chain; importance-sampling rows are weighted by their importance weights (titles give their Kish ESS). The reference is the bundled replica-exchange MD histogram at the same bins.${blankNote}`,
     spec: { $schema: SCHEMA, resolve: { scale: { color: 'shared' } }, concat: panels, columns: 4 } as unknown as TopLevelSpec,
   };
 }
