@@ -299,9 +299,7 @@ export function ramachandranHeatmapsFigure(results: Results): Figure | undefined
   };
   const panels = [
     panel('reference', 'replica-exchange MD', d.reference),
-    ...d.samplers.map((s) =>
-      panel(s.sampler, s.kishESS !== undefined ? `Kish ESS ${s.kishESS.toFixed(0)} of ${s.draws}` : `${s.draws} draws`, visible(s)),
-    ),
+    ...d.samplers.map((s) => panel(s.sampler, s.kishESS !== undefined ? `Kish ESS ${s.kishESS.toFixed(0)} of ${s.draws}` : `${s.draws} draws`, visible(s))),
   ];
   const blankNote = blanked > 0 ? ` ${blanked} sampler cell(s) above ${F_DOMAIN[1]} kT (nearly zero importance weight) are left blank.` : '';
   return {
