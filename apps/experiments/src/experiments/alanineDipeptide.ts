@@ -38,10 +38,11 @@ import {
   type ConformationGraph,
   type SamplerRamachandran,
 } from './alanineFigures.js';
-
-export { ramachandranFigure, ramachandranGrid, referencePhiProfile } from './alanineFigures.js';
 import { defineExperiment } from './types.js';
 import { intParam, plotParams } from './common.js';
+
+/** The report figures moved to alanineFigures.ts; re-exported for existing importers. */
+export { ramachandranFigure, ramachandranGrid, referencePhiProfile } from './alanineFigures.js';
 
 /** The bundled reference ensemble (apps/experiments/data/alanine-dipeptide-reference.json.gz, tools/molecules/alanine_reference.py). */
 export interface AlanineReference {
