@@ -4,7 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BoltzflowError, type Rng } from '@boltzflow/core';
 import { dihedralBlock, InternalCoordinates } from '@boltzflow/bijectors';
-import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineDipeptide as alanineDipeptideEnergy } from '@boltzflow/energies';
+import {
+  ALANINE_DIPEPTIDE_PHI,
+  ALANINE_DIPEPTIDE_PSI,
+  alanineDipeptide as alanineDipeptideEnergy,
+  type AlanineDipeptide as AlanineDipeptideEnergy,
+} from '@boltzflow/energies';
 import {
   collectArtifacts,
   compareSamplers,
@@ -21,11 +26,23 @@ import {
   type SamplerOutcome,
   type SamplerTarget,
 } from '@boltzflow/samplers';
-import type { TopLevelSpec } from 'vega-lite';
-import type { Artifacts, Results } from '../results.js';
-import { standardFigures, type Figure } from '../report/figures.js';
+import type { Artifacts } from '../results.js';
+import {
+  ALANINE_HEATMAP_BINS,
+  alanineFigures,
+  heavyAtomGraph,
+  ramachandranGrid,
+  referencePhiProfile,
+  referencePsiProfile,
+  samplerRamachandran,
+  type ConformationGraph,
+  type SamplerRamachandran,
+} from './alanineFigures.js';
 import { defineExperiment } from './types.js';
 import { intParam, plotParams } from './common.js';
+
+/** The report figures moved to alanineFigures.ts; re-exported for existing importers. */
+export { ramachandranFigure, ramachandranGrid, referencePhiProfile } from './alanineFigures.js';
 
 /** The bundled reference ensemble (apps/experiments/data/alanine-dipeptide-reference.json.gz, tools/molecules/alanine_reference.py). */
 export interface AlanineReference {
@@ -91,84 +108,34 @@ export function loadAlanineConformations(): AlanineConformations {
   return JSON.parse(text) as AlanineConformations;
 }
 
-/** F(φ) = −ln p(φ) of the reference (kT, minimum 0) at the histogram's bin centres; empty bins left out. */
-export function referencePhiProfile(ref: AlanineReference): { x: number[]; f: number[] } {
-  const counts = ref.histogram.map((row) => row.reduce((a, b) => a + b, 0));
-  const width = (2 * Math.PI) / ref.bins;
-  const x: number[] = [];
-  const f: number[] = [];
-  counts.forEach((c, i) => {
-    if (c > 0) {
-      x.push(Number((-Math.PI + (i + 0.5) * width).toFixed(6)));
-      f.push(-Math.log(c / ref.records / width));
-    }
-  });
-  const min = Math.min(...f);
-  return { x, f: f.map((v) => Number((v - min).toFixed(6))) };
-}
-
-/** The reference's F(φ, ψ) = −ln p (kT, minimum 0) per 2D bin, empty bins left out; `width` the bin width in rad. */
-export function ramachandranGrid(ref: AlanineReference): { width: number; cells: [number, number, number][] } {
-  const width = (2 * Math.PI) / ref.bins;
-  const cells: [number, number, number][] = [];
-  let max = 0;
-  for (const row of ref.histogram) for (const c of row) max = Math.max(max, c);
-  ref.histogram.forEach((row, i) =>
-    row.forEach((c, j) => {
-      if (c > 0) cells.push([Number((-Math.PI + i * width).toFixed(4)), Number((-Math.PI + j * width).toFixed(4)), Number((-Math.log(c / max)).toFixed(3))]);
-    }),
-  );
-  return { width, cells };
-}
-
 /**
- * Ramachandran figure: the reference F(φ, ψ) as a heatmap, and each sampler's (φ, ψ) draws over it (evenly spaced draws of
- * every chain, as the samples figure).
+ * The two structures of the report's conformation figure as heavy-atom graphs (`heavyAtomGraph`): the minimised
+ * structure (`energy.positions`, C7eq) and the lowest-energy φ > 0 (C7ax/αL) conformation of the bundled reference
+ * conformations, with their φ and ψ.
  */
-export function ramachandranFigure(results: Results): Figure | undefined {
-  const grid = results.artifacts.extra?.ramachandran as ReturnType<typeof ramachandranGrid> | undefined;
-  if (!grid) return undefined;
-  const cells = grid.cells.map(([phi, psi, f]) => ({ phi, psi, phi2: phi + grid.width, psi2: psi + grid.width, f }));
-  const axis = (field: string, title: string) => ({ field, type: 'quantitative' as const, scale: { domain: [-Math.PI, Math.PI], nice: false }, title });
-  const heat = {
-    data: { values: cells },
-    mark: { type: 'rect' as const },
-    encoding: {
-      x: axis('phi', 'φ (rad)'),
-      x2: { field: 'phi2' },
-      y: axis('psi', 'ψ (rad)'),
-      y2: { field: 'psi2' },
-      color: { field: 'f', type: 'quantitative' as const, title: 'F (kT)', scale: { scheme: 'viridis', domain: [0, 10], clamp: true } },
-    },
-  };
-  const panels: unknown[] = [{ title: 'reference (replica-exchange MD)', width: 200, height: 200, layer: [heat] }];
-  for (const s of results.artifacts.samples ?? []) {
-    panels.push({
-      title: s.sampler,
-      width: 200,
-      height: 200,
-      layer: [
-        { ...heat, mark: { type: 'rect' as const, opacity: 0.35 } },
-        {
-          data: { values: s.points.map(([phi, psi]) => ({ phi, psi })) },
-          mark: { type: 'point' as const, filled: true, size: 8, color: '#d62728' },
-          encoding: { x: axis('phi', 'φ (rad)'), y: axis('psi', 'ψ (rad)') },
-        },
-      ],
-    });
-  }
-  return {
-    id: 'ramachandran',
-    title: 'Ramachandran plane (φ, ψ)',
-    caption:
-      'Reference free energy F(φ, ψ) = −ln p in kT (10° bins, minimum 0, empty bins blank) from the bundled replica-exchange MD ensemble, and each sampler’s (φ, ψ) draws over it (red). φ > 0 is the C7ax/αL basin whose free energy ΔF the table compares.',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      resolve: { scale: { color: 'shared' } },
-      concat: panels,
-      columns: 4,
-    } as unknown as TopLevelSpec,
-  };
+export function conformationGraphs(energy: AlanineDipeptideEnergy): ConformationGraph[] {
+  const confs = loadAlanineConformations().conformations;
+  const stacked = tf.tidy(() => {
+    const x = tf.concat([tf.tensor2d(energy.positions, [1, energy.dim]), tf.mul(tf.tensor2d(confs), 1e-4) as tf.Tensor2D]);
+    return tf.stack([energy.phi(x), energy.psi(x), energy.energy(x)]);
+  });
+  const values = stacked.dataSync();
+  stacked.dispose();
+  const m = confs.length + 1;
+  const [phi, psi, u] = [0, 1, 2].map((k) => Float64Array.from(values.subarray(k * m, (k + 1) * m)));
+  let best = -1;
+  for (let i = 1; i < u.length; i++) if (phi[i] > 0 && (best < 0 || u[i] < u[best])) best = i;
+  const graphs = [heavyAtomGraph(energy.system, energy.positions, 'minimised structure (C7eq)', { phi: phi[0], psi: psi[0] })];
+  if (best > 0)
+    graphs.push(
+      heavyAtomGraph(
+        energy.system,
+        confs[best - 1].map((v) => v * 1e-4),
+        'reference conformation, φ > 0 (C7ax/αL)',
+        { phi: phi[best], psi: psi[best] },
+      ),
+    );
+  return graphs;
 }
 
 /**
@@ -340,10 +307,7 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     torsionMoves: { localSteps: 4, globalSteps: 4, trainingLoops: 1, trainStepsPerLoop: 2, layers: 2, hidden: 8 },
     plot: { samplesPerSampler: 20, tracePoints: 20, acfLags: 5 },
   },
-  figures: (results) => {
-    const own = ramachandranFigure(results);
-    return [...(own ? [own] : []), ...standardFigures(results)];
-  },
+  figures: alanineFigures,
   async run(params, ctx) {
     const ref = loadAlanineReference();
     const energy = alanineDipeptideEnergy({ temperature: params.temperature });
@@ -356,9 +320,13 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const start = tf.tensor2d(energy.positions, [1, energy.dim]);
     // Draws [kept, chains, 66] → [kept, chains, 2] = (φ, ψ) in rad: the Ramachandran plane the metrics and plots read.
     // Frame draws [kept, chains, 60] are first placed back into Cartesian coordinates.
+    // Each sampler's projection is kept (by its raw draws) for the Ramachandran heatmaps and F(ψ) after the comparison.
+    const projected = new WeakMap<Draws, Draws>();
     const project =
       (frame: boolean) =>
       (d: Draws): Draws => {
+        const seen = projected.get(d);
+        if (seen) return seen;
         const [k, c, dim] = d.shape;
         const data = tf.tidy(() => {
           const raw = tf.tensor2d(d.data, [k * c, dim]);
@@ -367,7 +335,9 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
         });
         const out = data.dataSync() as Float32Array;
         data.dispose();
-        return { data: Float32Array.from(out), shape: [k, c, 2] };
+        const p: Draws = { data: Float32Array.from(out), shape: [k, c, 2] };
+        projected.set(d, p);
+        return p;
       };
     const streams = samplerStreams(ctx.rng, STREAMS);
     const gl = params.globalLocal;
@@ -409,8 +379,13 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
     const artifacts: Artifacts = {
       sampleAxes: ['φ (rad)', 'ψ (rad)'],
       profiles: { coordinate: 'φ', exact: profile, exactSource: 'OpenMM replica-exchange reference (data/alanine-dipeptide-reference.json.gz)', samplers: [] },
-      extra: { ramachandran: ramachandranGrid(ref) },
+      extra: {
+        ramachandran: ramachandranGrid(ref),
+        psiProfile: { exact: referencePsiProfile(ref), exactSource: 'OpenMM replica-exchange reference (data/alanine-dipeptide-reference.json.gz)' },
+        conformations: conformationGraphs(energy),
+      },
     };
+    const perSampler: SamplerRamachandran[] = [];
     const names = [...new Set(params.samplers)];
     const budget = { evaluations: params.budget, chains: params.chains, warmup: Math.max(20, Math.round(params.budget / params.chains / 10)) };
     const spec = {
@@ -532,6 +507,13 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
           );
         }
         collectArtifacts(artifacts, o);
+        const p = o.draws && projected.get(o.draws);
+        try {
+          if (p) perSampler.push(samplerRamachandran(r.sampler, p, o.logWeights));
+        } catch (e) {
+          // No draws, or no weight inside the plane: the row's heatmap and F(ψ) are left out, the run goes on.
+          ctx.progress.log(`  ${r.sampler}: no Ramachandran heatmap (${(e as Error).message})`);
+        }
         const d = r.deltaF;
         ctx.progress.log(
           `  ${r.sampler}: ESS ${r.ess.toFixed(1)}, transitions ${r.transitions ?? 'n/a'}, ΔF ${d ? `${d.estimate.toFixed(3)} ± ${d.stderr.toFixed(3)}` : 'n/a'}, total evaluations ${r.totalEnergyEvaluations}`,
@@ -539,6 +521,8 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       }
       const order = new Map(names.map((n, i) => [n, i]));
       outcomes.sort((a, b) => order.get(a.result.sampler)! - order.get(b.result.sampler)!);
+      perSampler.sort((a, b) => order.get(a.sampler)! - order.get(b.sampler)!);
+      artifacts.extra!.ramachandranDraws = { reference: ramachandranGrid(ref, ALANINE_HEATMAP_BINS), samplers: perSampler };
       return {
         reference: {
           ...(refDeltaF !== undefined ? { deltaF: refDeltaF, deltaFStderr: ref.deltaFStderr } : {}),
