@@ -48,7 +48,7 @@ function median(v: number[]): number {
 export async function parallelSection(opts: BenchOptions): Promise<SectionResult> {
   // 16384 chains (the torch section's workload) and 8× more: a step has a fixed cost (≈ 25 op dispatches, the
   // host read) that splitting does not shrink, so scaling shows only when each worker has enough chains.
-  const chainCounts = opts.quick ? [16384] : [16384, 131072];
+  const chainCounts = opts.quick ? [16384] : [16384, 131072, 1048576];
   const stepsFor = (chains: number) => Math.max(20, Math.round((opts.quick ? 40 : 150) * (16384 / chains) ** 0.5));
   const rounds = opts.quick ? 1 : 3;
   const cores = os.availableParallelism?.() ?? os.cpus().length;
