@@ -85,6 +85,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         registerFastWasmMatMul();
         registerFastWasmSlice();
         registerFastWasmTanh();
+        registerFastWasmSum();
         return { ...base, active: 'wasm', fallback: false };
       } catch (e) {
         await setOrThrow('cpu');
@@ -304,7 +305,12 @@ export function registerFastWasmMatMul(): void {
         const perm = [...Array(r).keys()];
         perm[r - 2] = r - 1;
         perm[r - 1] = r - 2;
-        const out = transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo;
+        // The WASM Transpose kernel costs ≈ 8 ns per element (0.5 ms for a [1024, 64] weight gradient's input); a
+        // blocked copy over heap views ≈ 1 ns.
+        const out =
+          t.dtype === 'float32' || t.dtype === 'int32'
+            ? transposeLastTwo(t, backend as WasmHeapBackend)
+            : (transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo);
         temps.push(out);
         return out;
       };
@@ -453,4 +459,64 @@ export function registerFastWasmTanh(): void {
   tf.unregisterKernel('Tanh', 'wasm');
   tf.registerKernel({ ...original, kernelFunc: fastTanh } as unknown as tf.KernelConfig);
   fastTanhRegistered = true;
+}
+
+/** x with its last two axes swapped (`[…, r, c]` → `[…, c, r]`), copied through heap views. */
+function transposeLastTwo(x: tf.TensorInfo, backend: WasmHeapBackend): tf.TensorInfo {
+  const rank = x.shape.length;
+  const rows = x.shape[rank - 2];
+  const cols = x.shape[rank - 1];
+  const outShape = [...x.shape.slice(0, rank - 2), cols, rows];
+  const out = backend.makeOutput(outShape, x.dtype);
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const plane = rows * cols;
+  const batches = plane === 0 ? 0 : xv.length / plane;
+  // Output-order loop: sequential writes and strided reads measured 6× faster than the reverse or 32 × 32 tiles.
+  for (let b = 0; b < batches; b++) {
+    const base = b * plane;
+    for (let j = 0; j < cols; j++) {
+      const o = base + j * rows;
+      for (let i = 0; i < rows; i++) ov[o + i] = xv[base + i * cols + j];
+    }
+  }
+  return out;
+}
+
+let fastSumRegistered = false;
+
+/**
+ * tfjs's WASM `Sum` over the leading axis of a `[n, m]` batch — every bias gradient of a dense layer — costs ≈ 0.5 ms at
+ * [1024, 64] (17 % of a reverse-KL step of the bench RealNVP). Re-register it so that float32 sums over leading axes
+ * (axes 0…p−1, the rest kept) run as a JavaScript loop over heap views, accumulated in double; other reductions keep
+ * the original kernel.
+ */
+export function registerFastWasmSum(): void {
+  if (fastSumRegistered) return;
+  const original = tf.getKernel('Sum', 'wasm') as unknown as KernelConfig | undefined;
+  if (!original) return;
+  const fastSum: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    const axes = tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return original.kernelFunc({ inputs, backend, attrs });
+    const kept = x.shape.slice(axes.length);
+    const outShape = attrs?.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const b = backend as WasmHeapBackend;
+    const out = b.makeOutput(outShape, 'float32');
+    const xv = b.typedArrayFromHeap(x);
+    const ov = b.typedArrayFromHeap(out);
+    const m = ov.length;
+    const n = m === 0 ? 0 : xv.length / m;
+    const acc = new Float64Array(m);
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let j = 0; j < m; j++) acc[j] += xv[row + j];
+    }
+    for (let j = 0; j < m; j++) ov[j] = acc[j];
+    return out;
+  };
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: fastSum } as unknown as tf.KernelConfig);
+  fastSumRegistered = true;
 }

@@ -41,6 +41,7 @@ export {
   registerFastWasmMatMul,
   registerFastWasmSlice,
   registerFastWasmTanh,
+  registerFastWasmSum,
   BACKEND_NAMES,
   type BackendName,
   type BackendInfo,

@@ -1,0 +1,98 @@
+// The re-registered WASM Sum (leading axes in JavaScript) and the transposed matMul path (heap transpose), against
+// plain JavaScript references, on the active backend.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../src/index.js';
+
+function refSum(data: Float32Array, shape: number[], axes: number[]): number[] {
+  const keptShape = shape.filter((_, i) => !axes.includes(i));
+  const out = new Array<number>(keptShape.reduce((a, b) => a * b, 1)).fill(0);
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  for (let k = 0; k < data.length; k++) {
+    let o = 0;
+    for (let i = 0; i < shape.length; i++) {
+      if (axes.includes(i)) continue;
+      o = o * shape[i]! + (Math.floor(k / strides[i]!) % shape[i]!);
+    }
+    out[o]! += data[k]!;
+  }
+  return out;
+}
+
+function refMatMul(a: Float32Array, b: Float32Array, [batch, m, k, n]: number[], ta: boolean, tb: boolean): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < batch!; p++)
+    for (let i = 0; i < m!; i++)
+      for (let j = 0; j < n!; j++) {
+        let s = 0;
+        for (let q = 0; q < k!; q++) {
+          const av = ta ? a[p * k! * m! + q * m! + i]! : a[p * m! * k! + i * k! + q]!;
+          const bv = tb ? b[p * n! * k! + j * k! + q]! : b[p * k! * n! + q * n! + j]!;
+          s += av * bv;
+        }
+        out.push(s);
+      }
+  return out;
+}
+
+describe('WASM reduction and matMul kernels', () => {
+  it('sum over leading axes (and any other axes) matches a JavaScript reference, keepDims both ways', () => {
+    const rng = createRng(41);
+    const before = tf.memory().numTensors;
+    const cases: [number[], number[]][] = [
+      [[1024, 64], [0]],
+      [[7, 3], [0]],
+      [
+        [5, 4, 3],
+        [0, 1],
+      ],
+      [[5, 4, 3], [0]],
+      [[6, 5], [1]],
+      [
+        [4, 3, 2],
+        [1, 2],
+      ],
+      [[9], [0]],
+    ];
+    for (const [shape, axes] of cases)
+      for (const keepDims of [false, true]) {
+        const x = rng.normal(shape);
+        const data = x.dataSync() as Float32Array;
+        const y = tf.sum(x, axes, keepDims);
+        const want = refSum(data, shape, axes);
+        expect(y.shape).toEqual(keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i)));
+        const got = y.dataSync();
+        want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-4 * Math.max(1, Math.abs(w))));
+        tf.dispose([x, y]);
+      }
+    const ints = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    const si = tf.sum(ints, 0);
+    expect(Array.from(si.dataSync())).toEqual([4, 6]);
+    tf.dispose([ints, si]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('matMul with transposed inputs, rank 2 and batched, matches a JavaScript reference', () => {
+    const rng = createRng(43);
+    const before = tf.memory().numTensors;
+    for (const [batch, m, k, n] of [
+      [1, 1024, 64, 64],
+      [1, 3, 5, 2],
+      [3, 4, 6, 5],
+    ])
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const aShape = ta ? [k!, m!] : [m!, k!];
+          const bShape = tb ? [n!, k!] : [k!, n!];
+          const a = rng.normal(batch === 1 ? aShape : [batch!, ...aShape]);
+          const b = rng.normal(batch === 1 ? bShape : [batch!, ...bShape]);
+          const c = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb);
+          const want = refMatMul(a.dataSync() as Float32Array, b.dataSync() as Float32Array, [batch!, m!, k!, n!], ta, tb);
+          const got = c.dataSync();
+          expect(got.length).toBe(want.length);
+          want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(2e-4 * Math.max(1, Math.abs(w))));
+          tf.dispose([a, b, c]);
+        }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
