@@ -42,6 +42,7 @@ export {
   registerFastWasmSlice,
   registerFastWasmTanh,
   registerFastWasmSum,
+  registerFastWasmConcat,
   BACKEND_NAMES,
   type BackendName,
   type BackendInfo,

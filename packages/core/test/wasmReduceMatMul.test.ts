@@ -1,5 +1,5 @@
-// The re-registered WASM Sum (leading axes in JavaScript) and the transposed matMul path (heap transpose), against
-// plain JavaScript references, on the active backend.
+// The re-registered WASM Sum (leading axes in JavaScript), the transposed matMul path (heap transpose) and Concat of
+// short rows, against plain JavaScript references, on the active backend.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/index.js';
@@ -93,6 +93,81 @@ describe('WASM reduction and matMul kernels', () => {
           want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(2e-4 * Math.max(1, Math.abs(w))));
           tf.dispose([a, b, c]);
         }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('concat along every axis, short and long rows, empty parts and int32, matches a JavaScript reference', () => {
+    const rng = createRng(47);
+    const before = tf.memory().numTensors;
+    const cases: [number[][], number][] = [
+      [
+        [
+          [1000, 1],
+          [1000, 1],
+        ],
+        1,
+      ],
+      [
+        [
+          [5, 2],
+          [5, 3],
+          [5, 1],
+        ],
+        1,
+      ],
+      [
+        [
+          [4, 3, 2],
+          [4, 1, 2],
+        ],
+        1,
+      ],
+      [
+        [
+          [4, 3, 2],
+          [4, 3, 5],
+        ],
+        2,
+      ],
+      [
+        [
+          [2, 3],
+          [4, 3],
+        ],
+        0,
+      ],
+      [
+        [
+          [6, 70],
+          [6, 1],
+        ],
+        1,
+      ],
+      [
+        [
+          [3, 0],
+          [3, 2],
+        ],
+        1,
+      ],
+    ];
+    for (const [shapes, axis] of cases) {
+      const xs = shapes.map((sh) => rng.normal(sh));
+      const y = tf.concat(xs, axis);
+      // reference: rows over the axes before `axis`, each input's block in turn
+      const outer = shapes[0]!.slice(0, axis).reduce((a, b) => a * b, 1);
+      const datas = xs.map((x) => Array.from(x.dataSync()));
+      const inner = shapes.map((sh) => sh.slice(axis).reduce((a, b) => a * b, 1));
+      const want: number[] = [];
+      for (let r = 0; r < outer; r++) datas.forEach((d, p) => want.push(...d.slice(r * inner[p]!, (r + 1) * inner[p]!)));
+      expect(Array.from(y.dataSync())).toEqual(want);
+      tf.dispose([...xs, y]);
+    }
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    const b = tf.tensor2d([5, 6], [2, 1], 'int32');
+    const c = tf.concat([a, b], 1);
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 5, 3, 4, 6]);
+    tf.dispose([a, b, c]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
