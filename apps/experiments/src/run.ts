@@ -315,8 +315,16 @@ async function finishOutput(plan: OutputPlan): Promise<void> {
 
 /** Removes what an unfinished run wrote (synchronous: also called from the SIGINT handler). */
 function abandonOutput(plan: OutputPlan): void {
-  rmSync(plan.staging, { recursive: true, force: true });
-  removeDirs(plan.created);
+  // A write already handed to libuv's thread pool (a figure's `mkdir -p`) can recreate the staging directory after
+  // the first removal, and then the parent this run created is not empty: wait briefly and remove again until both
+  // stay gone (at most ≈ 0.2 s).
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 10; attempt++) {
+    rmSync(plan.staging, { recursive: true, force: true });
+    removeDirs(plan.created);
+    Atomics.wait(pause, 0, 0, 20);
+    if (!existsSync(plan.staging) && (plan.created.length === 0 || !existsSync(plan.created[0]!))) return;
+  }
 }
 
 /**
