@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Bijector, Distribution, Rng } from '@boltzflow/core';
+import { BoltzflowError, type Bijector, type Distribution, type Energy, type Rng } from '@boltzflow/core';
 
 /** A flow as training sees it: any Distribution; TransformedDistribution-like flows expose `base` and `bijector`. */
 type FlowLike = Distribution & {
@@ -85,4 +85,24 @@ export function reparameterizedSample(flow: Distribution, n: number, rng: Rng): 
   }
   const s = flow.sampleWithLogProb(n, rng);
   return { x: s.x, logQ: s.logProb };
+}
+
+/**
+ * The argument checks of the trainings that learn from an energy (FAB, temperature-annealed): a Distribution (that can
+ * also draw with its log-density when `sampling`), an Energy, and the same dimension.
+ */
+export function checkFlowAndEnergy(flow: Distribution, energy: Energy, sampling = false): void {
+  if (!flow || typeof flow.logProb !== 'function' || (sampling && typeof flow.sampleWithLogProb !== 'function')) {
+    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution', received: typeof flow });
+  }
+  if (!energy || typeof energy.energy !== 'function') {
+    throw new BoltzflowError('INVALID_VALUE', 'Expected an energy', { argument: 'energy', expected: 'Energy', received: typeof energy });
+  }
+  if (flow.dim !== energy.dim) {
+    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
+      argument: 'flow.dim',
+      expected: String(energy.dim),
+      received: String(flow.dim),
+    });
+  }
 }

@@ -15,7 +15,7 @@ import {
 import { countingEnergy, withTemperature } from '@boltzflow/energies';
 import { importanceWeights, kishESS, logPartition } from '@boltzflow/estimators';
 import { multinomialResample } from '@boltzflow/mcmc';
-import { flowVariables } from './flowParts.js';
+import { checkFlowAndEnergy, flowVariables } from './flowParts.js';
 import { assertNoResume, MixtureObjective, NonResumableObjective, type ResumeLimits } from './objective.js';
 import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainResult } from './trainer.js';
 
@@ -400,19 +400,7 @@ export async function trainTemperatureAnnealed(
   energy: Energy,
   options: TrainTemperatureAnnealedOptions = {},
 ): Promise<TrainTemperatureAnnealedResult> {
-  if (!flow || typeof flow.logProb !== 'function' || typeof flow.sampleWithLogProb !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution', received: typeof flow });
-  }
-  if (!energy || typeof energy.energy !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected an energy', { argument: 'energy', expected: 'Energy', received: typeof energy });
-  }
-  if (flow.dim !== energy.dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
-      argument: 'flow.dim',
-      expected: String(energy.dim),
-      received: String(flow.dim),
-    });
-  }
+  checkFlowAndEnergy(flow, energy, true);
   assertNoResume(options, TA_RESUME);
   const ladder =
     options.temperatures !== undefined ? validateLadder(options.temperatures) : geometricTemperatures(options.initialTemperature ?? 8, options.levels ?? 6);

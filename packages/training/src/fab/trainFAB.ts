@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, BoltzflowError, type Distribution, type Energy, type Rng } from '@boltzflow/core';
 import { countingEnergy } from '@boltzflow/energies';
-import { flowVariables } from '../flowParts.js';
+import { checkFlowAndEnergy, flowVariables } from '../flowParts.js';
 import { importanceSummary } from '../importanceSampling.js';
 import { assertNoResume, NonResumableObjective, type ResumeLimits } from '../objective.js';
 import { runObjective, type CommonTrainOptions, type PreparedStep, type TrainResult } from '../trainer.js';
@@ -177,19 +177,7 @@ class FabObjective extends NonResumableObjective {
  * ∝ weight — in the one optimiser loop of this package. Every target-energy evaluation is counted.
  */
 export async function trainFAB(flow: Distribution, energy: Energy, options: TrainFABOptions = {}): Promise<TrainFABResult> {
-  if (!flow || typeof flow.logProb !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', { argument: 'flow', expected: 'Distribution', received: typeof flow });
-  }
-  if (!energy || typeof energy.energy !== 'function') {
-    throw new BoltzflowError('INVALID_VALUE', 'Expected an energy', { argument: 'energy', expected: 'Energy', received: typeof energy });
-  }
-  if (flow.dim !== energy.dim) {
-    throw new BoltzflowError('INVALID_SHAPE', 'The flow and the energy live in different dimensions', {
-      argument: 'flow.dim',
-      expected: String(energy.dim),
-      received: String(flow.dim),
-    });
-  }
+  checkFlowAndEnergy(flow, energy);
   const ais = options?.ais ?? aisRunner();
   if (typeof ais !== 'function') {
     throw new BoltzflowError('INVALID_CONFIG', 'FAB needs an AIS runner', {
