@@ -120,22 +120,34 @@ export function globalLocalRecipe(
           received: block ? `a block with non-circular coordinates` : 'none',
         });
       }
-      const { loc, scale } = standardisation((await placement.data()) as Float32Array, dim);
-      const blockData = coordinates === 'block-flow' ? block!.read(placement) : undefined;
-      if (placement !== x0) placement.dispose();
-      const flow =
-        coordinates === 'block-uniform'
-          ? uniformTorus(block!.dim)
-          : coordinates === 'block-flow'
-            ? defensive(torusFlow({ dim: block!.dim, layers: o.layers, hidden: o.hidden, bins: o.bins, data: blockData!, rng: rng.fork() }), o.uniformFraction)
-            : target.flow
-              ? target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork())
-              : buildFlow(
-                  dim,
-                  { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
-                  rng.fork(),
-                );
-      blockData?.dispose();
+      // The flow this variant trains (or the uniform proposal); only the default flow needs the placement's scale.
+      const buildOwnFlow = async (): Promise<TransformedDistribution | Mixture | VonMises> => {
+        if (coordinates === 'block-uniform') return uniformTorus(block!.dim);
+        if (coordinates === 'block-flow') {
+          const angles = block!.read(placement);
+          try {
+            return defensive(
+              torusFlow({ dim: block!.dim, layers: o.layers, hidden: o.hidden, bins: o.bins, data: angles, rng: rng.fork() }),
+              o.uniformFraction,
+            );
+          } finally {
+            angles.dispose();
+          }
+        }
+        if (target.flow) return target.flow({ layers: o.layers, hidden: o.hidden }, rng.fork());
+        const { loc, scale } = standardisation((await placement.data()) as Float32Array, dim);
+        return buildFlow(
+          dim,
+          { kind: o.flowKind, layers: o.layers, hidden: o.hidden, bins: o.bins, bound: o.bound, loc, scale: scale.map((s) => Math.max(s, 1)) },
+          rng.fork(),
+        );
+      };
+      let flow: TransformedDistribution | Mixture | VonMises;
+      try {
+        flow = await buildOwnFlow();
+      } finally {
+        if (placement !== x0) placement.dispose();
+      }
       // The uniform block proposal has nothing to learn: no training loops.
       const trainingLoops = coordinates === 'block-uniform' ? 0 : o.trainingLoops;
       const logZSamples = coordinates === 'all' ? o.logZSamples : 0;
