@@ -241,7 +241,22 @@ interface KernelConfig {
   disposeFunc?: (backend: unknown) => void;
 }
 
-let chunkedAddNRegistered = false;
+/** Kernels this process has replaced, as `backend/name`: each is wrapped around tfjs's original once. */
+const replacedKernels = new Set<string>();
+
+/**
+ * Re-registers tfjs's kernel `name` on `backendName` as `wrap(original)` (the original keeps its setup, and the
+ * wrapper may fall back to it). Once per process; nothing when tfjs has no such kernel.
+ */
+function replaceKernel(name: string, backendName: string, wrap: (original: KernelConfig) => KernelFunc): void {
+  const key = `${backendName}/${name}`;
+  if (replacedKernels.has(key)) return;
+  const original = tf.getKernel(name, backendName) as unknown as KernelConfig | undefined;
+  if (!original) return;
+  tf.unregisterKernel(name, backendName);
+  tf.registerKernel({ ...original, kernelFunc: wrap(original) } as unknown as tf.KernelConfig);
+  replacedKernels.add(key);
+}
 
 /**
  * tfjs-webgpu's AddN binds every input as a storage buffer in one shader, but the device it requests keeps WebGPU's
@@ -250,10 +265,7 @@ let chunkedAddNRegistered = false;
  * `maxStorageBuffersPerShaderStage − 1` inputs per kernel, in rounds (its Concat already chunks this way).
  */
 function registerChunkedWebGpuAddN(): void {
-  if (chunkedAddNRegistered) return;
-  const original = tf.getKernel('AddN', 'webgpu') as unknown as KernelConfig | undefined;
-  if (!original) return;
-  const wrapped: KernelFunc = ({ inputs, backend, attrs }) => {
+  replaceKernel('AddN', 'webgpu', (original) => ({ inputs, backend, attrs }) => {
     const b = backend as { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData: (id: unknown) => void };
     const limit = Math.max(2, b.device.limits.maxStorageBuffersPerShaderStage - 1);
     let list = inputs as unknown as tf.TensorInfo[];
@@ -276,13 +288,8 @@ function registerChunkedWebGpuAddN(): void {
     const result = original.kernelFunc({ inputs: list as unknown as Record<string, tf.TensorInfo>, backend, attrs });
     for (const t of temps) b.disposeData(t.dataId);
     return result;
-  };
-  tf.unregisterKernel('AddN', 'webgpu');
-  tf.registerKernel({ ...original, kernelFunc: wrapped } as unknown as tf.KernelConfig);
-  chunkedAddNRegistered = true;
+  });
 }
-
-let fastMatMulRegistered = false;
 
 /**
  * The WASM matMul kernels take a slow path when an input is transposed, and every gradient of a dense layer asks
@@ -290,13 +297,10 @@ let fastMatMulRegistered = false;
  * and then run the fast untransposed kernel. Measured ≈5× faster Adam steps on an MLP (see shared toolchain notes).
  */
 export function registerFastWasmMatMul(): void {
-  if (fastMatMulRegistered) return;
   const transpose = tf.getKernel('Transpose', 'wasm') as unknown as KernelConfig | undefined;
   if (!transpose) return;
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    const original = tf.getKernel(name, 'wasm') as unknown as KernelConfig | undefined;
-    if (!original) continue;
-    const wrapped: KernelFunc = ({ inputs, backend, attrs }) => {
+    replaceKernel(name, 'wasm', (original) => ({ inputs, backend, attrs }) => {
       const ta = Boolean(attrs?.transposeA);
       const tb = Boolean(attrs?.transposeB);
       if (!ta && !tb) return original.kernelFunc({ inputs, backend, attrs });
@@ -306,8 +310,8 @@ export function registerFastWasmMatMul(): void {
         const perm = [...Array(r).keys()];
         perm[r - 2] = r - 1;
         perm[r - 1] = r - 2;
-        // The WASM Transpose kernel costs ≈ 8 ns per element (0.5 ms for a [1024, 64] weight gradient's input); a
-        // blocked copy over heap views ≈ 1 ns.
+        // The WASM Transpose kernel costs ≈ 8 ns per element (0.5 ms for a [1024, 64] weight gradient's input); an
+        // output-order copy over heap views ≈ 1–2 ns.
         const out =
           t.dtype === 'float32' || t.dtype === 'int32'
             ? transposeLastTwo(t, backend as WasmHeapBackend)
@@ -320,11 +324,8 @@ export function registerFastWasmMatMul(): void {
       const b = backend as { disposeData: (id: unknown) => void };
       for (const t of temps) b.disposeData(t.dataId);
       return result;
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: wrapped } as unknown as tf.KernelConfig);
+    });
   }
-  fastMatMulRegistered = true;
 }
 
 /** The parts of tfjs's WASM backend the slice kernels use. */
@@ -332,8 +333,6 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
-
-let fastSliceRegistered = false;
 
 /** Copies the box `begin`/`size` of `x` into a new WASM tensor, reading `x` through a heap view (no full copy). */
 function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmHeapBackend): tf.TensorInfo {
@@ -384,17 +383,13 @@ function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backen
  * view and copy only the slice (contiguous runs with `TypedArray.set`). Strings keep the original kernels.
  */
 export function registerFastWasmSlice(): void {
-  if (fastSliceRegistered) return;
-  const slice = tf.getKernel('Slice', 'wasm') as unknown as KernelConfig | undefined;
-  const split = tf.getKernel('SplitV', 'wasm') as unknown as KernelConfig | undefined;
-  if (!slice || !split) return;
-  const fastSlice: KernelFunc = ({ inputs, backend, attrs }) => {
+  replaceKernel('Slice', 'wasm', (slice) => ({ inputs, backend, attrs }) => {
     const x = inputs.x;
     if (x.dtype === 'string') return slice.kernelFunc({ inputs, backend, attrs });
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs?.begin as number | number[], attrs?.size as number | number[]);
     return sliceFromHeap(x, b, s, backend as WasmHeapBackend);
-  };
-  const fastSplit: KernelFunc = ({ inputs, backend, attrs }) => {
+  });
+  replaceKernel('SplitV', 'wasm', (split) => ({ inputs, backend, attrs }) => {
     const x = inputs.x;
     if (x.dtype === 'string') return split.kernelFunc({ inputs, backend, attrs });
     const axis = tf.util.parseAxisParam(attrs?.axis as number, x.shape)[0];
@@ -407,15 +402,7 @@ export function registerFastWasmSlice(): void {
       begin[axis] += n;
       return out;
     });
-  };
-  for (const [orig, fn] of [
-    [slice, fastSlice],
-    [split, fastSplit],
-  ] as const) {
-    tf.unregisterKernel(orig.kernelName, 'wasm');
-    tf.registerKernel({ ...orig, kernelFunc: fn } as unknown as tf.KernelConfig);
-  }
-  fastSliceRegistered = true;
+  });
 }
 
 // Eigen's float tanh (generic_fast_tanh_float): a 13/6 rational in x on [−7.905, 7.905]; evaluated in double here,
@@ -435,18 +422,13 @@ export function rationalTanh(x: number): number {
   return p / (TB0 + x2 * (TB2 + x2 * (TB4 + x2 * TB6)));
 }
 
-let fastTanhRegistered = false;
-
 /**
  * tfjs's WASM `Tanh` runs a scalar libm tanh at ≈ 20–30 ns per element — 58 % of sampling a 100k-point RealNVP batch
  * (issue #20's profile) — where this JavaScript loop over heap views runs the rational above at ≈ 7 ns. Re-register it
  * for float32 (other dtypes keep the original kernel). Its gradient is tfjs's, from the output: dy·(1 − y²).
  */
 export function registerFastWasmTanh(): void {
-  if (fastTanhRegistered) return;
-  const original = tf.getKernel('Tanh', 'wasm') as unknown as KernelConfig | undefined;
-  if (!original) return;
-  const fastTanh: KernelFunc = ({ inputs, backend, attrs }) => {
+  replaceKernel('Tanh', 'wasm', (original) => ({ inputs, backend, attrs }) => {
     const x = inputs.x;
     if (x.dtype !== 'float32') return original.kernelFunc({ inputs, backend, attrs });
     const b = backend as WasmHeapBackend;
@@ -456,10 +438,7 @@ export function registerFastWasmTanh(): void {
     const ov = b.typedArrayFromHeap(out);
     for (let i = 0; i < xv.length; i++) ov[i] = rationalTanh(xv[i]);
     return out;
-  };
-  tf.unregisterKernel('Tanh', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: fastTanh } as unknown as tf.KernelConfig);
-  fastTanhRegistered = true;
+  });
 }
 
 /** x with its last two axes swapped (`[…, r, c]` → `[…, c, r]`), copied through heap views. */
@@ -484,8 +463,6 @@ function transposeLastTwo(x: tf.TensorInfo, backend: WasmHeapBackend): tf.Tensor
   return out;
 }
 
-let fastSumRegistered = false;
-
 /**
  * tfjs's WASM `Sum` over the leading axis of a `[n, m]` batch — every bias gradient of a dense layer — costs ≈ 0.5 ms at
  * [1024, 64] (17 % of a reverse-KL step of the bench RealNVP). Re-register it so that float32 sums over leading axes
@@ -493,10 +470,7 @@ let fastSumRegistered = false;
  * the original kernel.
  */
 export function registerFastWasmSum(): void {
-  if (fastSumRegistered) return;
-  const original = tf.getKernel('Sum', 'wasm') as unknown as KernelConfig | undefined;
-  if (!original) return;
-  const fastSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  replaceKernel('Sum', 'wasm', (original) => ({ inputs, backend, attrs }) => {
     const x = inputs.x;
     const axes = tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
@@ -516,13 +490,8 @@ export function registerFastWasmSum(): void {
     }
     for (let j = 0; j < m; j++) ov[j] = acc[j];
     return out;
-  };
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: fastSum } as unknown as tf.KernelConfig);
-  fastSumRegistered = true;
+  });
 }
-
-let fastConcatRegistered = false;
 
 /**
  * tfjs's WASM `Concat` copies each row of each input with `subarray` + `set`: ≈ 45 ns per row, so joining a coupling's
@@ -530,10 +499,7 @@ let fastConcatRegistered = false;
  * heap views; long rows, strings and single non-empty inputs keep the original kernel.
  */
 export function registerFastWasmConcat(): void {
-  if (fastConcatRegistered) return;
-  const original = tf.getKernel('Concat', 'wasm') as unknown as KernelConfig | undefined;
-  if (!original) return;
-  const fastConcat: KernelFunc = ({ inputs, backend, attrs }) => {
+  replaceKernel('Concat', 'wasm', (original) => ({ inputs, backend, attrs }) => {
     const all = Object.values(inputs) as tf.TensorInfo[];
     const parts = all.filter((t) => t.shape.reduce((a, d) => a * d, 1) > 0);
     if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32' && t.dtype !== 'int32') || parts.some((t) => t.dtype !== parts[0].dtype))
@@ -560,8 +526,5 @@ export function registerFastWasmConcat(): void {
         for (let j = 0; j < d; j++) ov[o++] = v[start + j];
       }
     return out;
-  };
-  tf.unregisterKernel('Concat', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: fastConcat } as unknown as tf.KernelConfig);
-  fastConcatRegistered = true;
+  });
 }
