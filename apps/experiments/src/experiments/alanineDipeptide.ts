@@ -341,13 +341,21 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
       };
     const streams = samplerStreams(ctx.rng, STREAMS);
     const gl = params.globalLocal;
+    // Where the adaptive loops' chains start and their MALA step: shared by flowmc, bg-loop and the torsion-move rows.
+    const chainStart = {
+      localStepSize: gl.localStepSize,
+      start: gl.start,
+      relaxSteps: gl.relaxSteps,
+      relaxMaxStep: gl.relaxMaxStep,
+      burnInSteps: gl.burnInSteps,
+    };
     const perRecipe: Record<string, unknown> = {
       mala: params.mala,
       hmc: params.hmc,
       'replica-exchange': params.replicaExchange,
       'flow-imh': params.flowImh,
       flowmc: {
-        localStepSize: gl.localStepSize,
+        ...chainStart,
         localSteps: gl.localSteps,
         globalSteps: gl.globalSteps,
         trainingLoops: gl.trainingLoops,
@@ -355,25 +363,13 @@ export const alanineDipeptideExperiment = defineExperiment<AlanineParamsT>({
         learningRate: gl.learningRate,
         layers: params.flow.layers,
         hidden: params.flow.hidden,
-        start: gl.start,
-        relaxSteps: gl.relaxSteps,
-        relaxMaxStep: gl.relaxMaxStep,
-        burnInSteps: gl.burnInSteps,
       },
       'fab-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
       'fab-imh': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.fab },
       'ta-is': { layers: params.flow.layers, hidden: params.flow.hidden, ...params.ta },
     };
     perRecipe['bg-loop'] = perRecipe.flowmc;
-    const tm = params.torsionMoves;
-    perRecipe['block-flowmc'] = {
-      localStepSize: gl.localStepSize,
-      start: gl.start,
-      relaxSteps: gl.relaxSteps,
-      relaxMaxStep: gl.relaxMaxStep,
-      burnInSteps: gl.burnInSteps,
-      ...tm,
-    };
+    perRecipe['block-flowmc'] = { ...chainStart, ...params.torsionMoves };
     perRecipe['block-mc'] = perRecipe['block-flowmc'];
     const profile = referencePhiProfile(ref);
     const artifacts: Artifacts = {
