@@ -204,7 +204,9 @@ export function globalLocalRecipe(
               : [
                   `Flow${coordinates === 'block-flow' ? ` on the target's block of ${block!.dim} angles (circular splines; its global moves redraw the block, the rest of each chain kept; proposals ${1 - o.uniformFraction} flow + ${o.uniformFraction} uniform)` : ''} trained from the energy alone: ${o.trainingLoops} loops of ${o.localSteps} ${o.localKernel} + ${o.globalSteps} global steps, then ${o.trainStepsPerLoop} maximum-likelihood steps on the chains' ${coordinates === 'block-flow' ? 'block values' : 'positions'}; their ${r.setupEnergyEvaluations} evaluations are setup.`,
                 ]),
-            'Acceptance is that of the global moves; production loops use the frozen flow.',
+            coordinates === 'block-uniform'
+              ? 'Acceptance is that of the global moves.'
+              : 'Acceptance is that of the global moves; production loops use the frozen flow.',
           ],
         };
       } finally {
