@@ -38,15 +38,17 @@ export {
   initBackend,
   backendInfo,
   requestedBackend,
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendInfo,
+} from './backend.js';
+export {
   registerFastWasmMatMul,
   registerFastWasmSlice,
   registerFastWasmTanh,
   registerFastWasmSum,
   registerFastWasmConcat,
-  BACKEND_NAMES,
-  type BackendName,
-  type BackendInfo,
-} from './backend.js';
+} from './kernelReplacements.js';
 export { logSumExp, logMeanExp } from './math.js';
 export { logSumExpRows } from './logSumExpRows.js';
 export { withInputDerivative, secondOrderExp } from './secondOrder.js';

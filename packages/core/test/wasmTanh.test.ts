@@ -2,7 +2,7 @@
 // active backend (wasm under the test setup; the cpu fallback checks tfjs's own kernel the same way).
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { rationalTanh } from '../src/backend.js';
+import { rationalTanh } from '../src/kernelReplacements.js';
 
 /** float32 grid: dense on [−10, 10], tiny and huge magnitudes, both signs. */
 function grid(): Float32Array {

@@ -1,0 +1,302 @@
+// tfjs kernels re-registered where the profile of boltzflow's workloads showed tfjs's own slow (issue #20): each
+// replacement wraps the original once (`replaceKernel`), handles the common dtype/shape cases in JavaScript over WASM
+// heap views, and falls back to the original for everything else. Tested against plain JavaScript references
+// (packages/core/test/wasm*.test.ts).
+import * as tf from '@tensorflow/tfjs';
+
+type KernelFunc = (params: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];
+interface KernelConfig {
+  kernelName: string;
+  backendName: string;
+  kernelFunc: KernelFunc;
+  setupFunc?: (backend: unknown) => void;
+  disposeFunc?: (backend: unknown) => void;
+}
+
+/** Kernels this process has replaced, as `backend/name`: each is wrapped around tfjs's original once. */
+const replacedKernels = new Set<string>();
+
+/**
+ * Re-registers tfjs's kernel `name` on `backendName` as `wrap(original)` (the original keeps its setup, and the
+ * wrapper may fall back to it). Once per process; nothing when tfjs has no such kernel.
+ */
+function replaceKernel(name: string, backendName: string, wrap: (original: KernelConfig) => KernelFunc): void {
+  const key = `${backendName}/${name}`;
+  if (replacedKernels.has(key)) return;
+  const original = tf.getKernel(name, backendName) as unknown as KernelConfig | undefined;
+  if (!original) return;
+  tf.unregisterKernel(name, backendName);
+  tf.registerKernel({ ...original, kernelFunc: wrap(original) } as unknown as tf.KernelConfig);
+  replacedKernels.add(key);
+}
+
+/**
+ * tfjs-webgpu's AddN binds every input as a storage buffer in one shader, but the device it requests keeps WebGPU's
+ * default of 8 storage buffers per stage: `tf.addN` of more than 7 tensors (e.g. the trainer's gradient norm over a
+ * flow's variables) fails pipeline validation and silently yields garbage. Re-register AddN to sum at most
+ * `maxStorageBuffersPerShaderStage − 1` inputs per kernel, in rounds (its Concat already chunks this way).
+ */
+export function registerChunkedWebGpuAddN(): void {
+  replaceKernel('AddN', 'webgpu', (original) => ({ inputs, backend, attrs }) => {
+    const b = backend as { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData: (id: unknown) => void };
+    const limit = Math.max(2, b.device.limits.maxStorageBuffersPerShaderStage - 1);
+    let list = inputs as unknown as tf.TensorInfo[];
+    if (list.length <= limit) return original.kernelFunc({ inputs, backend, attrs });
+    const temps: tf.TensorInfo[] = [];
+    while (list.length > limit) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < list.length; i += limit) {
+        const chunk = list.slice(i, i + limit);
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
+        const out = original.kernelFunc({ inputs: chunk as unknown as Record<string, tf.TensorInfo>, backend, attrs }) as tf.TensorInfo;
+        temps.push(out);
+        next.push(out);
+      }
+      list = next;
+    }
+    const result = original.kernelFunc({ inputs: list as unknown as Record<string, tf.TensorInfo>, backend, attrs });
+    for (const t of temps) b.disposeData(t.dataId);
+    return result;
+  });
+}
+
+/**
+ * The WASM matMul kernels take a slow path when an input is transposed, and every gradient of a dense layer asks
+ * for exactly that. Re-register BatchMatMul and _FusedMatMul so that they transpose explicitly first (a cheap copy)
+ * and then run the fast untransposed kernel. Measured ≈5× faster Adam steps on an MLP (see shared toolchain notes).
+ */
+export function registerFastWasmMatMul(): void {
+  const transpose = tf.getKernel('Transpose', 'wasm') as unknown as KernelConfig | undefined;
+  if (!transpose) return;
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    replaceKernel(name, 'wasm', (original) => ({ inputs, backend, attrs }) => {
+      const ta = Boolean(attrs?.transposeA);
+      const tb = Boolean(attrs?.transposeB);
+      if (!ta && !tb) return original.kernelFunc({ inputs, backend, attrs });
+      const temps: tf.TensorInfo[] = [];
+      const flip = (t: tf.TensorInfo): tf.TensorInfo => {
+        const r = t.shape.length;
+        const perm = [...Array(r).keys()];
+        perm[r - 2] = r - 1;
+        perm[r - 1] = r - 2;
+        // The WASM Transpose kernel costs ≈ 8 ns per element (0.5 ms for a [1024, 64] weight gradient's input); an
+        // output-order copy over heap views ≈ 1–2 ns.
+        const out =
+          t.dtype === 'float32' || t.dtype === 'int32'
+            ? transposeLastTwo(t, backend as WasmHeapBackend)
+            : (transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo);
+        temps.push(out);
+        return out;
+      };
+      const newInputs = { ...inputs, a: ta ? flip(inputs.a) : inputs.a, b: tb ? flip(inputs.b) : inputs.b };
+      const result = original.kernelFunc({ inputs: newInputs, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      const b = backend as { disposeData: (id: unknown) => void };
+      for (const t of temps) b.disposeData(t.dataId);
+      return result;
+    });
+  }
+}
+
+/** The parts of tfjs's WASM backend the slice kernels use. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Copies the box `begin`/`size` of `x` into a new WASM tensor, reading `x` through a heap view (no full copy). */
+function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmHeapBackend): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const rank = size.length;
+  let total = 1;
+  for (const d of size) total *= d;
+  if (total === 0) return out;
+  // Views are taken after makeOutput: a heap growth there would detach views taken before it.
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const strides = new Array<number>(rank);
+  let acc = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= x.shape[i];
+  }
+  // Merge trailing axes taken whole into one contiguous run.
+  let runAxis = rank - 1;
+  let run = size[rank - 1];
+  while (runAxis > 0 && size[runAxis] === x.shape[runAxis] && begin[runAxis] === 0) {
+    runAxis--;
+    run *= size[runAxis];
+  }
+  const outer = total / run;
+  const idx = new Array<number>(runAxis).fill(0);
+  let base = 0;
+  for (let a = 0; a <= runAxis; a++) base += begin[a] * strides[a];
+  let o = 0;
+  for (let r = 0; r < outer; r++) {
+    let off = base;
+    for (let a = 0; a < runAxis; a++) off += idx[a] * strides[a];
+    if (run >= 64) ov.set(xv.subarray(off, off + run), o);
+    else for (let j = 0; j < run; j++) ov[o + j] = xv[off + j];
+    o += run;
+    for (let a = runAxis - 1; a >= 0; a--) {
+      if (++idx[a] < size[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * tfjs's WASM `Slice` (and `SplitV`, which calls it once per piece) first copies the *whole* input out of the WASM
+ * heap (`readSync`) for every slice: splitting a 58k-parameter vector into 48 pieces copied 11 MB, and a coupling's
+ * column slice of a [100k, d] batch copies the batch each time. Re-register both to read the input through a heap
+ * view and copy only the slice (contiguous runs with `TypedArray.set`). Strings keep the original kernels.
+ */
+export function registerFastWasmSlice(): void {
+  replaceKernel('Slice', 'wasm', (slice) => ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    if (x.dtype === 'string') return slice.kernelFunc({ inputs, backend, attrs });
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs?.begin as number | number[], attrs?.size as number | number[]);
+    return sliceFromHeap(x, b, s, backend as WasmHeapBackend);
+  });
+  replaceKernel('SplitV', 'wasm', (split) => ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    if (x.dtype === 'string') return split.kernelFunc({ inputs, backend, attrs });
+    const axis = tf.util.parseAxisParam(attrs?.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs?.numOrSizeSplits as number | number[], axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = [...x.shape];
+      size[axis] = n;
+      const out = sliceFromHeap(x, [...begin], size, backend as WasmHeapBackend);
+      begin[axis] += n;
+      return out;
+    });
+  });
+}
+
+// Eigen's float tanh (generic_fast_tanh_float): a 13/6 rational in x on [−7.905, 7.905]; evaluated in double here,
+// then rounded to float32: within 2.4e-7 of Math.tanh everywhere (tested).
+const TANH_CLAMP = 7.905311107635498;
+const [TA1, TA3, TA5, TA7, TA9, TA11, TA13] = [
+  4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16,
+];
+const [TB0, TB2, TB4, TB6] = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+
+/** tanh(x) by the rational above; beyond it 1 − 2e^(−2|x|) with the sign of x (±∞ gives ±1, NaN stays NaN). */
+export function rationalTanh(x: number): number {
+  if (x > TANH_CLAMP) return 1 - 2 * Math.exp(-2 * x);
+  if (x < -TANH_CLAMP) return 2 * Math.exp(2 * x) - 1;
+  const x2 = x * x;
+  const p = x * (TA1 + x2 * (TA3 + x2 * (TA5 + x2 * (TA7 + x2 * (TA9 + x2 * (TA11 + x2 * TA13))))));
+  return p / (TB0 + x2 * (TB2 + x2 * (TB4 + x2 * TB6)));
+}
+
+/**
+ * tfjs's WASM `Tanh` runs a scalar libm tanh at ≈ 20–30 ns per element — 58 % of sampling a 100k-point RealNVP batch
+ * (issue #20's profile) — where this JavaScript loop over heap views runs the rational above at ≈ 7 ns. Re-register it
+ * for float32 (other dtypes keep the original kernel). Its gradient is tfjs's, from the output: dy·(1 − y²).
+ */
+export function registerFastWasmTanh(): void {
+  replaceKernel('Tanh', 'wasm', (original) => ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    if (x.dtype !== 'float32') return original.kernelFunc({ inputs, backend, attrs });
+    const b = backend as WasmHeapBackend;
+    const out = b.makeOutput(x.shape, x.dtype);
+    // Views after makeOutput: a heap growth there detaches views taken before it.
+    const xv = b.typedArrayFromHeap(x);
+    const ov = b.typedArrayFromHeap(out);
+    for (let i = 0; i < xv.length; i++) ov[i] = rationalTanh(xv[i]);
+    return out;
+  });
+}
+
+/** x with its last two axes swapped (`[…, r, c]` → `[…, c, r]`), copied through heap views. */
+function transposeLastTwo(x: tf.TensorInfo, backend: WasmHeapBackend): tf.TensorInfo {
+  const rank = x.shape.length;
+  const rows = x.shape[rank - 2];
+  const cols = x.shape[rank - 1];
+  const outShape = [...x.shape.slice(0, rank - 2), cols, rows];
+  const out = backend.makeOutput(outShape, x.dtype);
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const plane = rows * cols;
+  const batches = plane === 0 ? 0 : xv.length / plane;
+  // Output-order loop: sequential writes and strided reads measured 6× faster than the reverse or 32 × 32 tiles.
+  for (let b = 0; b < batches; b++) {
+    const base = b * plane;
+    for (let j = 0; j < cols; j++) {
+      const o = base + j * rows;
+      for (let i = 0; i < rows; i++) ov[o + i] = xv[base + i * cols + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * tfjs's WASM `Sum` over the leading axis of a `[n, m]` batch — every bias gradient of a dense layer — costs ≈ 0.5 ms at
+ * [1024, 64] (17 % of a reverse-KL step of the bench RealNVP). Re-register it so that float32 sums over leading axes
+ * (axes 0…p−1, the rest kept) run as a JavaScript loop over heap views, accumulated in double; other reductions keep
+ * the original kernel.
+ */
+export function registerFastWasmSum(): void {
+  replaceKernel('Sum', 'wasm', (original) => ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    const axes = tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return original.kernelFunc({ inputs, backend, attrs });
+    const kept = x.shape.slice(axes.length);
+    const outShape = attrs?.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const b = backend as WasmHeapBackend;
+    const out = b.makeOutput(outShape, 'float32');
+    const xv = b.typedArrayFromHeap(x);
+    const ov = b.typedArrayFromHeap(out);
+    const m = ov.length;
+    const n = m === 0 ? 0 : xv.length / m;
+    const acc = new Float64Array(m);
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let j = 0; j < m; j++) acc[j] += xv[row + j];
+    }
+    for (let j = 0; j < m; j++) ov[j] = acc[j];
+    return out;
+  });
+}
+
+/**
+ * tfjs's WASM `Concat` copies each row of each input with `subarray` + `set`: ≈ 45 ns per row, so joining a coupling's
+ * two [100 000, 1] halves costs 9 ms. Re-register it so that short rows (< 64 values) are copied value by value over
+ * heap views; long rows, strings and single non-empty inputs keep the original kernel.
+ */
+export function registerFastWasmConcat(): void {
+  replaceKernel('Concat', 'wasm', (original) => ({ inputs, backend, attrs }) => {
+    const all = Object.values(inputs) as tf.TensorInfo[];
+    const parts = all.filter((t) => t.shape.reduce((a, d) => a * d, 1) > 0);
+    if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32' && t.dtype !== 'int32') || parts.some((t) => t.dtype !== parts[0].dtype))
+      return original.kernelFunc({ inputs, backend, attrs });
+    const axis = tf.util.parseAxisParam(attrs?.axis as number, parts[0].shape)[0];
+    const inner = parts.map((t) => t.shape.slice(axis).reduce((a, d) => a * d, 1));
+    if (inner.some((d) => d >= 64)) return original.kernelFunc({ inputs, backend, attrs });
+    const outShape = tf.backend_util.computeOutShape(
+      all.map((t) => t.shape),
+      axis,
+    );
+    const b = backend as WasmHeapBackend;
+    const out = b.makeOutput(outShape, parts[0].dtype);
+    const views = parts.map((t) => b.typedArrayFromHeap(t));
+    const ov = b.typedArrayFromHeap(out);
+    const rowOut = inner.reduce((a, d) => a + d, 0);
+    const rows = rowOut === 0 ? 0 : ov.length / rowOut;
+    let o = 0;
+    for (let r = 0; r < rows; r++)
+      for (let p = 0; p < views.length; p++) {
+        const v = views[p];
+        const d = inner[p];
+        const start = r * d;
+        for (let j = 0; j < d; j++) ov[o++] = v[start + j];
+      }
+    return out;
+  });
+}
