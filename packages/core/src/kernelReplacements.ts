@@ -3,6 +3,7 @@
 // heap views, and falls back to the original for everything else. Tested against plain JavaScript references
 // (packages/core/test/wasm*.test.ts).
 import * as tf from '@tensorflow/tfjs';
+import { KERNELS_WASM_BASE64 } from './wasmKernelsModule.js';
 
 type KernelFunc = (params: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];
 interface KernelConfig {
@@ -194,10 +195,48 @@ export function rationalTanh(x: number): number {
   return p / (TB0 + x2 * (TB2 + x2 * (TB4 + x2 * TB6)));
 }
 
+/** The SIMD kernels of packages/core/wasm/kernels.wat: float32 arrays at byte offsets of tfjs's heap. */
+interface SimdKernels {
+  /** tanh of the first n − n mod 4 elements. */
+  tanh(src: number, dst: number, n: number): void;
+  /** Column sums of a row-major [rows, cols] array, cols a multiple of 4. */
+  sumRows(src: number, dst: number, rows: number, cols: number): void;
+}
+
+/** One instance per tfjs heap (a re-created backend brings a new one); null where WASM SIMD is unavailable. */
+const simdKernelsByMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+
+/**
+ * The SIMD kernels instantiated on tfjs's own WASM memory, so they read and write tensors in place; null when tfjs's
+ * module does not export its memory or the engine has no WASM SIMD (then JavaScript loops run instead).
+ */
+function simdKernels(backend: unknown): SimdKernels | null {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  let k = simdKernelsByMemory.get(memory);
+  if (k === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+      k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as SimdKernels;
+    } catch {
+      k = null;
+    }
+    simdKernelsByMemory.set(memory, k);
+  }
+  return k;
+}
+
+/** True when the active backend is WASM and the SIMD kernels run on its heap (tests and benchmark headers ask). */
+export function wasmSimdKernelsActive(): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels(tf.backend()) !== null;
+}
+
 /**
  * tfjs's WASM `Tanh` runs a scalar libm tanh at ≈ 20–30 ns per element — 58 % of sampling a 100k-point RealNVP batch
- * (issue #20's profile) — where this JavaScript loop over heap views runs the rational above at ≈ 7 ns. Re-register it
- * for float32 (other dtypes keep the original kernel). Its gradient is tfjs's, from the output: dy·(1 − y²).
+ * (issue #20's profile). Re-register it for float32 as the same rational four lanes at a time in WASM SIMD, on the
+ * tensors in place (packages/core/wasm/kernels.wat; float32 arithmetic, within 3e-7 of tanh), with the JavaScript loop
+ * over heap views (the rational in double, ≈ 5 ns per element) for the last n mod 4 elements and where SIMD is
+ * unavailable. Other dtypes keep the original kernel. Its gradient is tfjs's, from the output: dy·(1 − y²).
  */
 export function registerFastWasmTanh(): void {
   replaceKernel('Tanh', 'wasm', (original) => ({ inputs, backend, attrs }) => {
@@ -208,7 +247,13 @@ export function registerFastWasmTanh(): void {
     // Views after makeOutput: a heap growth there detaches views taken before it.
     const xv = b.typedArrayFromHeap(x);
     const ov = b.typedArrayFromHeap(out);
-    for (let i = 0; i < xv.length; i++) ov[i] = rationalTanh(xv[i]);
+    const simd = simdKernels(backend);
+    let i = 0;
+    if (simd) {
+      simd.tanh(xv.byteOffset, ov.byteOffset, xv.length);
+      i = xv.length - (xv.length % 4);
+    }
+    for (; i < xv.length; i++) ov[i] = rationalTanh(xv[i]);
     return out;
   });
 }
@@ -238,8 +283,9 @@ function transposeLastTwo(x: tf.TensorInfo, backend: WasmHeapBackend): tf.Tensor
 /**
  * tfjs's WASM `Sum` over the leading axis of a `[n, m]` batch — every bias gradient of a dense layer — costs ≈ 0.5 ms at
  * [1024, 64] (17 % of a reverse-KL step of the bench RealNVP). Re-register it so that float32 sums over leading axes
- * (axes 0…p−1, the rest kept) run as a JavaScript loop over heap views, accumulated in double; other reductions keep
- * the original kernel.
+ * (axes 0…p−1, the rest kept) run in WASM SIMD when the kept size is a multiple of 4 (float32 accumulation, ≈ 25 µs at
+ * [1024, 64]), else as a JavaScript loop over heap views accumulated in double; other reductions keep the original
+ * kernel.
  */
 export function registerFastWasmSum(): void {
   replaceKernel('Sum', 'wasm', (original) => ({ inputs, backend, attrs }) => {
@@ -255,6 +301,11 @@ export function registerFastWasmSum(): void {
     const ov = b.typedArrayFromHeap(out);
     const m = ov.length;
     const n = m === 0 ? 0 : xv.length / m;
+    const simd = m % 4 === 0 && n > 0 ? simdKernels(backend) : null;
+    if (simd) {
+      simd.sumRows(xv.byteOffset, ov.byteOffset, n, m);
+      return out;
+    }
     const acc = new Float64Array(m);
     for (let i = 0; i < n; i++) {
       const row = i * m;
