@@ -1,5 +1,5 @@
-// The re-registered WASM Sum (leading axes in JavaScript), the transposed matMul path (heap transpose) and Concat of
-// short rows, against plain JavaScript references, on the active backend.
+// The re-registered WASM Sum (leading axes; WASM SIMD or JavaScript), the transposed matMul path (heap transpose, SIMD
+// 4 × 4 blocks or JavaScript) and Concat of short rows, against plain JavaScript references, on the active backend.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/index.js';
@@ -79,6 +79,9 @@ describe('WASM reduction and matMul kernels', () => {
       [1, 1024, 64, 64],
       [1, 3, 5, 2],
       [3, 4, 6, 5],
+      // multiples of 4 on both sides of every transposed input: the SIMD 4 × 4 block transpose, batched too
+      [1, 16, 8, 12],
+      [2, 8, 12, 4],
     ])
       for (const ta of [false, true])
         for (const tb of [false, true]) {

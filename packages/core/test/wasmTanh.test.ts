@@ -40,7 +40,16 @@ describe('WASM tanh kernel', () => {
       const got = tf.tidy(() => tf.tanh(tf.tensor1d(xs)).dataSync());
       xs.forEach((v, i) => expect(Math.abs(got[i]! - Math.tanh(v))).toBeLessThan(4e-7 * Math.max(Math.abs(Math.tanh(v)), 1e-30)));
       // A [rows, 3] tensor: the kernel sees the flat length, not the shape.
-      const m = tf.tidy(() => tf.tanh(tf.tensor2d(Array.from({ length: 3 * n }, (_, i) => i / 7 - 2), [n, 3])).dataSync());
+      const m = tf.tidy(() =>
+        tf
+          .tanh(
+            tf.tensor2d(
+              Array.from({ length: 3 * n }, (_, i) => i / 7 - 2),
+              [n, 3],
+            ),
+          )
+          .dataSync(),
+      );
       m.forEach((y, i) => expect(Math.abs(y - Math.tanh(i / 7 - 2))).toBeLessThan(4e-7));
     }
   });
