@@ -49,6 +49,7 @@ export {
   registerFastWasmSum,
   registerFastWasmConcat,
 } from './kernelReplacements.js';
+export { wasmMetropolisKernels, type WasmMetropolisKernels, type MetropolisDecision } from './wasmMetropolis.js';
 export { logSumExp, logMeanExp } from './math.js';
 export { logSumExpRows } from './logSumExpRows.js';
 export { withInputDerivative, secondOrderExp } from './secondOrder.js';

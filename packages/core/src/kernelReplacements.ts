@@ -102,7 +102,7 @@ export function registerFastWasmMatMul(): void {
 }
 
 /** The parts of tfjs's WASM backend the slice kernels use. */
-interface WasmHeapBackend {
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -196,13 +196,19 @@ export function rationalTanh(x: number): number {
 }
 
 /** The SIMD kernels of packages/core/wasm/kernels.wat: float32 arrays at byte offsets of tfjs's heap. */
-interface SimdKernels {
+export interface SimdKernels {
   /** tanh of the first n − n mod 4 elements. */
   tanh(src: number, dst: number, n: number): void;
   /** Column sums of a row-major [rows, cols] array, cols a multiple of 4. */
   sumRows(src: number, dst: number, rows: number, cols: number): void;
   /** The transpose of a row-major [rows, cols] array of 4-byte values, rows and cols multiples of 4. */
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** The Metropolis–Hastings decision's element loop (see wasmMetropolis.ts); valid = 0 when there is none. */
+  metropolis(logRatio: number, logU: number, valid: number, clean: number, mask: number, accepted: number, n: number): void;
+  /** u8 [n, d] row mask from a 0/1 float32 [n]. */
+  repeatRows(accepted: number, out: number, n: number, d: number): void;
+  /** u8 [n]: rows of a float32 [n, d] all finite, and-ed into ok unless first. */
+  finiteRows(src: number, ok: number, n: number, d: number, first: number): void;
 }
 
 /** One instance per tfjs heap (a re-created backend brings a new one); null where WASM SIMD is unavailable. */
@@ -212,7 +218,7 @@ const simdKernelsByMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>(
  * The SIMD kernels instantiated on tfjs's own WASM memory, so they read and write tensors in place; null when tfjs's
  * module does not export its memory or the engine has no WASM SIMD (then JavaScript loops run instead).
  */
-function simdKernels(backend: unknown): SimdKernels | null {
+export function simdKernels(backend: unknown): SimdKernels | null {
   const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   let k = simdKernelsByMemory.get(memory);
