@@ -28,6 +28,7 @@ import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 // file's version at build time.
 import experimentsPackage from '../../experiments/package.json' with { type: 'json' };
 import { compileFormula } from './formula.js';
+import { answerAfterEvents } from './live.js';
 import { resolveRun, targetView, type RunRequest, type TargetView } from './targets.js';
 
 export type { RunRequest, TargetName, TargetView } from './targets.js';
@@ -150,6 +151,36 @@ class LiveChains {
   }
 }
 
+/** The progress sink of one run: bars and logs as events, and a live view of each sampler's chains as it samples. */
+function liveProgress(emit: (e: PlaygroundEvent) => void) {
+  let live = null as LiveChains | null;
+  return {
+    sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
+      live = new LiveChains(name, t.spec, t.plot, t.evaluations);
+    },
+    bar(label: string, total: number) {
+      const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
+      return {
+        update(value: number, info?: Record<string, string | number>) {
+          sampling?.progress(value, info ?? {});
+          emit({ kind: 'bar', label, value, total, info: info ?? {} });
+          // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
+          if (!sampling) gate(emit);
+        },
+        draws(block: Draws) {
+          const snapshot = sampling?.add(block, pauseRequested());
+          if (snapshot) emit({ kind: 'live', snapshot });
+          gate(emit);
+        },
+        stop() {},
+      };
+    },
+    log(message: string) {
+      emit({ kind: 'log', message });
+    },
+  };
+}
+
 const api = {
   /** Starts the backend: `webgpu` or `webgl` when asked for and available, else WASM (the default). */
   async init(wanted: string): Promise<string> {
@@ -223,34 +254,10 @@ const api = {
     const started = new Date();
     const t0 = performance.now();
     const exp = resolveRun(req);
-    let live = null as LiveChains | null;
-    const progress = {
-      sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
-        live = new LiveChains(name, t.spec, t.plot, t.evaluations);
-      },
-      bar(label: string, total: number) {
-        const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
-        return {
-          update(value: number, info?: Record<string, string | number>) {
-            sampling?.progress(value, info ?? {});
-            onEvent({ kind: 'bar', label, value, total, info: info ?? {} });
-            // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
-            if (!sampling) gate(onEvent);
-          },
-          draws(block: Draws) {
-            const snapshot = sampling?.add(block, pauseRequested());
-            if (snapshot) onEvent({ kind: 'live', snapshot });
-            gate(onEvent);
-          },
-          stop() {},
-        };
-      },
-      log(message: string) {
-        onEvent({ kind: 'log', message });
-      },
-    };
-    const ctx = { seed: req.seed, quick: false, rng: createRng(req.seed), progress };
-    const output = await exp.run(ctx);
+    // The answer waits until the page has handled every event (answerAfterEvents says why): else the last live snapshot can land after it.
+    const output = await answerAfterEvents(onEvent, (emit) =>
+      exp.run({ seed: req.seed, quick: false, rng: createRng(req.seed), progress: liveProgress(emit) }),
+    );
     const backend =
       backendName === 'wasm' || backendName === 'cpu'
         ? backendInfo()
