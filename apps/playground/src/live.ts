@@ -1,8 +1,26 @@
 /**
  * Pure helpers of the live charts (no DOM, no tensors): series of different samplers put on one x axis of energy
- * evaluations, as uPlot's aligned data needs.
+ * evaluations, as uPlot's aligned data needs, and the order in which the worker hands the page its events and answer.
  * @module
  */
+
+/**
+ * Runs `body`, forwarding what it emits to `onEvent`, and settles only once `onEvent` has settled for the last event.
+ *
+ * Why: the worker's progress events reach the page through comlink's proxy, a MessagePort of its own, while the run's
+ * answer comes back on the worker's port. Browsers keep order within one port, not across ports, so an event posted
+ * before the answer can land after it (under load the last live snapshot did, by ~80 ms), and the page, which stops
+ * listening when the answer arrives, lost the sampler's final snapshot. A comlink call settles when the page has run
+ * the handler, and the page runs one port's calls in order: once the last call has settled, every event was handled.
+ */
+export async function answerAfterEvents<E, T>(onEvent: (e: E) => unknown, body: (emit: (e: E) => void) => Promise<T>): Promise<T> {
+  let last: unknown;
+  const result = await body((e) => {
+    last = onEvent(e);
+  });
+  await last;
+  return result;
+}
 
 /** Series on a common x grid: `series[k][j]` belongs at `x[j]`; null where a series has no value. */
 export interface Aligned {

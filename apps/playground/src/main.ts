@@ -201,7 +201,8 @@ async function run(): Promise<void> {
   let running = true;
   state.view = await api.view(req);
   drawLive();
-  // Progress arrives on comlink's own message channel and may land after the run's answer: drop what comes late.
+  // Progress arrives on comlink's own message channel. The worker answers a run only after the page has handled its
+  // events (answerAfterEvents in live.ts), so what still lands after the answer is from a failed run: drop it.
   const onEvent = (e: PlaygroundEvent) => {
     if (!running) return;
     if (e.kind === 'log') {

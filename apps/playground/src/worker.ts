@@ -13,7 +13,6 @@ import * as Comlink from 'comlink';
 import { backendInfo, createRng, initBackend } from '@boltzflow/core';
 import {
   comparisonVerdicts,
-  mcmcOutcome,
   RECIPES,
   verdictLine,
   type CoordinateSpec,
@@ -28,33 +27,12 @@ import { resultsFromOutput } from '../../experiments/src/resultsFromOutput.js';
 // file's version at build time.
 import experimentsPackage from '../../experiments/package.json' with { type: 'json' };
 import { compileFormula } from './formula.js';
+import { answerAfterEvents } from './live.js';
+import { LiveChains, type LiveSnapshot } from './liveChains.js';
 import { resolveRun, targetView, type RunRequest, type TargetView } from './targets.js';
 
+export type { LiveSnapshot } from './liveChains.js';
 export type { RunRequest, TargetName, TargetView } from './targets.js';
-
-/** One chain snapshot of a sampler while it runs: the CLI's metrics (mcmcOutcome) on the draws so far. */
-export interface LiveSnapshot {
-  sampler: string;
-  /** Sampling evaluations so far, and the sampler's budget. */
-  evaluations: number;
-  budget: number;
-  chains: number;
-  /** Draws so far (steps × chains) and the seconds since the sampler's first chunk. */
-  chainSteps: number;
-  seconds: number;
-  points: [number, number][];
-  /** x₁ (the coordinate) of chain 0, `evaluationsPerPoint` evaluations of that chain apart (the CLI's trace artifact). */
-  trace: number[];
-  evaluationsPerPoint: number;
-  deltaF: { estimate: number; stderr: number } | null;
-  referenceDeltaF: number | null;
-  ess: number;
-  essPerEvaluation: number;
-  transitions: number | null;
-  acceptance: number | null;
-  /** The row as the CLI computes it from the draws so far (the live verdict applies the library's rules to these). */
-  row: SamplerResult;
-}
 
 /** One progress event: a bar's position and fields, a log line, a live snapshot, or the worker pausing. */
 export type PlaygroundEvent =
@@ -62,9 +40,6 @@ export type PlaygroundEvent =
   | { kind: 'log'; message: string }
   | { kind: 'live'; snapshot: LiveSnapshot }
   | { kind: 'paused' };
-
-/** Draws no live snapshot more often than this (ms of worker time); the last chunk of a sampler always gets one. */
-const SNAPSHOT_EVERY_MS = 80;
 
 let backendName = '';
 /** Pause flag shared with the page (1 = paused): the worker blocks on it between chunks; absent without cross-origin isolation. */
@@ -82,72 +57,39 @@ function gate(onEvent: (e: PlaygroundEvent) => void): void {
   while (pauseRequested()) Atomics.wait(pauseFlag, 0, 1, 1000);
 }
 
-/** A live view of one sampler's chains: accumulates the streamed chunks and computes the CLI's metrics on them. */
-class LiveChains {
-  private blocks: Float32Array[] = [];
-  private kept = 0;
-  private chains = 0;
-  private dim = 0;
-  private evaluations = 0;
-  private acceptance: number | null = null;
-  private t0 = 0;
-  private lastSnapshot = 0;
-  constructor(
-    readonly sampler: string,
-    private readonly spec: CoordinateSpec,
-    private readonly plot: PlotLimits,
-    private readonly budget: number,
-  ) {}
-  progress(value: number, info: Record<string, string | number>): void {
-    this.evaluations = value;
-    if (typeof info.acceptance === 'number') this.acceptance = info.acceptance;
-  }
-  /** Adds a chunk; returns a snapshot unless one was made less than SNAPSHOT_EVERY_MS ago (`force`: always). */
-  add(block: Draws, force = false): LiveSnapshot | null {
-    const now = performance.now();
-    if (this.blocks.length === 0) this.t0 = now;
-    [, this.chains, this.dim] = block.shape;
-    this.blocks.push(block.data);
-    this.kept += block.shape[0];
-    const last = this.evaluations >= this.budget;
-    if (!last && !force && now - this.lastSnapshot < SNAPSHOT_EVERY_MS) return null;
-    this.lastSnapshot = now;
-    const data = new Float32Array(this.kept * this.chains * this.dim);
-    let o = 0;
-    for (const b of this.blocks) {
-      data.set(b, o);
-      o += b.length;
-    }
-    const out = mcmcOutcome({
-      sampler: this.sampler,
-      description: '',
-      draws: { data, shape: [this.kept, this.chains, this.dim] },
-      energyEvaluations: Math.max(1, this.evaluations),
-      wallSeconds: (now - this.t0) / 1000,
-      acceptanceRate: this.acceptance,
-      spec: this.spec,
-      plot: this.plot,
-    });
-    const r = out.result;
-    return {
-      sampler: this.sampler,
-      evaluations: this.evaluations,
-      budget: this.budget,
-      chains: this.chains,
-      chainSteps: this.kept * this.chains,
-      seconds: (performance.now() - this.t0) / 1000,
-      points: out.artifacts.samples?.points ?? [],
-      trace: out.artifacts.trace?.values ?? [],
-      evaluationsPerPoint: out.artifacts.trace?.evaluationsPerPoint ?? 1,
-      deltaF: r.deltaF ? { estimate: r.deltaF.estimate, stderr: r.deltaF.stderr } : null,
-      referenceDeltaF: this.spec.referenceDeltaF ?? null,
-      ess: r.ess,
-      essPerEvaluation: r.essPerEnergyEvaluation,
-      transitions: r.transitions,
-      acceptance: this.acceptance,
-      row: r,
-    };
-  }
+/** The progress sink of one run: bars and logs as events, and a live view of each sampler's chains as it samples. */
+function liveProgress(emit: (e: PlaygroundEvent) => void) {
+  let live = null as LiveChains | null;
+  return {
+    sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
+      live = new LiveChains(name, t.spec, t.plot, t.evaluations);
+    },
+    bar(label: string, total: number) {
+      const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
+      return {
+        update(value: number, info?: Record<string, string | number>) {
+          sampling?.progress(value, info ?? {});
+          emit({ kind: 'bar', label, value, total, info: info ?? {} });
+          // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
+          if (!sampling) gate(emit);
+        },
+        draws(block: Draws) {
+          const snapshot = sampling?.add(block, pauseRequested());
+          if (snapshot) emit({ kind: 'live', snapshot });
+          gate(emit);
+        },
+        // The last chunk may have come too soon after the previous snapshot (and short of the budget: runToBudget stops
+        // within half a step of it): the live view still ends on the sampler's final state.
+        stop() {
+          const snapshot = sampling?.flush();
+          if (snapshot) emit({ kind: 'live', snapshot });
+        },
+      };
+    },
+    log(message: string) {
+      emit({ kind: 'log', message });
+    },
+  };
 }
 
 const api = {
@@ -223,34 +165,10 @@ const api = {
     const started = new Date();
     const t0 = performance.now();
     const exp = resolveRun(req);
-    let live = null as LiveChains | null;
-    const progress = {
-      sampler(name: string, t: { spec: CoordinateSpec; plot: PlotLimits; evaluations: number }) {
-        live = new LiveChains(name, t.spec, t.plot, t.evaluations);
-      },
-      bar(label: string, total: number) {
-        const sampling = live !== null && label === `sampling ${live.sampler}` ? live : null;
-        return {
-          update(value: number, info?: Record<string, string | number>) {
-            sampling?.progress(value, info ?? {});
-            onEvent({ kind: 'bar', label, value, total, info: info ?? {} });
-            // A sampling bar pauses in draws(), after the chunk's snapshot, so the paused page shows the latest state.
-            if (!sampling) gate(onEvent);
-          },
-          draws(block: Draws) {
-            const snapshot = sampling?.add(block, pauseRequested());
-            if (snapshot) onEvent({ kind: 'live', snapshot });
-            gate(onEvent);
-          },
-          stop() {},
-        };
-      },
-      log(message: string) {
-        onEvent({ kind: 'log', message });
-      },
-    };
-    const ctx = { seed: req.seed, quick: false, rng: createRng(req.seed), progress };
-    const output = await exp.run(ctx);
+    // The answer waits until the page has handled every event (answerAfterEvents says why): else the last live snapshot can land after it.
+    const output = await answerAfterEvents(onEvent, (emit) =>
+      exp.run({ seed: req.seed, quick: false, rng: createRng(req.seed), progress: liveProgress(emit) }),
+    );
     const backend =
       backendName === 'wasm' || backendName === 'cpu'
         ? backendInfo()
