@@ -51,6 +51,7 @@ export {
 } from './kernelReplacements.js';
 export { wasmMetropolisKernels, type WasmMetropolisKernels, type MetropolisDecision } from './wasmMetropolis.js';
 export { logSumExp, logMeanExp } from './math.js';
+export { filledTensor } from './filledTensor.js';
 export { logSumExpRows } from './logSumExpRows.js';
 export { withInputDerivative, secondOrderExp } from './secondOrder.js';
 export type { SerializedConfig, Distribution, ForwardResult, InverseResult, Bijector, Energy, ChainState, StepInfo, Kernel, CoordinateBlock } from './types.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MersenneTwister19937 } from 'random-js';
+import { filledTensor } from './filledTensor.js';
 import { assertInteger } from './guards.js';
 
 /** Most values one call may draw (a Float32Array of this length is 4 GiB). */
@@ -170,10 +171,15 @@ export class Rng {
     return lo + Math.floor(this.nextUniform() * (hi - lo + 1));
   }
 
-  /** Fills a Float32Array with uniforms in (lo, hi). */
+  /** A new Float32Array of n uniforms in (lo, hi). */
   uniformArray(n: number, lo = 0, hi = 1): Float32Array {
     assertInteger(n, 'n', 0, MAX_DRAWS);
-    const out = new Float32Array(n);
+    return this.uniformInto(new Float32Array(n), lo, hi);
+  }
+
+  /** Fills `out` with uniforms in (lo, hi) (the same numbers `uniformArray(out.length, lo, hi)` would draw); returns it. */
+  uniformInto(out: Float32Array, lo = 0, hi = 1): Float32Array {
+    const n = out.length;
     const w = (hi - lo) / TWO_POW_32;
     const base = lo + 0.5 * w;
     const s = this.s;
@@ -201,10 +207,18 @@ export class Rng {
     return out;
   }
 
-  /** Fills a Float32Array with standard normals (ziggurat; the fast branch inlined with the generator in locals). */
+  /** A new Float32Array of n standard normals. */
   normalArray(n: number): Float32Array {
     assertInteger(n, 'n', 0, MAX_DRAWS);
-    const out = new Float32Array(n);
+    return this.normalInto(new Float32Array(n));
+  }
+
+  /**
+   * Fills `out` with standard normals (the same numbers `normalArray(out.length)` would draw; ziggurat, the fast branch
+   * inlined with the generator in locals); returns it.
+   */
+  normalInto(out: Float32Array): Float32Array {
+    const n = out.length;
     const s = this.s;
     let s0 = s[0];
     let s1 = s[1];
@@ -250,12 +264,14 @@ export class Rng {
 
   /** Uniform tensor of the given shape on (lo, hi). */
   uniform(shape: number[], lo = 0, hi = 1): tf.Tensor {
-    return tf.tensor(this.uniformArray(sizeOf(shape), lo, hi), shape, 'float32');
+    sizeOf(shape); // validates the shape before anything is allocated
+    return filledTensor(shape, (out) => this.uniformInto(out, lo, hi));
   }
 
   /** Standard normal tensor of the given shape. */
   normal(shape: number[]): tf.Tensor {
-    return tf.tensor(this.normalArray(sizeOf(shape)), shape, 'float32');
+    sizeOf(shape); // validates the shape before anything is allocated
+    return filledTensor(shape, (out) => this.normalInto(out));
   }
 
   /** ±1 with equal probability (Hutchinson probes; the top bit, xoshiro128**'s strongest). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
+import { filledTensor, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
 import { energyAndGrad } from '@boltzflow/energies';
 import { checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows, validProposal } from '../proposal.js';
 import { initWithGrad, type GradientState } from './gradientState.js';
@@ -48,11 +48,12 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
     init: (x0) => initWithGrad(target, x0),
     step(state: MalaState, rng: Rng): { state: MalaState; info: StepInfo } {
       const n = state.x.shape[0];
-      // η = √(2τ) ξ, scaled while still in JS (the draws are made there anyway).
-      const eta = rng.normalArray(n * dim);
-      for (let i = 0; i < eta.length; i++) eta[i] *= sqrt2tau;
       const out = tf.tidy(() => {
-        const noise = tf.tensor2d(eta, [n, dim]);
+        // η = √(2τ) ξ, drawn and scaled on the host straight into the tensor.
+        const noise = filledTensor([n, dim], (v) => {
+          rng.normalInto(v);
+          for (let i = 0; i < v.length; i++) v[i] *= sqrt2tau;
+        }) as tf.Tensor2D;
         const proposal = tf.add(state.x, tf.sub(noise, tf.mul(state.grad, tau))) as tf.Tensor2D;
         const eg = energyAndGrad(target, proposal);
         // log q(x | x') − log q(x' | x) = (‖η‖² − ‖x − x' + τ∇u(x')‖²) / (4τ); with k = ∇u(x) + ∇u(x') and

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ChainState, Energy, Kernel, Rng, StepInfo } from '@boltzflow/core';
+import { filledTensor, type ChainState, type Energy, type Kernel, type Rng, type StepInfo } from '@boltzflow/core';
 import { checkFiniteAtStart, checkStart, checkStepSize, drawLogUniform, mhDecision, rowMask, selectRows } from '../proposal.js';
 
 /** Options of {@link randomWalkMetropolis}. */
@@ -41,11 +41,13 @@ export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropol
     },
     step(state: RandomWalkMetropolisState, rng: Rng): { state: RandomWalkMetropolisState; info: StepInfo } {
       const n = state.x.shape[0];
-      // σ ⊙ ξ scaled while still in JS (the draws are made there anyway): saves a σ upload and a multiply per step.
-      const z = rng.normalArray(n * dim);
-      for (let i = 0; i < z.length; i++) z[i] *= stepSize[i % dim];
       const out = tf.tidy(() => {
-        const proposal = tf.add(state.x, tf.tensor2d(z, [n, dim])) as tf.Tensor2D;
+        // σ ⊙ ξ drawn and scaled on the host, straight into the tensor (no σ upload, no multiply, no JS array per step).
+        const z = filledTensor([n, dim], (v) => {
+          rng.normalInto(v);
+          for (let i = 0; i < v.length; i++) v[i] *= stepSize[i % dim];
+        });
+        const proposal = tf.add(state.x, z) as tf.Tensor2D;
         const propEnergy = target.energy(proposal);
         const logRatio = tf.sub(state.energy, propEnergy) as tf.Tensor1D;
         const { logAcceptRatio, mask, accepted } = mhDecision(logRatio, drawLogUniform(rng, n));
