@@ -209,6 +209,8 @@ export interface SimdKernels {
   repeatRows(accepted: number, out: number, n: number, d: number): void;
   /** u8 [n]: rows of a float32 [n, d] all finite, and-ed into ok unless first. */
   finiteRows(src: number, ok: number, n: number, d: number, first: number): void;
+  /** n seeded normals (core's ziggurat, see wasmNormals.ts); returns how many 32-bit words it drew. */
+  normals(state: number, out: number, n: number, kn: number, wn: number, fn: number): number;
 }
 
 /** One instance per tfjs heap (a re-created backend brings a new one); null where WASM SIMD is unavailable. */
@@ -225,7 +227,7 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   if (k === undefined) {
     try {
       const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
-      k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as SimdKernels;
+      k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, log: Math.log, exp: Math.exp } }).exports as unknown as SimdKernels;
     } catch {
       k = null;
     }

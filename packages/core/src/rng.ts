@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MersenneTwister19937 } from 'random-js';
 import { filledTensor } from './filledTensor.js';
 import { assertInteger } from './guards.js';
+import { heapNormals } from './wasmNormals.js';
 
 /** Most values one call may draw (a Float32Array of this length is 4 GiB). */
 const MAX_DRAWS = 2 ** 30;
@@ -41,6 +42,8 @@ const ZIG_FN = new Float64Array(128);
     ZIG_WN[i] = dn / ZIG_M;
   }
 }
+
+const ZIG_TABLES = { kn: ZIG_KN, wn: ZIG_WN, fn: ZIG_FN };
 
 /**
  * Seeded random streams for the whole library.
@@ -218,6 +221,12 @@ export class Rng {
    * inlined with the generator in locals); returns it.
    */
   normalInto(out: Float32Array): Float32Array {
+    // A tensor's memory on WASM: the same stream drawn in WASM.
+    const words = heapNormals(out, this.s, ZIG_TABLES);
+    if (words !== null) {
+      this.used += words;
+      return out;
+    }
     const n = out.length;
     const s = this.s;
     let s0 = s[0];
