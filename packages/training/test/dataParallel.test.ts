@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
 import { AffineCoupling, Chain, ResidualFlow } from '@boltzflow/bijectors';
@@ -180,6 +183,22 @@ describe('data-parallel training (parallel: { workers })', () => {
     expectClose(ml[2], ml[0], 1e-4);
     expectClose(ml[3], ml[1], 1e-4);
     data.dispose();
+  });
+
+  it('resumes a data-parallel run from its checkpoint to the weights of an uninterrupted single-thread run', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'boltzflow-ddp-'));
+    const opts = { batchSize: 48, learningRate: 5e-3, seed: 4 };
+    const parallel = { workers: 2, energyModule: ENERGY_MODULE, energyArgs: ENERGY_ARGS };
+    const straight = realNVP(7);
+    await trainKL(straight, new DoubleWell(ENERGY_ARGS), { ...opts, steps: 6 });
+    const resumed = realNVP(7);
+    await trainKL(resumed, new DoubleWell(ENERGY_ARGS), { ...opts, steps: 3, checkpoint: { dir, every: 3 }, parallel });
+    const fresh = realNVP(99);
+    await trainKL(fresh, new DoubleWell(ENERGY_ARGS), { ...opts, steps: 6, resumeFrom: dir, parallel });
+    const want = flowVariables(straight).trainable.map((v) => Array.from(v.dataSync()));
+    flowVariables(fresh).trainable.forEach((v, i) => expectClose(Array.from(v.dataSync()), want[i], 1e-4));
+    for (const f of [straight, resumed, fresh]) f.dispose();
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('keeps the tensor count flat across steps', async () => {
