@@ -158,6 +158,8 @@ describe('data-parallel training (parallel: { workers })', () => {
         batchSize: 64,
         klBatchSize: 32,
         steps: 6,
+        // The KL target is annealed: worker threads temper their energy as the main thread does.
+        temperatureSchedule: { from: 3, to: 1, steps: 4 },
         seed: 3,
         progressEvery: 1,
         parallel: { workers, energyModule: ENERGY_MODULE, energyArgs: ENERGY_ARGS },
@@ -272,6 +274,24 @@ describe('data-parallel training (parallel: { workers })', () => {
     const other = { dispose: () => (disposed = true) } as unknown as TrainingObjective;
     await refused(() => runObjective(other, flowVariables(flow), { steps: 1 }, { parallel: { workers: 2 } } as never), 'parallel');
     expect(disposed).toBe(true);
+    flow.dispose();
+    expect(liveThreads()).toEqual([]);
+  });
+
+  it('turns a worker thread failing mid-run into a BoltzflowError naming the thread, and terminates the threads', async () => {
+    const flow = realNVP(5);
+    let err: unknown;
+    try {
+      await trainKL(flow, new DoubleWell(ENERGY_ARGS), {
+        steps: 5,
+        batchSize: 16,
+        parallel: { workers: 3, energyModule: ENERGY_MODULE, energyExport: 'failing' },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isBoltzflowError(err), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/worker thread [12] failed: .*energy evaluation failed in the worker/);
     flow.dispose();
     expect(liveThreads()).toEqual([]);
   });
