@@ -62,6 +62,8 @@ export interface WorkerShare {
   nll: number;
   kl: number;
   logWeights?: Float32Array;
+  /** Tensors the thread held when the step arrived. */
+  tensors: number;
 }
 
 /** A worker thread's report of a failure. */
@@ -201,6 +203,8 @@ function workerScript(): { url: string; typescript: boolean } {
 /** Worker threads that compute gradient shares; started once per training call, closed in its `finally`. */
 export class GradientPool {
   private closed = false;
+  /** Tensors each worker thread held at the start of its last step (flat across steps: no leak in the threads). */
+  workerTensors: number[] = [];
 
   private constructor(
     private readonly channels: ThreadChannel[],
@@ -316,11 +320,12 @@ export class GradientPool {
     try {
       others = await Promise.all(answers);
     } catch (e) {
-      tf.dispose([own.value, ...Object.values(own.grads)]);
+      tf.dispose([own.value, ...Object.values(own.grads).filter((g) => g != null)]);
       tf.dispose([kept.nll, kept.kl, kept.logWeights].filter((t) => t !== undefined) as tf.Tensor[]);
       throw e;
     }
     const got = others.filter((o): o is WorkerShare => o !== undefined);
+    this.workerTensors = got.map((o) => o.tensors);
     const sizes = trainable.map((v) => v.size);
     const present = trainable.map((v, i) => own.grads[v.name] != null || got.some((o) => o.present[i] === 1));
     const result = tf.tidy(() => {
@@ -345,7 +350,7 @@ export class GradientPool {
           : {}),
       };
     });
-    tf.dispose([own.value, ...Object.values(own.grads)]);
+    tf.dispose([own.value, ...Object.values(own.grads).filter((g) => g != null)]);
     tf.dispose([kept.nll, kept.kl, kept.logWeights].filter((t) => t !== undefined) as tf.Tensor[]);
     return result;
   }
@@ -356,7 +361,8 @@ export class GradientPool {
  * base draws from the run's Rng exactly as the single-thread objective does, so the run does not depend on `workers`.
  */
 export class DataParallelObjective implements TrainingObjective {
-  private pool?: GradientPool;
+  /** The worker threads (from the first step until close). */
+  pool?: GradientPool;
   private closing?: Promise<void>;
 
   constructor(

@@ -84,6 +84,8 @@ async function start(): Promise<{ flow: Distribution; vars: tf.Variable[]; train
 async function share(ctx: Awaited<ReturnType<typeof start>>, msg: WorkerStep): Promise<{ answer: WorkerShare; transfer: ArrayBuffer[] }> {
   const { flow, vars, trainable } = ctx;
   const dim = flow.dim;
+  // What this thread holds between steps (reported, so that a leak here shows on the main thread).
+  const tensors = tf.memory().numTensors;
   tf.tidy(() => {
     let off = 0;
     for (const v of vars) {
@@ -113,10 +115,10 @@ async function share(ctx: Awaited<ReturnType<typeof start>>, msg: WorkerStep): P
     const grad = ((await flat.data()) as Float32Array).slice();
     const [loss, nll, kl] = Array.from(await stats.data());
     const logWeights = kept.logWeights ? ((await kept.logWeights.data()) as Float32Array).slice() : undefined;
-    const answer: WorkerShare = { type: 'share', grad, present, loss, nll, kl, ...(logWeights ? { logWeights } : {}) };
+    const answer: WorkerShare = { type: 'share', grad, present, loss, nll, kl, tensors, ...(logWeights ? { logWeights } : {}) };
     return { answer, transfer: [grad.buffer as ArrayBuffer, ...(logWeights ? [logWeights.buffer as ArrayBuffer] : [])] };
   } finally {
-    tf.dispose([flat, stats, out.value, ...Object.values(out.grads)]);
+    tf.dispose([flat, stats, out.value, ...Object.values(out.grads).filter((g) => g != null)]);
     tf.dispose([kept.nll, kept.kl, kept.logWeights].filter((t) => t !== undefined) as tf.Tensor[]);
   }
 }

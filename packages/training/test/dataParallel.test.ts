@@ -203,6 +203,36 @@ describe('data-parallel training (parallel: { workers })', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it("keeps the worker threads' tensor counts flat across steps", async () => {
+    const flow = realNVP(2);
+    const data = dataOf(400, 2);
+    const vars = flowVariables(flow);
+    const objective = new DataParallelObjective(new MixtureObjective(flow, configFor('mixed', data)), vars, {
+      workers: 3,
+      energyModule: ENERGY_MODULE,
+      energyArgs: ENERGY_ARGS,
+    });
+    const counts: number[][] = [];
+    try {
+      const rng = createRng(1);
+      objective.init(rng);
+      for (let s = 0; s < 6; s++) {
+        const prepared = await objective.prepareStep(s, 6, rng);
+        const out = await prepared.gradients!(vars.trainable);
+        prepared.dispose();
+        tf.dispose([out.value, out.nll, out.kl, out.logWeights, ...Object.values(out.grads)].filter((t) => t !== undefined) as tf.Tensor[]);
+        counts.push(objective.pool!.workerTensors);
+      }
+    } finally {
+      await objective.close();
+      objective.dispose();
+    }
+    expect(counts[0].length).toBe(2);
+    for (const c of counts.slice(2)) expect(c).toEqual(counts[1]);
+    data.dispose();
+    flow.dispose();
+  });
+
   it('keeps the tensor count flat across steps', async () => {
     const flow = realNVP(2);
     const counts: number[] = [];
