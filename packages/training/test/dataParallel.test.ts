@@ -265,7 +265,8 @@ describe('data-parallel training (parallel: { workers })', () => {
       afterStep: () => {
         during = liveThreads();
       },
-      parallel: { workers: 3, energyModule: ENERGY_MODULE, energyArgs: ENERGY_ARGS },
+      // energyModule as a file URL (the other tests pass a path).
+      parallel: { workers: 3, energyModule: new URL('./fixtures/doubleWellEnergy.ts', import.meta.url).href, energyArgs: ENERGY_ARGS },
     });
     flow.dispose();
     // The check sees the threads while they run (so that its empty answer afterwards means something).
