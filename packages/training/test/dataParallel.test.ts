@@ -140,6 +140,8 @@ describe('data-parallel training (parallel: { workers })', () => {
     };
     const one = await run(1);
     const two = await run(2);
+    // Fixed shares, summed in thread order: the same seed and worker count give the same run exactly.
+    expect((await run(2)).losses).toEqual(two.losses);
     expect(two.losses.length).toBe(12);
     expectClose(two.losses, one.losses, 1e-4);
     expectClose(two.ess, one.ess, 1e-3);
