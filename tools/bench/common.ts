@@ -68,6 +68,13 @@ export function fmtBytes(b: number): string {
   return `${b} B`;
 }
 
+/** Median of a non-empty list (the bench sections report medians of interleaved rounds). */
+export function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** A markdown table from a header and rows. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;

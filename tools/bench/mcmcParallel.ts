@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createRng } from '@boltzflow/core';
-import { fmt, fmtRate, table, type BenchOptions, type SectionResult } from './common.js';
+import { fmt, fmtRate, table, type BenchOptions, type SectionResult, median } from './common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -36,12 +36,6 @@ export async function parallelRate(kind: 'rwm' | 'mala', chains: number, workers
   } finally {
     await Promise.all(ws.map((w) => w.terminate()));
   }
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The section: 1 vs 2 (and, on a larger machine, all-core) workers, interleaved rounds, medians, at two chain counts. */

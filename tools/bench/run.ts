@@ -1,6 +1,6 @@
 // Benchmark runner: `npm run bench` at the root (or `npx tsx bench/run.ts` in tools).
 //   --quick             seconds instead of minutes (smaller runs, fewer repetitions)
-//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel, snf, chains
+//   --only <name>       one or more sections, comma-separated: mcmc, flows, mixing, twomoons, properties, published, sweep, torch, molecules, parallel, train-parallel, snf, chains
 //   --backend <names>   backends for the per-backend tables (flows, chains), comma-separated (default cpu,wasm,node,webgpu)
 //   --no-write          print the markdown instead of appending it to BENCHMARKS.md
 // Every figure is a ratio measured in the same run, so the noise of a shared machine mostly cancels.
@@ -18,6 +18,7 @@ import { sweepSection } from './sweep.js';
 import { torchSection } from './torch.js';
 import { moleculesSection } from './molecules.js';
 import { parallelSection } from './mcmcParallel.js';
+import { trainParallelSection } from './trainParallel.js';
 import { snfSection } from './snf.js';
 import { chainsSection } from './chains.js';
 
@@ -32,6 +33,7 @@ const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult> | Sec
   torch: torchSection,
   molecules: moleculesSection,
   parallel: parallelSection,
+  'train-parallel': trainParallelSection,
   snf: snfSection,
   chains: chainsSection,
 };

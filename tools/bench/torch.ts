@@ -9,7 +9,7 @@ import { createRng, tf, type ChainState, type Kernel } from '@boltzflow/core';
 import { DoubleWell, ManyWell } from '@boltzflow/energies';
 import { disposeStateExcept, mala, randomWalkMetropolis } from '@boltzflow/mcmc';
 import { FlatAdamOptimizer } from '@boltzflow/training';
-import { fmt, fmtRate, table, timePerCall, type BenchOptions, type SectionResult } from './common.js';
+import { fmt, fmtRate, table, timePerCall, type BenchOptions, type SectionResult, median } from './common.js';
 import { benchRealNVP } from './flowWorker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -144,12 +144,6 @@ function runTorch(threads: number, quick: boolean, keys: string[]): Record<strin
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`torchBench.py (${threads} threads) failed: ${(r.stderr ?? '').slice(-400)}`);
   return (JSON.parse(line.slice(7)) as { seconds: Record<string, number> }).seconds;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The torch section: interleaved rounds, medians, ratio = boltzflow time ÷ PyTorch 1-thread time. */

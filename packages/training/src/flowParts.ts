@@ -72,19 +72,42 @@ export function spectralNormOwners(flow: unknown): Array<{ updateSpectralNorm: (
 export function reparameterizedSample(flow: Distribution, n: number, rng: Rng): { x: tf.Tensor2D; logQ: tf.Tensor1D } {
   const f = flow as FlowLike;
   if (f.base && f.bijector && typeof f.bijector.forward === 'function') {
-    const base = f.base;
-    const bij = f.bijector;
-    const z = base.sample(n, rng);
-    const out = tf.tidy(() => {
-      const lp = base.logProb(z);
-      const fw = bij.forward(z);
-      return { x: fw.y, logQ: tf.sub(lp, fw.logDet) as tf.Tensor1D };
-    });
+    const z = f.base.sample(n, rng);
+    const out = reparameterizedFromBase(flow, z);
     z.dispose();
     return out;
   }
   const s = flow.sampleWithLogProb(n, rng);
   return { x: s.x, logQ: s.logProb };
+}
+
+/** Whether `flow` has the `base` and `bijector` that {@link reparameterizedFromBase} pushes given draws through. */
+export function hasBaseAndBijector(flow: Distribution): boolean {
+  const f = flow as FlowLike;
+  return f.base !== undefined && typeof f.bijector?.forward === 'function';
+}
+
+/**
+ * {@link reparameterizedSample} for base draws `z` that were already drawn (data-parallel training draws them on the
+ * main thread and pushes shares of them through each thread's copy of the flow): x = bijector.forward(z) with
+ * log q(x) = log p_base(z) − log|det ∂x/∂z|. `z` stays the caller's.
+ */
+export function reparameterizedFromBase(flow: Distribution, z: tf.Tensor2D): { x: tf.Tensor2D; logQ: tf.Tensor1D } {
+  const f = flow as FlowLike;
+  if (!f.base || !f.bijector || typeof f.bijector.forward !== 'function') {
+    throw new BoltzflowError('INVALID_VALUE', 'Pushing given base draws through a flow needs its base and bijector', {
+      argument: 'flow',
+      expected: 'a flow with base and bijector (TransformedDistribution)',
+      received: String(flow?.toConfig?.().type ?? typeof flow),
+    });
+  }
+  const base = f.base;
+  const bij = f.bijector;
+  return tf.tidy(() => {
+    const lp = base.logProb(z);
+    const fw = bij.forward(z);
+    return { x: fw.y, logQ: tf.sub(lp, fw.logDet) as tf.Tensor1D };
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ export { trainML, type TrainMLOptions } from './trainML.js';
 export { trainKL, type TrainKLOptions } from './trainKL.js';
 export { train, type TrainOptions } from './train.js';
 export type { CommonTrainOptions, TrainingProgress, TrainResult } from './trainer.js';
+export type { DataParallelOptions } from './dataParallel.js';
 export {
   learningRateAt,
   temperatureAt,
@@ -52,7 +53,7 @@ export {
   type AisBatch,
 } from './fab/trainFAB.js';
 export { FlatAdamOptimizer } from './flatAdam.js';
-export { runObjective, type TrainingObjective, type PreparedStep, type TrainingModel } from './trainer.js';
+export { runObjective, type TrainingObjective, type PreparedStep, type StepGradients, type TrainingModel } from './trainer.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
 export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';
 export {

@@ -11,7 +11,7 @@ import {
   type RngState,
 } from '@boltzflow/core';
 import { withTemperature } from '@boltzflow/energies';
-import { reparameterizedSample } from './flowParts.js';
+import { reparameterizedFromBase, reparameterizedSample } from './flowParts.js';
 import type { PreparedStep, TrainingObjective } from './trainer.js';
 import { temperatureAt, validateTemperatureSchedule, type TemperatureSchedule } from './schedule.js';
 
@@ -247,7 +247,7 @@ export class MixtureObjective implements TrainingObjective {
    * Draws this step's ML minibatch (a new shuffle at each epoch start, drawn from a child of `rng`); drops the last
    * partial batch so every step sees the same batch size. Returns whether this step ends an epoch.
    */
-  nextBatch(rng: Rng): { batch?: tf.Tensor2D; endsEpoch: boolean } {
+  nextBatch(rng: Rng): { batch?: tf.Tensor2D; values?: Float32Array; endsEpoch: boolean } {
     if (!this.usesData) return { endsEpoch: false };
     if (this.batchInEpoch === 0 || !this.perm) {
       const child = rng.fork();
@@ -271,7 +271,7 @@ export class MixtureObjective implements TrainingObjective {
       this.permState = null;
       endsEpoch = true;
     }
-    return { batch: tf.tensor2d(out, [bs, d], 'float32'), endsEpoch };
+    return { batch: tf.tensor2d(out, [bs, d], 'float32'), values: out, endsEpoch };
   }
 
   /** The target energy at this step (tempered when a schedule is set), and its temperature. */
@@ -343,6 +343,46 @@ export class MixtureObjective implements TrainingObjective {
     this.validation?.dispose();
     this.validation = undefined;
   }
+}
+
+/** One thread's share of a step's batches, and the sizes of the whole batches it is a share of. */
+export interface LossShare {
+  /** ML minibatch rows of this share (absent or 0 rows: none). */
+  batch?: tf.Tensor2D;
+  /** Rows in the whole ML minibatch. */
+  mlRows: number;
+  /** Base draws z of this share for the KL term. */
+  z?: tf.Tensor2D;
+  /** Rows in the whole KL batch. */
+  klRows: number;
+}
+
+/**
+ * One share's part of {@link MixtureObjective}'s loss, weighted so that the parts of all shares sum to the whole
+ * batch's loss: w_ML · (−Σ log q(rows))/mlRows + w_KL · Σ(u_T + log q)/klRows, and the same for `nll` and `kl`; the
+ * KL draws are pushed through the flow from the given `z`. Data-parallel training computes one share per thread (call
+ * inside a gradient tape). Everything returned is a fresh tensor; an empty share gives a zero loss.
+ */
+export function shareLoss(flow: Distribution, energy: Energy | undefined, weights: { ml: number; kl: number }, share: LossShare): StepLoss {
+  const out: Partial<StepLoss> = {};
+  let total: tf.Scalar | undefined;
+  if (weights.ml > 0 && share.batch && share.batch.shape[0] > 0) {
+    const lp = flow.logProb(share.batch);
+    out.nll = tf.div(tf.neg(tf.sum(lp)), share.mlRows) as tf.Scalar;
+    lp.dispose();
+    total = weights.ml === 1 ? out.nll.clone() : (tf.mul(out.nll, weights.ml) as tf.Scalar);
+  }
+  if (weights.kl > 0 && energy && share.z && share.z.shape[0] > 0) {
+    const { x, logQ } = reparameterizedFromBase(flow, share.z);
+    const u = energy.energy(x);
+    const diff = tf.add(u, logQ) as tf.Tensor1D;
+    out.kl = tf.div(tf.sum(diff), share.klRows) as tf.Scalar;
+    out.logWeights = tf.neg(diff) as tf.Tensor1D;
+    const term = weights.kl === 1 ? out.kl.clone() : (tf.mul(out.kl, weights.kl) as tf.Scalar);
+    total = total ? (tf.add(total, term) as tf.Scalar) : term;
+    tf.dispose([x, logQ, u, diff]);
+  }
+  return { ...out, loss: total ?? tf.scalar(0) };
 }
 
 function assertBatchDim(x: tf.Tensor2D, argument: string, dim: number): [number, number] {

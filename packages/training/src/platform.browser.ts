@@ -5,6 +5,7 @@
  * @module
  */
 import { BoltzflowError } from '@boltzflow/core';
+import type { ThreadContext, TrainingThread } from './threads.js';
 
 function unavailable(what: string): never {
   throw new BoltzflowError(
@@ -47,3 +48,15 @@ export const path = { join: stub('node:path'), basename: stub('node:path'), dirn
 export const currentPid = stub('process');
 /** Stub: no processes to probe. */
 export const processAlive = stub('process');
+/** Data-parallel training runs its gradient shares in Node worker threads, which this platform lacks. */
+export const startThread = (_script: string, _data: unknown, _viaTsx: boolean): TrainingThread => {
+  throw new BoltzflowError('BACKEND_UNAVAILABLE', 'Data-parallel training needs Node.js worker threads, which this platform lacks; train without `parallel`', {
+    argument: 'parallel',
+    expected: 'Node.js (node:worker_threads)',
+    received: 'a browser or other non-Node runtime',
+  });
+};
+/** No worker threads here: never one. */
+export const threadContext = (): ThreadContext | null => null;
+/** Specifiers are only resolved for worker threads, which this platform lacks. */
+export const moduleUrl = (specifier: string): string => specifier;

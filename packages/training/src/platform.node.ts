@@ -11,6 +11,10 @@ import { readFileSync } from 'node:fs';
 export type { FileHandle } from 'node:fs/promises';
 export { default as os } from 'node:os';
 export { default as path } from 'node:path';
+import nodePath from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { ThreadContext, TrainingThread } from './threads.js';
 
 /** This process's id, for the owner line of a checkpoint directory's save lock. */
 export const currentPid = (): number => process.pid;
@@ -37,4 +41,27 @@ function isZombie(pid: number): boolean {
   } catch {
     return false; // no /proc (macOS, Windows) or the process just went: the signal probe's answer stands
   }
+}
+
+/**
+ * Starts the module at file URL `script` in a worker thread with `data` as its workerData. With `viaTsx` an evaluated
+ * bootstrap registers tsx in the thread first (TypeScript sources under tests and benches: execArgv's --import is not
+ * honoured for worker threads on Node 20); a missing tsx is ignored, so plain JavaScript still loads.
+ */
+export function startThread(script: string, data: unknown, viaTsx: boolean): TrainingThread {
+  if (!viaTsx) return new Worker(new URL(script), { workerData: data });
+  const boot = `import('tsx/esm/api').then((m) => m.register(), () => undefined).then(() => import(${JSON.stringify(script)}))`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+/** This thread's port and workerData when it runs as a worker thread; null on the main thread. */
+export function threadContext(): ThreadContext | null {
+  return isMainThread || !parentPort ? null : { port: parentPort, data: workerData };
+}
+
+/** A module specifier that a worker thread can import: paths become absolute file URLs; URLs and package names stay. */
+export function moduleUrl(specifier: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)) return specifier;
+  if (nodePath.isAbsolute(specifier) || specifier.startsWith('.')) return pathToFileURL(nodePath.resolve(specifier)).href;
+  return specifier;
 }

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { BoltzflowError, type Distribution, type Energy } from '@boltzflow/core';
 import type { TemperatureSchedule } from './schedule.js';
-import { runTraining, type CommonTrainOptions, type TrainResult } from './trainer.js';
+import { runTraining, type CommonTrainOptions, type ParallelTrainOptions, type TrainResult } from './trainer.js';
 
 /** Options of {@link train}. */
-export interface TrainOptions extends CommonTrainOptions {
+export interface TrainOptions extends CommonTrainOptions, ParallelTrainOptions {
   /** Target energy for the reverse-KL term (needed when weights.kl > 0). */
   energy?: Energy;
   /** Samples `[N, dim]` (e.g. from MCMC) for the maximum-likelihood term (needed when weights.ml > 0). */

@@ -1,10 +1,10 @@
 import type { Distribution, Energy } from '@boltzflow/core';
 import { assertInteger, MAX_SAMPLES } from '@boltzflow/core';
 import type { TemperatureSchedule } from './schedule.js';
-import { runTraining, type CommonTrainOptions, type TrainResult } from './trainer.js';
+import { runTraining, type CommonTrainOptions, type ParallelTrainOptions, type TrainResult } from './trainer.js';
 
 /** Options of {@link trainKL}. */
-export interface TrainKLOptions extends CommonTrainOptions {
+export interface TrainKLOptions extends CommonTrainOptions, ParallelTrainOptions {
   /** Samples from the base per step. Default 256. */
   batchSize?: number;
   /** Optimizer steps. Default 1000. */

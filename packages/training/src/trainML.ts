@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '@boltzflow/core';
-import { runTraining, type CommonTrainOptions, type TrainResult } from './trainer.js';
+import { runTraining, type CommonTrainOptions, type ParallelTrainOptions, type TrainResult } from './trainer.js';
 
 /** Options of {@link trainML}. */
-export interface TrainMLOptions extends CommonTrainOptions {
+export interface TrainMLOptions extends CommonTrainOptions, ParallelTrainOptions {
   /** Minibatch size (the last partial batch of an epoch is dropped). Default 256. */
   batchSize?: number;
   /** Passes over the training data. Default 10. Ignored when `steps` is given. */

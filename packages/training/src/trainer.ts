@@ -4,6 +4,7 @@ import { assignCheckpointWeights, checkCheckpointDir, checkRngState, readCheckpo
 import { FlatAdamOptimizer } from './flatAdam.js';
 import { flowVariables, spectralNormOwners } from './flowParts.js';
 import { importanceSummary } from './importanceSampling.js';
+import { checkParallelOptions, DataParallelObjective, type DataParallelOptions } from './dataParallel.js';
 import { MixtureObjective, type ObjectiveConfig, type StepLoss } from './objective.js';
 import { learningRateAt, validateLearningRateSchedule, type LearningRateSchedule } from './schedule.js';
 
@@ -124,6 +125,21 @@ export interface PreparedStep {
   temperature?: number;
   /** Frees what prepareStep drew (minibatches, noise). */
   dispose(): void;
+  /**
+   * When present, the loop takes this step's loss, its pieces and its gradient from here instead of running `loss`
+   * under `tf.variableGrads` (data-parallel training sums them over threads). Everything returned is owned by the loop;
+   * `grads` maps variable names to gradients (a name absent or null: no gradient reached that variable).
+   */
+  gradients?(trainable: tf.Variable[]): Promise<StepGradients>;
+}
+
+/** What {@link PreparedStep.gradients} returns: the total loss, its gradient, and the pieces of {@link StepLoss}. */
+export interface StepGradients {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+  nll?: tf.Scalar;
+  kl?: tf.Scalar;
+  logWeights?: tf.Tensor1D;
 }
 
 /**
@@ -168,7 +184,12 @@ export interface TrainingModel {
 /**
  * trainML / trainKL / train: the mixed objective on a flow, run by {@link runObjective}.
  */
-export async function runTraining(flow: Distribution, config: ObjectiveConfig, budget: StepBudget, options: CommonTrainOptions): Promise<TrainResult> {
+export async function runTraining(
+  flow: Distribution,
+  config: ObjectiveConfig,
+  budget: StepBudget,
+  options: CommonTrainOptions & ParallelTrainOptions,
+): Promise<TrainResult> {
   if (!flow || typeof flow.logProb !== 'function' || typeof flow.toConfig !== 'function') {
     throw new BoltzflowError('INVALID_VALUE', 'Expected a flow (Distribution)', {
       argument: 'flow',
@@ -183,7 +204,34 @@ export async function runTraining(flow: Distribution, config: ObjectiveConfig, b
       expected: 'at least one variable',
     });
   }
-  return runObjective(new MixtureObjective(flow, config), { trainable, nonTrainable, flow }, budget, options);
+  const { parallel, ...loopOptions } = options as CommonTrainOptions & ParallelTrainOptions;
+  const mixture = new MixtureObjective(flow, config);
+  if (parallel === undefined) return runObjective(mixture, { trainable, nonTrainable, flow }, budget, loopOptions);
+  let objective: DataParallelObjective;
+  try {
+    const p = checkParallelOptions(parallel, flow, mixture.usesEnergy);
+    // One thread is the plain loop: nothing to split, no thread to start.
+    if (p.workers === 1) return runObjective(mixture, { trainable, nonTrainable, flow }, budget, loopOptions);
+    objective = new DataParallelObjective(mixture, { trainable, nonTrainable }, p);
+  } catch (e) {
+    mixture.dispose();
+    throw e;
+  }
+  try {
+    return await runObjective(objective, { trainable, nonTrainable, flow }, budget, loopOptions);
+  } finally {
+    // Also on DIVERGED and on errors: no worker thread outlives the call.
+    await objective.close();
+  }
+}
+
+/** The `parallel` option of {@link trainML}, {@link trainKL} and {@link train} (see {@link DataParallelOptions}). */
+export interface ParallelTrainOptions {
+  /**
+   * Split each step's batches over `workers` threads (the main one included) and sum their gradients (Node only).
+   * The run draws the same batches and gives the same result as a single-thread run, up to float32 summation order.
+   */
+  parallel?: DataParallelOptions;
 }
 
 /**
@@ -195,6 +243,13 @@ export async function runObjective(objective: TrainingObjective, model: Training
   const { trainable, nonTrainable, flow } = model;
   let settings: LoopSettings;
   try {
+    if ((options as ParallelTrainOptions).parallel !== undefined) {
+      // Only the mixed ML/KL objective knows how to split its batches over threads.
+      throw new BoltzflowError('INVALID_CONFIG', 'Data-parallel training (parallel) is available in train, trainKL and trainML only', {
+        argument: 'parallel',
+        expected: 'unset for this training',
+      });
+    }
     settings = loopSettings(objective, model, budget, options);
     // A directory that cannot take a checkpoint fails now, not at the first save after many steps.
     if (options.checkpoint) await checkCheckpointDir(options.checkpoint.dir);
@@ -294,11 +349,19 @@ export async function runObjective(objective: TrainingObjective, model: Training
       let value: tf.Scalar;
       let grads: tf.NamedTensorMap;
       try {
-        ({ value, grads } = tf.variableGrads(() => {
-          const out = prepared.loss();
-          kept = { nll: out.nll && tf.keep(out.nll), kl: out.kl && tf.keep(out.kl), logWeights: out.logWeights && tf.keep(out.logWeights) };
-          return out.loss;
-        }, trainable));
+        if (prepared.gradients) {
+          let nll: tf.Scalar | undefined;
+          let kl: tf.Scalar | undefined;
+          let logWeights: tf.Tensor1D | undefined;
+          ({ value, grads, nll, kl, logWeights } = await prepared.gradients(trainable));
+          kept = { nll, kl, logWeights };
+        } else {
+          ({ value, grads } = tf.variableGrads(() => {
+            const out = prepared.loss();
+            kept = { nll: out.nll && tf.keep(out.nll), kl: out.kl && tf.keep(out.kl), logWeights: out.logWeights && tf.keep(out.logWeights) };
+            return out.loss;
+          }, trainable));
+        }
       } finally {
         prepared.dispose();
       }
