@@ -132,7 +132,6 @@ const api = {
     // The playground's targets are toys without a block of angles: block-move recipes cannot run on them.
     return RECIPES.filter((r) => !r.needsBlock).map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
-  /** Checks a formula; returns the error message, or null when it parses. */
   /** The CLI's verdict line for a run's (or an imported results.json's) verdicts. */
   verdictLine(verdicts: Verdict[]): string {
     return verdictLine(verdicts);
@@ -147,6 +146,7 @@ const api = {
     return verdictLine(sampling).replace(/^verdict — /, 'so far — ');
   },
 
+  /** Checks a formula; returns the error message, or null when it parses. */
   checkFormula(formula: string): string | null {
     try {
       compileFormula(formula);
