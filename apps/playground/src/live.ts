@@ -1,6 +1,7 @@
 /**
  * Pure helpers of the live charts (no DOM, no tensors): series of different samplers put on one x axis of energy
- * evaluations, as uPlot's aligned data needs, and the order in which the worker hands the page its events and answer.
+ * evaluations, as uPlot's aligned data needs, and the order in which the worker hands the page its events and answer
+ * (then releases the run's comlink callback).
  * @module
  */
 import { type ProxyMethods, releaseProxy } from 'comlink';
