@@ -1,25 +1,41 @@
 /**
  * Pure helpers of the live charts (no DOM, no tensors): series of different samplers put on one x axis of energy
- * evaluations, as uPlot's aligned data needs, and the order in which the worker hands the page its events and answer.
+ * evaluations, as uPlot's aligned data needs, and the order in which the worker hands the page its events and answer
+ * (then releases the run's comlink callback).
  * @module
  */
+import { type ProxyMethods, releaseProxy } from 'comlink';
 
 /**
- * Runs `body`, forwarding what it emits to `onEvent`, and settles only once `onEvent` has settled for the last event.
+ * Runs `body`, forwarding what it emits to `onEvent`, and settles only once `onEvent` has settled for the last event;
+ * then, whether the run succeeded or failed, releases `onEvent` when it is a comlink proxy.
  *
- * Why: the worker's progress events reach the page through comlink's proxy, a MessagePort of its own, while the run's
- * answer comes back on the worker's port. Browsers keep order within one port, not across ports, so an event posted
- * before the answer can land after it (under load the last live snapshot did, by ~80 ms), and the page, which stops
- * listening when the answer arrives, lost the sampler's final snapshot. A comlink call settles when the page has run
- * the handler, and the page runs one port's calls in order: once the last call has settled, every event was handled.
+ * Why wait: the worker's progress events reach the page through comlink's proxy, a MessagePort of its own, while the
+ * run's answer comes back on the worker's port. Browsers keep order within one port, not across ports, so an event
+ * posted before the answer can land after it (under load the last live snapshot did, by ~80 ms), and the page, which
+ * stops listening when the answer arrives, lost the sampler's final snapshot. A comlink call settles when the page has
+ * run the handler, and the page runs one port's calls in order: once the last call has settled, every event was handled.
+ *
+ * Why release: each run's `Comlink.proxy(onEvent)` is a MessageChannel of its own, and the page's end stays open, with
+ * the handler and all it holds, until the worker's end is released (comlink's FinalizationRegistry does it only if the
+ * worker happens to collect the proxy). The release waits for the last event even on failure: comlink drops the calls
+ * still pending on a released proxy, and that event's outcome is not the run's.
  */
-export async function answerAfterEvents<E, T>(onEvent: (e: E) => unknown, body: (emit: (e: E) => void) => Promise<T>): Promise<T> {
+export async function answerAfterEvents<E, T>(
+  onEvent: ((e: E) => unknown) & Partial<Pick<ProxyMethods, typeof releaseProxy>>,
+  body: (emit: (e: E) => void) => Promise<T>,
+): Promise<T> {
   let last: unknown;
-  const result = await body((e) => {
-    last = onEvent(e);
-  });
-  await last;
-  return result;
+  try {
+    const result = await body((e) => {
+      last = onEvent(e);
+    });
+    await last;
+    return result;
+  } finally {
+    await Promise.resolve(last).catch(() => undefined);
+    onEvent[releaseProxy]?.();
+  }
 }
 
 /** Series on a common x grid: `series[k][j]` belongs at `x[j]`; null where a series has no value. */

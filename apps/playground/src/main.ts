@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { alignSeries, runningBand } from './live.js';
+import { guardRun } from './runGuard.js';
 import type { LiveSnapshot, PlaygroundApi, PlaygroundEvent, RunRequest, TargetName, TargetView } from './worker.js';
 import type { Verdict } from '@boltzflow/samplers';
 
@@ -170,95 +171,106 @@ function setPaused(p: boolean): void {
 }
 
 async function run(): Promise<void> {
-  const req = request();
-  if (req.target === 'formula') {
-    const msg = req.formula ? await api.checkFormula(req.formula) : 'Type an energy formula in x1 and x2.';
-    $('formula-error').textContent = msg ?? '';
-    if (msg) {
-      $('status').textContent = 'Fix the energy formula first.';
-      return;
-    }
-  }
-  if (req.samplers.length === 0) {
-    $('status').textContent = 'Pick at least one sampler.';
-    return;
-  }
-  ($('run') as HTMLButtonElement).disabled = true;
-  ($('pause') as HTMLButtonElement).disabled = !pauseFlag;
-  setPaused(false);
-  state.loss = [[], []];
-  state.live = {};
-  state.liveDraws = 0;
-  state.trainingStepsPerSecond = null;
-  resetPalette(req.samplers);
-  state.running = true;
-  $('verdict').textContent = '';
-  $('table').querySelector('tbody')!.innerHTML = '';
-  let trainStart = 0;
-  let trainSteps = 0;
-  let lossLabel = '';
-  $('loss-phase').textContent = '';
-  let running = true;
-  state.view = await api.view(req);
-  drawLive();
-  // Progress arrives on comlink's own message channel. The worker answers a run only after the page has handled its
-  // events (answerAfterEvents in live.ts), so what still lands after the answer is from a failed run: drop it.
-  const onEvent = (e: PlaygroundEvent) => {
-    if (!running) return;
-    if (e.kind === 'log') {
-      $('status').textContent = e.message.trim();
-      return;
-    }
-    if (e.kind === 'paused') {
-      $('status').textContent = `Paused. ${$('status').textContent}`;
-      return;
-    }
-    if (e.kind === 'live') {
-      const s = e.snapshot;
-      const series = state.live[s.sampler];
-      if (series) {
-        series.history.push(s);
-        series.last = s;
-      } else state.live[s.sampler] = { order: Object.keys(state.live).length, history: [s], last: s };
-      scheduleDraw();
-      return;
-    }
-    // The chart follows the run's first training phase with a loss (the shared flow's; energy-only recipes' own
-    // training phases come later and show in the status line only).
-    if (e.label.startsWith('training') && typeof e.info.loss === 'number' && (lossLabel === '' || e.label === lossLabel)) {
-      if (lossLabel === '') {
-        lossLabel = e.label;
-        $('loss-phase').textContent = `— ${e.label}`;
+  const runButton = $('run') as HTMLButtonElement;
+  /** This run's events are taken while true: what still lands after its answer is from a failed run, dropped. */
+  let running = false;
+  await guardRun(
+    {
+      lock: () => {
+        runButton.disabled = true;
+      },
+      fail: (message) => {
+        $('status').textContent = message;
+      },
+      unlock: () => {
+        running = false;
+        state.running = false;
+        runButton.disabled = false;
+        ($('pause') as HTMLButtonElement).disabled = true;
+        setPaused(false);
+      },
+    },
+    async () => {
+      const req = request();
+      if (req.target === 'formula') {
+        const msg = req.formula ? await api.checkFormula(req.formula) : 'Type an energy formula in x1 and x2.';
+        $('formula-error').textContent = msg ?? '';
+        if (msg) {
+          $('status').textContent = 'Fix the energy formula first.';
+          return;
+        }
       }
-      if (trainStart === 0) trainStart = performance.now();
-      trainSteps = e.value;
-      state.loss[0].push(e.value);
-      state.loss[1].push(e.info.loss);
-      if (trainSteps > 1) state.trainingStepsPerSecond = (trainSteps - 1) / ((performance.now() - trainStart) / 1000);
-      scheduleDraw();
-    }
-    const info = Object.entries(e.info)
-      .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(3) : v}`)
-      .join(', ');
-    $('status').textContent = `${e.label}: ${e.value}/${e.total}${info ? ` — ${info}` : ''}`;
-  };
-  try {
-    const results = (await api.run(req, Comlink.proxy(onEvent))) as Results;
-    running = false;
-    drawLive(); // the live charts' last state (trace, running ΔF); show() then draws the final rows
-    state.running = false;
-    show(results);
-    $('status').textContent = `Done (seed ${req.seed}).`;
-    state.finishedRuns++;
-  } catch (e) {
-    running = false;
-    $('status').textContent = `Run failed: ${(e as Error).message}`;
-  } finally {
-    state.running = false;
-    ($('run') as HTMLButtonElement).disabled = false;
-    ($('pause') as HTMLButtonElement).disabled = true;
-    setPaused(false);
-  }
+      if (req.samplers.length === 0) {
+        $('status').textContent = 'Pick at least one sampler.';
+        return;
+      }
+      ($('pause') as HTMLButtonElement).disabled = !pauseFlag;
+      setPaused(false);
+      state.loss = [[], []];
+      state.live = {};
+      state.liveDraws = 0;
+      state.trainingStepsPerSecond = null;
+      resetPalette(req.samplers);
+      state.running = true;
+      $('verdict').textContent = '';
+      $('table').querySelector('tbody')!.innerHTML = '';
+      let trainStart = 0;
+      let trainSteps = 0;
+      let lossLabel = '';
+      $('loss-phase').textContent = '';
+      running = true;
+      state.view = await api.view(req);
+      drawLive();
+      // Progress arrives on comlink's own message channel (one per run, released by the worker when the run settles). The
+      // worker answers a run only after the page has handled its events (answerAfterEvents in live.ts).
+      const onEvent = (e: PlaygroundEvent) => {
+        if (!running) return;
+        if (e.kind === 'log') {
+          $('status').textContent = e.message.trim();
+          return;
+        }
+        if (e.kind === 'paused') {
+          $('status').textContent = `Paused. ${$('status').textContent}`;
+          return;
+        }
+        if (e.kind === 'live') {
+          const s = e.snapshot;
+          const series = state.live[s.sampler];
+          if (series) {
+            series.history.push(s);
+            series.last = s;
+          } else state.live[s.sampler] = { order: Object.keys(state.live).length, history: [s], last: s };
+          scheduleDraw();
+          return;
+        }
+        // The chart follows the run's first training phase with a loss (the shared flow's; energy-only recipes' own
+        // training phases come later and show in the status line only).
+        if (e.label.startsWith('training') && typeof e.info.loss === 'number' && (lossLabel === '' || e.label === lossLabel)) {
+          if (lossLabel === '') {
+            lossLabel = e.label;
+            $('loss-phase').textContent = `— ${e.label}`;
+          }
+          if (trainStart === 0) trainStart = performance.now();
+          trainSteps = e.value;
+          state.loss[0].push(e.value);
+          state.loss[1].push(e.info.loss);
+          if (trainSteps > 1) state.trainingStepsPerSecond = (trainSteps - 1) / ((performance.now() - trainStart) / 1000);
+          scheduleDraw();
+        }
+        const info = Object.entries(e.info)
+          .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(3) : v}`)
+          .join(', ');
+        $('status').textContent = `${e.label}: ${e.value}/${e.total}${info ? ` — ${info}` : ''}`;
+      };
+      const results = (await api.run(req, Comlink.proxy(onEvent))) as Results;
+      running = false;
+      drawLive(); // the live charts' last state (trace, running ΔF); show() then draws the final rows
+      state.running = false;
+      show(results);
+      $('status').textContent = `Done (seed ${req.seed}).`;
+      state.finishedRuns++;
+    },
+  );
 }
 
 /** Samplers in the order they ran (live) or are listed (results). */

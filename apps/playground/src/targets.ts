@@ -4,7 +4,7 @@
  * WASM-asset imports), so the e2e benchmark runs exactly the page's run in Node.
  * @module
  */
-import type { Energy } from '@boltzflow/core';
+import { BoltzflowError, type Energy } from '@boltzflow/core';
 import { DoubleWell, GaussianMixtureEnergy, MuellerBrown } from '@boltzflow/energies';
 import { linspace, quadrature2D, round } from '@boltzflow/samplers';
 import { z } from 'zod';
@@ -121,12 +121,21 @@ export function targetView(req: RunRequest): { energy: Energy; x: [number, numbe
   }
 }
 
-/** A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. */
-function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: ExperimentContext) {
+/**
+ * A formula energy through the CLI's 2D comparison, with the exact ΔF across x₁ = 0 by quadrature. Rejects (async, as
+ * every run does) with a BoltzflowError('NON_FINITE') naming `formula` when that ΔF is not finite: exp(−u) without mass
+ * on one side of x₁ = 0 on [−4, 4]², or u not finite on the grid.
+ */
+async function runFormula(formula: string, params: z.infer<z.ZodObject<ReturnType<typeof comparisonFields>>>, ctx: ExperimentContext) {
   const energy = new FormulaEnergy(formula);
   const range: [number, number] = [-2.75, 2.75];
   const q = quadrature2D(energy, [-4, 4], [-4, 4], 401, 0, 0, linspace(range[0], range[1], 111));
-  if (!Number.isFinite(q.deltaF)) throw new Error(`the exact ΔF of this energy is not finite (${q.deltaF}); is exp(−u) normalisable on [−4, 4]²?`);
+  if (!Number.isFinite(q.deltaF))
+    throw new BoltzflowError('NON_FINITE', 'The exact ΔF of this energy is not finite', {
+      argument: 'formula',
+      expected: 'an energy u finite on [−4, 4]² with exp(−u) mass on both sides of x₁ = 0 (a finite ΔF by quadrature)',
+      received: `${JSON.stringify(formula)}, whose ΔF by quadrature is ${q.deltaF}`,
+    });
   const fMin = Math.min(...q.profile.f.filter(Number.isFinite));
   return runComparison2D(energy, params, ctx, {
     spec: { index: 0, name: 'x₁', threshold: 0, deadZone: 1, profileEdges: linspace(range[0], range[1], 45), profileMin: fMin, referenceDeltaF: q.deltaF },

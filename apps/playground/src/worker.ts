@@ -132,7 +132,6 @@ const api = {
     // The playground's targets are toys without a block of angles: block-move recipes cannot run on them.
     return RECIPES.filter((r) => !r.needsBlock).map((r) => ({ name: r.name, description: r.description, needsFlow: r.needsFlow }));
   },
-  /** Checks a formula; returns the error message, or null when it parses. */
   /** The CLI's verdict line for a run's (or an imported results.json's) verdicts. */
   verdictLine(verdicts: Verdict[]): string {
     return verdictLine(verdicts);
@@ -147,6 +146,7 @@ const api = {
     return verdictLine(sampling).replace(/^verdict — /, 'so far — ');
   },
 
+  /** Checks a formula; returns the error message, or null when it parses. */
   checkFormula(formula: string): string | null {
     try {
       compileFormula(formula);
@@ -160,33 +160,36 @@ const api = {
     const v = targetView(req);
     return { grid: await energyGrid(v.energy, v.x, v.y, 61), axes: v.axes };
   },
-  /** Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to `onEvent`. */
-  async run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
-    const started = new Date();
-    const t0 = performance.now();
-    const exp = resolveRun(req);
+  /**
+   * Runs the comparison and returns a results.json object in the CLI's schema; progress and live snapshots go to
+   * `onEvent` (the page's Comlink.proxy, released when the run settles, failed or not).
+   */
+  run(req: RunRequest, onEvent: (e: PlaygroundEvent) => void): Promise<unknown> {
     // The answer waits until the page has handled every event (answerAfterEvents says why): else the last live snapshot can land after it.
-    const output = await answerAfterEvents(onEvent, (emit) =>
-      exp.run({ seed: req.seed, quick: false, rng: createRng(req.seed), progress: liveProgress(emit) }),
-    );
-    const backend =
-      backendName === 'wasm' || backendName === 'cpu'
-        ? backendInfo()
-        : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
-    return resultsFromOutput(
-      {
-        experiment: exp.name,
-        description: exp.description,
-        params: exp.params as Record<string, unknown>,
-        seed: req.seed,
-        quick: false,
-        backend,
-        libraryVersion: experimentsPackage.version,
-        startedAt: started,
-        wallSeconds: (performance.now() - t0) / 1000,
-      },
-      output,
-    );
+    return answerAfterEvents(onEvent, async (emit) => {
+      const started = new Date();
+      const t0 = performance.now();
+      const exp = resolveRun(req);
+      const output = await exp.run({ seed: req.seed, quick: false, rng: createRng(req.seed), progress: liveProgress(emit) });
+      const backend =
+        backendName === 'wasm' || backendName === 'cpu'
+          ? backendInfo()
+          : { requested: backendName, active: tf.getBackend(), fallback: false, tfjsVersion: tf.version.tfjs };
+      return resultsFromOutput(
+        {
+          experiment: exp.name,
+          description: exp.description,
+          params: exp.params as Record<string, unknown>,
+          seed: req.seed,
+          quick: false,
+          backend,
+          libraryVersion: experimentsPackage.version,
+          startedAt: started,
+          wallSeconds: (performance.now() - t0) / 1000,
+        },
+        output,
+      );
+    });
   },
 };
 

@@ -220,7 +220,8 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       writeFileSync(path.join(shots, 'results.json'), out.json);
       await page.screenshot({ path: path.join(shots, 'playground-1280x800.png'), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.waitForTimeout(300); // the charts resize 50 ms after the window does
+      // The charts resize 50 ms (debounced) after the window does: wait for the page to fit, then measure it.
+      await page.waitForFunction(() => document.documentElement.scrollWidth <= 390, null, { timeout: 30_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await page.screenshot({ path: path.join(shots, 'playground-390x844.png'), fullPage: true });
       const liveBench = Object.fromEntries(Object.entries(out.live).map(([k, l]) => [k, l.last.chainSteps / l.last.seconds]));
@@ -271,6 +272,15 @@ describe.skipIf(!chromium)('playground in headless Chromium', () => {
       const custom = await exportNow();
       expect(custom.experiment).toBe('playground-formula');
       expect(Math.abs(custom.reference?.deltaF as number)).toBeLessThan(1e-3);
+
+      // A formula whose exact ΔF is not finite (no mass at x₁ > 0 on the quadrature grid): the run fails with the typed
+      // error shown in the status line, and the page is usable again (Run enabled, nothing running).
+      await page.fill('#formula', '800*x1 + x2^2');
+      await page.click('#run');
+      await page.waitForFunction(() => /^Run failed/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 60_000 });
+      expect(await page.textContent('#status')).toMatch(/not finite.*argument 'formula'/);
+      expect(await page.isEnabled('#run')).toBe(true);
+      expect(await page.evaluate(() => (window as unknown as { __playground: Live }).__playground.running)).toBe(false);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

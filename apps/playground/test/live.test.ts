@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterAll, describe, expect, it } from 'vitest';
 import { alignSeries, answerAfterEvents, runningBand } from '../src/live.js';
 
 describe('alignSeries', () => {
@@ -92,5 +93,72 @@ describe('answerAfterEvents', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
+  });
+});
+
+describe('answerAfterEvents over comlink: each run’s callback channel is closed when the run settles', () => {
+  /** MessagePorts that keep this process alive (Node lists each open, started port as an active resource). */
+  const openPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+
+  /**
+   * One worker for all runs, as the page has it (the leak was one channel per run): its end runs the body through
+   * answerAfterEvents as worker.ts does, and the page passes Comlink.proxy(onEvent) once per run as main.ts does. The
+   * worker's end keeps every callback proxy it got: else comlink's FinalizationRegistry would close a channel whenever a
+   * garbage collection happens to take the proxy, which it did here within seconds, but a browser need not.
+   */
+  let body: (emit: (e: number) => void) => Promise<string> = async () => '';
+  const kept: unknown[] = [];
+  const { port1, port2 } = new MessageChannel();
+  Comlink.expose(
+    {
+      run: (onEvent: (e: number) => void) => {
+        kept.push(onEvent);
+        return answerAfterEvents(onEvent, body);
+      },
+    },
+    port1,
+  );
+  const api = Comlink.wrap<{ run(onEvent: (e: number) => void): Promise<string> }>(port2);
+  afterAll(() => port1.close());
+
+  async function runOverComlink(runBody: typeof body) {
+    body = runBody;
+    const before = openPorts();
+    const handled: number[] = [];
+    let released = false;
+    // comlink calls an exposed object's finalizer when the other end releases it, right after closing its port.
+    const onEvent = Object.assign((e: number) => void handled.push(e), { [Comlink.finalizer]: () => void (released = true) });
+    const outcome = await api.run(Comlink.proxy(onEvent)).then(
+      (value) => ({ value }),
+      (error: Error) => ({ error: error.message }),
+    );
+    // The release is a message on the callback's own channel, which may land after the answer: poll for it (a bound, not a speed check).
+    await expect.poll(openPorts, { timeout: 10_000 }).toBe(before);
+    return { outcome, handled, released };
+  }
+
+  it('a run that succeeds: every event handled, then the channel closed', async () => {
+    const r = await runOverComlink(async (emit) => {
+      for (const e of [1, 2, 3]) emit(e);
+      return 'results';
+    });
+    expect(r.outcome).toEqual({ value: 'results' });
+    expect(r.handled).toEqual([1, 2, 3]);
+    expect(r.released).toBe(true);
+  });
+
+  it('a run that fails, after an event or before any (as a request that does not resolve): the channel is closed too', async () => {
+    const late = await runOverComlink(async (emit) => {
+      emit(1);
+      throw new Error('sampler diverged');
+    });
+    expect(late.outcome).toEqual({ error: 'sampler diverged' });
+    expect(late.handled).toEqual([1]);
+    expect(late.released).toBe(true);
+    const early = await runOverComlink(() => {
+      throw new Error('bad request');
+    });
+    expect(early.outcome).toEqual({ error: 'bad request' });
+    expect(early.released).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { BoltzflowError, createRng } from '@boltzflow/core';
+import { silentReporter } from '../../experiments/src/progress.js';
 import { LIGHT_ENERGY_ONLY, resolveRun, type RunRequest } from '../src/targets.js';
 
 const base: RunRequest = {
@@ -45,5 +47,28 @@ describe('resolveRun: page fields → the CLI experiment and its parameters', ()
 
   it('rejects an odd many-well dimension through the experiment schema', () => {
     expect(() => resolveRun({ ...base, target: 'many-well', dim: 5 })).toThrow();
+  });
+
+  it('a formula whose exact ΔF is not finite: the run rejects with a BoltzflowError naming formula, expected and received', async () => {
+    // 800·x₁: exp(−u) on the grid's x₁ > 0 side is below exp(−3200) relative to its maximum, 0 in float64, so ΔF = +∞;
+    // sqrt(x₁) is NaN for x₁ < 0, so ΔF is NaN. Both are finite at the probe point (0.1, 0.2) that compileFormula checks.
+    for (const [formula, received] of [
+      ['800*x1 + x2^2', 'Infinity'],
+      ['sqrt(x1) + x2^2', 'NaN'],
+    ]) {
+      const run = resolveRun({ ...base, target: 'formula', formula }).run;
+      const error = await run({ seed: 1, quick: false, rng: createRng(1), progress: silentReporter }).then(
+        () => expect.unreachable(formula),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BoltzflowError);
+      const e = error as BoltzflowError;
+      expect(e.code).toBe('NON_FINITE');
+      expect(e.details.argument).toBe('formula');
+      expect(e.details.expected).toMatch(/finite/);
+      expect(e.details.received).toBe(`${JSON.stringify(formula)}, whose ΔF by quadrature is ${received}`);
+      expect(e.message).toContain("argument 'formula'");
+      expect(e.message).toContain(`received ${JSON.stringify(formula)}`);
+    }
   });
 });
