@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, isBoltzflowError } from '@boltzflow/core';
-import { AffineCoupling, Chain, ResidualFlow } from '@boltzflow/bijectors';
+import { AffineCoupling, Chain } from '@boltzflow/bijectors';
 import { Normal, TransformedDistribution } from '@boltzflow/distributions';
 import { DoubleWell } from '@boltzflow/energies';
 import { DataParallelObjective, type DataParallelOptions } from '../src/dataParallel.js';
 import { MixtureObjective, type ObjectiveConfig } from '../src/objective.js';
 import { flowVariables, runObjective, train, trainKL, trainML, type TrainingObjective } from '../src/index.js';
+import { residualCouplingFlow } from './fixtures/residualCouplingFlow.js';
 
 const ENERGY_MODULE = new URL('./fixtures/doubleWellEnergy.ts', import.meta.url).pathname;
 const ENERGY_ARGS = { a: 0, b: -4, c: 1, d: 1 };
@@ -20,17 +21,6 @@ function realNVP(seed: number): TransformedDistribution {
   const bij = new Chain([
     new AffineCoupling({ dim: 2, mask: [1, 0], hidden: [16, 16], activation: 'tanh', rng, outputScale: 0.5 }),
     new AffineCoupling({ dim: 2, mask: [0, 1], hidden: [16, 16], activation: 'tanh', rng, outputScale: 0.5 }),
-  ]);
-  return new TransformedDistribution(Normal.standard(2), bij);
-}
-
-/** RealNVP + a spectral-norm residual block: non-trainable power-iteration state that workers must receive too. */
-function residualFlow(seed: number): TransformedDistribution {
-  const rng = createRng(seed);
-  const bij = new Chain([
-    new AffineCoupling({ dim: 2, mask: [1, 0], hidden: [8], rng, outputScale: 0.5 }),
-    new ResidualFlow({ dim: 2, hidden: [8], rng }),
-    new AffineCoupling({ dim: 2, mask: [0, 1], hidden: [8], rng, outputScale: 0.5 }),
   ]);
   return new TransformedDistribution(Normal.standard(2), bij);
 }
@@ -124,7 +114,7 @@ describe('data-parallel training (parallel: { workers })', () => {
 
   it('trainKL with workers 1 and 2 gives the same loss history (spectral-norm flow: non-trainable state travels too)', async () => {
     const run = async (workers: number) => {
-      const flow = residualFlow(4);
+      const flow = residualCouplingFlow(4);
       const res = await trainKL(flow, new DoubleWell(ENERGY_ARGS), {
         steps: 12,
         batchSize: 96,

@@ -4,21 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, type Distribution } from '@boltzflow/core';
-import { AffineCoupling, Chain, ResidualFlow } from '@boltzflow/bijectors';
-import { Normal, TransformedDistribution } from '@boltzflow/distributions';
+import { ResidualFlow } from '@boltzflow/bijectors';
+import type { TransformedDistribution } from '@boltzflow/distributions';
 import { energyFromFunction } from '@boltzflow/energies';
 import { flowVariables, loadFlow, spectralNormOwners, trainKL, type TrainKLOptions } from '../src/index.js';
-
-/** RealNVP coupling + spectral-norm residual block: exercises nested bijectors, non-trainable state and the hook. */
-function makeFlow(seed: number): TransformedDistribution {
-  const rng = createRng(seed);
-  const bij = new Chain([
-    new AffineCoupling({ dim: 2, mask: [1, 0], hidden: [8], rng, outputScale: 0.5 }),
-    new ResidualFlow({ dim: 2, hidden: [8], rng }),
-    new AffineCoupling({ dim: 2, mask: [0, 1], hidden: [8], rng, outputScale: 0.5 }),
-  ]);
-  return new TransformedDistribution(Normal.standard(2), bij);
-}
+import { residualCouplingFlow } from './fixtures/residualCouplingFlow.js';
 
 const values = (flow: Distribution): number[][] => {
   const { trainable, nonTrainable } = flowVariables(flow);
@@ -31,7 +21,7 @@ describe('training library flows (AffineCoupling, Chain, ResidualFlow)', () => {
   it('finds the spectral-norm owner, saves its power-iteration state, resumes exactly and reloads via the registries', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'boltzflow-real-'));
     const opts = (extra: Partial<TrainKLOptions>): TrainKLOptions => ({ steps: 8, batchSize: 32, learningRate: 0.01, seed: 2, progressEvery: 1, ...extra });
-    const straight = makeFlow(1);
+    const straight = residualCouplingFlow(1);
     // The residual block (and the couplings' MLPs, whose update is a no-op without spectral norm) are found once each.
     const owners = spectralNormOwners(straight);
     expect(owners.filter((o) => o instanceof ResidualFlow).length).toBe(1);
@@ -42,7 +32,7 @@ describe('training library flows (AffineCoupling, Chain, ResidualFlow)', () => {
     // The power-iteration vectors moved (updateSpectralNorm ran after the updates).
     expect(Array.from(flowVariables(straight).nonTrainable[0].dataSync())).not.toEqual(u0);
 
-    const crashed = makeFlow(1);
+    const crashed = residualCouplingFlow(1);
     await expect(
       trainKL(
         crashed,
@@ -55,7 +45,7 @@ describe('training library flows (AffineCoupling, Chain, ResidualFlow)', () => {
         }),
       ),
     ).rejects.toThrow('crash');
-    const resumed = makeFlow(9);
+    const resumed = residualCouplingFlow(9);
     await trainKL(resumed, energy, opts({ resumeFrom: dir }));
     expect(values(resumed)).toEqual(values(straight));
 
