@@ -209,8 +209,8 @@ export interface SimdKernels {
   repeatRows(accepted: number, out: number, n: number, d: number): void;
   /** u8 [n]: rows of a float32 [n, d] all finite, and-ed into ok unless first. */
   finiteRows(src: number, ok: number, n: number, d: number, first: number): void;
-  /** n seeded normals (core's ziggurat, see wasmNormals.ts); returns how many 32-bit words it drew. */
-  normals(state: number, out: number, n: number, kn: number, wn: number, fn: number): number;
+  /** n seeded normals times scale (core's ziggurat, see wasmNormals.ts); returns how many 32-bit words it drew. */
+  normals(state: number, out: number, n: number, kn: number, wn: number, fn: number, scale: number): number;
 }
 
 /** One instance per tfjs heap (a re-created backend brings a new one); null where WASM SIMD is unavailable. */

@@ -218,11 +218,12 @@ export class Rng {
 
   /**
    * Fills `out` with standard normals (the same numbers `normalArray(out.length)` would draw; ziggurat, the fast branch
-   * inlined with the generator in locals); returns it.
+   * inlined with the generator in locals), each multiplied by `scale` after it is stored (so a draw scaled here equals
+   * the same draw scaled afterwards in the array); returns it.
    */
-  normalInto(out: Float32Array): Float32Array {
+  normalInto(out: Float32Array, scale = 1): Float32Array {
     // A tensor's memory on WASM: the same stream drawn in WASM.
-    const words = heapNormals(out, this.s, ZIG_TABLES);
+    const words = heapNormals(out, this.s, ZIG_TABLES, scale);
     if (words !== null) {
       this.used += words;
       return out;
@@ -268,6 +269,7 @@ export class Rng {
     s[2] = s2;
     s[3] = s3;
     this.used += used;
+    if (scale !== 1) for (let k = 0; k < n; k++) out[k] *= scale;
     return out;
   }
 

@@ -27,6 +27,15 @@ describe('filledTensor', () => {
       tf.dispose([t, u]);
     }
     expect(a.getState()).toEqual(b.getState());
+    // Scaled as it is stored: the same float32 numbers as scaling the stored draws afterwards.
+    for (const scale of [0.1, Math.SQRT2 * 0.05, 3]) {
+      const v = filledTensor([4001, 2], (out) => a.normalInto(out, scale));
+      const want = b.normalArray(8002);
+      for (let i = 0; i < want.length; i++) want[i]! *= scale;
+      expect(Array.from(v.dataSync())).toEqual(Array.from(want));
+      v.dispose();
+    }
+    expect(a.getState()).toEqual(b.getState());
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -174,8 +174,9 @@
   ;; the four i32 at state (written back at the end), layer iz = w & 127 and value hz = w >> 7 of each word; the fast
   ;; branch |hz| < kn[iz] gives hz·wn[iz]; otherwise the wedge test against fn and the tail beyond r (Marsaglia), with
   ;; Math.log/Math.exp imported from JavaScript so every double is the one rng.ts computes. kn, wn, fn: f64 tables of
-  ;; 128 at byte offsets. Writes n float32 normals to out and returns how many 32-bit words it drew.
-  (func (export "normals") (param $state i32) (param $out i32) (param $n i32) (param $kn i32) (param $wn i32) (param $fn i32) (result i32)
+  ;; 128 at byte offsets. Writes n float32 normals to out, each times scale when scale ≠ 1 (rounded to float32 first,
+  ;; as rng.ts multiplies a stored draw), and returns how many 32-bit words it drew.
+  (func (export "normals") (param $state i32) (param $out i32) (param $n i32) (param $kn i32) (param $wn i32) (param $fn i32) (param $scale f64) (result i32)
     (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $m i32) (local $w i32) (local $t i32)
     (local $iz i32) (local $hz f64) (local $i i32) (local $words i32) (local $v f64) (local $x f64) (local $y f64) (local $u f64)
     (local.set $s0 (i32.load (local.get $state)))
@@ -269,6 +270,8 @@
             (local.set $v (f64.mul (local.get $hz) (f64.load (i32.add (local.get $wn) (local.get $iz)))))
             (br_if $have (f64.lt (f64.abs (local.get $hz)) (f64.load (i32.add (local.get $kn) (local.get $iz)))))
             (br $slow)))
+        (if (f64.ne (local.get $scale) (f64.const 1))
+          (then (local.set $v (f64.mul (f64.promote_f32 (f32.demote_f64 (local.get $v))) (local.get $scale)))))
         (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $v)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))

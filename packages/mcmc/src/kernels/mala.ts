@@ -50,10 +50,7 @@ export function mala(target: Energy, options: MalaOptions): MalaKernel {
       const n = state.x.shape[0];
       const out = tf.tidy(() => {
         // η = √(2τ) ξ, drawn and scaled on the host straight into the tensor.
-        const noise = filledTensor([n, dim], (v) => {
-          rng.normalInto(v);
-          for (let i = 0; i < v.length; i++) v[i] *= sqrt2tau;
-        }) as tf.Tensor2D;
+        const noise = filledTensor([n, dim], (v) => rng.normalInto(v, sqrt2tau)) as tf.Tensor2D;
         const proposal = tf.add(state.x, tf.sub(noise, tf.mul(state.grad, tau))) as tf.Tensor2D;
         const eg = energyAndGrad(target, proposal);
         // log q(x | x') − log q(x' | x) = (‖η‖² − ‖x − x' + τ∇u(x')‖²) / (4τ); with k = ∇u(x) + ∇u(x') and

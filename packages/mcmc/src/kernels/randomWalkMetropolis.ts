@@ -24,6 +24,7 @@ export interface RandomWalkMetropolisKernel extends Kernel<RandomWalkMetropolisS
 export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropolisOptions): RandomWalkMetropolisKernel {
   const stepSize = checkStepSize(options?.stepSize, 'stepSize', target.dim);
   const dim = target.dim;
+  const isotropic = stepSize.every((s) => s === stepSize[0]);
   return {
     kind: 'rwm',
     target,
@@ -44,8 +45,11 @@ export function randomWalkMetropolis(target: Energy, options: RandomWalkMetropol
       const out = tf.tidy(() => {
         // σ ⊙ ξ drawn and scaled on the host, straight into the tensor (no σ upload, no multiply, no JS array per step).
         const z = filledTensor([n, dim], (v) => {
-          rng.normalInto(v);
-          for (let i = 0; i < v.length; i++) v[i] *= stepSize[i % dim];
+          if (isotropic) rng.normalInto(v, stepSize[0]);
+          else {
+            rng.normalInto(v);
+            for (let j = 0; j < dim; j++) for (let i = j; i < v.length; i += dim) v[i] *= stepSize[j];
+          }
         });
         const proposal = tf.add(state.x, z) as tf.Tensor2D;
         const propEnergy = target.energy(proposal);
