@@ -207,6 +207,8 @@ export interface SimdKernels {
   metropolis(logRatio: number, logU: number, valid: number, clean: number, mask: number, accepted: number, n: number): void;
   /** u8 [n, d] row mask from a 0/1 float32 [n]. */
   repeatRows(accepted: number, out: number, n: number, d: number): void;
+  /** out = mask ? a : b elementwise, n 4-byte values, u8 mask. */
+  select(mask: number, a: number, b: number, out: number, n: number): void;
   /** u8 [n]: rows of a float32 [n, d] all finite, and-ed into ok unless first. */
   finiteRows(src: number, ok: number, n: number, d: number, first: number): void;
   /** n seeded normals times scale (core's ziggurat, see wasmNormals.ts); returns how many 32-bit words it drew. */

@@ -27,6 +27,8 @@ export interface WasmMetropolisKernels {
   rowMask(accepted: tf.Tensor1D, d: number): tf.Tensor2D;
   /** bool `[n]`: every value of row i of every float32 tensor (`[n]` or `[n, d]`) is finite. */
   finiteRows(ts: readonly tf.Tensor[]): tf.Tensor1D;
+  /** `mask ? a : b` elementwise for float32 `a`, `b` and a bool `mask` of the same shape. */
+  select<T extends tf.Tensor>(mask: tf.Tensor, a: T, b: T): T;
 }
 
 /**
@@ -60,6 +62,11 @@ function heapMetropolis(k: SimdKernels, b: WasmHeapBackend): WasmMetropolisKerne
       const n = accepted.shape[0];
       const out = b.makeOutput([n, d], 'bool');
       k.repeatRows(offset(accepted), offset(out), n, d);
+      return wrap(out);
+    },
+    select(mask, t, e) {
+      const out = b.makeOutput(t.shape, 'float32');
+      k.select(offset(mask), offset(t), offset(e), offset(out), t.size);
       return wrap(out);
     },
     finiteRows(ts) {

@@ -170,6 +170,23 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row))))
 
+  ;; select: out[i] = mask[i] ≠ 0 ? a[i] : b[i] for n 4-byte values and a u8 mask of the same length (the accept step's
+  ;; row-wise select of positions, gradients and energies).
+  (func (export "select") (param $mask i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $o i32)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (i32.store (i32.add (local.get $out) (local.get $o))
+          (select
+            (i32.load (i32.add (local.get $a) (local.get $o)))
+            (i32.load (i32.add (local.get $b) (local.get $o)))
+            (i32.load8_u (i32.add (local.get $mask) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
   ;; normals: core's seeded ziggurat (rng.ts normalInto / normalSlow), word for word the same stream: xoshiro128** from
   ;; the four i32 at state (written back at the end), layer iz = w & 127 and value hz = w >> 7 of each word; the fast
   ;; branch |hz| < kn[iz] gives hz·wn[iz]; otherwise the wedge test against fn and the tail beyond r (Marsaglia), with

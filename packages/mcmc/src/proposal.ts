@@ -140,9 +140,13 @@ export function validProposal(energy: tf.Tensor1D, ...rows: tf.Tensor2D[]): tf.T
  * The Select kernel directly, for a condition of the same shape as `a`/`b`. `tf.where` broadcasts first (Identity ×3
  * per call, and a Tile for a `[n, 1]` mask). The row-wise form of Select with a rank-1 condition is not usable:
  * tfjs 4.22's cpu and wasm kernels index `t`/`e` by the condition's index there (wrong values). The engine records
- * Select's gradient, so gradients flow into the selected branch (the SNF's Metropolis blocks rely on it).
+ * Select's gradient, so gradients flow into the selected branch (the SNF's Metropolis blocks rely on it). On WASM
+ * outside a gradient tape the same copy runs as one pass of core's heap kernels.
  */
 function selectKernel(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const fast = wasmMetropolisKernels();
+  if (fast && cond.dtype === 'bool' && a.dtype === 'float32' && b.dtype === 'float32' && cond.size === a.size && b.size === a.size)
+    return fast.select(cond, a, b);
   return tf.engine().runKernel('Select', { condition: cond, t: a, e: b }) as tf.Tensor;
 }
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, wasmMetropolisKernels } from '@boltzflow/core';
 import { describe, expect, it } from 'vitest';
-import { finiteRows, mhDecision, rowMask, validProposal } from '../src/proposal.js';
+import { finiteRows, mhDecision, rowMask, selectRows, validProposal } from '../src/proposal.js';
 
 const SPECIAL = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
 
@@ -108,6 +108,17 @@ describe('Metropolis–Hastings decision (proposal.ts)', () => {
       const fr = finiteRows(a, b);
       expect(fr.dtype).toBe('bool');
       expect(Array.from(fr.dataSync())).toEqual(Array.from({ length: n }, (_, i) => (rowOk(rowsA, 3, i) && rowOk(rowsB, 2, i) ? 1 : 0)));
+      // Row-wise selects, of [n, d] rows by a row mask and of [n] values by a bool mask: exact copies, NaN included.
+      const accMask = tf.cast(tf.tensor1d(accepted), 'bool') as tf.Tensor1D;
+      const other = tf.tensor2d(
+        Float32Array.from(rowsA, (v) => -v),
+        [n, 3],
+      );
+      const picked = selectRows(rowMask(tf.tensor1d(accepted), 3), a, other).dataSync();
+      rowsA.forEach((v, k) => expect(Object.is(picked[k], accepted[Math.floor(k / 3)] ? v : Math.fround(-v))).toBe(true));
+      const e2 = tf.tensor1d(Float32Array.from(energy, (v) => v + 1));
+      const pickedE = selectRows(accMask, tf.tensor1d(energy), e2).dataSync();
+      energy.forEach((v, i) => expect(Object.is(pickedE[i], accepted[i] ? v : Math.fround(v + 1))).toBe(true));
       const vp = validProposal(tf.tensor1d(energy), a, b);
       expect(Array.from(vp.dataSync())).toEqual(
         Array.from({ length: n }, (_, i) => (Number.isFinite(energy[i]!) && rowOk(rowsA, 3, i) && rowOk(rowsB, 2, i) ? 1 : 0)),
