@@ -135,7 +135,7 @@ export function torchAvailable(): boolean {
   return r.status === 0;
 }
 
-function runTorch(threads: number, quick: boolean, keys: string[]): Record<string, number> {
+function runTorch(threads: number, quick: boolean, keys: string[]): { seconds: Record<string, number>; blas: string } {
   const r = spawnSync(PYTHON, [path.join(here, 'torchBench.py'), String(threads), quick ? '1' : '0', keys.join(',')], {
     encoding: 'utf8',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
@@ -143,7 +143,8 @@ function runTorch(threads: number, quick: boolean, keys: string[]): Record<strin
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`torchBench.py (${threads} threads) failed: ${(r.stderr ?? '').slice(-400)}`);
-  return (JSON.parse(line.slice(7)) as { seconds: Record<string, number> }).seconds;
+  const out = JSON.parse(line.slice(7)) as { seconds: Record<string, number>; blas?: string };
+  return { seconds: out.seconds, blas: out.blas ?? 'unknown' };
 }
 
 /** The torch section: interleaved rounds, medians, ratio = boltzflow time ÷ PyTorch 1-thread time. */
@@ -162,10 +163,13 @@ export function torchSection(opts: BenchOptions): SectionResult {
   const t1: Record<string, number[]> = {};
   const t2: Record<string, number[]> = {};
   const keys = workloads.map((w) => w.key);
+  let blas = 'unknown';
   for (let r = 0; r < rounds; r++) {
     for (const w of workloads) (ours[w.key] ??= []).push(w.run(minSeconds));
-    for (const [k, v] of Object.entries(runTorch(1, opts.quick, keys))) (t1[k] ??= []).push(v);
-    for (const [k, v] of Object.entries(runTorch(2, opts.quick, keys))) (t2[k] ??= []).push(v);
+    const one = runTorch(1, opts.quick, keys);
+    blas = one.blas;
+    for (const [k, v] of Object.entries(one.seconds)) (t1[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(runTorch(2, opts.quick, keys).seconds)) (t2[k] ??= []).push(v);
   }
   const rows: (string | number)[][] = [];
   const data: Record<string, { ours: number; torch1: number; torch2: number; ratio: number }> = {};
@@ -181,6 +185,9 @@ export function torchSection(opts: BenchOptions): SectionResult {
   const markdown = [
     `Medians of ${rounds} interleaved round(s) (boltzflow, torch 1 thread, torch 2 threads); float32; OPENBLAS_NUM_THREADS=1.`,
     'ratio = boltzflow time ÷ PyTorch 1-thread time (for MCMC: how many times fewer chain-steps/s).',
+    // Debian's python3-torch links the libblas.so.3 alternative: with only the reference BLAS installed its matMuls run
+    // several times slower (measured here: a KL step 21.7 against 6.8 ms with OpenBLAS), which would flatter us.
+    `PyTorch's BLAS: ${blas}${/openblas/i.test(blas) ? '' : ' — not OpenBLAS: install libopenblas0-pthread, or the PyTorch column is slower than it should be'}.`,
     '',
     table(['workload', 'boltzflow', 'PyTorch 1 thread', 'PyTorch 2 threads', 'ratio'], rows),
   ].join('\n');

@@ -176,9 +176,19 @@ WORKLOADS = {
     "mala16384": lambda m: mala(16384, m),
 }
 
+def blas_library():
+    """The BLAS shared library this process mapped (Debian's libblas.so.3 is an alternative: OpenBLAS or the slow reference)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+        return ", ".join(sorted(paths)) or "unknown"
+    except OSError:
+        return "unknown"
+
+
 if __name__ == "__main__":
     threads, quick, names = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3].split(",")
     torch.set_num_threads(threads)
     min_s = 0.1 if quick else 0.4
     out = {name: WORKLOADS[name](min_s) for name in names}
-    print("RESULT " + json.dumps({"threads": threads, "torch": torch.__version__, "seconds": out}))
+    print("RESULT " + json.dumps({"threads": threads, "torch": torch.__version__, "blas": blas_library(), "seconds": out}))
