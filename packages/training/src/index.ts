@@ -54,6 +54,7 @@ export {
 } from './fab/trainFAB.js';
 export { FlatAdamOptimizer } from './flatAdam.js';
 export { runObjective, type TrainingObjective, type PreparedStep, type StepGradients, type TrainingModel } from './trainer.js';
+export type { StepLoss } from './objective.js';
 export { trainSNF, type TrainSNFOptions, type TrainSNFResult } from './trainSNF.js';
 export { aisRunner, type AisRunnerOptions } from './fab/aisRunner.js';
 export {
