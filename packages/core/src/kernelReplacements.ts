@@ -1,7 +1,7 @@
 // tfjs kernels re-registered where the profile of boltzflow's workloads showed tfjs's own slow (issue #20): each
-// replacement wraps the original once (`replaceKernel`), handles the common dtype/shape cases in JavaScript over WASM
-// heap views, and falls back to the original for everything else. Tested against plain JavaScript references
-// (packages/core/test/wasm*.test.ts).
+// replacement wraps the original once (`replaceKernel`), handles the common dtype/shape cases in the hand-written WASM
+// SIMD module (wasm/kernels.wat) or in JavaScript over WASM heap views, and falls back to the original for everything
+// else. Tested against plain JavaScript references (packages/core/test/wasm*.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS_WASM_BASE64 } from './wasmKernelsModule.js';
 
@@ -215,6 +215,12 @@ export interface SimdKernels {
   normals(state: number, out: number, n: number, kn: number, wn: number, fn: number, scale: number): number;
 }
 
+/** The WebAssembly.Memory of tfjs's WASM backend (its module exports it), or null for another backend. */
+export function tfjsWasmMemory(backend: unknown): WebAssembly.Memory | null {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } } | null)?.wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
 /** One instance per tfjs heap (a re-created backend brings a new one); null where WASM SIMD is unavailable. */
 const simdKernelsByMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
@@ -223,8 +229,8 @@ const simdKernelsByMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>(
  * module does not export its memory or the engine has no WASM SIMD (then JavaScript loops run instead).
  */
 export function simdKernels(backend: unknown): SimdKernels | null {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const memory = tfjsWasmMemory(backend);
+  if (!memory) return null;
   let k = simdKernelsByMemory.get(memory);
   if (k === undefined) {
     try {

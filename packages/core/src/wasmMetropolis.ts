@@ -42,8 +42,17 @@ export function wasmMetropolisKernels(): WasmMetropolisKernels | null {
   if (depth !== 0) return null;
   const backend = tf.backend() as unknown as WasmHeapBackend;
   const k = simdKernels(backend);
-  return k ? heapMetropolis(k, backend) : null;
+  if (!k) return null;
+  // Asked several times per MCMC step: built once per kernel instance (one per tfjs heap), not per call.
+  let m = metropolisByKernels.get(k);
+  if (!m) {
+    m = heapMetropolis(k, backend);
+    metropolisByKernels.set(k, m);
+  }
+  return m;
 }
+
+const metropolisByKernels = new WeakMap<SimdKernels, WasmMetropolisKernels>();
 
 function heapMetropolis(k: SimdKernels, b: WasmHeapBackend): WasmMetropolisKernels {
   const offset = (t: tf.TensorInfo): number => b.typedArrayFromHeap(t).byteOffset;

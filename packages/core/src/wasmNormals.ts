@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './kernelReplacements.js';
+import { simdKernels, tfjsWasmMemory } from './kernelReplacements.js';
 
 /** Where the WASM ziggurat keeps its state and tables in tfjs's heap. */
 interface HeapZiggurat {
@@ -24,9 +24,9 @@ const byMemory = new WeakMap<WebAssembly.Memory, HeapZiggurat | null>();
  */
 export function heapNormals(out: Float32Array, state: Int32Array, tables: { kn: Float64Array; wn: Float64Array; fn: Float64Array }, scale = 1): number | null {
   if (tf.getBackend() !== 'wasm') return null;
-  const backend = tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (bytes: number) => number } };
-  const memory = backend.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || out.buffer !== memory.buffer) return null;
+  const backend = tf.backend() as unknown as { wasm?: { _malloc?: (bytes: number) => number } };
+  const memory = tfjsWasmMemory(backend);
+  if (!memory || out.buffer !== memory.buffer) return null;
   let z = byMemory.get(memory);
   if (z === undefined) {
     const k = simdKernels(backend);
