@@ -70,9 +70,8 @@ export function spectralNormOwners(flow: unknown): Array<{ updateSpectralNorm: (
  * Flows without `base`/`bijector` fall back to `sampleWithLogProb` (which must then be differentiable).
  */
 export function reparameterizedSample(flow: Distribution, n: number, rng: Rng): { x: tf.Tensor2D; logQ: tf.Tensor1D } {
-  const f = flow as FlowLike;
-  if (f.base && f.bijector && typeof f.bijector.forward === 'function') {
-    const z = f.base.sample(n, rng);
+  if (hasBaseAndBijector(flow)) {
+    const z = flow.base.sample(n, rng);
     const out = reparameterizedFromBase(flow, z);
     z.dispose();
     return out;
@@ -82,7 +81,7 @@ export function reparameterizedSample(flow: Distribution, n: number, rng: Rng): 
 }
 
 /** Whether `flow` has the `base` and `bijector` that {@link reparameterizedFromBase} pushes given draws through. */
-export function hasBaseAndBijector(flow: Distribution): boolean {
+export function hasBaseAndBijector(flow: Distribution): flow is Distribution & { readonly base: Distribution; readonly bijector: Bijector } {
   const f = flow as FlowLike;
   return f.base !== undefined && typeof f.bijector?.forward === 'function';
 }
@@ -93,16 +92,14 @@ export function hasBaseAndBijector(flow: Distribution): boolean {
  * log q(x) = log p_base(z) − log|det ∂x/∂z|. `z` stays the caller's.
  */
 export function reparameterizedFromBase(flow: Distribution, z: tf.Tensor2D): { x: tf.Tensor2D; logQ: tf.Tensor1D } {
-  const f = flow as FlowLike;
-  if (!f.base || !f.bijector || typeof f.bijector.forward !== 'function') {
+  if (!hasBaseAndBijector(flow)) {
     throw new BoltzflowError('INVALID_VALUE', 'Pushing given base draws through a flow needs its base and bijector', {
       argument: 'flow',
       expected: 'a flow with base and bijector (TransformedDistribution)',
       received: String(flow?.toConfig?.().type ?? typeof flow),
     });
   }
-  const base = f.base;
-  const bij = f.bijector;
+  const { base, bijector: bij } = flow;
   return tf.tidy(() => {
     const lp = base.logProb(z);
     const fw = bij.forward(z);

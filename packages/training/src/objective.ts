@@ -298,25 +298,10 @@ export class MixtureObjective implements TrainingObjective {
   /** The loss; call inside a gradient tape. Everything returned is a fresh tensor. */
   loss(batch: tf.Tensor2D | undefined, energy: Energy | undefined, rng: Rng): StepLoss {
     const { weightML, weightKL, klBatchSize } = this.config;
-    const out: Partial<StepLoss> = {};
-    let total: tf.Scalar | undefined;
-    if (weightML > 0 && batch) {
-      const lp = this.flow.logProb(batch);
-      out.nll = tf.neg(tf.mean(lp)) as tf.Scalar;
-      lp.dispose();
-      total = weightML === 1 ? out.nll.clone() : (tf.mul(out.nll, weightML) as tf.Scalar);
-    }
-    if (weightKL > 0 && energy) {
-      const { x, logQ } = reparameterizedSample(this.flow, klBatchSize, rng);
-      const u = energy.energy(x);
-      const diff = tf.add(u, logQ) as tf.Tensor1D;
-      out.kl = tf.mean(diff) as tf.Scalar;
-      out.logWeights = tf.neg(diff) as tf.Tensor1D;
-      const term = weightKL === 1 ? out.kl.clone() : (tf.mul(out.kl, weightKL) as tf.Scalar);
-      total = total ? (tf.add(total, term) as tf.Scalar) : term;
-      tf.dispose([x, logQ, u, diff]);
-    }
-    return { ...out, loss: total! };
+    return mixtureLoss(this.flow, energy, { ml: weightML, kl: weightKL }, batch && { batch, rows: batch.shape[0] }, {
+      draw: () => reparameterizedSample(this.flow, klBatchSize, rng),
+      rows: klBatchSize,
+    });
   }
 
   /** Mean negative log-likelihood of the held-out set (undefined without one); one asynchronous read. */
@@ -364,19 +349,43 @@ export interface LossShare {
  * inside a gradient tape). Everything returned is a fresh tensor; an empty share gives a zero loss.
  */
 export function shareLoss(flow: Distribution, energy: Energy | undefined, weights: { ml: number; kl: number }, share: LossShare): StepLoss {
+  const { batch, z } = share;
+  return mixtureLoss(
+    flow,
+    energy,
+    weights,
+    batch && batch.shape[0] > 0 ? { batch, rows: share.mlRows } : undefined,
+    z && z.shape[0] > 0 ? { draw: () => reparameterizedFromBase(flow, z), rows: share.klRows } : undefined,
+  );
+}
+
+/**
+ * The mixed loss w_ML · NLL + w_KL · E[u_T + log q] over a batch or a share of one: each term's rows summed and divided
+ * by the whole batch's `rows` (a mean when they are the whole batch). `draw` gives the KL draws x with log q(x), and runs
+ * only when the KL term is on (the single-thread loss draws them from the run's stream there). Everything returned is a
+ * fresh tensor; no term gives a zero loss.
+ */
+function mixtureLoss(
+  flow: Distribution,
+  energy: Energy | undefined,
+  weights: { ml: number; kl: number },
+  ml: { batch: tf.Tensor2D; rows: number } | undefined,
+  kl: { draw: () => { x: tf.Tensor2D; logQ: tf.Tensor1D }; rows: number } | undefined,
+): StepLoss {
+  const average = (v: tf.Tensor1D, rows: number): tf.Scalar => (v.shape[0] === rows ? tf.mean(v) : tf.div(tf.sum(v), rows)) as tf.Scalar;
   const out: Partial<StepLoss> = {};
   let total: tf.Scalar | undefined;
-  if (weights.ml > 0 && share.batch && share.batch.shape[0] > 0) {
-    const lp = flow.logProb(share.batch);
-    out.nll = tf.div(tf.neg(tf.sum(lp)), share.mlRows) as tf.Scalar;
+  if (weights.ml > 0 && ml) {
+    const lp = flow.logProb(ml.batch);
+    out.nll = tf.neg(average(lp, ml.rows)) as tf.Scalar;
     lp.dispose();
     total = weights.ml === 1 ? out.nll.clone() : (tf.mul(out.nll, weights.ml) as tf.Scalar);
   }
-  if (weights.kl > 0 && energy && share.z && share.z.shape[0] > 0) {
-    const { x, logQ } = reparameterizedFromBase(flow, share.z);
+  if (weights.kl > 0 && energy && kl) {
+    const { x, logQ } = kl.draw();
     const u = energy.energy(x);
     const diff = tf.add(u, logQ) as tf.Tensor1D;
-    out.kl = tf.div(tf.sum(diff), share.klRows) as tf.Scalar;
+    out.kl = average(diff, kl.rows);
     out.logWeights = tf.neg(diff) as tf.Tensor1D;
     const term = weights.kl === 1 ? out.kl.clone() : (tf.mul(out.kl, weights.kl) as tf.Scalar);
     total = total ? (tf.add(total, term) as tf.Scalar) : term;
