@@ -266,13 +266,18 @@ describe('data-parallel training (parallel: { workers })', () => {
     expect(liveThreads()).toEqual([]);
   });
 
-  const refused = async (f: () => Promise<unknown>, argument: string): Promise<void> => {
-    let err: unknown;
+  /** What `f` rejects with (undefined when it resolves). */
+  const caught = async (f: () => Promise<unknown>): Promise<unknown> => {
     try {
       await f();
     } catch (e) {
-      err = e;
+      return e;
     }
+    return undefined;
+  };
+
+  const refused = async (f: () => Promise<unknown>, argument: string): Promise<void> => {
+    const err = await caught(f);
     expect(isBoltzflowError(err), String(err)).toBe(true);
     expect((err as { details: { argument?: string } }).details.argument).toBe(argument);
     expect((err as Error).message).toContain(argument);
@@ -303,16 +308,13 @@ describe('data-parallel training (parallel: { workers })', () => {
 
   it('turns a worker thread failing mid-run into a BoltzflowError naming the thread, and terminates the threads', async () => {
     const flow = realNVP(5);
-    let err: unknown;
-    try {
-      await trainKL(flow, new DoubleWell(ENERGY_ARGS), {
+    const err = await caught(() =>
+      trainKL(flow, new DoubleWell(ENERGY_ARGS), {
         steps: 5,
         batchSize: 16,
         parallel: { workers: 3, energyModule: ENERGY_MODULE, energyExport: 'failing' },
-      });
-    } catch (e) {
-      err = e;
-    }
+      }),
+    );
     expect(isBoltzflowError(err), String(err)).toBe(true);
     expect((err as Error).message).toMatch(/worker thread [12] failed: .*energy evaluation failed in the worker/);
     flow.dispose();
@@ -321,9 +323,8 @@ describe('data-parallel training (parallel: { workers })', () => {
 
   it('terminates its worker threads after a failure (DIVERGED)', async () => {
     const flow = realNVP(5);
-    let err: unknown;
-    try {
-      await trainKL(flow, new DoubleWell(ENERGY_ARGS), {
+    const err = await caught(() =>
+      trainKL(flow, new DoubleWell(ENERGY_ARGS), {
         steps: 20,
         batchSize: 16,
         maxNonFiniteSteps: 2,
@@ -332,10 +333,8 @@ describe('data-parallel training (parallel: { workers })', () => {
           flowVariables(flow).trainable[0].assign(tf.fill(flowVariables(flow).trainable[0].shape, NaN));
         },
         parallel: { workers: 2, energyModule: ENERGY_MODULE, energyArgs: ENERGY_ARGS },
-      });
-    } catch (e) {
-      err = e;
-    }
+      }),
+    );
     expect(isBoltzflowError(err) && err.code).toBe('DIVERGED');
     flow.dispose();
     expect(liveThreads()).toEqual([]);
