@@ -65,9 +65,42 @@ export function registerChunkedWebGpuAddN(): void {
 }
 
 /**
+ * `a · b` (either transposed, as tfjs's BatchMatMul attributes say) in the SIMD kernel of wasm/kernels.wat, for
+ * non-empty float32 inputs of one rank and the same batch dimensions — every product of a dense layer and its
+ * gradients. Reads a transposed `a` through strides; a transposed `b` (a layer's weight, small) is copied first. Null
+ * for anything else (broadcast batches, other dtypes, no SIMD), which keeps XNNPACK.
+ */
+function simdMatMul(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean, backend: WasmHeapBackend): tf.TensorInfo | null {
+  const rank = a.shape.length;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || b.shape.length !== rank || rank < 2) return null;
+  const batchShape = a.shape.slice(0, rank - 2);
+  if (batchShape.some((d, i) => d !== b.shape[i])) return null;
+  const [aRows, aCols] = a.shape.slice(rank - 2);
+  const [bRows, bCols] = b.shape.slice(rank - 2);
+  const m = ta ? aCols : aRows;
+  const k = ta ? aRows : aCols;
+  const n = tb ? bRows : bCols;
+  if ((tb ? bCols : bRows) !== k || m === 0 || k === 0 || n === 0) return null;
+  const simd = simdKernels(backend);
+  if (!simd) return null;
+  const bRowMajor = tb ? transposeLastTwo(b, backend) : b;
+  const out = backend.makeOutput([...batchShape, m, n], 'float32');
+  // Views after every makeOutput: a heap growth there detaches views taken before it.
+  const av = backend.typedArrayFromHeap(a);
+  const bv = backend.typedArrayFromHeap(bRowMajor);
+  const ov = backend.typedArrayFromHeap(out);
+  const batches = batchShape.reduce((p, d) => p * d, 1);
+  for (let p = 0; p < batches; p++)
+    simd.matMul(av.byteOffset + 4 * p * m * k, ta ? 4 : 4 * k, ta ? 4 * m : 4, bv.byteOffset + 4 * p * k * n, ov.byteOffset + 4 * p * m * n, m, k, n);
+  if (tb) (backend as unknown as { disposeData: (id: unknown) => void }).disposeData(bRowMajor.dataId);
+  return out;
+}
+
+/**
  * The WASM matMul kernels take a slow path when an input is transposed, and every gradient of a dense layer asks
  * for exactly that. Re-register BatchMatMul and _FusedMatMul so that they transpose explicitly first (a cheap copy)
  * and then run the fast untransposed kernel. Measured ≈5× faster Adam steps on an MLP (see shared toolchain notes).
+ * BatchMatMul products of suitable shapes (`simdMatMul`) skip both the copy and XNNPACK.
  */
 export function registerFastWasmMatMul(): void {
   const transpose = tf.getKernel('Transpose', 'wasm') as unknown as KernelConfig | undefined;
@@ -76,6 +109,10 @@ export function registerFastWasmMatMul(): void {
     replaceKernel(name, 'wasm', (original) => ({ inputs, backend, attrs }) => {
       const ta = Boolean(attrs?.transposeA);
       const tb = Boolean(attrs?.transposeB);
+      if (name === 'BatchMatMul') {
+        const product = simdMatMul(inputs.a, inputs.b, ta, tb, backend as WasmHeapBackend);
+        if (product) return product;
+      }
       if (!ta && !tb) return original.kernelFunc({ inputs, backend, attrs });
       const temps: tf.TensorInfo[] = [];
       const flip = (t: tf.TensorInfo): tf.TensorInfo => {
@@ -201,6 +238,8 @@ export interface SimdKernels {
   tanh(src: number, dst: number, n: number): void;
   /** Column sums of a row-major [rows, cols] array, cols a multiple of 4. */
   sumRows(src: number, dst: number, rows: number, cols: number): void;
+  /** dst [m, n] = A · B, A[i, q] at a + i·aRowStride + q·aColStride (bytes), B row-major [k, n]. */
+  matMul(a: number, aRowStride: number, aColStride: number, b: number, dst: number, m: number, k: number, n: number): void;
   /** The transpose of a row-major [rows, cols] array of 4-byte values, rows and cols multiples of 4. */
   transpose(src: number, dst: number, rows: number, cols: number): void;
   /** The Metropolis–Hastings decision's element loop (see wasmMetropolis.ts); valid = 0 when there is none. */

@@ -1,8 +1,9 @@
-// The re-registered WASM Sum (leading axes; WASM SIMD or JavaScript), the transposed matMul path (heap transpose, SIMD
-// 4 × 4 blocks or JavaScript) and Concat of short rows, against plain JavaScript references, on the active backend.
+// The re-registered WASM Sum (leading axes; WASM SIMD or JavaScript), the matMul paths (the SIMD matMul reading Aᵀ
+// through strides, or a heap transpose — SIMD 4 × 4 blocks or JavaScript — before XNNPACK) and Concat of short rows, against plain JavaScript references, on the active backend.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/index.js';
+import { wasmSimdKernelsActive } from '../src/kernelReplacements.js';
 
 function refSum(data: Float32Array, shape: number[], axes: number[]): number[] {
   const keptShape = shape.filter((_, i) => !axes.includes(i));
@@ -73,6 +74,7 @@ describe('WASM reduction and matMul kernels', () => {
   });
 
   it('matMul with transposed inputs, rank 2 and batched, matches a JavaScript reference', () => {
+    if (tf.getBackend() === 'wasm') expect(wasmSimdKernelsActive()).toBe(true);
     const rng = createRng(43);
     const before = tf.memory().numTensors;
     for (const [batch, m, k, n] of [
@@ -82,6 +84,15 @@ describe('WASM reduction and matMul kernels', () => {
       // multiples of 4 on both sides of every transposed input: the SIMD 4 × 4 block transpose, batched too
       [1, 16, 8, 12],
       [2, 8, 12, 4],
+      // the SIMD matMul's 4 × 8 blocks, left-over rows (m mod 4) and columns (n mod 8), batched too; k = 1 and odd k
+      [1, 64, 1024, 32],
+      [1, 4, 1, 8],
+      [2, 12, 7, 16],
+      [3, 8, 20, 24],
+      [1, 1024, 64, 2],
+      [1, 1, 1024, 64],
+      [1, 7, 33, 13],
+      [2, 1, 5, 1],
     ])
       for (const ta of [false, true])
         for (const tb of [false, true]) {
