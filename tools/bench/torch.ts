@@ -180,7 +180,7 @@ export function torchSection(opts: BenchOptions): SectionResult {
     const ratio = o / a;
     data[w.key] = { ours: o, torch1: a, torch2: b, ratio };
     const show = (s: number) => (w.chains ? `${fmtRate(w.chains / s)}/s` : `${fmt(s * 1000)} ms`);
-    rows.push([w.label, show(o), show(a), show(b), w.chains ? `${fmt(ratio, 2)}× slower` : `${fmt(ratio, 2)}×`]);
+    rows.push([w.label, show(o), show(a), show(b), w.chains ? (ratio > 1 ? `${fmt(ratio, 2)}× slower` : `${fmt(1 / ratio, 2)}× faster`) : `${fmt(ratio, 2)}×`]);
   }
   const markdown = [
     `Medians of ${rounds} interleaved round(s) (boltzflow, torch 1 thread, torch 2 threads); float32; OPENBLAS_NUM_THREADS=1.`,

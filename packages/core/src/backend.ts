@@ -4,6 +4,7 @@ import { BoltzflowError } from './errors.js';
 import { assertOneOf } from './guards.js';
 import {
   registerChunkedWebGpuAddN,
+  registerFastWasmAddRow,
   registerFastWasmConcat,
   registerFastWasmMatMul,
   registerFastWasmSlice,
@@ -95,6 +96,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         registerFastWasmTanh();
         registerFastWasmSum();
         registerFastWasmConcat();
+        registerFastWasmAddRow();
         return { ...base, active: 'wasm', fallback: false };
       } catch (e) {
         await setOrThrow('cpu');

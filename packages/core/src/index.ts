@@ -48,6 +48,7 @@ export {
   registerFastWasmTanh,
   registerFastWasmSum,
   registerFastWasmConcat,
+  registerFastWasmAddRow,
 } from './kernelReplacements.js';
 export { wasmMetropolisKernels, type WasmMetropolisKernels, type MetropolisDecision } from './wasmMetropolis.js';
 export { logSumExp, logMeanExp } from './math.js';

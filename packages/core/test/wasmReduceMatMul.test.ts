@@ -110,6 +110,48 @@ describe('WASM reduction and matMul kernels', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('add of a row broadcast over a batch (either order, SIMD and JavaScript widths) matches a JavaScript reference', () => {
+    const rng = createRng(53);
+    const before = tf.memory().numTensors;
+    const cases: [number[], number[]][] = [
+      [[1024, 64], [64]],
+      [[64], [1024, 64]],
+      [[1024, 2], [2]],
+      [
+        [5, 3, 8],
+        [1, 1, 8],
+      ],
+      [
+        [7, 12],
+        [1, 12],
+      ],
+      [
+        [6, 5],
+        [6, 5],
+      ],
+      [[1, 8], [8]],
+    ];
+    for (const [aShape, bShape] of cases) {
+      const a = rng.normal(aShape);
+      const b = rng.normal(bShape);
+      const c = tf.add(a, b);
+      const [big, small] = a.size >= b.size ? [a, b] : [b, a];
+      const bv = big.dataSync();
+      const sv = small.dataSync();
+      expect(c.shape).toEqual(big.shape);
+      const got = c.dataSync();
+      // float32 sums, as tfjs's own kernel makes them
+      for (let i = 0; i < bv.length; i++) expect(got[i]).toBe(Math.fround(bv[i]! + sv[i % sv.length]!));
+      tf.dispose([a, b, c]);
+    }
+    const ia = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    const ib = tf.tensor1d([10, 20], 'int32');
+    const ints = tf.add(ia, ib);
+    expect(Array.from(ints.dataSync())).toEqual([11, 22, 13, 24]);
+    tf.dispose([ia, ib, ints]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('concat along every axis, short and long rows, empty parts and int32, matches a JavaScript reference', () => {
     const rng = createRng(47);
     const before = tf.memory().numTensors;
