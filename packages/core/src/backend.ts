@@ -6,6 +6,7 @@ import {
   registerChunkedWebGpuAddN,
   registerFastWasmAddRow,
   registerFastWasmConcat,
+  registerFastWasmExpLog,
   registerFastWasmMatMul,
   registerFastWasmSlice,
   registerFastWasmSum,
@@ -97,6 +98,7 @@ async function doInit(requested: BackendName): Promise<BackendInfo> {
         registerFastWasmSum();
         registerFastWasmConcat();
         registerFastWasmAddRow();
+        registerFastWasmExpLog();
         return { ...base, active: 'wasm', fallback: false };
       } catch (e) {
         await setOrThrow('cpu');

@@ -49,6 +49,7 @@ export {
   registerFastWasmSum,
   registerFastWasmConcat,
   registerFastWasmAddRow,
+  registerFastWasmExpLog,
 } from './kernelReplacements.js';
 export { wasmMetropolisKernels, type WasmMetropolisKernels, type MetropolisDecision } from './wasmMetropolis.js';
 export { logSumExp, logMeanExp } from './math.js';

@@ -236,6 +236,10 @@ export function rationalTanh(x: number): number {
 export interface SimdKernels {
   /** tanh of the first n − n mod 4 elements. */
   tanh(src: number, dst: number, n: number): void;
+  /** e^x of the first n − n mod 4 elements. */
+  exp(src: number, dst: number, n: number): void;
+  /** ln x of the first n − n mod 4 elements. */
+  log(src: number, dst: number, n: number): void;
   /** dst = src + row, row broadcast over the rows of a row-major [rows, cols] array; cols a multiple of 4. */
   addRow(src: number, row: number, dst: number, rows: number, cols: number): void;
   /** Column sums of a row-major [rows, cols] array, cols a multiple of 4. */
@@ -291,14 +295,12 @@ export function wasmSimdKernelsActive(): boolean {
 }
 
 /**
- * tfjs's WASM `Tanh` runs a scalar libm tanh at ≈ 20–30 ns per element — 58 % of sampling a 100k-point RealNVP batch
- * (issue #20's profile). Re-register it for float32 as the same rational four lanes at a time in WASM SIMD, on the
- * tensors in place (packages/core/wasm/kernels.wat; float32 arithmetic, within 3e-7 of tanh), with the JavaScript loop
- * over heap views (the rational in double, ≈ 5 ns per element) for the last n mod 4 elements and where SIMD is
- * unavailable. Other dtypes keep the original kernel. Its gradient is tfjs's, from the output: dy·(1 − y²).
+ * Re-registers the float32 case of tfjs's unary WASM kernel `name` as the SIMD kernel `simdName` of wasm/kernels.wat on
+ * the tensors in place, with `scalar` (in double, rounded to float32 on store) for the last n mod 4 elements and where
+ * SIMD is unavailable. Other dtypes keep the original kernel; gradients are tfjs's.
  */
-export function registerFastWasmTanh(): void {
-  replaceKernel('Tanh', 'wasm', (original) => ({ inputs, backend, attrs }) => {
+function replaceUnaryWithSimd(name: string, simdName: 'tanh' | 'exp' | 'log', scalar: (x: number) => number): void {
+  replaceKernel(name, 'wasm', (original) => ({ inputs, backend, attrs }) => {
     const x = inputs.x;
     if (x.dtype !== 'float32') return original.kernelFunc({ inputs, backend, attrs });
     const b = backend as WasmHeapBackend;
@@ -309,12 +311,32 @@ export function registerFastWasmTanh(): void {
     const simd = simdKernels(backend);
     let i = 0;
     if (simd) {
-      simd.tanh(xv.byteOffset, ov.byteOffset, xv.length);
+      simd[simdName](xv.byteOffset, ov.byteOffset, xv.length);
       i = xv.length - (xv.length % 4);
     }
-    for (; i < xv.length; i++) ov[i] = rationalTanh(xv[i]);
+    for (; i < xv.length; i++) ov[i] = scalar(xv[i]);
     return out;
   });
+}
+
+/**
+ * tfjs's WASM `Tanh` runs a scalar libm tanh at ≈ 20–30 ns per element — 58 % of sampling a 100k-point RealNVP batch
+ * (issue #20's profile). Re-register it for float32 as the same rational in WASM SIMD (packages/core/wasm/kernels.wat;
+ * float32 arithmetic, within 3e-7 of tanh; ≈ 0.9 ns per element), with the rational in double for the last n mod 4
+ * elements. Its gradient is tfjs's, from the output: dy·(1 − y²).
+ */
+export function registerFastWasmTanh(): void {
+  replaceUnaryWithSimd('Tanh', 'tanh', rationalTanh);
+}
+
+/**
+ * tfjs's WASM `Exp` and `Log` run scalar std::exp/std::log at ≈ 7 and 3.5 ns per element (an affine coupling's e^s,
+ * the Metropolis test's log u at every MCMC step). Re-register them for float32 as Cephes' expf/logf in WASM SIMD
+ * (≈ 1 and 1.5 ns per element, within 1 ulp as tfjs's are), with Math.exp/Math.log for the last n mod 4 elements.
+ */
+export function registerFastWasmExpLog(): void {
+  replaceUnaryWithSimd('Exp', 'exp', Math.exp);
+  replaceUnaryWithSimd('Log', 'log', Math.log);
 }
 
 /** x with its last two axes swapped (`[…, r, c]` → `[…, c, r]`), copied through heap views. */
